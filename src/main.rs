@@ -1,0 +1,55 @@
+//! The `flashsale-bot` binary: start-up and wiring only; the bot lives in the library.
+//!
+//!   flashsale-bot migrate   apply the database migrations and exit
+//!   flashsale-bot help      show this list
+
+use anyhow::Context;
+use flashsale_bot::{config::Config, store, telemetry};
+use secrecy::ExposeSecret;
+
+const USAGE: &str = "\
+Usage: flashsale-bot <command>
+
+Commands:
+  migrate   Apply the database migrations (migrations/) to DATABASE_URL and exit.
+  help      Show this help.
+
+Configuration comes from the environment and .env; see .env.example.";
+
+#[tokio::main]
+async fn main() {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "help".to_owned());
+    let outcome = match command.as_str() {
+        "migrate" => migrate().await,
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("Unknown command {other:?}.\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(error) = outcome {
+        // The cause chain on one line, without a backtrace: this is read by
+        // whoever started the bot, usually for a configuration mistake.
+        eprintln!("flashsale-bot {command}: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    // A missing .env is normal in production, where the environment is set directly.
+    let _ = dotenvy::dotenv();
+    let config = Config::from_env()?;
+    telemetry::init(config.log_format);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect(config.database_url.expose_secret())
+        .await
+        .context("could not connect to DATABASE_URL")?;
+    store::migrate(&pool).await.context("migrations failed")?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
