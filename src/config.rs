@@ -1,0 +1,291 @@
+//! Typed configuration, read once at start-up from the environment (and `.env`).
+//!
+//! Every variable is named by a constant here and documented in `.env.example`.
+//! A missing or malformed value stops start-up with an error that names the
+//! variable and says what is expected, instead of failing later at midnight.
+
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use reqwest::Url;
+use secrecy::SecretString;
+
+use crate::domain::{Currency, Policy, SkuRules, WindowRules};
+
+pub const DATABASE_URL: &str = "DATABASE_URL";
+pub const STOREFRONT_URL: &str = "STOREFRONT_URL";
+pub const CATALOG_TIMEOUT_MS: &str = "CATALOG_TIMEOUT_MS";
+pub const CATALOG_CACHE_TTL_SECS: &str = "CATALOG_CACHE_TTL_SECS";
+pub const BUSINESS_TIME_ZONE: &str = "BUSINESS_TIME_ZONE";
+pub const CURRENCY: &str = "CURRENCY";
+pub const SKU_PATTERN: &str = "SKU_PATTERN";
+pub const SKU_MAX_LEN: &str = "SKU_MAX_LEN";
+pub const APPROVAL_CUTOFF_MINUTES: &str = "APPROVAL_CUTOFF_MINUTES";
+pub const MIN_LEAD_MINUTES: &str = "MIN_LEAD_MINUTES";
+pub const MAX_SESSION_HOURS: &str = "MAX_SESSION_HOURS";
+pub const ALLOW_SELF_APPROVAL: &str = "ALLOW_SELF_APPROVAL";
+pub const LOG_FORMAT: &str = "LOG_FORMAT";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var} is not set: expected {expected}.")]
+    Missing {
+        var: &'static str,
+        expected: &'static str,
+    },
+    #[error("{var}={value:?} is not valid: expected {expected}.")]
+    Invalid {
+        var: &'static str,
+        value: String,
+        expected: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// May hold a password, so it never prints.
+    pub database_url: SecretString,
+    /// Base URL of the storefront; the catalog lives there too.
+    pub storefront_url: Url,
+    pub catalog_timeout: Duration,
+    /// How long a catalog answer may be reused while editing (approval always asks live).
+    pub catalog_cache_ttl: Duration,
+    pub log_format: LogFormat,
+    pub policy: Policy,
+}
+
+impl Config {
+    /// Reads the process environment (call `dotenvy::dotenv()` first to include `.env`).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let env = Env { lookup: &lookup };
+        let database_url = env.required(
+            DATABASE_URL,
+            "a Postgres URL such as postgres://user@host/db",
+        )?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid {
+                var: DATABASE_URL,
+                value: "(hidden)".to_owned(),
+                expected: "a URL starting with postgres:// or postgresql://".to_owned(),
+            });
+        }
+        let storefront_url = env.parse(
+            STOREFRONT_URL,
+            "http://127.0.0.1:8088",
+            "an http(s) URL",
+            |v| {
+                Url::parse(v)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+            },
+        )?;
+        let time_zone = env.parse(
+            BUSINESS_TIME_ZONE,
+            "Asia/Jakarta",
+            "an IANA time zone such as Asia/Jakarta",
+            |v| v.parse::<Tz>().ok(),
+        )?;
+        let currency = env.parse(
+            CURRENCY,
+            "IDR",
+            "an ISO 4217 code such as IDR or USD",
+            |v| Currency::from_code(v).ok(),
+        )?;
+        let sku_max_len = env.parse(SKU_MAX_LEN, "40", "a whole number from 1 to 100", |v| {
+            v.parse::<usize>().ok().filter(|n| (1..=100).contains(n))
+        })?;
+        let sku_pattern = env
+            .optional(SKU_PATTERN)
+            .unwrap_or_else(|| SkuRules::default().pattern().to_owned());
+        let sku = SkuRules::new(&sku_pattern, sku_max_len).map_err(|e| ConfigError::Invalid {
+            var: SKU_PATTERN,
+            value: sku_pattern.clone(),
+            expected: format!("a regular expression ({e})"),
+        })?;
+        let minutes = |var, default, max: i64| {
+            env.parse(
+                var,
+                default,
+                &format!("a whole number of minutes from 0 to {max}"),
+                |v| v.parse::<i64>().ok().filter(|n| (0..=max).contains(n)),
+            )
+        };
+        let approval_cutoff =
+            chrono::Duration::minutes(minutes(APPROVAL_CUTOFF_MINUTES, "60", 7 * 24 * 60)?);
+        let min_lead = chrono::Duration::minutes(minutes(MIN_LEAD_MINUTES, "5", 7 * 24 * 60)?);
+        let max_hours = env.parse(
+            MAX_SESSION_HOURS,
+            "24",
+            "a whole number of hours from 1 to 168",
+            |v| v.parse::<i64>().ok().filter(|n| (1..=168).contains(n)),
+        )?;
+        let allow_self_approval =
+            env.parse(ALLOW_SELF_APPROVAL, "false", "true or false", parse_bool)?;
+        let catalog_timeout = env.parse(
+            CATALOG_TIMEOUT_MS,
+            "2000",
+            "milliseconds from 50 to 60000",
+            |v| v.parse::<u64>().ok().filter(|n| (50..=60_000).contains(n)),
+        )?;
+        let catalog_cache_ttl = env.parse(
+            CATALOG_CACHE_TTL_SECS,
+            "10",
+            "seconds from 0 to 3600",
+            |v| v.parse::<u64>().ok().filter(|n| *n <= 3600),
+        )?;
+        let log_format = env.parse(LOG_FORMAT, "text", "text or json", |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "text" => Some(LogFormat::Text),
+                "json" => Some(LogFormat::Json),
+                _ => None,
+            }
+        })?;
+
+        Ok(Config {
+            database_url: SecretString::from(database_url),
+            storefront_url,
+            catalog_timeout: Duration::from_millis(catalog_timeout),
+            catalog_cache_ttl: Duration::from_secs(catalog_cache_ttl),
+            log_format,
+            policy: Policy {
+                sku,
+                window: WindowRules {
+                    min_lead,
+                    max_duration: chrono::Duration::hours(max_hours),
+                },
+                approval_cutoff,
+                four_eyes: !allow_self_approval,
+                currency,
+                time_zone,
+            },
+        })
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+struct Env<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Env<'_> {
+    /// A set, non-blank value.
+    fn optional(&self, var: &str) -> Option<String> {
+        (self.lookup)(var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, var: &'static str, expected: &'static str) -> Result<String, ConfigError> {
+        self.optional(var)
+            .ok_or(ConfigError::Missing { var, expected })
+    }
+
+    /// Parses the value, or `default` when unset, naming the variable on failure.
+    fn parse<T>(
+        &self,
+        var: &'static str,
+        default: &str,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, ConfigError> {
+        let value = self.optional(var).unwrap_or_else(|| default.to_owned());
+        parse(&value).ok_or_else(|| ConfigError::Invalid {
+            var,
+            value,
+            expected: expected.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    const DB: (&str, &str) = (DATABASE_URL, "postgres://postgres@127.0.0.1:5432/flashsale");
+
+    #[test]
+    fn defaults_apply_when_only_the_database_is_set() {
+        let c = config(&[DB]).unwrap();
+        assert_eq!(c.policy.time_zone, chrono_tz::Asia::Jakarta);
+        assert_eq!(c.policy.currency.code(), "IDR");
+        assert_eq!(c.policy.approval_cutoff, chrono::Duration::minutes(60));
+        assert!(c.policy.four_eyes);
+        assert_eq!(c.storefront_url.as_str(), "http://127.0.0.1:8088/");
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn missing_database_url_names_the_variable() {
+        let err = config(&[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "DATABASE_URL is not set: expected a Postgres URL such as postgres://user@host/db."
+        );
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable_and_what_is_expected() {
+        let err = config(&[DB, (BUSINESS_TIME_ZONE, "Mars/Olympus")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "BUSINESS_TIME_ZONE=\"Mars/Olympus\" is not valid: expected an IANA time zone such as Asia/Jakarta."
+        );
+        let err = config(&[DB, (APPROVAL_CUTOFF_MINUTES, "-5")]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                var: APPROVAL_CUTOFF_MINUTES,
+                ..
+            }
+        ));
+        let err = config(&[DB, (SKU_PATTERN, "[A-Z")]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                var: SKU_PATTERN,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn self_approval_can_be_allowed_for_tiny_teams() {
+        let c = config(&[DB, (ALLOW_SELF_APPROVAL, "true")]).unwrap();
+        assert!(!c.policy.four_eyes);
+    }
+
+    #[test]
+    fn the_database_password_never_prints() {
+        let c = config(&[(DATABASE_URL, "postgres://u:hunter2@db/flashsale")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let err = config(&[(DATABASE_URL, "mysql://u:hunter2@db/x")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+    }
+}

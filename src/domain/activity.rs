@@ -1,0 +1,113 @@
+//! The kinds of entries in a session's activity log.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActivityKind {
+    Drafted,
+    ItemAdded,
+    ItemUpdated,
+    ItemRemoved,
+    Submitted,
+    Withdrawn,
+    Approved,
+    Rejected,
+    Revoked,
+    Cancelled,
+    WentLive,
+    PublishFailed,
+    Expired,
+    Ended,
+    Stopped,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 15] = [
+        ActivityKind::Drafted,
+        ActivityKind::ItemAdded,
+        ActivityKind::ItemUpdated,
+        ActivityKind::ItemRemoved,
+        ActivityKind::Submitted,
+        ActivityKind::Withdrawn,
+        ActivityKind::Approved,
+        ActivityKind::Rejected,
+        ActivityKind::Revoked,
+        ActivityKind::Cancelled,
+        ActivityKind::WentLive,
+        ActivityKind::PublishFailed,
+        ActivityKind::Expired,
+        ActivityKind::Ended,
+        ActivityKind::Stopped,
+    ];
+
+    /// The name stored in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Drafted => "drafted",
+            ActivityKind::ItemAdded => "item_added",
+            ActivityKind::ItemUpdated => "item_updated",
+            ActivityKind::ItemRemoved => "item_removed",
+            ActivityKind::Submitted => "submitted",
+            ActivityKind::Withdrawn => "withdrawn",
+            ActivityKind::Approved => "approved",
+            ActivityKind::Rejected => "rejected",
+            ActivityKind::Revoked => "revoked",
+            ActivityKind::Cancelled => "cancelled",
+            ActivityKind::WentLive => "went_live",
+            ActivityKind::PublishFailed => "publish_failed",
+            ActivityKind::Expired => "expired",
+            ActivityKind::Ended => "ended",
+            ActivityKind::Stopped => "stopped",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<ActivityKind> {
+        ActivityKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Entries whose actor shaped what goes live; four eyes keeps them from approving it.
+    pub fn shapes_content(self) -> bool {
+        matches!(
+            self,
+            ActivityKind::Drafted
+                | ActivityKind::ItemAdded
+                | ActivityKind::ItemUpdated
+                | ActivityKind::ItemRemoved
+                | ActivityKind::Submitted
+        )
+    }
+
+    /// Stored names of the entries that shape content.
+    pub fn content_shaping() -> Vec<&'static str> {
+        ActivityKind::ALL
+            .into_iter()
+            .filter(|k| k.shapes_content())
+            .map(ActivityKind::as_str)
+            .collect()
+    }
+}
+
+impl fmt::Display for ActivityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str().replace('_', " "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_round_trip() {
+        for kind in ActivityKind::ALL {
+            assert_eq!(ActivityKind::from_stored(kind.as_str()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn approving_does_not_count_as_shaping_content() {
+        assert!(!ActivityKind::Approved.shapes_content());
+        assert!(ActivityKind::ItemRemoved.shapes_content());
+        assert_eq!(ActivityKind::content_shaping().len(), 5);
+    }
+}

@@ -1,0 +1,37 @@
+//! The rules of a flash sale, with no IO and no async.
+//!
+//! Everything that can be decided without the outside world is decided here:
+//! what a valid SKU, discount, quantity, price or time window is, which status
+//! changes are allowed and by whom, and the session rules (exactly six items, no
+//! duplicate SKU, the approval deadline, four eyes). `app` asks; this module
+//! answers with a value or with an error that tells a marketer what is allowed.
+//!
+//! Layout:
+//! - `sku`, `discount`, `quantity`, `money`, `window`: parsed value types.
+//! - `status`: the status machine (one transition function).
+//! - `actor`: who acts and which roles they hold.
+//! - `activity`: the kinds of activity-log entries.
+//! - `title`: a session's title.
+//! - `rules`: the session rules that need more than one value, and the `Policy`.
+
+pub mod activity;
+pub mod actor;
+pub mod discount;
+pub mod money;
+pub mod quantity;
+pub mod rules;
+pub mod sku;
+pub mod status;
+pub mod title;
+pub mod window;
+
+pub use activity::ActivityKind;
+pub use actor::{Actor, ActorId, Roles};
+pub use discount::{DiscountError, DiscountPercent};
+pub use money::{Currency, CurrencyError, Money};
+pub use quantity::{Quantity, QuantityError};
+pub use rules::{Policy, RuleViolation, StockFacts, MAX_ITEMS};
+pub use sku::{Sku, SkuError, SkuRules};
+pub use status::{Action, Role, Status, TransitionRefused};
+pub use title::{Title, TitleError};
+pub use window::{Window, WindowError, WindowRules};
