@@ -1,0 +1,298 @@
+//! Drafting: creating a session and editing its items.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::{lock_session, view, AppError, FlashSales, InputError, SessionView};
+use crate::catalog::{Freshness, Product};
+use crate::domain::rules::{self, StockFacts};
+use crate::domain::status::{self, transition};
+use crate::domain::{Action, ActivityKind, Actor, DiscountPercent, Quantity, Sku, Title, Window};
+use crate::store::items::{self, ItemWrite};
+use crate::store::{activity, sessions};
+
+/// A new session as typed in the draft form.
+#[derive(Debug, Clone, Default)]
+pub struct DraftInput {
+    pub title: String,
+    /// Business-zone time: `YYYY-MM-DD HH:MM`, `today HH:MM`, `tomorrow HH:MM` or `HH:MM`.
+    pub start: String,
+    pub end: String,
+    pub notes: Option<String>,
+}
+
+/// One item as typed: text, because the same input comes from slash-command
+/// options, a pasted spreadsheet line or a file.
+#[derive(Debug, Clone, Default)]
+pub struct ItemInput {
+    pub sku: String,
+    pub discount: String,
+    pub quantity: String,
+}
+
+/// A change to an existing item; what is `None` stays as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ItemChange {
+    pub sku: String,
+    pub discount: Option<String>,
+    pub quantity: Option<String>,
+}
+
+/// Notes are free text but not a novel.
+const MAX_NOTES: usize = 1000;
+
+impl FlashSales {
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
+    pub async fn create_draft(
+        &self,
+        actor: &Actor,
+        input: &DraftInput,
+    ) -> Result<SessionView, AppError> {
+        status::start_draft(actor.roles)?;
+        let title = Title::parse(&input.title)?;
+        let now = self.clock.now();
+        let window = Window::parse(
+            &input.start,
+            &input.end,
+            self.policy.time_zone,
+            now,
+            &self.policy.window,
+        )?;
+        // A draft that could never be approved in time is refused now, not at submit.
+        rules::check_before_deadline(now, window.starts_at(), &self.policy)?;
+        let notes = input
+            .notes
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| n.chars().take(MAX_NOTES).collect::<String>());
+
+        let mut tx = self.pool.begin().await?;
+        let session =
+            sessions::insert(&mut tx, title.as_str(), &window, notes.as_deref(), actor).await?;
+        activity::append(
+            &mut tx,
+            session.id,
+            actor,
+            ActivityKind::Drafted.as_str(),
+            json!({
+                "title": title.as_str(),
+                "starts_at": window.starts_at(),
+                "ends_at": window.ends_at(),
+                "notes": notes,
+            }),
+        )
+        .await?;
+        let view = view::load(&mut tx, session.id, &self.policy).await?;
+        tx.commit().await?;
+        tracing::info!(session = view.id, "draft created");
+        Ok(view)
+    }
+
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn add_item(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        input: &ItemInput,
+    ) -> Result<SessionView, AppError> {
+        let sku = Sku::parse(&input.sku, &self.policy.sku)?;
+        let discount = DiscountPercent::parse(&input.discount)?;
+        let quantity = Quantity::parse(&input.quantity)?;
+        let product = self.product(&sku, Freshness::AllowCached).await?;
+
+        let mut tx = self.pool.begin().await?;
+        let session = lock_session(&mut tx, session_id).await?;
+        transition(session.status, Action::EditItems, actor.roles)?;
+        let existing: Vec<Sku> = items::list(&mut tx, session_id)
+            .await?
+            .into_iter()
+            .map(|i| Sku::from_canonical(i.sku))
+            .collect();
+        rules::check_can_add(&existing, &sku)?;
+        let product = checked_product(&sku, quantity, product)?;
+        let added = items::insert(
+            &mut tx,
+            session_id,
+            &ItemWrite {
+                sku: &sku,
+                discount,
+                quantity: quantity.get(),
+                product_name: &product.name,
+                base_price_minor: product.price.minor(),
+                stock_seen: product.stock,
+                by: &actor.id,
+            },
+        )
+        .await?;
+        sessions::bump_version(&mut tx, session_id).await?;
+        activity::append(
+            &mut tx,
+            session_id,
+            actor,
+            ActivityKind::ItemAdded.as_str(),
+            json!({
+                "sku": sku.as_str(),
+                "slot": added.slot,
+                "discount_percent": discount.get(),
+                "quantity": quantity.get(),
+                "product_name": product.name,
+                "base_price_minor": product.price.minor(),
+                "stock_seen": product.stock,
+            }),
+        )
+        .await?;
+        let view = view::load(&mut tx, session_id, &self.policy).await?;
+        tx.commit().await?;
+        tracing::info!(sku = %sku, "item added");
+        Ok(view)
+    }
+
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn update_item(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        change: &ItemChange,
+    ) -> Result<SessionView, AppError> {
+        let sku = Sku::parse(&change.sku, &self.policy.sku)?;
+        let discount = change
+            .discount
+            .as_deref()
+            .map(DiscountPercent::parse)
+            .transpose()?;
+        let quantity = change
+            .quantity
+            .as_deref()
+            .map(Quantity::parse)
+            .transpose()?;
+        if discount.is_none() && quantity.is_none() {
+            return Err(InputError::NothingToChange.into());
+        }
+        let product = self.product(&sku, Freshness::AllowCached).await?;
+
+        let mut tx = self.pool.begin().await?;
+        let session = lock_session(&mut tx, session_id).await?;
+        transition(session.status, Action::EditItems, actor.roles)?;
+        let before = items::list(&mut tx, session_id)
+            .await?
+            .into_iter()
+            .find(|i| i.sku == sku.as_str())
+            .ok_or_else(|| rules::RuleViolation::ItemNotInSession {
+                sku: sku.to_string(),
+            })?;
+        let before_view = view::item_view(&before, &self.policy)?;
+        let discount = discount.unwrap_or(before_view.discount);
+        let quantity = match quantity {
+            Some(q) => q,
+            None => Quantity::new(i64::from(before_view.quantity))?,
+        };
+        let product = checked_product(&sku, quantity, product)?;
+        items::update(
+            &mut tx,
+            session_id,
+            &ItemWrite {
+                sku: &sku,
+                discount,
+                quantity: quantity.get(),
+                product_name: &product.name,
+                base_price_minor: product.price.minor(),
+                stock_seen: product.stock,
+                by: &actor.id,
+            },
+        )
+        .await?;
+        sessions::bump_version(&mut tx, session_id).await?;
+        activity::append(
+            &mut tx,
+            session_id,
+            actor,
+            ActivityKind::ItemUpdated.as_str(),
+            json!({
+                "sku": sku.as_str(),
+                "before": { "discount_percent": before.discount_percent, "quantity": before.quantity,
+                            "base_price_minor": before.base_price_minor },
+                "after": { "discount_percent": discount.get(), "quantity": quantity.get(),
+                           "base_price_minor": product.price.minor() },
+            }),
+        )
+        .await?;
+        let view = view::load(&mut tx, session_id, &self.policy).await?;
+        tx.commit().await?;
+        tracing::info!(sku = %sku, "item updated");
+        Ok(view)
+    }
+
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn remove_item(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        sku: &str,
+    ) -> Result<SessionView, AppError> {
+        let sku = Sku::parse(sku, &self.policy.sku)?;
+        let mut tx = self.pool.begin().await?;
+        let session = lock_session(&mut tx, session_id).await?;
+        transition(session.status, Action::EditItems, actor.roles)?;
+        let removed = items::delete(&mut tx, session_id, &sku).await?;
+        sessions::bump_version(&mut tx, session_id).await?;
+        activity::append(
+            &mut tx,
+            session_id,
+            actor,
+            ActivityKind::ItemRemoved.as_str(),
+            json!({
+                "sku": sku.as_str(),
+                "slot": removed.slot,
+                "discount_percent": removed.discount_percent,
+                "quantity": removed.quantity,
+            }),
+        )
+        .await?;
+        let view = view::load(&mut tx, session_id, &self.policy).await?;
+        tx.commit().await?;
+        tracing::info!(sku = %sku, "item removed");
+        Ok(view)
+    }
+
+    /// The catalog's answer for one SKU (`None`: the catalog does not know it).
+    async fn product(&self, sku: &Sku, freshness: Freshness) -> Result<Option<Product>, AppError> {
+        let mut found = self
+            .catalog
+            .products(std::slice::from_ref(sku), freshness)
+            .await?;
+        Ok(found.remove(sku))
+    }
+
+    /// The catalog's answers for several SKUs at once.
+    pub(super) async fn products(
+        &self,
+        skus: &[Sku],
+        freshness: Freshness,
+    ) -> Result<HashMap<Sku, Product>, AppError> {
+        Ok(self.catalog.products(skus, freshness).await?)
+    }
+}
+
+pub(super) fn stock_facts(product: Option<&Product>) -> Option<StockFacts> {
+    product.map(|p| StockFacts {
+        active: p.active,
+        stock: p.stock,
+    })
+}
+
+/// The product, once the rules accept it for this quantity.
+fn checked_product(
+    sku: &Sku,
+    quantity: Quantity,
+    product: Option<Product>,
+) -> Result<Product, AppError> {
+    rules::check_stock(sku, quantity, stock_facts(product.as_ref()))?;
+    product.ok_or_else(|| {
+        rules::RuleViolation::UnknownSku {
+            sku: sku.to_string(),
+        }
+        .into()
+    })
+}

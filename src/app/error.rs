@@ -1,0 +1,120 @@
+//! What a use case can answer instead of a result.
+//!
+//! One enum for all use cases: most refusals (a rule, a status, bad input)
+//! can come from several of them, and the chat adapters render them the same
+//! way. Every variant but `Unexpected` is written for the person who typed
+//! the command; `Unexpected` is logged with its cause chain and shown only as
+//! a short apology with a reference to find that log line.
+
+use crate::catalog::CatalogError;
+use crate::domain::{
+    DiscountError, QuantityError, RuleViolation, SkuError, TitleError, TransitionRefused,
+    WindowError,
+};
+use crate::store::StoreError;
+
+/// Input a person typed that could not be parsed into a domain value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error(transparent)]
+    Sku(#[from] SkuError),
+    #[error(transparent)]
+    Discount(#[from] DiscountError),
+    #[error(transparent)]
+    Quantity(#[from] QuantityError),
+    #[error(transparent)]
+    Window(#[from] WindowError),
+    #[error(transparent)]
+    Title(#[from] TitleError),
+    #[error("Nothing to change: give a new discount, a new quantity, or both.")]
+    NothingToChange,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("Session #{0} does not exist. Use /flashsale list to see the sessions.")]
+    SessionNotFound(i64),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Transition(#[from] TransitionRefused),
+    #[error(transparent)]
+    Rule(#[from] RuleViolation),
+    /// Several items failed a check at once; each line says which and why.
+    #[error("{}", items_message(.0))]
+    InvalidItems(Vec<RuleViolation>),
+    #[error("The product catalog is unavailable right now ({0}), so nothing was changed. Try again in a minute.")]
+    CatalogUnavailable(#[source] CatalogError),
+    #[error(
+        "Sorry, something went wrong on our side and nothing was changed. Reference: {reference}."
+    )]
+    Unexpected {
+        reference: String,
+        #[source]
+        source: anyhow::Error,
+    },
+}
+
+fn items_message(problems: &[RuleViolation]) -> String {
+    let mut message = String::from("Some items are not valid any more, so nothing was changed:");
+    for problem in problems {
+        message.push_str("\n- ");
+        message.push_str(&problem.to_string());
+    }
+    message
+}
+
+impl AppError {
+    /// Logs an internal failure with its whole cause chain and a fresh reference
+    /// id that the apology shows, so a report from chat leads to the log line.
+    pub fn unexpected(source: impl Into<anyhow::Error>) -> AppError {
+        let source = source.into();
+        let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        tracing::error!(%reference, error = format!("{source:#}"), "unexpected error in a use case");
+        AppError::Unexpected { reference, source }
+    }
+
+    /// True when the person can act on the message (as opposed to an internal failure).
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, AppError::Unexpected { .. })
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::Violation(v) => AppError::Rule(v),
+            other => AppError::unexpected(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> AppError {
+        AppError::unexpected(e)
+    }
+}
+
+impl From<CatalogError> for AppError {
+    fn from(e: CatalogError) -> AppError {
+        tracing::warn!(error = %e, "catalog unavailable");
+        AppError::CatalogUnavailable(e)
+    }
+}
+
+macro_rules! input_error_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AppError {
+            fn from(e: $t) -> AppError {
+                AppError::Input(e.into())
+            }
+        }
+    )*};
+}
+input_error_from!(
+    SkuError,
+    DiscountError,
+    QuantityError,
+    WindowError,
+    TitleError
+);

@@ -1,0 +1,295 @@
+//! Moving a session through its statuses: submit, withdraw, approve, reject,
+//! revoke, cancel.
+
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+
+use super::drafting::stock_facts;
+use super::{lock_session, view, AppError, FlashSales, SessionView};
+use crate::catalog::Freshness;
+use crate::domain::rules::{self, RuleViolation};
+use crate::domain::status::transition;
+use crate::domain::{Action, ActivityKind, Actor, Quantity, Sku};
+use crate::store::sessions::StatusChange;
+use crate::store::{activity, items, sessions, ItemRecord, SessionRecord};
+
+/// How often submit re-reads a draft that changed while the catalog was asked.
+const SUBMIT_ATTEMPTS: usize = 3;
+
+impl FlashSales {
+    /// Sends a draft with exactly six valid items to the approvers.
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn submit(&self, actor: &Actor, session_id: i64) -> Result<SessionView, AppError> {
+        for _ in 0..SUBMIT_ATTEMPTS {
+            // Ask the catalog about the items as they are now, without holding
+            // the lock; if they changed meanwhile, look again.
+            let (seen, seen_items) = self.read(session_id).await?;
+            transition(seen.status, Action::Submit, actor.roles)?;
+            rules::check_submittable(seen_items.len())?;
+            let products = self
+                .products(&skus_of(&seen_items), Freshness::AllowCached)
+                .await?;
+
+            let mut tx = self.pool.begin().await?;
+            let session = lock_session(&mut tx, session_id).await?;
+            if session.version != seen.version {
+                continue;
+            }
+            let next = transition(session.status, Action::Submit, actor.roles)?;
+            rules::check_before_deadline(
+                self.clock.now(),
+                session.window.starts_at(),
+                &self.policy,
+            )?;
+            check_items(&seen_items, |sku| stock_facts(products.get(sku)))?;
+            sessions::set_status(
+                &mut tx,
+                session_id,
+                next,
+                StatusChange {
+                    submitted_by: Some(&actor.id),
+                    rejection_reason: Some(None),
+                    ..StatusChange::default()
+                },
+            )
+            .await?;
+            let view = self
+                .finish(
+                    &mut tx,
+                    session_id,
+                    actor,
+                    ActivityKind::Submitted,
+                    json!({ "version": session.version }),
+                )
+                .await?;
+            tx.commit().await?;
+            tracing::info!("submitted for approval");
+            return Ok(view);
+        }
+        Err(AppError::unexpected(anyhow::anyhow!(
+            "session {session_id} kept changing while it was being submitted"
+        )))
+    }
+
+    /// Takes a pending session back to draft so its items can change.
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn withdraw(&self, actor: &Actor, session_id: i64) -> Result<SessionView, AppError> {
+        self.simple_transition(
+            actor,
+            session_id,
+            Action::Withdraw,
+            ActivityKind::Withdrawn,
+            None,
+        )
+        .await
+    }
+
+    /// Approves what the approver saw (`seen_version`) and locks it read-only.
+    ///
+    /// The catalog is asked live (not from the cache) because this is the
+    /// last check before the sale goes public.
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn approve(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        seen_version: i32,
+    ) -> Result<SessionView, AppError> {
+        let (seen, seen_items) = self.read(session_id).await?;
+        transition(seen.status, Action::Approve, actor.roles)?;
+        rules::check_version(seen_version, seen.version)?;
+        let products = self
+            .products(&skus_of(&seen_items), Freshness::Live)
+            .await?;
+
+        let mut tx = self.pool.begin().await?;
+        let session = lock_session(&mut tx, session_id).await?;
+        let next = transition(session.status, Action::Approve, actor.roles)?;
+        rules::check_version(seen_version, session.version)?;
+        rules::check_before_deadline(self.clock.now(), session.window.starts_at(), &self.policy)?;
+        let editors =
+            activity::editors(&mut tx, session_id, &ActivityKind::content_shaping()).await?;
+        rules::check_four_eyes(&actor.id, &editors, &self.policy)?;
+        // Items cannot change outside draft, so the version check above
+        // guarantees these are the items the catalog was asked about.
+        check_items(&seen_items, |sku| stock_facts(products.get(sku)))?;
+        if let Some((other_id, other_title)) =
+            sessions::overlapping_approved(&mut tx, session_id, &session.window).await?
+        {
+            return Err(RuleViolation::Overlap {
+                other: format!("#{other_id} \"{other_title}\""),
+            }
+            .into());
+        }
+        sessions::set_status(
+            &mut tx,
+            session_id,
+            next,
+            StatusChange {
+                approved_by: Some(&actor.id),
+                ..StatusChange::default()
+            },
+        )
+        .await?;
+        let view = self
+            .finish(
+                &mut tx,
+                session_id,
+                actor,
+                ActivityKind::Approved,
+                json!({ "version": seen_version }),
+            )
+            .await?;
+        tx.commit().await?;
+        tracing::info!("approved");
+        Ok(view)
+    }
+
+    /// Sends a pending session back to draft with a reason for the editors.
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn reject(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        reason: &str,
+    ) -> Result<SessionView, AppError> {
+        let reason = rules::require_reason(reason)?;
+        self.simple_transition(
+            actor,
+            session_id,
+            Action::Reject,
+            ActivityKind::Rejected,
+            Some(reason),
+        )
+        .await
+    }
+
+    /// Unlocks an approved session (before it goes live) so it can be edited again.
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn revoke(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        reason: Option<&str>,
+    ) -> Result<SessionView, AppError> {
+        self.simple_transition(
+            actor,
+            session_id,
+            Action::Revoke,
+            ActivityKind::Revoked,
+            optional_reason(reason),
+        )
+        .await
+    }
+
+    /// Calls a session off for good.
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn cancel(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        reason: Option<&str>,
+    ) -> Result<SessionView, AppError> {
+        self.simple_transition(
+            actor,
+            session_id,
+            Action::Cancel,
+            ActivityKind::Cancelled,
+            optional_reason(reason),
+        )
+        .await
+    }
+
+    /// A status change that needs nothing but the status machine: lock, decide,
+    /// write, log.
+    async fn simple_transition(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        action: Action,
+        kind: ActivityKind,
+        reason: Option<String>,
+    ) -> Result<SessionView, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let session = lock_session(&mut tx, session_id).await?;
+        let next = transition(session.status, action, actor.roles)?;
+        let change = StatusChange {
+            // Only a rejection leaves a reason on the draft for the editors.
+            rejection_reason: (action == Action::Reject).then_some(reason.as_deref()),
+            ..StatusChange::default()
+        };
+        sessions::set_status(&mut tx, session_id, next, change).await?;
+        let details = json!({
+            "from": session.status.as_str(),
+            "to": next.as_str(),
+            "reason": reason,
+        });
+        let view = self
+            .finish(&mut tx, session_id, actor, kind, details)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(
+            from = session.status.as_str(),
+            to = next.as_str(),
+            "status changed"
+        );
+        Ok(view)
+    }
+
+    /// Appends the activity entry and reads back the view, inside the transaction.
+    async fn finish(
+        &self,
+        conn: &mut PgConnection,
+        session_id: i64,
+        actor: &Actor,
+        kind: ActivityKind,
+        details: Value,
+    ) -> Result<SessionView, AppError> {
+        activity::append(conn, session_id, actor, kind.as_str(), details).await?;
+        view::load(conn, session_id, &self.policy).await
+    }
+
+    /// The session and its items, read without a lock.
+    async fn read(&self, session_id: i64) -> Result<(SessionRecord, Vec<ItemRecord>), AppError> {
+        let mut conn = self.pool.acquire().await?;
+        let session = sessions::get(&mut conn, session_id)
+            .await?
+            .ok_or(AppError::SessionNotFound(session_id))?;
+        let items = items::list(&mut conn, session_id).await?;
+        Ok((session, items))
+    }
+}
+
+fn optional_reason(reason: Option<&str>) -> Option<String> {
+    reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+}
+
+fn skus_of(items: &[ItemRecord]) -> Vec<Sku> {
+    items
+        .iter()
+        .map(|i| Sku::from_canonical(i.sku.clone()))
+        .collect()
+}
+
+/// Checks every item against the catalog and reports all problems at once.
+fn check_items(
+    items: &[ItemRecord],
+    facts: impl Fn(&Sku) -> Option<rules::StockFacts>,
+) -> Result<(), AppError> {
+    let mut problems = Vec::new();
+    for item in items {
+        let sku = Sku::from_canonical(item.sku.clone());
+        let quantity = Quantity::new(i64::from(item.quantity))?;
+        if let Err(problem) = rules::check_stock(&sku, quantity, facts(&sku)) {
+            problems.push(problem);
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::InvalidItems(problems))
+    }
+}

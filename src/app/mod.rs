@@ -1,0 +1,120 @@
+//! The use cases editors and approvers run, independent of any chat platform.
+//!
+//! `FlashSales` is the service every adapter calls. Each use case takes an
+//! `Actor` and plain input, asks `domain` for every decision, asks the
+//! catalog for facts, and writes the result together with its activity entry
+//! in one transaction that starts by locking the session row. It returns a
+//! `SessionView` (or a list) that adapters render, or an `AppError` that they
+//! show as it is.
+//!
+//! Catalog calls happen before the transaction, never while the session row
+//! is locked, so a slow catalog cannot hold locks or pool connections: the
+//! facts are fetched first and the rules are then checked against the locked,
+//! current state.
+
+mod drafting;
+mod error;
+mod lifecycle;
+mod queries;
+mod view;
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use crate::catalog::Catalog;
+use crate::domain::Policy;
+use crate::store::{sessions, PgPool, SessionRecord};
+
+pub use drafting::{DraftInput, ItemChange, ItemInput};
+pub use error::{AppError, InputError};
+pub use queries::{ActivityPage, ListRange};
+pub use view::{ItemView, SessionSummaryView, SessionView};
+
+/// Where "now" comes from. Production uses the system clock; tests move a
+/// manual one across deadlines instead of sleeping.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(now: DateTime<Utc>) -> ManualClock {
+        ManualClock(Mutex::new(now))
+    }
+
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = now;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The flash-sale service: the use cases, with what they need to run.
+#[derive(Clone)]
+pub struct FlashSales {
+    pool: PgPool,
+    catalog: Arc<dyn Catalog>,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+}
+
+impl FlashSales {
+    pub fn new(
+        pool: PgPool,
+        catalog: Arc<dyn Catalog>,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+    ) -> FlashSales {
+        FlashSales {
+            pool,
+            catalog,
+            policy,
+            clock,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn catalog(&self) -> &Arc<dyn Catalog> {
+        &self.catalog
+    }
+}
+
+/// Locks the session row for the rest of the transaction, or says it does not exist.
+async fn lock_session(conn: &mut PgConnection, id: i64) -> Result<SessionRecord, AppError> {
+    sessions::lock(conn, id)
+        .await?
+        .ok_or(AppError::SessionNotFound(id))
+}

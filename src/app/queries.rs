@@ -1,0 +1,107 @@
+//! Read-only use cases: one session, a calendar of sessions, a session's log.
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+
+use super::view::{self, SessionSummaryView};
+use super::{AppError, FlashSales, SessionView};
+use crate::domain::ActivityKind;
+use crate::store::{activity, sessions, ActivityRecord};
+
+/// Which sessions a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListRange {
+    /// Everything not yet over, from now on (at most 200).
+    Upcoming,
+    /// Today in the business time zone, finished ones included.
+    Today,
+    /// The next seven days from the start of today, finished ones included.
+    Week,
+    /// An explicit range, finished ones included.
+    Between(DateTime<Utc>, DateTime<Utc>),
+}
+
+/// One page of a session's activity log, oldest entry first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityPage {
+    pub session_id: i64,
+    pub entries: Vec<ActivityRecord>,
+    /// 1-based.
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+}
+
+impl ActivityPage {
+    pub const PAGE_SIZE: i64 = 15;
+}
+
+impl ActivityRecord {
+    pub fn kind(&self) -> Option<ActivityKind> {
+        ActivityKind::from_stored(&self.action)
+    }
+}
+
+impl FlashSales {
+    /// The session with its items and computed flash prices.
+    pub async fn get(&self, session_id: i64) -> Result<SessionView, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        view::load(&mut conn, session_id, &self.policy).await
+    }
+
+    pub async fn list(&self, range: ListRange) -> Result<Vec<SessionSummaryView>, AppError> {
+        let now = self.clock.now();
+        let tz = self.policy.time_zone;
+        let start_of_today = || {
+            let today = now.with_timezone(&tz).date_naive().and_time(NaiveTime::MIN);
+            // A few zones skip midnight on DST days: then the day starts at
+            // the first instant that exists, which `earliest` gives; if even
+            // that fails, start from now.
+            tz.from_local_datetime(&today)
+                .earliest()
+                .map_or(now, |t| t.with_timezone(&Utc))
+        };
+        let (from, to, include_final) = match range {
+            ListRange::Upcoming => (now, now + chrono::Duration::days(3650), false),
+            ListRange::Today => {
+                let from = start_of_today();
+                (from, from + chrono::Duration::days(1), true)
+            }
+            ListRange::Week => {
+                let from = start_of_today();
+                (from, from + chrono::Duration::days(7), true)
+            }
+            ListRange::Between(from, to) => (from, to, true),
+        };
+        let mut conn = self.pool.acquire().await?;
+        let summaries = sessions::list_between(&mut conn, from, to, include_final).await?;
+        Ok(summaries
+            .into_iter()
+            .map(|s| view::summary_view(s, &self.policy))
+            .collect())
+    }
+
+    /// A page (1-based) of the session's activity log.
+    pub async fn activity(&self, session_id: i64, page: i64) -> Result<ActivityPage, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        sessions::get(&mut conn, session_id)
+            .await?
+            .ok_or(AppError::SessionNotFound(session_id))?;
+        let total = activity::count(&mut conn, session_id).await?;
+        let pages = ((total + ActivityPage::PAGE_SIZE - 1) / ActivityPage::PAGE_SIZE).max(1);
+        let page = page.clamp(1, pages);
+        let entries = activity::list(
+            &mut conn,
+            session_id,
+            (page - 1) * ActivityPage::PAGE_SIZE,
+            ActivityPage::PAGE_SIZE,
+        )
+        .await?;
+        Ok(ActivityPage {
+            session_id,
+            entries,
+            page,
+            pages,
+            total,
+        })
+    }
+}

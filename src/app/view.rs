@@ -1,0 +1,144 @@
+//! What use cases return: a session as people should see it, with prices computed.
+//!
+//! Views are platform-neutral; each chat adapter decides how they look.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use super::AppError;
+use crate::domain::rules::approval_deadline;
+use crate::domain::{ActorId, DiscountPercent, Money, Policy, Sku, Status, Window};
+use crate::store::{items, sessions, ItemRecord, SessionRecord, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionView {
+    pub id: i64,
+    pub title: String,
+    pub window: Window,
+    pub status: Status,
+    /// Cards carry it, so an approval can be refused when the session changed since.
+    pub version: i32,
+    pub approval_deadline: DateTime<Utc>,
+    pub created_by: ActorId,
+    pub created_by_name: String,
+    pub submitted_by: Option<ActorId>,
+    pub approved_by: Option<ActorId>,
+    pub rejection_reason: Option<String>,
+    pub notes: Option<String>,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemView {
+    pub slot: i16,
+    pub sku: Sku,
+    pub product_name: String,
+    pub base_price: Money,
+    pub discount: DiscountPercent,
+    pub flash_price: Money,
+    pub quantity: u32,
+    /// Stock the catalog reported when the item was last validated.
+    pub stock_seen: i64,
+}
+
+/// A session in a list: enough for a calendar line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummaryView {
+    pub id: i64,
+    pub title: String,
+    pub window: Window,
+    pub status: Status,
+    pub item_count: i64,
+    pub approval_deadline: DateTime<Utc>,
+}
+
+impl SessionView {
+    pub fn skus(&self) -> Vec<Sku> {
+        self.items.iter().map(|i| i.sku.clone()).collect()
+    }
+
+    pub fn item(&self, sku: &Sku) -> Option<&ItemView> {
+        self.items.iter().find(|i| &i.sku == sku)
+    }
+}
+
+pub(super) fn item_view(record: &ItemRecord, policy: &Policy) -> Result<ItemView, StoreError> {
+    let discount = DiscountPercent::new(i64::from(record.discount_percent)).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "item {} of session {}: {e}",
+            record.sku, record.session_id
+        ))
+    })?;
+    let quantity = u32::try_from(record.quantity).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "item {} has quantity {}",
+            record.sku, record.quantity
+        ))
+    })?;
+    let base_price = Money::from_minor(record.base_price_minor, policy.currency.clone());
+    Ok(ItemView {
+        slot: record.slot,
+        sku: Sku::from_canonical(record.sku.clone()),
+        product_name: record.product_name.clone(),
+        flash_price: base_price.discounted(discount),
+        base_price,
+        discount,
+        quantity,
+        stock_seen: record.stock_seen,
+    })
+}
+
+pub(super) fn session_view(
+    session: SessionRecord,
+    items: &[ItemRecord],
+    policy: &Policy,
+) -> Result<SessionView, AppError> {
+    let items = items
+        .iter()
+        .map(|i| item_view(i, policy))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SessionView {
+        id: session.id,
+        title: session.title,
+        approval_deadline: approval_deadline(session.window.starts_at(), policy),
+        window: session.window,
+        status: session.status,
+        version: session.version,
+        created_by: session.created_by,
+        created_by_name: session.created_by_name,
+        submitted_by: session.submitted_by,
+        approved_by: session.approved_by,
+        rejection_reason: session.rejection_reason,
+        notes: session.notes,
+        items,
+    })
+}
+
+/// Reads the session and its items on `conn` (inside the caller's transaction,
+/// so the view shows exactly what is about to be committed).
+pub(super) async fn load(
+    conn: &mut PgConnection,
+    id: i64,
+    policy: &Policy,
+) -> Result<SessionView, AppError> {
+    let session = sessions::get(conn, id)
+        .await?
+        .ok_or(AppError::SessionNotFound(id))?;
+    let items = items::list(conn, id).await?;
+    session_view(session, &items, policy)
+}
+
+pub(super) fn summary_view(
+    summary: sessions::SessionSummary,
+    policy: &Policy,
+) -> SessionSummaryView {
+    let s = summary.session;
+    SessionSummaryView {
+        id: s.id,
+        title: s.title,
+        approval_deadline: approval_deadline(s.window.starts_at(), policy),
+        window: s.window,
+        status: s.status,
+        item_count: summary.item_count,
+    }
+}

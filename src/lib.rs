@@ -1,0 +1,22 @@
+//! flashsale-bot: run a marketplace's flash sales from chat.
+//!
+//! Editors draft a session (a time slot showing exactly six discounted SKUs),
+//! approvers lock it, and the bot publishes it to the storefront on time.
+//! This crate is the whole bot; `main.rs` only wires it together.
+//!
+//! Layout:
+//! - `domain`: the pure rules (value types, the status machine, session rules).
+//!   No IO, no async.
+//! - `app`: the use cases (`FlashSales`): load, decide with `domain`, write with
+//!   `store`, in one transaction per mutation.
+//! - `store`: Postgres through sqlx; the only place with SQL.
+//! - `catalog`: the live product catalog (names, prices, stock) over HTTP, cached briefly.
+//! - `config`: typed configuration from the environment, checked at start-up.
+//! - `telemetry`: logging set-up.
+
+pub mod app;
+pub mod catalog;
+pub mod config;
+pub mod domain;
+pub mod store;
+pub mod telemetry;

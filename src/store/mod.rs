@@ -1,0 +1,45 @@
+//! Postgres storage: the only module that writes SQL.
+//!
+//! Functions take a `&mut PgConnection` so the caller (a use case in `app`)
+//! decides the transaction: every mutation locks the session row first
+//! (`sessions::lock`), then reads, writes and appends its activity entry in
+//! the same transaction. Constraint violations are mapped back to the domain
+//! rule they protect, so a race lost in the database reads like any other
+//! refusal.
+
+pub mod activity;
+pub mod items;
+pub mod sessions;
+
+use crate::domain::RuleViolation;
+
+pub use activity::ActivityRecord;
+pub use items::ItemRecord;
+pub use sessions::SessionRecord;
+
+pub type PgPool = sqlx::PgPool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused a write because it would break a rule.
+    #[error(transparent)]
+    Violation(#[from] RuleViolation),
+    /// A stored value the code does not understand (a bug or a bad manual edit).
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The name of the constraint a database error violated, if any.
+fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}
+
+/// Runs the embedded migrations (`migrations/`).
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    sqlx::migrate!("./migrations").run(pool).await
+}

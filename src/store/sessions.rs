@@ -1,0 +1,243 @@
+//! The `session` table.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use super::{violated_constraint, StoreError};
+use crate::domain::{Actor, ActorId, RuleViolation, Status, Window};
+
+/// A session as stored, with its status parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: i64,
+    pub title: String,
+    pub window: Window,
+    pub status: Status,
+    pub version: i32,
+    pub created_by: ActorId,
+    pub created_by_name: String,
+    pub submitted_by: Option<ActorId>,
+    pub approved_by: Option<ActorId>,
+    pub rejection_reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: i64,
+    title: String,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    status: String,
+    version: i32,
+    created_by: String,
+    created_by_name: String,
+    submitted_by: Option<String>,
+    approved_by: Option<String>,
+    rejection_reason: Option<String>,
+    notes: Option<String>,
+}
+
+impl TryFrom<SessionRow> for SessionRecord {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+        let status = Status::from_stored(&row.status).ok_or_else(|| {
+            StoreError::Corrupt(format!("session {} has status {:?}", row.id, row.status))
+        })?;
+        Ok(SessionRecord {
+            id: row.id,
+            title: row.title,
+            window: Window::from_stored(row.starts_at, row.ends_at),
+            status,
+            version: row.version,
+            created_by: ActorId::from_stored(row.created_by),
+            created_by_name: row.created_by_name,
+            submitted_by: row.submitted_by.map(ActorId::from_stored),
+            approved_by: row.approved_by.map(ActorId::from_stored),
+            rejection_reason: row.rejection_reason,
+            notes: row.notes,
+        })
+    }
+}
+
+// A macro, not a const, so queries stay string literals (`concat!`): sqlx
+// refuses dynamic SQL strings.
+macro_rules! session_columns {
+    () => {
+        "id, title, starts_at, ends_at, status, version, created_by, \
+     created_by_name, submitted_by, approved_by, rejection_reason, notes"
+    };
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    title: &str,
+    window: &Window,
+    notes: Option<&str>,
+    creator: &Actor,
+) -> Result<SessionRecord, StoreError> {
+    let row: SessionRow = sqlx::query_as(concat!(
+        "insert into session (title, starts_at, ends_at, notes, created_by, created_by_name) \
+         values ($1, $2, $3, $4, $5, $6) returning ",
+        session_columns!()
+    ))
+    .bind(title)
+    .bind(window.starts_at())
+    .bind(window.ends_at())
+    .bind(notes)
+    .bind(creator.id.as_str())
+    .bind(&creator.name)
+    .fetch_one(conn)
+    .await?;
+    row.try_into()
+}
+
+/// Locks the session row until the transaction ends: every mutation starts
+/// here, so two editors racing on one session are served one after the other.
+pub async fn lock(conn: &mut PgConnection, id: i64) -> Result<Option<SessionRecord>, StoreError> {
+    let row: Option<SessionRow> = sqlx::query_as(concat!(
+        "select ",
+        session_columns!(),
+        " from session where id = $1 for update"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(SessionRecord::try_from).transpose()
+}
+
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<SessionRecord>, StoreError> {
+    let row: Option<SessionRow> = sqlx::query_as(concat!(
+        "select ",
+        session_columns!(),
+        " from session where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(SessionRecord::try_from).transpose()
+}
+
+/// What a status change writes besides the status itself.
+#[derive(Debug, Default)]
+pub struct StatusChange<'a> {
+    pub submitted_by: Option<&'a ActorId>,
+    pub approved_by: Option<&'a ActorId>,
+    /// `Some(None)` clears the last rejection reason; `None` leaves it.
+    pub rejection_reason: Option<Option<&'a str>>,
+}
+
+/// Sets the status and bumps the version. Going back to draft forgets the
+/// approver (the approval no longer holds). The exclusion constraint on
+/// approved/live windows is mapped to `RuleViolation::Overlap`.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    id: i64,
+    status: Status,
+    change: StatusChange<'_>,
+) -> Result<i32, StoreError> {
+    let result = sqlx::query_scalar(
+        "update session set status = $2, version = version + 1, updated_at = now(), \
+             submitted_by = coalesce($3, submitted_by), \
+             approved_by = case when $2 = 'approved' then $4 \
+                                when $2 in ('draft', 'pending_approval') then null \
+                                else approved_by end, \
+             rejection_reason = case when $5 then $6 else rejection_reason end \
+         where id = $1 returning version",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(change.submitted_by.map(ActorId::as_str))
+    .bind(change.approved_by.map(ActorId::as_str))
+    .bind(change.rejection_reason.is_some())
+    .bind(change.rejection_reason.flatten())
+    .fetch_one(&mut *conn)
+    .await;
+    match result {
+        Ok(version) => Ok(version),
+        Err(e) if violated_constraint(&e) == Some("session_no_overlap_when_approved") => {
+            // Lost a race against a concurrent approval the earlier check could not see.
+            Err(RuleViolation::Overlap {
+                other: "another session".to_owned(),
+            }
+            .into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records that the session's content changed (its items), so cards showing
+/// an older version are recognised as stale.
+pub async fn bump_version(conn: &mut PgConnection, id: i64) -> Result<i32, StoreError> {
+    let version =
+        sqlx::query_scalar("update session set version = version + 1, updated_at = now() where id = $1 returning version")
+            .bind(id)
+            .fetch_one(conn)
+            .await?;
+    Ok(version)
+}
+
+/// An approved or live session whose window overlaps `window`, other than `id`.
+pub async fn overlapping_approved(
+    conn: &mut PgConnection,
+    id: i64,
+    window: &Window,
+) -> Result<Option<(i64, String)>, StoreError> {
+    let row = sqlx::query_as(
+        "select id, title from session \
+         where id <> $1 and status in ('approved', 'live') \
+           and tstzrange(starts_at, ends_at, '[)') && tstzrange($2, $3, '[)') \
+         order by starts_at limit 1",
+    )
+    .bind(id)
+    .bind(window.starts_at())
+    .bind(window.ends_at())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row)
+}
+
+/// A session for a list, with how many items it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub session: SessionRecord,
+    pub item_count: i64,
+}
+
+/// Sessions whose window intersects [from, to), earliest first.
+pub async fn list_between(
+    conn: &mut PgConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    include_final: bool,
+) -> Result<Vec<SessionSummary>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        session: SessionRow,
+        item_count: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "select ",
+        session_columns!(),
+        ", (select count(*) from session_item i where i.session_id = s.id) as item_count \
+         from session s \
+         where s.ends_at > $1 and s.starts_at < $2 \
+           and ($3 or s.status not in ('ended', 'expired', 'cancelled', 'failed')) \
+         order by s.starts_at, s.id limit 200"
+    ))
+    .bind(from)
+    .bind(to)
+    .bind(include_final)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(SessionSummary {
+                session: r.session.try_into()?,
+                item_count: r.item_count,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,455 @@
+//! Submitting, approving, rejecting and the other status changes.
+
+use flashsale_bot::app::AppError;
+use flashsale_bot::domain::{RuleViolation, Status, TransitionRefused};
+use sqlx::PgPool;
+
+use crate::support::app::*;
+
+#[sqlx::test]
+async fn the_whole_happy_path_is_logged_step_by_step(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let draft = t.draft_with(6).await;
+    let submitted = t.app.submit(&t.alice, draft.id).await.unwrap();
+    assert_eq!(submitted.status, Status::PendingApproval);
+    assert_eq!(submitted.submitted_by.as_ref(), Some(&t.alice.id));
+
+    let approved = t
+        .app
+        .approve(&t.bob, draft.id, submitted.version)
+        .await
+        .unwrap();
+
+    assert_eq!(approved.status, Status::Approved);
+    assert_eq!(approved.approved_by.as_ref(), Some(&t.bob.id));
+    assert_eq!(approved.items.len(), 6);
+    assert_eq!(
+        t.activity_actions(draft.id).await,
+        [
+            "drafted",
+            "item_added",
+            "item_added",
+            "item_added",
+            "item_added",
+            "item_added",
+            "item_added",
+            "submitted",
+            "approved"
+        ]
+    );
+    let log = t.app.activity(draft.id, 1).await.unwrap();
+    assert_eq!(log.total, 9);
+    assert_eq!(
+        log.entries.last().map(|e| e.actor_name.as_str()),
+        Some("bob")
+    );
+}
+
+#[sqlx::test]
+async fn submit_with_five_items_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.draft_with(5).await;
+    let before = t.snapshot(session.id).await;
+
+    let err = t.app.submit(&t.alice, session.id).await.unwrap_err();
+
+    assert_eq!(
+        err.to_string(),
+        "The session has 5 SKUs: it needs exactly 6 to be submitted."
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn submit_after_the_deadline_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.draft_with(6).await;
+    let before = t.snapshot(session.id).await;
+    // Tomorrow 00:00 Jakarta is 17:00 UTC; approval closed at 16:00 UTC.
+    t.clock.advance(chrono::Duration::hours(6));
+
+    let err = t.app.submit(&t.alice, session.id).await.unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            AppError::Rule(RuleViolation::ApprovalDeadlinePassed { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn approve_by_a_non_approver_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let before = t.snapshot(session.id).await;
+    let dave = editor("dave");
+
+    let err = t
+        .app
+        .approve(&dave, session.id, session.version)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            AppError::Transition(TransitionRefused::Forbidden { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn approver_cannot_approve_own_session(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let erin = editor_and_approver("erin");
+    let session = t.draft().await;
+    // Erin adds one item to Alice's draft: that makes her an editor of it.
+    t.fill(session.id, 5).await;
+    t.app
+        .add_item(&erin, session.id, &item("FS-009", "10", "1"))
+        .await
+        .unwrap();
+    let submitted = t.app.submit(&t.alice, session.id).await.unwrap();
+    let before = t.snapshot(session.id).await;
+
+    let err = t
+        .app
+        .approve(&erin, session.id, submitted.version)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(err, AppError::Rule(RuleViolation::SelfApproval)),
+        "{err:?}"
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn an_editor_whose_item_was_removed_still_cannot_approve(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let erin = editor_and_approver("erin");
+    let session = t.draft().await;
+    t.app
+        .add_item(&erin, session.id, &item("FS-009", "10", "1"))
+        .await
+        .unwrap();
+    t.app
+        .remove_item(&t.alice, session.id, "FS-009")
+        .await
+        .unwrap();
+    t.fill(session.id, 6).await;
+    let submitted = t.app.submit(&t.alice, session.id).await.unwrap();
+
+    let err = t
+        .app
+        .approve(&erin, session.id, submitted.version)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(err, AppError::Rule(RuleViolation::SelfApproval)),
+        "{err:?}"
+    );
+}
+
+#[sqlx::test]
+async fn self_approval_is_allowed_when_four_eyes_is_switched_off(pool: PgPool) {
+    let mut policy = test_policy();
+    policy.four_eyes = false;
+    let t = TestApp::with_policy(pool, policy).await;
+    let erin = editor_and_approver("erin");
+    let session = t.draft().await;
+    t.fill(session.id, 5).await;
+    t.app
+        .add_item(&erin, session.id, &item("FS-009", "10", "1"))
+        .await
+        .unwrap();
+    let submitted = t.app.submit(&erin, session.id).await.unwrap();
+
+    let approved = t
+        .app
+        .approve(&erin, session.id, submitted.version)
+        .await
+        .unwrap();
+
+    assert_eq!(approved.status, Status::Approved);
+}
+
+#[sqlx::test]
+async fn approving_a_stale_version_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let first = t.submitted().await;
+    // The card Bob sees shows `first.version`; meanwhile Alice withdraws,
+    // edits and resubmits.
+    t.app.withdraw(&t.alice, first.id).await.unwrap();
+    let change = flashsale_bot::app::ItemChange {
+        sku: "FS-001".into(),
+        discount: Some("80".into()),
+        quantity: None,
+    };
+    t.app
+        .update_item(&t.alice, first.id, &change)
+        .await
+        .unwrap();
+    let current = t.app.submit(&t.alice, first.id).await.unwrap();
+    let before = t.snapshot(first.id).await;
+
+    let err = t
+        .app
+        .approve(&t.bob, first.id, first.version)
+        .await
+        .unwrap_err();
+
+    match err {
+        AppError::Rule(RuleViolation::StaleVersion { seen, current: now }) => {
+            assert_eq!((seen, now), (first.version, current.version));
+        }
+        other => panic!("expected a stale-version refusal, got {other:?}"),
+    }
+    assert_eq!(t.snapshot(first.id).await, before);
+}
+
+#[sqlx::test]
+async fn approving_after_the_deadline_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let before = t.snapshot(session.id).await;
+    t.clock
+        .advance(chrono::Duration::hours(6) + chrono::Duration::minutes(1));
+
+    let err = t
+        .app
+        .approve(&t.bob, session.id, session.version)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            AppError::Rule(RuleViolation::ApprovalDeadlinePassed { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn overlapping_approvals_are_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let first = t.approved().await;
+    let second = t.submitted_at("tomorrow 11:00", "tomorrow 15:00").await;
+    let before = t.snapshot(second.id).await;
+
+    let err = t
+        .app
+        .approve(&t.bob, second.id, second.version)
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "This session overlaps #{} \"Midnight Deals\", which is already approved: the storefront shows one flash sale at a time. Move one of them.",
+            first.id
+        )
+    );
+    assert_eq!(t.snapshot(second.id).await, before);
+}
+
+#[sqlx::test]
+async fn back_to_back_sessions_can_both_be_approved(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    t.approved().await;
+    let next = t.submitted_at("tomorrow 12:00", "tomorrow 18:00").await;
+    let approved = t.app.approve(&t.bob, next.id, next.version).await.unwrap();
+    assert_eq!(approved.status, Status::Approved);
+}
+
+#[sqlx::test]
+async fn approval_rechecks_stock_live_and_refuses_what_sold_out(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    t.catalog.set_stock("FS-002", 4).await;
+    t.catalog.set_active("FS-005", false).await;
+    let before = t.snapshot(session.id).await;
+
+    let err = t
+        .app
+        .approve(&t.bob, session.id, session.version)
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        err.to_string(),
+        "Some items are not valid any more, so nothing was changed:\n\
+         - FS-002 has 4 units in stock: the flash-sale quantity 10 is more than that. Allowed at most 4.\n\
+         - FS-005 is not active in the catalog, so it can't be sold in a flash sale."
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn reject_requires_a_reason(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let before = t.snapshot(session.id).await;
+
+    let err = t.app.reject(&t.bob, session.id, "   ").await.unwrap_err();
+
+    assert_eq!(
+        err.to_string(),
+        "A reason is required: tell the editors what to change."
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn reject_returns_the_session_to_draft_with_the_reason(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+
+    let rejected = t
+        .app
+        .reject(&t.bob, session.id, " FS-003 is on another promo ")
+        .await
+        .unwrap();
+
+    assert_eq!(rejected.status, Status::Draft);
+    assert_eq!(
+        rejected.rejection_reason.as_deref(),
+        Some("FS-003 is on another promo")
+    );
+    assert_eq!(
+        t.activity_actions(session.id)
+            .await
+            .last()
+            .map(String::as_str),
+        Some("rejected")
+    );
+    // Resubmitting clears the old reason.
+    let resubmitted = t.app.submit(&t.alice, session.id).await.unwrap();
+    assert_eq!(resubmitted.rejection_reason, None);
+}
+
+#[sqlx::test]
+async fn an_editor_cannot_reject(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let err = t.app.reject(&t.alice, session.id, "no").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Transition(TransitionRefused::Forbidden { .. })
+        ),
+        "{err:?}"
+    );
+}
+
+#[sqlx::test]
+async fn withdraw_brings_a_pending_session_back_to_draft(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let view = t.app.withdraw(&t.alice, session.id).await.unwrap();
+    assert_eq!(view.status, Status::Draft);
+    assert_eq!(
+        t.activity_actions(session.id)
+            .await
+            .last()
+            .map(String::as_str),
+        Some("withdrawn")
+    );
+}
+
+#[sqlx::test]
+async fn revoke_unlocks_an_approved_session_for_editing(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.approved().await;
+
+    let revoked = t
+        .app
+        .revoke(&t.bob, session.id, Some("price change"))
+        .await
+        .unwrap();
+
+    assert_eq!(revoked.status, Status::Draft);
+    assert_eq!(revoked.approved_by, None);
+    t.app
+        .remove_item(&t.alice, session.id, "FS-001")
+        .await
+        .unwrap();
+}
+
+#[sqlx::test]
+async fn an_editor_cannot_revoke_or_cancel_an_approved_session(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.approved().await;
+    let before = t.snapshot(session.id).await;
+
+    let revoke = t.app.revoke(&t.alice, session.id, None).await.unwrap_err();
+    let cancel = t.app.cancel(&t.alice, session.id, None).await.unwrap_err();
+
+    for err in [revoke, cancel] {
+        assert!(
+            matches!(
+                err,
+                AppError::Transition(TransitionRefused::Forbidden { .. })
+            ),
+            "{err:?}"
+        );
+    }
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn a_cancelled_session_accepts_nothing_more(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.draft_with(6).await;
+    let cancelled = t
+        .app
+        .cancel(&t.alice, session.id, Some("promo moved"))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, Status::Cancelled);
+    let before = t.snapshot(session.id).await;
+
+    let err = t.app.submit(&t.alice, session.id).await.unwrap_err();
+
+    assert_eq!(
+        err.to_string(),
+        "This session is cancelled: it can't be submitted. Nothing can change it any more."
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn approving_twice_is_refused_the_second_time(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let approved = t
+        .app
+        .approve(&t.bob, session.id, session.version)
+        .await
+        .unwrap();
+    let before = t.snapshot(session.id).await;
+
+    let err = t
+        .app
+        .approve(&t.carol, session.id, approved.version)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            AppError::Transition(TransitionRefused::NotAllowed { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}

@@ -1,0 +1,168 @@
+//! Creating drafts.
+
+use flashsale_bot::app::{AppError, DraftInput, InputError};
+use flashsale_bot::domain::{RuleViolation, Status, TransitionRefused, WindowError};
+use sqlx::PgPool;
+
+use crate::support::app::*;
+
+fn input(title: &str, start: &str, end: &str) -> DraftInput {
+    DraftInput {
+        title: title.into(),
+        start: start.into(),
+        end: end.into(),
+        notes: Some("  first rotation  ".into()),
+    }
+}
+
+async fn session_count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("select count(*) from session")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn an_editor_drafts_a_session_in_the_business_time_zone(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t
+        .app
+        .create_draft(
+            &t.alice,
+            &input(" Midnight  Deals ", "tomorrow 00:00", "tomorrow 12:00"),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(session.title, "Midnight Deals");
+    assert_eq!(session.status, Status::Draft);
+    assert_eq!(session.version, 1);
+    assert!(session.items.is_empty());
+    // Midnight in Jakarta (UTC+7) on the 27th is 17:00 UTC on the 26th.
+    assert_eq!(
+        session.window.starts_at().to_rfc3339(),
+        "2026-11-26T17:00:00+00:00"
+    );
+    assert_eq!(
+        session.window.ends_at().to_rfc3339(),
+        "2026-11-27T05:00:00+00:00"
+    );
+    assert_eq!(
+        session.approval_deadline.to_rfc3339(),
+        "2026-11-26T16:00:00+00:00"
+    );
+    assert_eq!(session.notes.as_deref(), Some("first rotation"));
+    assert_eq!(session.created_by, t.alice.id);
+    assert_eq!(t.activity_actions(session.id).await, ["drafted"]);
+}
+
+#[sqlx::test]
+async fn an_approver_without_the_editor_role_cannot_draft(pool: PgPool) {
+    let t = TestApp::new(pool.clone()).await;
+    let err = t
+        .app
+        .create_draft(&t.bob, &input("Deals", "tomorrow 00:00", "tomorrow 12:00"))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        AppError::Transition(TransitionRefused::DraftingForbidden)
+    ));
+    assert_eq!(session_count(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn a_start_in_the_past_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool.clone()).await;
+    let err = t
+        .app
+        .create_draft(&t.alice, &input("Deals", "today 09:00", "today 12:00"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Input(InputError::Window(WindowError::TooSoon { .. }))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(session_count(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn a_start_too_close_to_be_approved_in_time_is_refused(pool: PgPool) {
+    // 17:00 now in Jakarta; approval closes an hour before the start.
+    let t = TestApp::new(pool.clone()).await;
+    let err = t
+        .app
+        .create_draft(&t.alice, &input("Deals", "today 17:30", "today 20:00"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Rule(RuleViolation::ApprovalDeadlinePassed { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "The approval deadline (2026-11-26 16:30 WIB) has passed: a session must be approved 60 minutes before it starts."
+    );
+    assert_eq!(session_count(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn an_end_before_the_start_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool.clone()).await;
+    let err = t
+        .app
+        .create_draft(
+            &t.alice,
+            &input("Deals", "2026-11-28 12:00", "2026-11-28 10:00"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Input(InputError::Window(WindowError::EndNotAfterStart { .. }))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(session_count(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn a_blank_title_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool.clone()).await;
+    let err = t
+        .app
+        .create_draft(&t.alice, &input("   ", "tomorrow 00:00", "tomorrow 12:00"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "The title is empty: give the session a name such as \"Midnight Deals\"."
+    );
+    assert_eq!(session_count(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn an_unreadable_time_is_refused_with_the_accepted_forms(pool: PgPool) {
+    let t = TestApp::new(pool.clone()).await;
+    let err = t
+        .app
+        .create_draft(&t.alice, &input("Deals", "27/11 00:00", "tomorrow 12:00"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Input(InputError::Window(WindowError::BadFormat { .. }))
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("YYYY-MM-DD HH:MM"), "{err}");
+    assert_eq!(session_count(&pool).await, 0);
+}

@@ -1,0 +1,14 @@
+//! Integration tests: the use cases against a real Postgres (`#[sqlx::test]`
+//! gives each test a fresh, migrated database) and a real HTTP catalog on
+//! loopback. One binary, so the heavy dependency tree is linked once.
+
+mod support;
+
+mod activity_log;
+mod approval;
+mod catalog_client;
+mod catalog_failures;
+mod constraints;
+mod drafting;
+mod items;
+mod races;

@@ -1,0 +1,187 @@
+//! A `FlashSales` service wired to the test's database, a fake catalog server
+//! on loopback and a manual clock, plus the people of our stories.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use flashsale_bot::app::{DraftInput, FlashSales, ItemInput, ManualClock, SessionView};
+use flashsale_bot::catalog::{CachedCatalog, HttpCatalog};
+use flashsale_bot::domain::{Actor, ActorId, Currency, Policy, Roles, SkuRules, WindowRules};
+use sqlx::PgPool;
+
+use super::catalog::{sample_products, CatalogServer};
+
+/// Thursday 2026-11-26 10:00 UTC, 17:00 in Jakarta: "tomorrow 00:00" is 7 hours away.
+pub fn test_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
+}
+
+pub fn test_policy() -> Policy {
+    Policy {
+        sku: SkuRules::default(),
+        window: WindowRules::default(),
+        approval_cutoff: chrono::Duration::minutes(60),
+        four_eyes: true,
+        currency: Currency::from_code("IDR").unwrap(),
+        time_zone: chrono_tz::Asia::Jakarta,
+    }
+}
+
+pub fn editor(name: &str) -> Actor {
+    Actor::new(ActorId::new("test", name), name, Roles::EDITOR)
+}
+
+pub fn approver(name: &str) -> Actor {
+    Actor::new(ActorId::new("test", name), name, Roles::APPROVER)
+}
+
+pub fn editor_and_approver(name: &str) -> Actor {
+    Actor::new(ActorId::new("test", name), name, Roles::BOTH)
+}
+
+pub fn nobody(name: &str) -> Actor {
+    Actor::new(ActorId::new("test", name), name, Roles::NONE)
+}
+
+pub fn item(sku: &str, discount: &str, quantity: &str) -> ItemInput {
+    ItemInput {
+        sku: sku.to_owned(),
+        discount: discount.to_owned(),
+        quantity: quantity.to_owned(),
+    }
+}
+
+/// The six SKUs most stories use.
+pub const SIX: [&str; 6] = ["FS-001", "FS-002", "FS-003", "FS-004", "FS-005", "FS-006"];
+
+pub struct TestApp {
+    pub app: FlashSales,
+    pub pool: PgPool,
+    pub catalog: CatalogServer,
+    pub clock: Arc<ManualClock>,
+    pub alice: Actor,
+    pub bob: Actor,
+    pub carol: Actor,
+}
+
+impl TestApp {
+    /// Alice edits, Bob approves, Carol approves too (for concurrent approvals).
+    pub async fn new(pool: PgPool) -> TestApp {
+        Self::with_policy(pool, test_policy()).await
+    }
+
+    pub async fn with_policy(pool: PgPool, policy: Policy) -> TestApp {
+        let catalog = CatalogServer::start(sample_products()).await;
+        Self::with_catalog(pool, policy, catalog, Duration::from_millis(500)).await
+    }
+
+    pub async fn with_catalog(
+        pool: PgPool,
+        policy: Policy,
+        catalog: CatalogServer,
+        timeout: Duration,
+    ) -> TestApp {
+        let http = HttpCatalog::new(catalog.url(), policy.currency.clone(), timeout).unwrap();
+        let cached = CachedCatalog::new(http, Duration::from_secs(5));
+        let clock = Arc::new(ManualClock::new(test_now()));
+        let app = FlashSales::new(pool.clone(), Arc::new(cached), policy, clock.clone());
+        TestApp {
+            app,
+            pool,
+            catalog,
+            clock,
+            alice: editor("alice"),
+            bob: approver("bob"),
+            carol: approver("carol"),
+        }
+    }
+
+    /// A draft for tomorrow 00:00-12:00 (Jakarta), by Alice.
+    pub async fn draft(&self) -> SessionView {
+        self.draft_at("tomorrow 00:00", "tomorrow 12:00").await
+    }
+
+    pub async fn draft_at(&self, start: &str, end: &str) -> SessionView {
+        self.app
+            .create_draft(
+                &self.alice,
+                &DraftInput {
+                    title: "Midnight Deals".into(),
+                    start: start.into(),
+                    end: end.into(),
+                    notes: None,
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// A draft holding the first `n` of `SIX`, 30% off, 10 units each.
+    pub async fn draft_with(&self, n: usize) -> SessionView {
+        let session = self.draft().await;
+        self.fill(session.id, n).await
+    }
+
+    pub async fn fill(&self, session_id: i64, n: usize) -> SessionView {
+        let mut view = self.app.get(session_id).await.unwrap();
+        for sku in SIX.iter().take(n) {
+            view = self
+                .app
+                .add_item(&self.alice, session_id, &item(sku, "30", "10"))
+                .await
+                .unwrap();
+        }
+        view
+    }
+
+    /// Six items, submitted by Alice.
+    pub async fn submitted(&self) -> SessionView {
+        let session = self.draft_with(6).await;
+        self.app.submit(&self.alice, session.id).await.unwrap()
+    }
+
+    pub async fn submitted_at(&self, start: &str, end: &str) -> SessionView {
+        let session = self.draft_at(start, end).await;
+        self.fill(session.id, 6).await;
+        self.app.submit(&self.alice, session.id).await.unwrap()
+    }
+
+    /// Six items, submitted by Alice, approved by Bob.
+    pub async fn approved(&self) -> SessionView {
+        let session = self.submitted().await;
+        self.app
+            .approve(&self.bob, session.id, session.version)
+            .await
+            .unwrap()
+    }
+
+    /// Everything a refusal must leave untouched.
+    pub async fn snapshot(&self, session_id: i64) -> Snapshot {
+        let session = self.app.get(session_id).await.unwrap();
+        let activity_entries: i64 =
+            sqlx::query_scalar("select count(*) from activity where session_id = $1")
+                .bind(session_id)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+        Snapshot {
+            session,
+            activity_entries,
+        }
+    }
+
+    pub async fn activity_actions(&self, session_id: i64) -> Vec<String> {
+        sqlx::query_scalar("select action from activity where session_id = $1 order by id")
+            .bind(session_id)
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    pub session: SessionView,
+    pub activity_entries: i64,
+}

@@ -1,0 +1,5 @@
+//! Shared set-up for the integration tests. Each test binary uses only part of it.
+#![allow(dead_code)]
+
+pub mod app;
+pub mod catalog;
