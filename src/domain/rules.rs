@@ -282,9 +282,15 @@ mod tests {
             check_four_eyes(&alice, &[alice.clone(), bob.clone()], &p),
             Err(RuleViolation::SelfApproval)
         );
-        assert_eq!(check_four_eyes(&alice, std::slice::from_ref(&bob), &p), Ok(()));
+        assert_eq!(
+            check_four_eyes(&alice, std::slice::from_ref(&bob), &p),
+            Ok(())
+        );
         p.four_eyes = false;
-        assert_eq!(check_four_eyes(&alice, std::slice::from_ref(&alice), &p), Ok(()));
+        assert_eq!(
+            check_four_eyes(&alice, std::slice::from_ref(&alice), &p),
+            Ok(())
+        );
     }
 
     #[test]
