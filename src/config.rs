@@ -25,6 +25,14 @@ pub const MIN_LEAD_MINUTES: &str = "MIN_LEAD_MINUTES";
 pub const MAX_SESSION_HOURS: &str = "MAX_SESSION_HOURS";
 pub const ALLOW_SELF_APPROVAL: &str = "ALLOW_SELF_APPROVAL";
 pub const LOG_FORMAT: &str = "LOG_FORMAT";
+pub const STOREFRONT_WEBHOOK_SECRET: &str = "STOREFRONT_WEBHOOK_SECRET";
+pub const DISCORD_TOKEN: &str = "DISCORD_TOKEN";
+pub const DISCORD_GUILD_ID: &str = "DISCORD_GUILD_ID";
+pub const DISCORD_ANNOUNCEMENTS_CHANNEL_ID: &str = "DISCORD_ANNOUNCEMENTS_CHANNEL_ID";
+pub const DISCORD_APPROVALS_CHANNEL_ID: &str = "DISCORD_APPROVALS_CHANNEL_ID";
+pub const DISCORD_EDITOR_ROLE_ID: &str = "DISCORD_EDITOR_ROLE_ID";
+pub const DISCORD_APPROVER_ROLE_ID: &str = "DISCORD_APPROVER_ROLE_ID";
+pub const DISCORD_API_BASE: &str = "DISCORD_API_BASE";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -58,6 +66,24 @@ pub struct Config {
     pub catalog_cache_ttl: Duration,
     pub log_format: LogFormat,
     pub policy: Policy,
+    /// Signs publish and end calls to the storefront (Standard Webhooks, `whsec_...`).
+    pub storefront_webhook_secret: Option<SecretString>,
+    /// Present when `DISCORD_TOKEN` is set: the bot then runs in Discord.
+    pub discord: Option<DiscordConfig>,
+}
+
+/// Where the bot lives in Discord. Ids are Discord snowflakes.
+#[derive(Debug, Clone)]
+pub struct DiscordConfig {
+    pub token: SecretString,
+    /// Commands are registered to this guild at start-up (instant, unlike global ones).
+    pub guild_id: u64,
+    pub announcements_channel_id: u64,
+    pub approvals_channel_id: u64,
+    pub editor_role_id: u64,
+    pub approver_role_id: u64,
+    /// Only for tests against a fake Discord on loopback; production leaves it unset.
+    pub api_base: Option<Url>,
 }
 
 impl Config {
@@ -152,7 +178,24 @@ impl Config {
             }
         })?;
 
+        let storefront_webhook_secret = env.optional(STOREFRONT_WEBHOOK_SECRET);
+        if let Some(secret) = &storefront_webhook_secret {
+            if !secret.starts_with("whsec_") {
+                return Err(ConfigError::Invalid {
+                    var: STOREFRONT_WEBHOOK_SECRET,
+                    value: "(hidden)".to_owned(),
+                    expected: "a Standard Webhooks secret starting with whsec_".to_owned(),
+                });
+            }
+        }
+        let discord = match env.optional(DISCORD_TOKEN) {
+            None => None,
+            Some(token) => Some(discord_config(&env, token)?),
+        };
+
         Ok(Config {
+            storefront_webhook_secret: storefront_webhook_secret.map(SecretString::from),
+            discord,
             database_url: SecretString::from(database_url),
             storefront_url,
             catalog_timeout: Duration::from_millis(catalog_timeout),
@@ -171,6 +214,44 @@ impl Config {
             },
         })
     }
+}
+
+fn discord_config(env: &Env<'_>, token: String) -> Result<DiscordConfig, ConfigError> {
+    const SNOWFLAKE: &str = "a Discord id (the number from Copy ID in Discord's developer mode)";
+    let id = |var: &'static str| -> Result<u64, ConfigError> {
+        let value = env.required(var, SNOWFLAKE)?;
+        value
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(ConfigError::Invalid {
+                var,
+                value,
+                expected: SNOWFLAKE.to_owned(),
+            })
+    };
+    let api_base = match env.optional(DISCORD_API_BASE) {
+        None => None,
+        Some(base) => Some(
+            Url::parse(&base)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/")
+                .ok_or(ConfigError::Invalid {
+                    var: DISCORD_API_BASE,
+                    value: base,
+                    expected: "scheme, host and port only, e.g. http://127.0.0.1:9000".to_owned(),
+                })?,
+        ),
+    };
+    Ok(DiscordConfig {
+        token: SecretString::from(token),
+        guild_id: id(DISCORD_GUILD_ID)?,
+        announcements_channel_id: id(DISCORD_ANNOUNCEMENTS_CHANNEL_ID)?,
+        approvals_channel_id: id(DISCORD_APPROVALS_CHANNEL_ID)?,
+        editor_role_id: id(DISCORD_EDITOR_ROLE_ID)?,
+        approver_role_id: id(DISCORD_APPROVER_ROLE_ID)?,
+        api_base,
+    })
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -273,6 +354,67 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn without_a_discord_token_the_bot_has_no_discord_config() {
+        assert!(config(&[DB]).unwrap().discord.is_none());
+    }
+
+    #[test]
+    fn a_discord_token_requires_the_guild_channels_and_roles() {
+        let err = config(&[DB, (DISCORD_TOKEN, "abc")]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    var: DISCORD_GUILD_ID,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let full = [
+            DB,
+            (DISCORD_TOKEN, "abc"),
+            (DISCORD_GUILD_ID, "1"),
+            (DISCORD_ANNOUNCEMENTS_CHANNEL_ID, "2"),
+            (DISCORD_APPROVALS_CHANNEL_ID, "3"),
+            (DISCORD_EDITOR_ROLE_ID, "4"),
+            (DISCORD_APPROVER_ROLE_ID, "x5"),
+        ];
+        let err = config(&full).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    var: DISCORD_APPROVER_ROLE_ID,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let mut fixed = full;
+        fixed[6] = (DISCORD_APPROVER_ROLE_ID, "5");
+        let discord = config(&fixed).unwrap().discord.unwrap();
+        assert_eq!((discord.guild_id, discord.approver_role_id), (1, 5));
+        assert!(
+            !format!("{discord:?}").contains("abc"),
+            "the token never prints"
+        );
+    }
+
+    #[test]
+    fn a_webhook_secret_must_look_like_one() {
+        let err = config(&[DB, (STOREFRONT_WEBHOOK_SECRET, "hunter2")]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                var: STOREFRONT_WEBHOOK_SECRET,
+                ..
+            }
+        ));
+        assert!(!err.to_string().contains("hunter2"));
     }
 
     #[test]

@@ -11,12 +11,17 @@
 //!   `store`, in one transaction per mutation.
 //! - `store`: Postgres through sqlx; the only place with SQL.
 //! - `catalog`: the live product catalog (names, prices, stock) over HTTP, cached briefly.
+//! - `chat`: the chat port (messages, cards, buttons, the `Chat` trait) and
+//!   its adapters.
 //! - `config`: typed configuration from the environment, checked at start-up.
+//! - `runtime`: start-up wiring shared by the run modes.
 //! - `telemetry`: logging set-up.
 
 pub mod app;
 pub mod catalog;
+pub mod chat;
 pub mod config;
 pub mod domain;
+pub mod runtime;
 pub mod store;
 pub mod telemetry;

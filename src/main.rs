@@ -3,9 +3,7 @@
 //!   flashsale-bot migrate   apply the database migrations and exit
 //!   flashsale-bot help      show this list
 
-use anyhow::Context;
-use flashsale_bot::{config::Config, store, telemetry};
-use secrecy::ExposeSecret;
+use flashsale_bot::{config::Config, runtime, telemetry};
 
 const USAGE: &str = "\
 Usage: flashsale-bot <command>
@@ -21,6 +19,7 @@ async fn main() {
     let command = std::env::args().nth(1).unwrap_or_else(|| "help".to_owned());
     let outcome = match command.as_str() {
         "migrate" => migrate().await,
+        // run modes: one arm each (Discord, console), calling into the library
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -43,13 +42,7 @@ async fn migrate() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(std::time::Duration::from_secs(10))
-        .connect(config.database_url.expose_secret())
-        .await
-        .context("could not connect to DATABASE_URL")?;
-    store::migrate(&pool).await.context("migrations failed")?;
+    runtime::connect_database(&config).await?;
     tracing::info!("migrations applied");
     Ok(())
 }

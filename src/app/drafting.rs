@@ -24,7 +24,7 @@ pub struct DraftInput {
 
 /// One item as typed: text, because the same input comes from slash-command
 /// options, a pasted spreadsheet line or a file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemInput {
     pub sku: String,
     pub discount: String,

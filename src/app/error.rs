@@ -37,6 +37,8 @@ pub enum AppError {
     #[error(transparent)]
     Input(#[from] InputError),
     #[error(transparent)]
+    Paste(super::PasteError),
+    #[error(transparent)]
     Transition(#[from] TransitionRefused),
     #[error(transparent)]
     Rule(#[from] RuleViolation),

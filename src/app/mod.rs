@@ -12,9 +12,11 @@
 //! facts are fetched first and the rules are then checked against the locked,
 //! current state.
 
+pub mod cards;
 mod drafting;
 mod error;
 mod lifecycle;
+mod paste;
 mod queries;
 mod view;
 
@@ -29,6 +31,7 @@ use crate::store::{sessions, PgPool, SessionRecord};
 
 pub use drafting::{DraftInput, ItemChange, ItemInput};
 pub use error::{AppError, InputError};
+pub use paste::{parse_paste, BatchReport, LineOutcome, PasteError, PastedLine};
 pub use queries::{ActivityPage, ListRange};
 pub use view::{ItemView, SessionSummaryView, SessionView};
 

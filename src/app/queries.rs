@@ -80,6 +80,13 @@ impl FlashSales {
             .collect())
     }
 
+    /// True the first time a platform event (e.g. a Discord interaction id) is
+    /// seen; adapters ignore an event for which this is false.
+    pub async fn first_delivery(&self, platform: &str, event_id: &str) -> Result<bool, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(crate::store::events::record(&mut conn, platform, event_id).await?)
+    }
+
     /// A page (1-based) of the session's activity log.
     pub async fn activity(&self, session_id: i64, page: i64) -> Result<ActivityPage, AppError> {
         let mut conn = self.pool.acquire().await?;

@@ -55,6 +55,17 @@ impl Window {
     }
 
     /// Parses a start and an end typed in `tz`, then checks them like [`Window::new`].
+    /// Resolves a start time alone, as `parse` would (used to keep a cloned
+    /// session's length when only a new start is given).
+    pub fn parse_start(
+        start: &str,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, WindowError> {
+        let today = now.with_timezone(&tz).date_naive();
+        resolve(start, on_day(start, tz, today)?, tz)
+    }
+
     pub fn parse(
         start: &str,
         end: &str,

@@ -8,6 +8,7 @@
 //! refusal.
 
 pub mod activity;
+pub mod events;
 pub mod items;
 pub mod sessions;
 

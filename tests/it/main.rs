@@ -6,6 +6,7 @@ mod support;
 
 mod activity_log;
 mod approval;
+mod batch;
 mod catalog_client;
 mod catalog_failures;
 mod constraints;

@@ -1,0 +1,279 @@
+//! What the bot's cards and announcements say, for every platform.
+//!
+//! The words, fields and buttons of a session card are decided here, once;
+//! adapters only decide how a `Message` looks. Button ids are built and
+//! parsed here too, strictly: a pressed button is input like any other.
+
+use std::fmt;
+
+use crate::chat::{Button, ButtonStyle, Card, Field, Mention, Message, Text, TimeStyle, Tone};
+use crate::domain::Status;
+
+use super::view::{ItemView, SessionView};
+
+const BUTTON_PREFIX: &str = "fs";
+
+/// What a card button asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardAction {
+    Approve,
+    Reject,
+}
+
+impl CardAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            CardAction::Approve => "approve",
+            CardAction::Reject => "reject",
+        }
+    }
+}
+
+/// A button id: `fs:<action>:<session>:<version>`. The version is the one the
+/// card showed, so a press on an outdated card can be refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ButtonId {
+    pub action: CardAction,
+    pub session_id: i64,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "This button is not one of ours or is damaged ({0:?}); use the buttons on the latest card."
+)]
+pub struct ButtonIdError(pub String);
+
+impl ButtonId {
+    pub fn parse(raw: &str) -> Result<ButtonId, ButtonIdError> {
+        let bad = || ButtonIdError(raw.chars().take(100).collect());
+        let mut parts = raw.split(':');
+        let (Some(prefix), Some(action), Some(session), Some(version), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(bad());
+        };
+        if prefix != BUTTON_PREFIX {
+            return Err(bad());
+        }
+        let action = match action {
+            "approve" => CardAction::Approve,
+            "reject" => CardAction::Reject,
+            _ => return Err(bad()),
+        };
+        let session_id = positive(session).ok_or_else(bad)?;
+        let version = positive(version).ok_or_else(bad)?;
+        Ok(ButtonId {
+            action,
+            session_id,
+            version,
+        })
+    }
+}
+
+/// Digits only, above zero: no signs or spaces, nothing `parse` would forgive.
+fn positive<T: std::str::FromStr + PartialOrd + Default>(s: &str) -> Option<T> {
+    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok().filter(|n| *n > T::default())
+}
+
+impl fmt::Display for ButtonId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{BUTTON_PREFIX}:{}:{}:{}",
+            self.action.as_str(),
+            self.session_id,
+            self.version
+        )
+    }
+}
+
+fn tone(status: Status) -> Tone {
+    match status {
+        Status::Draft => Tone::Neutral,
+        Status::PendingApproval => Tone::Attention,
+        Status::Approved => Tone::Success,
+        Status::Live => Tone::Live,
+        Status::Ended => Tone::Neutral,
+        Status::Expired | Status::Cancelled | Status::Failed => Tone::Danger,
+    }
+}
+
+fn item_field(item: &ItemView) -> Field {
+    Field {
+        name: format!("{}. {} · {}", item.slot, item.sku, item.product_name),
+        value: Text::from(format!(
+            "{} → {} (-{}) · {} units · stock {}",
+            item.base_price, item.flash_price, item.discount, item.quantity, item.stock_seen
+        )),
+        inline: false,
+    }
+}
+
+/// The session as a card: window, deadline, the items with their prices.
+pub fn session_card(view: &SessionView) -> Card {
+    let mut fields = vec![
+        Field {
+            name: "Window".to_owned(),
+            value: Text::new()
+                .time(view.window.starts_at(), TimeStyle::Full)
+                .plain(" → ")
+                .time(view.window.ends_at(), TimeStyle::Full),
+            inline: false,
+        },
+        Field {
+            name: "Approval deadline".to_owned(),
+            value: Text::new().time(view.approval_deadline, TimeStyle::FullAndRelative),
+            inline: false,
+        },
+    ];
+    fields.extend(view.items.iter().map(item_field));
+    let empty = crate::domain::MAX_ITEMS.saturating_sub(view.items.len());
+    let mut description = Text::new().plain(format!("{} of 6 SKUs", view.items.len()));
+    if empty > 0 && view.status == Status::Draft {
+        description = description.plain(format!(" · {empty} to add before it can be submitted"));
+    }
+    if let Some(reason) = &view.rejection_reason {
+        description = description.line(Text::from(format!("Rejected: {reason}")));
+    }
+    if let Some(notes) = &view.notes {
+        description = description.line(Text::from(format!("Notes: {notes}")));
+    }
+    Card {
+        title: format!("#{} {}", view.id, view.title),
+        status: view.status.label().to_owned(),
+        tone: tone(view.status),
+        description: Some(description),
+        fields,
+        footer: Some(format!(
+            "version {} · drafted by {}",
+            view.version, view.created_by_name
+        )),
+    }
+}
+
+/// The approval card posted on submit: the card, Approve/Reject, one ping for approvers.
+pub fn approval_request(view: &SessionView, submitted_by: &str) -> Message {
+    let ids = |action| {
+        ButtonId {
+            action,
+            session_id: view.id,
+            version: view.version,
+        }
+        .to_string()
+    };
+    Message {
+        text: Text::new()
+            .plain(format!(
+                "{submitted_by} submitted #{} \"{}\" for approval, due ",
+                view.id, view.title
+            ))
+            .time(view.approval_deadline, TimeStyle::Relative)
+            .plain("."),
+        card: Some(session_card(view)),
+        buttons: vec![
+            Button {
+                id: ids(CardAction::Approve),
+                label: "Approve".to_owned(),
+                style: ButtonStyle::Success,
+            },
+            Button {
+                id: ids(CardAction::Reject),
+                label: "Reject".to_owned(),
+                style: ButtonStyle::Danger,
+            },
+        ],
+        mentions: vec![Mention::Approvers],
+        dedupe_key: None,
+    }
+}
+
+/// The approval card after anything happened to the session: no buttons, the
+/// current status and `outcome` (who did what), so the card tells the truth.
+pub fn card_update(view: &SessionView, outcome: &str) -> Message {
+    Message {
+        text: Text::from(outcome),
+        card: Some(session_card(view)),
+        ..Message::default()
+    }
+}
+
+/// "Now live", for the whole team: the six products and when the sale ends.
+pub fn now_live(view: &SessionView) -> Message {
+    let mut card = session_card(view);
+    card.fields.retain(|f| f.name != "Approval deadline");
+    Message {
+        text: Text::new()
+            .plain(format!(
+                "#{} \"{}\" is now live! Ends ",
+                view.id, view.title
+            ))
+            .time(view.window.ends_at(), TimeStyle::FullAndRelative)
+            .plain("."),
+        card: Some(card),
+        dedupe_key: Some(format!("live:{}", view.id)),
+        ..Message::default()
+    }
+}
+
+/// "Ended", for the whole team.
+pub fn ended(view: &SessionView, how: &str) -> Message {
+    Message {
+        text: Text::from(format!("#{} \"{}\" has ended{how}.", view.id, view.title)),
+        dedupe_key: Some(format!("ended:{}", view.id)),
+        ..Message::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn button_ids_round_trip() {
+        let id = ButtonId {
+            action: CardAction::Reject,
+            session_id: 12,
+            version: 7,
+        };
+        assert_eq!(id.to_string(), "fs:reject:12:7");
+        assert_eq!(ButtonId::parse("fs:reject:12:7"), Ok(id));
+    }
+
+    #[test]
+    fn forged_or_malformed_button_ids_are_refused() {
+        for raw in [
+            "",
+            "fs:approve:12",
+            "fs:approve:12:7:8",
+            "xx:approve:12:7",
+            "fs:delete:12:7",
+            "fs:approve:-12:7",
+            "fs:approve:+12:7",
+            "fs:approve: 12:7",
+            "fs:approve:12:0",
+            "fs:approve:0:1",
+            "fs:approve:99999999999999999999:1",
+            "fs:approve:12:7 ",
+        ] {
+            assert!(ButtonId::parse(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_longest_button_id_fits_discord_limits() {
+        let id = ButtonId {
+            action: CardAction::Approve,
+            session_id: i64::MAX,
+            version: i32::MAX,
+        };
+        assert!(id.to_string().len() <= 100);
+    }
+}

@@ -1,0 +1,117 @@
+//! The chat port: what the bot says, independent of the platform saying it.
+//!
+//! `app` and the scheduler build `Message`s (text, an optional `Card`,
+//! buttons, who to mention) and hand them to a `Chat`; each adapter (Discord,
+//! the console, later Slack) decides only how they look. Times stay typed
+//! (`Span::Time`) until an adapter renders them, because Discord shows every
+//! viewer their own zone (`<t:unix:F>`) while the console prints the business
+//! zone.
+//!
+//! The port is used as `Arc<dyn Chat>`: the platform is chosen at run time.
+
+mod memory;
+mod text;
+
+use async_trait::async_trait;
+
+pub use memory::{Posted, RecordingChat};
+pub use text::{Span, Text, TimeStyle};
+
+use crate::domain::ActorId;
+
+/// Logical destinations; each adapter maps them to its own channel ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// Where the whole team sees reminders, "now live" and "ended".
+    Announcements,
+    /// Where approval cards and urgent alerts for approvers go.
+    Approvals,
+}
+
+/// Who a message must notify. Mentions are off unless a message lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Mention {
+    Editors,
+    Approvers,
+    User(ActorId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ButtonStyle {
+    Primary,
+    Secondary,
+    Success,
+    Danger,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    /// A short, stable action id such as `fs:approve:12:7`, parsed strictly when pressed.
+    pub id: String,
+    pub label: String,
+    pub style: ButtonStyle,
+}
+
+/// The mood of a card; adapters turn it into a colour or a symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Neutral,
+    Attention,
+    Success,
+    Live,
+    Danger,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub value: Text,
+    /// A hint that the field is short and may sit beside others.
+    pub inline: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    pub title: String,
+    pub status: String,
+    pub tone: Tone,
+    pub description: Option<Text>,
+    pub fields: Vec<Field>,
+    pub footer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Message {
+    pub text: Text,
+    pub card: Option<Card>,
+    pub buttons: Vec<Button>,
+    pub mentions: Vec<Mention>,
+    /// Set on announcements a retried job might send again; adapters use it
+    /// so that the same key is posted at most once.
+    pub dedupe_key: Option<String>,
+}
+
+/// Where a posted message lives, so it can be edited later (platform ids as text).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PostedRef {
+    pub channel: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChatError {
+    /// The platform could not be reached or failed; retrying may help.
+    #[error("the chat platform is unavailable: {0}")]
+    Unavailable(String),
+    /// The platform refused the message (too long, unknown channel, no permission).
+    #[error("the chat platform refused the message: {0}")]
+    Refused(String),
+}
+
+/// Outbound chat. Implementations must return `Unavailable` for failures
+/// worth retrying and `Refused` for the rest, and must honour `dedupe_key`.
+#[async_trait]
+pub trait Chat: Send + Sync {
+    async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError>;
+    async fn edit(&self, posted: &PostedRef, message: &Message) -> Result<(), ChatError>;
+}
