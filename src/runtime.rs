@@ -12,6 +12,7 @@ use sqlx::postgres::PgPoolOptions;
 
 use crate::app::{FlashSales, SystemClock};
 use crate::catalog::{CachedCatalog, Catalog, CatalogError, HttpCatalog};
+use crate::chat::Chat;
 use crate::config::Config;
 use crate::store::{self, PgPool};
 
@@ -57,13 +58,24 @@ pub fn catalog(config: &Config) -> Result<Arc<dyn Catalog>, StartupError> {
     Ok(Arc::new(CachedCatalog::new(http, config.catalog_cache_ttl)))
 }
 
-pub async fn build(config: Config) -> Result<Services, StartupError> {
+/// Connects the database and builds the service around the given chat.
+pub async fn build(config: Config, chat: Arc<dyn Chat>) -> Result<Services, StartupError> {
     let pool = connect_database(&config).await?;
+    build_with_chat(config, pool, chat)
+}
+
+/// For run modes that need the database before their chat exists.
+pub fn build_with_chat(
+    config: Config,
+    pool: PgPool,
+    chat: Arc<dyn Chat>,
+) -> Result<Services, StartupError> {
     let app = FlashSales::new(
         pool.clone(),
         catalog(&config)?,
         config.policy.clone(),
         Arc::new(SystemClock),
+        chat,
     );
     Ok(Services { config, pool, app })
 }

@@ -160,7 +160,7 @@ pub fn session_card(view: &SessionView) -> Card {
 }
 
 /// The approval card posted on submit: the card, Approve/Reject, one ping for approvers.
-pub fn approval_request(view: &SessionView, submitted_by: &str) -> Message {
+pub fn approval_request(view: &SessionView) -> Message {
     let ids = |action| {
         ButtonId {
             action,
@@ -172,7 +172,7 @@ pub fn approval_request(view: &SessionView, submitted_by: &str) -> Message {
     Message {
         text: Text::new()
             .plain(format!(
-                "{submitted_by} submitted #{} \"{}\" for approval, due ",
+                "#{} \"{}\" is waiting for approval, due ",
                 view.id, view.title
             ))
             .time(view.approval_deadline, TimeStyle::Relative)
@@ -197,9 +197,9 @@ pub fn approval_request(view: &SessionView, submitted_by: &str) -> Message {
 
 /// The approval card after anything happened to the session: no buttons, the
 /// current status and `outcome` (who did what), so the card tells the truth.
-pub fn card_update(view: &SessionView, outcome: &str) -> Message {
+pub fn card_update(view: &SessionView, outcome: Text) -> Message {
     Message {
-        text: Text::from(outcome),
+        text: outcome,
         card: Some(session_card(view)),
         ..Message::default()
     }

@@ -39,6 +39,8 @@ pub enum AppError {
     #[error(transparent)]
     Paste(super::PasteError),
     #[error(transparent)]
+    Button(super::cards::ButtonIdError),
+    #[error(transparent)]
     Transition(#[from] TransitionRefused),
     #[error(transparent)]
     Rule(#[from] RuleViolation),

@@ -64,6 +64,7 @@ impl FlashSales {
                 .await?;
             tx.commit().await?;
             tracing::info!("submitted for approval");
+            self.post_approval_card(&view).await;
             return Ok(view);
         }
         Err(AppError::unexpected(anyhow::anyhow!(
@@ -142,6 +143,8 @@ impl FlashSales {
             .await?;
         tx.commit().await?;
         tracing::info!("approved");
+        self.after_change(&view, actor, ActivityKind::Approved, None)
+            .await;
         Ok(view)
     }
 
@@ -233,6 +236,8 @@ impl FlashSales {
             to = next.as_str(),
             "status changed"
         );
+        self.after_change(&view, actor, kind, reason.as_deref())
+            .await;
         Ok(view)
     }
 

@@ -12,6 +12,7 @@
 //! facts are fetched first and the rules are then checked against the locked,
 //! current state.
 
+mod announce;
 pub mod cards;
 mod drafting;
 mod error;
@@ -26,6 +27,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use crate::catalog::Catalog;
+use crate::chat::Chat;
 use crate::domain::Policy;
 use crate::store::{sessions, PgPool, SessionRecord};
 
@@ -89,6 +91,8 @@ pub struct FlashSales {
     catalog: Arc<dyn Catalog>,
     policy: Policy,
     clock: Arc<dyn Clock>,
+    /// Where approval cards and notices go; the platform is chosen at start-up.
+    chat: Arc<dyn Chat>,
 }
 
 impl FlashSales {
@@ -97,13 +101,23 @@ impl FlashSales {
         catalog: Arc<dyn Catalog>,
         policy: Policy,
         clock: Arc<dyn Clock>,
+        chat: Arc<dyn Chat>,
     ) -> FlashSales {
         FlashSales {
             pool,
             catalog,
             policy,
             clock,
+            chat,
         }
+    }
+
+    pub fn chat(&self) -> &Arc<dyn Chat> {
+        &self.chat
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     pub fn policy(&self) -> &Policy {

@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use super::view::{self, SessionSummaryView};
 use super::{AppError, FlashSales, SessionView};
-use crate::domain::ActivityKind;
+use crate::domain::status::transition;
+use crate::domain::{Action, ActivityKind, Actor};
 use crate::store::{activity, sessions, ActivityRecord};
 
 /// Which sessions a list shows.
@@ -78,6 +79,19 @@ impl FlashSales {
             .into_iter()
             .map(|s| view::summary_view(s, &self.policy))
             .collect())
+    }
+
+    /// Whether `actor` may do `action` to the session as it is now (e.g. before
+    /// showing a form whose submit would be refused anyway).
+    pub async fn check_allowed(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        action: Action,
+    ) -> Result<(), AppError> {
+        let session = self.get(session_id).await?;
+        transition(session.status, action, actor.roles)?;
+        Ok(())
     }
 
     /// True the first time a platform event (e.g. a Discord interaction id) is

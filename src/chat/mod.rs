@@ -9,6 +9,7 @@
 //!
 //! The port is used as `Arc<dyn Chat>`: the platform is chosen at run time.
 
+pub mod actions;
 mod memory;
 mod text;
 

@@ -20,6 +20,8 @@ pub struct SessionRecord {
     pub approved_by: Option<ActorId>,
     pub rejection_reason: Option<String>,
     pub notes: Option<String>,
+    /// Where the approval card was posted (platform channel and message ids).
+    pub card: Option<(String, String)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +38,8 @@ struct SessionRow {
     approved_by: Option<String>,
     rejection_reason: Option<String>,
     notes: Option<String>,
+    card_channel: Option<String>,
+    card_message: Option<String>,
 }
 
 impl TryFrom<SessionRow> for SessionRecord {
@@ -57,6 +61,7 @@ impl TryFrom<SessionRow> for SessionRecord {
             approved_by: row.approved_by.map(ActorId::from_stored),
             rejection_reason: row.rejection_reason,
             notes: row.notes,
+            card: row.card_channel.zip(row.card_message),
         })
     }
 }
@@ -66,7 +71,8 @@ impl TryFrom<SessionRow> for SessionRecord {
 macro_rules! session_columns {
     () => {
         "id, title, starts_at, ends_at, status, version, created_by, \
-     created_by_name, submitted_by, approved_by, rejection_reason, notes"
+     created_by_name, submitted_by, approved_by, rejection_reason, notes, \
+         card_channel, card_message"
     };
 }
 
@@ -165,6 +171,22 @@ pub async fn set_status(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Remembers where the approval card was posted, so later changes edit it.
+pub async fn set_card(
+    conn: &mut PgConnection,
+    id: i64,
+    channel: &str,
+    message: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("update session set card_channel = $2, card_message = $3 where id = $1")
+        .bind(id)
+        .bind(channel)
+        .bind(message)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Records that the session's content changed (its items), so cards showing

@@ -5,6 +5,7 @@
 mod support;
 
 mod activity_log;
+mod announcements;
 mod approval;
 mod batch;
 mod catalog_client;

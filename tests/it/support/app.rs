@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use flashsale_bot::app::{DraftInput, FlashSales, ItemInput, ManualClock, SessionView};
 use flashsale_bot::catalog::{CachedCatalog, HttpCatalog};
+use flashsale_bot::chat::RecordingChat;
 use flashsale_bot::domain::{Actor, ActorId, Currency, Policy, Roles, SkuRules, WindowRules};
 use sqlx::PgPool;
 
@@ -60,6 +61,8 @@ pub struct TestApp {
     pub pool: PgPool,
     pub catalog: CatalogServer,
     pub clock: Arc<ManualClock>,
+    /// Everything the app said in chat.
+    pub chat: Arc<RecordingChat>,
     pub alice: Actor,
     pub bob: Actor,
     pub carol: Actor,
@@ -85,12 +88,20 @@ impl TestApp {
         let http = HttpCatalog::new(catalog.url(), policy.currency.clone(), timeout).unwrap();
         let cached = CachedCatalog::new(http, Duration::from_secs(5));
         let clock = Arc::new(ManualClock::new(test_now()));
-        let app = FlashSales::new(pool.clone(), Arc::new(cached), policy, clock.clone());
+        let chat = Arc::new(RecordingChat::new());
+        let app = FlashSales::new(
+            pool.clone(),
+            Arc::new(cached),
+            policy,
+            clock.clone(),
+            chat.clone(),
+        );
         TestApp {
             app,
             pool,
             catalog,
             clock,
+            chat,
             alice: editor("alice"),
             bob: approver("bob"),
             carol: approver("carol"),

@@ -1,0 +1,128 @@
+//! Telling people: the approval card and its later edits, and notices to the team.
+//!
+//! A use case commits first and talks second. The database is the truth; a
+//! chat failure is logged and never undoes or fails the change (the card is
+//! brought up to date by the next change, and `refresh_card` can be called at
+//! any time).
+
+use super::cards::{approval_request, card_update};
+use super::{FlashSales, SessionView};
+use crate::chat::{Channel, Mention, Message, PostedRef, Text, TimeStyle};
+use crate::domain::{ActivityKind, Actor, Status};
+use crate::store::sessions;
+
+impl FlashSales {
+    /// Posts the approval card for a session that was just submitted and
+    /// remembers where it went.
+    pub(super) async fn post_approval_card(&self, view: &SessionView) {
+        let posted = match self
+            .chat
+            .post(Channel::Approvals, &approval_request(view))
+            .await
+        {
+            Ok(posted) => posted,
+            Err(e) => {
+                tracing::warn!(session = view.id, error = %e, "could not post the approval card");
+                return;
+            }
+        };
+        let stored = async {
+            let mut conn = self.pool.acquire().await?;
+            sessions::set_card(&mut conn, view.id, &posted.channel, &posted.message).await?;
+            Ok::<_, super::AppError>(())
+        };
+        if let Err(e) = stored.await {
+            tracing::warn!(session = view.id, error = %e, "could not remember where the approval card is");
+        }
+    }
+
+    /// Edits the approval card, if there is one, to show `view` with `outcome`.
+    pub(crate) async fn update_card(&self, view: &SessionView, outcome: Text) {
+        let Some(card) = self.card_of(view.id).await else {
+            return;
+        };
+        let message = if view.status == Status::PendingApproval {
+            approval_request(view)
+        } else {
+            card_update(view, outcome)
+        };
+        if let Err(e) = self.chat.edit(&card, &message).await {
+            tracing::warn!(session = view.id, error = %e, "could not update the approval card");
+        }
+    }
+
+    /// Brings the approval card up to date with the stored session, e.g. after
+    /// a press on a card that showed an older version.
+    pub async fn refresh_card(&self, session_id: i64) {
+        match self.get(session_id).await {
+            Ok(view) => {
+                let outcome = Text::from(format!("Status: {}", view.status.label()));
+                self.update_card(&view, outcome).await;
+            }
+            Err(e) => {
+                tracing::warn!(session = session_id, error = %e, "could not refresh the card")
+            }
+        }
+    }
+
+    /// The card after a decision or change by `actor`: who, what, when.
+    pub(super) async fn after_change(
+        &self,
+        view: &SessionView,
+        actor: &Actor,
+        kind: ActivityKind,
+        reason: Option<&str>,
+    ) {
+        let mut outcome = Text::new()
+            .plain(format!("{} by {} ", capitalised(kind), actor.name))
+            .time(self.clock.now(), TimeStyle::Relative);
+        if let Some(reason) = reason {
+            outcome = outcome.plain(format!(": {reason}"));
+        }
+        self.update_card(view, outcome).await;
+        if kind == ActivityKind::Rejected {
+            self.tell_submitter_of_rejection(view, actor, reason.unwrap_or_default())
+                .await;
+        }
+    }
+
+    async fn tell_submitter_of_rejection(
+        &self,
+        view: &SessionView,
+        approver: &Actor,
+        reason: &str,
+    ) {
+        let mut mentions = vec![];
+        if let Some(submitter) = &view.submitted_by {
+            mentions.push(Mention::User(submitter.clone()));
+        }
+        let message = Message {
+            text: Text::from(format!(
+                "#{} \"{}\" was rejected by {}: {reason}\nIt is a draft again: change it and submit it once more.",
+                view.id, view.title, approver.name
+            )),
+            mentions,
+            ..Message::default()
+        };
+        if let Err(e) = self.chat.post(Channel::Announcements, &message).await {
+            tracing::warn!(session = view.id, error = %e, "could not tell the submitter about the rejection");
+        }
+    }
+
+    async fn card_of(&self, session_id: i64) -> Option<PostedRef> {
+        let mut conn = self.pool.acquire().await.ok()?;
+        let session = sessions::get(&mut conn, session_id).await.ok()??;
+        session
+            .card
+            .map(|(channel, message)| PostedRef { channel, message })
+    }
+}
+
+fn capitalised(kind: ActivityKind) -> String {
+    let words = kind.to_string();
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

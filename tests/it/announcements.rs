@@ -1,0 +1,267 @@
+//! What the app says in chat: the approval card, its edits, and button presses.
+
+use flashsale_bot::app::AppError;
+use flashsale_bot::chat::actions::{press_button, reject_with_reason, PressOutcome};
+use flashsale_bot::chat::{ButtonStyle, Channel, Mention};
+use flashsale_bot::domain::{RuleViolation, Status, TransitionRefused};
+use sqlx::PgPool;
+
+use crate::support::app::*;
+
+#[sqlx::test]
+async fn submitting_posts_one_approval_card_that_pings_approvers(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+
+    let cards = t.chat.posts_to(Channel::Approvals);
+    assert_eq!(cards.len(), 1);
+    let card = &cards[0].message;
+    assert_eq!(card.mentions, [Mention::Approvers]);
+    let ids: Vec<(&str, ButtonStyle)> = card
+        .buttons
+        .iter()
+        .map(|b| (b.id.as_str(), b.style))
+        .collect();
+    let approve = format!("fs:approve:{}:{}", session.id, session.version);
+    let reject = format!("fs:reject:{}:{}", session.id, session.version);
+    assert_eq!(
+        ids,
+        [
+            (approve.as_str(), ButtonStyle::Success),
+            (reject.as_str(), ButtonStyle::Danger)
+        ]
+    );
+    let body = card.card.as_ref().unwrap();
+    assert_eq!(body.title, format!("#{} Midnight Deals", session.id));
+    assert_eq!(body.status, "Pending approval");
+    assert_eq!(
+        body.fields
+            .iter()
+            .filter(|f| f.name.contains("FS-00"))
+            .count(),
+        6
+    );
+}
+
+#[sqlx::test]
+async fn approving_edits_the_card_in_place_without_buttons(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    t.approved().await;
+
+    let cards = t.chat.posts_to(Channel::Approvals);
+    assert_eq!(cards.len(), 1, "no second card");
+    let edit = cards[0].edits.last().expect("the card was edited");
+    assert!(edit.buttons.is_empty());
+    assert_eq!(edit.card.as_ref().unwrap().status, "Approved");
+    let said = edit.text.render(|_, _| "<time>".to_owned());
+    assert_eq!(said, "Approved by bob <time>");
+}
+
+#[sqlx::test]
+async fn rejecting_tells_the_submitter_and_edits_the_card(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+
+    t.app
+        .reject(&t.bob, session.id, "FS-003 is on another promo")
+        .await
+        .unwrap();
+
+    let notices = t.chat.posts_to(Channel::Announcements);
+    assert_eq!(notices.len(), 1);
+    assert_eq!(
+        notices[0].message.mentions,
+        [Mention::User(t.alice.id.clone())]
+    );
+    assert!(notices[0]
+        .message
+        .text
+        .render(|_, _| String::new())
+        .contains("FS-003 is on another promo"));
+    let card = &t.chat.posts_to(Channel::Approvals)[0];
+    assert_eq!(
+        card.edits.last().unwrap().card.as_ref().unwrap().status,
+        "Draft"
+    );
+}
+
+#[sqlx::test]
+async fn an_approver_press_approves_once_even_when_clicked_twice(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let id = format!("fs:approve:{}:{}", session.id, session.version);
+
+    let first = press_button(&t.app, &t.bob, "test", "event-1", &id).await;
+    let second = press_button(&t.app, &t.bob, "test", "event-1", &id).await;
+
+    assert!(
+        matches!(first, PressOutcome::Approved(ref v) if v.status == Status::Approved),
+        "{first:?}"
+    );
+    assert!(matches!(second, PressOutcome::AlreadyHandled), "{second:?}");
+    assert_eq!(
+        t.activity_actions(session.id)
+            .await
+            .iter()
+            .filter(|a| *a == "approved")
+            .count(),
+        1
+    );
+}
+
+#[sqlx::test]
+async fn a_press_by_a_non_approver_is_refused_and_changes_nothing(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let before = t.snapshot(session.id).await;
+
+    for custom_id in [
+        format!("fs:approve:{}:{}", session.id, session.version),
+        format!("fs:reject:{}:{}", session.id, session.version),
+    ] {
+        let outcome =
+            press_button(&t.app, &nobody("mallory"), "test", &custom_id, &custom_id).await;
+        assert!(
+            matches!(
+                outcome,
+                PressOutcome::Refused(AppError::Transition(TransitionRefused::Forbidden { .. }))
+            ),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn the_submitter_pressing_approve_is_refused_by_four_eyes(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let erin = editor_and_approver("erin");
+    let session = t.draft_with(6).await;
+    let submitted = t.app.submit(&erin, session.id).await.unwrap();
+    let before = t.snapshot(session.id).await;
+
+    let outcome = press_button(
+        &t.app,
+        &erin,
+        "test",
+        "e1",
+        &format!("fs:approve:{}:{}", session.id, submitted.version),
+    )
+    .await;
+
+    assert!(
+        matches!(
+            outcome,
+            PressOutcome::Refused(AppError::Rule(RuleViolation::SelfApproval))
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn a_forged_button_id_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let before = t.snapshot(session.id).await;
+
+    for forged in [
+        "fs:approve:x:1",
+        "fs:publish:1:1",
+        "approve 1",
+        "fs:approve:1:1:1",
+    ] {
+        let outcome = press_button(&t.app, &t.bob, "test", forged, forged).await;
+        assert!(
+            matches!(outcome, PressOutcome::Refused(AppError::Button(_))),
+            "{forged}: {outcome:?}"
+        );
+    }
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn a_press_on_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let old = t.submitted().await;
+    t.app.withdraw(&t.alice, old.id).await.unwrap();
+    let current = t.app.submit(&t.alice, old.id).await.unwrap();
+
+    let outcome = press_button(
+        &t.app,
+        &t.bob,
+        "test",
+        "e1",
+        &format!("fs:approve:{}:{}", old.id, old.version),
+    )
+    .await;
+
+    assert!(
+        matches!(
+            outcome,
+            PressOutcome::Refused(AppError::Rule(RuleViolation::StaleVersion { .. }))
+        ),
+        "{outcome:?}"
+    );
+    let cards = t.chat.posts_to(Channel::Approvals);
+    let latest_card = cards.last().unwrap();
+    let shown = latest_card.edits.last().unwrap_or(&latest_card.message);
+    assert!(
+        shown.buttons[0]
+            .id
+            .ends_with(&format!(":{}", current.version)),
+        "{:?}",
+        shown.buttons
+    );
+}
+
+#[sqlx::test]
+async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+
+    let outcome = press_button(
+        &t.app,
+        &t.bob,
+        "test",
+        "e1",
+        &format!("fs:reject:{}:{}", session.id, session.version),
+    )
+    .await;
+    assert!(
+        matches!(outcome, PressOutcome::NeedsReason { session_id, .. } if session_id == session.id),
+        "{outcome:?}"
+    );
+
+    let first = reject_with_reason(
+        &t.app,
+        &t.bob,
+        "test",
+        "modal-1",
+        session.id,
+        "wrong prices",
+    )
+    .await
+    .unwrap();
+    let again = reject_with_reason(
+        &t.app,
+        &t.bob,
+        "test",
+        "modal-1",
+        session.id,
+        "wrong prices",
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(first.map(|v| v.status), Some(Status::Draft));
+    assert!(again.is_none());
+    assert_eq!(
+        t.activity_actions(session.id)
+            .await
+            .iter()
+            .filter(|a| *a == "rejected")
+            .count(),
+        1
+    );
+}
