@@ -10,10 +10,12 @@
 //! - `app`: the use cases (`FlashSales`): load, decide with `domain`, write with
 //!   `store`, in one transaction per mutation.
 //! - `store`: Postgres through sqlx; the only place with SQL.
+//! - `storefront`: the storefront's flash-sale API (publish, read back, end), signed.
 //! - `catalog`: the live product catalog (names, prices, stock) over HTTP, cached briefly.
 //! - `chat`: the chat port (messages, cards, buttons, the `Chat` trait) and
 //!   its adapters.
 //! - `config`: typed configuration from the environment, checked at start-up.
+//! - `devstore`: the dev storefront (not production): the storefront contract in memory, for local runs and tests.
 //! - `runtime`: start-up wiring shared by the run modes.
 //! - `telemetry`: logging set-up.
 
@@ -21,7 +23,9 @@ pub mod app;
 pub mod catalog;
 pub mod chat;
 pub mod config;
+pub mod devstore;
 pub mod domain;
 pub mod runtime;
 pub mod store;
+pub mod storefront;
 pub mod telemetry;

@@ -11,6 +11,7 @@ mod batch;
 mod catalog_client;
 mod catalog_failures;
 mod constraints;
+mod devstore;
 mod drafting;
 mod items;
 mod races;

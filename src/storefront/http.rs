@@ -1,0 +1,165 @@
+//! `HttpStorefront`: the storefront API over HTTP, signed with Standard Webhooks.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use reqwest::{Client, Method, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use standardwebhooks::Webhook;
+
+use super::{SaleRequest, Storefront, StorefrontError};
+
+const MAX_BODY_IN_ERRORS: usize = 200;
+
+#[derive(Clone)]
+pub struct HttpStorefront {
+    client: Client,
+    base: Url,
+    timeout: Duration,
+    signer: Arc<Webhook>,
+}
+
+impl HttpStorefront {
+    pub fn new(
+        base: Url,
+        secret: &SecretString,
+        timeout: Duration,
+    ) -> Result<HttpStorefront, StorefrontError> {
+        let signer = Webhook::new(secret.expose_secret()).map_err(|e| {
+            StorefrontError::Signing(format!("the webhook secret is not valid ({e})"))
+        })?;
+        let client = Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(3)))
+            .user_agent(concat!("flashsale-bot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StorefrontError::Unreachable(e.to_string()))?;
+        Ok(HttpStorefront {
+            client,
+            base,
+            timeout,
+            signer: Arc::new(signer),
+        })
+    }
+
+    fn sale_url(&self, session_id: i64) -> Result<Url, StorefrontError> {
+        self.base
+            .join(&format!("api/flash-sales/{session_id}"))
+            .map_err(|e| StorefrontError::Unreachable(format!("bad storefront URL: {e}")))
+    }
+
+    /// Sends a signed request: `webhook-id` is the idempotency key, the
+    /// signature covers id, timestamp and the exact body bytes.
+    async fn signed(
+        &self,
+        method: Method,
+        url: Url,
+        key: &str,
+        body: Vec<u8>,
+    ) -> Result<reqwest::Response, StorefrontError> {
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = self
+            .signer
+            .sign(key, timestamp, &body)
+            .map_err(|e| StorefrontError::Signing(e.to_string()))?;
+        let request = self
+            .client
+            .request(method, url)
+            .header("content-type", "application/json")
+            .header("webhook-id", key)
+            .header("idempotency-key", key)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body);
+        self.send(request).await
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, StorefrontError> {
+        let started = Instant::now();
+        let response = request.send().await.map_err(|e| self.transport_error(e))?;
+        tracing::debug!(
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "storefront answered"
+        );
+        Ok(response)
+    }
+
+    fn transport_error(&self, e: reqwest::Error) -> StorefrontError {
+        if e.is_timeout() {
+            StorefrontError::Timeout(self.timeout)
+        } else {
+            StorefrontError::Unreachable(e.to_string())
+        }
+    }
+}
+
+/// Turns a non-success answer into an error that keeps what the alert needs.
+async fn status_error(response: reqwest::Response) -> StorefrontError {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = response.text().await.unwrap_or_default();
+    StorefrontError::Status {
+        status,
+        retry_after,
+        body: body.chars().take(MAX_BODY_IN_ERRORS).collect(),
+    }
+}
+
+#[async_trait]
+impl Storefront for HttpStorefront {
+    async fn publish(&self, sale: &SaleRequest, key: &str) -> Result<(), StorefrontError> {
+        let body =
+            serde_json::to_vec(sale).map_err(|e| StorefrontError::Malformed(e.to_string()))?;
+        let response = self
+            .signed(Method::PUT, self.sale_url(sale.session_id)?, key, body)
+            .await?;
+        if !response.status().is_success() {
+            return Err(status_error(response).await);
+        }
+        Ok(())
+    }
+
+    async fn read_back(
+        &self,
+        session_id: i64,
+    ) -> Result<Option<serde_json::Value>, StorefrontError> {
+        let response = self
+            .send(self.client.get(self.sale_url(session_id)?))
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(status_error(response).await);
+        }
+        let sale = response.json().await.map_err(|e| {
+            if e.is_timeout() {
+                StorefrontError::Timeout(self.timeout)
+            } else {
+                StorefrontError::Malformed(e.to_string())
+            }
+        })?;
+        Ok(Some(sale))
+    }
+
+    async fn end(&self, session_id: i64, key: &str) -> Result<(), StorefrontError> {
+        let response = self
+            .signed(Method::DELETE, self.sale_url(session_id)?, key, Vec::new())
+            .await?;
+        // Already gone is what we wanted.
+        if response.status().is_success() || response.status() == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        Err(status_error(response).await)
+    }
+}

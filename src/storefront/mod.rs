@@ -1,0 +1,149 @@
+//! The storefront's flash-sale API: publish a sale, read it back, end it.
+//!
+//! The scheduler calls it at go-live and at the end. Every call is signed the
+//! Standard Webhooks way and carries the job's idempotency key as
+//! `webhook-id`, so a retry after a timeout cannot publish twice; the body is
+//! built from the locked (approved) session, so a retry sends the same bytes.
+//!
+//! Implementations must report what is worth retrying: timeouts, connection
+//! failures, 5xx, 408, 409 and 429 (with its `Retry-After`) are transient;
+//! any other 4xx means the request itself is wrong and retrying cannot help.
+
+mod http;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use http::HttpStorefront;
+
+use crate::app::SessionView;
+
+/// The body of `PUT /api/flash-sales/{session_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SaleRequest {
+    pub session_id: i64,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub currency: String,
+    pub items: Vec<SaleItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SaleItem {
+    pub sku: String,
+    pub name: String,
+    pub discount_percent: u8,
+    pub base_price_minor: i64,
+    pub flash_price_minor: i64,
+    pub quantity: u32,
+}
+
+impl SaleRequest {
+    pub fn from_view(view: &SessionView) -> SaleRequest {
+        SaleRequest {
+            session_id: view.id,
+            title: view.title.clone(),
+            starts_at: view.window.starts_at(),
+            ends_at: view.window.ends_at(),
+            currency: view
+                .items
+                .first()
+                .map(|i| i.base_price.currency().code().to_owned())
+                .unwrap_or_default(),
+            items: view
+                .items
+                .iter()
+                .map(|i| SaleItem {
+                    sku: i.sku.to_string(),
+                    name: i.product_name.clone(),
+                    discount_percent: i.discount.get(),
+                    base_price_minor: i.base_price.minor(),
+                    flash_price_minor: i.flash_price.minor(),
+                    quantity: i.quantity,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorefrontError {
+    #[error("the storefront did not answer within {} ms", .0.as_millis())]
+    Timeout(Duration),
+    #[error("the storefront could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the storefront answered HTTP {status}{}", if .body.is_empty() { String::new() } else { format!(": {}", .body) })]
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+        /// The start of the answer, for the alert (at most 200 characters).
+        body: String,
+    },
+    #[error("the storefront's answer was not what we expected: {0}")]
+    Malformed(String),
+    #[error("the request could not be signed: {0}")]
+    Signing(String),
+}
+
+impl StorefrontError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StorefrontError::Timeout(_) | StorefrontError::Unreachable(_) => true,
+            StorefrontError::Status { status, .. } => {
+                *status >= 500 || matches!(status, 408 | 409 | 429)
+            }
+            StorefrontError::Malformed(_) | StorefrontError::Signing(_) => false,
+        }
+    }
+
+    /// How long the storefront asked us to wait (429/503 `Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            StorefrontError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+#[async_trait]
+pub trait Storefront: Send + Sync {
+    /// Publishes (or re-publishes) the sale. `key` is the idempotency key.
+    async fn publish(&self, sale: &SaleRequest, key: &str) -> Result<(), StorefrontError>;
+    /// The sale as the storefront has it, or `None` if it does not know it.
+    async fn read_back(
+        &self,
+        session_id: i64,
+    ) -> Result<Option<serde_json::Value>, StorefrontError>;
+    /// Ends the sale now. Ending an unknown or ended sale is not an error.
+    async fn end(&self, session_id: i64, key: &str) -> Result<(), StorefrontError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16) -> StorefrontError {
+        StorefrontError::Status {
+            status,
+            retry_after: None,
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn server_errors_and_throttling_are_transient_other_client_errors_are_not() {
+        for transient in [500, 502, 503, 408, 409, 429] {
+            assert!(status(transient).is_transient(), "{transient}");
+        }
+        for hard in [400, 401, 403, 404, 422] {
+            assert!(!status(hard).is_transient(), "{hard}");
+        }
+        assert!(StorefrontError::Timeout(Duration::from_secs(1)).is_transient());
+        assert!(!StorefrontError::Malformed("x".into()).is_transient());
+    }
+}

@@ -1,0 +1,445 @@
+//! The dev storefront over real HTTP on loopback: the catalog, signed publishing, idempotency,
+//! injected faults and the Flash Sale page. No database needed.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use flashsale_bot::devstore::{self, DevStore, DevStoreConfig, Faults, RecordedCall};
+use reqwest::{Client, RequestBuilder, StatusCode};
+use serde_json::{json, Value};
+use standardwebhooks::Webhook;
+
+/// A valid secret that is not the one the server checks against.
+const OTHER_SECRET: &str = "whsec_YW5vdGhlci1zZWNyZXQtdGhhdC1pcy1ub3Qtb3VycyE=";
+
+async fn start() -> DevStore {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback port");
+    let config = DevStoreConfig {
+        products: devstore::sample_catalog().expect("sample catalog"),
+        webhook_secret: devstore::test_secret(),
+    };
+    devstore::spawn(listener, config)
+        .await
+        .expect("dev storefront starts")
+}
+
+fn client() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+fn now_ts() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// Adds the three Standard Webhooks headers for `body`, signed with `secret` at `timestamp`.
+fn signed(
+    request: RequestBuilder,
+    secret: &str,
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> RequestBuilder {
+    let signature = Webhook::new(secret)
+        .expect("valid secret")
+        .sign(id, timestamp, body)
+        .expect("UTF-8 body");
+    request
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+}
+
+/// A six-item sale of FS-001..FS-006 at 30 % off (flash prices from the sample catalog) that starts
+/// `starts_in` hours from now (negative: already started) and lasts `hours` hours.
+fn sale_body(session_id: i64, title: &str, starts_in: i64, hours: i64, items: usize) -> Vec<u8> {
+    let catalog = devstore::sample_catalog().expect("sample catalog");
+    let items: Vec<Value> = (1..=items)
+        .map(|n| {
+            let sku = format!("FS-{n:03}");
+            let base = catalog.iter().find(|p| p.sku == sku).expect("FS-0xx").price_minor;
+            json!({"sku": sku, "name": format!("Product {n}"), "discount_percent": 30,
+                   "base_price_minor": base, "flash_price_minor": (base * 70 + 50) / 100, "quantity": 10})
+        })
+        .collect();
+    let starts_at = Utc::now() + chrono::Duration::hours(starts_in);
+    let ends_at = starts_at + chrono::Duration::hours(hours);
+    let body = json!({"session_id": session_id, "title": title, "starts_at": starts_at,
+                      "ends_at": ends_at, "currency": "IDR", "items": items});
+    serde_json::to_vec(&body).expect("JSON")
+}
+
+/// A sale that is live now.
+fn live_body(session_id: i64, title: &str) -> Vec<u8> {
+    sale_body(session_id, title, -1, 2, 6)
+}
+
+/// `PUT /api/flash-sales/{session_id}` sending `sent`, with a signature over `signed_body` made with
+/// `secret` at `timestamp` (no signature headers at all when `secret` is `None`).
+async fn put_as(
+    store: &DevStore,
+    secret: Option<&str>,
+    timestamp: i64,
+    signed_body: &[u8],
+    sent: Vec<u8>,
+) -> reqwest::Response {
+    let request = client().put(format!("{}/api/flash-sales/12", store.url()));
+    let request = match secret {
+        Some(secret) => signed(request, secret, "msg-1", timestamp, signed_body),
+        None => request,
+    };
+    request.body(sent).send().await.expect("storefront answers")
+}
+
+async fn put(store: &DevStore, session_id: i64, id: &str, body: Vec<u8>) -> reqwest::Response {
+    let url = format!("{}/api/flash-sales/{session_id}", store.url());
+    let request = signed(
+        client().put(url),
+        &devstore::test_secret(),
+        id,
+        now_ts(),
+        &body,
+    );
+    request.body(body).send().await.expect("storefront answers")
+}
+
+async fn delete(store: &DevStore, session_id: i64, id: &str) -> reqwest::Response {
+    let url = format!("{}/api/flash-sales/{session_id}", store.url());
+    let request = signed(
+        client().delete(url),
+        &devstore::test_secret(),
+        id,
+        now_ts(),
+        b"",
+    );
+    request.send().await.expect("storefront answers")
+}
+
+async fn get(store: &DevStore, path: &str) -> reqwest::Response {
+    client()
+        .get(format!("{}{path}", store.url()))
+        .send()
+        .await
+        .expect("storefront answers")
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    response.json().await.expect("JSON answer")
+}
+
+fn skus(products: &Value) -> Vec<&str> {
+    products
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|p| p["sku"].as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn products_are_found_by_sku_ignoring_case_and_spaces() {
+    let store = start().await;
+
+    let found = json_of(get(&store, "/api/products?skus=fs-001,%20FS-LOW%20").await).await;
+
+    assert_eq!(skus(&found), ["FS-001", "FS-LOW"]);
+    assert_eq!(found[0]["price_minor"], 149_500);
+    assert_eq!(found[0]["currency"], "IDR");
+    assert_eq!(found[1]["stock"], 3);
+    assert_eq!(found[1]["active"], true);
+}
+
+#[tokio::test]
+async fn unknown_skus_are_absent_from_a_lookup() {
+    let store = start().await;
+
+    let found = json_of(get(&store, "/api/products?skus=FS-002,NOPE-404").await).await;
+
+    assert_eq!(skus(&found), ["FS-002"]);
+}
+
+#[tokio::test]
+async fn search_matches_sku_or_name_ordered_by_sku_up_to_the_limit() {
+    let store = start().await;
+
+    let by_name = json_of(get(&store, "/api/products/search?q=KOPI&limit=2").await).await;
+    let by_sku = json_of(get(&store, "/api/products/search?q=fs-01").await).await;
+
+    assert_eq!(skus(&by_name), ["FNB-KOPI-GAYO", "FNB-KOPI-TORAJA"]);
+    assert_eq!(skus(&by_sku), ["FS-010", "FS-011", "FS-012"]);
+}
+
+#[tokio::test]
+async fn an_unsigned_publish_is_refused_and_nothing_is_stored() {
+    let store = start().await;
+
+    let response = put_as(&store, None, now_ts(), b"", live_body(12, "Midnight Deals")).await;
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(json_of(response).await["error"].is_string());
+    assert_eq!(store.sale(12), None);
+}
+
+#[tokio::test]
+async fn a_tampered_body_is_refused() {
+    let store = start().await;
+    let body = live_body(12, "Midnight Deals");
+    let text = String::from_utf8(body.clone()).expect("UTF-8");
+    let tampered = text
+        .replacen("Midnight Deals", "Midnight DeaLs", 1)
+        .into_bytes();
+
+    let secret = devstore::test_secret();
+    let response = put_as(&store, Some(&secret), now_ts(), &body, tampered).await;
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(store.sale(12), None);
+}
+
+#[tokio::test]
+async fn a_signature_made_with_another_secret_is_refused() {
+    let store = start().await;
+    let body = live_body(12, "Midnight Deals");
+
+    let response = put_as(&store, Some(OTHER_SECRET), now_ts(), &body, body.clone()).await;
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(store.sale(12), None);
+}
+
+#[tokio::test]
+async fn a_signature_older_than_five_minutes_is_refused() {
+    let store = start().await;
+    let body = live_body(12, "Midnight Deals");
+
+    let secret = devstore::test_secret();
+    let response = put_as(&store, Some(&secret), now_ts() - 600, &body, body.clone()).await;
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(store.sale(12), None);
+}
+
+#[tokio::test]
+async fn a_correct_publish_is_accepted_and_readable() {
+    let store = start().await;
+
+    let response = put(&store, 12, "msg-1", live_body(12, "Midnight Deals")).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let published = json_of(response).await;
+    assert_eq!(published["status"], "live");
+    assert_eq!(published["ended_at"], Value::Null);
+    let read = json_of(get(&store, "/api/flash-sales/12").await).await;
+    assert_eq!(read["title"], "Midnight Deals");
+    assert_eq!(read["items"].as_array().map(Vec::len), Some(6));
+    assert_eq!(read["items"][0]["flash_price_minor"], 104_650);
+    let current = json_of(get(&store, "/api/flash-sales/current").await).await;
+    assert_eq!(current["live"]["session_id"], 12);
+    assert_eq!(current["next"], Value::Null);
+}
+
+#[tokio::test]
+async fn an_unknown_sale_reads_as_404() {
+    let store = start().await;
+
+    let response = get(&store, "/api/flash-sales/99").await;
+
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(json_of(response).await["error"], "no such flash sale");
+}
+
+#[tokio::test]
+async fn a_replayed_webhook_id_does_not_publish_twice() {
+    let store = start().await;
+    let body = live_body(12, "Midnight Deals");
+
+    let first = json_of(put(&store, 12, "msg-1", body.clone()).await).await;
+    let again = put(&store, 12, "msg-1", body).await;
+
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(json_of(again).await, first);
+    let calls: Vec<RecordedCall> =
+        serde_json::from_value(json_of(get(&store, "/admin/calls").await).await)
+            .expect("recorded calls");
+    let puts: Vec<(bool, u16)> = calls
+        .iter()
+        .filter(|c| c.method == "PUT")
+        .map(|c| (c.replay, c.status))
+        .collect();
+    assert_eq!(puts, [(false, 200), (true, 200)]);
+    assert_eq!(calls[0].webhook_id.as_deref(), Some("msg-1"));
+    assert_eq!(
+        calls[0].body.as_ref().map(|b| b["session_id"].clone()),
+        Some(json!(12))
+    );
+}
+
+#[tokio::test]
+async fn a_new_webhook_id_replaces_the_sale() {
+    let store = start().await;
+    put(&store, 12, "msg-1", live_body(12, "Midnight Deals")).await;
+
+    let response = put(&store, 12, "msg-2", live_body(12, "Payday Deals")).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(store.sale(12).expect("stored")["title"], "Payday Deals");
+}
+
+#[tokio::test]
+async fn a_body_with_five_items_is_refused() {
+    let store = start().await;
+    let body = sale_body(12, "Midnight Deals", 0, 1, 5);
+
+    let response = put(&store, 12, "msg-1", body).await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let reason = json_of(response).await["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(reason.contains("exactly 6"), "{reason}");
+    assert_eq!(store.sale(12), None);
+}
+
+#[tokio::test]
+async fn delete_ends_a_sale_once() {
+    let store = start().await;
+    put(&store, 12, "msg-1", live_body(12, "Midnight Deals")).await;
+
+    let first = json_of(delete(&store, 12, "end-1").await).await;
+    let again = json_of(delete(&store, 12, "end-2").await).await;
+    let unknown = delete(&store, 99, "end-3").await;
+
+    assert_eq!(first["status"], "ended");
+    assert!(first["ended_at"].is_string());
+    assert_eq!(again["ended_at"], first["ended_at"]);
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn two_injected_500s_are_followed_by_success() {
+    let store = start().await;
+    store.set_faults(Faults {
+        fail_next: 2,
+        status: Some(500),
+        ..Faults::default()
+    });
+    let body = live_body(12, "Midnight Deals");
+
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let response = put(&store, 12, "msg-1", body.clone()).await;
+        statuses.push(response.status().as_u16());
+    }
+
+    assert_eq!(statuses, [500, 500, 200]);
+    let recorded: Vec<u16> = store.calls().iter().map(|c| c.status).collect();
+    assert_eq!(recorded, [500, 500, 200]);
+}
+
+#[tokio::test]
+async fn an_injected_429_carries_retry_after() {
+    let store = start().await;
+    let set = client()
+        .post(format!("{}/admin/faults", store.url()))
+        .json(&json!({"fail_next": 1, "status": 429, "retry_after_secs": 2}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(set.status(), StatusCode::OK);
+
+    let response = get(&store, "/api/flash-sales/current").await;
+
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after = response.headers().get("retry-after");
+    assert_eq!(retry_after.and_then(|v| v.to_str().ok()), Some("2"));
+}
+
+#[tokio::test]
+async fn a_stalled_call_outlasts_a_short_client_timeout() {
+    let store = start().await;
+    store.set_faults(Faults {
+        stall_secs: 5,
+        stall_next: 1,
+        ..Faults::default()
+    });
+    let impatient = Client::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("client");
+
+    let outcome = impatient
+        .get(format!("{}/api/flash-sales/current", store.url()))
+        .send()
+        .await;
+
+    let error = outcome.expect_err("the client gives up first");
+    assert!(error.is_timeout(), "{error}");
+}
+
+#[tokio::test]
+async fn faults_never_affect_the_catalog() {
+    let store = start().await;
+    store.set_faults(Faults {
+        fail_next: 5,
+        status: Some(503),
+        stall_secs: 5,
+        stall_next: 5,
+        ..Faults::default()
+    });
+
+    let lookup = get(&store, "/api/products?skus=FS-001").await;
+    let search = get(&store, "/api/products/search?q=kopi").await;
+    let sales = get(&store, "/api/flash-sales/current").await;
+
+    assert_eq!(lookup.status(), StatusCode::OK);
+    assert_eq!(search.status(), StatusCode::OK);
+    assert_eq!(sales.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn the_page_shows_the_live_sales_six_tiles() {
+    let store = start().await;
+    put(&store, 12, "msg-1", live_body(12, "Midnight Deals")).await;
+
+    let page = get(&store, "/").await.text().await.expect("HTML");
+
+    assert!(page.contains("id=\"flash-sale\""));
+    for n in 1..=6 {
+        assert!(
+            page.contains(&format!("class=\"tile\" data-sku=\"FS-{n:03}\"")),
+            "tile {n}"
+        );
+    }
+    assert!(page.contains("IDR 149,500") && page.contains("IDR 104,650"));
+    assert!(page.contains("-30%") && page.contains("10 available"));
+}
+
+#[tokio::test]
+async fn the_page_escapes_a_title_like_a_script_tag() {
+    let store = start().await;
+    let body = live_body(12, "<script>alert(1)</script>");
+    put(&store, 12, "msg-1", body).await;
+
+    let page = get(&store, "/").await.text().await.expect("HTML");
+
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<script>alert(1)"));
+}
+
+#[tokio::test]
+async fn the_page_says_no_flash_sale_right_now_when_nothing_is_live() {
+    let store = start().await;
+    let later = sale_body(13, "Payday Deals", 3, 2, 6);
+    put(&store, 13, "msg-1", later).await;
+
+    let page = get(&store, "/").await.text().await.expect("HTML");
+
+    assert!(page.contains("No flash sale right now"));
+    assert!(page.contains("Payday Deals"));
+    assert!(!page.contains("class=\"tile\""));
+}
