@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use reqwest::Url;
 use secrecy::SecretString;
 
-use crate::domain::{Currency, Policy, SkuRules, WindowRules};
+use crate::domain::{Currency, Policy, SchedulePolicy, SkuRules, WindowRules};
 
 pub const DATABASE_URL: &str = "DATABASE_URL";
 pub const STOREFRONT_URL: &str = "STOREFRONT_URL";
@@ -26,6 +26,11 @@ pub const MAX_SESSION_HOURS: &str = "MAX_SESSION_HOURS";
 pub const ALLOW_SELF_APPROVAL: &str = "ALLOW_SELF_APPROVAL";
 pub const LOG_FORMAT: &str = "LOG_FORMAT";
 pub const STOREFRONT_WEBHOOK_SECRET: &str = "STOREFRONT_WEBHOOK_SECRET";
+pub const STOREFRONT_TIMEOUT_MS: &str = "STOREFRONT_TIMEOUT_MS";
+pub const REMINDER_OFFSETS: &str = "REMINDER_OFFSETS";
+pub const HEADS_UP_MINUTES: &str = "HEADS_UP_MINUTES";
+pub const DAILY_DIGEST_CRON: &str = "DAILY_DIGEST_CRON";
+pub const SCHEDULER_POLL_SECS: &str = "SCHEDULER_POLL_SECS";
 pub const DISCORD_TOKEN: &str = "DISCORD_TOKEN";
 pub const DISCORD_GUILD_ID: &str = "DISCORD_GUILD_ID";
 pub const DISCORD_ANNOUNCEMENTS_CHANNEL_ID: &str = "DISCORD_ANNOUNCEMENTS_CHANNEL_ID";
@@ -68,6 +73,12 @@ pub struct Config {
     pub policy: Policy,
     /// Signs publish and end calls to the storefront (Standard Webhooks, `whsec_...`).
     pub storefront_webhook_secret: Option<SecretString>,
+    /// How long one publish or end call may take before it counts as failed.
+    pub storefront_timeout: Duration,
+    /// The scheduler's backstop poll; LISTEN/NOTIFY wakes it earlier.
+    pub scheduler_poll: Duration,
+    /// Six-field cron (with seconds) in the business time zone, or `None` for no digest.
+    pub daily_digest_cron: Option<String>,
     /// Present when `DISCORD_TOKEN` is set: the bot then runs in Discord.
     pub discord: Option<DiscordConfig>,
 }
@@ -193,7 +204,40 @@ impl Config {
             Some(token) => Some(discord_config(&env, token)?),
         };
 
+        let reminder_offsets = env.parse(
+            REMINDER_OFFSETS,
+            "24h,6h,1h,15m",
+            "a comma-separated list of durations such as 24h,6h,1h,15m",
+            parse_offsets,
+        )?;
+        let heads_up = minutes(HEADS_UP_MINUTES, "15", 24 * 60)?;
+        let storefront_timeout = env.parse(
+            STOREFRONT_TIMEOUT_MS,
+            "5000",
+            "milliseconds from 100 to 60000",
+            |v| v.parse::<u64>().ok().filter(|n| (100..=60_000).contains(n)),
+        )?;
+        let scheduler_poll = env.parse(SCHEDULER_POLL_SECS, "5", "seconds from 1 to 300", |v| {
+            v.parse::<u64>().ok().filter(|n| (1..=300).contains(n))
+        })?;
+        let daily_digest_cron = match env.optional(DAILY_DIGEST_CRON) {
+            None => Some("0 0 9 * * *".to_owned()),
+            Some(off) if off.eq_ignore_ascii_case("off") => None,
+            Some(cron) if cron.split_whitespace().count() == 6 => Some(cron),
+            Some(cron) => {
+                return Err(ConfigError::Invalid {
+                    var: DAILY_DIGEST_CRON,
+                    value: cron,
+                    expected: "six cron fields with seconds, e.g. \"0 0 9 * * *\", or off"
+                        .to_owned(),
+                })
+            }
+        };
+
         Ok(Config {
+            storefront_timeout: Duration::from_millis(storefront_timeout),
+            scheduler_poll: Duration::from_secs(scheduler_poll),
+            daily_digest_cron,
             storefront_webhook_secret: storefront_webhook_secret.map(SecretString::from),
             discord,
             database_url: SecretString::from(database_url),
@@ -211,6 +255,10 @@ impl Config {
                 four_eyes: !allow_self_approval,
                 currency,
                 time_zone,
+                schedule: SchedulePolicy {
+                    reminder_offsets,
+                    heads_up_lead: chrono::Duration::minutes(heads_up),
+                },
             },
         })
     }
@@ -252,6 +300,28 @@ fn discord_config(env: &Env<'_>, token: String) -> Result<DiscordConfig, ConfigE
         approver_role_id: id(DISCORD_APPROVER_ROLE_ID)?,
         api_base,
     })
+}
+
+/// `24h,6h,1h,15m` -> durations, largest first; each 1 minute to 7 days.
+fn parse_offsets(v: &str) -> Option<Vec<chrono::Duration>> {
+    let mut offsets = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (number, unit) = part.split_at(part.len().checked_sub(1)?);
+        let n: i64 = number.trim().parse().ok()?;
+        let minutes = match unit {
+            "m" => n,
+            "h" => n.checked_mul(60)?,
+            "d" => n.checked_mul(24 * 60)?,
+            _ => return None,
+        };
+        if !(1..=7 * 24 * 60).contains(&minutes) {
+            return None;
+        }
+        offsets.push(chrono::Duration::minutes(minutes));
+    }
+    offsets.sort_by(|a, b| b.cmp(a));
+    offsets.dedup();
+    Some(offsets)
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -415,6 +485,54 @@ mod tests {
             }
         ));
         assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn reminder_offsets_are_read_largest_first() {
+        let c = config(&[DB, (REMINDER_OFFSETS, "15m, 1d,2h")]).unwrap();
+        let minutes: Vec<i64> = c
+            .policy
+            .schedule
+            .reminder_offsets
+            .iter()
+            .map(|d| d.num_minutes())
+            .collect();
+        assert_eq!(minutes, [1440, 120, 15]);
+        for bad in ["15", "2w", "0m", "x,1h"] {
+            let err = config(&[DB, (REMINDER_OFFSETS, bad)]).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        var: REMINDER_OFFSETS,
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_daily_digest_can_be_switched_off_and_needs_six_fields() {
+        assert_eq!(
+            config(&[DB]).unwrap().daily_digest_cron.as_deref(),
+            Some("0 0 9 * * *")
+        );
+        assert_eq!(
+            config(&[DB, (DAILY_DIGEST_CRON, "off")])
+                .unwrap()
+                .daily_digest_cron,
+            None
+        );
+        let err = config(&[DB, (DAILY_DIGEST_CRON, "0 9 * * *")]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                var: DAILY_DIGEST_CRON,
+                ..
+            }
+        ));
     }
 
     #[test]

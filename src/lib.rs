@@ -16,6 +16,8 @@
 //!   its adapters.
 //! - `config`: typed configuration from the environment, checked at start-up.
 //! - `devstore`: the dev storefront (not production): the storefront contract in memory, for local runs and tests.
+//! - `scheduler`: runs each session's due jobs (reminders, publish, end, expiry)
+//!   exactly once across replicas; the daily digest.
 //! - `runtime`: start-up wiring shared by the run modes.
 //! - `telemetry`: logging set-up.
 
@@ -26,6 +28,7 @@ pub mod config;
 pub mod devstore;
 pub mod domain;
 pub mod runtime;
+pub mod scheduler;
 pub mod store;
 pub mod storefront;
 pub mod telemetry;

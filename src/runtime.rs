@@ -14,7 +14,12 @@ use crate::app::{FlashSales, SystemClock};
 use crate::catalog::{CachedCatalog, Catalog, CatalogError, HttpCatalog};
 use crate::chat::Chat;
 use crate::config::Config;
+use crate::scheduler::{digest, Scheduler, SchedulerConfig};
 use crate::store::{self, PgPool};
+use crate::storefront::{HttpStorefront, Storefront, StorefrontError};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_cron_scheduler::JobScheduler;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -24,6 +29,12 @@ pub enum StartupError {
     Migrations(#[source] sqlx::migrate::MigrateError),
     #[error("could not set up the catalog client (STOREFRONT_URL): {0}")]
     Catalog(#[source] CatalogError),
+    #[error("STOREFRONT_WEBHOOK_SECRET is not set: expected the whsec_... secret the storefront verifies publish calls with")]
+    MissingWebhookSecret,
+    #[error("could not set up the storefront client: {0}")]
+    Storefront(#[source] StorefrontError),
+    #[error("could not start the daily digest (DAILY_DIGEST_CRON): {0}")]
+    Digest(#[source] tokio_cron_scheduler::JobSchedulerError),
 }
 
 /// What every run mode needs.
@@ -78,4 +89,68 @@ pub fn build_with_chat(
         chat,
     );
     Ok(Services { config, pool, app })
+}
+
+pub fn storefront(config: &Config) -> Result<Arc<dyn Storefront>, StartupError> {
+    let secret = config
+        .storefront_webhook_secret
+        .as_ref()
+        .ok_or(StartupError::MissingWebhookSecret)?;
+    let client = HttpStorefront::new(
+        config.storefront_url.clone(),
+        secret,
+        config.storefront_timeout,
+    )
+    .map_err(StartupError::Storefront)?;
+    Ok(Arc::new(client))
+}
+
+/// The work every bot process does besides answering chat: the scheduler
+/// and the daily digest.
+pub struct Background {
+    shutdown: watch::Sender<bool>,
+    scheduler: JoinHandle<()>,
+    digest: Option<JobScheduler>,
+}
+
+pub async fn start_background(services: &Services) -> Result<Background, StartupError> {
+    let scheduler = Scheduler::new(
+        services.pool.clone(),
+        services.app.clone(),
+        storefront(&services.config)?,
+        SchedulerConfig {
+            poll: services.config.scheduler_poll,
+            ..SchedulerConfig::default()
+        },
+    );
+    let (shutdown, stop) = watch::channel(false);
+    let scheduler = tokio::spawn(scheduler.run(stop));
+    let digest = match &services.config.daily_digest_cron {
+        Some(cron) => Some(
+            digest::start(services.app.clone(), cron)
+                .await
+                .map_err(StartupError::Digest)?,
+        ),
+        None => None,
+    };
+    Ok(Background {
+        shutdown,
+        scheduler,
+        digest,
+    })
+}
+
+impl Background {
+    /// Graceful stop: no new claims, running jobs finish or are handed back.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        if let Some(mut digest) = self.digest {
+            if let Err(e) = digest.shutdown().await {
+                tracing::warn!(error = %e, "daily digest did not stop cleanly");
+            }
+        }
+        if let Err(e) = self.scheduler.await {
+            tracing::error!(error = %e, "scheduler task failed");
+        }
+    }
 }

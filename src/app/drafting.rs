@@ -8,7 +8,9 @@ use super::{lock_session, view, AppError, FlashSales, InputError, SessionView};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, StockFacts};
 use crate::domain::status::{self, transition};
-use crate::domain::{Action, ActivityKind, Actor, DiscountPercent, Quantity, Sku, Title, Window};
+use crate::domain::{
+    Action, ActivityKind, Actor, DiscountPercent, Quantity, Sku, Status, Title, Window,
+};
 use crate::store::items::{self, ItemWrite};
 use crate::store::{activity, sessions};
 
@@ -71,6 +73,8 @@ impl FlashSales {
         let mut tx = self.pool.begin().await?;
         let session =
             sessions::insert(&mut tx, title.as_str(), &window, notes.as_deref(), actor).await?;
+        self.replan(&mut tx, session.id, Status::Draft, &window)
+            .await?;
         activity::append(
             &mut tx,
             session.id,

@@ -53,6 +53,8 @@ impl FlashSales {
                 },
             )
             .await?;
+            self.replan(&mut tx, session_id, next, &session.window)
+                .await?;
             let view = self
                 .finish(
                     &mut tx,
@@ -132,6 +134,8 @@ impl FlashSales {
             },
         )
         .await?;
+        self.replan(&mut tx, session_id, next, &session.window)
+            .await?;
         let view = self
             .finish(
                 &mut tx,
@@ -222,6 +226,8 @@ impl FlashSales {
             ..StatusChange::default()
         };
         sessions::set_status(&mut tx, session_id, next, change).await?;
+        self.replan(&mut tx, session_id, next, &session.window)
+            .await?;
         let details = json!({
             "from": session.status.as_str(),
             "to": next.as_str(),

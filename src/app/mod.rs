@@ -19,6 +19,7 @@ mod error;
 mod lifecycle;
 mod paste;
 mod queries;
+mod system;
 mod view;
 
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,7 @@ pub use drafting::{DraftInput, ItemChange, ItemInput};
 pub use error::{AppError, InputError};
 pub use paste::{parse_paste, BatchReport, LineOutcome, PasteError, PastedLine};
 pub use queries::{ActivityPage, ListRange};
+pub use system::SystemOutcome;
 pub use view::{ItemView, SessionSummaryView, SessionView};
 
 /// Where "now" comes from. Production uses the system clock; tests move a

@@ -12,6 +12,7 @@
 //! - `actor`: who acts and which roles they hold.
 //! - `activity`: the kinds of activity-log entries.
 //! - `title`: a session's title.
+//! - `schedule`: the future actions (jobs) a session has in each status.
 //! - `rules`: the session rules that need more than one value, and the `Policy`.
 
 pub mod activity;
@@ -20,6 +21,7 @@ pub mod discount;
 pub mod money;
 pub mod quantity;
 pub mod rules;
+pub mod schedule;
 pub mod sku;
 pub mod status;
 pub mod title;
@@ -31,6 +33,7 @@ pub use discount::{DiscountError, DiscountPercent};
 pub use money::{Currency, CurrencyError, Money};
 pub use quantity::{Quantity, QuantityError};
 pub use rules::{Policy, RuleViolation, StockFacts, MAX_ITEMS};
+pub use schedule::{JobKind, SchedulePolicy};
 pub use sku::{Sku, SkuError, SkuRules};
 pub use status::{Action, Role, Status, TransitionRefused};
 pub use title::{Title, TitleError};

@@ -25,6 +25,8 @@ pub struct Policy {
     pub currency: Currency,
     /// Times are typed and shown in this zone; stored in UTC.
     pub time_zone: Tz,
+    /// Reminders and the heads-up before go-live.
+    pub schedule: super::schedule::SchedulePolicy,
 }
 
 /// What the catalog says about a product, as far as the rules care.
@@ -184,6 +186,7 @@ mod tests {
             four_eyes: true,
             currency: Currency::from_code("IDR").unwrap(),
             time_zone: chrono_tz::Asia::Jakarta,
+            schedule: crate::domain::SchedulePolicy::default(),
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod events;
 pub mod items;
+pub mod jobs;
 pub mod sessions;
 
 use crate::domain::RuleViolation;

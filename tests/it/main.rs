@@ -13,5 +13,7 @@ mod catalog_failures;
 mod constraints;
 mod devstore;
 mod drafting;
+mod golive;
 mod items;
+mod jobs;
 mod races;

@@ -8,7 +8,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use flashsale_bot::app::{DraftInput, FlashSales, ItemInput, ManualClock, SessionView};
 use flashsale_bot::catalog::{CachedCatalog, HttpCatalog};
 use flashsale_bot::chat::RecordingChat;
-use flashsale_bot::domain::{Actor, ActorId, Currency, Policy, Roles, SkuRules, WindowRules};
+use flashsale_bot::domain::{
+    Actor, ActorId, Currency, Policy, Roles, SchedulePolicy, SkuRules, WindowRules,
+};
 use sqlx::PgPool;
 
 use super::catalog::{sample_products, CatalogServer};
@@ -26,6 +28,7 @@ pub fn test_policy() -> Policy {
         four_eyes: true,
         currency: Currency::from_code("IDR").unwrap(),
         time_zone: chrono_tz::Asia::Jakarta,
+        schedule: SchedulePolicy::default(),
     }
 }
 

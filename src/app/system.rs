@@ -1,0 +1,139 @@
+//! What the bot itself does to sessions: planning their jobs, and the status
+//! changes the scheduler makes (go-live, failure, end, expiry).
+//!
+//! Each scheduled change commits only while the job that causes it still
+//! holds its lease (`Fence`): the job row is locked in the same transaction
+//! as the session row, so a replica that lost the job cannot change the session.
+
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+
+use super::drafting::stock_facts;
+use super::{lock_session, view, AppError, FlashSales, SessionView};
+use crate::catalog::Freshness;
+use crate::chat::{Channel, Message, Text};
+use crate::domain::rules::{self, RuleViolation};
+use crate::domain::schedule::planned_jobs;
+use crate::domain::status::transition;
+use crate::domain::{Action, ActivityKind, Actor, Quantity, Roles, Status, Window};
+use crate::store::jobs::{self, Fence};
+use crate::store::{activity, sessions};
+
+/// What became of a scheduled status change.
+#[derive(Debug)]
+pub enum SystemOutcome {
+    /// The session moved on.
+    Changed(SessionView),
+    /// The status machine does not allow it from where the session is (for
+    /// example it was cancelled, or a retry finds the change already made).
+    NotApplicable(SessionView),
+    /// This worker no longer owns the job; someone else will record the outcome.
+    LostLease,
+}
+
+impl FlashSales {
+    /// Replaces the session's future jobs with those its new status implies.
+    pub(super) async fn replan(
+        &self,
+        conn: &mut PgConnection,
+        session_id: i64,
+        status: Status,
+        window: &Window,
+    ) -> Result<(), AppError> {
+        let plan: Vec<_> = planned_jobs(status, window, &self.policy, self.clock.now())
+            .into_iter()
+            .map(|(kind, at)| (kind.as_stored(), at))
+            .collect();
+        jobs::apply_plan(conn, session_id, &plan).await?;
+        Ok(())
+    }
+
+    /// A status change made by the scheduler for the job behind `fence`.
+    #[tracing::instrument(skip_all, fields(session = session_id, job = fence.job_id, attempt = fence.attempt, action = ?action))]
+    pub async fn system_transition(
+        &self,
+        fence: Fence,
+        session_id: i64,
+        action: Action,
+        kind: ActivityKind,
+        details: Value,
+    ) -> Result<SystemOutcome, AppError> {
+        let system = Actor::system();
+        let mut tx = self.pool.begin().await?;
+        if !jobs::still_owned(&mut tx, fence).await? {
+            return Ok(SystemOutcome::LostLease);
+        }
+        let session = lock_session(&mut tx, session_id).await?;
+        let Ok(next) = transition(session.status, action, Roles::SYSTEM) else {
+            let current = view::load(&mut tx, session_id, &self.policy).await?;
+            return Ok(SystemOutcome::NotApplicable(current));
+        };
+        sessions::set_status(&mut tx, session_id, next, sessions::StatusChange::default()).await?;
+        self.replan(&mut tx, session_id, next, &session.window)
+            .await?;
+        activity::append(&mut tx, session_id, &system, kind.as_str(), details).await?;
+        let view = view::load(&mut tx, session_id, &self.policy).await?;
+        tx.commit().await?;
+        tracing::info!(
+            from = session.status.as_str(),
+            to = next.as_str(),
+            "scheduled status change"
+        );
+        Ok(SystemOutcome::Changed(view))
+    }
+
+    /// Asks the catalog, live, whether every item can still be sold as approved.
+    pub async fn recheck_items(&self, session_id: i64) -> Result<Vec<RuleViolation>, AppError> {
+        let view = self.get(session_id).await?;
+        let products = self.products(&view.skus(), Freshness::Live).await?;
+        let mut problems = Vec::new();
+        for item in &view.items {
+            let quantity = Quantity::new(i64::from(item.quantity))?;
+            if let Err(problem) =
+                rules::check_stock(&item.sku, quantity, stock_facts(products.get(&item.sku)))
+            {
+                problems.push(problem);
+            }
+        }
+        Ok(problems)
+    }
+
+    /// An approver ends a live sale early: the end job is moved to now (it
+    /// ends the sale on the storefront and marks it ended), with the reason logged.
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn stop(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        reason: &str,
+    ) -> Result<SessionView, AppError> {
+        let reason = rules::require_reason(reason)?;
+        let mut tx = self.pool.begin().await?;
+        let session = lock_session(&mut tx, session_id).await?;
+        transition(session.status, Action::Stop, actor.roles)?;
+        let end_now = vec![(crate::domain::JobKind::End.as_stored(), self.clock.now())];
+        jobs::apply_plan(&mut tx, session_id, &end_now).await?;
+        activity::append(
+            &mut tx,
+            session_id,
+            actor,
+            ActivityKind::Stopped.as_str(),
+            json!({ "reason": reason }),
+        )
+        .await?;
+        let view = view::load(&mut tx, session_id, &self.policy).await?;
+        tx.commit().await?;
+        tracing::info!("stop requested");
+        let notice = Message {
+            text: Text::from(format!(
+                "{} is stopping #{} \"{}\" early: {reason}",
+                actor.name, view.id, view.title
+            )),
+            ..Message::default()
+        };
+        if let Err(e) = self.chat.post(Channel::Announcements, &notice).await {
+            tracing::warn!(error = %e, "could not announce the stop");
+        }
+        Ok(view)
+    }
+}

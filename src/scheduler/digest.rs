@@ -1,0 +1,103 @@
+//! The daily digest: today's and tomorrow's sessions, their status and the
+//! empty slots, posted at a cron time in the business time zone.
+//!
+//! Every replica runs the cron; the first one to record the day's digest in
+//! `processed_event` posts it, the others stand down.
+
+use chrono::{Duration, NaiveTime, TimeZone, Utc};
+use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
+
+use crate::app::{FlashSales, ListRange, SessionSummaryView};
+use crate::chat::{Channel, Message, Text, TimeStyle};
+
+/// Starts the cron job; keep the returned scheduler alive (and shut it down on exit).
+pub async fn start(app: FlashSales, cron: &str) -> Result<JobScheduler, JobSchedulerError> {
+    let scheduler = JobScheduler::new().await?;
+    let tz = app.policy().time_zone;
+    let job = Job::new_async_tz(cron, tz, move |_, _| {
+        let app = app.clone();
+        Box::pin(async move { post_digest(&app).await })
+    })?;
+    scheduler.add(job).await?;
+    scheduler.start().await?;
+    Ok(scheduler)
+}
+
+/// Posts today's digest unless another replica already did.
+pub async fn post_digest(app: &FlashSales) {
+    let tz = app.policy().time_zone;
+    let today = app.clock().now().with_timezone(&tz).date_naive();
+    match app.first_delivery("digest", &today.to_string()).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not claim the daily digest");
+            return;
+        }
+    }
+    let midnight = today.and_time(NaiveTime::MIN);
+    let from = tz
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| app.clock().now(), |t| t.with_timezone(&Utc));
+    let sessions = match app
+        .list(ListRange::Between(from, from + Duration::days(2)))
+        .await
+    {
+        Ok(sessions) => sessions,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list sessions for the digest");
+            return;
+        }
+    };
+    let message = Message {
+        text: digest_text(&sessions),
+        dedupe_key: Some(format!("digest:{today}")),
+        ..Message::default()
+    };
+    if let Err(e) = app.chat().post(Channel::Announcements, &message).await {
+        tracing::warn!(error = %e, "could not post the daily digest");
+    }
+}
+
+/// One line per session, and the gaps between them.
+pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
+    if sessions.is_empty() {
+        return Text::from("Daily digest: no flash sales today or tomorrow. Every slot is free.");
+    }
+    let mut text = Text::from("Daily digest, today and tomorrow:");
+    let mut previous_end = None;
+    for s in sessions {
+        if let Some(end) = previous_end {
+            if s.window.starts_at() > end {
+                text = text.line(
+                    Text::new()
+                        .plain("  (free: ")
+                        .time(end, TimeStyle::Full)
+                        .plain(" → ")
+                        .time(s.window.starts_at(), TimeStyle::Full)
+                        .plain(")"),
+                );
+            }
+        }
+        text = text.line(
+            Text::new()
+                .plain(format!(
+                    "• #{} \"{}\" · {} · {}/6 SKUs · ",
+                    s.id,
+                    s.title,
+                    s.status.label(),
+                    s.item_count
+                ))
+                .time(s.window.starts_at(), TimeStyle::Full)
+                .plain(" → ")
+                .time(s.window.ends_at(), TimeStyle::Full),
+        );
+        previous_end = Some(
+            previous_end.map_or(s.window.ends_at(), |e: chrono::DateTime<Utc>| {
+                e.max(s.window.ends_at())
+            }),
+        );
+    }
+    text
+}

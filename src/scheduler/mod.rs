@@ -1,0 +1,227 @@
+//! The scheduler: runs every session's due jobs (reminders, heads-up,
+//! publish, end, expiry) on time and exactly once, from any number of bot
+//! processes sharing one database.
+//!
+//! One loop per process. It sleeps until the earliest due job (asking the
+//! database how long that is, so every replica follows one clock), wakes
+//! early on a NOTIFY when a plan changes, and polls every few seconds as a
+//! backstop because a notification sent while disconnected is lost. Jobs are
+//! claimed with `FOR UPDATE SKIP LOCKED`, a lease and an attempt number
+//! (`store::jobs`); outcomes are written only while the attempt still owns
+//! the job. A process killed mid-job leaves a lease that expires; any replica
+//! then runs the job again with the same idempotency key.
+//!
+//! Layout: `handlers` (what each kind of job does), `backoff` (retry waits),
+//! `digest` (the daily digest, driven by tokio-cron-scheduler).
+
+mod backoff;
+pub mod digest;
+mod handlers;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::app::FlashSales;
+use crate::domain::JobKind;
+use crate::store::jobs::{self, ClaimedJob, NOTIFY_CHANNEL};
+use crate::store::{PgPool, StoreError};
+use crate::storefront::Storefront;
+
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// Names this process in `job.claimed_by`.
+    pub worker_id: String,
+    /// How long a claim lasts before another replica may take the job over.
+    pub lease: Duration,
+    /// The longest sleep between looks at the jobs table.
+    pub poll: Duration,
+    /// Jobs claimed at once.
+    pub batch: i64,
+    /// Approvers are alerted when a publish has failed this many times.
+    pub alert_after_failures: i32,
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// How long shutdown waits for running jobs before handing them back.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> SchedulerConfig {
+        SchedulerConfig {
+            worker_id: format!(
+                "{}-{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            lease: Duration::from_secs(60),
+            poll: Duration::from_secs(5),
+            batch: 50,
+            alert_after_failures: 3,
+            retry_base: Duration::from_secs(1),
+            retry_cap: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Scheduler {
+    pool: PgPool,
+    app: FlashSales,
+    storefront: Arc<dyn Storefront>,
+    config: Arc<SchedulerConfig>,
+}
+
+impl Scheduler {
+    pub fn new(
+        pool: PgPool,
+        app: FlashSales,
+        storefront: Arc<dyn Storefront>,
+        config: SchedulerConfig,
+    ) -> Scheduler {
+        Scheduler {
+            pool,
+            app,
+            storefront,
+            config: Arc::new(config),
+        }
+    }
+
+    /// Runs until `shutdown` turns true, then stops claiming, lets running
+    /// jobs finish (up to the grace period) and hands unfinished claims back.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut listener = self.listen().await;
+        let mut running = JoinSet::new();
+        tracing::info!(worker = %self.config.worker_id, "scheduler started");
+        while !*shutdown.borrow() {
+            // Reap what finished; a panicking job must not stop the loop.
+            while let Some(result) = running.try_join_next() {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "a job task failed");
+                }
+            }
+            let claimed = match self.claim().await {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim jobs; will retry");
+                    Vec::new()
+                }
+            };
+            let full_batch = claimed.len() as i64 >= self.config.batch;
+            self.start_jobs(claimed, &mut running);
+            if full_batch {
+                continue;
+            }
+            let wait = self.wait_for_next().await;
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = notified(&mut listener) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        self.shut_down(running).await;
+    }
+
+    /// Claims and runs one batch of due jobs to completion; for tests and tools.
+    pub async fn run_due_now(&self) -> Result<usize, StoreError> {
+        let claimed = self.claim().await?;
+        let count = claimed.len();
+        let mut running = JoinSet::new();
+        self.start_jobs(claimed, &mut running);
+        while running.join_next().await.is_some() {}
+        Ok(count)
+    }
+
+    async fn claim(&self) -> Result<Vec<ClaimedJob>, StoreError> {
+        jobs::claim_due(
+            &self.pool,
+            &self.config.worker_id,
+            self.config.lease,
+            self.config.batch,
+        )
+        .await
+    }
+
+    /// Reminders due together go out as one message; every other job runs on its own.
+    fn start_jobs(&self, claimed: Vec<ClaimedJob>, running: &mut JoinSet<()>) {
+        let (reminders, others): (Vec<_>, Vec<_>) = claimed.into_iter().partition(|job| {
+            matches!(
+                JobKind::from_stored(&job.kind),
+                Some(JobKind::Reminder { .. })
+            )
+        });
+        if !reminders.is_empty() {
+            let this = self.clone();
+            running.spawn(async move { this.remind(reminders).await });
+        }
+        for job in others {
+            let this = self.clone();
+            running.spawn(async move { this.run_job(job).await });
+        }
+    }
+
+    async fn wait_for_next(&self) -> Duration {
+        match jobs::time_until_next(&self.pool).await {
+            // A due job that could not be claimed is held by another replica
+            // right now: look again shortly rather than spinning.
+            Ok(Some(wait)) => wait.clamp(Duration::from_millis(5), self.config.poll),
+            Ok(None) => self.config.poll,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the next due time");
+                self.config.poll
+            }
+        }
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let mut listener = match PgListener::connect_with(&self.pool).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "no LISTEN connection; polling only");
+                return None;
+            }
+        };
+        match listener.listen(NOTIFY_CHANNEL).await {
+            Ok(()) => Some(listener),
+            Err(e) => {
+                tracing::warn!(error = %e, "LISTEN failed; polling only");
+                None
+            }
+        }
+    }
+
+    async fn shut_down(&self, mut running: JoinSet<()>) {
+        tracing::info!(jobs = running.len(), "scheduler stopping: no more claims");
+        let drained = tokio::time::timeout(self.config.shutdown_grace, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            running.abort_all();
+        }
+        match jobs::release_all(&self.pool, &self.config.worker_id).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "handed unfinished jobs back"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not hand jobs back; their leases will expire")
+            }
+        }
+        tracing::info!("scheduler stopped");
+    }
+}
+
+/// Waits for a NOTIFY; without a listener, never returns (the poll wakes us).
+async fn notified(listener: &mut Option<PgListener>) {
+    let Some(l) = listener else {
+        return std::future::pending().await;
+    };
+    if let Err(e) = l.recv().await {
+        // sqlx reconnects by itself; give it a moment instead of spinning.
+        tracing::warn!(error = %e, "LISTEN connection failed");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}

@@ -1,0 +1,202 @@
+//! The `job` table: every future action of a session, and its claiming.
+//!
+//! Claiming is `FOR UPDATE SKIP LOCKED` plus a lease (`claimed_until`) and an
+//! attempt number that is bumped on every claim. The attempt number is the
+//! fencing token: whoever records an outcome must still hold the attempt it
+//! claimed (`where attempts = $n and state = 'running'`), so a replica whose
+//! lease expired and was taken over cannot overwrite the new owner's result.
+//! Due times are compared with the database clock (`now()`), never a replica's.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::StoreError;
+
+/// The channel LISTEN/NOTIFY uses to wake schedulers when jobs change.
+pub const NOTIFY_CHANNEL: &str = "flashsale_jobs";
+
+/// A job this worker now holds, with the attempt that fences its writes.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub session_id: i64,
+    pub kind: String,
+    pub due_at: DateTime<Utc>,
+    pub attempt: i32,
+    pub idempotency_key: Uuid,
+}
+
+impl ClaimedJob {
+    pub fn fence(&self) -> Fence {
+        Fence {
+            job_id: self.id,
+            attempt: self.attempt,
+        }
+    }
+}
+
+/// The right to record a job's outcome: its id and the attempt that was claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fence {
+    pub job_id: i64,
+    pub attempt: i32,
+}
+
+/// Makes the session's pending jobs match `plan` (kind, due time): jobs not in
+/// the plan are cancelled, new or moved ones are (re)created with a fresh
+/// idempotency key, unchanged ones are left alone. Wakes the schedulers.
+pub async fn apply_plan(
+    conn: &mut PgConnection,
+    session_id: i64,
+    plan: &[(String, DateTime<Utc>)],
+) -> Result<(), StoreError> {
+    let kinds: Vec<&str> = plan.iter().map(|(k, _)| k.as_str()).collect();
+    sqlx::query(
+        "update job set state = 'cancelled', updated_at = now() \
+         where session_id = $1 and state = 'pending' and kind <> all($2)",
+    )
+    .bind(session_id)
+    .bind(&kinds)
+    .execute(&mut *conn)
+    .await?;
+    for (kind, due_at) in plan {
+        sqlx::query(
+            "insert into job (session_id, kind, due_at, next_attempt_at, idempotency_key) \
+             values ($1, $2, $3, $3, $4) \
+             on conflict (session_id, kind) do update set \
+                 due_at = excluded.due_at, next_attempt_at = excluded.due_at, state = 'pending', \
+                 attempts = 0, last_error = null, claimed_by = null, claimed_until = null, \
+                 idempotency_key = excluded.idempotency_key, updated_at = now() \
+             where job.state in ('cancelled', 'failed') or job.due_at <> excluded.due_at",
+        )
+        .bind(session_id)
+        .bind(kind)
+        .bind(due_at)
+        .bind(Uuid::new_v4())
+        .execute(&mut *conn)
+        .await?;
+    }
+    // Delivered at commit, so listeners never see a plan that rolled back.
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(NOTIFY_CHANNEL)
+        .bind(session_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` due jobs: pending ones whose time has come, and
+/// running ones whose lease expired (their worker died).
+pub async fn claim_due(
+    pool: &PgPool,
+    worker: &str,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    let jobs = sqlx::query_as(
+        "update job set state = 'running', attempts = attempts + 1, claimed_by = $1, \
+             claimed_until = now() + make_interval(secs => $2), updated_at = now() \
+         where id in ( \
+             select id from job \
+             where (state = 'pending' and next_attempt_at <= now()) \
+                or (state = 'running' and claimed_until < now()) \
+             order by next_attempt_at limit $3 for update skip locked) \
+         returning id, session_id, kind, due_at, attempts as attempt, idempotency_key",
+    )
+    .bind(worker)
+    .bind(lease.as_secs_f64())
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(jobs)
+}
+
+/// True while the fence still owns the job; locks the job row until the
+/// transaction ends, so an outcome and the state change it implies commit together.
+pub async fn still_owned(conn: &mut PgConnection, fence: Fence) -> Result<bool, StoreError> {
+    let owned: Option<i64> = sqlx::query_scalar(
+        "select id from job where id = $1 and attempts = $2 and state = 'running' for update",
+    )
+    .bind(fence.job_id)
+    .bind(fence.attempt)
+    .fetch_optional(conn)
+    .await?;
+    Ok(owned.is_some())
+}
+
+/// Records success. False when the fence no longer owns the job.
+pub async fn finish(conn: &mut PgConnection, fence: Fence) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "update job set state = 'done', claimed_until = null, last_error = null, updated_at = now() \
+         where id = $1 and attempts = $2 and state = 'running'",
+    )
+    .bind(fence.job_id)
+    .bind(fence.attempt)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts the job back to run again after `delay`, keeping the error for the record.
+pub async fn retry_later(
+    conn: &mut PgConnection,
+    fence: Fence,
+    delay: Duration,
+    error: &str,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "update job set state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
+             last_error = $4, claimed_by = null, claimed_until = null, updated_at = now() \
+         where id = $1 and attempts = $2 and state = 'running'",
+    )
+    .bind(fence.job_id)
+    .bind(fence.attempt)
+    .bind(delay.as_secs_f64())
+    .bind(error)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Gives up on the job for good.
+pub async fn fail(conn: &mut PgConnection, fence: Fence, error: &str) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "update job set state = 'failed', last_error = $3, claimed_until = null, updated_at = now() \
+         where id = $1 and attempts = $2 and state = 'running'",
+    )
+    .bind(fence.job_id)
+    .bind(fence.attempt)
+    .bind(error)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// On graceful shutdown: hands this worker's claimed jobs back, to run at once
+/// elsewhere. The attempt stays, so the next claim gets a new one.
+pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError> {
+    let released = sqlx::query(
+        "update job set state = 'pending', next_attempt_at = least(next_attempt_at, now()), \
+             claimed_by = null, claimed_until = null, updated_at = now() \
+         where claimed_by = $1 and state = 'running'",
+    )
+    .bind(worker)
+    .execute(pool)
+    .await?;
+    Ok(released.rows_affected())
+}
+
+/// How long until the next job may be claimed, by the database clock
+/// (zero or negative: something is due now). `None` when nothing is waiting.
+pub async fn time_until_next(pool: &PgPool) -> Result<Option<Duration>, StoreError> {
+    let seconds: Option<f64> = sqlx::query_scalar(
+        "select extract(epoch from min(case when state = 'pending' then next_attempt_at else claimed_until end) - now())::float8 \
+         from job where state in ('pending', 'running')",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(seconds.map(|s| Duration::from_secs_f64(s.max(0.0))))
+}

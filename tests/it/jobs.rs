@@ -1,0 +1,347 @@
+//! The jobs table: plans follow status changes, replicas share the work
+//! exactly once, leases expire, and late writers are fenced off.
+
+use std::time::Duration;
+
+use flashsale_bot::app::SystemOutcome;
+use flashsale_bot::chat::{Channel, Mention};
+use flashsale_bot::domain::{Action, ActivityKind, Status};
+use flashsale_bot::store::jobs;
+use sqlx::PgPool;
+
+use crate::support::golive::*;
+
+fn pending(jobs: &[(String, String)]) -> Vec<&str> {
+    jobs.iter()
+        .filter(|(_, s)| s == "pending")
+        .map(|(k, _)| k.as_str())
+        .collect()
+}
+
+#[sqlx::test]
+async fn each_status_has_its_planned_jobs(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    // Test clock: 17:00 in Jakarta; tomorrow 00:00 starts in 7h, approval
+    // closes in 6h, so the 24h and 6h reminders are not in the future.
+    let draft = g.t.draft_with(6).await;
+    assert_eq!(
+        pending(&g.jobs_of(draft.id).await),
+        ["expire", "reminder:15", "reminder:60"]
+    );
+
+    let approved =
+        g.t.app
+            .approve(
+                &g.t.bob,
+                draft.id,
+                g.t.app.submit(&g.t.alice, draft.id).await.unwrap().version,
+            )
+            .await
+            .unwrap();
+    assert_eq!(
+        pending(&g.jobs_of(approved.id).await),
+        ["end", "heads_up", "publish"]
+    );
+
+    g.t.app
+        .revoke(&g.t.bob, draft.id, Some("price change"))
+        .await
+        .unwrap();
+    assert_eq!(
+        pending(&g.jobs_of(draft.id).await),
+        ["expire", "reminder:15", "reminder:60"]
+    );
+
+    g.t.app.cancel(&g.t.alice, draft.id, None).await.unwrap();
+    assert!(pending(&g.jobs_of(draft.id).await).is_empty());
+}
+
+#[sqlx::test]
+async fn re_approval_gets_a_fresh_idempotency_key(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let first = g.t.approved().await;
+    let first_key = g.job(first.id, "publish").await.key;
+    g.t.app.revoke(&g.t.bob, first.id, None).await.unwrap();
+    let again = g.t.app.submit(&g.t.alice, first.id).await.unwrap();
+    g.t.app
+        .approve(&g.t.bob, first.id, again.version)
+        .await
+        .unwrap();
+
+    assert_ne!(
+        g.job(first.id, "publish").await.key,
+        first_key,
+        "the content may have changed"
+    );
+}
+
+#[sqlx::test]
+async fn two_schedulers_publish_fifty_due_sessions_exactly_once_each(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let mut ids = Vec::new();
+    for hour in 0..50 {
+        // Back-to-back one-hour sessions from tomorrow 00:00 (approved windows may not overlap).
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 27)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            + chrono::Duration::hours(hour);
+        let end = start + chrono::Duration::hours(1);
+        let fmt = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
+        let session = g.t.submitted_at(&fmt(start), &fmt(end)).await;
+        g.t.app
+            .approve(&g.t.bob, session.id, session.version)
+            .await
+            .unwrap();
+        ids.push(session.id);
+    }
+    sqlx::query("update job set next_attempt_at = now(), due_at = now() where kind = 'publish'")
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+
+    let (stop_a, a) = g.spawn_loop(g.scheduler("replica-a"));
+    let (stop_b, b) = g.spawn_loop(g.scheduler("replica-b"));
+    for id in &ids {
+        g.wait_for_status(*id, "live", 30).await;
+    }
+    stop_a.send(true).unwrap();
+    stop_b.send(true).unwrap();
+    a.await.unwrap();
+    b.await.unwrap();
+
+    for id in &ids {
+        assert_eq!(g.publishes(*id).len(), 1, "session {id}");
+    }
+    let workers: Vec<String> =
+        sqlx::query_scalar("select distinct claimed_by from job where kind = 'publish'")
+            .fetch_all(&g.t.pool)
+            .await
+            .unwrap();
+    assert!(!workers.is_empty());
+    let went_live: i64 =
+        sqlx::query_scalar("select count(*) from activity where action = 'went_live'")
+            .fetch_one(&g.t.pool)
+            .await
+            .unwrap();
+    assert_eq!(went_live, 50);
+    let announced = g.t.chat.posts_to(Channel::Announcements).len();
+    assert_eq!(announced, 50, "one now-live message per session");
+}
+
+#[sqlx::test]
+async fn a_job_whose_worker_died_is_taken_over_once_and_the_late_writer_is_fenced_off(
+    pool: PgPool,
+) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    // A worker claims the job with a short lease and "dies" without finishing.
+    let dead = jobs::claim_due(&g.t.pool, "dead-worker", Duration::from_millis(100), 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    let stale_fence = dead[0].fence();
+    assert!(
+        g.scheduler("b").run_due_now().await.unwrap() == 0,
+        "the lease is still held"
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+
+    assert_eq!(g.scheduler("b").run_due_now().await.unwrap(), 1);
+
+    assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Live);
+    let job = g.job(session.id, "publish").await;
+    assert_eq!((job.state.as_str(), job.attempts), ("done", 2));
+    assert_eq!(g.publishes(session.id).len(), 1);
+    // The dead worker wakes up and tries to record its outcome: refused.
+    let mut conn = g.t.pool.acquire().await.unwrap();
+    assert!(!jobs::finish(&mut conn, stale_fence).await.unwrap());
+    assert!(
+        !jobs::retry_later(&mut conn, stale_fence, Duration::ZERO, "late")
+            .await
+            .unwrap()
+    );
+    let late =
+        g.t.app
+            .system_transition(
+                stale_fence,
+                session.id,
+                Action::End,
+                ActivityKind::Ended,
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap();
+    assert!(matches!(late, SystemOutcome::LostLease), "{late:?}");
+    assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Live);
+    assert_eq!(g.job(session.id, "publish").await.state, "done");
+}
+
+#[sqlx::test]
+async fn graceful_shutdown_hands_claimed_jobs_back(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    jobs::claim_due(&g.t.pool, "leaving", Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+
+    assert_eq!(jobs::release_all(&g.t.pool, "leaving").await.unwrap(), 1);
+
+    assert_eq!(
+        g.scheduler("other").run_due_now().await.unwrap(),
+        1,
+        "runs at once elsewhere"
+    );
+    assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Live);
+}
+
+#[sqlx::test]
+async fn reminders_say_what_is_missing_and_mention_who_must_act_in_one_message(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let incomplete = g.t.draft_with(4).await;
+    let waiting =
+        g.t.submitted_at("2026-11-28 00:00", "2026-11-28 06:00")
+            .await;
+    g.make_due(incomplete.id, "reminder:60").await;
+    g.make_due(waiting.id, "reminder:60").await;
+
+    assert_eq!(g.scheduler("a").run_due_now().await.unwrap(), 2);
+
+    let posts = g.t.chat.posts_to(Channel::Announcements);
+    assert_eq!(posts.len(), 1, "reminders due together go out together");
+    let message = &posts[0].message;
+    let text = message.text.render(|_, _| "<when>".to_owned());
+    assert!(
+        text.contains(&format!(
+            "#{} \"Midnight Deals\" needs 2 more SKUs and submission; approval closes <when>",
+            incomplete.id
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "#{} \"Midnight Deals\" is waiting for approval",
+            waiting.id
+        )),
+        "{text}"
+    );
+    assert_eq!(message.mentions, [Mention::Editors, Mention::Approvers]);
+    assert_eq!(g.job(incomplete.id, "reminder:60").await.state, "done");
+}
+
+#[sqlx::test]
+async fn an_approved_session_is_not_nagged(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.draft_with(6).await;
+    // A reminder already claimed when the session got approved: it finds nothing to say.
+    g.make_due(session.id, "reminder:60").await;
+    let claimed = jobs::claim_due(&g.t.pool, "slow", Duration::from_millis(50), 10)
+        .await
+        .unwrap();
+    let submitted = g.t.app.submit(&g.t.alice, session.id).await.unwrap();
+    g.t.app
+        .approve(&g.t.bob, session.id, submitted.version)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(claimed.len(), 1);
+
+    assert_eq!(g.scheduler("a").run_due_now().await.unwrap(), 1);
+
+    assert!(g.t.chat.posts_to(Channel::Announcements).is_empty());
+    assert!(!pending(&g.jobs_of(session.id).await)
+        .iter()
+        .any(|k| k.starts_with("reminder")));
+}
+
+#[sqlx::test]
+async fn an_unapproved_session_expires_at_the_deadline(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.submitted().await;
+    g.make_due(session.id, "expire").await;
+
+    g.scheduler("a").run_due_now().await.unwrap();
+
+    assert_eq!(
+        g.t.app.get(session.id).await.unwrap().status,
+        Status::Expired
+    );
+    let notice = &g.t.chat.posts_to(Channel::Announcements)[0].message;
+    assert!(notice
+        .text
+        .render(|_, _| String::new())
+        .contains("will not go live"));
+    assert_eq!(notice.mentions, [Mention::Editors]);
+    assert!(
+        pending(&g.jobs_of(session.id).await).is_empty(),
+        "no reminders after expiry"
+    );
+}
+
+#[sqlx::test]
+async fn the_heads_up_announces_an_armed_session(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "heads_up").await;
+
+    g.scheduler("a").run_due_now().await.unwrap();
+
+    let posts = g.t.chat.posts_to(Channel::Announcements);
+    assert_eq!(posts.len(), 1);
+    assert!(posts[0]
+        .message
+        .text
+        .render(|_, _| "<t>".into())
+        .starts_with(&format!("Armed: #{}", session.id)));
+}
+
+#[sqlx::test]
+async fn the_heads_up_alerts_approvers_when_stock_ran_out(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.t.catalog.set_stock("FS-004", 2).await;
+    g.make_due(session.id, "heads_up").await;
+
+    g.scheduler("a").run_due_now().await.unwrap();
+
+    assert!(g.t.chat.posts_to(Channel::Announcements).is_empty());
+    let alert =
+        g.t.chat
+            .posts_to(Channel::Approvals)
+            .into_iter()
+            .find(|p| p.message.card.is_none())
+            .unwrap();
+    assert_eq!(alert.message.mentions, [Mention::Approvers]);
+    let text = alert.message.text.render(|_, _| "<t>".into());
+    assert!(
+        text.starts_with(&format!("Urgent: #{}", session.id)),
+        "{text}"
+    );
+    assert!(text.contains("FS-004 has 2 units in stock"), "{text}");
+}
+
+#[sqlx::test]
+async fn a_publish_for_a_session_cancelled_meanwhile_does_nothing(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    let claimed = jobs::claim_due(&g.t.pool, "slow", Duration::from_millis(50), 10)
+        .await
+        .unwrap();
+    g.t.app
+        .cancel(&g.t.bob, session.id, Some("promo cancelled"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(claimed.len(), 1);
+
+    g.scheduler("a").run_due_now().await.unwrap();
+
+    assert_eq!(
+        g.t.app.get(session.id).await.unwrap().status,
+        Status::Cancelled
+    );
+    assert!(g.publishes(session.id).is_empty());
+}

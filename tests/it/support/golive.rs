@@ -1,0 +1,163 @@
+//! Go-live set-up: a `TestApp`, the dev storefront on loopback (it verifies
+//! signatures with the standardwebhooks crate and records every call) and
+//! schedulers with short retry waits. Tests make a job due "now" by the
+//! database clock instead of waiting for real start times.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use flashsale_bot::devstore::{self, DevStore, DevStoreConfig, RecordedCall};
+use flashsale_bot::scheduler::{Scheduler, SchedulerConfig};
+use flashsale_bot::storefront::HttpStorefront;
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+use super::app::TestApp;
+
+pub struct GoLive {
+    pub t: TestApp,
+    pub store: DevStore,
+}
+
+/// Fast retries so stories with failures finish in well under a second.
+pub fn fast_config(worker: &str) -> SchedulerConfig {
+    SchedulerConfig {
+        worker_id: worker.to_owned(),
+        lease: Duration::from_secs(5),
+        poll: Duration::from_millis(200),
+        retry_base: Duration::from_millis(20),
+        retry_cap: Duration::from_millis(100),
+        shutdown_grace: Duration::from_secs(2),
+        ..SchedulerConfig::default()
+    }
+}
+
+impl GoLive {
+    pub async fn new(pool: PgPool) -> GoLive {
+        let t = TestApp::new(pool).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let store = devstore::spawn(
+            listener,
+            DevStoreConfig {
+                products: devstore::sample_catalog().unwrap(),
+                webhook_secret: devstore::test_secret(),
+            },
+        )
+        .await
+        .unwrap();
+        GoLive { t, store }
+    }
+
+    pub fn scheduler(&self, worker: &str) -> Scheduler {
+        self.scheduler_with(fast_config(worker), Duration::from_secs(2))
+    }
+
+    pub fn scheduler_with(
+        &self,
+        config: SchedulerConfig,
+        storefront_timeout: Duration,
+    ) -> Scheduler {
+        let storefront = HttpStorefront::new(
+            self.store.url().parse().unwrap(),
+            &SecretString::from(devstore::test_secret()),
+            storefront_timeout,
+        )
+        .unwrap();
+        Scheduler::new(
+            self.t.pool.clone(),
+            self.t.app.clone(),
+            Arc::new(storefront),
+            config,
+        )
+    }
+
+    /// Runs a scheduler loop in the background until the returned sender is dropped or sent `true`.
+    pub fn spawn_loop(
+        &self,
+        scheduler: Scheduler,
+    ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+        let (stop, stopped) = watch::channel(false);
+        let handle = tokio::spawn(scheduler.run(stopped));
+        (stop, handle)
+    }
+
+    /// Makes the session's `kind` job run now (by the database clock), plus
+    /// `offset` seconds. Its planned `due_at` stays, so later re-plans see no change.
+    pub async fn make_due_in(&self, session_id: i64, kind: &str, offset_secs: f64) {
+        let moved = sqlx::query(
+            "update job set next_attempt_at = now() + make_interval(secs => $3) \
+             where session_id = $1 and kind = $2 and state = 'pending'",
+        )
+        .bind(session_id)
+        .bind(kind)
+        .bind(offset_secs)
+        .execute(&self.t.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            moved.rows_affected(),
+            1,
+            "no pending {kind} job for session {session_id}"
+        );
+    }
+
+    pub async fn make_due(&self, session_id: i64, kind: &str) {
+        self.make_due_in(session_id, kind, 0.0).await;
+    }
+
+    /// Publish calls the storefront received for the session that were not replays.
+    pub fn publishes(&self, session_id: i64) -> Vec<RecordedCall> {
+        let path = format!("/api/flash-sales/{session_id}");
+        self.store
+            .calls()
+            .into_iter()
+            .filter(|c| c.method == "PUT" && c.path == path && !c.replay)
+            .collect()
+    }
+
+    pub async fn job(&self, session_id: i64, kind: &str) -> JobRow {
+        sqlx::query_as("select state, attempts, last_error, idempotency_key::text as key from job where session_id = $1 and kind = $2")
+            .bind(session_id)
+            .bind(kind)
+            .fetch_one(&self.t.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn jobs_of(&self, session_id: i64) -> Vec<(String, String)> {
+        sqlx::query_as("select kind, state from job where session_id = $1 order by kind")
+            .bind(session_id)
+            .fetch_all(&self.t.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Waits (at most `secs`) until the session reaches `status`.
+    pub async fn wait_for_status(&self, session_id: i64, status: &str, secs: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let now: String = sqlx::query_scalar("select status from session where id = $1")
+                .bind(session_id)
+                .fetch_one(&self.t.pool)
+                .await
+                .unwrap();
+            if now == status {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "session {session_id} stayed {now}, expected {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct JobRow {
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub key: String,
+}
