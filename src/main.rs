@@ -1,6 +1,8 @@
 //! The `flashsale-bot` binary: start-up and wiring only; the bot lives in the library.
 //!
 //!   flashsale-bot migrate   apply the database migrations and exit
+//!   flashsale-bot run       run the bot in Discord
+//!   flashsale-bot console   run the bot in this terminal (no Discord needed)
 //!   flashsale-bot help      show this list
 
 use flashsale_bot::{config::Config, runtime, telemetry};
@@ -10,6 +12,8 @@ Usage: flashsale-bot <command>
 
 Commands:
   migrate   Apply the database migrations (migrations/) to DATABASE_URL and exit.
+  run       Run the bot in Discord (needs DISCORD_TOKEN and the DISCORD_* ids).
+  console   Run the bot in this terminal: type the chat commands, see cards and posts.
   help      Show this help.
 
 Configuration comes from the environment and .env; see .env.example.";
@@ -20,6 +24,8 @@ async fn main() {
     let outcome = match command.as_str() {
         "migrate" => migrate().await,
         // run modes: one arm each (Discord, console), calling into the library
+        "console" => run_console().await,
+        "run" => run_discord().await,
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -35,6 +41,43 @@ async fn main() {
         eprintln!("flashsale-bot {command}: {error:#}");
         std::process::exit(1);
     }
+}
+
+/// The bot in Discord: the adapter connects the database, Discord and the app.
+async fn run_discord() -> anyhow::Result<()> {
+    let _ = dotenvy::dotenv();
+    let config = Config::from_env()?;
+    if config.discord.is_none() {
+        anyhow::bail!(flashsale_bot::chat::discord::DiscordError::NotConfigured);
+    }
+    telemetry::init(config.log_format);
+    flashsale_bot::chat::discord::run(config).await?;
+    Ok(())
+}
+
+/// The bot in this terminal: stdin and stdout are the chat, logs go to stderr.
+async fn run_console() -> anyhow::Result<()> {
+    use flashsale_bot::chat::console::{self, Console};
+    use std::io::IsTerminal;
+
+    let _ = dotenvy::dotenv();
+    let config = Config::from_env()?;
+    console::init_logging(config.log_format);
+    let console = Console::new(config.policy.time_zone).with_prompt(std::io::stdin().is_terminal());
+    let services = runtime::build(config, console.chat()).await?;
+    // The scheduler posts reminders and "now live" through the same console.
+    let background = runtime::start_background(&services).await?;
+    let interrupted = tokio::select! {
+        ended = console.run(services, tokio::io::stdin(), tokio::io::stdout()) => { ended?; false }
+        _ = tokio::signal::ctrl_c() => true,
+    };
+    background.stop().await;
+    if interrupted {
+        // A pending read of stdin cannot be cancelled and would keep the runtime
+        // from shutting down until Enter is pressed: leave now, all is stopped.
+        std::process::exit(0);
+    }
+    Ok(())
 }
 
 async fn migrate() -> anyhow::Result<()> {

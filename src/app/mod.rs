@@ -17,6 +17,7 @@ pub mod cards;
 mod drafting;
 mod error;
 mod lifecycle;
+mod log;
 mod paste;
 mod queries;
 mod system;

@@ -10,6 +10,8 @@
 //! The port is used as `Arc<dyn Chat>`: the platform is chosen at run time.
 
 pub mod actions;
+pub mod console;
+pub mod discord;
 mod memory;
 mod text;
 

@@ -3,4 +3,5 @@
 
 pub mod app;
 pub mod catalog;
+pub mod discord;
 pub mod golive;

@@ -1,0 +1,347 @@
+//! One person at the console: who they are acting as, what their next line
+//! means (a command, a pasted line, a reject reason) and which use case it runs.
+//!
+//! Replies go to the same queue as the chat's posts, so a card the app posted
+//! while handling a command prints before the command's own answer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::chat::Shared;
+use super::parser::{parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice};
+use super::replies::{error, help};
+use crate::app::cards::ButtonId;
+use crate::app::{AppError, DraftInput, FlashSales, ItemChange, ItemInput, SessionView};
+use crate::chat::actions::{press_button, reject_with_reason, PressOutcome};
+use crate::chat::TimeStyle;
+use crate::domain::{Action, Actor, ActorId, Roles, RuleViolation};
+
+/// The platform part of console actor ids (`console:alice`) and event ids.
+pub const PLATFORM: &str = "console";
+/// Who acts until `as` says otherwise.
+const DEFAULT_USER: &str = "you";
+
+/// Whether the console goes on after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flow {
+    Continue,
+    Quit,
+}
+
+enum Mode {
+    Command,
+    /// Lines are pasted items for this session until an empty line or `.`.
+    Paste {
+        session_id: i64,
+        buffer: PasteBuffer,
+    },
+    /// The next line is why this session is rejected.
+    Reason {
+        session_id: i64,
+    },
+}
+
+pub(super) struct Session {
+    app: FlashSales,
+    shared: Arc<Shared>,
+    actor: Actor,
+    /// Roles given with `as`, so a later `as alice` keeps alice's roles.
+    roles: HashMap<String, Roles>,
+    mode: Mode,
+    /// Event ids must be unique across runs: the events table remembers them
+    /// so a redelivered press acts once.
+    run_id: String,
+    events: u64,
+}
+
+impl Session {
+    pub(super) fn new(app: FlashSales, shared: Arc<Shared>) -> Session {
+        Session {
+            app,
+            shared,
+            actor: Actor::new(
+                ActorId::new(PLATFORM, DEFAULT_USER),
+                DEFAULT_USER,
+                Roles::BOTH,
+            ),
+            roles: HashMap::new(),
+            mode: Mode::Command,
+            run_id: uuid::Uuid::new_v4().simple().to_string(),
+            events: 0,
+        }
+    }
+
+    /// What the prompt says in the current mode.
+    pub(super) fn prompt(&self) -> String {
+        match self.mode {
+            Mode::Command => format!("{}> ", self.actor.name),
+            Mode::Paste { .. } => "paste> ".to_owned(),
+            Mode::Reason { .. } => "reason> ".to_owned(),
+        }
+    }
+
+    pub(super) fn whoami(&self) -> String {
+        let roles = match (self.actor.roles.editor, self.actor.roles.approver) {
+            (true, true) => "editor and approver",
+            (true, false) => "editor",
+            (false, true) => "approver",
+            (false, false) => "no role",
+        };
+        format!("Acting as {} ({roles}).", self.actor.name)
+    }
+
+    fn say(&self, text: impl Into<String>) {
+        // Only fails once the console loop is gone, and then nobody is reading.
+        let _ = self.shared.say(text);
+    }
+
+    fn next_event(&mut self) -> String {
+        self.events += 1;
+        format!("{}-{}", self.run_id, self.events)
+    }
+
+    /// Handles one line in the current mode.
+    pub(super) async fn handle(&mut self, line: &str) -> Flow {
+        match std::mem::replace(&mut self.mode, Mode::Command) {
+            Mode::Paste {
+                session_id,
+                mut buffer,
+            } => match buffer.push(line) {
+                PasteStep::More => self.mode = Mode::Paste { session_id, buffer },
+                PasteStep::Done(text) => self.paste(session_id, &text).await,
+            },
+            Mode::Reason { session_id } => self.reject(session_id, line).await,
+            Mode::Command => match parse_line(line) {
+                Ok(input) => return self.input(input).await,
+                Err(e) => self.say(format!("✗ {e}")),
+            },
+        }
+        Flow::Continue
+    }
+
+    async fn input(&mut self, input: Input) -> Flow {
+        match input {
+            Input::Nothing => {}
+            Input::Quit => return Flow::Quit,
+            Input::Help => self.say(help(self.shared.renderer.time_zone.name())),
+            Input::WhoAmI => self.say(self.whoami()),
+            Input::As { name, roles } => {
+                let roles = match roles {
+                    Some(RoleChoice::Editor) => Roles::EDITOR,
+                    Some(RoleChoice::Approver) => Roles::APPROVER,
+                    Some(RoleChoice::Both) => Roles::BOTH,
+                    None => self.roles.get(&name).copied().unwrap_or(Roles::BOTH),
+                };
+                self.roles.insert(name.clone(), roles);
+                self.actor = Actor::new(ActorId::new(PLATFORM, &name), name, roles);
+                self.say(self.whoami());
+            }
+            Input::Press(press) => self.press(press).await,
+            Input::Flashsale(command) => self.command(command).await,
+        }
+        Flow::Continue
+    }
+
+    async fn command(&mut self, command: Command) {
+        // Owned handles, so a command may switch the mode (paste) while using them.
+        let (app, actor, shared) = (self.app.clone(), self.actor.clone(), self.shared.clone());
+        let (app, actor, r) = (&app, &actor, &shared.renderer);
+        let now = app.clock().now();
+        let card = |headline: String, view: SessionView| r.session(&headline, &view, now);
+        let reply: Result<String, AppError> = match command {
+            Command::Draft {
+                title,
+                start,
+                end,
+                notes,
+            } => {
+                let input = DraftInput {
+                    title,
+                    start,
+                    end,
+                    notes,
+                };
+                app.create_draft(actor, &input).await.map(|v| {
+                    let next = format!(
+                        "Draft #{0} created. Add six SKUs: /flashsale add-sku session:{0} sku:<SKU> discount:<%> quantity:<n>, \
+                         or /flashsale add-sku session:{0} to paste them.",
+                        v.id
+                    );
+                    card(next, v)
+                })
+            }
+            Command::AddSku {
+                session,
+                sku,
+                discount,
+                quantity,
+            } => {
+                let input = ItemInput {
+                    sku: sku.clone(),
+                    discount,
+                    quantity,
+                };
+                app.add_item(actor, session, &input).await.map(|v| {
+                    let count = v.items.len();
+                    card(format!("Added {sku} to #{session} ({count} of 6)."), v)
+                })
+            }
+            Command::PasteSkus { session } => {
+                // Refuse now rather than after the person pasted six lines.
+                match app.check_allowed(actor, session, Action::EditItems).await {
+                    Ok(()) => {
+                        self.mode = Mode::Paste {
+                            session_id: session,
+                            buffer: PasteBuffer::new(),
+                        };
+                        Ok(format!(
+                            "Paste up to six lines `SKU discount quantity` for #{session} (e.g. FS-001 30% 50), \
+                             then an empty line or a line with a single `.`."
+                        ))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Command::EditSku {
+                session,
+                sku,
+                discount,
+                quantity,
+            } => {
+                let change = ItemChange {
+                    sku: sku.clone(),
+                    discount,
+                    quantity,
+                };
+                app.update_item(actor, session, &change)
+                    .await
+                    .map(|v| card(format!("Changed {sku} in #{session}."), v))
+            }
+            Command::RemoveSku { session, sku } => app
+                .remove_item(actor, session, &sku)
+                .await
+                .map(|v| card(format!("Removed {sku} from #{session}."), v)),
+            Command::View { session } => app
+                .get(session)
+                .await
+                .map(|v| r.card(&crate::app::cards::session_card(&v), now)),
+            Command::List { range } => app.list(range).await.map(|list| r.list(&list, now)),
+            Command::Submit { session } => app.submit(actor, session).await.map(|v| {
+                format!(
+                    "Submitted #{} for approval: the approvers were asked on the card above.",
+                    v.id
+                )
+            }),
+            Command::Withdraw { session } => app
+                .withdraw(actor, session)
+                .await
+                .map(|v| format!("Withdrew #{}: it is a draft again.", v.id)),
+            Command::Cancel { session, reason } => app
+                .cancel(actor, session, reason.as_deref())
+                .await
+                .map(|v| format!("Cancelled #{}.", v.id)),
+            Command::Revoke { session, reason } => app
+                .revoke(actor, session, reason.as_deref())
+                .await
+                .map(|v| format!("Revoked the approval of #{}: it is a draft again.", v.id)),
+            Command::Stop { session, reason } => app.stop(actor, session, &reason).await.map(|v| {
+                format!(
+                    "Stopping #{}: it ends on the storefront within seconds.",
+                    v.id
+                )
+            }),
+            Command::Log { session, page } => {
+                app.activity(session, page).await.map(|page| r.log(&page))
+            }
+            Command::Clone {
+                session,
+                start,
+                end,
+                title,
+            } => app
+                .clone_session(actor, session, &start, end.as_deref(), title.as_deref())
+                .await
+                .map(|report| {
+                    let headline = format!("Cloned #{session} into draft #{}.", report.session.id);
+                    r.batch(&headline, &report, now)
+                }),
+            Command::Help => Ok(help(r.time_zone.name())),
+        };
+        self.say(reply.unwrap_or_else(|e| error(&e)));
+    }
+
+    async fn paste(&mut self, session_id: i64, text: &str) {
+        let now = self.app.clock().now();
+        let reply = match self.app.add_pasted(&self.actor, session_id, text).await {
+            Ok(report) => {
+                self.shared
+                    .renderer
+                    .batch(&format!("Pasted into #{session_id}."), &report, now)
+            }
+            Err(e) => error(&e),
+        };
+        self.say(reply);
+    }
+
+    async fn press(&mut self, press: Press) {
+        let button = match self.shared.find_button(&press) {
+            Ok(button) => button,
+            Err(e) => return self.say(format!("✗ {e}")),
+        };
+        let event = self.next_event();
+        let outcome = press_button(&self.app, &self.actor, PLATFORM, &event, &button.id).await;
+        match outcome {
+            PressOutcome::Approved(view) => {
+                let starts = self.shared.renderer.time(
+                    view.window.starts_at(),
+                    TimeStyle::FullAndRelative,
+                    self.app.clock().now(),
+                );
+                self.say(format!(
+                    "Approved #{} \"{}\": it is locked and starts {starts}.",
+                    view.id, view.title
+                ));
+            }
+            PressOutcome::NeedsReason { session_id, .. } => {
+                self.mode = Mode::Reason { session_id };
+                self.say(format!(
+                    "Reason? Why #{session_id} is rejected, on one line (an empty line cancels)."
+                ));
+            }
+            PressOutcome::AlreadyHandled => {
+                self.say("That press was handled already; nothing changed.")
+            }
+            PressOutcome::Refused(e) => {
+                // The person approved an older card: show them the current one.
+                if matches!(e, AppError::Rule(RuleViolation::StaleVersion { .. })) {
+                    if let Ok(id) = ButtonId::parse(&button.id) {
+                        self.app.refresh_card(id.session_id).await;
+                    }
+                }
+                self.say(error(&e));
+            }
+        }
+    }
+
+    async fn reject(&mut self, session_id: i64, reason: &str) {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return self.say(format!(
+                "Not rejected: no reason given. #{session_id} is still waiting for approval."
+            ));
+        }
+        let event = self.next_event();
+        let reply =
+            match reject_with_reason(&self.app, &self.actor, PLATFORM, &event, session_id, reason)
+                .await
+            {
+                Ok(Some(view)) => format!(
+                    "Rejected #{}: it is a draft again, and the submitter was told why.",
+                    view.id
+                ),
+                Ok(None) => "That rejection was handled already; nothing changed.".to_owned(),
+                Err(e) => error(&e),
+            };
+        self.say(reply);
+    }
+}

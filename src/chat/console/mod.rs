@@ -1,0 +1,195 @@
+//! The console chat: the whole bot in a terminal, no Discord needed.
+//!
+//! A second implementation of the chat port (after Discord), driving the same
+//! `FlashSales` use cases with the same commands and options:
+//! `/flashsale draft title:"Midnight Deals" start:"tomorrow 00:00" ...`.
+//! `as bob approver` switches the acting person, so one person can play both
+//! roles; card buttons are pressed with `press approve 3`. Whatever the app
+//! or the scheduler posts prints as it happens, between commands.
+//!
+//! Layout:
+//! - `parser`: a typed line into a command (pure, tested on its own).
+//! - `commands`: the acting person, the line's mode, and the use case it runs.
+//! - `chat`: `ConsoleChat`, the `Chat` implementation, and the buttons shown.
+//! - `render`: messages and cards as text boxes; `replies`: lists, logs, help.
+//!
+//! Usage (what `flashsale-bot console` does):
+//!
+//! ```no_run
+//! # async fn demo(config: flashsale_bot::config::Config) -> anyhow::Result<()> {
+//! use flashsale_bot::chat::console::Console;
+//! let console = Console::new(config.policy.time_zone);
+//! let services = flashsale_bot::runtime::build(config, console.chat()).await?;
+//! console.run(services, tokio::io::stdin(), tokio::io::stdout()).await?;
+//! # Ok(()) }
+//! ```
+
+mod chat;
+mod commands;
+pub mod parser;
+pub mod render;
+mod replies;
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+pub use chat::{ConsoleChat, FoundButton, PressError};
+pub use commands::PLATFORM;
+
+use self::chat::Shared;
+use self::commands::{Flow, Session};
+use self::render::Renderer;
+use crate::runtime::Services;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("could not read the console input: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("could not write to the console output: {0}")]
+    Write(#[source] std::io::Error),
+}
+
+/// A console before it runs: hand `chat()` to the app, then `run`.
+pub struct Console {
+    shared: Arc<Shared>,
+    /// Rendered posts, edits and replies, printed by `run` in order.
+    outbox: mpsc::UnboundedReceiver<String>,
+    /// Print a prompt before each line: for people at a terminal, not for pipes.
+    prompt: bool,
+}
+
+impl Console {
+    pub fn new(time_zone: Tz) -> Console {
+        let (shared, outbox) = Shared::new(Renderer::new(time_zone));
+        Console {
+            shared,
+            outbox,
+            prompt: false,
+        }
+    }
+
+    /// Shows `you> ` (or `paste> `, `reason> `) while waiting for a line.
+    pub fn with_prompt(mut self, prompt: bool) -> Console {
+        self.prompt = prompt;
+        self
+    }
+
+    /// The chat the app (and the scheduler) post through; it prints to this console.
+    pub fn chat(&self) -> Arc<ConsoleChat> {
+        Arc::new(ConsoleChat {
+            shared: Arc::clone(&self.shared),
+        })
+    }
+
+    /// Reads commands from `input` until EOF or `quit`, printing replies and
+    /// everything posted meanwhile to `output`.
+    pub async fn run(
+        mut self,
+        services: Services,
+        input: impl AsyncRead + Unpin,
+        output: impl AsyncWrite + Unpin,
+    ) -> Result<(), ConsoleError> {
+        let mut out = Output {
+            writer: output,
+            prompt_shown: false,
+        };
+        let mut session = Session::new(services.app.clone(), Arc::clone(&self.shared));
+        let zone = self.shared.renderer.time_zone;
+        let now = services.app.clock().now().with_timezone(&zone);
+        // The time now, because people type start times in this zone.
+        out.line(&format!(
+            "flashsale-bot console · it is {} ({}) · `help` lists the commands, `quit` leaves.\n{} \
+             Switch with `as <name> [editor|approver|both]`.",
+            now.format("%a %d %b %H:%M %Z"),
+            zone.name(),
+            session.whoami()
+        ))
+        .await?;
+
+        let mut input = BufReader::new(input);
+        let mut buf = Vec::new();
+        loop {
+            if self.prompt && !out.prompt_shown {
+                out.prompt(&session.prompt()).await?;
+            }
+            tokio::select! {
+                // Posts first: what happened is shown before the next line is read.
+                biased;
+                Some(text) = self.outbox.recv() => out.line(&text).await?,
+                // Cancel-safe: a partly read line stays in `buf` for the next turn.
+                read = input.read_until(b'\n', &mut buf) => {
+                    let read = read.map_err(ConsoleError::Read)?;
+                    out.prompt_shown = false;
+                    if read == 0 && buf.is_empty() {
+                        break;
+                    }
+                    let line = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_owned();
+                    buf.clear();
+                    if session.handle(&line).await == Flow::Quit {
+                        break;
+                    }
+                    // The answer (and what the command posted) before the next prompt.
+                    while let Ok(text) = self.outbox.try_recv() {
+                        out.line(&text).await?;
+                    }
+                }
+            }
+        }
+        // Whatever the last command caused, then goodbye.
+        while let Ok(text) = self.outbox.try_recv() {
+            out.line(&text).await?;
+        }
+        out.line("Bye.").await
+    }
+}
+
+/// The console's output, with the prompt kept on its own line.
+struct Output<W> {
+    writer: W,
+    /// A prompt is waiting on the current line; text printed now starts below it.
+    prompt_shown: bool,
+}
+
+impl<W: AsyncWrite + Unpin> Output<W> {
+    async fn line(&mut self, text: &str) -> Result<(), ConsoleError> {
+        let mut bytes = String::with_capacity(text.len() + 2);
+        if std::mem::take(&mut self.prompt_shown) {
+            bytes.push('\n');
+        }
+        bytes.push_str(text);
+        bytes.push('\n');
+        self.write(bytes.as_bytes()).await
+    }
+
+    async fn prompt(&mut self, prompt: &str) -> Result<(), ConsoleError> {
+        self.prompt_shown = true;
+        self.write(prompt.as_bytes()).await
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), ConsoleError> {
+        self.writer
+            .write_all(bytes)
+            .await
+            .map_err(ConsoleError::Write)?;
+        // Flushed every time: a person (or a test) is waiting for this line.
+        self.writer.flush().await.map_err(ConsoleError::Write)
+    }
+}
+
+/// Logging for console mode: to stderr, because stdout is the chat, and only
+/// warnings unless `RUST_LOG` asks for more, so logs do not drown the conversation.
+pub fn init_logging(format: crate::config::LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A subscriber installed earlier (tests, embedding) stays; that is fine.
+    let _ = match format {
+        crate::config::LogFormat::Text => builder.try_init(),
+        crate::config::LogFormat::Json => builder.json().try_init(),
+    };
+}

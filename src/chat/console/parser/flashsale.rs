@@ -1,0 +1,270 @@
+//! The `/flashsale` commands: which options each takes, which are required,
+//! and an example for refusals and `help`.
+
+use std::collections::HashMap;
+
+use super::{number, ParseError, Token};
+use crate::app::ListRange;
+
+/// The `/flashsale` commands, with the options as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Draft {
+        title: String,
+        start: String,
+        end: String,
+        notes: Option<String>,
+    },
+    AddSku {
+        session: i64,
+        sku: String,
+        discount: String,
+        quantity: String,
+    },
+    /// `add-sku` without a SKU: the next lines are a paste (see `PasteBuffer`).
+    PasteSkus {
+        session: i64,
+    },
+    EditSku {
+        session: i64,
+        sku: String,
+        discount: Option<String>,
+        quantity: Option<String>,
+    },
+    RemoveSku {
+        session: i64,
+        sku: String,
+    },
+    View {
+        session: i64,
+    },
+    List {
+        range: ListRange,
+    },
+    Submit {
+        session: i64,
+    },
+    Withdraw {
+        session: i64,
+    },
+    Cancel {
+        session: i64,
+        reason: Option<String>,
+    },
+    Stop {
+        session: i64,
+        reason: String,
+    },
+    Revoke {
+        session: i64,
+        reason: Option<String>,
+    },
+    Log {
+        session: i64,
+        page: i64,
+    },
+    Clone {
+        session: i64,
+        start: String,
+        end: Option<String>,
+        title: Option<String>,
+    },
+    Help,
+}
+
+/// The `/flashsale` commands: name, options (required ones first), an example.
+pub(super) struct Spec {
+    name: &'static str,
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+    example: &'static str,
+}
+
+#[rustfmt::skip] // One line per command reads as the table it is.
+const SPECS: &[Spec] = &[
+    Spec { name: "draft", required: &["title", "start", "end"], optional: &["notes"],
+        example: r#"/flashsale draft title:"Midnight Deals" start:"tomorrow 00:00" end:"tomorrow 12:00""# },
+    Spec { name: "add-sku", required: &["session"], optional: &["sku", "discount", "quantity"],
+        example: "/flashsale add-sku session:3 sku:FS-001 discount:30 quantity:50" },
+    Spec { name: "edit-sku", required: &["session", "sku"], optional: &["discount", "quantity"],
+        example: "/flashsale edit-sku session:3 sku:FS-001 discount:25" },
+    Spec { name: "remove-sku", required: &["session", "sku"], optional: &[],
+        example: "/flashsale remove-sku session:3 sku:FS-001" },
+    Spec { name: "view", required: &["session"], optional: &[], example: "/flashsale view session:3" },
+    Spec { name: "list", required: &[], optional: &["range"], example: "/flashsale list range:week" },
+    Spec { name: "submit", required: &["session"], optional: &[], example: "/flashsale submit session:3" },
+    Spec { name: "withdraw", required: &["session"], optional: &[], example: "/flashsale withdraw session:3" },
+    Spec { name: "cancel", required: &["session"], optional: &["reason"],
+        example: r#"/flashsale cancel session:3 reason:"moved to Friday""# },
+    Spec { name: "revoke", required: &["session"], optional: &["reason"],
+        example: r#"/flashsale revoke session:3 reason:"price error""# },
+    Spec { name: "stop", required: &["session", "reason"], optional: &[],
+        example: r#"/flashsale stop session:3 reason:"wrong price on FS-002""# },
+    Spec { name: "log", required: &["session"], optional: &["page"], example: "/flashsale log session:3 page:2" },
+    Spec { name: "clone", required: &["session", "start"], optional: &["end", "title"],
+        example: r#"/flashsale clone session:3 start:"2026-12-04 00:00""# },
+    Spec { name: "help", required: &[], optional: &[], example: "/flashsale help" },
+];
+
+pub(super) const SUBCOMMANDS: &str =
+    "draft, add-sku, edit-sku, remove-sku, view, list, submit, withdraw, cancel, revoke, stop, log, clone, help";
+pub(super) fn find_spec(name: &str) -> Option<&'static Spec> {
+    SPECS.iter().find(|s| s.name == name)
+}
+
+pub(super) fn subcommand(name: &str, tokens: &[Token]) -> Result<Command, ParseError> {
+    let spec = find_spec(name)
+        .ok_or_else(|| ParseError::UnknownSubcommand(name.chars().take(40).collect()))?;
+    let mut o = Options::collect(spec, tokens)?;
+    let command = match spec.name {
+        "draft" => Command::Draft {
+            title: o.required("title")?,
+            start: o.required("start")?,
+            end: o.required("end")?,
+            notes: o.take("notes"),
+        },
+        "add-sku" => {
+            let session = o.session()?;
+            let (sku, discount, quantity) = (o.take("sku"), o.take("discount"), o.take("quantity"));
+            match (sku, discount, quantity) {
+                (None, None, None) => Command::PasteSkus { session },
+                (None, _, _) => return Err(ParseError::PartialItem(spec.example)),
+                (Some(sku), discount, quantity) => Command::AddSku {
+                    session,
+                    sku,
+                    discount: discount.ok_or_else(|| o.missing("discount"))?,
+                    quantity: quantity.ok_or_else(|| o.missing("quantity"))?,
+                },
+            }
+        }
+        "edit-sku" => Command::EditSku {
+            session: o.session()?,
+            sku: o.required("sku")?,
+            discount: o.take("discount"),
+            quantity: o.take("quantity"),
+        },
+        "remove-sku" => Command::RemoveSku {
+            session: o.session()?,
+            sku: o.required("sku")?,
+        },
+        "view" => Command::View {
+            session: o.session()?,
+        },
+        "list" => Command::List {
+            range: list_range(o.take("range"))?,
+        },
+        "submit" => Command::Submit {
+            session: o.session()?,
+        },
+        "withdraw" => Command::Withdraw {
+            session: o.session()?,
+        },
+        "cancel" => Command::Cancel {
+            session: o.session()?,
+            reason: o.take("reason"),
+        },
+        "revoke" => Command::Revoke {
+            session: o.session()?,
+            reason: o.take("reason"),
+        },
+        "stop" => Command::Stop {
+            session: o.session()?,
+            reason: o.required("reason")?,
+        },
+        "log" => Command::Log {
+            session: o.session()?,
+            page: match o.take("page") {
+                Some(page) => number("page", &page, "page number")?,
+                None => 1,
+            },
+        },
+        "clone" => Command::Clone {
+            session: o.session()?,
+            start: o.required("start")?,
+            end: o.take("end"),
+            title: o.take("title"),
+        },
+        _ => Command::Help,
+    };
+    Ok(command)
+}
+
+/// A command's options by name, checked against its spec.
+struct Options {
+    spec: &'static Spec,
+    values: HashMap<String, String>,
+}
+
+impl Options {
+    fn collect(spec: &'static Spec, tokens: &[Token]) -> Result<Options, ParseError> {
+        let mut values = HashMap::new();
+        for token in tokens {
+            let Some(key) = &token.key else {
+                return Err(ParseError::UnexpectedValue {
+                    value: token.value.chars().take(40).collect(),
+                    example: spec.example,
+                });
+            };
+            let known = spec.required.iter().chain(spec.optional).any(|o| o == key);
+            if !known {
+                let all: Vec<&str> = spec.required.iter().chain(spec.optional).copied().collect();
+                return Err(ParseError::UnknownOption {
+                    command: spec.name,
+                    option: key.chars().take(40).collect(),
+                    accepted: if all.is_empty() {
+                        "no options".to_owned()
+                    } else {
+                        all.join(", ")
+                    },
+                });
+            }
+            if values.insert(key.clone(), token.value.clone()).is_some() {
+                return Err(ParseError::DuplicateOption {
+                    option: key.clone(),
+                });
+            }
+        }
+        Ok(Options { spec, values })
+    }
+
+    fn take(&mut self, name: &str) -> Option<String> {
+        self.values.remove(name)
+    }
+
+    fn missing(&self, name: &'static str) -> ParseError {
+        ParseError::MissingOption {
+            command: self.spec.name,
+            option: name,
+            example: self.spec.example,
+        }
+    }
+
+    fn required(&mut self, name: &'static str) -> Result<String, ParseError> {
+        self.take(name).ok_or_else(|| self.missing(name))
+    }
+
+    fn session(&mut self) -> Result<i64, ParseError> {
+        let raw = self.required("session")?;
+        number("session", &raw, "session number")
+    }
+}
+
+fn list_range(raw: Option<String>) -> Result<ListRange, ParseError> {
+    match raw
+        .as_deref()
+        .map(|r| r.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("upcoming") => Ok(ListRange::Upcoming),
+        Some("today") => Ok(ListRange::Today),
+        Some("week") => Ok(ListRange::Week),
+        Some(_) => Err(ParseError::BadRange(
+            raw.unwrap_or_default().chars().take(40).collect(),
+        )),
+    }
+}
+
+/// The example for each `/flashsale` command, for `help`.
+pub fn examples() -> impl Iterator<Item = &'static str> {
+    SPECS.iter().map(|s| s.example)
+}

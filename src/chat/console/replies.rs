@@ -1,0 +1,165 @@
+//! What the console answers the person who typed a command: a session with
+//! its card, the calendar list, the activity log, the per-line report of a
+//! paste or clone, help, and refusals.
+//!
+//! Presentation only: the words of a session card come from `app::cards`,
+//! refusals are the `AppError` text as it is (internal failures are already an
+//! apology with a reference id; the cause is in the log on stderr).
+
+use chrono::{DateTime, Utc};
+
+use super::parser;
+use super::render::Renderer;
+use crate::app::cards::session_card;
+use crate::app::{ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView};
+use crate::chat::TimeStyle;
+use crate::domain::{Status, MAX_ITEMS};
+use crate::store::ActivityRecord;
+
+impl Renderer {
+    /// A headline, then the session's card.
+    pub fn session(&self, headline: &str, view: &SessionView, now: DateTime<Utc>) -> String {
+        format!("{headline}\n{}", self.card(&session_card(view), now))
+    }
+
+    /// One line per session in start order: id, title, status, SKUs, window,
+    /// and the approval deadline while approval is still ahead.
+    pub fn list(&self, sessions: &[SessionSummaryView], now: DateTime<Utc>) -> String {
+        if sessions.is_empty() {
+            return "No sessions here. Start one with /flashsale draft.".to_owned();
+        }
+        let mut sorted: Vec<&SessionSummaryView> = sessions.iter().collect();
+        sorted.sort_by_key(|s| (s.window.starts_at(), s.id));
+        let mut out = format!(
+            "{} session(s), times in {}:",
+            sorted.len(),
+            self.time_zone.name()
+        );
+        for s in sorted {
+            out.push_str(&format!(
+                "\n  #{} {} · {} · {}/{MAX_ITEMS} SKUs · {}",
+                s.id,
+                s.title,
+                s.status.label(),
+                s.item_count,
+                self.local_span(s.window.starts_at(), s.window.ends_at()),
+            ));
+            if matches!(s.status, Status::Draft | Status::PendingApproval) {
+                out.push_str(&format!(
+                    " · approve by {}",
+                    self.time(s.approval_deadline, TimeStyle::FullAndRelative, now)
+                ));
+            }
+        }
+        out
+    }
+
+    /// `Fri 27 Nov 00:00–12:00 WIB`, or both dates when the span crosses midnight.
+    pub fn local_span(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+        let (from, to) = (
+            from.with_timezone(&self.time_zone),
+            to.with_timezone(&self.time_zone),
+        );
+        if from.date_naive() == to.date_naive() {
+            format!(
+                "{}–{}",
+                from.format("%a %d %b %H:%M"),
+                to.format("%H:%M %Z")
+            )
+        } else {
+            format!(
+                "{} – {}",
+                from.format("%a %d %b %H:%M"),
+                to.format("%a %d %b %H:%M %Z")
+            )
+        }
+    }
+
+    /// One page of the activity log, oldest first, and how to see the next.
+    pub fn log(&self, page: &ActivityPage) -> String {
+        let entries = if page.total == 1 { "entry" } else { "entries" };
+        let mut out = format!(
+            "Activity of #{} · page {} of {} · {} {entries}",
+            page.session_id, page.page, page.pages, page.total
+        );
+        if page.entries.is_empty() {
+            out.push_str("\n  No activity yet.");
+        }
+        for entry in &page.entries {
+            out.push_str(&format!("\n  {}", self.log_line(entry)));
+        }
+        if page.page < page.pages {
+            out.push_str(&format!(
+                "\nNext: /flashsale log session:{} page:{}",
+                page.session_id,
+                page.page + 1
+            ));
+        }
+        out
+    }
+
+    fn log_line(&self, entry: &ActivityRecord) -> String {
+        let at = entry
+            .at
+            .with_timezone(&self.time_zone)
+            .format("%a %d %b %H:%M");
+        let what = self.text(&entry.describe(), chrono::Utc::now());
+        format!("{at}  {}  {what}", entry.actor_name)
+    }
+
+    /// Per line what was added and what was refused and why, then the card.
+    pub fn batch(&self, headline: &str, report: &BatchReport, now: DateTime<Utc>) -> String {
+        let mut out = format!(
+            "{headline}\nAdded {} of {} lines:",
+            report.added(),
+            report.lines.len()
+        );
+        for line in &report.lines {
+            match &line.result {
+                Ok(()) => {
+                    out.push_str(&format!("\n  ✓ line {} · {} added", line.line_no, line.sku))
+                }
+                Err(e) => out.push_str(&format!("\n  ✗ line {} · {}: {e}", line.line_no, line.sku)),
+            }
+        }
+        out.push('\n');
+        out.push_str(&self.card(&session_card(&report.session), now));
+        out
+    }
+}
+
+/// A refusal as the use case worded it.
+pub fn error(error: &AppError) -> String {
+    format!("✗ {error}")
+}
+
+/// Everything the console understands.
+pub fn help(time_zone: &str) -> String {
+    let mut out = format!(
+        "\
+A session is a time slot with exactly six SKUs. Editors draft and submit; approvers
+approve or reject with the buttons under the approval card.
+Times are typed in {time_zone} as `YYYY-MM-DD HH:MM`, `today HH:MM`, `tomorrow HH:MM` or `HH:MM`.
+Values with spaces go in double quotes (\\\" for a quote inside).
+
+/flashsale commands (the `/flashsale` in front may be left out):"
+    );
+    for example in parser::examples() {
+        out.push_str("\n  ");
+        out.push_str(example);
+    }
+    out.push_str(
+        "
+  /flashsale add-sku session:3     then paste up to six lines `SKU discount quantity`,
+                                   ended by an empty line or a line with a single `.`
+
+Console:
+  as <name> [editor|approver|both]   act as someone else (default: you, both roles)
+  whoami                             who you are acting as
+  press <button> [session]           press a button of the latest card (of that session),
+                                     e.g. `press approve 3`, or by its number: `press 1`
+  help                               this list
+  quit                               leave (Ctrl-D works too)",
+    );
+    out
+}

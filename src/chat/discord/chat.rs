@@ -1,0 +1,177 @@
+//! `DiscordChat`: the chat port's outbound side in Discord.
+//!
+//! Posts and edits in the configured channels (announcements, approvals),
+//! rendered by `render`. A message with a `dedupe_key` carries a nonce derived
+//! from the key with `enforce_nonce`, so Discord itself returns the first
+//! message instead of posting again when a retried job (on any replica) posts
+//! the same key within Discord's nonce window (a few minutes); a key seen
+//! before by this process is answered from memory without calling Discord.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use poise::serenity_prelude as serenity;
+use serenity::{ChannelId, Http, HttpError, MessageId, Nonce};
+
+use super::render::Renderer;
+use crate::chat::{Channel, Chat, ChatError, Message, PostedRef};
+
+/// Keys remembered before the memory is cleared (each is a few bytes; the
+/// nonce still covers a retry right after a clear).
+const REMEMBERED_KEYS: usize = 10_000;
+
+pub struct DiscordChat {
+    http: Arc<Http>,
+    announcements: ChannelId,
+    approvals: ChannelId,
+    renderer: Renderer,
+    /// dedupe key -> where that message went.
+    posted: Mutex<HashMap<String, PostedRef>>,
+}
+
+impl DiscordChat {
+    pub fn new(
+        http: Arc<Http>,
+        announcements: ChannelId,
+        approvals: ChannelId,
+        renderer: Renderer,
+    ) -> DiscordChat {
+        DiscordChat {
+            http,
+            announcements,
+            approvals,
+            renderer,
+            posted: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn channel(&self, channel: Channel) -> ChannelId {
+        match channel {
+            Channel::Announcements => self.announcements,
+            Channel::Approvals => self.approvals,
+        }
+    }
+
+    fn remembered(&self) -> MutexGuard<'_, HashMap<String, PostedRef>> {
+        self.posted
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl Chat for DiscordChat {
+    async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError> {
+        if let Some(key) = &message.dedupe_key {
+            if let Some(existing) = self.remembered().get(key) {
+                return Ok(existing.clone());
+            }
+        }
+        let mut builder = self.renderer.message(message).create_message();
+        if let Some(key) = &message.dedupe_key {
+            builder = builder.nonce(nonce(key)).enforce_nonce(true);
+        }
+        let channel_id = self.channel(channel);
+        let sent = channel_id
+            .send_message(&self.http, builder)
+            .await
+            .map_err(chat_error)?;
+        let posted = PostedRef {
+            channel: channel_id.to_string(),
+            message: sent.id.to_string(),
+        };
+        if let Some(key) = &message.dedupe_key {
+            let mut remembered = self.remembered();
+            if remembered.len() >= REMEMBERED_KEYS {
+                remembered.clear();
+            }
+            remembered.insert(key.clone(), posted.clone());
+        }
+        Ok(posted)
+    }
+
+    async fn edit(&self, posted: &PostedRef, message: &Message) -> Result<(), ChatError> {
+        let (Some(channel), Some(id)) = (snowflake(&posted.channel), snowflake(&posted.message))
+        else {
+            return Err(ChatError::Refused(format!(
+                "not a Discord message reference: {}/{}",
+                posted.channel, posted.message
+            )));
+        };
+        ChannelId::new(channel)
+            .edit_message(
+                &self.http,
+                MessageId::new(id),
+                self.renderer.message(message).edit_message(),
+            )
+            .await
+            .map_err(chat_error)?;
+        Ok(())
+    }
+}
+
+/// A Discord id as stored in a `PostedRef`: digits, above zero.
+pub fn snowflake(raw: &str) -> Option<u64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse::<u64>().ok().filter(|n| *n > 0)
+}
+
+/// Discord nonces are at most 25 characters; keys can be longer, so the nonce
+/// is a stable hash of the key (FNV-1a: the same on every replica and build).
+pub fn nonce(key: &str) -> Nonce {
+    Nonce::String(nonce_text(key))
+}
+
+pub fn nonce_text(key: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fs{hash:016x}")
+}
+
+/// Retrying helps with timeouts, rate limits and Discord's own failures; the
+/// rest (unknown channel, missing permission, a message too long) will not
+/// change by trying again.
+fn chat_error(error: serenity::Error) -> ChatError {
+    match &error {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
+            let status = response.status_code.as_u16();
+            if status == 429 || status >= 500 {
+                ChatError::Unavailable(error.to_string())
+            } else {
+                ChatError::Refused(error.to_string())
+            }
+        }
+        serenity::Error::Model(_) | serenity::Error::ExceededLimit(..) => {
+            ChatError::Refused(error.to_string())
+        }
+        _ => ChatError::Unavailable(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_short_stable_and_differ_per_key() {
+        let a = nonce_text("live:12");
+        assert_eq!(nonce_text("live:12"), a);
+        assert_ne!(nonce_text("live:13"), a);
+        assert!(a.len() <= 25);
+        assert_eq!(nonce_text(&"reminder:".repeat(50)).len(), 18);
+    }
+
+    #[test]
+    fn message_references_must_be_discord_ids() {
+        assert_eq!(snowflake("1234"), Some(1234));
+        for bad in ["", "0", "-1", "12a", "Approvals", "99999999999999999999999"] {
+            assert_eq!(snowflake(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! The `/flashsale` slash commands. Each one parses its options, builds the
+//! `Actor` from the member's roles, calls one use case, and renders the reply.
+//!
+//! Every reply is private to the person who ran the command: what the team
+//! must see (approval cards, their updates, rejections, announcements) `app`
+//! posts itself through the chat port. Commands that call a use case defer
+//! first, so Discord's three-second window is met however slow the catalog,
+//! the database or Discord itself is; a command that opens a form cannot
+//! defer (a form must be the first answer) and only reads the database first.
+
+use std::sync::atomic::Ordering;
+
+use poise::serenity_prelude as serenity;
+use serenity::{CreateInteractionResponse, CreateModal};
+
+use super::input::{self, ArgError};
+use super::render::Rendered;
+use super::{autocomplete, forms, Ctx, Error};
+use crate::app::{AppError, ItemChange, ItemInput, ListRange};
+use crate::domain::{status, Action, Actor};
+
+/// All commands, for the framework and for registration.
+pub fn all() -> Vec<poise::Command<super::Data, Error>> {
+    vec![flashsale()]
+}
+
+/// Draft, approve and publish flash sales
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommand_required,
+    subcommands(
+        "draft",
+        "add_sku",
+        "edit_sku",
+        "remove_sku",
+        "view",
+        "list",
+        "submit",
+        "withdraw",
+        "cancel",
+        "revoke",
+        "stop",
+        "log",
+        "clone",
+        "help"
+    )
+)]
+pub async fn flashsale(_: Ctx<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Which sessions `list` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poise::ChoiceParameter)]
+pub enum Range {
+    #[name = "upcoming"]
+    Upcoming,
+    #[name = "today"]
+    Today,
+    #[name = "week"]
+    Week,
+}
+
+/// Why a command could not do what was asked.
+enum Failure {
+    App(AppError),
+    Arg(ArgError),
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Failure {
+        Failure::App(e)
+    }
+}
+
+impl From<ArgError> for Failure {
+    fn from(e: ArgError) -> Failure {
+        Failure::Arg(e)
+    }
+}
+
+type Outcome = Result<Rendered, Failure>;
+
+fn actor(ctx: Ctx<'_>) -> Actor {
+    let i = ctx.interaction;
+    input::actor_of(i.member.as_deref(), &i.user, ctx.data().roles)
+}
+
+/// Sends the reply, or the refusal as its text; both private.
+async fn answer(ctx: Ctx<'_>, outcome: Outcome) -> Result<(), Error> {
+    let rendered = match outcome {
+        Ok(rendered) => rendered,
+        Err(Failure::App(e)) => ctx.data().render.error(&e),
+        Err(Failure::Arg(e)) => Rendered::text(e.to_string()),
+    };
+    ctx.send(rendered.reply()).await?;
+    Ok(())
+}
+
+/// Opens a form as the first (and only) answer to the command.
+async fn open_form(ctx: Ctx<'_>, form: CreateModal) -> Result<(), Error> {
+    ctx.interaction
+        .create_response(
+            ctx.serenity_context(),
+            CreateInteractionResponse::Modal(form),
+        )
+        .await?;
+    // Tell poise the interaction is answered, so it never answers it again.
+    ctx.has_sent_initial_response.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Create a draft session (opens a form: title, start, end, notes)
+#[poise::command(slash_command, guild_only)]
+async fn draft(ctx: Ctx<'_>) -> Result<(), Error> {
+    // Spare a member who may not draft a form whose submit would be refused.
+    if let Err(refused) = status::start_draft(actor(ctx).roles) {
+        return answer(ctx, Err(AppError::from(refused).into())).await;
+    }
+    open_form(ctx, forms::draft(ctx.data().render.time_zone)).await
+}
+
+/// Add one SKU to a draft, or leave sku empty to paste up to six lines
+#[poise::command(slash_command, guild_only, rename = "add-sku")]
+async fn add_sku(
+    ctx: Ctx<'_>,
+    #[description = "The draft session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+    #[description = "SKU to add; leave empty to paste several lines"]
+    #[autocomplete = "autocomplete::sku"]
+    sku: Option<String>,
+    #[description = "Discount in percent, 1-90"] discount: Option<i64>,
+    #[description = "Flash-sale units, at most the stock"] quantity: Option<i64>,
+) -> Result<(), Error> {
+    let session_id = match input::session_id(&session) {
+        Ok(id) => id,
+        Err(e) => return answer(ctx, Err(e.into())).await,
+    };
+    let (sku, discount, quantity) = match (sku, discount, quantity) {
+        (None, None, None) => {
+            let allowed = ctx
+                .data()
+                .app
+                .check_allowed(&actor(ctx), session_id, Action::EditItems)
+                .await;
+            return match allowed {
+                Ok(()) => open_form(ctx, forms::paste(session_id)).await,
+                Err(e) => answer(ctx, Err(e.into())).await,
+            };
+        }
+        (Some(sku), Some(discount), Some(quantity)) => (sku, discount, quantity),
+        _ => return answer(ctx, Err(ArgError::IncompleteItem.into())).await,
+    };
+    ctx.defer_ephemeral().await?;
+    let item = ItemInput {
+        sku: sku.trim().to_owned(),
+        discount: discount.to_string(),
+        quantity: quantity.to_string(),
+    };
+    let outcome = ctx
+        .data()
+        .app
+        .add_item(&actor(ctx), session_id, &item)
+        .await;
+    let render = &ctx.data().render;
+    let outcome = outcome
+        .map(|view| render.session(&view, &format!("Added {} to #{session_id}.", item.sku)))
+        .map_err(Failure::from);
+    answer(ctx, outcome).await
+}
+
+/// Change the discount or quantity of a SKU in a draft
+#[poise::command(slash_command, guild_only, rename = "edit-sku")]
+async fn edit_sku(
+    ctx: Ctx<'_>,
+    #[description = "The draft session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+    #[description = "The SKU to change"]
+    #[autocomplete = "autocomplete::sku"]
+    sku: String,
+    #[description = "New discount in percent, 1-90"] discount: Option<i64>,
+    #[description = "New flash-sale units"] quantity: Option<i64>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let change = ItemChange {
+            sku: sku.trim().to_owned(),
+            discount: discount.map(|d| d.to_string()),
+            quantity: quantity.map(|q| q.to_string()),
+        };
+        let view = ctx.data().app.update_item(&actor(ctx), id, &change).await?;
+        let headline = format!("Changed {} in #{id}.", change.sku);
+        Ok(ctx.data().render.session(&view, &headline))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// Remove a SKU from a draft
+#[poise::command(slash_command, guild_only, rename = "remove-sku")]
+async fn remove_sku(
+    ctx: Ctx<'_>,
+    #[description = "The draft session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+    #[description = "The SKU to remove"]
+    #[autocomplete = "autocomplete::sku"]
+    sku: String,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let view = ctx.data().app.remove_item(&actor(ctx), id, &sku).await?;
+        let headline = format!("Removed {} from #{id}.", sku.trim());
+        Ok(ctx.data().render.session(&view, &headline))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// Show a session with its SKUs and prices
+#[poise::command(slash_command, guild_only)]
+async fn view(
+    ctx: Ctx<'_>,
+    #[description = "The session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let view = ctx.data().app.get(input::session_id(&session)?).await?;
+        Ok(ctx.data().render.session(&view, ""))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// The calendar: sessions with status, SKU count, deadline and free time between
+#[poise::command(slash_command, guild_only)]
+async fn list(
+    ctx: Ctx<'_>,
+    #[description = "Which sessions: upcoming (default), today or this week"] range: Option<Range>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let (range, heading) = match range.unwrap_or(Range::Upcoming) {
+        Range::Upcoming => (ListRange::Upcoming, "Upcoming flash sales"),
+        Range::Today => (ListRange::Today, "Flash sales today"),
+        Range::Week => (ListRange::Week, "Flash sales this week"),
+    };
+    let outcome = ctx.data().app.list(range).await;
+    let outcome = outcome
+        .map(|sessions| ctx.data().render.list(heading, &sessions))
+        .map_err(Failure::from);
+    answer(ctx, outcome).await
+}
+
+/// Submit a draft with six SKUs for approval
+#[poise::command(slash_command, guild_only)]
+async fn submit(
+    ctx: Ctx<'_>,
+    #[description = "The draft session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let view = ctx.data().app.submit(&actor(ctx), id).await?;
+        let headline = format!(
+            "Submitted #{id} for approval: the card is in <#{}>.",
+            ctx.data().approvals_channel
+        );
+        Ok(ctx.data().render.session(&view, &headline))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// Take a session back from approval so it can be edited
+#[poise::command(slash_command, guild_only)]
+async fn withdraw(
+    ctx: Ctx<'_>,
+    #[description = "The pending session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let view = ctx.data().app.withdraw(&actor(ctx), id).await?;
+        let headline = format!("Withdrew #{id}: it is a draft again.");
+        Ok(ctx.data().render.session(&view, &headline))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// Call a session off for good
+#[poise::command(slash_command, guild_only)]
+async fn cancel(
+    ctx: Ctx<'_>,
+    #[description = "The session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+    #[description = "Why, for the activity log"] reason: Option<String>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let view = ctx
+            .data()
+            .app
+            .cancel(&actor(ctx), id, reason.as_deref())
+            .await?;
+        Ok(ctx
+            .data()
+            .render
+            .session(&view, &format!("Cancelled #{id}.")))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// Unlock an approved session (before it goes live) so it can be edited again
+#[poise::command(slash_command, guild_only)]
+async fn revoke(
+    ctx: Ctx<'_>,
+    #[description = "The approved session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+    #[description = "Why, for the editors and the activity log"] reason: Option<String>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let view = ctx
+            .data()
+            .app
+            .revoke(&actor(ctx), id, reason.as_deref())
+            .await?;
+        let headline = format!("Revoked the approval of #{id}: it is a draft again.");
+        Ok(ctx.data().render.session(&view, &headline))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// End a live sale early (approvers), with a reason for the activity log
+#[poise::command(slash_command, guild_only)]
+async fn stop(
+    ctx: Ctx<'_>,
+    #[description = "The live session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+    #[description = "Why it is stopped, for the team and the activity log"] reason: String,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let view = ctx.data().app.stop(&actor(ctx), id, &reason).await?;
+        let headline = format!("Stopping #{id}: it ends on the storefront within seconds.");
+        Ok(ctx.data().render.session(&view, &headline))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// What happened to a session, oldest first, 15 entries a page
+#[poise::command(slash_command, guild_only)]
+async fn log(
+    ctx: Ctx<'_>,
+    #[description = "The session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+    #[description = "Page, from 1"] page: Option<i64>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let page = ctx.data().app.activity(id, input::page(page)?).await?;
+        Ok(ctx.data().render.log(&page))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// A new draft with another session's SKUs at a new start (each SKU re-checked)
+#[poise::command(slash_command, guild_only)]
+async fn clone(
+    ctx: Ctx<'_>,
+    #[description = "The session to copy (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+    #[description = "New start, e.g. tomorrow 00:00 or 2026-11-27 09:00"] start: String,
+    #[description = "New end; default: the same length as the original"] end: Option<String>,
+    #[description = "New title; default: the original's"] title: Option<String>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let report = ctx
+            .data()
+            .app
+            .clone_session(&actor(ctx), id, &start, end.as_deref(), title.as_deref())
+            .await?;
+        let headline = format!("Cloned #{id} into #{}.", report.session.id);
+        Ok(ctx.data().render.batch(&headline, &report))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// The commands and the time formats they accept
+#[poise::command(slash_command)]
+async fn help(ctx: Ctx<'_>) -> Result<(), Error> {
+    answer(ctx, Ok(ctx.data().render.help())).await
+}

@@ -1,0 +1,206 @@
+//! Button presses on cards and submitted forms.
+//!
+//! Buttons go through `chat::actions` (shared with every adapter): the id is
+//! parsed strictly, the interaction id makes a double delivery act once, and
+//! `app` refuses whatever is not allowed (a non-approver, the four-eyes rule,
+//! a stale or forged card). `app` also edits the card and tells the submitter;
+//! the presser gets a private answer.
+//!
+//! Approve asks the catalog live, so its answer is deferred first. Reject must
+//! answer with a form (a form cannot follow a deferral), and deciding to show
+//! it only reads the database.
+
+use std::collections::HashMap;
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseMessage, Interaction,
+    ModalInteraction,
+};
+
+use super::forms::{self, FormId};
+use super::input::{actor_of, PLATFORM};
+use super::render::Rendered;
+use super::Data;
+use crate::app::cards::{ButtonId, CardAction};
+use crate::app::{DraftInput, SessionView};
+use crate::chat::actions::{self, PressOutcome};
+use crate::domain::Actor;
+
+/// Card buttons and forms carry ids that start with this.
+const OURS: &str = "fs:";
+
+/// Handles the interactions poise does not: our buttons and our forms.
+pub async fn handle(ctx: &serenity::Context, data: &Data, interaction: &Interaction) {
+    let handled = match interaction {
+        Interaction::Component(press) if press.data.custom_id.starts_with(OURS) => {
+            on_press(ctx, data, press).await
+        }
+        Interaction::Modal(form) if form.data.custom_id.starts_with(OURS) => {
+            on_form(ctx, data, form).await
+        }
+        _ => Ok(()),
+    };
+    if let Err(e) = handled {
+        // Either the first answer failed (e.g. a redelivered interaction) and
+        // nothing was done, or the press was handled and only the reply failed.
+        tracing::warn!(error = %e, "could not answer an interaction");
+    }
+}
+
+fn defer() -> CreateInteractionResponse {
+    CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))
+}
+
+async fn on_press(
+    ctx: &serenity::Context,
+    data: &Data,
+    press: &ComponentInteraction,
+) -> Result<(), serenity::Error> {
+    let custom_id = press.data.custom_id.as_str();
+    let actor = actor_of(press.member.as_ref(), &press.user, data.roles);
+    let approving = matches!(ButtonId::parse(custom_id), Ok(b) if b.action == CardAction::Approve);
+    if approving {
+        // A redelivered interaction fails here (already answered) and stops.
+        press.create_response(ctx, defer()).await?;
+    }
+    match pressed(data, &actor, &press.id.to_string(), custom_id).await {
+        Pressed::Form(form) if !approving => {
+            press
+                .create_response(ctx, CreateInteractionResponse::Modal(form))
+                .await
+        }
+        Pressed::Form(_) => {
+            let reply = already_handled();
+            press
+                .edit_response(ctx, reply.edit_response())
+                .await
+                .map(drop)
+        }
+        Pressed::Reply(reply) if approving => press
+            .edit_response(ctx, reply.edit_response())
+            .await
+            .map(drop),
+        Pressed::Reply(reply) => {
+            press
+                .create_response(ctx, CreateInteractionResponse::Message(reply.response()))
+                .await
+        }
+    }
+}
+
+/// What a card button press answers with.
+#[derive(Debug)]
+pub enum Pressed {
+    /// Reject: ask for the reason.
+    Form(serenity::CreateModal),
+    /// Anything else: a private reply (an approval, a refusal, "already handled").
+    Reply(Rendered),
+}
+
+/// A press by `actor`; `event_id` (the interaction id) makes a redelivery act once.
+pub async fn pressed(data: &Data, actor: &Actor, event_id: &str, custom_id: &str) -> Pressed {
+    match actions::press_button(&data.app, actor, PLATFORM, event_id, custom_id).await {
+        PressOutcome::NeedsReason {
+            session_id,
+            version,
+        } => Pressed::Form(forms::reject(session_id, version)),
+        PressOutcome::Approved(view) => Pressed::Reply(approved(data, &view)),
+        PressOutcome::AlreadyHandled => Pressed::Reply(already_handled()),
+        PressOutcome::Refused(e) => Pressed::Reply(data.render.error(&e)),
+    }
+}
+
+fn approved(data: &Data, view: &SessionView) -> Rendered {
+    let start = view.window.starts_at().timestamp();
+    data.render.session(
+        view,
+        &format!("Approved #{}. It goes live <t:{start}:R>.", view.id),
+    )
+}
+
+fn already_handled() -> Rendered {
+    Rendered::text("This was already handled.")
+}
+
+async fn on_form(
+    ctx: &serenity::Context,
+    data: &Data,
+    form: &ModalInteraction,
+) -> Result<(), serenity::Error> {
+    // Every form calls a use case (a paste asks the catalog): answer first.
+    form.create_response(ctx, defer()).await?;
+    let actor = actor_of(form.member.as_ref(), &form.user, data.roles);
+    let reply = match FormId::parse(&form.data.custom_id) {
+        None => {
+            Rendered::text("This form is not one of ours or is damaged; run the command again.")
+        }
+        Some(id) => {
+            let values = forms::values(&form.data);
+            submitted(data, &actor, &form.id.to_string(), id, &values).await
+        }
+    };
+    form.edit_response(ctx, reply.edit_response()).await?;
+    Ok(())
+}
+
+/// What a submitted form does; `event_id` makes a redelivered submit act once.
+pub async fn submitted(
+    data: &Data,
+    actor: &Actor,
+    event_id: &str,
+    id: FormId,
+    values: &HashMap<String, String>,
+) -> Rendered {
+    let app = &data.app;
+    let text = |input: &str| values.get(input).cloned().unwrap_or_default();
+    if let FormId::Reject { session_id, .. } = id {
+        let reason = text(forms::REASON);
+        return match actions::reject_with_reason(
+            app, actor, PLATFORM, event_id, session_id, &reason,
+        )
+        .await
+        {
+            Ok(Some(view)) => data.render.session(
+                &view,
+                &format!("Rejected #{session_id}: it is a draft again and the submitter was told."),
+            ),
+            Ok(None) => already_handled(),
+            Err(e) => data.render.error(&e),
+        };
+    }
+    match app.first_delivery(PLATFORM, event_id).await {
+        Ok(true) => {}
+        Ok(false) => return already_handled(),
+        Err(e) => return data.render.error(&e),
+    }
+    match id {
+        FormId::Draft => {
+            let input = DraftInput {
+                title: text(forms::TITLE),
+                start: text(forms::START),
+                end: text(forms::END),
+                notes: values.get(forms::NOTES).cloned(),
+            };
+            match app.create_draft(actor, &input).await {
+                Ok(view) => data.render.session(
+                    &view,
+                    &format!(
+                        "Drafted #{0}. Add six SKUs with `/flashsale add-sku session:{0}`.",
+                        view.id
+                    ),
+                ),
+                Err(e) => data.render.error(&e),
+            }
+        }
+        FormId::Paste { session_id } => {
+            match app.add_pasted(actor, session_id, &text(forms::LINES)).await {
+                Ok(report) => data
+                    .render
+                    .batch(&format!("Pasted into #{session_id}."), &report),
+                Err(e) => data.render.error(&e),
+            }
+        }
+        FormId::Reject { .. } => already_handled(),
+    }
+}

@@ -1,0 +1,278 @@
+//! The Discord adapter: `/flashsale` commands, card buttons and forms in, the
+//! chat port's messages out, on poise and serenity.
+//!
+//! The adapter is thin: it turns a member and their options into an `Actor`
+//! and an app call, and the app's answer into a Discord message. No SQL and
+//! no business rule lives here; refusals come from `app` as they are.
+//!
+//! Layout:
+//! - `mod.rs` (this file): start-up (`run`) and the framework's `Data`.
+//! - `commands`: the slash commands, one use case each.
+//! - `interactions`: Approve/Reject presses and submitted forms.
+//! - `forms`: the forms (modals) and their ids.
+//! - `autocomplete`: session and SKU suggestions.
+//! - `input`: member -> `Actor`, option parsing.
+//! - `render`: `Message`/`Card`/`Text` -> Discord builders, within Discord's limits.
+//! - `replies`: session, list, log, paste report, help and refusal replies.
+//! - `chat`: `DiscordChat`, the `Chat` implementation (post and edit in channels).
+
+mod autocomplete;
+mod chat;
+pub mod commands;
+pub mod forms;
+pub mod input;
+pub mod interactions;
+pub mod render;
+mod replies;
+
+use std::sync::{Arc, OnceLock};
+
+use poise::serenity_prelude as serenity;
+use secrecy::ExposeSecret;
+use serenity::{ChannelId, GatewayIntents, GuildId, HttpBuilder, RoleId};
+
+pub use chat::{nonce_text, DiscordChat};
+pub use input::RoleIds;
+pub use render::{Rendered, Renderer};
+
+use crate::app::FlashSales;
+use crate::config::{Config, DiscordConfig, DISCORD_TOKEN};
+use crate::runtime::{self, StartupError};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Ctx<'a> = poise::ApplicationContext<'a, Data, Error>;
+
+/// What every command and interaction needs: the service and how to talk.
+pub struct Data {
+    /// The use cases; every refusal comes from here.
+    pub app: FlashSales,
+    /// Which member roles make an editor or an approver.
+    pub roles: RoleIds,
+    /// How replies look: the business zone and the role mentions.
+    pub render: Renderer,
+    /// Named in the answer to submit, so the editor knows where the card went.
+    pub approvals_channel: ChannelId,
+}
+
+impl Data {
+    pub fn new(app: FlashSales, discord: &DiscordConfig) -> Data {
+        let roles = roles(discord);
+        Data {
+            render: renderer(app.policy().time_zone, roles),
+            app,
+            roles,
+            approvals_channel: ChannelId::new(discord.approvals_channel_id),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscordError {
+    #[error("{DISCORD_TOKEN} is not set: the bot needs a Discord bot token to run in Discord (see README, Running in Discord).")]
+    NotConfigured,
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("Discord failed")]
+    Discord(#[from] serenity::Error),
+    #[error(
+        "DISCORD_API_BASE is set (test mode) but the gateway it names is not on this machine: {0}"
+    )]
+    GatewayNotLocal(String),
+    #[error("could not register the commands in guild {guild} (DISCORD_GUILD_ID): {reason}")]
+    Register { guild: u64, reason: String },
+}
+
+fn roles(discord: &DiscordConfig) -> RoleIds {
+    RoleIds {
+        editor: RoleId::new(discord.editor_role_id),
+        approver: RoleId::new(discord.approver_role_id),
+    }
+}
+
+fn renderer(time_zone: chrono_tz::Tz, roles: RoleIds) -> Renderer {
+    Renderer {
+        time_zone,
+        editor_role: roles.editor,
+        approver_role: roles.approver,
+    }
+}
+
+/// Discord's REST API, or in test mode a fake one on `DISCORD_API_BASE`
+/// (serenity's rate limiter would still call discord.com, so it is off there).
+pub fn http(discord: &DiscordConfig) -> HttpBuilder {
+    let builder = HttpBuilder::new(discord.token.expose_secret());
+    match &discord.api_base {
+        Some(base) => builder
+            .proxy(base.origin().ascii_serialization())
+            .ratelimiter_disabled(true),
+        None => builder,
+    }
+}
+
+/// Runs the bot in Discord until the process is told to stop.
+///
+/// Order: the database first (fail fast), then the Discord client, whose HTTP
+/// handle the `DiscordChat` shares, then `FlashSales` with that chat, handed
+/// to the framework when Discord says it is ready.
+pub async fn run(config: Config) -> Result<(), DiscordError> {
+    let discord = config.discord.clone().ok_or(DiscordError::NotConfigured)?;
+    let pool = runtime::connect_database(&config).await?;
+    let guild = GuildId::new(discord.guild_id);
+
+    let (data_tx, data_rx) = tokio::sync::oneshot::channel::<Data>();
+    let register_failed: Arc<OnceLock<String>> = Arc::default();
+    let failed = register_failed.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            // Nothing a reply says pings anyone unless it says so itself.
+            allowed_mentions: Some(serenity::CreateAllowedMentions::new()),
+            on_error: |error| Box::pin(on_error(error)),
+            event_handler: |framework, event| {
+                Box::pin(async move {
+                    if let serenity::FullEvent::InteractionCreate { interaction } = event {
+                        interactions::handle(
+                            framework.serenity_context,
+                            framework.user_data,
+                            interaction,
+                        )
+                        .await;
+                    }
+                    Ok(())
+                })
+            },
+            ..Default::default()
+        })
+        .setup(move |ctx, _ready, framework| {
+            Box::pin(async move {
+                let commands = &framework.options().commands;
+                if let Err(e) = poise::builtins::register_in_guild(ctx, commands, guild).await {
+                    // Without commands the bot is useless: stop instead of idling.
+                    let _ = failed.set(e.to_string());
+                    framework.shard_manager().shutdown_all().await;
+                    return Err(e.into());
+                }
+                tracing::info!(guild = %guild, "commands registered");
+                data_rx
+                    .await
+                    .map_err(|_| Error::from("start-up ended before Discord was ready"))
+            })
+        })
+        .build();
+
+    if discord.api_base.is_some() {
+        check_local_gateway(&http(&discord).build()).await?;
+    }
+    let mut client = serenity::ClientBuilder::new_with_http(http(&discord).build(), intents())
+        .framework(framework)
+        .await?;
+    let chat = DiscordChat::new(
+        client.http.clone(),
+        ChannelId::new(discord.announcements_channel_id),
+        ChannelId::new(discord.approvals_channel_id),
+        renderer(config.policy.time_zone, roles(&discord)),
+    );
+    let services = runtime::build_with_chat(config, pool, Arc::new(chat))?;
+    // Reminders, go-live and the digest run beside the gateway connection.
+    let background = runtime::start_background(&services).await?;
+    // Fails only if the framework is gone, and then `start` below says why.
+    let _ = data_tx.send(Data::new(services.app, &discord));
+
+    let shards = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        shards.shutdown_all().await;
+    });
+    tracing::info!("connecting to Discord");
+    let connected = client.start().await;
+    background.stop().await;
+    connected?;
+    match register_failed.get() {
+        Some(reason) => Err(DiscordError::Register {
+            guild: discord.guild_id,
+            reason: reason.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Slash commands, buttons and forms arrive without any privileged intent;
+/// `GUILDS` keeps the guild (roles, channels) in the cache.
+fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS
+}
+
+/// In test mode serenity falls back to the real gateway when the fake one's
+/// `GET /gateway` fails (it asks while the client is built): ask first, the
+/// same way, and refuse a failure or anything not on loopback.
+async fn check_local_gateway(http: &serenity::Http) -> Result<(), DiscordError> {
+    let gateway = http.get_gateway().await?;
+    let local = reqwest::Url::parse(&gateway.url)
+        .ok()
+        .and_then(|url| url.host_str().map(is_loopback))
+        .unwrap_or(false);
+    if local {
+        Ok(())
+    } else {
+        Err(DiscordError::GatewayNotLocal(gateway.url))
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Commands answer refusals themselves; what reaches here is a failure to
+/// talk to Discord (or poise's own checks, answered by its defaults).
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+            tracing::error!(%reference, command = %ctx.command().qualified_name, error = %error, "a command failed");
+            let apology = format!(
+                "Sorry, something went wrong while answering. Reference: {reference}. \
+                 Check with /flashsale view before trying again."
+            );
+            let _ = ctx
+                .send(
+                    poise::CreateReply::default()
+                        .ephemeral(true)
+                        .content(apology),
+                )
+                .await;
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %e, "could not report a framework error");
+            }
+        }
+    }
+}

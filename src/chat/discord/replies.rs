@@ -1,0 +1,315 @@
+//! What the slash commands answer, as Discord messages: a session with its
+//! card, the calendar list, the activity log, the per-line report of a paste
+//! or clone, help, and refusals.
+//!
+//! These are presentation only; the words of a session card come from
+//! `app::cards`, refusals from the `AppError` text as it is.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::render::{limits, truncate, EmbedField, EmbedParts, Rendered, Renderer};
+use crate::app::cards::session_card;
+use crate::app::{ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView};
+use crate::chat::Tone;
+use crate::domain::Status;
+use crate::store::ActivityRecord;
+
+/// Room kept free at the end of a description for "… and N more".
+const MORE_NOTE: usize = 120;
+/// One log line or report line stays readable and leaves room for the rest.
+const LINE: usize = 250;
+
+impl Renderer {
+    /// A private answer showing the session as a card under `headline`.
+    pub fn session(&self, view: &SessionView, headline: &str) -> Rendered {
+        Rendered {
+            content: truncate(headline, limits::CONTENT),
+            embeds: vec![self.card(&session_card(view))],
+            ..Rendered::default()
+        }
+    }
+
+    /// Refusals say what the use case said; internal failures are already an
+    /// apology with a reference (the cause is in the log, not in chat).
+    pub fn error(&self, error: &AppError) -> Rendered {
+        Rendered::text(error.to_string())
+    }
+
+    /// The calendar: one entry per session in start order, with the free
+    /// time between sessions that will (or did) run.
+    pub fn list(&self, heading: &str, sessions: &[SessionSummaryView]) -> Rendered {
+        let mut sorted: Vec<&SessionSummaryView> = sessions.iter().collect();
+        sorted.sort_by_key(|s| (s.window.starts_at(), s.id));
+        let mut entries: Vec<String> = Vec::with_capacity(sorted.len());
+        let mut busy_until: Option<DateTime<Utc>> = None;
+        for s in &sorted {
+            let mut entry = String::new();
+            if let Some(until) = busy_until {
+                if s.window.starts_at() > until {
+                    entry.push_str(&format!(
+                        "*· free {}: {} ·*\n",
+                        duration(s.window.starts_at() - until),
+                        self.local_span(until, s.window.starts_at())
+                    ));
+                }
+            }
+            entry.push_str(&self.list_entry(s));
+            entries.push(entry);
+            if occupies_storefront(s.status) {
+                busy_until = busy_until.max(Some(s.window.ends_at()));
+            }
+        }
+        let description = if entries.is_empty() {
+            "Nothing here. Start one with `/flashsale draft`.".to_owned()
+        } else {
+            fit_lines(
+                &entries,
+                "\n\n",
+                "use `range: today` or `week` to narrow it down",
+            )
+        };
+        let embed = EmbedParts {
+            title: format!("{heading} ({})", sessions.len()),
+            description: Some(description),
+            colour: super::render::tone_colour(Tone::Neutral),
+            fields: vec![],
+            footer: Some(format!("Times in {}", self.time_zone.name())),
+        }
+        .build();
+        Rendered {
+            embeds: vec![embed],
+            ..Rendered::default()
+        }
+    }
+
+    fn list_entry(&self, s: &SessionSummaryView) -> String {
+        let (start, end) = (s.window.starts_at(), s.window.ends_at());
+        let mut entry = format!(
+            "**#{}** {} · {} · {}/{}\n<t:{}:f> → <t:{}:t> ({})",
+            s.id,
+            truncate(&s.title, 100),
+            s.status.label(),
+            s.item_count,
+            crate::domain::MAX_ITEMS,
+            start.timestamp(),
+            end.timestamp(),
+            self.local_span(start, end)
+        );
+        // The deadline only matters while approval is still ahead.
+        if matches!(s.status, Status::Draft | Status::PendingApproval) {
+            entry.push_str(&format!(
+                " · approve by <t:{}:R>",
+                s.approval_deadline.timestamp()
+            ));
+        }
+        entry
+    }
+
+    /// `Fri 27 Nov 00:00–12:00 WIB`, or both dates when the span crosses midnight.
+    pub fn local_span(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+        let (from, to) = (
+            from.with_timezone(&self.time_zone),
+            to.with_timezone(&self.time_zone),
+        );
+        if from.date_naive() == to.date_naive() {
+            format!(
+                "{}–{}",
+                from.format("%a %d %b %H:%M"),
+                to.format("%H:%M %Z")
+            )
+        } else {
+            format!(
+                "{} – {}",
+                from.format("%a %d %b %H:%M"),
+                to.format("%a %d %b %H:%M %Z")
+            )
+        }
+    }
+
+    /// One page of the activity log, oldest first.
+    pub fn log(&self, page: &ActivityPage) -> Rendered {
+        let lines: Vec<String> = page.entries.iter().map(|e| self.log_line(e)).collect();
+        let description = if lines.is_empty() {
+            "No activity yet.".to_owned()
+        } else {
+            fit_lines(&lines, "\n", "ask for the next page")
+        };
+        let mut footer = format!("{} entries", page.total);
+        if page.page < page.pages {
+            footer.push_str(&format!(
+                " · next: /flashsale log session:{} page:{}",
+                page.session_id,
+                page.page + 1
+            ));
+        }
+        let embed = EmbedParts {
+            title: format!(
+                "Activity of #{} · page {} of {}",
+                page.session_id, page.page, page.pages
+            ),
+            description: Some(description),
+            colour: super::render::tone_colour(Tone::Neutral),
+            fields: vec![],
+            footer: Some(footer),
+        }
+        .build();
+        Rendered {
+            embeds: vec![embed],
+            ..Rendered::default()
+        }
+    }
+
+    fn log_line(&self, entry: &ActivityRecord) -> String {
+        let what = self.text(&entry.describe());
+        truncate(
+            &format!(
+                "<t:{}:f> **{}** {what}",
+                entry.at.timestamp(),
+                truncate(&entry.actor_name, 60)
+            ),
+            LINE,
+        )
+    }
+
+    /// Per line what was added and what was refused and why, with the card.
+    pub fn batch(&self, headline: &str, report: &BatchReport) -> Rendered {
+        let lines: Vec<String> = report
+            .lines
+            .iter()
+            .map(|l| {
+                let sku = truncate(&l.sku, 40);
+                match &l.result {
+                    Ok(()) => format!("✅ line {} · {sku} added", l.line_no),
+                    Err(e) => truncate(&format!("❌ line {} · {sku}: {e}", l.line_no), LINE * 2),
+                }
+            })
+            .collect();
+        let content = format!(
+            "{headline}\nAdded {} of {} lines.\n{}",
+            report.added(),
+            report.lines.len(),
+            lines.join("\n")
+        );
+        Rendered {
+            content: truncate(&content, limits::CONTENT),
+            embeds: vec![self.card(&session_card(&report.session))],
+            ..Rendered::default()
+        }
+    }
+
+    /// The commands and the time formats they accept.
+    pub fn help(&self) -> Rendered {
+        let zone = self.time_zone.name();
+        let field = |name: &str, value: &str| EmbedField {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            inline: false,
+        };
+        let embed = EmbedParts {
+            title: "Flash sales: commands".to_owned(),
+            description: Some(format!(
+                "A session is a time slot with exactly six SKUs. Editors draft and submit; \
+                 approvers approve or reject from the card in the approvals channel.\n\
+                 Times are typed in **{zone}** as `YYYY-MM-DD HH:MM`, `today HH:MM`, \
+                 `tomorrow HH:MM` or `HH:MM` (today)."
+            )),
+            colour: super::render::tone_colour(Tone::Neutral),
+            fields: vec![
+                field("Drafting (editors)", HELP_DRAFTING),
+                field("Approval", HELP_APPROVAL),
+                field("Looking", HELP_LOOKING),
+            ],
+            footer: None,
+        }
+        .build();
+        Rendered {
+            embeds: vec![embed],
+            ..Rendered::default()
+        }
+    }
+}
+
+const HELP_DRAFTING: &str = "\
+`/flashsale draft` a new session (a form: title, start, end, notes)
+`/flashsale add-sku` one SKU, or leave `sku` empty to paste up to six lines `SKU discount quantity`
+`/flashsale edit-sku` change discount or quantity · `/flashsale remove-sku`
+`/flashsale clone` a new draft with another session's SKUs at a new start
+`/flashsale submit` for approval (exactly six SKUs) · `/flashsale withdraw` back to draft
+`/flashsale cancel` call it off";
+
+const HELP_APPROVAL: &str = "\
+Approve or Reject on the card in the approvals channel (approvers; not your own sessions)
+`/flashsale revoke` an approved session back to draft before it goes live";
+
+const HELP_LOOKING: &str = "\
+`/flashsale view` one session · `/flashsale list` upcoming, today or this week
+`/flashsale log` what happened to a session, page by page · `/flashsale help` this list";
+
+/// Sessions that will or did show on the storefront take its time; the rest leave it free.
+fn occupies_storefront(status: Status) -> bool {
+    !matches!(status, Status::Cancelled | Status::Expired | Status::Failed)
+}
+
+/// `6h`, `1h 30m`, `2d 3h`.
+pub fn duration(d: Duration) -> String {
+    let minutes = d.num_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let parts: Vec<String> = [(days, "d"), (hours, "h"), (mins, "m")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0m".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Joins whole entries while they fit an embed description, then says how many were left out.
+fn fit_lines(entries: &[String], separator: &str, hint: &str) -> String {
+    let budget = limits::EMBED_DESCRIPTION - MORE_NOTE;
+    let mut out = String::new();
+    let mut used = 0;
+    for (shown, entry) in entries.iter().enumerate() {
+        let cost = entry.chars().count()
+            + if shown == 0 {
+                0
+            } else {
+                separator.chars().count()
+            };
+        if used + cost > budget {
+            return format!("{out}\n… and {} more: {hint}.", entries.len() - shown);
+        }
+        if shown > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(entry);
+        used += cost;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_people_say_them() {
+        assert_eq!(duration(Duration::minutes(360)), "6h");
+        assert_eq!(duration(Duration::minutes(90)), "1h 30m");
+        assert_eq!(duration(Duration::minutes(3060)), "2d 3h");
+        assert_eq!(duration(Duration::minutes(-5)), "0m");
+    }
+
+    #[test]
+    fn long_lists_stop_at_a_whole_entry_and_say_how_many_are_left() {
+        let entries: Vec<String> = (0..100)
+            .map(|i| format!("{i:03}{}", "x".repeat(97)))
+            .collect();
+        let text = fit_lines(&entries, "\n", "narrow it down");
+        assert!(text.chars().count() <= limits::EMBED_DESCRIPTION);
+        let shown = text.lines().filter(|l| l.ends_with('x')).count();
+        assert!(text.ends_with(&format!("… and {} more: narrow it down.", 100 - shown)));
+    }
+}

@@ -1,0 +1,372 @@
+//! The real `flashsale-bot console` binary driven through stdin and stdout,
+//! against a fresh database and the dev storefront on loopback: what a
+//! newcomer types after `scripts/start.sh`.
+//!
+//! Every read has a timeout, so a console that hangs fails the test instead
+//! of blocking CI. `Console::expect` waits for a line containing some text
+//! and returns what was printed up to it, so a longer story (go-live) can
+//! wait for "is now live" the same way.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use flashsale_bot::devstore::{self, DevStore, DevStoreConfig};
+use reqwest::Url;
+use sqlx::PgPool;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::time::timeout;
+
+/// Long enough for a cold start on a slow CI machine, short enough to fail fast.
+const STEP: Duration = Duration::from_secs(30);
+
+/// A start far enough ahead that the approval deadline (an hour before) is
+/// never near, whenever the test runs.
+const DRAFT: &str =
+    r#"/flashsale draft title:"Midnight Deals" start:"tomorrow 12:00" end:"tomorrow 18:00""#;
+
+/// The running console and everything it printed.
+pub struct Console {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Lines<BufReader<ChildStdout>>,
+    /// Every stdout line read so far, for failure messages.
+    transcript: Vec<String>,
+    /// The logs, for failure messages.
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Console {
+    /// Starts `flashsale-bot console` on `pool`'s database, with the catalog
+    /// (and publishing) at `store`. `env` adds or overrides variables.
+    pub async fn start(pool: &PgPool, store: &DevStore, env: &[(&str, &str)]) -> Console {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_flashsale-bot"));
+        command
+            .arg("console")
+            // No .env from the developer's checkout: only what the test sets.
+            .current_dir(std::env::temp_dir())
+            .env_remove("DISCORD_TOKEN")
+            .env("DATABASE_URL", database_url(pool).await)
+            .env("STOREFRONT_URL", store.url())
+            .env("STOREFRONT_WEBHOOK_SECRET", devstore::test_secret())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("the console binary starts");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(mut pipe) = child.stderr.take() {
+            let sink = Arc::clone(&stderr);
+            tokio::spawn(async move {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text).await;
+                sink.lock().unwrap().push_str(&text);
+            });
+        }
+        let mut console = Console {
+            child,
+            stdin,
+            stdout,
+            transcript: Vec::new(),
+            stderr,
+        };
+        console.expect("Acting as you", STEP).await;
+        console
+    }
+
+    /// Types one line.
+    pub async fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("the console reads its input");
+        stdin.flush().await.expect("flushed");
+    }
+
+    /// Reads until a line contains `needle`; returns the lines read, that one last.
+    pub async fn expect(&mut self, needle: &str, within: Duration) -> Vec<String> {
+        let mut read = Vec::new();
+        let found = timeout(within, async {
+            while let Ok(Some(line)) = self.stdout.next_line().await {
+                self.transcript.push(line.clone());
+                let hit = line.contains(needle);
+                read.push(line);
+                if hit {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        if found != Ok(true) {
+            let why = if found.is_err() {
+                "timed out"
+            } else {
+                "stdout closed"
+            };
+            panic!(
+                "{why} waiting for {needle:?}.\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                self.transcript.join("\n"),
+                self.stderr.lock().unwrap()
+            );
+        }
+        read
+    }
+
+    /// Closes stdin (EOF) and checks that the console says goodbye and exits cleanly.
+    pub async fn finish(mut self) {
+        drop(self.stdin.take());
+        self.expect("Bye.", STEP).await;
+        let status = timeout(STEP, self.child.wait())
+            .await
+            .expect("the console exits after EOF")
+            .expect("exit status");
+        assert!(status.success(), "exit status {status}");
+    }
+}
+
+/// `DATABASE_URL` pointed at the test's own database.
+async fn database_url(pool: &PgPool) -> String {
+    let name: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(pool)
+        .await
+        .expect("database name");
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for the tests");
+    let mut url = Url::parse(&base).expect("DATABASE_URL is a URL");
+    url.set_path(&name);
+    url.to_string()
+}
+
+pub async fn dev_storefront() -> DevStore {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    devstore::spawn(
+        listener,
+        DevStoreConfig {
+            products: devstore::sample_catalog().expect("the sample catalog"),
+            webhook_secret: devstore::test_secret(),
+        },
+    )
+    .await
+    .expect("the dev storefront starts")
+}
+
+/// The id in `Draft #12 created.`
+fn draft_id(lines: &[String]) -> i64 {
+    let line = lines.last().expect("a draft line");
+    let digits: String = line
+        .split('#')
+        .nth(1)
+        .unwrap_or_default()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no id in {line:?}"))
+}
+
+/// Drafts a session as the current person and fills it with six SKUs, three
+/// typed and three pasted. Returns its id.
+pub async fn draft_with_six_skus(console: &mut Console) -> i64 {
+    console.send(DRAFT).await;
+    let id = draft_id(&console.expect("Draft #", STEP).await);
+    for (sku, discount) in [("FS-001", "30"), ("FS-002", "25%"), ("FS-003", "40")] {
+        console
+            .send(&format!(
+                "/flashsale add-sku session:{id} sku:{sku} discount:{discount} quantity:10"
+            ))
+            .await;
+        console.expect(&format!("Added {sku} to #{id}"), STEP).await;
+    }
+    console
+        .send(&format!("/flashsale add-sku session:{id}"))
+        .await;
+    console.expect("Paste up to six lines", STEP).await;
+    for line in ["FS-004\t20%\t10", "FS-005, 15, 5", "FS-006 10 % 1", "."] {
+        console.send(line).await;
+    }
+    let report = console.expect("Added 3 of 3 lines", STEP).await;
+    assert!(
+        report.iter().any(|l| l.contains("Pasted into #")),
+        "{report:?}"
+    );
+    console.expect("6 of 6 SKUs", STEP).await;
+    id
+}
+
+async fn status(pool: &PgPool, id: i64) -> String {
+    sqlx::query_scalar("select status from session where id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .expect("the session is stored")
+}
+
+#[sqlx::test]
+async fn an_editor_drafts_and_submits_and_another_person_approves_from_the_card(pool: PgPool) {
+    let store = dev_storefront().await;
+    let mut console = Console::start(&pool, &store, &[]).await;
+
+    console.send("as alice editor").await;
+    console.expect("Acting as alice (editor).", STEP).await;
+    let id = draft_with_six_skus(&mut console).await;
+
+    console
+        .send(&format!("/flashsale submit session:{id}"))
+        .await;
+    let card = console.expect(&format!("Submitted #{id}"), STEP).await;
+    assert!(
+        card.iter().any(|l| l.contains("── #approvals")),
+        "{card:#?}"
+    );
+    assert!(
+        card.iter().any(|l| l.starts_with("@approvers")),
+        "{card:#?}"
+    );
+    assert!(
+        card.iter().any(|l| l.contains("Pending approval │")),
+        "{card:#?}"
+    );
+    assert!(
+        card.iter().any(|l| l.starts_with("[1 Approve] [2 Reject]")),
+        "{card:#?}"
+    );
+    assert_eq!(status(&pool, id).await, "pending_approval");
+
+    console.send("as bob approver").await;
+    console.expect("Acting as bob (approver).", STEP).await;
+    console.send(&format!("press approve {id}")).await;
+    let approved = console.expect(&format!("Approved #{id}"), STEP).await;
+    assert!(
+        approved.iter().any(|l| l.contains("card updated")),
+        "{approved:#?}"
+    );
+    assert!(
+        approved
+            .iter()
+            .any(|l| l.contains(&format!("✓ #{id} Midnight Deals")) && l.contains("Approved │")),
+        "the card shows Approved: {approved:#?}"
+    );
+    assert!(
+        !approved.iter().any(|l| l.contains("[1 Approve]")),
+        "an approved card has no buttons: {approved:#?}"
+    );
+    assert_eq!(status(&pool, id).await, "approved");
+
+    console.finish().await;
+}
+
+#[sqlx::test]
+async fn an_editor_pressing_approve_is_refused_and_nothing_changes(pool: PgPool) {
+    let store = dev_storefront().await;
+    let mut console = Console::start(&pool, &store, &[]).await;
+
+    console.send("as alice editor").await;
+    console.expect("Acting as alice", STEP).await;
+    let id = draft_with_six_skus(&mut console).await;
+    console.send(&format!("submit session:{id}")).await;
+    console.expect(&format!("Submitted #{id}"), STEP).await;
+
+    console.send("press approve").await;
+    let refused = console.expect("✗", STEP).await;
+    assert!(
+        refused.last().is_some_and(|l| l.contains("approvers")),
+        "{refused:#?}"
+    );
+    // With both roles, alice is still the one who drafted it: four eyes.
+    console.send("as alice both").await;
+    console
+        .expect("Acting as alice (editor and approver).", STEP)
+        .await;
+    console.send("press 1").await;
+    let refused = console.expect("✗", STEP).await;
+    assert!(
+        refused.last().is_some_and(|l| l.contains("four-eyes")),
+        "{refused:#?}"
+    );
+    // Bad input is explained and changes nothing either.
+    console.send("/flashsale withdraw session:x").await;
+    console.expect("is not a session number", STEP).await;
+    assert_eq!(status(&pool, id).await, "pending_approval");
+
+    console.send("quit").await;
+    console.finish().await;
+}
+
+#[sqlx::test]
+async fn an_approver_rejects_with_a_reason_typed_on_the_next_line(pool: PgPool) {
+    let store = dev_storefront().await;
+    let mut console = Console::start(&pool, &store, &[]).await;
+
+    console.send("as alice editor").await;
+    let id = draft_with_six_skus(&mut console).await;
+    console.send(&format!("submit session:{id}")).await;
+    console.expect(&format!("Submitted #{id}"), STEP).await;
+
+    console.send("as bob approver").await;
+    console.send(&format!("press reject {id}")).await;
+    console.expect("Reason?", STEP).await;
+    console.send("FS-003 is out of season").await;
+    let rejected = console.expect(&format!("Rejected #{id}"), STEP).await;
+    assert!(
+        rejected.iter().any(|l| l.starts_with("@alice")
+            && l.contains("was rejected by bob: FS-003 is out of season")),
+        "the submitter is told why: {rejected:#?}"
+    );
+    assert_eq!(status(&pool, id).await, "draft");
+
+    console.finish().await;
+}
+
+#[sqlx::test]
+async fn an_approved_session_goes_live_on_the_storefront_and_the_console_says_so(pool: PgPool) {
+    let store = dev_storefront().await;
+    // Look at the jobs every second, so moving the publish job to "now" is
+    // picked up quickly (a NOTIFY is only sent when a plan changes).
+    let mut console = Console::start(&pool, &store, &[("SCHEDULER_POLL_SECS", "1")]).await;
+
+    console.send("as alice editor").await;
+    let id = draft_with_six_skus(&mut console).await;
+    console.send(&format!("submit session:{id}")).await;
+    console.expect(&format!("Submitted #{id}"), STEP).await;
+    console.send("as bob approver").await;
+    console.send(&format!("press approve {id}")).await;
+    console.expect(&format!("Approved #{id}"), STEP).await;
+
+    // The session starts tomorrow; its publish job is made due now instead of waiting.
+    let moved = sqlx::query(
+        "update job set next_attempt_at = now() where session_id = $1 and kind = 'publish' and state = 'pending'",
+    )
+    .bind(id)
+    .execute(&pool)
+    .await
+    .expect("the publish job is planned");
+    assert_eq!(moved.rows_affected(), 1, "approval planned one publish job");
+
+    let live = console.expect("is now live", STEP).await;
+    assert!(
+        live.iter().any(|l| l.contains("── #announcements")),
+        "{live:#?}"
+    );
+    console.expect("Live │", STEP).await;
+    assert_eq!(status(&pool, id).await, "live");
+    let published: Vec<_> = store
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "PUT" && c.path == format!("/api/flash-sales/{id}") && !c.replay)
+        .collect();
+    assert_eq!(published.len(), 1, "{published:#?}");
+    assert_eq!(published[0].status, 200, "the signed publish was accepted");
+
+    console.finish().await;
+}
