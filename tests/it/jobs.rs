@@ -345,3 +345,30 @@ async fn a_publish_for_a_session_cancelled_meanwhile_does_nothing(pool: PgPool) 
     );
     assert!(g.publishes(session.id).is_empty());
 }
+
+#[sqlx::test]
+async fn the_daily_digest_lists_the_sessions_and_is_posted_once_across_replicas(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let first = g.t.approved().await;
+    let second = g.t.draft_at("tomorrow 15:00", "tomorrow 18:00").await;
+
+    // Two replicas' cron jobs fire at the same time.
+    tokio::join!(
+        flashsale_bot::scheduler::digest::post_digest(&g.t.app),
+        flashsale_bot::scheduler::digest::post_digest(&g.t.app)
+    );
+
+    let posts = g.t.chat.posts_to(Channel::Announcements);
+    assert_eq!(posts.len(), 1, "one digest a day");
+    let text = posts[0].message.text.render(|at, _| at.format("%H:%M").to_string());
+    assert_eq!(
+        text,
+        format!(
+            "Daily digest, today and tomorrow:\n\
+             • #{} \"Midnight Deals\" · Approved · 6/6 SKUs · 17:00 → 05:00\n  \
+             (free: 05:00 → 08:00)\n\
+             • #{} \"Midnight Deals\" · Draft · 0/6 SKUs · 08:00 → 11:00",
+            first.id, second.id
+        )
+    );
+}
