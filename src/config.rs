@@ -38,6 +38,7 @@ pub const DISCORD_APPROVALS_CHANNEL_ID: &str = "DISCORD_APPROVALS_CHANNEL_ID";
 pub const DISCORD_EDITOR_ROLE_ID: &str = "DISCORD_EDITOR_ROLE_ID";
 pub const DISCORD_APPROVER_ROLE_ID: &str = "DISCORD_APPROVER_ROLE_ID";
 pub const DISCORD_API_BASE: &str = "DISCORD_API_BASE";
+pub const DISCORD_REGISTER_GLOBALLY: &str = "DISCORD_REGISTER_GLOBALLY";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -95,6 +96,9 @@ pub struct DiscordConfig {
     pub approver_role_id: u64,
     /// Only for tests against a fake Discord on loopback; production leaves it unset.
     pub api_base: Option<Url>,
+    /// Also register the commands globally (every server the bot is in; Discord
+    /// may take a while to show them), besides the instant guild registration.
+    pub register_globally: bool,
 }
 
 impl Config {
@@ -299,6 +303,12 @@ fn discord_config(env: &Env<'_>, token: String) -> Result<DiscordConfig, ConfigE
         editor_role_id: id(DISCORD_EDITOR_ROLE_ID)?,
         approver_role_id: id(DISCORD_APPROVER_ROLE_ID)?,
         api_base,
+        register_globally: env.parse(
+            DISCORD_REGISTER_GLOBALLY,
+            "false",
+            "true or false",
+            parse_bool,
+        )?,
     })
 }
 

@@ -118,6 +118,7 @@ pub async fn run(config: Config) -> Result<(), DiscordError> {
     let discord = config.discord.clone().ok_or(DiscordError::NotConfigured)?;
     let pool = runtime::connect_database(&config).await?;
     let guild = GuildId::new(discord.guild_id);
+    let register_globally = discord.register_globally;
 
     let (data_tx, data_rx) = tokio::sync::oneshot::channel::<Data>();
     let register_failed: Arc<OnceLock<String>> = Arc::default();
@@ -153,6 +154,17 @@ pub async fn run(config: Config) -> Result<(), DiscordError> {
                     return Err(e.into());
                 }
                 tracing::info!(guild = %guild, "commands registered");
+                if register_globally {
+                    // Global commands reach every server but can take a while to
+                    // appear; a failure here is worth a warning, not a stop, since
+                    // the guild commands above already work.
+                    match poise::builtins::register_globally(ctx, commands).await {
+                        Ok(()) => tracing::info!("commands registered globally"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not register the commands globally")
+                        }
+                    }
+                }
                 data_rx
                     .await
                     .map_err(|_| Error::from("start-up ended before Discord was ready"))

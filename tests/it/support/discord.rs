@@ -44,6 +44,7 @@ pub fn discord_config() -> DiscordConfig {
         editor_role_id: EDITOR_ROLE,
         approver_role_id: APPROVER_ROLE,
         api_base: None,
+        register_globally: false,
     }
 }
 
