@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The benchmark command: measures go-live lateness with real scheduler processes.
+# The benchmark command: every figure of the Performance section of README.
 #
-#   scripts/bench.sh [--sessions N] [--spread-secs S] [--workers W]
+#   scripts/bench.sh [all|golive|usecases|process] [options]
 #
 # Starts a throwaway Postgres (as scripts/test.sh does), builds in release
-# mode, and runs `flashsale-bench golive`, which starts the dev storefront on
-# loopback and W scheduler processes, and prints a table (also written to
-# target/bench/golive.json). Figures are measured, never asserted.
+# mode and runs `flashsale-bench` (default: all), which starts the dev
+# storefront on loopback, scheduler and bot processes as each figure needs,
+# and prints a table with the targets (also written to
+# target/bench/results.json). Figures are measured, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/pg.sh
@@ -23,6 +24,7 @@ trap 'exit 130' INT TERM
 pg_start "$tmp/pg"
 export FLASHSALE_COMMIT
 FLASHSALE_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-cargo build --release --locked --bin flashsale-bench
+cargo build --release --locked --bins
 echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $FLASHSALE_COMMIT"
-./target/release/flashsale-bench golive "$@"
+[ $# -gt 0 ] || set -- all
+./target/release/flashsale-bench "$@"

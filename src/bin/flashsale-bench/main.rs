@@ -1,0 +1,116 @@
+//! `flashsale-bench`: measures the figures that matter for flash sales and
+//! prints them as a table (also written to `target/bench/results.json`).
+//!
+//!   flashsale-bench all                      every figure below
+//!   flashsale-bench golive [--sessions N] [--spread-secs S] [--workers W]
+//!   flashsale-bench usecases [--secs S]      throughput and latency, six-slot race
+//!   flashsale-bench process                  start-up time and idle memory of the bot
+//!
+//! Needs `DATABASE_URL` (a server where it may create throwaway databases;
+//! `scripts/bench.sh` starts one) and, for `process`, the release
+//! `flashsale-bot` binary next to this one. Targets are printed next to each
+//! figure and a missed one says MISSED; nothing here is asserted.
+
+mod golive;
+mod process;
+mod setup;
+mod usecases;
+
+use serde_json::{json, Value};
+
+/// One line of the table.
+pub struct Figure {
+    pub name: &'static str,
+    pub value: String,
+    pub target: &'static str,
+    pub met: Option<bool>,
+    pub json: Value,
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("worker") => golive::worker().await,
+        Some("all") => run(&args[1..], true, true, true).await,
+        Some("golive") => run(&args[1..], true, false, false).await,
+        Some("usecases") => run(&args[1..], false, true, false).await,
+        Some("process") => run(&args[1..], false, false, true).await,
+        _ => {
+            eprintln!(
+                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process"
+            );
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = outcome {
+        eprintln!("flashsale-bench: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: &[String], golive: bool, usecases: bool, process: bool) -> anyhow::Result<()> {
+    let mut figures = Vec::new();
+    if golive {
+        figures.extend(golive::measure(args).await?);
+    }
+    if usecases {
+        figures.extend(usecases::measure(args).await?);
+    }
+    if process {
+        figures.extend(process::measure().await?);
+    }
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let commit = std::env::var("FLASHSALE_COMMIT").unwrap_or_else(|_| "unknown".to_owned());
+    println!(
+        "\nmachine: {cores} cores · {} · commit {commit}\n",
+        chrono::Utc::now().to_rfc3339()
+    );
+    println!("| figure | measured | target | |\n|---|---|---|---|");
+    for f in &figures {
+        let verdict = match f.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "",
+        };
+        println!("| {} | {} | {} | {verdict} |", f.name, f.value, f.target);
+    }
+    let report = json!({
+        "date": chrono::Utc::now().to_rfc3339(),
+        "cores": cores,
+        "commit": commit,
+        "figures": figures.iter().map(|f| json!({
+            "figure": f.name, "measured": f.value, "target": f.target, "met": f.met, "data": f.json,
+        })).collect::<Vec<_>>(),
+    });
+    std::fs::create_dir_all("target/bench")?;
+    std::fs::write(
+        "target/bench/results.json",
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    eprintln!("written target/bench/results.json");
+    Ok(())
+}
+
+/// `--name N` from the arguments, or `default`.
+pub fn option(args: &[String], name: &str, default: u64) -> anyhow::Result<u64> {
+    use anyhow::Context;
+    match args.iter().position(|a| a == name) {
+        None => Ok(default),
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("{name} needs a whole number")),
+    }
+}
+
+/// The value at quantile `q` (0..=1) of sorted samples.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}

@@ -1,0 +1,132 @@
+//! What every measurement needs: a throwaway database, the dev storefront on
+//! loopback, and the bot's service configured like production.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use flashsale_bot::app::{DraftInput, FlashSales, ItemInput, SessionView};
+use flashsale_bot::chat::RecordingChat;
+use flashsale_bot::config::Config;
+use flashsale_bot::devstore::{self, DevStore, DevStoreConfig};
+use flashsale_bot::domain::{Actor, ActorId, Roles};
+use flashsale_bot::runtime::{self, Services};
+use reqwest::Url;
+use sqlx::postgres::PgPoolOptions;
+
+pub struct Bench {
+    pub store: DevStore,
+    /// The environment a bot process would get (also passed to child processes).
+    pub env: Vec<(&'static str, String)>,
+    pub services: Services,
+}
+
+impl Bench {
+    pub async fn start(label: &str) -> anyhow::Result<Bench> {
+        let admin_url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+        let url = fresh_database(&admin_url, label).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let store = devstore::spawn(
+            listener,
+            DevStoreConfig {
+                products: devstore::sample_catalog()?,
+                webhook_secret: devstore::test_secret(),
+            },
+        )
+        .await?;
+        let env = vec![
+            ("DATABASE_URL", url),
+            ("STOREFRONT_URL", store.url()),
+            ("STOREFRONT_WEBHOOK_SECRET", devstore::test_secret()),
+            ("APPROVAL_CUTOFF_MINUTES", "0".to_owned()),
+            ("CATALOG_CACHE_TTL_SECS", "600".to_owned()),
+            ("DAILY_DIGEST_CRON", "off".to_owned()),
+            ("RUST_LOG", "warn".to_owned()),
+        ];
+        let lookup: HashMap<&str, String> = env.iter().cloned().collect();
+        let config = Config::from_lookup(|k| lookup.get(k).cloned())?;
+        let pool = runtime::connect_database(&config).await?;
+        let services = runtime::build_with_chat(config, pool, Arc::new(RecordingChat::new()))?;
+        Ok(Bench {
+            store,
+            env,
+            services,
+        })
+    }
+
+    pub fn app(&self) -> &FlashSales {
+        &self.services.app
+    }
+}
+
+pub fn editor(name: &str) -> Actor {
+    Actor::new(ActorId::new("bench", name), name, Roles::EDITOR)
+}
+
+pub fn approver() -> Actor {
+    Actor::new(
+        ActorId::new("bench", "approver"),
+        "approver",
+        Roles::APPROVER,
+    )
+}
+
+pub fn item(sku: &str) -> ItemInput {
+    ItemInput {
+        sku: sku.to_owned(),
+        discount: "30".to_owned(),
+        quantity: "10".to_owned(),
+    }
+}
+
+pub const SKUS: [&str; 6] = ["FS-001", "FS-002", "FS-003", "FS-004", "FS-005", "FS-006"];
+
+/// A one-hour draft in slot `slot` (back to back from the day after
+/// tomorrow), holding the first `items` of `SKUS`.
+pub async fn draft(
+    app: &FlashSales,
+    who: &Actor,
+    slot: i64,
+    items: usize,
+) -> anyhow::Result<SessionView> {
+    let first: NaiveDate = (Utc::now() + chrono::Duration::days(2)).date_naive();
+    let start = first.and_hms_opt(0, 0, 0).context("midnight")? + chrono::Duration::hours(slot);
+    let end = start + chrono::Duration::hours(1);
+    let mut view = app
+        .create_draft(
+            who,
+            &DraftInput {
+                title: format!("Bench {slot}"),
+                start: start.format("%Y-%m-%d %H:%M").to_string(),
+                end: end.format("%Y-%m-%d %H:%M").to_string(),
+                notes: None,
+            },
+        )
+        .await?;
+    for sku in SKUS.iter().take(items) {
+        view = app.add_item(who, view.id, &item(sku)).await?;
+    }
+    Ok(view)
+}
+
+/// A migrated database of its own on the server of `admin_url`; returns its URL.
+async fn fresh_database(admin_url: &str, label: &str) -> anyhow::Result<String> {
+    let name = format!("flashsale_bench_{label}_{}", std::process::id());
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(admin_url)
+        .await?;
+    // The name is built from a fixed label and our pid: nothing user-typed.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "drop database if exists {name}"
+    )))
+    .execute(&admin)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&admin)
+        .await?;
+    let mut url = Url::parse(admin_url)?;
+    url.set_path(&name);
+    Ok(url.to_string())
+}
