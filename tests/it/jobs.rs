@@ -360,7 +360,10 @@ async fn the_daily_digest_lists_the_sessions_and_is_posted_once_across_replicas(
 
     let posts = g.t.chat.posts_to(Channel::Announcements);
     assert_eq!(posts.len(), 1, "one digest a day");
-    let text = posts[0].message.text.render(|at, _| at.format("%H:%M").to_string());
+    let text = posts[0]
+        .message
+        .text
+        .render(|at, _| at.format("%H:%M").to_string());
     assert_eq!(
         text,
         format!(
