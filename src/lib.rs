@@ -12,6 +12,8 @@
 //! - `store`: Postgres through sqlx; the only place with SQL.
 //! - `storefront`: the storefront's flash-sale API (publish, read back, end), signed.
 //! - `catalog`: the live product catalog (names, prices, stock) over HTTP, cached briefly.
+//! - `import`: Marketing's spreadsheets (.xlsx, .xls, .ods, .csv) read into
+//!   item rows with their row numbers; pure, no IO.
 //! - `chat`: the chat port (messages, cards, buttons, the `Chat` trait) and
 //!   its adapters.
 //! - `config`: typed configuration from the environment, checked at start-up.
@@ -27,6 +29,7 @@ pub mod chat;
 pub mod config;
 pub mod devstore;
 pub mod domain;
+pub mod import;
 pub mod runtime;
 pub mod scheduler;
 pub mod store;

@@ -40,6 +40,9 @@ pub enum AppError {
     Paste(super::PasteError),
     #[error(transparent)]
     Button(super::cards::ButtonIdError),
+    /// A spreadsheet that cannot be imported; every bad row is listed.
+    #[error(transparent)]
+    Import(super::ImportError),
     #[error(transparent)]
     Transition(#[from] TransitionRefused),
     #[error(transparent)]

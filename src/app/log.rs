@@ -87,8 +87,50 @@ impl ActivityRecord {
             ActivityKind::PublishFailed => format!("could not publish it: {}", s("error")),
             ActivityKind::Expired => "expired it: not approved by the deadline".to_owned(),
             ActivityKind::Ended => "ended it".to_owned(),
+            ActivityKind::Imported => return describe_import(d),
         };
         Text::from(text)
+    }
+}
+
+/// `imported "sale.xlsx" as draft "Deals" for <from> → <to>: 6 SKUs (FS-001, ...)`,
+/// or `imported 2 SKUs from "more.csv" (FS-007, FS-008)` into an existing draft.
+fn describe_import(d: &Value) -> Text {
+    let s = |key: &str| d.get(key).and_then(Value::as_str).unwrap_or("?").to_owned();
+    let skus: Vec<&str> = d
+        .get("items")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get("sku").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    let noun = if skus.len() == 1 { "SKU" } else { "SKUs" };
+    let list = format!("{} {noun} ({})", skus.len(), skus.join(", "));
+    if d.get("created").and_then(Value::as_bool) != Some(true) {
+        return Text::from(format!("imported {list} from \"{}\"", s("file_name")));
+    }
+    let at = |key: &str| {
+        d.get(key)
+            .and_then(Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let head = Text::from(format!(
+        "imported \"{}\" as draft \"{}\"",
+        s("file_name"),
+        s("title")
+    ));
+    match (at("starts_at"), at("ends_at")) {
+        (Some(from), Some(to)) => head
+            .plain(" for ")
+            .time(from, TimeStyle::Full)
+            .plain(" → ")
+            .time(to, TimeStyle::Full)
+            .plain(format!(": {list}")),
+        _ => head.plain(format!(": {list}")),
     }
 }
 
@@ -130,6 +172,28 @@ mod tests {
             json!({"title": "Deals", "starts_at": "2026-11-26T17:00:00Z", "ends_at": "2026-11-27T05:00:00Z"}),
         );
         assert_eq!(plain(e.describe()), "drafted \"Deals\" for 17:00 → 05:00");
+    }
+
+    #[test]
+    fn an_import_names_the_file_and_the_skus() {
+        let created = entry(
+            "imported",
+            json!({"file_name": "sale.xlsx", "created": true, "title": "Deals",
+                   "starts_at": "2026-11-26T17:00:00Z", "ends_at": "2026-11-27T05:00:00Z",
+                   "items": [{"sku": "FS-001"}, {"sku": "FS-002"}]}),
+        );
+        assert_eq!(
+            plain(created.describe()),
+            "imported \"sale.xlsx\" as draft \"Deals\" for 17:00 → 05:00: 2 SKUs (FS-001, FS-002)"
+        );
+        let filled = entry(
+            "imported",
+            json!({"file_name": "more.csv", "created": false, "items": [{"sku": "FS-007"}]}),
+        );
+        assert_eq!(
+            plain(filled.describe()),
+            "imported 1 SKU (FS-007) from \"more.csv\""
+        );
     }
 
     #[test]

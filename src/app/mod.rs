@@ -16,6 +16,8 @@ mod announce;
 pub mod cards;
 mod drafting;
 mod error;
+mod export;
+mod import;
 mod lifecycle;
 mod log;
 mod paste;
@@ -35,6 +37,10 @@ use crate::store::{sessions, PgPool, SessionRecord};
 
 pub use drafting::{DraftInput, ItemChange, ItemInput};
 pub use error::{AppError, InputError};
+pub use export::{log_file_name, ExportFiles};
+pub use import::{
+    BadRow, DraftFields, ImportError, ImportReport, ImportTarget, RowProblem, SessionProblem,
+};
 pub use paste::{parse_paste, BatchReport, LineOutcome, PasteError, PastedLine};
 pub use queries::{ActivityPage, ListRange};
 pub use system::SystemOutcome;

@@ -19,10 +19,12 @@ pub enum ActivityKind {
     Expired,
     Ended,
     Stopped,
+    /// Items (and for a new draft, the session) read from a spreadsheet.
+    Imported,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 15] = [
+    pub const ALL: [ActivityKind; 16] = [
         ActivityKind::Drafted,
         ActivityKind::ItemAdded,
         ActivityKind::ItemUpdated,
@@ -38,6 +40,7 @@ impl ActivityKind {
         ActivityKind::Expired,
         ActivityKind::Ended,
         ActivityKind::Stopped,
+        ActivityKind::Imported,
     ];
 
     /// The name stored in the log.
@@ -58,6 +61,7 @@ impl ActivityKind {
             ActivityKind::Expired => "expired",
             ActivityKind::Ended => "ended",
             ActivityKind::Stopped => "stopped",
+            ActivityKind::Imported => "imported",
         }
     }
 
@@ -74,6 +78,7 @@ impl ActivityKind {
                 | ActivityKind::ItemUpdated
                 | ActivityKind::ItemRemoved
                 | ActivityKind::Submitted
+                | ActivityKind::Imported
         )
     }
 
@@ -108,6 +113,6 @@ mod tests {
     fn approving_does_not_count_as_shaping_content() {
         assert!(!ActivityKind::Approved.shapes_content());
         assert!(ActivityKind::ItemRemoved.shapes_content());
-        assert_eq!(ActivityKind::content_shaping().len(), 5);
+        assert_eq!(ActivityKind::content_shaping().len(), 6);
     }
 }

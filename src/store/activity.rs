@@ -85,3 +85,19 @@ pub async fn editors(
     .await?;
     Ok(ids.into_iter().map(ActorId::from_stored).collect())
 }
+
+/// The whole log of a session, oldest first (for an export; a session's log
+/// is tens of entries, not thousands).
+pub async fn list_all(
+    conn: &mut PgConnection,
+    session_id: i64,
+) -> Result<Vec<ActivityRecord>, StoreError> {
+    let records = sqlx::query_as(
+        "select id, session_id, at, actor_id, actor_name, action, details from activity \
+         where session_id = $1 order by id",
+    )
+    .bind(session_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(records)
+}

@@ -158,3 +158,18 @@ fn map_violation(e: sqlx::Error, sku: &Sku) -> StoreError {
         _ => e.into(),
     }
 }
+
+/// Inserts several items in order, each into the lowest free slot, on the
+/// caller's transaction (an import writes all of a file's rows or none).
+/// A broken rule stops at the first item and, with the rollback, undoes the rest.
+pub async fn insert_all(
+    conn: &mut PgConnection,
+    session_id: i64,
+    items: &[ItemWrite<'_>],
+) -> Result<Vec<ItemRecord>, StoreError> {
+    let mut records = Vec::with_capacity(items.len());
+    for item in items {
+        records.push(insert(&mut *conn, session_id, item).await?);
+    }
+    Ok(records)
+}

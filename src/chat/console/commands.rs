@@ -11,7 +11,10 @@ use super::chat::Shared;
 use super::parser::{parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice};
 use super::replies::{error, help};
 use crate::app::cards::ButtonId;
-use crate::app::{AppError, DraftInput, FlashSales, ItemChange, ItemInput, SessionView};
+use crate::app::{
+    log_file_name, AppError, DraftFields, DraftInput, FlashSales, ImportError, ImportTarget,
+    ItemChange, ItemInput, SessionView,
+};
 use crate::chat::actions::{press_button, reject_with_reason, PressOutcome};
 use crate::chat::TimeStyle;
 use crate::domain::{Action, Actor, ActorId, Roles, RuleViolation};
@@ -265,6 +268,53 @@ impl Session {
                     let headline = format!("Cloned #{session} into draft #{}.", report.session.id);
                     r.batch(&headline, &report, now)
                 }),
+            Command::Import {
+                path,
+                session,
+                title,
+                start,
+                end,
+                sheet,
+            } => match ImportTarget::from_options(session, DraftFields { title, start, end }) {
+                Err(e) => Err(AppError::from(e)),
+                Ok(target) => match read_file(&path).await {
+                    Err(e) => Ok(format!("✗ Could not read \"{path}\": {e}.")),
+                    Ok(Err(too_large)) => Err(AppError::from(ImportError::from(too_large))),
+                    Ok(Ok(bytes)) => app
+                        .import(actor, &path, &bytes, sheet.as_deref(), target)
+                        .await
+                        .map(|report| card(report.headline(), report.session)),
+                },
+            },
+            Command::Export { session, dir } => match app.export_session(session).await {
+                Ok(files) => {
+                    let stem = &files.file_stem;
+                    let written = write_files(
+                        dir.as_deref(),
+                        [
+                            (format!("{stem}.csv"), files.csv),
+                            (format!("{stem}.xlsx"), files.xlsx),
+                        ],
+                    )
+                    .await;
+                    Ok(written.map_or_else(
+                        |e| format!("✗ Could not write the files: {e}."),
+                        |paths| format!("Exported #{session}:\n  {}", paths.join("\n  ")),
+                    ))
+                }
+                Err(e) => Err(e),
+            },
+            Command::LogExport { session, dir } => match app.export_log(session).await {
+                Ok(csv) => {
+                    let written =
+                        write_files(dir.as_deref(), [(log_file_name(session), csv)]).await;
+                    Ok(written.map_or_else(
+                        |e| format!("✗ Could not write the file: {e}."),
+                        |paths| format!("The activity log of #{session}: {}", paths.join(", ")),
+                    ))
+                }
+                Err(e) => Err(e),
+            },
             Command::Help => Ok(help(r.time_zone.name())),
         };
         self.say(reply.unwrap_or_else(|e| error(&e)));
@@ -344,4 +394,37 @@ impl Session {
             };
         self.say(reply);
     }
+}
+
+/// A file to import: its bytes, or the size refusal when it is too large to read.
+async fn read_file(path: &str) -> std::io::Result<Result<Vec<u8>, crate::import::FileError>> {
+    use tokio::io::AsyncReadExt;
+    let size = tokio::fs::metadata(path).await?.len();
+    if let Err(too_large) = crate::import::check_size(path, size) {
+        return Ok(Err(too_large));
+    }
+    let mut bytes = Vec::new();
+    // Capped again while reading, in case the file grows meanwhile.
+    tokio::fs::File::open(path)
+        .await?
+        .take(crate::import::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .await?;
+    Ok(Ok(bytes))
+}
+
+/// Writes each file into `dir` (default: the current folder) and returns their paths.
+async fn write_files<const N: usize>(
+    dir: Option<&str>,
+    files: [(String, Vec<u8>); N],
+) -> std::io::Result<Vec<String>> {
+    let dir = std::path::PathBuf::from(dir.map(str::trim).filter(|d| !d.is_empty()).unwrap_or("."));
+    tokio::fs::create_dir_all(&dir).await?;
+    let mut paths = Vec::with_capacity(N);
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        tokio::fs::write(&path, bytes).await?;
+        paths.push(path.display().to_string());
+    }
+    Ok(paths)
 }

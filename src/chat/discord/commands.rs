@@ -16,7 +16,10 @@ use serenity::{CreateInteractionResponse, CreateModal};
 use super::input::{self, ArgError};
 use super::render::Rendered;
 use super::{autocomplete, forms, Ctx, Error};
-use crate::app::{AppError, ItemChange, ItemInput, ListRange};
+use crate::app::{
+    log_file_name, AppError, DraftFields, ImportError, ImportTarget, ItemChange, ItemInput,
+    ListRange,
+};
 use crate::domain::{status, Action, Actor};
 
 /// All commands, for the framework and for registration.
@@ -43,6 +46,8 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         "stop",
         "log",
         "clone",
+        "import",
+        "export",
         "help"
     )
 )]
@@ -368,8 +373,21 @@ async fn log(
     #[autocomplete = "autocomplete::session"]
     session: String,
     #[description = "Page, from 1"] page: Option<i64>,
+    #[description = "true: the whole log as a CSV file instead of a page"] export: Option<bool>,
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
+    if export == Some(true) {
+        let outcome = async {
+            let id = input::session_id(&session)?;
+            let csv = ctx.data().app.export_log(id).await?;
+            let file = serenity::CreateAttachment::bytes(csv, log_file_name(id));
+            Ok((
+                format!("The activity log of #{id}, oldest first."),
+                vec![file],
+            ))
+        };
+        return answer_with_files(ctx, outcome.await).await;
+    }
     let outcome = async {
         let id = input::session_id(&session)?;
         let page = ctx.data().app.activity(id, input::page(page)?).await?;
@@ -401,6 +419,94 @@ async fn clone(
         Ok(ctx.data().render.batch(&headline, &report))
     };
     answer(ctx, outcome.await).await
+}
+
+/// Import a spreadsheet (.xlsx, .xls, .ods, .csv): a new draft, or more SKUs for a draft
+#[poise::command(slash_command, guild_only)]
+async fn import(
+    ctx: Ctx<'_>,
+    #[description = "The spreadsheet: SKU, discount and quantity columns, one row per SKU"]
+    file: serenity::Attachment,
+    #[description = "A draft to fill instead of making a new one"]
+    #[autocomplete = "autocomplete::session"]
+    session: Option<String>,
+    #[description = "New draft's title; default: the file's Title cell, else its name"]
+    title: Option<String>,
+    #[description = "New draft's start, e.g. tomorrow 00:00; default: the file's Start cell"]
+    start: Option<String>,
+    #[description = "New draft's end; default: the file's End cell"] end: Option<String>,
+    #[description = "The sheet to read; default: the first"] sheet: Option<String>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let session = session.as_deref().map(input::session_id).transpose()?;
+        let target = ImportTarget::from_options(session, DraftFields { title, start, end })
+            .map_err(AppError::from)?;
+        // Refused by its size before it is downloaded.
+        crate::import::check_size(&file.filename, u64::from(file.size))
+            .map_err(|e| AppError::from(ImportError::from(e)))?;
+        let bytes = file.download().await.map_err(AppError::unexpected)?;
+        let report = ctx
+            .data()
+            .app
+            .import(
+                &actor(ctx),
+                &file.filename,
+                &bytes,
+                sheet.as_deref(),
+                target,
+            )
+            .await?;
+        Ok(ctx
+            .data()
+            .render
+            .session(&report.session, &report.headline()))
+    };
+    answer(ctx, outcome.await).await
+}
+
+/// The session as .csv and .xlsx files, in the layout /flashsale import reads
+#[poise::command(slash_command, guild_only)]
+async fn export(
+    ctx: Ctx<'_>,
+    #[description = "The session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    session: String,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let outcome = async {
+        let id = input::session_id(&session)?;
+        let files = ctx.data().app.export_session(id).await?;
+        let stem = files.file_stem;
+        let attachments = vec![
+            serenity::CreateAttachment::bytes(files.csv, format!("{stem}.csv")),
+            serenity::CreateAttachment::bytes(files.xlsx, format!("{stem}.xlsx")),
+        ];
+        let text = format!(
+            "#{id} as CSV and Excel. Edit a copy and /flashsale import it to make a new draft."
+        );
+        Ok((text, attachments))
+    };
+    answer_with_files(ctx, outcome.await).await
+}
+
+/// Sends text with files, or the refusal as text; both private.
+async fn answer_with_files(
+    ctx: Ctx<'_>,
+    outcome: Result<(String, Vec<serenity::CreateAttachment>), Failure>,
+) -> Result<(), Error> {
+    match outcome {
+        Ok((text, files)) => {
+            let reply = files
+                .into_iter()
+                .fold(Rendered::text(text).reply(), |reply, file| {
+                    reply.attachment(file)
+                });
+            ctx.send(reply).await?;
+            Ok(())
+        }
+        Err(failure) => answer(ctx, Err(failure)).await,
+    }
 }
 
 /// The commands and the time formats they accept

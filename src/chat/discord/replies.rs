@@ -234,6 +234,7 @@ const HELP_DRAFTING: &str = "\
 `/flashsale add-sku` one SKU, or leave `sku` empty to paste up to six lines `SKU discount quantity`
 `/flashsale edit-sku` change discount or quantity · `/flashsale remove-sku`
 `/flashsale clone` a new draft with another session's SKUs at a new start
+`/flashsale import` a spreadsheet (.xlsx, .xls, .ods, .csv): a new draft, or more SKUs for a draft
 `/flashsale submit` for approval (exactly six SKUs) · `/flashsale withdraw` back to draft
 `/flashsale cancel` call it off";
 
@@ -243,7 +244,8 @@ Approve or Reject on the card in the approvals channel (approvers; not your own 
 
 const HELP_LOOKING: &str = "\
 `/flashsale view` one session · `/flashsale list` upcoming, today or this week
-`/flashsale log` what happened to a session, page by page · `/flashsale help` this list";
+`/flashsale log` what happened to a session, page by page (`export:true` as CSV)
+`/flashsale export` a session as .csv and .xlsx · `/flashsale help` this list";
 
 /// Sessions that will or did show on the storefront take its time; the rest leave it free.
 fn occupies_storefront(status: Status) -> bool {

@@ -300,6 +300,8 @@ fn the_commands_register_as_one_flashsale_group_within_discords_rules() {
             "stop",
             "log",
             "clone",
+            "import",
+            "export",
             "help"
         ]
     );

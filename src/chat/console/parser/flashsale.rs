@@ -69,6 +69,25 @@ pub enum Command {
         end: Option<String>,
         title: Option<String>,
     },
+    /// A spreadsheet file into a new draft, or into `session`.
+    Import {
+        path: String,
+        session: Option<i64>,
+        title: Option<String>,
+        start: Option<String>,
+        end: Option<String>,
+        sheet: Option<String>,
+    },
+    /// The session as .csv and .xlsx files written into `dir` (default: here).
+    Export {
+        session: i64,
+        dir: Option<String>,
+    },
+    /// `log session: export:true`: the whole log as a CSV file in `dir`.
+    LogExport {
+        session: i64,
+        dir: Option<String>,
+    },
     Help,
 }
 
@@ -100,14 +119,17 @@ const SPECS: &[Spec] = &[
         example: r#"/flashsale revoke session:3 reason:"price error""# },
     Spec { name: "stop", required: &["session", "reason"], optional: &[],
         example: r#"/flashsale stop session:3 reason:"wrong price on FS-002""# },
-    Spec { name: "log", required: &["session"], optional: &["page"], example: "/flashsale log session:3 page:2" },
+    Spec { name: "log", required: &["session"], optional: &["page", "export", "dir"], example: "/flashsale log session:3 page:2" },
     Spec { name: "clone", required: &["session", "start"], optional: &["end", "title"],
         example: r#"/flashsale clone session:3 start:"2026-12-04 00:00""# },
+    Spec { name: "import", required: &["path"], optional: &["session", "title", "start", "end", "sheet"],
+        example: r#"/flashsale import path:"Flash sale 27 Nov.xlsx" start:"tomorrow 00:00" end:"tomorrow 12:00""# },
+    Spec { name: "export", required: &["session"], optional: &["dir"], example: "/flashsale export session:3 dir:exports" },
     Spec { name: "help", required: &[], optional: &[], example: "/flashsale help" },
 ];
 
 pub(super) const SUBCOMMANDS: &str =
-    "draft, add-sku, edit-sku, remove-sku, view, list, submit, withdraw, cancel, revoke, stop, log, clone, help";
+    "draft, add-sku, edit-sku, remove-sku, view, list, submit, withdraw, cancel, revoke, stop, log, clone, import, export, help";
 pub(super) fn find_spec(name: &str) -> Option<&'static Spec> {
     SPECS.iter().find(|s| s.name == name)
 }
@@ -171,12 +193,31 @@ pub(super) fn subcommand(name: &str, tokens: &[Token]) -> Result<Command, ParseE
             session: o.session()?,
             reason: o.required("reason")?,
         },
+        "log" if o.flag("export")? => Command::LogExport {
+            session: o.session()?,
+            dir: o.take("dir"),
+        },
         "log" => Command::Log {
             session: o.session()?,
             page: match o.take("page") {
                 Some(page) => number("page", &page, "page number")?,
                 None => 1,
             },
+        },
+        "import" => Command::Import {
+            path: o.required("path")?,
+            session: match o.take("session") {
+                Some(raw) => Some(number("session", &raw, "session number")?),
+                None => None,
+            },
+            title: o.take("title"),
+            start: o.take("start"),
+            end: o.take("end"),
+            sheet: o.take("sheet"),
+        },
+        "export" => Command::Export {
+            session: o.session()?,
+            dir: o.take("dir"),
         },
         "clone" => Command::Clone {
             session: o.session()?,
@@ -241,6 +282,27 @@ impl Options {
 
     fn required(&mut self, name: &'static str) -> Result<String, ParseError> {
         self.take(name).ok_or_else(|| self.missing(name))
+    }
+
+    /// `export:true` (or yes, 1) is on; absent, false, no or 0 is off.
+    fn flag(&mut self, name: &'static str) -> Result<bool, ParseError> {
+        match self
+            .values
+            .get(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false" | "no" | "0") => Ok(false),
+            Some("true" | "yes" | "1") => Ok(true),
+            Some(_) => Err(ParseError::NotAFlag {
+                option: name,
+                value: self
+                    .values
+                    .get(name)
+                    .map(|v| v.chars().take(40).collect())
+                    .unwrap_or_default(),
+            }),
+        }
     }
 
     fn session(&mut self) -> Result<i64, ParseError> {

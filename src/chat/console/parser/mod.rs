@@ -108,6 +108,8 @@ pub enum ParseError {
         value: String,
         what: &'static str,
     },
+    #[error("{option}:\"{value}\" is not true or false: write {option}:true to turn it on.")]
+    NotAFlag { option: &'static str, value: String },
     #[error("range:\"{0}\" is not a range: use upcoming, today or week.")]
     BadRange(String),
     #[error("/flashsale add-sku without sku pastes several lines; to add one SKU give sku, discount and quantity together, e.g. {0}")]
