@@ -107,10 +107,11 @@ fn tone(status: Status) -> Tone {
 }
 
 fn item_field(item: &ItemView) -> Field {
+    let units = if item.quantity == 1 { "unit" } else { "units" };
     Field {
         name: format!("{}. {} · {}", item.slot, item.sku, item.product_name),
         value: Text::from(format!(
-            "{} → {} (-{}) · {} units · stock {}",
+            "{} → {} (-{}) · {} {units} · stock {}",
             item.base_price, item.flash_price, item.discount, item.quantity, item.stock_seen
         )),
         inline: false,
