@@ -14,6 +14,7 @@ mod console_parser;
 mod console_session;
 mod constraints;
 mod devstore;
+mod discord_e2e;
 mod discord_handlers;
 mod discord_render;
 mod drafting;

@@ -4,4 +4,5 @@
 pub mod app;
 pub mod catalog;
 pub mod discord;
+pub mod fake_discord;
 pub mod golive;

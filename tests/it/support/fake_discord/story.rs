@@ -1,0 +1,502 @@
+//! A story's cast and stage: the fake Discord, the dev storefront (in this
+//! process), and the real bot (`flashsale-bot run`, the binary) on the test's
+//! own database, plus the people who play the story and the moves they make.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use flashsale_bot::devstore::{self, DevStore, DevStoreConfig};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::{
+    FakeDiscord, Person, Recorded, Reply, ANNOUNCEMENTS_CHANNEL, API, APPLICATION_ID,
+    APPROVALS_CHANNEL, APPROVER_ROLE, EDITOR_ROLE, GUILD_ID, PLAIN_ROLE,
+};
+
+/// Start-up of the binary (database, migrations, gateway, commands) takes
+/// well under a second; the margin is for a loaded CI machine.
+const START_LIMIT: Duration = Duration::from_secs(20);
+/// Lines of the bot's log printed when a story fails.
+const LOG_TAIL: usize = 200;
+
+/// Alice edits.
+pub fn alice() -> Person {
+    Person {
+        id: 1_300_000_000_000_000_401,
+        name: "Alice",
+        roles: vec![EDITOR_ROLE],
+    }
+}
+
+/// Bob approves.
+pub fn bob() -> Person {
+    Person {
+        id: 1_300_000_000_000_000_402,
+        name: "Bob",
+        roles: vec![APPROVER_ROLE],
+    }
+}
+
+/// Carol edits and approves (but never what she shaped).
+pub fn carol() -> Person {
+    Person {
+        id: 1_300_000_000_000_000_403,
+        name: "Carol",
+        roles: vec![PLAIN_ROLE, EDITOR_ROLE, APPROVER_ROLE],
+    }
+}
+
+/// Eve has only a role that grants nothing in the bot.
+pub fn eve() -> Person {
+    Person {
+        id: 1_300_000_000_000_000_404,
+        name: "Eve",
+        roles: vec![PLAIN_ROLE],
+    }
+}
+
+/// `at` as typed into the bot: `YYYY-MM-DD HH:MM` in the business zone.
+pub fn typed(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Asia::Jakarta)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// The real bot as a child process; killed when dropped.
+struct Bot {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Bot {
+    fn spawn(env: &[(String, String)]) -> Bot {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_flashsale-bot"));
+        command
+            .arg("run")
+            // Only what the story sets: no .env, no developer's DISCORD_TOKEN.
+            .env_clear()
+            .current_dir(std::env::temp_dir())
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn().expect("start flashsale-bot run");
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        for stream in [
+            Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+            Box::new(stderr),
+        ] {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stream).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    log.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(line);
+                }
+            });
+        }
+        Bot { child, log }
+    }
+
+    fn tail(&self) -> String {
+        let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let skip = log.len().saturating_sub(LOG_TAIL);
+        log[skip..].join("\n")
+    }
+}
+
+/// The session as the database has it: what a refusal must leave untouched.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Row {
+    pub status: String,
+    pub version: i32,
+    pub items: i64,
+    pub activity: i64,
+    pub rejection_reason: Option<String>,
+    pub card_message: Option<String>,
+}
+
+pub struct Story {
+    pub fake: FakeDiscord,
+    pub store: DevStore,
+    pub pool: PgPool,
+    bot: Bot,
+}
+
+impl Drop for Story {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "---- flashsale-bot log (last {LOG_TAIL} lines) ----\n{}\n---- {}",
+                self.bot.tail(),
+                self.fake.summary()
+            );
+        }
+    }
+}
+
+impl Story {
+    /// The default policy (approval 60 minutes before start, 5 minutes lead).
+    pub async fn start(pool: PgPool) -> Story {
+        Story::start_with(pool, &[]).await
+    }
+
+    /// `env` adds or overrides settings, e.g. `("APPROVAL_CUTOFF_MINUTES", "0")`.
+    pub async fn start_with(pool: PgPool, env: &[(&str, &str)]) -> Story {
+        let fake = FakeDiscord::start().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let store = devstore::spawn(
+            listener,
+            DevStoreConfig {
+                products: devstore::sample_catalog().unwrap(),
+                webhook_secret: devstore::test_secret(),
+            },
+        )
+        .await
+        .unwrap();
+        let mut vars: Vec<(String, String)> = [
+            ("DATABASE_URL", database_url(&pool).await),
+            ("DISCORD_TOKEN", "fake-bot-token".to_owned()),
+            ("DISCORD_API_BASE", fake.api_base()),
+            ("DISCORD_GUILD_ID", GUILD_ID.to_string()),
+            (
+                "DISCORD_ANNOUNCEMENTS_CHANNEL_ID",
+                ANNOUNCEMENTS_CHANNEL.to_string(),
+            ),
+            (
+                "DISCORD_APPROVALS_CHANNEL_ID",
+                APPROVALS_CHANNEL.to_string(),
+            ),
+            ("DISCORD_EDITOR_ROLE_ID", EDITOR_ROLE.to_string()),
+            ("DISCORD_APPROVER_ROLE_ID", APPROVER_ROLE.to_string()),
+            ("STOREFRONT_URL", store.url()),
+            ("STOREFRONT_WEBHOOK_SECRET", devstore::test_secret()),
+            ("BUSINESS_TIME_ZONE", "Asia/Jakarta".to_owned()),
+            ("SCHEDULER_POLL_SECS", "1".to_owned()),
+            ("DAILY_DIGEST_CRON", "off".to_owned()),
+            // The log is read by people when a story fails: no colour codes.
+            ("NO_COLOR", "1".to_owned()),
+            (
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info,sqlx=warn".to_owned()),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (key, value) in env {
+            vars.retain(|(k, _)| k != key);
+            vars.push((key.to_string(), value.to_string()));
+        }
+        let bot = Bot::spawn(&vars);
+        let story = Story {
+            fake,
+            store,
+            pool,
+            bot,
+        };
+        let commands = format!("{API}/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands");
+        story
+            .fake
+            .wait_within(0, START_LIMIT, "the bot to register its commands", |r| {
+                r.is("PUT", &commands) && r.status == 200
+            })
+            .await;
+        story
+    }
+
+    /// Stops the bot (so the test database can be dropped) after checking
+    /// that nothing the bot sent was wrong: every body within Discord's
+    /// limits, no route the fake does not know, no late or double answer.
+    pub async fn finish(mut self) {
+        let problems = self.fake.problems();
+        assert!(
+            problems.is_empty(),
+            "the bot sent Discord something wrong: {problems:#?}"
+        );
+        let unknown = self.fake.unknown_routes();
+        assert!(
+            unknown.is_empty(),
+            "the bot called routes the fake does not know: {unknown:?}"
+        );
+        for r in self.fake.requests() {
+            let what = format!("{} {}", r.method, r.path);
+            let message = if r.path.contains("/callback") {
+                let answer = r.body["type"].as_u64().unwrap_or(0);
+                if answer == 4 || answer == 5 {
+                    let flags = r.body["data"]["flags"].as_u64().unwrap_or(0);
+                    assert!(
+                        flags & 64 != 0,
+                        "{what}: every answer must be private: {}",
+                        r.body
+                    );
+                }
+                (answer == 4 || answer == 7).then(|| r.body["data"].clone())
+            } else if r.path.contains("/messages") || r.path.contains("/webhooks/") {
+                matches!(r.method.as_str(), "POST" | "PATCH").then(|| r.body.clone())
+            } else {
+                None
+            };
+            if let Some(message) = message {
+                crate::support::discord::assert_within_discord_limits(&message);
+                let mentions = &message["allowed_mentions"];
+                assert!(
+                    mentions["parse"].as_array().is_some_and(Vec::is_empty),
+                    "{what} lets Discord ping whatever its text mentions: {message}"
+                );
+            }
+        }
+        let _ = self.bot.child.kill().await;
+    }
+
+    /// The session as the database has it.
+    pub async fn row(&self, session: i64) -> Row {
+        sqlx::query_as(
+            "select status, version, rejection_reason, card_message, \
+                    (select count(*) from session_item where session_id = s.id) as items, \
+                    (select count(*) from activity where session_id = s.id) as activity \
+             from session s where id = $1",
+        )
+        .bind(session)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    pub async fn sessions(&self) -> i64 {
+        sqlx::query_scalar("select count(*) from session")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// The answer `who` sees to `/flashsale <sub> ...`.
+    pub async fn run(&self, who: &Person, sub: &str, options: &[(&str, Value)]) -> Reply {
+        let ix = self.fake.slash(who, sub, options);
+        self.fake.reply(&ix).await
+    }
+
+    /// Opens a form with `/flashsale <sub>`, submits it with `values`, and
+    /// returns the answer to the submit.
+    pub async fn fill_form(
+        &self,
+        who: &Person,
+        sub: &str,
+        options: &[(&str, Value)],
+        expected_form: &str,
+        values: &[(&str, &str)],
+    ) -> Reply {
+        let form = self.run(who, sub, options).await;
+        assert!(
+            form.is_modal(),
+            "/flashsale {sub} should open a form, it answered: {}",
+            form.text()
+        );
+        assert_eq!(form.custom_id(), expected_form);
+        let submit = self.fake.submit_form(who, expected_form, values);
+        self.fake.reply(&submit).await
+    }
+
+    /// `/flashsale draft` through its form; returns the new session's number.
+    pub async fn draft(
+        &self,
+        who: &Person,
+        title: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> i64 {
+        let (start, end) = (typed(start), typed(end));
+        let reply = self
+            .fill_form(
+                who,
+                "draft",
+                &[],
+                "fs:form:draft",
+                &[
+                    ("title", title),
+                    ("start", &start),
+                    ("end", &end),
+                    ("notes", ""),
+                ],
+            )
+            .await;
+        assert!(reply.ephemeral, "the draft answer must be private");
+        session_number(reply.content(), "Drafted #")
+            .unwrap_or_else(|| panic!("no draft made: {}", reply.text()))
+    }
+
+    /// `/flashsale add-sku` with all three options.
+    pub async fn add_sku(
+        &self,
+        who: &Person,
+        session: i64,
+        sku: &str,
+        discount: i64,
+        quantity: i64,
+    ) -> Reply {
+        self.run(
+            who,
+            "add-sku",
+            &[
+                ("session", json!(session.to_string())),
+                ("sku", json!(sku)),
+                ("discount", json!(discount)),
+                ("quantity", json!(quantity)),
+            ],
+        )
+        .await
+    }
+
+    /// `/flashsale add-sku session:N` and the paste form.
+    pub async fn paste(&self, who: &Person, session: i64, lines: &str) -> Reply {
+        self.fill_form(
+            who,
+            "add-sku",
+            &[("session", json!(session.to_string()))],
+            &format!("fs:form:paste:{session}"),
+            &[("lines", lines)],
+        )
+        .await
+    }
+
+    pub async fn submit(&self, who: &Person, session: i64) -> Reply {
+        self.run(who, "submit", &[("session", json!(session.to_string()))])
+            .await
+    }
+
+    /// The approval card for `session` posted since `mark`.
+    pub async fn approval_card(&self, mark: usize, session: i64) -> Recorded {
+        let path = format!("{API}/channels/{APPROVALS_CHANNEL}/messages");
+        let needle = format!("#{session} ");
+        self.fake
+            .wait_after(mark, &format!("the approval card of #{session}"), |r| {
+                r.is("POST", &path)
+                    && r.body["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(&needle))
+            })
+            .await
+    }
+
+    /// A draft by Carol with six SKUs (one by options, five pasted), submitted:
+    /// (session, the approval card).
+    pub async fn submitted(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> (i64, Recorded) {
+        let carol = carol();
+        let session = self.draft(&carol, "Midnight Deals", start, end).await;
+        let added = self.add_sku(&carol, session, "FS-001", 30, 50).await;
+        assert_eq!(
+            added.content(),
+            format!("Added FS-001 to #{session}."),
+            "{}",
+            added.text()
+        );
+        let pasted = self
+            .paste(&carol, session, "SKU\tdiscount\tquantity\nFS-002\t25%\t40\nFS-003, 20, 30\nFS-004;15;20\nFS-005 10 10\nFS-006 35% 5\n")
+            .await;
+        assert!(
+            pasted.text().contains("Added 5 of 5 lines."),
+            "{}",
+            pasted.text()
+        );
+        let mark = self.fake.mark();
+        let submitted = self.submit(&carol, session).await;
+        assert!(
+            submitted
+                .content()
+                .starts_with(&format!("Submitted #{session} for approval")),
+            "{}",
+            submitted.text()
+        );
+        (session, self.approval_card(mark, session).await)
+    }
+
+    /// Presses `custom_id` on the message and returns what the presser sees.
+    pub async fn press(&self, who: &Person, message_id: u64, custom_id: &str) -> Reply {
+        let ix = self.fake.press(who, message_id, custom_id);
+        self.fake.reply(&ix).await
+    }
+
+    /// Waits for a channel post in `channel` since `mark` whose text contains `needle`.
+    pub async fn post_in(&self, channel: u64, mark: usize, needle: &str) -> Recorded {
+        let path = format!("{API}/channels/{channel}/messages");
+        self.fake
+            .wait_after(mark, &format!("a post containing {needle:?}"), |r| {
+                r.is("POST", &path) && r.text().contains(needle)
+            })
+            .await
+    }
+
+    /// Edits of message `id` since `mark`.
+    pub fn edits_of(&self, id: u64, mark: usize) -> Vec<Recorded> {
+        let path = format!("{API}/channels/{APPROVALS_CHANNEL}/messages/{id}");
+        self.fake
+            .requests()
+            .into_iter()
+            .skip(mark)
+            .filter(|r| r.is("PATCH", &path))
+            .collect()
+    }
+
+    /// Makes the session's pending `kind` job due now (by the database clock).
+    pub async fn make_due(&self, session: i64, kind: &str) {
+        let moved = sqlx::query(
+            "update job set next_attempt_at = now() \
+             where session_id = $1 and kind = $2 and state = 'pending'",
+        )
+        .bind(session)
+        .bind(kind)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            moved.rows_affected(),
+            1,
+            "no pending {kind} job for #{session}"
+        );
+    }
+
+    /// Waits until the session reaches `status`.
+    pub async fn wait_status(&self, session: i64, status: &str) {
+        let deadline = tokio::time::Instant::now() + super::WAIT;
+        loop {
+            let now = self.row(session).await.status;
+            if now == status {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "#{session} stayed {now}, expected {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The number after `prefix` in `text`, e.g. 12 in "Drafted #12. Add ...".
+pub fn session_number(text: &str, prefix: &str) -> Option<i64> {
+    let rest = &text[text.find(prefix)? + prefix.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The test database's URL: `DATABASE_URL` with the database `#[sqlx::test]` made.
+async fn database_url(pool: &PgPool) -> String {
+    let name: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    // Read the way #[sqlx::test] reads it (the environment, then .env).
+    let base = dotenvy::var("DATABASE_URL").expect("DATABASE_URL is set for #[sqlx::test]");
+    let mut url = reqwest::Url::parse(&base).expect("DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
