@@ -6,9 +6,10 @@
 # - Postgres: a local cluster in .local/pg (installed with apt when missing),
 #   kept between runs so drafts survive; skipped when DATABASE_URL is set in
 #   the environment.
-# - Dev storefront: flashsale-dev-storefront on 127.0.0.1:8088 (or a free
-#   port), with a webhook secret generated once into .local/webhook-secret;
-#   skipped when STOREFRONT_URL is set in the environment.
+# - Dev storefront: flashsale-dev-storefront on 127.0.0.1:8088 (STOREFRONT_PORT
+#   to choose another; a free port when it is taken), with a webhook secret
+#   generated once into .local/webhook-secret; skipped when STOREFRONT_URL is
+#   set in the environment.
 # - The bot in the foreground: in Discord when .env (or the environment) has a
 #   DISCORD_TOKEN, otherwise in this terminal (`flashsale-bot console`).
 #
@@ -98,10 +99,10 @@ else
     STOREFRONT_WEBHOOK_SECRET=$(tr -d '\n' <"$secret_file")
     export STOREFRONT_WEBHOOK_SECRET
   fi
-  sf_port=8088
+  sf_port=${STOREFRONT_PORT:-8088}
   if port_open "$sf_port"; then
     sf_port=$(pg_pick_port)
-    say "port 8088 is taken; the dev storefront uses $sf_port"
+    say "port ${STOREFRONT_PORT:-8088} is taken; the dev storefront uses $sf_port"
   fi
   "$bin/flashsale-dev-storefront" --addr "127.0.0.1:$sf_port" >"$local_dir/storefront.log" 2>&1 &
   storefront_pid=$!

@@ -4,12 +4,17 @@
 #   scripts/test.sh [extra cargo test args]
 #
 # Installs PostgreSQL if it is missing, starts a throwaway cluster on a free
-# loopback port, exports DATABASE_URL, then runs rustfmt, clippy and the whole
-# test suite. The cluster and its folder are removed on exit, also on failure.
+# loopback port, exports DATABASE_URL, installs Chromium if it is missing (the
+# browser test), then runs rustfmt, clippy and the whole test suite, and, when
+# no arguments narrow the tests, smoke-tests scripts/start.sh
+# (scripts/start-smoke.sh). The cluster and its folder are removed on exit,
+# also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
+# shellcheck source=scripts/chromium.sh
+source scripts/chromium.sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/flashsale-test.XXXXXX")
 cleanup() {
@@ -20,6 +25,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 pg_start "$tmp/pg"
+chromium_install
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -27,3 +33,7 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --locked "$@"
+if [ $# -eq 0 ]; then
+  echo "== scripts/start.sh smoke: the quick start from draft to live"
+  bash scripts/start-smoke.sh
+fi

@@ -8,6 +8,7 @@ mod activity_log;
 mod announcements;
 mod approval;
 mod batch;
+mod browser;
 mod catalog_client;
 mod catalog_failures;
 mod console_parser;
