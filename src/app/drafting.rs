@@ -119,15 +119,7 @@ impl FlashSales {
         let added = items::insert(
             &mut tx,
             session_id,
-            &ItemWrite {
-                sku: &sku,
-                discount,
-                quantity: quantity.get(),
-                product_name: &product.name,
-                base_price_minor: product.price.minor(),
-                stock_seen: product.stock,
-                by: &actor.id,
-            },
+            &item_write(&sku, discount, quantity, &product, actor),
         )
         .await?;
         sessions::bump_version(&mut tx, session_id).await?;
@@ -196,15 +188,7 @@ impl FlashSales {
         items::update(
             &mut tx,
             session_id,
-            &ItemWrite {
-                sku: &sku,
-                discount,
-                quantity: quantity.get(),
-                product_name: &product.name,
-                base_price_minor: product.price.minor(),
-                stock_seen: product.stock,
-                by: &actor.id,
-            },
+            &item_write(&sku, discount, quantity, &product, actor),
         )
         .await?;
         sessions::bump_version(&mut tx, session_id).await?;
@@ -284,6 +268,25 @@ pub(super) fn stock_facts(product: Option<&Product>) -> Option<StockFacts> {
         active: p.active,
         stock: p.stock,
     })
+}
+
+/// What the store writes for an item: the typed values and the catalog facts seen now.
+fn item_write<'a>(
+    sku: &'a Sku,
+    discount: DiscountPercent,
+    quantity: Quantity,
+    product: &'a Product,
+    actor: &'a Actor,
+) -> ItemWrite<'a> {
+    ItemWrite {
+        sku,
+        discount,
+        quantity: quantity.get(),
+        product_name: &product.name,
+        base_price_minor: product.price.minor(),
+        stock_seen: product.stock,
+        by: &actor.id,
+    }
 }
 
 /// The product, once the rules accept it for this quantity.

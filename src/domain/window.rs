@@ -161,6 +161,25 @@ pub fn format_local(at: DateTime<Utc>, tz: Tz) -> String {
         .to_string()
 }
 
+/// `Fri 27 Nov 00:00–12:00 WIB`, or both dates when the span crosses midnight
+/// in `tz`: how lists and logs show a session's window.
+pub fn format_span(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> String {
+    let (from, to) = (from.with_timezone(&tz), to.with_timezone(&tz));
+    if from.date_naive() == to.date_naive() {
+        format!(
+            "{}–{}",
+            from.format("%a %d %b %H:%M"),
+            to.format("%H:%M %Z")
+        )
+    } else {
+        format!(
+            "{} – {}",
+            from.format("%a %d %b %H:%M"),
+            to.format("%a %d %b %H:%M %Z")
+        )
+    }
+}
+
 /// Splits `[day] HH:MM` (case-insensitive, any spaces) into its two parts.
 fn split(input: &str, tz: Tz) -> Result<(Day, NaiveTime), WindowError> {
     let lower = input.trim().to_lowercase();
