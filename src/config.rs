@@ -4,6 +4,7 @@
 //! A missing or malformed value stops start-up with an error that names the
 //! variable and says what is expected, instead of failing later at midnight.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -39,6 +40,7 @@ pub const DISCORD_EDITOR_ROLE_ID: &str = "DISCORD_EDITOR_ROLE_ID";
 pub const DISCORD_APPROVER_ROLE_ID: &str = "DISCORD_APPROVER_ROLE_ID";
 pub const DISCORD_API_BASE: &str = "DISCORD_API_BASE";
 pub const DISCORD_REGISTER_GLOBALLY: &str = "DISCORD_REGISTER_GLOBALLY";
+pub const HTTP_ADDR: &str = "HTTP_ADDR";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -82,6 +84,8 @@ pub struct Config {
     pub daily_digest_cron: Option<String>,
     /// Present when `DISCORD_TOKEN` is set: the bot then runs in Discord.
     pub discord: Option<DiscordConfig>,
+    /// Where `/healthz`, `/readyz` and `/metrics` listen; `None` when `HTTP_ADDR=off`.
+    pub http_addr: Option<SocketAddr>,
 }
 
 /// Where the bot lives in Discord. Ids are Discord snowflakes.
@@ -238,7 +242,25 @@ impl Config {
             }
         };
 
+        let http_addr = match env.optional(HTTP_ADDR) {
+            Some(off) if off.eq_ignore_ascii_case("off") => None,
+            value => {
+                let value = value.unwrap_or_else(|| "127.0.0.1:9090".to_owned());
+                let expected = "an IP address and port such as 127.0.0.1:9090, or off";
+                Some(
+                    value
+                        .parse::<SocketAddr>()
+                        .map_err(|_| ConfigError::Invalid {
+                            var: HTTP_ADDR,
+                            value,
+                            expected: expected.to_owned(),
+                        })?,
+                )
+            }
+        };
+
         Ok(Config {
+            http_addr,
             storefront_timeout: Duration::from_millis(storefront_timeout),
             scheduler_poll: Duration::from_secs(scheduler_poll),
             daily_digest_cron,

@@ -20,7 +20,11 @@
 //! - `devstore`: the dev storefront (not production): the storefront contract in memory, for local runs and tests.
 //! - `scheduler`: runs each session's due jobs (reminders, publish, end, expiry)
 //!   exactly once across replicas; the daily digest.
+//! - `leader`: which bot process holds the Discord gateway (a Postgres
+//!   advisory lock on a connection of its own); the others stand by.
 //! - `runtime`: start-up wiring shared by the run modes.
+//! - `http`: the operations listener: `/healthz`, `/readyz` (`Readiness`), `/metrics`.
+//! - `metrics`: the Prometheus metrics and the functions that record them.
 //! - `telemetry`: logging set-up.
 
 pub mod app;
@@ -29,7 +33,10 @@ pub mod chat;
 pub mod config;
 pub mod devstore;
 pub mod domain;
+pub mod http;
 pub mod import;
+pub mod leader;
+pub mod metrics;
 pub mod runtime;
 pub mod scheduler;
 pub mod store;

@@ -56,8 +56,10 @@ async fn run_discord() -> anyhow::Result<()> {
 }
 
 /// The bot in this terminal: stdin and stdout are the chat, logs go to stderr.
+/// Ctrl-C or SIGTERM stops it.
 async fn run_console() -> anyhow::Result<()> {
     use flashsale_bot::chat::console::{self, Console};
+    use flashsale_bot::http::{ChatState, Readiness};
     use std::io::IsTerminal;
 
     let _ = dotenvy::dotenv();
@@ -65,13 +67,20 @@ async fn run_console() -> anyhow::Result<()> {
     console::init_logging(config.log_format);
     let console = Console::new(config.policy.time_zone).with_prompt(std::io::stdin().is_terminal());
     let services = runtime::build(config, console.chat()).await?;
+    // Health, readiness and metrics; the console is connected from the start.
+    let readiness = Readiness::new(services.pool.clone());
+    readiness.set_chat_state(ChatState::Connected);
+    let http = runtime::start_http(&services, readiness).await?;
     // The scheduler posts reminders and "now live" through the same console.
     let background = runtime::start_background(&services).await?;
     let interrupted = tokio::select! {
         ended = console.run(services, tokio::io::stdin(), tokio::io::stdout()) => { ended?; false }
-        _ = tokio::signal::ctrl_c() => true,
+        _ = runtime::shutdown_signal() => true,
     };
     background.stop().await;
+    if let Some(http) = http {
+        http.stop().await;
+    }
     if interrupted {
         // A pending read of stdin cannot be cancelled and would keep the runtime
         // from shutting down until Enter is pressed: leave now, all is stopped.

@@ -14,6 +14,7 @@ use crate::app::{FlashSales, SystemClock};
 use crate::catalog::{CachedCatalog, Catalog, CatalogError, HttpCatalog};
 use crate::chat::Chat;
 use crate::config::Config;
+use crate::http::{self, Readiness};
 use crate::scheduler::{digest, Scheduler, SchedulerConfig};
 use crate::store::{self, PgPool};
 use crate::storefront::{HttpStorefront, Storefront, StorefrontError};
@@ -35,6 +36,13 @@ pub enum StartupError {
     Storefront(#[source] StorefrontError),
     #[error("could not start the daily digest (DAILY_DIGEST_CRON): {0}")]
     Digest(#[source] tokio_cron_scheduler::JobSchedulerError),
+    /// The cause follows in the chain, so it is not repeated here.
+    #[error("could not start the health and metrics listener on HTTP_ADDR={addr}")]
+    Http {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What every run mode needs.
@@ -152,5 +160,80 @@ impl Background {
         if let Err(e) = self.scheduler.await {
             tracing::error!(error = %e, "scheduler task failed");
         }
+    }
+}
+
+/// The health, readiness and metrics listener (`crate::http`), while it runs.
+pub struct HttpServer {
+    addr: std::net::SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Starts the listener on `HTTP_ADDR`, or nothing when it is `off`. Binding
+/// happens here, so a taken port stops start-up with a clear error.
+pub async fn start_http(
+    services: &Services,
+    readiness: Readiness,
+) -> Result<Option<HttpServer>, StartupError> {
+    let Some(addr) = services.config.http_addr else {
+        return Ok(None);
+    };
+    let failed = |source| StartupError::Http { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(failed)?;
+    let addr = listener.local_addr().map_err(failed)?;
+    let (shutdown, mut stop) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        };
+        if let Err(e) = http::serve(listener, readiness, stopped).await {
+            tracing::error!(error = %e, "the health and metrics listener failed");
+        }
+    });
+    tracing::info!(%addr, "serving /healthz, /readyz and /metrics");
+    Ok(Some(HttpServer {
+        addr,
+        shutdown,
+        task,
+    }))
+}
+
+impl HttpServer {
+    /// Where it listens (the real port when `HTTP_ADDR` asked for port 0).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// Stops taking requests and waits for those in flight.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        if let Err(e) = self.task.await {
+            tracing::warn!(error = %e, "the health and metrics listener did not stop cleanly");
+        }
+    }
+}
+
+/// Resolves on SIGTERM (what systemd and container runtimes send) or Ctrl-C.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch for SIGTERM; only Ctrl-C stops the bot");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

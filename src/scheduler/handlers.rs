@@ -7,6 +7,7 @@
 //! the change made and posts again under the same dedupe key, so the team
 //! hears about it once.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -17,30 +18,74 @@ use crate::app::cards::{ended, now_live};
 use crate::app::{SessionView, SystemOutcome};
 use crate::chat::{Channel, Mention, Message, Text, TimeStyle};
 use crate::domain::{Action, ActivityKind, JobKind, Status, MAX_ITEMS};
+use crate::metrics;
 use crate::store::jobs::{self, ClaimedJob, Fence};
 use crate::storefront::{SaleRequest, StorefrontError};
+
+tokio::task_local! {
+    /// How the running job ended when its handler returned `Ok`: "done",
+    /// "retry" (rescheduled) or "failed" (given up), for the jobs metric.
+    static JOB_FATE: Cell<&'static str>;
+}
+
+/// Notes the running job's fate; outside `run_job` (reminder batches) it is a no-op.
+fn set_fate(fate: &'static str) {
+    let _ = JOB_FATE.try_with(|cell| cell.set(fate));
+}
+
+/// The metric label of a job kind: reminders share one, whatever their offset.
+fn metric_kind(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Publish => "publish",
+        JobKind::End => "end",
+        JobKind::Expire => "expire",
+        JobKind::HeadsUp => "heads_up",
+        JobKind::Reminder { .. } => "reminder",
+    }
+}
 
 impl Scheduler {
     #[tracing::instrument(skip_all, fields(job = job.id, session = job.session_id, kind = %job.kind, attempt = job.attempt))]
     pub(super) async fn run_job(&self, job: ClaimedJob) {
         let started = std::time::Instant::now();
-        let outcome = match JobKind::from_stored(&job.kind) {
-            Some(JobKind::Publish) => self.publish(&job).await,
-            Some(JobKind::End) => self.end(&job).await,
-            Some(JobKind::Expire) => self.expire(&job).await,
-            Some(JobKind::HeadsUp) => self.heads_up(&job).await,
-            Some(JobKind::Reminder { .. }) => {
-                self.remind(vec![job.clone()]).await;
-                Ok(())
+        let kind = JobKind::from_stored(&job.kind);
+        let handled = async {
+            match kind {
+                Some(JobKind::Publish) => self.publish(&job).await,
+                Some(JobKind::End) => self.end(&job).await,
+                Some(JobKind::Expire) => self.expire(&job).await,
+                Some(JobKind::HeadsUp) => self.heads_up(&job).await,
+                Some(JobKind::Reminder { .. }) => {
+                    self.remind(vec![job.clone()]).await;
+                    Ok(())
+                }
+                None => Err(format!("unknown job kind {:?}", job.kind)),
             }
-            None => Err(format!("unknown job kind {:?}", job.kind)),
         };
+        // `retry_later` and `fail` below say when a handled job did not end "done".
+        let (outcome, fate) = JOB_FATE
+            .scope(Cell::new("done"), async {
+                let outcome = handled.await;
+                (outcome, JOB_FATE.with(Cell::get))
+            })
+            .await;
         let ms = started.elapsed().as_millis() as u64;
+        let metric_kind = kind.map_or("unknown", metric_kind);
+        // `remind` counts its jobs itself, batched or not.
+        let counted = !matches!(kind, Some(JobKind::Reminder { .. }));
         match outcome {
-            Ok(()) => tracing::info!(ms, "job ran"),
+            Ok(()) => {
+                if counted {
+                    metrics::job(metric_kind, fate);
+                }
+                tracing::info!(ms, outcome = fate, "job ran");
+            }
             Err(error) => {
+                if counted {
+                    metrics::job(metric_kind, "error");
+                }
                 // An internal failure (database, a bug): try again later.
-                tracing::error!(ms, %error, "job failed; retrying later");
+                tracing::error!(ms, outcome = "error", %error, "job failed; retrying later");
                 let wait = backoff::next_wait(
                     job.attempt,
                     None,
@@ -87,7 +132,12 @@ impl Scheduler {
                     )
                     .await?
                 {
-                    SystemOutcome::Changed(live) => self.announce_live(job.fence(), &live).await,
+                    SystemOutcome::Changed(live) => {
+                        let late = (Utc::now() - job.due_at).num_milliseconds() as f64 / 1000.0;
+                        metrics::golive_lateness(late);
+                        tracing::info!(late_ms = (late * 1000.0) as i64, "published");
+                        self.announce_live(job.fence(), &live).await
+                    }
                     SystemOutcome::NotApplicable(now) => {
                         tracing::warn!(
                             status = now.status.as_str(),
@@ -378,8 +428,12 @@ impl Scheduler {
             self.post(Channel::Announcements, &message).await;
         }
         for job in &batch {
-            if let Err(e) = self.finish(job.fence()).await {
-                tracing::warn!(job = job.id, error = %e, "could not record a reminder as sent");
+            match self.finish(job.fence()).await {
+                Ok(()) => metrics::job("reminder", "done"),
+                Err(e) => {
+                    metrics::job("reminder", "error");
+                    tracing::warn!(job = job.id, error = %e, "could not record a reminder as sent");
+                }
             }
         }
     }
@@ -435,6 +489,7 @@ impl Scheduler {
     }
 
     async fn retry_later(&self, fence: Fence, wait: Duration, error: &str) {
+        set_fate("retry");
         let result = async {
             let mut conn = self.pool.acquire().await?;
             jobs::retry_later(&mut conn, fence, wait, error).await
@@ -445,6 +500,7 @@ impl Scheduler {
     }
 
     async fn fail(&self, fence: Fence, error: &str) {
+        set_fate("failed");
         let result = async {
             let mut conn = self.pool.acquire().await?;
             jobs::fail(&mut conn, fence, error).await

@@ -96,6 +96,9 @@ impl Scheduler {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut listener = self.listen().await;
         let mut running = JoinSet::new();
+        // Failed claims in a row: while the database is out, wait longer
+        // (capped at the poll interval) instead of spinning.
+        let mut failures: i32 = 0;
         tracing::info!(worker = %self.config.worker_id, "scheduler started");
         while !*shutdown.borrow() {
             // Reap what finished; a panicking job must not stop the loop.
@@ -105,10 +108,40 @@ impl Scheduler {
                 }
             }
             let claimed = match self.claim().await {
-                Ok(claimed) => claimed,
+                Ok(claimed) => {
+                    if failures > 0 {
+                        tracing::info!(
+                            failed_attempts = failures,
+                            "database reachable again; scheduler resumed"
+                        );
+                        if listener.is_none() {
+                            listener = self.listen().await;
+                        }
+                    }
+                    failures = 0;
+                    claimed
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "could not claim jobs; will retry");
-                    Vec::new()
+                    failures = failures.saturating_add(1);
+                    let wait = backoff::delay(
+                        failures,
+                        Duration::from_millis(250),
+                        self.config.poll.max(Duration::from_millis(250)),
+                        rand::random::<f64>(),
+                    );
+                    if failures == 1 {
+                        tracing::error!(error = %e, "could not claim jobs: database unreachable? retrying with backoff");
+                    } else {
+                        tracing::warn!(error = %e, attempt = failures, wait_ms = wait.as_millis() as u64, "could not claim jobs; will retry");
+                    }
+                    // Not the listener: its reconnect fails at once while the
+                    // database is out, which would make this loop spin.
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        // A dropped sender means nobody can stop us any more: stop now.
+                        changed = shutdown.changed() => if changed.is_err() { break },
+                    }
+                    continue;
                 }
             };
             let full_batch = claimed.len() as i64 >= self.config.batch;
@@ -120,7 +153,9 @@ impl Scheduler {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = notified(&mut listener) => {}
-                _ = shutdown.changed() => {}
+                // A dropped sender means nobody can stop us any more: stop now
+                // (`changed` would return at once forever and spin the loop).
+                changed = shutdown.changed() => if changed.is_err() { break },
             }
         }
         self.shut_down(running).await;

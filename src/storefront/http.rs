@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use standardwebhooks::Webhook;
 
 use super::{SaleRequest, Storefront, StorefrontError};
+use crate::metrics;
 
 const MAX_BODY_IN_ERRORS: usize = 200;
 
@@ -115,51 +116,85 @@ async fn status_error(response: reqwest::Response) -> StorefrontError {
     }
 }
 
+/// Runs one storefront call, recording its latency and any failure.
+async fn observed<T>(
+    call: &'static str,
+    request: impl std::future::Future<Output = Result<T, StorefrontError>>,
+) -> Result<T, StorefrontError> {
+    let started = Instant::now();
+    let result = request.await;
+    let failure = result.as_ref().err().map(error_kind);
+    metrics::storefront_call(call, started.elapsed(), failure);
+    result
+}
+
+/// The `kind` label of a failed call: few values, whatever the body said.
+fn error_kind(e: &StorefrontError) -> &'static str {
+    match e {
+        StorefrontError::Timeout(_) => "timeout",
+        StorefrontError::Unreachable(_) => "unreachable",
+        StorefrontError::Status { status: 429, .. } => "throttled",
+        StorefrontError::Status { status, .. } if *status >= 500 => "status_5xx",
+        StorefrontError::Status { .. } => "status_4xx",
+        StorefrontError::Malformed(_) => "malformed",
+        StorefrontError::Signing(_) => "signing",
+    }
+}
+
 #[async_trait]
 impl Storefront for HttpStorefront {
     async fn publish(&self, sale: &SaleRequest, key: &str) -> Result<(), StorefrontError> {
-        let body =
-            serde_json::to_vec(sale).map_err(|e| StorefrontError::Malformed(e.to_string()))?;
-        let response = self
-            .signed(Method::PUT, self.sale_url(sale.session_id)?, key, body)
-            .await?;
-        if !response.status().is_success() {
-            return Err(status_error(response).await);
-        }
-        Ok(())
+        observed("publish", async {
+            let body =
+                serde_json::to_vec(sale).map_err(|e| StorefrontError::Malformed(e.to_string()))?;
+            let response = self
+                .signed(Method::PUT, self.sale_url(sale.session_id)?, key, body)
+                .await?;
+            if !response.status().is_success() {
+                return Err(status_error(response).await);
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn read_back(
         &self,
         session_id: i64,
     ) -> Result<Option<serde_json::Value>, StorefrontError> {
-        let response = self
-            .send(self.client.get(self.sale_url(session_id)?))
-            .await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if !response.status().is_success() {
-            return Err(status_error(response).await);
-        }
-        let sale = response.json().await.map_err(|e| {
-            if e.is_timeout() {
-                StorefrontError::Timeout(self.timeout)
-            } else {
-                StorefrontError::Malformed(e.to_string())
+        observed("read_back", async {
+            let response = self
+                .send(self.client.get(self.sale_url(session_id)?))
+                .await?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Ok(None);
             }
-        })?;
-        Ok(Some(sale))
+            if !response.status().is_success() {
+                return Err(status_error(response).await);
+            }
+            let sale = response.json().await.map_err(|e| {
+                if e.is_timeout() {
+                    StorefrontError::Timeout(self.timeout)
+                } else {
+                    StorefrontError::Malformed(e.to_string())
+                }
+            })?;
+            Ok(Some(sale))
+        })
+        .await
     }
 
     async fn end(&self, session_id: i64, key: &str) -> Result<(), StorefrontError> {
-        let response = self
-            .signed(Method::DELETE, self.sale_url(session_id)?, key, Vec::new())
-            .await?;
-        // Already gone is what we wanted.
-        if response.status().is_success() || response.status() == StatusCode::NOT_FOUND {
-            return Ok(());
-        }
-        Err(status_error(response).await)
+        observed("end", async {
+            let response = self
+                .signed(Method::DELETE, self.sale_url(session_id)?, key, Vec::new())
+                .await?;
+            // Already gone is what we wanted.
+            if response.status().is_success() || response.status() == StatusCode::NOT_FOUND {
+                return Ok(());
+            }
+            Err(status_error(response).await)
+        })
+        .await
     }
 }

@@ -51,6 +51,8 @@ impl Console {
             .env("STOREFRONT_URL", store.url())
             .env("STOREFRONT_WEBHOOK_SECRET", devstore::test_secret())
             .env("RUST_LOG", "warn")
+            // Parallel consoles cannot share the default port.
+            .env("HTTP_ADDR", "127.0.0.1:0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

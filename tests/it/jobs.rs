@@ -375,3 +375,16 @@ async fn the_daily_digest_lists_the_sessions_and_is_posted_once_across_replicas(
         )
     );
 }
+
+#[sqlx::test]
+async fn the_scheduler_stops_when_nobody_can_stop_it_any_more(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let (stop, handle) = g.spawn_loop(g.scheduler("orphan"));
+
+    drop(stop);
+
+    tokio::time::timeout(Duration::from_secs(5), handle)
+        .await
+        .expect("the loop kept running after its shutdown sender was dropped")
+        .unwrap();
+}

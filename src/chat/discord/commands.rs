@@ -9,18 +9,20 @@
 //! defer (a form must be the first answer) and only reads the database first.
 
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use poise::serenity_prelude as serenity;
 use serenity::{CreateInteractionResponse, CreateModal};
 
 use super::input::{self, ArgError};
 use super::render::Rendered;
-use super::{autocomplete, forms, Ctx, Error};
+use super::{autocomplete, forms, interactions, Ctx, Error};
 use crate::app::{
     log_file_name, AppError, DraftFields, ImportError, ImportTarget, ItemChange, ItemInput,
     ListRange,
 };
 use crate::domain::{status, Action, Actor};
+use crate::metrics;
 
 /// All commands, for the framework and for registration.
 pub fn all() -> Vec<poise::Command<super::Data, Error>> {
@@ -70,6 +72,8 @@ pub enum Range {
 enum Failure {
     App(AppError),
     Arg(ArgError),
+    /// This interaction was delivered before and acted on then.
+    AlreadyHandled,
 }
 
 impl From<AppError> for Failure {
@@ -93,13 +97,56 @@ fn actor(ctx: Ctx<'_>) -> Actor {
 
 /// Sends the reply, or the refusal as its text; both private.
 async fn answer(ctx: Ctx<'_>, outcome: Outcome) -> Result<(), Error> {
-    let rendered = match outcome {
-        Ok(rendered) => rendered,
-        Err(Failure::App(e)) => ctx.data().render.error(&e),
-        Err(Failure::Arg(e)) => Rendered::text(e.to_string()),
+    let (rendered, label) = match outcome {
+        Ok(rendered) => (rendered, "ok"),
+        Err(Failure::App(e)) => {
+            let label = match e {
+                AppError::Unexpected { .. } => "error",
+                _ => "refused",
+            };
+            (ctx.data().render.error(&e), label)
+        }
+        Err(Failure::Arg(e)) => (Rendered::text(e.to_string()), "refused"),
+        Err(Failure::AlreadyHandled) => (interactions::already_handled(), "duplicate"),
     };
     ctx.send(rendered.reply()).await?;
+    answered(ctx, label).await;
     Ok(())
+}
+
+/// The framework's `pre_command` hook: when the command arrived, for the
+/// interaction latency metric.
+pub(super) async fn arrived(ctx: poise::Context<'_, super::Data, Error>) {
+    ctx.set_invocation_data(Instant::now()).await;
+}
+
+/// Counts an answered command (a failure to answer is counted by `on_error`).
+async fn answered(ctx: Ctx<'_>, outcome: &str) {
+    let took = poise::Context::Application(ctx)
+        .invocation_data::<Instant>()
+        .await
+        .map(|arrived| arrived.elapsed());
+    let command = &ctx.command().qualified_name;
+    metrics::command(command, outcome, took);
+    // One line per command with who, what, how it ended and how long it took;
+    // the use case's own span adds the session.
+    tracing::info!(
+        command = %command,
+        actor = %ctx.interaction.user.id,
+        outcome,
+        ms = took.map(|t| t.as_millis() as u64),
+        "command answered"
+    );
+}
+
+/// Every command that changes something calls this first: a redelivered
+/// interaction (same id) stops here, having changed nothing.
+async fn once(ctx: Ctx<'_>) -> Result<(), Failure> {
+    let event_id = ctx.interaction.id.to_string();
+    match interactions::first_delivery(&ctx.data().app, &event_id).await? {
+        true => Ok(()),
+        false => Err(Failure::AlreadyHandled),
+    }
 }
 
 /// Opens a form as the first (and only) answer to the command.
@@ -112,6 +159,7 @@ async fn open_form(ctx: Ctx<'_>, form: CreateModal) -> Result<(), Error> {
         .await?;
     // Tell poise the interaction is answered, so it never answers it again.
     ctx.has_sent_initial_response.store(true, Ordering::SeqCst);
+    answered(ctx, "ok").await;
     Ok(())
 }
 
@@ -158,6 +206,9 @@ async fn add_sku(
         _ => return answer(ctx, Err(ArgError::IncompleteItem.into())).await,
     };
     ctx.defer_ephemeral().await?;
+    if let Err(failure) = once(ctx).await {
+        return answer(ctx, Err(failure)).await;
+    }
     let item = ItemInput {
         sku: sku.trim().to_owned(),
         discount: discount.to_string(),
@@ -190,6 +241,7 @@ async fn edit_sku(
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = async {
+        once(ctx).await?;
         let id = input::session_id(&session)?;
         let change = ItemChange {
             sku: sku.trim().to_owned(),
@@ -216,6 +268,7 @@ async fn remove_sku(
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = async {
+        once(ctx).await?;
         let id = input::session_id(&session)?;
         let view = ctx.data().app.remove_item(&actor(ctx), id, &sku).await?;
         let headline = format!("Removed {} from #{id}.", sku.trim());
@@ -269,6 +322,7 @@ async fn submit(
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = async {
+        once(ctx).await?;
         let id = input::session_id(&session)?;
         let view = ctx.data().app.submit(&actor(ctx), id).await?;
         let headline = format!(
@@ -290,6 +344,7 @@ async fn withdraw(
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = async {
+        once(ctx).await?;
         let id = input::session_id(&session)?;
         let view = ctx.data().app.withdraw(&actor(ctx), id).await?;
         let headline = format!("Withdrew #{id}: it is a draft again.");
@@ -309,6 +364,7 @@ async fn cancel(
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = async {
+        once(ctx).await?;
         let id = input::session_id(&session)?;
         let view = ctx
             .data()
@@ -334,6 +390,7 @@ async fn revoke(
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = async {
+        once(ctx).await?;
         let id = input::session_id(&session)?;
         let view = ctx
             .data()
@@ -357,6 +414,7 @@ async fn stop(
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = async {
+        once(ctx).await?;
         let id = input::session_id(&session)?;
         let view = ctx.data().app.stop(&actor(ctx), id, &reason).await?;
         let headline = format!("Stopping #{id}: it ends on the storefront within seconds.");
@@ -409,6 +467,7 @@ async fn clone(
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = async {
+        once(ctx).await?;
         let id = input::session_id(&session)?;
         let report = ctx
             .data()
@@ -439,6 +498,7 @@ async fn import(
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = async {
+        once(ctx).await?;
         let session = session.as_deref().map(input::session_id).transpose()?;
         let target = ImportTarget::from_options(session, DraftFields { title, start, end })
             .map_err(AppError::from)?;
@@ -503,6 +563,7 @@ async fn answer_with_files(
                     reply.attachment(file)
                 });
             ctx.send(reply).await?;
+            answered(ctx, "ok").await;
             Ok(())
         }
         Err(failure) => answer(ctx, Err(failure)).await,

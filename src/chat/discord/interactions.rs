@@ -23,7 +23,7 @@ use super::input::{actor_of, PLATFORM};
 use super::render::Rendered;
 use super::Data;
 use crate::app::cards::{ButtonId, CardAction};
-use crate::app::{DraftInput, SessionView};
+use crate::app::{AppError, DraftInput, FlashSales, SessionView};
 use crate::chat::actions::{self, PressOutcome};
 use crate::domain::Actor;
 
@@ -119,7 +119,15 @@ fn approved(data: &Data, view: &SessionView) -> Rendered {
     )
 }
 
-fn already_handled() -> Rendered {
+/// True the first time this Discord interaction id is seen. Every handler
+/// that changes something (commands, button presses, form submits) asks this
+/// first, so a redelivered interaction (a gateway replay, a second process)
+/// changes nothing twice and answers "already handled".
+pub async fn first_delivery(app: &FlashSales, event_id: &str) -> Result<bool, AppError> {
+    app.first_delivery(PLATFORM, event_id).await
+}
+
+pub(super) fn already_handled() -> Rendered {
     Rendered::text("This was already handled.")
 }
 
@@ -169,7 +177,7 @@ pub async fn submitted(
             Err(e) => data.render.error(&e),
         };
     }
-    match app.first_delivery(PLATFORM, event_id).await {
+    match first_delivery(app, event_id).await {
         Ok(true) => {}
         Ok(false) => return already_handled(),
         Err(e) => return data.render.error(&e),

@@ -30,6 +30,7 @@ use std::sync::{Arc, OnceLock};
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
 use serenity::{ChannelId, GatewayIntents, GuildId, HttpBuilder, RoleId};
+use sqlx::postgres::PgConnectOptions;
 
 pub use chat::{nonce_text, DiscordChat};
 pub use input::RoleIds;
@@ -37,6 +38,8 @@ pub use render::{Rendered, Renderer};
 
 use crate::app::FlashSales;
 use crate::config::{Config, DiscordConfig, DISCORD_TOKEN};
+use crate::http::{ChatState, Readiness};
+use crate::leader::{self, LeaderConfig};
 use crate::runtime::{self, StartupError};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -111,24 +114,136 @@ pub fn http(discord: &DiscordConfig) -> HttpBuilder {
 
 /// Runs the bot in Discord until the process is told to stop.
 ///
-/// Order: the database first (fail fast), then the Discord client, whose HTTP
-/// handle the `DiscordChat` shares, then `FlashSales` with that chat, handed
-/// to the framework when Discord says it is ready.
+/// Order: the database first (fail fast), then `FlashSales` with a chat on
+/// Discord's REST API, then the background work (scheduler, digest), which
+/// every process runs. Then the process campaigns for leadership
+/// (`crate::leader`): only the leader opens the gateway. A leader that loses
+/// its lock's connection shuts its shards down and campaigns again with a
+/// new client; followers only stand by.
 pub async fn run(config: Config) -> Result<(), DiscordError> {
     let discord = config.discord.clone().ok_or(DiscordError::NotConfigured)?;
     let pool = runtime::connect_database(&config).await?;
+    let lock_options: PgConnectOptions = config
+        .database_url
+        .expose_secret()
+        .parse()
+        .map_err(|e| DiscordError::Startup(StartupError::Database(e)))?;
+
+    if discord.api_base.is_some() {
+        check_local_gateway(&http(&discord).build()).await?;
+    }
+    // Posting needs no gateway: every process (leader or not) posts the
+    // scheduler's messages through this REST client.
+    let chat = DiscordChat::new(
+        Arc::new(http(&discord).build()),
+        ChannelId::new(discord.announcements_channel_id),
+        ChannelId::new(discord.approvals_channel_id),
+        renderer(config.policy.time_zone, roles(&discord)),
+    );
+    let services = runtime::build_with_chat(config, pool, Arc::new(chat))?;
+    // Health, readiness and metrics, in every process (first: a taken port
+    // stops start-up before any work begins).
+    let readiness = Readiness::new(services.pool.clone());
+    let http_server = runtime::start_http(&services, readiness.clone()).await?;
+    // Reminders, go-live and the digest run in every process, leader or not.
+    let background = runtime::start_background(&services).await?;
+
+    let (stop_tx, mut stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    });
+    let leader_config = LeaderConfig::default();
+    let outcome = loop {
+        crate::metrics::set_leader(false);
+        readiness.set_chat_state(ChatState::Standby);
+        tracing::info!(leader = false, "chat state: standing by for leadership");
+        let mut term = tokio::select! {
+            term = leader::campaign(&lock_options, &leader_config) => term,
+            _ = stop.wait_for(|stopping| *stopping) => break Ok(()),
+        };
+        crate::metrics::set_leader(true);
+        // Not ready until Discord says READY (the framework's setup).
+        readiness.set_chat_state(ChatState::Disconnected);
+        tracing::info!(leader = true, "chat state: leader, connecting to Discord");
+        let register_failed: Arc<OnceLock<String>> = Arc::default();
+        let framework = framework(
+            &discord,
+            &services.app,
+            register_failed.clone(),
+            readiness.clone(),
+        );
+        let mut client =
+            match serenity::ClientBuilder::new_with_http(http(&discord).build(), intents())
+                .framework(framework)
+                .await
+            {
+                Ok(client) => client,
+                Err(e) => {
+                    term.resign().await;
+                    break Err(e.into());
+                }
+            };
+        let shards = client.shard_manager.clone();
+        let connection = client.start();
+        tokio::pin!(connection);
+        let (connected, step_down) = tokio::select! {
+            connected = &mut connection => (connected, false),
+            _ = term.lost() => {
+                tracing::warn!("stepping down: closing the Discord gateway and campaigning again");
+                shards.shutdown_all().await;
+                (connection.await, true)
+            }
+            _ = stop.wait_for(|stopping| *stopping) => {
+                shards.shutdown_all().await;
+                (connection.await, false)
+            }
+        };
+        term.resign().await;
+        if step_down {
+            if let Err(e) = connected {
+                tracing::warn!(error = %e, "the Discord client ended with an error while stepping down");
+            }
+            continue;
+        }
+        if let Some(reason) = register_failed.get() {
+            break Err(DiscordError::Register {
+                guild: discord.guild_id,
+                reason: reason.clone(),
+            });
+        }
+        break connected.map_err(DiscordError::from);
+    };
+    readiness.set_chat_state(ChatState::Disconnected);
+    background.stop().await;
+    if let Some(http_server) = http_server {
+        http_server.stop().await;
+    }
+    outcome
+}
+
+/// The poise framework for one term of leadership: a new one per client,
+/// since a framework is consumed by the client it is given to. `Data` is
+/// handed over when Discord says it is ready, after the commands are
+/// registered; a failed registration is kept in `register_failed` and stops
+/// the client.
+fn framework(
+    discord: &DiscordConfig,
+    app: &FlashSales,
+    register_failed: Arc<OnceLock<String>>,
+    readiness: Readiness,
+) -> poise::Framework<Data, Error> {
     let guild = GuildId::new(discord.guild_id);
     let register_globally = discord.register_globally;
-
-    let (data_tx, data_rx) = tokio::sync::oneshot::channel::<Data>();
-    let register_failed: Arc<OnceLock<String>> = Arc::default();
-    let failed = register_failed.clone();
-    let framework = poise::Framework::builder()
+    let data = Data::new(app.clone(), discord);
+    poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
             // Nothing a reply says pings anyone unless it says so itself.
             allowed_mentions: Some(serenity::CreateAllowedMentions::new()),
             on_error: |error| Box::pin(on_error(error)),
+            pre_command: |ctx| Box::pin(commands::arrived(ctx)),
             event_handler: |framework, event| {
                 Box::pin(async move {
                     if let serenity::FullEvent::InteractionCreate { interaction } = event {
@@ -149,11 +264,13 @@ pub async fn run(config: Config) -> Result<(), DiscordError> {
                 let commands = &framework.options().commands;
                 if let Err(e) = poise::builtins::register_in_guild(ctx, commands, guild).await {
                     // Without commands the bot is useless: stop instead of idling.
-                    let _ = failed.set(e.to_string());
+                    let _ = register_failed.set(e.to_string());
                     framework.shard_manager().shutdown_all().await;
                     return Err(e.into());
                 }
                 tracing::info!(guild = %guild, "commands registered");
+                // READY, and the commands are there: the gateway is up.
+                readiness.set_chat_state(ChatState::Connected);
                 if register_globally {
                     // Global commands reach every server but can take a while to
                     // appear; a failure here is worth a warning, not a stop, since
@@ -165,48 +282,10 @@ pub async fn run(config: Config) -> Result<(), DiscordError> {
                         }
                     }
                 }
-                data_rx
-                    .await
-                    .map_err(|_| Error::from("start-up ended before Discord was ready"))
+                Ok(data)
             })
         })
-        .build();
-
-    if discord.api_base.is_some() {
-        check_local_gateway(&http(&discord).build()).await?;
-    }
-    let mut client = serenity::ClientBuilder::new_with_http(http(&discord).build(), intents())
-        .framework(framework)
-        .await?;
-    let chat = DiscordChat::new(
-        client.http.clone(),
-        ChannelId::new(discord.announcements_channel_id),
-        ChannelId::new(discord.approvals_channel_id),
-        renderer(config.policy.time_zone, roles(&discord)),
-    );
-    let services = runtime::build_with_chat(config, pool, Arc::new(chat))?;
-    // Reminders, go-live and the digest run beside the gateway connection.
-    let background = runtime::start_background(&services).await?;
-    // Fails only if the framework is gone, and then `start` below says why.
-    let _ = data_tx.send(Data::new(services.app, &discord));
-
-    let shards = client.shard_manager.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
-        shards.shutdown_all().await;
-    });
-    tracing::info!("connecting to Discord");
-    let connected = client.start().await;
-    background.stop().await;
-    connected?;
-    match register_failed.get() {
-        Some(reason) => Err(DiscordError::Register {
-            guild: discord.guild_id,
-            reason: reason.clone(),
-        }),
-        None => Ok(()),
-    }
+        .build()
 }
 
 /// Slash commands, buttons and forms arrive without any privileged intent;
@@ -269,6 +348,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         poise::FrameworkError::Command { error, ctx, .. } => {
             let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
             tracing::error!(%reference, command = %ctx.command().qualified_name, error = %error, "a command failed");
+            crate::metrics::command(&ctx.command().qualified_name, "error", None);
             let apology = format!(
                 "Sorry, something went wrong while answering. Reference: {reference}. \
                  Check with /flashsale view before trying again."

@@ -107,23 +107,7 @@ impl Renderer {
 
     /// `Fri 27 Nov 00:00–12:00 WIB`, or both dates when the span crosses midnight.
     pub fn local_span(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-        let (from, to) = (
-            from.with_timezone(&self.time_zone),
-            to.with_timezone(&self.time_zone),
-        );
-        if from.date_naive() == to.date_naive() {
-            format!(
-                "{}–{}",
-                from.format("%a %d %b %H:%M"),
-                to.format("%H:%M %Z")
-            )
-        } else {
-            format!(
-                "{} – {}",
-                from.format("%a %d %b %H:%M"),
-                to.format("%a %d %b %H:%M %Z")
-            )
-        }
+        crate::domain::window::format_span(from, to, self.time_zone)
     }
 
     /// One page of the activity log, oldest first.

@@ -81,6 +81,8 @@ impl Bot {
             // Only what the story sets: no .env, no developer's DISCORD_TOKEN.
             .env_clear()
             .current_dir(std::env::temp_dir())
+            // Parallel bots cannot share the default port; a story may override it.
+            .env("HTTP_ADDR", "127.0.0.1:0")
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -130,6 +132,10 @@ pub struct Story {
     pub store: DevStore,
     pub pool: PgPool,
     bot: Bot,
+    /// The bot's environment, for more processes of it (`spawn_replica`).
+    env: Vec<(String, String)>,
+    /// More processes of the bot on the same database and fake Discord.
+    replicas: Vec<Bot>,
 }
 
 impl Drop for Story {
@@ -140,6 +146,9 @@ impl Drop for Story {
                 self.bot.tail(),
                 self.fake.summary()
             );
+            for (i, replica) in self.replicas.iter().enumerate() {
+                eprintln!("---- replica {i} log ----\n{}", replica.tail());
+            }
         }
     }
 }
@@ -203,6 +212,8 @@ impl Story {
             store,
             pool,
             bot,
+            env: vars,
+            replicas: Vec::new(),
         };
         let commands = format!("{API}/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands");
         story
@@ -256,6 +267,43 @@ impl Story {
             }
         }
         let _ = self.bot.child.kill().await;
+        for replica in &mut self.replicas {
+            let _ = replica.child.kill().await;
+        }
+    }
+
+    /// Starts another process of the bot with the same settings; returns its index.
+    pub fn spawn_replica(&mut self) -> usize {
+        self.replicas.push(Bot::spawn(&self.env));
+        self.replicas.len() - 1
+    }
+
+    /// Kills the first process with SIGKILL, as a lost machine would end it.
+    pub async fn kill_first(&mut self) {
+        let _ = self.bot.child.kill().await;
+    }
+
+    /// Waits until replica `index` logs a line containing `needle`.
+    pub async fn wait_replica_log(&self, index: usize, needle: &str) {
+        let deadline = tokio::time::Instant::now() + START_LIMIT;
+        loop {
+            let bot = &self.replicas[index];
+            if bot
+                .log
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .any(|line| line.contains(needle))
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "replica {index} never logged {needle:?}; its log:\n{}",
+                bot.tail()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The session as the database has it.

@@ -1,0 +1,270 @@
+//! High availability: two processes of the real bot share one database and
+//! one (fake) Discord, only the leader holds the gateway and the other takes
+//! over when it dies; a scheduler survives its database going away.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use flashsale_bot::app::FlashSales;
+use flashsale_bot::catalog::{CachedCatalog, HttpCatalog};
+use flashsale_bot::http::{self, ChatState, Readiness};
+use serde_json::{json, Value};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::support::app::test_policy;
+use crate::support::fake_discord::story::{bob, carol, Story};
+use crate::support::fake_discord::{FakeDiscord, API, APPLICATION_ID, GUILD_ID};
+use crate::support::golive::{fast_config, GoLive};
+
+/// A follower asks for the lock every second; a killed leader's connection
+/// closes at once. The margin is for a loaded CI machine.
+const TAKEOVER_LIMIT: Duration = Duration::from_secs(10);
+
+fn identifies(fake: &FakeDiscord) -> usize {
+    fake.gateway_frames()
+        .iter()
+        .filter(|frame| frame["op"] == json!(2))
+        .count()
+}
+
+async fn wait_identifies(fake: &FakeDiscord, count: usize, within: Duration) -> Duration {
+    let started = tokio::time::Instant::now();
+    loop {
+        let seen = identifies(fake);
+        if seen >= count {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "{seen} gateway sessions after {within:?}, expected {count}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn publishes(story: &Story, session: i64) -> usize {
+    let path = format!("/api/flash-sales/{session}");
+    story
+        .store
+        .calls()
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path == path && !c.replay)
+        .count()
+}
+
+#[sqlx::test]
+async fn only_the_leader_holds_the_gateway_and_a_follower_takes_over_when_it_is_killed(
+    pool: PgPool,
+) {
+    let mut story = Story::start_with(
+        pool,
+        &[("APPROVAL_CUTOFF_MINUTES", "0"), ("MIN_LEAD_MINUTES", "0")],
+    )
+    .await;
+    // The first process registered its commands: it leads.
+    let second = story.spawn_replica();
+    story.wait_replica_log(second, "standing by").await;
+    assert_eq!(
+        identifies(&story.fake),
+        1,
+        "only the leader opens a gateway session"
+    );
+
+    // Both schedulers run: the publish happens once.
+    let start = Utc::now() + chrono::Duration::minutes(2);
+    let (session, card) = story
+        .submitted(start, start + chrono::Duration::minutes(30))
+        .await;
+    let approved = story
+        .press(&bob(), card.message_id(), &card.button_ids()[0])
+        .await;
+    assert!(
+        approved
+            .content()
+            .starts_with(&format!("Approved #{session}.")),
+        "{}",
+        approved.text()
+    );
+    story.make_due(session, "publish").await;
+    story.wait_status(session, "live").await;
+    assert_eq!(identifies(&story.fake), 1, "still one gateway session");
+
+    // The leader's machine is lost.
+    let mark = story.fake.mark();
+    story.kill_first().await;
+    let took = wait_identifies(&story.fake, 2, TAKEOVER_LIMIT).await;
+    eprintln!("the follower took the gateway over in {took:?}");
+    let commands = format!("{API}/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands");
+    story
+        .fake
+        .wait_after(mark, "the new leader to register its commands", |r| {
+            r.is("PUT", &commands) && r.status == 200
+        })
+        .await;
+
+    // The new leader answers members, and its scheduler ends the sale.
+    let viewed = story
+        .run(
+            &carol(),
+            "view",
+            &[("session", Value::String(session.to_string()))],
+        )
+        .await;
+    assert!(
+        viewed.text().contains(&format!("#{session}")),
+        "{}",
+        viewed.text()
+    );
+    story.make_due(session, "end").await;
+    story.wait_status(session, "ended").await;
+    assert_eq!(publishes(&story, session), 1, "published exactly once");
+    assert_eq!(identifies(&story.fake), 2);
+    story.finish().await;
+}
+
+async fn readyz(url: &str) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .get(url)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+/// A TCP proxy on loopback in front of Postgres that the test can cut (every
+/// open connection dropped, new ones refused) and restore.
+struct Proxy {
+    port: u16,
+    up: watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (up, up_rx) = watch::channel(true);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
+                let mut up = up_rx.clone();
+                if !*up.borrow() {
+                    drop(client);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = up.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Proxy { port, up }
+    }
+
+    fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    fn restore(&self) {
+        self.up.send_replace(true);
+    }
+}
+
+#[sqlx::test]
+async fn a_database_outage_makes_the_bot_not_ready_and_the_job_due_during_it_runs_once_after(
+    pool: PgPool,
+) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+
+    // The scheduler (and the app it drives) reach the database only through the proxy.
+    let direct = g.t.pool.connect_options();
+    let upstream = format!("{}:{}", direct.get_host(), direct.get_port());
+    let proxy = Proxy::start(upstream).await;
+    let database: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(&g.t.pool)
+        .await
+        .unwrap();
+    let options: PgConnectOptions = (*direct)
+        .clone()
+        .host("127.0.0.1")
+        .port(proxy.port)
+        .database(&database);
+    let proxied: PgPool = PgPoolOptions::new()
+        .max_connections(5)
+        .acquire_timeout(Duration::from_millis(500))
+        .connect_with(options)
+        .await
+        .unwrap();
+    // /readyz of a process whose database is behind the proxy.
+    let readiness = Readiness::new(proxied.clone());
+    readiness.set_chat_state(ChatState::Connected);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ready_url = format!("http://{}/readyz", listener.local_addr().unwrap());
+    tokio::spawn(http::serve(listener, readiness, std::future::pending()));
+    let policy = test_policy();
+    let catalog = HttpCatalog::new(
+        g.t.catalog.url(),
+        policy.currency.clone(),
+        Duration::from_millis(500),
+    )
+    .unwrap();
+    let app = FlashSales::new(
+        proxied.clone(),
+        Arc::new(CachedCatalog::new(catalog, Duration::from_secs(5))),
+        policy,
+        g.t.clock.clone(),
+        g.t.chat.clone(),
+    );
+    let storefront = flashsale_bot::storefront::HttpStorefront::new(
+        g.store.url().parse().unwrap(),
+        &secrecy::SecretString::from(flashsale_bot::devstore::test_secret()),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let scheduler = flashsale_bot::scheduler::Scheduler::new(
+        proxied,
+        app,
+        Arc::new(storefront),
+        fast_config("proxied"),
+    );
+    let (stop, handle) = g.spawn_loop(scheduler);
+    let ready = readyz(&ready_url).await;
+    assert_eq!(ready.0, 200, "{}", ready.1);
+
+    // The database goes away; the publish falls due during the outage.
+    proxy.cut();
+    g.make_due(session.id, "publish").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!handle.is_finished(), "the scheduler keeps running");
+    let (status, body) = readyz(&ready_url).await;
+    assert_eq!(status, 503, "not ready while the database is out: {body}");
+    assert!(body.contains("database"), "{body}");
+    assert!(
+        g.publishes(session.id).is_empty(),
+        "nothing can run while the database is out"
+    );
+
+    // It comes back: the job runs once, promptly.
+    proxy.restore();
+    g.wait_for_status(session.id, "live", 10).await;
+    let (status, body) = readyz(&ready_url).await;
+    assert_eq!(status, 200, "ready again once the database is back: {body}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(g.publishes(session.id).len(), 1, "published exactly once");
+    stop.send(true).unwrap();
+    handle.await.unwrap();
+}
