@@ -8,6 +8,7 @@ mod activity_log;
 mod announcements;
 mod approval;
 mod batch;
+mod bench_ack;
 mod browser;
 mod catalog_client;
 mod catalog_failures;
