@@ -42,10 +42,17 @@ pg_port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# pg_pick_port: a port nothing listens on, below the kernel's ephemeral range
+# (ip_local_port_range), so an outgoing connection cannot take it between the
+# pick and the bind. Callers that bind later should still retry on a clash.
 pg_pick_port() {
-  local port tries=0
+  local low=32768 port tries=0
+  if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range || low=32768
+  fi
+  [ "$low" -gt 12000 ] || low=32768
   while [ $tries -lt 50 ]; do
-    port=$(( 20000 + RANDOM % 30000 ))
+    port=$(( 10000 + RANDOM % (low - 10000) ))
     if pg_port_free "$port"; then printf '%s' "$port"; return 0; fi
     tries=$((tries + 1))
   done

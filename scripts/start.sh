@@ -104,19 +104,34 @@ else
     sf_port=$(pg_pick_port)
     say "port ${STOREFRONT_PORT:-8088} is taken; the dev storefront uses $sf_port"
   fi
-  "$bin/flashsale-dev-storefront" --addr "127.0.0.1:$sf_port" >"$local_dir/storefront.log" 2>&1 &
-  storefront_pid=$!
-  export STOREFRONT_URL="http://127.0.0.1:$sf_port"
-  for _ in $(seq 1 100); do
-    port_open "$sf_port" && break
-    if ! kill -0 "$storefront_pid" 2>/dev/null; then
-      say "the dev storefront stopped; its log:"
-      cat "$local_dir/storefront.log" >&2
+  # A free port can still be taken before the storefront binds it (another
+  # program, an outgoing connection): then try another one, a few times.
+  for attempt in 1 2 3 4 5; do
+    "$bin/flashsale-dev-storefront" --addr "127.0.0.1:$sf_port" >"$local_dir/storefront.log" 2>&1 &
+    storefront_pid=$!
+    for _ in $(seq 1 100); do
+      port_open "$sf_port" && break
+      kill -0 "$storefront_pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -0 "$storefront_pid" 2>/dev/null && port_open "$sf_port" && break
+    if kill -0 "$storefront_pid" 2>/dev/null; then
+      say "the dev storefront did not answer on $sf_port"
       exit 1
     fi
-    sleep 0.2
+    wait "$storefront_pid" 2>/dev/null || true
+    storefront_pid=""
+    if [ "$attempt" -lt 5 ] && grep -q 'Address already in use' "$local_dir/storefront.log"; then
+      old_port=$sf_port
+      sf_port=$(pg_pick_port)
+      say "port $old_port was taken as the dev storefront started; trying $sf_port"
+      continue
+    fi
+    say "the dev storefront stopped; its log:"
+    cat "$local_dir/storefront.log" >&2
+    exit 1
   done
-  port_open "$sf_port" || { say "the dev storefront did not answer on $sf_port"; exit 1; }
+  export STOREFRONT_URL="http://127.0.0.1:$sf_port"
 fi
 
 # --- Demo timing -----------------------------------------------------------------
