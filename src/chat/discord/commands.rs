@@ -8,6 +8,7 @@
 //! the database or Discord itself is; a command that opens a form cannot
 //! defer (a form must be the first answer) and only reads the database first.
 
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -18,8 +19,8 @@ use super::input::{self, ArgError};
 use super::render::Rendered;
 use super::{autocomplete, forms, interactions, Ctx, Error};
 use crate::app::{
-    log_file_name, AppError, DraftFields, ImportError, ImportTarget, ItemChange, ItemInput,
-    ListRange,
+    log_file_name, AppError, DraftFields, FlashSales, ImportError, ImportTarget, ItemChange,
+    ItemInput, ListRange, SessionView,
 };
 use crate::domain::{status, Action, Actor};
 use crate::metrics;
@@ -88,7 +89,30 @@ impl From<ArgError> for Failure {
     }
 }
 
-type Outcome = Result<Rendered, Failure>;
+/// What a command answers with, as a reply only its caller sees.
+trait IntoReply {
+    fn into_reply(self) -> poise::CreateReply;
+}
+
+impl IntoReply for Rendered {
+    fn into_reply(self) -> poise::CreateReply {
+        self.reply()
+    }
+}
+
+/// Text with files attached: the exports.
+struct WithFiles(String, Vec<serenity::CreateAttachment>);
+
+impl IntoReply for WithFiles {
+    fn into_reply(self) -> poise::CreateReply {
+        let WithFiles(text, files) = self;
+        files
+            .into_iter()
+            .fold(Rendered::text(text).reply(), |reply, file| {
+                reply.attachment(file)
+            })
+    }
+}
 
 fn actor(ctx: Ctx<'_>) -> Actor {
     let i = ctx.interaction;
@@ -96,22 +120,66 @@ fn actor(ctx: Ctx<'_>) -> Actor {
 }
 
 /// Sends the reply, or the refusal as its text; both private.
-async fn answer(ctx: Ctx<'_>, outcome: Outcome) -> Result<(), Error> {
-    let (rendered, label) = match outcome {
-        Ok(rendered) => (rendered, "ok"),
+async fn answer(ctx: Ctx<'_>, outcome: Result<impl IntoReply, Failure>) -> Result<(), Error> {
+    let (reply, label) = match outcome {
+        Ok(reply) => (reply.into_reply(), "ok"),
         Err(Failure::App(e)) => {
             let label = match e {
                 AppError::Unexpected { .. } => "error",
                 _ => "refused",
             };
-            (ctx.data().render.error(&e), label)
+            (ctx.data().render.error(&e).reply(), label)
         }
-        Err(Failure::Arg(e)) => (Rendered::text(e.to_string()), "refused"),
-        Err(Failure::AlreadyHandled) => (interactions::already_handled(), "duplicate"),
+        Err(Failure::Arg(e)) => (Rendered::text(e.to_string()).reply(), "refused"),
+        Err(Failure::AlreadyHandled) => (interactions::already_handled().reply(), "duplicate"),
     };
-    ctx.send(rendered.reply()).await?;
+    ctx.send(reply).await?;
     answered(ctx, label).await;
     Ok(())
+}
+
+/// `answer` for a command refused before it had anything to reply with.
+async fn refuse(ctx: Ctx<'_>, failure: impl Into<Failure>) -> Result<(), Error> {
+    answer(ctx, Err::<Rendered, _>(failure.into())).await
+}
+
+/// Answers what `work` makes of the command, deferring first so that
+/// Discord's three seconds are met however slow the work turns out to be.
+async fn deferred<R: IntoReply>(
+    ctx: Ctx<'_>,
+    work: impl Future<Output = Result<R, Failure>>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    answer(ctx, work.await).await
+}
+
+/// `deferred` for work that changes something: a redelivered interaction
+/// is answered "already handled" and the work never starts.
+async fn changing<R: IntoReply>(
+    ctx: Ctx<'_>,
+    work: impl Future<Output = Result<R, Failure>>,
+) -> Result<(), Error> {
+    deferred(ctx, async {
+        once(ctx).await?;
+        work.await
+    })
+    .await
+}
+
+/// `changing` for a use case on one session: `change` gets the app, the
+/// member and the parsed session, and gives back the session as it is now
+/// with the headline to show above it.
+async fn session_change<'a, F, Fut>(ctx: Ctx<'a>, session: &str, change: F) -> Result<(), Error>
+where
+    F: FnOnce(&'a FlashSales, Actor, i64) -> Fut,
+    Fut: Future<Output = Result<(SessionView, String), AppError>>,
+{
+    changing(ctx, async {
+        let id = input::session_id(session)?;
+        let (view, headline) = change(&ctx.data().app, actor(ctx), id).await?;
+        Ok(ctx.data().render.session(&view, &headline))
+    })
+    .await
 }
 
 /// The framework's `pre_command` hook: when the command arrived, for the
@@ -139,8 +207,8 @@ async fn answered(ctx: Ctx<'_>, outcome: &str) {
     );
 }
 
-/// Every command that changes something calls this first: a redelivered
-/// interaction (same id) stops here, having changed nothing.
+/// Every command that changes something passes here first (see `changing`):
+/// a redelivered interaction (same id) stops here, having changed nothing.
 async fn once(ctx: Ctx<'_>) -> Result<(), Failure> {
     let event_id = ctx.interaction.id.to_string();
     match interactions::first_delivery(&ctx.data().app, &event_id).await? {
@@ -168,7 +236,7 @@ async fn open_form(ctx: Ctx<'_>, form: CreateModal) -> Result<(), Error> {
 async fn draft(ctx: Ctx<'_>) -> Result<(), Error> {
     // Spare a member who may not draft a form whose submit would be refused.
     if let Err(refused) = status::start_draft(actor(ctx).roles) {
-        return answer(ctx, Err(AppError::from(refused).into())).await;
+        return refuse(ctx, AppError::from(refused)).await;
     }
     open_form(ctx, forms::draft(ctx.data().render.time_zone)).await
 }
@@ -186,9 +254,10 @@ async fn add_sku(
     #[description = "Discount in percent, 1-90"] discount: Option<i64>,
     #[description = "Flash-sale units, at most the stock"] quantity: Option<i64>,
 ) -> Result<(), Error> {
+    // Parsed before anything else: a paste opens a form, which cannot follow a defer.
     let session_id = match input::session_id(&session) {
         Ok(id) => id,
-        Err(e) => return answer(ctx, Err(e.into())).await,
+        Err(e) => return refuse(ctx, e).await,
     };
     let (sku, discount, quantity) = match (sku, discount, quantity) {
         (None, None, None) => {
@@ -199,31 +268,27 @@ async fn add_sku(
                 .await;
             return match allowed {
                 Ok(()) => open_form(ctx, forms::paste(session_id)).await,
-                Err(e) => answer(ctx, Err(e.into())).await,
+                Err(e) => refuse(ctx, e).await,
             };
         }
         (Some(sku), Some(discount), Some(quantity)) => (sku, discount, quantity),
-        _ => return answer(ctx, Err(ArgError::IncompleteItem.into())).await,
+        _ => return refuse(ctx, ArgError::IncompleteItem).await,
     };
-    ctx.defer_ephemeral().await?;
-    if let Err(failure) = once(ctx).await {
-        return answer(ctx, Err(failure)).await;
-    }
     let item = ItemInput {
         sku: sku.trim().to_owned(),
         discount: discount.to_string(),
         quantity: quantity.to_string(),
     };
-    let outcome = ctx
-        .data()
-        .app
-        .add_item(&actor(ctx), session_id, &item)
-        .await;
-    let render = &ctx.data().render;
-    let outcome = outcome
-        .map(|view| render.session(&view, &format!("Added {} to #{session_id}.", item.sku)))
-        .map_err(Failure::from);
-    answer(ctx, outcome).await
+    changing(ctx, async {
+        let view = ctx
+            .data()
+            .app
+            .add_item(&actor(ctx), session_id, &item)
+            .await?;
+        let headline = format!("Added {} to #{session_id}.", item.sku);
+        Ok(ctx.data().render.session(&view, &headline))
+    })
+    .await
 }
 
 /// Change the discount or quantity of a SKU in a draft
@@ -239,20 +304,16 @@ async fn edit_sku(
     #[description = "New discount in percent, 1-90"] discount: Option<i64>,
     #[description = "New flash-sale units"] quantity: Option<i64>,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
-        once(ctx).await?;
-        let id = input::session_id(&session)?;
-        let change = ItemChange {
-            sku: sku.trim().to_owned(),
-            discount: discount.map(|d| d.to_string()),
-            quantity: quantity.map(|q| q.to_string()),
-        };
-        let view = ctx.data().app.update_item(&actor(ctx), id, &change).await?;
-        let headline = format!("Changed {} in #{id}.", change.sku);
-        Ok(ctx.data().render.session(&view, &headline))
+    let change = ItemChange {
+        sku: sku.trim().to_owned(),
+        discount: discount.map(|d| d.to_string()),
+        quantity: quantity.map(|q| q.to_string()),
     };
-    answer(ctx, outcome.await).await
+    session_change(ctx, &session, |app, who, id| async move {
+        let view = app.update_item(&who, id, &change).await?;
+        Ok((view, format!("Changed {} in #{id}.", change.sku)))
+    })
+    .await
 }
 
 /// Remove a SKU from a draft
@@ -266,15 +327,11 @@ async fn remove_sku(
     #[autocomplete = "autocomplete::sku"]
     sku: String,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
-        once(ctx).await?;
-        let id = input::session_id(&session)?;
-        let view = ctx.data().app.remove_item(&actor(ctx), id, &sku).await?;
-        let headline = format!("Removed {} from #{id}.", sku.trim());
-        Ok(ctx.data().render.session(&view, &headline))
-    };
-    answer(ctx, outcome.await).await
+    session_change(ctx, &session, |app, who, id| async move {
+        let view = app.remove_item(&who, id, &sku).await?;
+        Ok((view, format!("Removed {} from #{id}.", sku.trim())))
+    })
+    .await
 }
 
 /// Show a session with its SKUs and prices
@@ -285,12 +342,11 @@ async fn view(
     #[autocomplete = "autocomplete::session"]
     session: String,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
+    deferred(ctx, async {
         let view = ctx.data().app.get(input::session_id(&session)?).await?;
         Ok(ctx.data().render.session(&view, ""))
-    };
-    answer(ctx, outcome.await).await
+    })
+    .await
 }
 
 /// The calendar: sessions with status, SKU count, deadline and free time between
@@ -299,17 +355,16 @@ async fn list(
     ctx: Ctx<'_>,
     #[description = "Which sessions: upcoming (default), today or this week"] range: Option<Range>,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
     let (range, heading) = match range.unwrap_or(Range::Upcoming) {
         Range::Upcoming => (ListRange::Upcoming, "Upcoming flash sales"),
         Range::Today => (ListRange::Today, "Flash sales today"),
         Range::Week => (ListRange::Week, "Flash sales this week"),
     };
-    let outcome = ctx.data().app.list(range).await;
-    let outcome = outcome
-        .map(|sessions| ctx.data().render.list(heading, &sessions))
-        .map_err(Failure::from);
-    answer(ctx, outcome).await
+    deferred(ctx, async {
+        let sessions = ctx.data().app.list(range).await?;
+        Ok(ctx.data().render.list(heading, &sessions))
+    })
+    .await
 }
 
 /// Submit a draft with six SKUs for approval
@@ -320,18 +375,13 @@ async fn submit(
     #[autocomplete = "autocomplete::session"]
     session: String,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
-        once(ctx).await?;
-        let id = input::session_id(&session)?;
-        let view = ctx.data().app.submit(&actor(ctx), id).await?;
-        let headline = format!(
-            "Submitted #{id} for approval: the card is in <#{}>.",
-            ctx.data().approvals_channel
-        );
-        Ok(ctx.data().render.session(&view, &headline))
-    };
-    answer(ctx, outcome.await).await
+    let approvals = ctx.data().approvals_channel;
+    session_change(ctx, &session, |app, who, id| async move {
+        let view = app.submit(&who, id).await?;
+        let headline = format!("Submitted #{id} for approval: the card is in <#{approvals}>.");
+        Ok((view, headline))
+    })
+    .await
 }
 
 /// Take a session back from approval so it can be edited
@@ -342,15 +392,11 @@ async fn withdraw(
     #[autocomplete = "autocomplete::session"]
     session: String,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
-        once(ctx).await?;
-        let id = input::session_id(&session)?;
-        let view = ctx.data().app.withdraw(&actor(ctx), id).await?;
-        let headline = format!("Withdrew #{id}: it is a draft again.");
-        Ok(ctx.data().render.session(&view, &headline))
-    };
-    answer(ctx, outcome.await).await
+    session_change(ctx, &session, |app, who, id| async move {
+        let view = app.withdraw(&who, id).await?;
+        Ok((view, format!("Withdrew #{id}: it is a draft again.")))
+    })
+    .await
 }
 
 /// Call a session off for good
@@ -362,21 +408,11 @@ async fn cancel(
     session: String,
     #[description = "Why, for the activity log"] reason: Option<String>,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
-        once(ctx).await?;
-        let id = input::session_id(&session)?;
-        let view = ctx
-            .data()
-            .app
-            .cancel(&actor(ctx), id, reason.as_deref())
-            .await?;
-        Ok(ctx
-            .data()
-            .render
-            .session(&view, &format!("Cancelled #{id}.")))
-    };
-    answer(ctx, outcome.await).await
+    session_change(ctx, &session, |app, who, id| async move {
+        let view = app.cancel(&who, id, reason.as_deref()).await?;
+        Ok((view, format!("Cancelled #{id}.")))
+    })
+    .await
 }
 
 /// Unlock an approved session (before it goes live) so it can be edited again
@@ -388,19 +424,12 @@ async fn revoke(
     session: String,
     #[description = "Why, for the editors and the activity log"] reason: Option<String>,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
-        once(ctx).await?;
-        let id = input::session_id(&session)?;
-        let view = ctx
-            .data()
-            .app
-            .revoke(&actor(ctx), id, reason.as_deref())
-            .await?;
+    session_change(ctx, &session, |app, who, id| async move {
+        let view = app.revoke(&who, id, reason.as_deref()).await?;
         let headline = format!("Revoked the approval of #{id}: it is a draft again.");
-        Ok(ctx.data().render.session(&view, &headline))
-    };
-    answer(ctx, outcome.await).await
+        Ok((view, headline))
+    })
+    .await
 }
 
 /// End a live sale early (approvers), with a reason for the activity log
@@ -412,15 +441,12 @@ async fn stop(
     session: String,
     #[description = "Why it is stopped, for the team and the activity log"] reason: String,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
-        once(ctx).await?;
-        let id = input::session_id(&session)?;
-        let view = ctx.data().app.stop(&actor(ctx), id, &reason).await?;
+    session_change(ctx, &session, |app, who, id| async move {
+        let view = app.stop(&who, id, &reason).await?;
         let headline = format!("Stopping #{id}: it ends on the storefront within seconds.");
-        Ok(ctx.data().render.session(&view, &headline))
-    };
-    answer(ctx, outcome.await).await
+        Ok((view, headline))
+    })
+    .await
 }
 
 /// What happened to a session, oldest first, 15 entries a page
@@ -433,25 +459,22 @@ async fn log(
     #[description = "Page, from 1"] page: Option<i64>,
     #[description = "true: the whole log as a CSV file instead of a page"] export: Option<bool>,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
     if export == Some(true) {
-        let outcome = async {
+        return deferred(ctx, async {
             let id = input::session_id(&session)?;
             let csv = ctx.data().app.export_log(id).await?;
             let file = serenity::CreateAttachment::bytes(csv, log_file_name(id));
-            Ok((
-                format!("The activity log of #{id}, oldest first."),
-                vec![file],
-            ))
-        };
-        return answer_with_files(ctx, outcome.await).await;
+            let text = format!("The activity log of #{id}, oldest first.");
+            Ok(WithFiles(text, vec![file]))
+        })
+        .await;
     }
-    let outcome = async {
+    deferred(ctx, async {
         let id = input::session_id(&session)?;
         let page = ctx.data().app.activity(id, input::page(page)?).await?;
         Ok(ctx.data().render.log(&page))
-    };
-    answer(ctx, outcome.await).await
+    })
+    .await
 }
 
 /// A new draft with another session's SKUs at a new start (each SKU re-checked)
@@ -465,9 +488,7 @@ async fn clone(
     #[description = "New end; default: the same length as the original"] end: Option<String>,
     #[description = "New title; default: the original's"] title: Option<String>,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
-        once(ctx).await?;
+    changing(ctx, async {
         let id = input::session_id(&session)?;
         let report = ctx
             .data()
@@ -476,8 +497,8 @@ async fn clone(
             .await?;
         let headline = format!("Cloned #{id} into #{}.", report.session.id);
         Ok(ctx.data().render.batch(&headline, &report))
-    };
-    answer(ctx, outcome.await).await
+    })
+    .await
 }
 
 /// Import a spreadsheet (.xlsx, .xls, .ods, .csv): a new draft, or more SKUs for a draft
@@ -496,9 +517,7 @@ async fn import(
     #[description = "New draft's end; default: the file's End cell"] end: Option<String>,
     #[description = "The sheet to read; default: the first"] sheet: Option<String>,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
-        once(ctx).await?;
+    changing(ctx, async {
         let session = session.as_deref().map(input::session_id).transpose()?;
         let target = ImportTarget::from_options(session, DraftFields { title, start, end })
             .map_err(AppError::from)?;
@@ -521,8 +540,8 @@ async fn import(
             .data()
             .render
             .session(&report.session, &report.headline()))
-    };
-    answer(ctx, outcome.await).await
+    })
+    .await
 }
 
 /// The session as .csv and .xlsx files, in the layout /flashsale import reads
@@ -533,8 +552,7 @@ async fn export(
     #[autocomplete = "autocomplete::session"]
     session: String,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let outcome = async {
+    deferred(ctx, async {
         let id = input::session_id(&session)?;
         let files = ctx.data().app.export_session(id).await?;
         let stem = files.file_stem;
@@ -545,29 +563,9 @@ async fn export(
         let text = format!(
             "#{id} as CSV and Excel. Edit a copy and /flashsale import it to make a new draft."
         );
-        Ok((text, attachments))
-    };
-    answer_with_files(ctx, outcome.await).await
-}
-
-/// Sends text with files, or the refusal as text; both private.
-async fn answer_with_files(
-    ctx: Ctx<'_>,
-    outcome: Result<(String, Vec<serenity::CreateAttachment>), Failure>,
-) -> Result<(), Error> {
-    match outcome {
-        Ok((text, files)) => {
-            let reply = files
-                .into_iter()
-                .fold(Rendered::text(text).reply(), |reply, file| {
-                    reply.attachment(file)
-                });
-            ctx.send(reply).await?;
-            answered(ctx, "ok").await;
-            Ok(())
-        }
-        Err(failure) => answer(ctx, Err(failure)).await,
-    }
+        Ok(WithFiles(text, attachments))
+    })
+    .await
 }
 
 /// The commands and the time formats they accept
