@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use serde_json::json;
+use sqlx::{Postgres, Transaction};
 
 use super::{lock_session, view, AppError, FlashSales, InputError, SessionView};
 use crate::catalog::{Freshness, Product};
@@ -12,7 +13,7 @@ use crate::domain::{
     Action, ActivityKind, Actor, DiscountPercent, Quantity, Sku, Status, Title, Window,
 };
 use crate::store::items::{self, ItemWrite};
-use crate::store::{activity, sessions};
+use crate::store::{activity, sessions, ItemRecord};
 
 /// A new session as typed in the draft form.
 #[derive(Debug, Clone, Default)]
@@ -109,10 +110,10 @@ impl FlashSales {
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
-        let existing: Vec<Sku> = items::list(&mut tx, session_id)
-            .await?
-            .into_iter()
-            .map(|i| Sku::from_canonical(i.sku))
+        let mut items = items::list(&mut tx, session_id).await?;
+        let existing: Vec<Sku> = items
+            .iter()
+            .map(|i| Sku::from_canonical(i.sku.clone()))
             .collect();
         rules::check_can_add(&existing, &sku)?;
         let product = checked_product(&sku, quantity, product)?;
@@ -122,25 +123,27 @@ impl FlashSales {
             &item_write(&sku, discount, quantity, &product, actor),
         )
         .await?;
-        sessions::bump_version(&mut tx, session_id).await?;
-        activity::append(
-            &mut tx,
-            session_id,
-            actor,
-            ActivityKind::ItemAdded.as_str(),
-            json!({
-                "sku": sku.as_str(),
-                "slot": added.slot,
-                "discount_percent": discount.get(),
-                "quantity": quantity.get(),
-                "product_name": product.name,
-                "base_price_minor": product.price.minor(),
-                "stock_seen": product.stock,
-            }),
-        )
-        .await?;
-        let view = view::load(&mut tx, session_id, &self.policy).await?;
-        tx.commit().await?;
+        let details = json!({
+            "sku": sku.as_str(),
+            "slot": added.slot,
+            "discount_percent": discount.get(),
+            "quantity": quantity.get(),
+            "product_name": product.name,
+            "base_price_minor": product.price.minor(),
+            "stock_seen": product.stock,
+        });
+        items.push(added);
+        items.sort_by_key(|i| i.slot);
+        let view = self
+            .finish_item_edit(
+                tx,
+                actor,
+                session_id,
+                ActivityKind::ItemAdded,
+                details,
+                &items,
+            )
+            .await?;
         tracing::info!(sku = %sku, "item added");
         Ok(view)
     }
@@ -171,43 +174,44 @@ impl FlashSales {
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
-        let before = items::list(&mut tx, session_id)
-            .await?
-            .into_iter()
-            .find(|i| i.sku == sku.as_str())
+        let mut items = items::list(&mut tx, session_id).await?;
+        let position = items
+            .iter()
+            .position(|i| i.sku == sku.as_str())
             .ok_or_else(|| rules::RuleViolation::ItemNotInSession {
                 sku: sku.to_string(),
             })?;
-        let before_view = view::item_view(&before, &self.policy)?;
+        let before_view = view::item_view(&items[position], &self.policy)?;
         let discount = discount.unwrap_or(before_view.discount);
         let quantity = match quantity {
             Some(q) => q,
             None => Quantity::new(i64::from(before_view.quantity))?,
         };
         let product = checked_product(&sku, quantity, product)?;
-        items::update(
+        let after = items::update(
             &mut tx,
             session_id,
             &item_write(&sku, discount, quantity, &product, actor),
         )
         .await?;
-        sessions::bump_version(&mut tx, session_id).await?;
-        activity::append(
-            &mut tx,
-            session_id,
-            actor,
-            ActivityKind::ItemUpdated.as_str(),
-            json!({
-                "sku": sku.as_str(),
-                "before": { "discount_percent": before.discount_percent, "quantity": before.quantity,
-                            "base_price_minor": before.base_price_minor },
-                "after": { "discount_percent": discount.get(), "quantity": quantity.get(),
-                           "base_price_minor": product.price.minor() },
-            }),
-        )
-        .await?;
-        let view = view::load(&mut tx, session_id, &self.policy).await?;
-        tx.commit().await?;
+        let before = std::mem::replace(&mut items[position], after);
+        let details = json!({
+            "sku": sku.as_str(),
+            "before": { "discount_percent": before.discount_percent, "quantity": before.quantity,
+                        "base_price_minor": before.base_price_minor },
+            "after": { "discount_percent": discount.get(), "quantity": quantity.get(),
+                       "base_price_minor": product.price.minor() },
+        });
+        let view = self
+            .finish_item_edit(
+                tx,
+                actor,
+                session_id,
+                ActivityKind::ItemUpdated,
+                details,
+                &items,
+            )
+            .await?;
         tracing::info!(sku = %sku, "item updated");
         Ok(view)
     }
@@ -223,24 +227,46 @@ impl FlashSales {
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
+        let mut items = items::list(&mut tx, session_id).await?;
         let removed = items::delete(&mut tx, session_id, &sku).await?;
-        sessions::bump_version(&mut tx, session_id).await?;
-        activity::append(
-            &mut tx,
-            session_id,
-            actor,
-            ActivityKind::ItemRemoved.as_str(),
-            json!({
-                "sku": sku.as_str(),
-                "slot": removed.slot,
-                "discount_percent": removed.discount_percent,
-                "quantity": removed.quantity,
-            }),
-        )
-        .await?;
-        let view = view::load(&mut tx, session_id, &self.policy).await?;
-        tx.commit().await?;
+        items.retain(|i| i.sku != removed.sku);
+        let details = json!({
+            "sku": sku.as_str(),
+            "slot": removed.slot,
+            "discount_percent": removed.discount_percent,
+            "quantity": removed.quantity,
+        });
+        let view = self
+            .finish_item_edit(
+                tx,
+                actor,
+                session_id,
+                ActivityKind::ItemRemoved,
+                details,
+                &items,
+            )
+            .await?;
         tracing::info!(sku = %sku, "item removed");
+        Ok(view)
+    }
+
+    /// The end every item edit shares: bump the version and log the edit (one
+    /// statement), then commit. The reply is built from `items_now`, the items
+    /// the caller read under the session lock with its own write applied, so
+    /// nothing is read back: an edit costs six round trips, not nine.
+    async fn finish_item_edit(
+        &self,
+        mut tx: Transaction<'_, Postgres>,
+        actor: &Actor,
+        session_id: i64,
+        kind: ActivityKind,
+        details: serde_json::Value,
+        items_now: &[ItemRecord],
+    ) -> Result<SessionView, AppError> {
+        let session =
+            sessions::record_edit(&mut tx, session_id, actor, kind.as_str(), details).await?;
+        let view = view::session_view(session, items_now, &self.policy)?;
+        tx.commit().await?;
         Ok(view)
     }
 

@@ -1,6 +1,7 @@
 //! The `session` table.
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 use sqlx::PgConnection;
 
 use super::{violated_constraint, StoreError};
@@ -198,6 +199,37 @@ pub async fn bump_version(conn: &mut PgConnection, id: i64) -> Result<i32, Store
             .fetch_one(conn)
             .await?;
     Ok(version)
+}
+
+/// Records an edit of the session's items: bumps the version (cards showing an
+/// older one are then recognised as stale) and appends the activity entry, in
+/// one statement, so an edit pays one round trip for both. Returns the session
+/// as it now stands. The caller holds the session lock.
+pub async fn record_edit(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: &Actor,
+    action: &str,
+    details: Value,
+) -> Result<SessionRecord, StoreError> {
+    let row: SessionRow = sqlx::query_as(concat!(
+        "with edited as (update session set version = version + 1, updated_at = now() \
+                         where id = $1 returning ",
+        session_columns!(),
+        "), logged as (insert into activity (session_id, actor_id, actor_name, action, details) \
+                       select id, $2, $3, $4, $5 from edited) \
+         select ",
+        session_columns!(),
+        " from edited"
+    ))
+    .bind(id)
+    .bind(actor.id.as_str())
+    .bind(&actor.name)
+    .bind(action)
+    .bind(details)
+    .fetch_one(conn)
+    .await?;
+    row.try_into()
 }
 
 /// An approved or live session whose window overlaps `window`, other than `id`.

@@ -463,3 +463,46 @@ async fn an_approved_session_is_read_only(pool: PgPool) {
     );
     assert_eq!(t.snapshot(session.id).await, before);
 }
+
+/// Edits build their reply from what they wrote instead of reading the
+/// session back; the reply must still be exactly what is stored.
+#[sqlx::test]
+async fn every_edit_replies_with_the_session_as_stored(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.draft_with(6).await;
+
+    let removed = t
+        .app
+        .remove_item(&t.alice, session.id, "FS-003")
+        .await
+        .unwrap();
+    assert_eq!(removed, t.app.get(session.id).await.unwrap());
+
+    // The lowest free slot is in the middle: the reply keeps slot order.
+    let added = t
+        .app
+        .add_item(&t.alice, session.id, &item("FS-009", "20", "2"))
+        .await
+        .unwrap();
+    assert_eq!(added.items[2].sku.as_str(), "FS-009");
+    assert_eq!(added, t.app.get(session.id).await.unwrap());
+
+    let change = ItemChange {
+        sku: "FS-005".into(),
+        discount: Some("45".into()),
+        quantity: None,
+    };
+    let updated = t
+        .app
+        .update_item(&t.alice, session.id, &change)
+        .await
+        .unwrap();
+    assert_eq!(
+        updated
+            .item(&updated.items[4].sku)
+            .map(|i| i.discount.get()),
+        Some(45)
+    );
+    assert_eq!(updated, t.app.get(session.id).await.unwrap());
+    assert_eq!(updated.version, session.version + 3);
+}
