@@ -1,15 +1,17 @@
 //! Moving a session through its statuses: submit, withdraw, approve, reject,
 //! revoke, cancel.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 
 use super::drafting::stock_facts;
 use super::{lock_session, view, AppError, FlashSales, SessionView};
-use crate::catalog::Freshness;
+use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor, Quantity, Sku};
+use crate::domain::{Action, ActivityKind, Actor, Money, Policy, Quantity, Sku};
 use crate::store::sessions::StatusChange;
 use crate::store::{activity, items, sessions, ItemRecord, SessionRecord};
 
@@ -41,7 +43,7 @@ impl FlashSales {
                 session.window.starts_at(),
                 &self.policy,
             )?;
-            check_items(&seen_items, |sku| stock_facts(products.get(sku)))?;
+            check_items(&seen_items, &products, &self.policy)?;
             sessions::set_status(
                 &mut tx,
                 session_id,
@@ -115,7 +117,7 @@ impl FlashSales {
         rules::check_four_eyes(&actor.id, &editors, &self.policy)?;
         // Items cannot change outside draft, so the version check above
         // guarantees these are the items the catalog was asked about.
-        check_items(&seen_items, |sku| stock_facts(products.get(sku)))?;
+        check_items(&seen_items, &products, &self.policy)?;
         if let Some((other_id, other_title)) =
             sessions::overlapping_approved(&mut tx, session_id, &session.window).await?
         {
@@ -261,7 +263,10 @@ impl FlashSales {
     }
 
     /// The session and its items, read without a lock.
-    async fn read(&self, session_id: i64) -> Result<(SessionRecord, Vec<ItemRecord>), AppError> {
+    pub(super) async fn read(
+        &self,
+        session_id: i64,
+    ) -> Result<(SessionRecord, Vec<ItemRecord>), AppError> {
         let mut conn = self.pool.acquire().await?;
         let session = sessions::get(&mut conn, session_id)
             .await?
@@ -278,26 +283,47 @@ fn optional_reason(reason: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn skus_of(items: &[ItemRecord]) -> Vec<Sku> {
+pub(super) fn skus_of(items: &[ItemRecord]) -> Vec<Sku> {
     items
         .iter()
         .map(|i| Sku::from_canonical(i.sku.clone()))
         .collect()
 }
 
-/// Checks every item against the catalog and reports all problems at once.
-fn check_items(
+/// Checks every item against the catalog (known, active, enough stock, same
+/// base price as when it was set) and reports all problems at once.
+pub(super) fn item_problems(
     items: &[ItemRecord],
-    facts: impl Fn(&Sku) -> Option<rules::StockFacts>,
-) -> Result<(), AppError> {
+    products: &HashMap<Sku, Product>,
+    policy: &Policy,
+) -> Result<Vec<RuleViolation>, AppError> {
     let mut problems = Vec::new();
     for item in items {
         let sku = Sku::from_canonical(item.sku.clone());
         let quantity = Quantity::new(i64::from(item.quantity))?;
-        if let Err(problem) = rules::check_stock(&sku, quantity, facts(&sku)) {
+        let product = products.get(&sku);
+        let checked =
+            rules::check_stock(&sku, quantity, stock_facts(product)).and_then(|()| match product {
+                Some(p) => rules::check_price(
+                    &sku,
+                    &Money::from_minor(item.base_price_minor, policy.currency.clone()),
+                    &p.price,
+                ),
+                None => Ok(()),
+            });
+        if let Err(problem) = checked {
             problems.push(problem);
         }
     }
+    Ok(problems)
+}
+
+fn check_items(
+    items: &[ItemRecord],
+    products: &HashMap<Sku, Product>,
+    policy: &Policy,
+) -> Result<(), AppError> {
+    let problems = item_problems(items, products, policy)?;
     if problems.is_empty() {
         Ok(())
     } else {

@@ -8,14 +8,14 @@
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 
-use super::drafting::stock_facts;
+use super::lifecycle::{item_problems, skus_of};
 use super::{lock_session, view, AppError, FlashSales, SessionView};
 use crate::catalog::Freshness;
 use crate::chat::{Channel, Message, Text};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::schedule::planned_jobs;
 use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor, Quantity, Roles, Status, Window};
+use crate::domain::{Action, ActivityKind, Actor, Roles, Status, Window};
 use crate::store::jobs::{self, Fence};
 use crate::store::{activity, sessions};
 
@@ -84,18 +84,9 @@ impl FlashSales {
 
     /// Asks the catalog, live, whether every item can still be sold as approved.
     pub async fn recheck_items(&self, session_id: i64) -> Result<Vec<RuleViolation>, AppError> {
-        let view = self.get(session_id).await?;
-        let products = self.products(&view.skus(), Freshness::Live).await?;
-        let mut problems = Vec::new();
-        for item in &view.items {
-            let quantity = Quantity::new(i64::from(item.quantity))?;
-            if let Err(problem) =
-                rules::check_stock(&item.sku, quantity, stock_facts(products.get(&item.sku)))
-            {
-                problems.push(problem);
-            }
-        }
-        Ok(problems)
+        let (_, items) = self.read(session_id).await?;
+        let products = self.products(&skus_of(&items), Freshness::Live).await?;
+        item_problems(&items, &products, &self.policy)
     }
 
     /// An approver ends a live sale early: the end job is moved to now (it

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::actor::ActorId;
-use super::money::Currency;
+use super::money::{Currency, Money};
 use super::quantity::Quantity;
 use super::sku::{Sku, SkuRules};
 use super::window::{format_local, WindowRules};
@@ -57,6 +57,12 @@ pub enum RuleViolation {
         sku: String,
         quantity: u32,
         stock: i64,
+    },
+    #[error("{sku} costs {now} in the catalog now, not {was} as when it was added, so its flash price is out of date. Set the item again with edit-sku (in a draft) to take the new price.")]
+    PriceChanged {
+        sku: String,
+        was: String,
+        now: String,
     },
     #[error("The approval deadline ({deadline}) has passed: a session must be approved {cutoff_minutes} minutes before it starts.")]
     ApprovalDeadlinePassed {
@@ -119,6 +125,20 @@ pub fn check_stock(
             sku: sku.to_string(),
             quantity: quantity.get(),
             stock: product.stock,
+        });
+    }
+    Ok(())
+}
+
+/// The discount was chosen, and the flash price shown, on the base price seen
+/// when the item was set: if the catalog's price has moved since, what the
+/// approvers saw is not what the storefront would sell.
+pub fn check_price(sku: &Sku, agreed: &Money, current: &Money) -> Result<(), RuleViolation> {
+    if agreed != current {
+        return Err(RuleViolation::PriceChanged {
+            sku: sku.to_string(),
+            was: agreed.to_string(),
+            now: current.to_string(),
         });
     }
     Ok(())
@@ -254,6 +274,24 @@ mod tests {
             })
         );
         assert_eq!(check_stock(&s, q(10), facts(true, 10)), Ok(()));
+    }
+
+    #[test]
+    fn a_catalog_price_change_since_the_item_was_set_is_refused() {
+        let idr = Currency::new("IDR", 0).unwrap();
+        let price = |minor| Money::from_minor(minor, idr.clone());
+        let s = sku("FS-001");
+        assert_eq!(check_price(&s, &price(100_000), &price(100_000)), Ok(()));
+        let refused = check_price(&s, &price(100_000), &price(120_000)).unwrap_err();
+        assert_eq!(
+            refused,
+            RuleViolation::PriceChanged {
+                sku: "FS-001".into(),
+                was: "IDR 100,000".into(),
+                now: "IDR 120,000".into(),
+            }
+        );
+        assert!(refused.to_string().contains("edit-sku"), "{refused}");
     }
 
     #[test]

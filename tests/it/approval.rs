@@ -295,6 +295,69 @@ async fn approval_rechecks_stock_live_and_refuses_what_sold_out(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn approval_is_refused_when_a_base_price_changed_since_the_item_was_set(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    t.catalog.set_price("FS-003", 39_900).await;
+    let before = t.snapshot(session.id).await;
+
+    let err = t
+        .app
+        .approve(&t.bob, session.id, session.version)
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        err.to_string(),
+        "Some items are not valid any more, so nothing was changed:\n\
+         - FS-003 costs IDR 39,900 in the catalog now, not IDR 32,900 as when it was added, \
+         so its flash price is out of date. Set the item again with edit-sku (in a draft) to take the new price."
+    );
+    assert_eq!(t.snapshot(session.id).await, before);
+}
+
+#[sqlx::test]
+async fn an_item_set_again_after_a_price_change_sells_at_the_new_price(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    t.catalog.set_price("FS-003", 39_900).await;
+    t.app
+        .approve(&t.bob, session.id, session.version)
+        .await
+        .unwrap_err();
+    t.app
+        .reject(&t.bob, session.id, "FS-003 changed price")
+        .await
+        .unwrap();
+
+    let change = flashsale_bot::app::ItemChange {
+        sku: "FS-003".into(),
+        discount: Some("30".into()),
+        quantity: None,
+    };
+    let edited = t
+        .app
+        .update_item(&t.alice, session.id, &change)
+        .await
+        .unwrap();
+    let item = edited
+        .items
+        .iter()
+        .find(|i| i.sku.as_str() == "FS-003")
+        .unwrap();
+    assert_eq!(item.base_price.minor(), 39_900);
+    assert_eq!(item.flash_price.minor(), 27_930, "39,900 less 30 %");
+
+    let submitted = t.app.submit(&t.alice, session.id).await.unwrap();
+    let approved = t
+        .app
+        .approve(&t.bob, session.id, submitted.version)
+        .await
+        .unwrap();
+    assert_eq!(approved.status, Status::Approved);
+}
+
+#[sqlx::test]
 async fn reject_requires_a_reason(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.submitted().await;

@@ -172,6 +172,11 @@ impl CatalogServer {
         self.update(sku, |product| product.stock = stock);
     }
 
+    /// Changes the base price (minor units) later requests see. Panics if the SKU is not served.
+    pub async fn set_price(&self, sku: &str, price_minor: i64) {
+        self.update(sku, |product| product.price_minor = price_minor);
+    }
+
     /// Changes the active flag later requests see. Panics if the SKU is not served.
     pub async fn set_active(&self, sku: &str, active: bool) {
         self.update(sku, |product| product.active = active);
