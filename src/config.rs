@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use crate::domain::{Currency, Policy, SchedulePolicy, SkuRules, WindowRules};
 
 pub const DATABASE_URL: &str = "DATABASE_URL";
+pub const DATABASE_MAX_CONNECTIONS: &str = "DATABASE_MAX_CONNECTIONS";
 pub const STOREFRONT_URL: &str = "STOREFRONT_URL";
 pub const CATALOG_TIMEOUT_MS: &str = "CATALOG_TIMEOUT_MS";
 pub const CATALOG_CACHE_TTL_SECS: &str = "CATALOG_CACHE_TTL_SECS";
@@ -67,6 +68,9 @@ pub enum LogFormat {
 pub struct Config {
     /// May hold a password, so it never prints.
     pub database_url: SecretString,
+    /// The pool's size. Postgres does the work of every use case, so more
+    /// connections than it has cores to run them only makes them queue there.
+    pub database_max_connections: u32,
     /// Base URL of the storefront; the catalog lives there too.
     pub storefront_url: Url,
     pub catalog_timeout: Duration,
@@ -183,6 +187,12 @@ impl Config {
             "milliseconds from 50 to 60000",
             |v| v.parse::<u64>().ok().filter(|n| (50..=60_000).contains(n)),
         )?;
+        let database_max_connections = env.parse(
+            DATABASE_MAX_CONNECTIONS,
+            "10",
+            "a whole number from 2 to 200",
+            |v| v.parse::<u32>().ok().filter(|n| (2..=200).contains(n)),
+        )?;
         let catalog_cache_ttl = env.parse(
             CATALOG_CACHE_TTL_SECS,
             "10",
@@ -270,6 +280,7 @@ impl Config {
             storefront_url,
             catalog_timeout: Duration::from_millis(catalog_timeout),
             catalog_cache_ttl: Duration::from_secs(catalog_cache_ttl),
+            database_max_connections,
             log_format,
             policy: Policy {
                 sku,
@@ -422,6 +433,18 @@ mod tests {
         assert!(c.policy.four_eyes);
         assert_eq!(c.storefront_url.as_str(), "http://127.0.0.1:8088/");
         assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.database_max_connections, 10);
+    }
+
+    #[test]
+    fn the_pool_size_is_bounded() {
+        let c = config(&[DB, (DATABASE_MAX_CONNECTIONS, "4")]).unwrap();
+        assert_eq!(c.database_max_connections, 4);
+        let err = config(&[DB, (DATABASE_MAX_CONNECTIONS, "1")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "DATABASE_MAX_CONNECTIONS=\"1\" is not valid: expected a whole number from 2 to 200."
+        );
     }
 
     #[test]

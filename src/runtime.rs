@@ -56,7 +56,7 @@ pub struct Services {
 /// Connects with a bounded pool and applies pending migrations.
 pub async fn connect_database(config: &Config) -> Result<PgPool, StartupError> {
     let pool = PgPoolOptions::new()
-        .max_connections(20)
+        .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect(config.database_url.expose_secret())
         .await

@@ -35,7 +35,7 @@ impl Bench {
             },
         )
         .await?;
-        let env = vec![
+        let mut env = vec![
             ("DATABASE_URL", url),
             ("STOREFRONT_URL", store.url()),
             ("STOREFRONT_WEBHOOK_SECRET", devstore::test_secret()),
@@ -44,6 +44,10 @@ impl Bench {
             ("DAILY_DIGEST_CRON", "off".to_owned()),
             ("RUST_LOG", "warn".to_owned()),
         ];
+        // The pool size is the one setting worth comparing between runs.
+        if let Ok(size) = std::env::var("DATABASE_MAX_CONNECTIONS") {
+            env.push(("DATABASE_MAX_CONNECTIONS", size));
+        }
         let lookup: HashMap<&str, String> = env.iter().cloned().collect();
         let config = Config::from_lookup(|k| lookup.get(k).cloned())?;
         let pool = runtime::connect_database(&config).await?;
