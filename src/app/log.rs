@@ -87,6 +87,10 @@ impl ActivityRecord {
             ActivityKind::PublishFailed => format!("could not publish it: {}", s("error")),
             ActivityKind::Expired => "expired it: not approved by the deadline".to_owned(),
             ActivityKind::Ended => "ended it".to_owned(),
+            ActivityKind::TakenDown => format!(
+                "took its sale off the storefront again: it went up after the session became {}",
+                s("status")
+            ),
             ActivityKind::Imported => return describe_import(d),
         };
         Text::from(text)

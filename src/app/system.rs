@@ -89,6 +89,26 @@ impl FlashSales {
         item_problems(&items, &products, &self.policy)
     }
 
+    /// Logs, as the bot, something the scheduler did outside the status
+    /// machine (taking a sale back off the storefront).
+    pub async fn log_system_event(
+        &self,
+        session_id: i64,
+        kind: ActivityKind,
+        details: Value,
+    ) -> Result<(), AppError> {
+        let mut conn = self.pool.acquire().await?;
+        activity::append(
+            &mut conn,
+            session_id,
+            &Actor::system(),
+            kind.as_str(),
+            details,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// An approver ends a live sale early: the end job is moved to now (it
     /// ends the sale on the storefront and marks it ended), with the reason logged.
     #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]

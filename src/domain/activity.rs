@@ -21,10 +21,13 @@ pub enum ActivityKind {
     Stopped,
     /// Items (and for a new draft, the session) read from a spreadsheet.
     Imported,
+    /// A sale that reached the storefront after its session was revoked or
+    /// cancelled, taken off it again by the bot.
+    TakenDown,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 16] = [
+    pub const ALL: [ActivityKind; 17] = [
         ActivityKind::Drafted,
         ActivityKind::ItemAdded,
         ActivityKind::ItemUpdated,
@@ -41,6 +44,7 @@ impl ActivityKind {
         ActivityKind::Ended,
         ActivityKind::Stopped,
         ActivityKind::Imported,
+        ActivityKind::TakenDown,
     ];
 
     /// The name stored in the log.
@@ -62,6 +66,7 @@ impl ActivityKind {
             ActivityKind::Ended => "ended",
             ActivityKind::Stopped => "stopped",
             ActivityKind::Imported => "imported",
+            ActivityKind::TakenDown => "taken_down",
         }
     }
 

@@ -22,6 +22,10 @@ use crate::metrics;
 use crate::store::jobs::{self, ClaimedJob, Fence};
 use crate::storefront::{SaleRequest, StorefrontError};
 
+/// How often a sale that went up after its session was withdrawn is asked to
+/// come down before a person is asked to do it.
+const TAKE_DOWN_ATTEMPTS: u32 = 3;
+
 tokio::task_local! {
     /// How the running job ended when its handler returned `Ok`: "done",
     /// "retry" (rescheduled) or "failed" (given up), for the jobs metric.
@@ -143,6 +147,11 @@ impl Scheduler {
                             status = now.status.as_str(),
                             "published, but the session moved on meanwhile"
                         );
+                        // Live: another worker got there first. Anything else:
+                        // revoked or cancelled while the publish was in flight.
+                        if now.status != Status::Live {
+                            self.take_down(job, &now).await;
+                        }
                         self.finish(job.fence()).await
                     }
                     SystemOutcome::LostLease => Ok(()),
@@ -152,6 +161,64 @@ impl Scheduler {
             Err(e) => {
                 // The storefront refused the sale itself: retrying cannot help.
                 self.give_up_publishing(job, &view, &e).await
+            }
+        }
+    }
+
+    /// The sale reached the storefront after its session stopped being
+    /// approved: take it down again, or the storefront would sell what nobody
+    /// approves any more. The publish job is finished either way (its next
+    /// attempt would see a session that is not approved and do nothing), so the
+    /// call is retried here, briefly; if it still fails a person must act.
+    async fn take_down(&self, job: &ClaimedJob, now: &SessionView) {
+        // Derived from the publish job's key, so a re-run sends the same id.
+        let key = format!("{}-take-down", job.idempotency_key);
+        let mut outcome = Ok(());
+        for attempt in 1..=TAKE_DOWN_ATTEMPTS {
+            outcome = self.storefront.end(now.id, &key).await;
+            match &outcome {
+                Err(e) if e.is_transient() && attempt < TAKE_DOWN_ATTEMPTS => {
+                    let wait = backoff::next_wait(
+                        i32::try_from(attempt).unwrap_or(i32::MAX),
+                        e.retry_after(),
+                        self.config.retry_base,
+                        self.config.retry_cap,
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                _ => break,
+            }
+        }
+        let what = format!(
+            "#{} \"{}\" became {} while it was being published",
+            now.id,
+            now.title,
+            now.status.label().to_lowercase()
+        );
+        match outcome {
+            Ok(()) => {
+                tracing::warn!(session = now.id, "published sale taken down again");
+                let details = json!({ "status": now.status.as_str(), "idempotency_key": key });
+                if let Err(e) = self
+                    .app
+                    .log_system_event(now.id, ActivityKind::TakenDown, details)
+                    .await
+                {
+                    tracing::error!(error = %e, "could not log the take-down");
+                }
+                self.alert_approvers(Text::from(format!(
+                    "{what}: it reached the storefront and was taken down again."
+                )))
+                .await;
+            }
+            Err(e) => {
+                tracing::error!(session = now.id, error = %e, "could not take the sale down");
+                self.alert_approvers(Text::from(format!(
+                    "{what}, and it is on the storefront: taking it down failed ({e}). \
+                     Remove flash sale {} from the storefront by hand.",
+                    now.id
+                )))
+                .await;
             }
         }
     }

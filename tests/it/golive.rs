@@ -320,3 +320,73 @@ async fn an_approver_stops_a_live_sale_early_with_a_reason(pool: PgPool) {
         1
     );
 }
+
+/// Revoke is allowed until go-live, so it can land while the publish request
+/// is in flight: the sale then reaches the storefront for a session that is a
+/// draft again, and must come down.
+#[sqlx::test]
+async fn a_sale_revoked_while_it_was_being_published_is_taken_down_again(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // The storefront applies the publish, then holds its answer back.
+    g.store.set_faults(Faults {
+        stall_secs: 1,
+        stall_next: 1,
+        ..Faults::default()
+    });
+    g.make_due(session.id, "publish").await;
+    let (stop, handle) = g.spawn_loop(g.scheduler("a"));
+    wait_until(5, || g.publishes(session.id).len() == 1).await;
+
+    g.t.app
+        .revoke(&g.t.bob, session.id, Some("wrong banner"))
+        .await
+        .unwrap();
+    let path = format!("/api/flash-sales/{}", session.id);
+    wait_until(5, || {
+        g.store
+            .calls()
+            .iter()
+            .any(|c| c.method == "DELETE" && c.path == path && c.status == 200)
+    })
+    .await;
+    stop.send(true).unwrap();
+    handle.await.unwrap();
+
+    let sale = g.store.sale(session.id).expect("the sale is known");
+    assert!(
+        !sale["ended_at"].is_null(),
+        "ended on the storefront: {sale}"
+    );
+    assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Draft);
+    let actions = g.t.activity_actions(session.id).await;
+    assert!(actions.contains(&"taken_down".to_owned()), "{actions:?}");
+    assert!(!actions.contains(&"went_live".to_owned()), "{actions:?}");
+    let alerts: Vec<String> =
+        g.t.chat
+            .posts_to(Channel::Approvals)
+            .into_iter()
+            .map(|p| p.message.text.render(|_, _| String::new()))
+            .filter(|text| text.contains("while it was being published"))
+            .collect();
+    assert_eq!(
+        alerts,
+        [format!(
+            "#{} \"Midnight Deals\" became draft while it was being published: \
+             it reached the storefront and was taken down again.",
+            session.id
+        )]
+    );
+}
+
+/// Polls `done` every 20 ms for at most `secs` seconds.
+async fn wait_until(secs: u64, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not done within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
