@@ -15,7 +15,7 @@ use crate::chat::{Channel, Message, Text};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::schedule::planned_jobs;
 use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor, Roles, Status, Window};
+use crate::domain::{Action, ActivityKind, Actor, JobKind, Roles, Status, Window};
 use crate::store::jobs::{self, Fence};
 use crate::store::{activity, sessions};
 
@@ -45,6 +45,14 @@ impl FlashSales {
             .map(|(kind, at)| (kind.as_stored(), at))
             .collect();
         jobs::apply_plan(conn, session_id, &plan).await?;
+        // Revoke or cancel while a publish waits for its retry: an earlier
+        // attempt may have put the sale up (its answer lost), so the publish
+        // job runs once more, finds the session no longer approved, and takes
+        // the sale down if the storefront has it. Re-approval cannot reuse the
+        // job: a retried publish is past its start, hence past the deadline.
+        if !matches!(status, Status::Approved | Status::Live) {
+            jobs::rearm_if_tried(conn, session_id, JobKind::Publish.as_stored().as_str()).await?;
+        }
         Ok(())
     }
 
@@ -122,7 +130,7 @@ impl FlashSales {
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::Stop, actor.roles)?;
-        let end_now = vec![(crate::domain::JobKind::End.as_stored(), self.clock.now())];
+        let end_now = vec![(JobKind::End.as_stored(), self.clock.now())];
         jobs::apply_plan(&mut tx, session_id, &end_now).await?;
         activity::append(
             &mut tx,

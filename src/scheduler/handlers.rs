@@ -108,6 +108,9 @@ impl Scheduler {
         match view.status {
             Status::Approved => {}
             Status::Live => return self.announce_live(job.fence(), &view).await,
+            // Re-armed after a revoke or cancel (see `FlashSales::replan`): an
+            // earlier attempt may have reached the storefront.
+            _ if job.attempt > 1 => return self.take_down_if_published(job, &view).await,
             _ => return self.finish(job.fence()).await,
         }
         let key = job.idempotency_key.to_string();
@@ -163,6 +166,41 @@ impl Scheduler {
                 self.give_up_publishing(job, &view, &e).await
             }
         }
+    }
+
+    /// Asks the storefront whether an earlier attempt of this publish put the
+    /// sale up, and if so takes it down.
+    async fn take_down_if_published(
+        &self,
+        job: &ClaimedJob,
+        now: &SessionView,
+    ) -> Result<(), String> {
+        match self.storefront.read_back(now.id).await {
+            Ok(Some(_)) => self.take_down(job, now).await,
+            Ok(None) => {}
+            Err(e) if e.is_transient() => {
+                let wait = backoff::next_wait(
+                    job.attempt,
+                    e.retry_after(),
+                    self.config.retry_base,
+                    self.config.retry_cap,
+                );
+                self.retry_later(job.fence(), wait, &e.to_string()).await;
+                return Ok(());
+            }
+            Err(e) => {
+                self.alert_approvers(Text::from(format!(
+                    "#{} \"{}\" became {} while its publish was being retried, and the storefront \
+                     could not say whether the sale is up ({e}). Check flash sale {} there.",
+                    now.id,
+                    now.title,
+                    now.status.label().to_lowercase(),
+                    now.id
+                )))
+                .await;
+            }
+        }
+        self.finish(job.fence()).await
     }
 
     /// The sale reached the storefront after its session stopped being

@@ -88,6 +88,26 @@ pub async fn apply_plan(
     Ok(())
 }
 
+/// Runs the session's `kind` job again now if a plan change just cancelled it
+/// after it had been tried: a publish that was tried may have reached the
+/// storefront although its answer never came back, and only its handler can
+/// find out and undo it. Returns whether a job was re-armed.
+pub async fn rearm_if_tried(
+    conn: &mut PgConnection,
+    session_id: i64,
+    kind: &str,
+) -> Result<bool, StoreError> {
+    let rearmed = sqlx::query(
+        "update job set state = 'pending', next_attempt_at = now(), updated_at = now() \
+         where session_id = $1 and kind = $2 and state = 'cancelled' and attempts > 0",
+    )
+    .bind(session_id)
+    .bind(kind)
+    .execute(conn)
+    .await?;
+    Ok(rearmed.rows_affected() == 1)
+}
+
 /// Claims up to `limit` due jobs: pending ones whose time has come, and
 /// running ones whose lease expired (their worker died).
 pub async fn claim_due(

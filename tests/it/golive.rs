@@ -390,3 +390,129 @@ async fn wait_until(secs: u64, done: impl Fn() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A scheduler whose retries wait long enough for a person to act in between.
+fn patient_scheduler(g: &GoLive) -> flashsale_bot::scheduler::Scheduler {
+    let config = flashsale_bot::scheduler::SchedulerConfig {
+        retry_base: Duration::from_secs(30),
+        retry_cap: Duration::from_secs(30),
+        ..fast_config("a")
+    };
+    g.scheduler_with(config, Duration::from_millis(300))
+}
+
+async fn wait_for_job_state(g: &GoLive, session: i64, kind: &str, state: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let job = g.job(session, kind).await;
+        if job.state == state && job.attempts >= 1 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the {kind} job stayed {} after {} attempts",
+            job.state,
+            job.attempts
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The storefront applied the publish but its answer came too late, so the
+/// bot waits to retry; an approver cancels meanwhile. The sale is up all the
+/// same, and must come down.
+#[sqlx::test]
+async fn a_sale_cancelled_while_its_publish_awaits_a_retry_is_taken_down(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.store.set_faults(Faults {
+        stall_secs: 1,
+        stall_next: 1,
+        ..Faults::default()
+    });
+    g.make_due(session.id, "publish").await;
+    let (stop, handle) = g.spawn_loop(patient_scheduler(&g));
+    wait_for_job_state(&g, session.id, "publish", "pending").await;
+    assert_eq!(
+        g.publishes(session.id).len(),
+        1,
+        "the timed-out PUT was applied"
+    );
+
+    g.t.app
+        .cancel(&g.t.bob, session.id, Some("supplier pulled out"))
+        .await
+        .unwrap();
+    wait_for_job_state(&g, session.id, "publish", "done").await;
+    stop.send(true).unwrap();
+    handle.await.unwrap();
+
+    let sale = g.store.sale(session.id).expect("the sale is known");
+    assert!(
+        !sale["ended_at"].is_null(),
+        "ended on the storefront: {sale}"
+    );
+    let actions = g.t.activity_actions(session.id).await;
+    assert!(actions.contains(&"taken_down".to_owned()), "{actions:?}");
+    assert!(
+        take_down_alerts(&g)
+            .iter()
+            .any(|a| a.contains("became cancelled while it was being published")),
+        "{:?}",
+        take_down_alerts(&g)
+    );
+}
+
+/// The same cancel after a publish that the storefront refused with a 500:
+/// nothing went up, so nothing is taken down and nobody is alerted.
+#[sqlx::test]
+async fn a_cancelled_publish_that_never_reached_the_storefront_is_left_alone(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.store.set_faults(Faults {
+        fail_next: 1,
+        status: Some(500),
+        ..Faults::default()
+    });
+    g.make_due(session.id, "publish").await;
+    let (stop, handle) = g.spawn_loop(patient_scheduler(&g));
+    wait_for_job_state(&g, session.id, "publish", "pending").await;
+
+    g.t.app
+        .cancel(&g.t.bob, session.id, Some("supplier pulled out"))
+        .await
+        .unwrap();
+    wait_for_job_state(&g, session.id, "publish", "done").await;
+    stop.send(true).unwrap();
+    handle.await.unwrap();
+
+    assert!(g.store.sale(session.id).is_none());
+    let path = format!("/api/flash-sales/{}", session.id);
+    let methods: Vec<String> = g
+        .store
+        .calls()
+        .into_iter()
+        .filter(|c| c.path == path)
+        .map(|c| format!("{} {}", c.method, c.status))
+        .collect();
+    assert_eq!(
+        methods,
+        ["PUT 500", "GET 404"],
+        "asked, found nothing, did nothing"
+    );
+    assert!(!g
+        .t
+        .activity_actions(session.id)
+        .await
+        .contains(&"taken_down".to_owned()));
+    assert!(take_down_alerts(&g).is_empty());
+}
+
+fn take_down_alerts(g: &GoLive) -> Vec<String> {
+    g.t.chat
+        .posts_to(Channel::Approvals)
+        .into_iter()
+        .map(|p| p.message.text.render(|_, _| String::new()))
+        .filter(|text| text.contains("while it was being published"))
+        .collect()
+}
