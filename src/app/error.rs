@@ -85,6 +85,16 @@ impl AppError {
     pub fn is_user_error(&self) -> bool {
         !matches!(self, AppError::Unexpected { .. })
     }
+
+    /// The `outcome` label of `flashsale_commands_total` for a command that
+    /// ended in this error, the same on every chat platform.
+    pub fn outcome_label(&self) -> &'static str {
+        if self.is_user_error() {
+            "refused"
+        } else {
+            "error"
+        }
+    }
 }
 
 impl From<StoreError> for AppError {

@@ -13,6 +13,7 @@ mod browser;
 mod catalog_client;
 mod catalog_failures;
 mod console_parser;
+mod console_metrics;
 mod console_session;
 mod constraints;
 mod devstore;

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::chat::Shared;
 use super::parser::{parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice};
@@ -18,6 +19,7 @@ use crate::app::{
 use crate::chat::actions::{press_button, reject_with_reason, PressOutcome};
 use crate::chat::TimeStyle;
 use crate::domain::{Action, Actor, ActorId, Roles, RuleViolation};
+use crate::metrics;
 
 /// The platform part of console actor ids (`console:alice`) and event ids.
 pub const PLATFORM: &str = "console";
@@ -151,6 +153,7 @@ impl Session {
         let (app, actor, r) = (&app, &actor, &shared.renderer);
         let now = app.clock().now();
         let card = |headline: String, view: SessionView| r.session(&headline, &view, now);
+        let (name, started) = (command.name(), Instant::now());
         let reply: Result<String, AppError> = match command {
             Command::Draft {
                 title,
@@ -317,6 +320,10 @@ impl Session {
             },
             Command::Help => Ok(help(r.time_zone.name())),
         };
+        let outcome = reply
+            .as_ref()
+            .map_or_else(AppError::outcome_label, |_| "ok");
+        metrics::command(name, outcome, Some(started.elapsed()));
         self.say(reply.unwrap_or_else(|e| error(&e)));
     }
 

@@ -124,10 +124,7 @@ async fn answer(ctx: Ctx<'_>, outcome: Result<impl IntoReply, Failure>) -> Resul
     let (reply, label) = match outcome {
         Ok(reply) => (reply.into_reply(), "ok"),
         Err(Failure::App(e)) => {
-            let label = match e {
-                AppError::Unexpected { .. } => "error",
-                _ => "refused",
-            };
+            let label = e.outcome_label();
             (ctx.data().render.error(&e).reply(), label)
         }
         Err(Failure::Arg(e)) => (Rendered::text(e.to_string()).reply(), "refused"),

@@ -91,6 +91,31 @@ pub enum Command {
     Help,
 }
 
+impl Command {
+    /// The command as Discord names it (`flashsale add-sku`), so the console's
+    /// metrics line up with Discord's.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Draft { .. } => "flashsale draft",
+            Command::AddSku { .. } | Command::PasteSkus { .. } => "flashsale add-sku",
+            Command::EditSku { .. } => "flashsale edit-sku",
+            Command::RemoveSku { .. } => "flashsale remove-sku",
+            Command::View { .. } => "flashsale view",
+            Command::List { .. } => "flashsale list",
+            Command::Submit { .. } => "flashsale submit",
+            Command::Withdraw { .. } => "flashsale withdraw",
+            Command::Cancel { .. } => "flashsale cancel",
+            Command::Stop { .. } => "flashsale stop",
+            Command::Revoke { .. } => "flashsale revoke",
+            Command::Log { .. } | Command::LogExport { .. } => "flashsale log",
+            Command::Clone { .. } => "flashsale clone",
+            Command::Import { .. } => "flashsale import",
+            Command::Export { .. } => "flashsale export",
+            Command::Help => "flashsale help",
+        }
+    }
+}
+
 /// The `/flashsale` commands: name, options (required ones first), an example.
 pub(super) struct Spec {
     name: &'static str,
