@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
-use sqlx::PgConnection;
+use serde_json::json;
 
 use super::drafting::stock_facts;
-use super::{lock_session, view, AppError, FlashSales, SessionView};
+use super::system::LogEntry;
+use super::{lock_session, AppError, FlashSales, SessionView};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::status::transition;
@@ -44,27 +44,18 @@ impl FlashSales {
                 &self.policy,
             )?;
             check_items(&seen_items, &products, &self.policy)?;
-            sessions::set_status(
-                &mut tx,
-                session_id,
-                next,
-                StatusChange {
-                    submitted_by: Some(&actor.id),
-                    rejection_reason: Some(None),
-                    ..StatusChange::default()
-                },
-            )
-            .await?;
-            self.replan(&mut tx, session_id, next, &session.window)
-                .await?;
+            let change = StatusChange {
+                submitted_by: Some(&actor.id),
+                rejection_reason: Some(None),
+                ..StatusChange::default()
+            };
+            let entry = LogEntry {
+                actor,
+                kind: ActivityKind::Submitted,
+                details: json!({ "version": session.version }),
+            };
             let view = self
-                .finish(
-                    &mut tx,
-                    session_id,
-                    actor,
-                    ActivityKind::Submitted,
-                    json!({ "version": session.version }),
-                )
+                .record_status_change(&mut tx, &session, next, change, entry)
                 .await?;
             tx.commit().await?;
             tracing::info!("submitted for approval");
@@ -126,26 +117,17 @@ impl FlashSales {
             }
             .into());
         }
-        sessions::set_status(
-            &mut tx,
-            session_id,
-            next,
-            StatusChange {
-                approved_by: Some(&actor.id),
-                ..StatusChange::default()
-            },
-        )
-        .await?;
-        self.replan(&mut tx, session_id, next, &session.window)
-            .await?;
+        let change = StatusChange {
+            approved_by: Some(&actor.id),
+            ..StatusChange::default()
+        };
+        let entry = LogEntry {
+            actor,
+            kind: ActivityKind::Approved,
+            details: json!({ "version": seen_version }),
+        };
         let view = self
-            .finish(
-                &mut tx,
-                session_id,
-                actor,
-                ActivityKind::Approved,
-                json!({ "version": seen_version }),
-            )
+            .record_status_change(&mut tx, &session, next, change, entry)
             .await?;
         tx.commit().await?;
         tracing::info!("approved");
@@ -227,16 +209,17 @@ impl FlashSales {
             rejection_reason: (action == Action::Reject).then_some(reason.as_deref()),
             ..StatusChange::default()
         };
-        sessions::set_status(&mut tx, session_id, next, change).await?;
-        self.replan(&mut tx, session_id, next, &session.window)
-            .await?;
-        let details = json!({
-            "from": session.status.as_str(),
-            "to": next.as_str(),
-            "reason": reason,
-        });
+        let entry = LogEntry {
+            actor,
+            kind,
+            details: json!({
+                "from": session.status.as_str(),
+                "to": next.as_str(),
+                "reason": reason,
+            }),
+        };
         let view = self
-            .finish(&mut tx, session_id, actor, kind, details)
+            .record_status_change(&mut tx, &session, next, change, entry)
             .await?;
         tx.commit().await?;
         tracing::info!(
@@ -247,19 +230,6 @@ impl FlashSales {
         self.after_change(&view, actor, kind, reason.as_deref())
             .await;
         Ok(view)
-    }
-
-    /// Appends the activity entry and reads back the view, inside the transaction.
-    async fn finish(
-        &self,
-        conn: &mut PgConnection,
-        session_id: i64,
-        actor: &Actor,
-        kind: ActivityKind,
-        details: Value,
-    ) -> Result<SessionView, AppError> {
-        activity::append(conn, session_id, actor, kind.as_str(), details).await?;
-        view::load(conn, session_id, &self.policy).await
     }
 
     /// The session and its items, read without a lock.

@@ -17,7 +17,8 @@ use crate::domain::schedule::planned_jobs;
 use crate::domain::status::transition;
 use crate::domain::{Action, ActivityKind, Actor, JobKind, Roles, Status, Window};
 use crate::store::jobs::{self, Fence};
-use crate::store::{activity, sessions};
+use crate::store::sessions::StatusChange;
+use crate::store::{activity, sessions, SessionRecord};
 
 /// What became of a scheduled status change.
 #[derive(Debug)]
@@ -29,6 +30,13 @@ pub enum SystemOutcome {
     NotApplicable(SessionView),
     /// This worker no longer owns the job; someone else will record the outcome.
     LostLease,
+}
+
+/// The activity entry a status change appends.
+pub(super) struct LogEntry<'a> {
+    pub actor: &'a Actor,
+    pub kind: ActivityKind,
+    pub details: Value,
 }
 
 impl FlashSales {
@@ -56,6 +64,31 @@ impl FlashSales {
         Ok(())
     }
 
+    /// Writes a status change decided under the session lock: the status (and
+    /// what comes with it), the jobs the new status implies and the activity
+    /// entry, all in the caller's transaction; returns the session as that
+    /// transaction now holds it.
+    pub(super) async fn record_status_change(
+        &self,
+        conn: &mut PgConnection,
+        session: &SessionRecord,
+        next: Status,
+        change: StatusChange<'_>,
+        entry: LogEntry<'_>,
+    ) -> Result<SessionView, AppError> {
+        sessions::set_status(conn, session.id, next, change).await?;
+        self.replan(conn, session.id, next, &session.window).await?;
+        activity::append(
+            conn,
+            session.id,
+            entry.actor,
+            entry.kind.as_str(),
+            entry.details,
+        )
+        .await?;
+        view::load(conn, session.id, &self.policy).await
+    }
+
     /// A status change made by the scheduler for the job behind `fence`.
     #[tracing::instrument(skip_all, fields(session = session_id, job = fence.job_id, attempt = fence.attempt, action = ?action))]
     pub async fn system_transition(
@@ -76,11 +109,14 @@ impl FlashSales {
             let current = view::load(&mut tx, session_id, &self.policy).await?;
             return Ok(SystemOutcome::NotApplicable(current));
         };
-        sessions::set_status(&mut tx, session_id, next, sessions::StatusChange::default()).await?;
-        self.replan(&mut tx, session_id, next, &session.window)
+        let entry = LogEntry {
+            actor: &system,
+            kind,
+            details,
+        };
+        let view = self
+            .record_status_change(&mut tx, &session, next, StatusChange::default(), entry)
             .await?;
-        activity::append(&mut tx, session_id, &system, kind.as_str(), details).await?;
-        let view = view::load(&mut tx, session_id, &self.policy).await?;
         tx.commit().await?;
         tracing::info!(
             from = session.status.as_str(),
