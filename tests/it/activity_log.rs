@@ -4,16 +4,27 @@ use sqlx::PgPool;
 
 use crate::support::app::*;
 
+/// Runs `sql` on the session's log entries straight against the database, as
+/// someone with database access might; the database must refuse it.
+async fn tamper(pool: &PgPool, sql: &'static str, session_id: i64) -> sqlx::Error {
+    sqlx::query(sql)
+        .bind(session_id)
+        .execute(pool)
+        .await
+        .unwrap_err()
+}
+
 #[sqlx::test]
 async fn the_database_refuses_to_update_the_log(pool: PgPool) {
     let t = TestApp::new(pool.clone()).await;
     let session = t.draft_with(1).await;
 
-    let err = sqlx::query("update activity set actor_name = 'mallory' where session_id = $1")
-        .bind(session.id)
-        .execute(&pool)
-        .await
-        .unwrap_err();
+    let err = tamper(
+        &pool,
+        "update activity set actor_name = 'mallory' where session_id = $1",
+        session.id,
+    )
+    .await;
 
     assert!(
         err.to_string()
@@ -38,11 +49,12 @@ async fn the_database_refuses_to_delete_from_the_log(pool: PgPool) {
     let t = TestApp::new(pool.clone()).await;
     let session = t.draft_with(1).await;
 
-    let err = sqlx::query("delete from activity where session_id = $1")
-        .bind(session.id)
-        .execute(&pool)
-        .await
-        .unwrap_err();
+    let err = tamper(
+        &pool,
+        "delete from activity where session_id = $1",
+        session.id,
+    )
+    .await;
 
     assert!(
         err.to_string()

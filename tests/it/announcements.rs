@@ -7,6 +7,7 @@ use flashsale_bot::domain::{RuleViolation, Status, TransitionRefused};
 use sqlx::PgPool;
 
 use crate::support::app::*;
+use crate::support::assert_matches;
 
 #[sqlx::test]
 async fn submitting_posts_one_approval_card_that_pings_approvers(pool: PgPool) {
@@ -94,42 +95,31 @@ async fn an_approver_press_approves_once_even_when_clicked_twice(pool: PgPool) {
     let first = press_button(&t.app, &t.bob, "test", "event-1", &id).await;
     let second = press_button(&t.app, &t.bob, "test", "event-1", &id).await;
 
-    assert!(
-        matches!(first, PressOutcome::Approved(ref v) if v.status == Status::Approved),
-        "{first:?}"
-    );
-    assert!(matches!(second, PressOutcome::AlreadyHandled), "{second:?}");
-    assert_eq!(
-        t.activity_actions(session.id)
-            .await
-            .iter()
-            .filter(|a| *a == "approved")
-            .count(),
-        1
-    );
+    assert_matches!(first, PressOutcome::Approved(ref v) if v.status == Status::Approved);
+    assert_matches!(second, PressOutcome::AlreadyHandled);
+    assert_eq!(t.activity_count(session.id, "approved").await, 1);
 }
 
 #[sqlx::test]
 async fn a_press_by_a_non_approver_is_refused_and_changes_nothing(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.submitted().await;
-    let before = t.snapshot(session.id).await;
 
     for custom_id in [
         format!("fs:approve:{}:{}", session.id, session.version),
         format!("fs:reject:{}:{}", session.id, session.version),
     ] {
-        let outcome =
-            press_button(&t.app, &nobody("mallory"), "test", &custom_id, &custom_id).await;
-        assert!(
-            matches!(
-                outcome,
-                PressOutcome::Refused(AppError::Transition(TransitionRefused::Forbidden { .. }))
-            ),
-            "{outcome:?}"
+        let outcome = t
+            .unchanged(
+                session.id,
+                press_button(&t.app, &nobody("mallory"), "test", &custom_id, &custom_id),
+            )
+            .await;
+        assert_matches!(
+            outcome,
+            PressOutcome::Refused(AppError::Transition(TransitionRefused::Forbidden { .. }))
         );
     }
-    assert_eq!(t.snapshot(session.id).await, before);
 }
 
 #[sqlx::test]
@@ -138,32 +128,25 @@ async fn the_submitter_pressing_approve_is_refused_by_four_eyes(pool: PgPool) {
     let erin = editor_and_approver("erin");
     let session = t.draft_with(6).await;
     let submitted = t.app.submit(&erin, session.id).await.unwrap();
-    let before = t.snapshot(session.id).await;
+    let approve = format!("fs:approve:{}:{}", session.id, submitted.version);
 
-    let outcome = press_button(
-        &t.app,
-        &erin,
-        "test",
-        "e1",
-        &format!("fs:approve:{}:{}", session.id, submitted.version),
-    )
-    .await;
+    let outcome = t
+        .unchanged(
+            session.id,
+            press_button(&t.app, &erin, "test", "e1", &approve),
+        )
+        .await;
 
-    assert!(
-        matches!(
-            outcome,
-            PressOutcome::Refused(AppError::Rule(RuleViolation::SelfApproval))
-        ),
-        "{outcome:?}"
+    assert_matches!(
+        outcome,
+        PressOutcome::Refused(AppError::Rule(RuleViolation::SelfApproval))
     );
-    assert_eq!(t.snapshot(session.id).await, before);
 }
 
 #[sqlx::test]
 async fn a_forged_button_id_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.submitted().await;
-    let before = t.snapshot(session.id).await;
 
     for forged in [
         "fs:approve:x:1",
@@ -171,13 +154,18 @@ async fn a_forged_button_id_is_refused(pool: PgPool) {
         "approve 1",
         "fs:approve:1:1:1",
     ] {
-        let outcome = press_button(&t.app, &t.bob, "test", forged, forged).await;
-        assert!(
-            matches!(outcome, PressOutcome::Refused(AppError::Button(_))),
-            "{forged}: {outcome:?}"
+        let outcome = t
+            .unchanged(
+                session.id,
+                press_button(&t.app, &t.bob, "test", forged, forged),
+            )
+            .await;
+        assert_matches!(
+            outcome,
+            PressOutcome::Refused(AppError::Button(_)),
+            "{forged}"
         );
     }
-    assert_eq!(t.snapshot(session.id).await, before);
 }
 
 #[sqlx::test]
@@ -196,12 +184,9 @@ async fn a_press_on_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPo
     )
     .await;
 
-    assert!(
-        matches!(
-            outcome,
-            PressOutcome::Refused(AppError::Rule(RuleViolation::StaleVersion { .. }))
-        ),
-        "{outcome:?}"
+    assert_matches!(
+        outcome,
+        PressOutcome::Refused(AppError::Rule(RuleViolation::StaleVersion { .. }))
     );
     let cards = t.chat.posts_to(Channel::Approvals);
     let latest_card = cards.last().unwrap();
@@ -228,9 +213,9 @@ async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
         &format!("fs:reject:{}:{}", session.id, session.version),
     )
     .await;
-    assert!(
-        matches!(outcome, PressOutcome::NeedsReason { session_id, .. } if session_id == session.id),
-        "{outcome:?}"
+    assert_matches!(
+        outcome,
+        PressOutcome::NeedsReason { session_id, .. } if session_id == session.id
     );
 
     let first = reject_with_reason(
@@ -256,12 +241,5 @@ async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
 
     assert_eq!(first.map(|v| v.status), Some(Status::Draft));
     assert!(again.is_none());
-    assert_eq!(
-        t.activity_actions(session.id)
-            .await
-            .iter()
-            .filter(|a| *a == "rejected")
-            .count(),
-        1
-    );
+    assert_eq!(t.activity_count(session.id, "rejected").await, 1);
 }

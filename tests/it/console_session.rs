@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use flashsale_bot::devstore::{self, DevStore, DevStoreConfig};
+use flashsale_bot::devstore::{self, DevStore};
 use reqwest::Url;
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
@@ -147,20 +147,7 @@ async fn database_url(pool: &PgPool) -> String {
     url.to_string()
 }
 
-pub async fn dev_storefront() -> DevStore {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
-    devstore::spawn(
-        listener,
-        DevStoreConfig {
-            products: devstore::sample_catalog().expect("the sample catalog"),
-            webhook_secret: devstore::test_secret(),
-        },
-    )
-    .await
-    .expect("the dev storefront starts")
-}
+pub use crate::support::storefront::dev_storefront;
 
 /// The id in `Draft #12 created.`
 fn draft_id(lines: &[String]) -> i64 {

@@ -4,25 +4,18 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use flashsale_bot::devstore::{self, DevStore, DevStoreConfig, Faults, RecordedCall};
+use flashsale_bot::devstore::{self, DevStore, Faults, RecordedCall};
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 use standardwebhooks::Webhook;
+
+use crate::support::storefront::dev_storefront;
 
 /// A valid secret that is not the one the server checks against.
 const OTHER_SECRET: &str = "whsec_YW5vdGhlci1zZWNyZXQtdGhhdC1pcy1ub3Qtb3VycyE=";
 
 async fn start() -> DevStore {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("loopback port");
-    let config = DevStoreConfig {
-        products: devstore::sample_catalog().expect("sample catalog"),
-        webhook_secret: devstore::test_secret(),
-    };
-    devstore::spawn(listener, config)
-        .await
-        .expect("dev storefront starts")
+    dev_storefront().await
 }
 
 fn client() -> Client {

@@ -169,25 +169,22 @@ async fn only_another_approver_can_approve_from_the_card_and_then_it_is_locked(p
     let (session, card) = story.submitted(start, end).await;
     let card_id = card.message_id();
     let approve = card.button_ids()[0].clone();
-    let before = story.row(session).await;
     let mark = story.fake.mark();
 
-    let refused = story.press(&eve(), card_id, &approve).await;
+    let refused = story
+        .refused(session, story.press(&eve(), card_id, &approve))
+        .await;
     assert!(refused.ephemeral);
-    assert!(
-        refused.content().starts_with("Only approvers can do this"),
-        "{}",
-        refused.text()
-    );
-    assert_eq!(story.row(session).await, before);
+    refused.assert_starts_with("Only approvers can do this");
 
-    let own = story.press(&carol(), card_id, &approve).await;
+    let own = story
+        .refused(session, story.press(&carol(), card_id, &approve))
+        .await;
     assert!(own.ephemeral);
     assert_eq!(
         own.content(),
         "You edited or submitted this session, so someone else must approve it (four-eyes rule)."
     );
-    assert_eq!(story.row(session).await, before);
     assert!(
         story.edits_of(card_id, mark).is_empty(),
         "a refusal edited the card"
@@ -195,22 +192,8 @@ async fn only_another_approver_can_approve_from_the_card_and_then_it_is_locked(p
 
     let approved = story.press(&bob(), card_id, &approve).await;
     assert!(approved.ephemeral);
-    assert!(
-        approved
-            .content()
-            .starts_with(&format!("Approved #{session}. It goes live <t:")),
-        "{}",
-        approved.text()
-    );
-    let edit = story
-        .fake
-        .wait_after(mark, "the card edited to approved", |r| {
-            r.is(
-                "PATCH",
-                &format!("{API}/channels/{APPROVALS_CHANNEL}/messages/{card_id}"),
-            )
-        })
-        .await;
+    approved.assert_starts_with(&format!("Approved #{session}. It goes live <t:"));
+    let edit = story.card_edit(mark, card_id, "approved").await;
     assert_eq!(edit.body["components"], json!([]), "the buttons must go");
     assert!(edit.text().contains("Approved by Bob"), "{}", edit.text());
     assert!(story.fake.message(card_id)["components"] == json!([]));
@@ -218,15 +201,10 @@ async fn only_another_approver_can_approve_from_the_card_and_then_it_is_locked(p
     assert_eq!(row.status, "approved");
     assert_eq!(row.items, 6);
 
-    let locked = story.add_sku(&alice(), session, "FS-007", 10, 5).await;
-    assert!(
-        locked
-            .content()
-            .starts_with("This session is approved and locked (read-only)"),
-        "{}",
-        locked.text()
-    );
-    assert_eq!(story.row(session).await, row);
+    let locked = story
+        .refused(session, story.add_sku(&alice(), session, "FS-007", 10, 5))
+        .await;
+    locked.assert_starts_with("This session is approved and locked (read-only)");
     story.finish().await;
 }
 
@@ -249,21 +227,21 @@ async fn a_rejection_with_a_reason_returns_the_session_to_draft_and_tells_the_su
     assert_eq!(form.custom_id(), form_id);
 
     let blank = story
-        .fake
-        .submit_form(&bob(), &form_id, &[("reason", "   ")]);
-    let blank = story.fake.reply(&blank).await;
+        .refused(
+            session,
+            story.submit_form(&bob(), &form_id, &[("reason", "   ")]),
+        )
+        .await;
     assert_eq!(
         blank.content(),
         "A reason is required: tell the editors what to change."
     );
-    assert_eq!(story.row(session).await, before);
 
     let mark = story.fake.mark();
     let reason = "FS-004 is in another sale that week; pick another shirt.";
-    let submit = story
-        .fake
-        .submit_form(&bob(), &form_id, &[("reason", reason)]);
-    let rejected = story.fake.reply(&submit).await;
+    let rejected = story
+        .submit_form(&bob(), &form_id, &[("reason", reason)])
+        .await;
     assert!(rejected.ephemeral);
     assert_eq!(
         rejected.content(),
@@ -273,15 +251,7 @@ async fn a_rejection_with_a_reason_returns_the_session_to_draft_and_tells_the_su
     assert_eq!(row.status, "draft");
     assert_eq!(row.rejection_reason.as_deref(), Some(reason));
 
-    let edit = story
-        .fake
-        .wait_after(mark, "the card edited to rejected", |r| {
-            r.is(
-                "PATCH",
-                &format!("{API}/channels/{APPROVALS_CHANNEL}/messages/{card_id}"),
-            )
-        })
-        .await;
+    let edit = story.card_edit(mark, card_id, "rejected").await;
     assert_eq!(edit.body["components"], json!([]));
     assert!(edit.text().contains("Rejected by Bob"), "{}", edit.text());
     let told = story
@@ -325,14 +295,7 @@ async fn an_approved_session_goes_live_by_itself_and_ends(pool: PgPool) {
     let start = Utc::now() + Duration::minutes(2);
     let (session, card) = story.submitted(start, start + Duration::minutes(30)).await;
     let card_id = card.message_id();
-    let approved = story.press(&bob(), card_id, &card.button_ids()[0]).await;
-    assert!(
-        approved
-            .content()
-            .starts_with(&format!("Approved #{session}.")),
-        "{}",
-        approved.text()
-    );
+    story.approve_from_card(&bob(), session, &card).await;
 
     // Start time: move the publish job to now instead of waiting.
     let mark = story.fake.mark();
@@ -341,15 +304,7 @@ async fn an_approved_session_goes_live_by_itself_and_ends(pool: PgPool) {
         .post_in(ANNOUNCEMENTS_CHANNEL, mark, "is now live!")
         .await;
     assert!(live.text().contains("FS-006"), "{}", live.text());
-    let live_card = story
-        .fake
-        .wait_after(mark, "the card edited to live", |r| {
-            r.is(
-                "PATCH",
-                &format!("{API}/channels/{APPROVALS_CHANNEL}/messages/{card_id}"),
-            ) && r.text().contains("Live since")
-        })
-        .await;
+    let live_card = story.card_edit_saying(mark, card_id, "Live since").await;
     assert!(live_card.text().contains("Live"), "{}", live_card.text());
     story.wait_status(session, "live").await;
     let publishes: Vec<_> = story
@@ -378,15 +333,7 @@ async fn an_approved_session_goes_live_by_itself_and_ends(pool: PgPool) {
     story
         .post_in(ANNOUNCEMENTS_CHANNEL, mark, "has ended")
         .await;
-    story
-        .fake
-        .wait_after(mark, "the card edited to ended", |r| {
-            r.is(
-                "PATCH",
-                &format!("{API}/channels/{APPROVALS_CHANNEL}/messages/{card_id}"),
-            ) && r.text().contains("Ended")
-        })
-        .await;
+    story.card_edit_saying(mark, card_id, "Ended").await;
     story.wait_status(session, "ended").await;
     assert!(story
         .store
@@ -443,8 +390,11 @@ async fn autocomplete_suggests_at_most_25_sessions_and_skus_in_time(pool: PgPool
         })
         .collect();
     for submit in &submits {
-        let reply = story.fake.reply(submit).await;
-        assert!(reply.content().starts_with("Drafted #"), "{}", reply.text());
+        story
+            .fake
+            .reply(submit)
+            .await
+            .assert_starts_with("Drafted #");
     }
     assert_eq!(story.sessions().await, 27);
 
@@ -527,11 +477,13 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
         ),
     ] {
         let reply = story
-            .add_sku(&carol, session, sku, discount, quantity)
+            .refused(
+                session,
+                story.add_sku(&carol, session, sku, discount, quantity),
+            )
             .await;
         assert!(reply.ephemeral);
         assert_eq!(reply.content(), refusal);
-        assert_eq!(story.row(session).await, five);
     }
     let half = story
         .run(
@@ -553,33 +505,28 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
     );
 
     story.add_sku(&carol, session, "FS-006", 30, 10).await;
-    let six = story.row(session).await;
-    let seventh = story.add_sku(&carol, session, "FS-007", 30, 10).await;
+    let seventh = story
+        .refused(session, story.add_sku(&carol, session, "FS-007", 30, 10))
+        .await;
     assert_eq!(
         seventh.content(),
         "The session is full: it already has 6 SKUs, the most a session can show. Remove one first."
     );
-    assert_eq!(story.row(session).await, six);
 
     let sessions = story.sessions().await;
     let past = Utc::now() - Duration::hours(1);
-    let form = story.fake.submit_form(
-        &carol,
-        "fs:form:draft",
-        &[
-            ("title", "Too late"),
-            ("start", &typed(past)),
-            ("end", &typed(end)),
-        ],
-    );
-    let too_late = story.fake.reply(&form).await;
-    assert!(
-        too_late
-            .content()
-            .starts_with("The start is too soon or in the past"),
-        "{}",
-        too_late.text()
-    );
+    let too_late = story
+        .submit_form(
+            &carol,
+            "fs:form:draft",
+            &[
+                ("title", "Too late"),
+                ("start", &typed(past)),
+                ("end", &typed(end)),
+            ],
+        )
+        .await;
+    too_late.assert_starts_with("The start is too soon or in the past");
     assert_eq!(story.sessions().await, sessions);
 
     // The card, then a forged button and a forged form.
@@ -592,7 +539,9 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
         format!("fs:publish:{session}:{}", pending.version),
         "fs:approve:abc:1".to_owned(),
     ] {
-        let reply = story.press(&bob, first_card.message_id(), &forged).await;
+        let reply = story
+            .refused(session, story.press(&bob, first_card.message_id(), &forged))
+            .await;
         assert!(
             reply
                 .content()
@@ -600,26 +549,31 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
             "{forged}: {}",
             reply.text()
         );
-        assert_eq!(story.row(session).await, pending);
     }
     let missing = story
-        .press(&bob, first_card.message_id(), "fs:approve:999:1")
+        .refused(
+            session,
+            story.press(&bob, first_card.message_id(), "fs:approve:999:1"),
+        )
         .await;
     assert_eq!(
         missing.content(),
         "Session #999 does not exist. Use /flashsale list to see the sessions."
     );
-    let forged_form = story.fake.submit_form(
-        &bob,
-        &format!("fs:form:reason:{session}"),
-        &[("reason", "x")],
-    );
-    let forged_form = story.fake.reply(&forged_form).await;
+    let forged_form = story
+        .refused(
+            session,
+            story.submit_form(
+                &bob,
+                &format!("fs:form:reason:{session}"),
+                &[("reason", "x")],
+            ),
+        )
+        .await;
     assert_eq!(
         forged_form.content(),
         "This form is not one of ours or is damaged; run the command again."
     );
-    assert_eq!(story.row(session).await, pending);
 
     // A stale card: withdrawn, edited and submitted again; Approve on the first card.
     story
@@ -642,7 +596,10 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
     let resubmitted = story.row(session).await;
     assert!(resubmitted.version > pending.version);
     let stale = story
-        .press(&bob, first_card.message_id(), &first_card.button_ids()[0])
+        .refused(
+            session,
+            story.press(&bob, first_card.message_id(), &first_card.button_ids()[0]),
+        )
         .await;
     assert_eq!(
         stale.content(),
@@ -651,19 +608,12 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
             pending.version, resubmitted.version
         )
     );
-    assert_eq!(story.row(session).await, resubmitted);
 
     // The same click delivered twice acts once; so does a double click.
     let approve = second_card.button_ids()[0].clone();
     let press = story.fake.press(&bob, second_card.message_id(), &approve);
     let approved = story.fake.reply(&press).await;
-    assert!(
-        approved
-            .content()
-            .starts_with(&format!("Approved #{session}.")),
-        "{}",
-        approved.text()
-    );
+    approved.assert_starts_with(&format!("Approved #{session}."));
     let after = story.row(session).await;
     assert_eq!(after.status, "approved");
     let mark = story.fake.mark();
@@ -763,16 +713,7 @@ async fn a_dropped_gateway_connection_is_resumed_and_the_story_goes_on(pool: PgP
     let mark = story.fake.mark();
     story.submit(&carol, session).await;
     let card = story.approval_card(mark, session).await;
-    let approved = story
-        .press(&bob(), card.message_id(), &card.button_ids()[0])
-        .await;
-    assert!(
-        approved
-            .content()
-            .starts_with(&format!("Approved #{session}.")),
-        "{}",
-        approved.text()
-    );
+    story.approve_from_card(&bob(), session, &card).await;
     assert_eq!(story.row(session).await.status, "approved");
     story.finish().await;
 }

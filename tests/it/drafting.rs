@@ -1,10 +1,11 @@
 //! Creating drafts.
 
 use flashsale_bot::app::{AppError, DraftInput, InputError};
-use flashsale_bot::domain::{RuleViolation, Status, TransitionRefused, WindowError};
+use flashsale_bot::domain::{Actor, RuleViolation, Status, TransitionRefused, WindowError};
 use sqlx::PgPool;
 
 use crate::support::app::*;
+use crate::support::assert_matches;
 
 fn input(title: &str, start: &str, end: &str) -> DraftInput {
     DraftInput {
@@ -20,6 +21,17 @@ async fn session_count(pool: &PgPool) -> i64 {
         .fetch_one(pool)
         .await
         .unwrap()
+}
+
+/// `who` drafts with `input`; the app must refuse it and store no session.
+async fn refused_draft(t: &TestApp, who: &Actor, input: DraftInput) -> AppError {
+    let err = t.app.create_draft(who, &input).await.unwrap_err();
+    assert_eq!(
+        session_count(&t.pool).await,
+        0,
+        "a refused draft was stored"
+    );
+    err
 }
 
 #[sqlx::test]
@@ -58,111 +70,86 @@ async fn an_editor_drafts_a_session_in_the_business_time_zone(pool: PgPool) {
 
 #[sqlx::test]
 async fn an_approver_without_the_editor_role_cannot_draft(pool: PgPool) {
-    let t = TestApp::new(pool.clone()).await;
-    let err = t
-        .app
-        .create_draft(&t.bob, &input("Deals", "tomorrow 00:00", "tomorrow 12:00"))
-        .await
-        .unwrap_err();
-    assert!(matches!(
+    let t = TestApp::new(pool).await;
+    let err = refused_draft(
+        &t,
+        &t.bob,
+        input("Deals", "tomorrow 00:00", "tomorrow 12:00"),
+    )
+    .await;
+    assert_matches!(
         err,
         AppError::Transition(TransitionRefused::DraftingForbidden)
-    ));
-    assert_eq!(session_count(&pool).await, 0);
+    );
 }
 
 #[sqlx::test]
 async fn a_start_in_the_past_is_refused(pool: PgPool) {
-    let t = TestApp::new(pool.clone()).await;
-    let err = t
-        .app
-        .create_draft(&t.alice, &input("Deals", "today 09:00", "today 12:00"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Input(InputError::Window(WindowError::TooSoon { .. }))
-        ),
-        "{err:?}"
+    let t = TestApp::new(pool).await;
+    let err = refused_draft(&t, &t.alice, input("Deals", "today 09:00", "today 12:00")).await;
+    assert_matches!(
+        err,
+        AppError::Input(InputError::Window(WindowError::TooSoon { .. }))
     );
-    assert_eq!(session_count(&pool).await, 0);
 }
 
 #[sqlx::test]
 async fn a_start_too_close_to_be_approved_in_time_is_refused(pool: PgPool) {
     // 17:00 now in Jakarta; approval closes an hour before the start.
-    let t = TestApp::new(pool.clone()).await;
-    let err = t
-        .app
-        .create_draft(&t.alice, &input("Deals", "today 17:30", "today 20:00"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Rule(RuleViolation::ApprovalDeadlinePassed { .. })
-        ),
-        "{err:?}"
+    let t = TestApp::new(pool).await;
+    let err = refused_draft(&t, &t.alice, input("Deals", "today 17:30", "today 20:00")).await;
+    assert_matches!(
+        err,
+        AppError::Rule(RuleViolation::ApprovalDeadlinePassed { .. })
     );
     assert_eq!(
         err.to_string(),
         "The approval deadline (2026-11-26 16:30 WIB) has passed: a session must be approved 60 minutes before it starts."
     );
-    assert_eq!(session_count(&pool).await, 0);
 }
 
 #[sqlx::test]
 async fn an_end_before_the_start_is_refused(pool: PgPool) {
-    let t = TestApp::new(pool.clone()).await;
-    let err = t
-        .app
-        .create_draft(
-            &t.alice,
-            &input("Deals", "2026-11-28 12:00", "2026-11-28 10:00"),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Input(InputError::Window(WindowError::EndNotAfterStart { .. }))
-        ),
-        "{err:?}"
+    let t = TestApp::new(pool).await;
+    let err = refused_draft(
+        &t,
+        &t.alice,
+        input("Deals", "2026-11-28 12:00", "2026-11-28 10:00"),
+    )
+    .await;
+    assert_matches!(
+        err,
+        AppError::Input(InputError::Window(WindowError::EndNotAfterStart { .. }))
     );
-    assert_eq!(session_count(&pool).await, 0);
 }
 
 #[sqlx::test]
 async fn a_blank_title_is_refused(pool: PgPool) {
-    let t = TestApp::new(pool.clone()).await;
-    let err = t
-        .app
-        .create_draft(&t.alice, &input("   ", "tomorrow 00:00", "tomorrow 12:00"))
-        .await
-        .unwrap_err();
+    let t = TestApp::new(pool).await;
+    let err = refused_draft(
+        &t,
+        &t.alice,
+        input("   ", "tomorrow 00:00", "tomorrow 12:00"),
+    )
+    .await;
     assert_eq!(
         err.to_string(),
         "The title is empty: give the session a name such as \"Midnight Deals\"."
     );
-    assert_eq!(session_count(&pool).await, 0);
 }
 
 #[sqlx::test]
 async fn an_unreadable_time_is_refused_with_the_accepted_forms(pool: PgPool) {
-    let t = TestApp::new(pool.clone()).await;
-    let err = t
-        .app
-        .create_draft(&t.alice, &input("Deals", "27/11 00:00", "tomorrow 12:00"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Input(InputError::Window(WindowError::BadFormat { .. }))
-        ),
-        "{err:?}"
+    let t = TestApp::new(pool).await;
+    let err = refused_draft(
+        &t,
+        &t.alice,
+        input("Deals", "27/11 00:00", "tomorrow 12:00"),
+    )
+    .await;
+    assert_matches!(
+        err,
+        AppError::Input(InputError::Window(WindowError::BadFormat { .. }))
     );
     assert!(err.to_string().contains("YYYY-MM-DD HH:MM"), "{err}");
-    assert_eq!(session_count(&pool).await, 0);
 }

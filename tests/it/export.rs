@@ -1,10 +1,11 @@
 //! Exporting a session as .csv and .xlsx (the layout import reads, so a round
 //! trip gives the same session) and the activity log as CSV.
 
-use flashsale_bot::app::{AppError, DraftFields, DraftInput, ImportTarget, SessionView};
+use flashsale_bot::app::{AppError, DraftInput, SessionView};
 use sqlx::PgPool;
 
 use crate::support::app::*;
+use crate::support::assert_matches;
 
 /// A draft with notes and six items whose discounts and quantities all differ.
 async fn varied_draft(t: &TestApp, title: &str) -> SessionView {
@@ -53,17 +54,7 @@ fn essence(v: &SessionView) -> impl PartialEq + std::fmt::Debug {
 }
 
 async fn reimport(t: &TestApp, name: &str, bytes: &[u8]) -> SessionView {
-    t.app
-        .import(
-            &t.alice,
-            name,
-            bytes,
-            None,
-            ImportTarget::NewDraft(DraftFields::default()),
-        )
-        .await
-        .unwrap()
-        .session
+    import_new(t, name, bytes).await.unwrap().session
 }
 
 #[sqlx::test]
@@ -158,6 +149,6 @@ async fn exporting_a_session_that_does_not_exist_is_refused(pool: PgPool) {
     let files = t.app.export_session(404).await;
     let log = t.app.export_log(404).await;
 
-    assert!(matches!(files, Err(AppError::SessionNotFound(404))));
-    assert!(matches!(log, Err(AppError::SessionNotFound(404))));
+    assert_matches!(files, Err(AppError::SessionNotFound(404)));
+    assert_matches!(log, Err(AppError::SessionNotFound(404)));
 }

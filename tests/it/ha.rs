@@ -8,7 +8,6 @@ use std::time::Duration;
 use chrono::Utc;
 use flashsale_bot::app::FlashSales;
 use flashsale_bot::catalog::{CachedCatalog, HttpCatalog};
-use flashsale_bot::http::{self, ChatState, Readiness};
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -16,9 +15,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::support::app::test_policy;
-use crate::support::fake_discord::story::{bob, carol, Story};
-use crate::support::fake_discord::{FakeDiscord, API, APPLICATION_ID, GUILD_ID};
+use crate::support::fake_discord::story::{bob, carol, registers_commands, Story};
+use crate::support::fake_discord::FakeDiscord;
 use crate::support::golive::{fast_config, GoLive};
+use crate::support::ops::{connected, get, listen};
 
 /// A follower asks for the lock every second; a killed leader's connection
 /// closes at once. The margin is for a loaded CI machine.
@@ -79,16 +79,7 @@ async fn only_the_leader_holds_the_gateway_and_a_follower_takes_over_when_it_is_
     let (session, card) = story
         .submitted(start, start + chrono::Duration::minutes(30))
         .await;
-    let approved = story
-        .press(&bob(), card.message_id(), &card.button_ids()[0])
-        .await;
-    assert!(
-        approved
-            .content()
-            .starts_with(&format!("Approved #{session}.")),
-        "{}",
-        approved.text()
-    );
+    story.approve_from_card(&bob(), session, &card).await;
     story.make_due(session, "publish").await;
     story.wait_status(session, "live").await;
     assert_eq!(identifies(&story.fake), 1, "still one gateway session");
@@ -98,12 +89,13 @@ async fn only_the_leader_holds_the_gateway_and_a_follower_takes_over_when_it_is_
     story.kill_first().await;
     let took = wait_identifies(&story.fake, 2, TAKEOVER_LIMIT).await;
     eprintln!("the follower took the gateway over in {took:?}");
-    let commands = format!("{API}/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands");
     story
         .fake
-        .wait_after(mark, "the new leader to register its commands", |r| {
-            r.is("PUT", &commands) && r.status == 200
-        })
+        .wait_after(
+            mark,
+            "the new leader to register its commands",
+            registers_commands,
+        )
         .await;
 
     // The new leader answers members, and its scheduler ends the sale.
@@ -124,17 +116,6 @@ async fn only_the_leader_holds_the_gateway_and_a_follower_takes_over_when_it_is_
     assert_eq!(publishes(&story, session), 1, "published exactly once");
     assert_eq!(identifies(&story.fake), 2);
     story.finish().await;
-}
-
-async fn readyz(url: &str) -> (u16, String) {
-    let response = reqwest::Client::new()
-        .get(url)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
 }
 
 /// A TCP proxy on loopback in front of Postgres that the test can cut (every
@@ -210,11 +191,7 @@ async fn a_database_outage_makes_the_bot_not_ready_and_the_job_due_during_it_run
         .await
         .unwrap();
     // /readyz of a process whose database is behind the proxy.
-    let readiness = Readiness::new(proxied.clone());
-    readiness.set_chat_state(ChatState::Connected);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ready_url = format!("http://{}/readyz", listener.local_addr().unwrap());
-    tokio::spawn(http::serve(listener, readiness, std::future::pending()));
+    let ready_url = format!("{}/readyz", listen(connected(proxied.clone())).await);
     let policy = test_policy();
     let catalog = HttpCatalog::new(
         g.t.catalog.url(),
@@ -242,7 +219,7 @@ async fn a_database_outage_makes_the_bot_not_ready_and_the_job_due_during_it_run
         fast_config("proxied"),
     );
     let (stop, handle) = g.spawn_loop(scheduler);
-    let ready = readyz(&ready_url).await;
+    let ready = get(&ready_url).await;
     assert_eq!(ready.0, 200, "{}", ready.1);
 
     // The database goes away; the publish falls due during the outage.
@@ -250,7 +227,7 @@ async fn a_database_outage_makes_the_bot_not_ready_and_the_job_due_during_it_run
     g.make_due(session.id, "publish").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(!handle.is_finished(), "the scheduler keeps running");
-    let (status, body) = readyz(&ready_url).await;
+    let (status, body) = get(&ready_url).await;
     assert_eq!(status, 503, "not ready while the database is out: {body}");
     assert!(body.contains("database"), "{body}");
     assert!(
@@ -261,7 +238,7 @@ async fn a_database_outage_makes_the_bot_not_ready_and_the_job_due_during_it_run
     // It comes back: the job runs once, promptly.
     proxy.restore();
     g.wait_for_status(session.id, "live", 10).await;
-    let (status, body) = readyz(&ready_url).await;
+    let (status, body) = get(&ready_url).await;
     assert_eq!(status, 200, "ready again once the database is back: {body}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(g.publishes(session.id).len(), 1, "published exactly once");

@@ -2,6 +2,7 @@
 //! workbooks and CSV text), imported against the real database and the fake
 //! catalog, and every refusal is checked to have written nothing.
 
+use std::future::Future;
 use std::time::Duration;
 
 use flashsale_bot::app::{
@@ -12,6 +13,7 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet};
 use sqlx::PgPool;
 
 use crate::support::app::*;
+use crate::support::assert_matches;
 use crate::support::catalog::CatalogServer;
 
 mod console;
@@ -49,14 +51,25 @@ fn six_row_workbook() -> Vec<u8> {
     })
 }
 
-async fn import_new(t: &TestApp, name: &str, bytes: &[u8]) -> Result<ImportReport, AppError> {
+/// Alice imports `text` as a new draft whose title and times the options give.
+async fn import_with_options(
+    t: &TestApp,
+    name: &str,
+    text: &str,
+    (title, start, end): (&str, &str, &str),
+) -> Result<ImportReport, AppError> {
+    let fields = DraftFields {
+        title: Some(title.into()),
+        start: Some(start.into()),
+        end: Some(end.into()),
+    };
     t.app
         .import(
             &t.alice,
             name,
-            bytes,
+            text.as_bytes(),
             None,
-            ImportTarget::NewDraft(DraftFields::default()),
+            ImportTarget::NewDraft(fields),
         )
         .await
 }
@@ -70,6 +83,19 @@ async fn counts(t: &TestApp) -> (i64, i64, i64) {
     .fetch_one(&t.pool)
     .await
     .unwrap()
+}
+
+/// Awaits an import the app must refuse; checks that it wrote nothing at all.
+async fn refused_import(
+    t: &TestApp,
+    import: impl Future<Output = Result<ImportReport, AppError>>,
+) -> AppError {
+    let before = counts(t).await;
+    let err = import
+        .await
+        .expect_err("the import should have been refused");
+    assert_eq!(counts(t).await, before, "a refused import wrote something");
+    err
 }
 
 fn lines(view: &flashsale_bot::app::SessionView) -> Vec<(String, u8, u32)> {
@@ -125,7 +151,6 @@ async fn a_workbook_with_six_rows_becomes_a_draft_with_its_title_and_times(pool:
 #[sqlx::test]
 async fn seven_rows_with_four_bad_ones_are_each_reported_and_nothing_is_written(pool: PgPool) {
     let t = TestApp::new(pool).await;
-    let before = counts(&t).await;
     let text = "SKU,Discount,Quantity\n\
                 FS-001,30,10\n\
                 FS-002,30,10\n\
@@ -135,21 +160,8 @@ async fn seven_rows_with_four_bad_ones_are_each_reported_and_nothing_is_written(
                 FS-LOW,30,4\n\
                 FS-004,30,10\n";
 
-    let err = t
-        .app
-        .import(
-            &t.alice,
-            "bad.csv",
-            text.as_bytes(),
-            None,
-            ImportTarget::NewDraft(DraftFields {
-                title: Some("Seven".into()),
-                start: Some("tomorrow 00:00".into()),
-                end: Some("tomorrow 02:00".into()),
-            }),
-        )
-        .await
-        .unwrap_err();
+    let options = ("Seven", "tomorrow 00:00", "tomorrow 02:00");
+    let err = refused_import(&t, import_with_options(&t, "bad.csv", text, options)).await;
 
     let AppError::Import(ImportError::Invalid { session, rows, .. }) = &err else {
         panic!("{err:?}")
@@ -203,7 +215,6 @@ async fn seven_rows_with_four_bad_ones_are_each_reported_and_nothing_is_written(
          - Row 6: Discount 95% is out of range: allowed 1-90%.\n\
          - Row 7: FS-LOW has 3 units in stock: the flash-sale quantity 4 is more than that. Allowed at most 3."
     );
-    assert_eq!(counts(&t).await, before);
 }
 
 #[sqlx::test]
@@ -238,25 +249,25 @@ async fn an_existing_draft_is_filled_in_one_step_with_one_log_entry(pool: PgPool
 async fn a_file_that_overfills_a_draft_or_repeats_its_skus_changes_nothing(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let draft = t.draft_with(4).await;
-    let before = t.snapshot(draft.id).await;
     let text = "SKU,Discount,Qty\nFS-001,30,1\nFS-007,30,1\nFS-008,30,1\n";
 
     let err = t
-        .app
-        .import(
-            &t.alice,
-            "more.csv",
-            text.as_bytes(),
-            None,
-            ImportTarget::Existing(draft.id),
+        .refused(
+            draft.id,
+            t.app.import(
+                &t.alice,
+                "more.csv",
+                text.as_bytes(),
+                None,
+                ImportTarget::Existing(draft.id),
+            ),
         )
-        .await
-        .unwrap_err();
+        .await;
 
     let AppError::Import(ImportError::Invalid { session, rows, .. }) = &err else {
         panic!("{err:?}")
     };
-    assert!(matches!(
+    assert_matches!(
         session[..],
         [SessionProblem::TooMany {
             existing: 4,
@@ -264,7 +275,7 @@ async fn a_file_that_overfills_a_draft_or_repeats_its_skus_changes_nothing(pool:
             max: 6,
             ..
         }]
-    ));
+    );
     assert_eq!(rows.len(), 1);
     assert_eq!(
         rows[0].problems,
@@ -272,7 +283,6 @@ async fn a_file_that_overfills_a_draft_or_repeats_its_skus_changes_nothing(pool:
             sku: "FS-001".into()
         })]
     );
-    assert_eq!(t.snapshot(draft.id).await, before);
 }
 
 #[sqlx::test]
@@ -288,19 +298,8 @@ async fn options_win_over_the_file_and_missing_times_are_asked_for(pool: PgPool)
     let missing = import_new(&t, "plain.csv", text.as_bytes())
         .await
         .unwrap_err();
-    let given = t
-        .app
-        .import(
-            &t.alice,
-            "plain.csv",
-            text.as_bytes(),
-            None,
-            ImportTarget::NewDraft(DraftFields {
-                title: Some("From options".into()),
-                start: Some("tomorrow 09:00".into()),
-                end: Some("tomorrow 10:00".into()),
-            }),
-        )
+    let options = ("From options", "tomorrow 09:00", "tomorrow 10:00");
+    let given = import_with_options(&t, "plain.csv", &text, options)
         .await
         .unwrap();
 
@@ -338,18 +337,12 @@ async fn only_editors_import_and_only_into_a_draft(pool: PgPool) {
     let into_pending = import_new_as(&t, &t.alice, ImportTarget::Existing(submitted.id)).await;
     let into_nothing = import_new_as(&t, &t.alice, ImportTarget::Existing(999)).await;
 
-    assert!(
-        matches!(
-            by_approver,
-            Err(AppError::Transition(TransitionRefused::DraftingForbidden))
-        ),
-        "{by_approver:?}"
+    assert_matches!(
+        by_approver,
+        Err(AppError::Transition(TransitionRefused::DraftingForbidden))
     );
-    assert!(
-        matches!(into_pending, Err(AppError::Transition(_))),
-        "{into_pending:?}"
-    );
-    assert!(matches!(into_nothing, Err(AppError::SessionNotFound(999))));
+    assert_matches!(into_pending, Err(AppError::Transition(_)));
+    assert_matches!(into_nothing, Err(AppError::SessionNotFound(999)));
 }
 
 async fn import_new_as(
@@ -373,22 +366,15 @@ async fn whoever_imported_a_session_may_not_approve_it(pool: PgPool) {
 
     let refused = t.app.approve(&dana, pending.id, pending.version).await;
 
-    assert!(
-        matches!(refused, Err(AppError::Rule(RuleViolation::SelfApproval))),
-        "{refused:?}"
-    );
+    assert_matches!(refused, Err(AppError::Rule(RuleViolation::SelfApproval)));
 }
 
 #[sqlx::test]
 async fn a_catalog_that_is_down_refuses_the_import_and_writes_nothing(pool: PgPool) {
     let catalog = CatalogServer::failing_with(500).await;
     let t = TestApp::with_catalog(pool, test_policy(), catalog, Duration::from_millis(500)).await;
-    let before = counts(&t).await;
 
-    let err = import_new(&t, "lunch.xlsx", &six_row_workbook())
-        .await
-        .unwrap_err();
+    let err = refused_import(&t, import_new(&t, "lunch.xlsx", &six_row_workbook())).await;
 
-    assert!(matches!(err, AppError::CatalogUnavailable(_)), "{err:?}");
-    assert_eq!(counts(&t).await, before);
+    assert_matches!(err, AppError::CatalogUnavailable(_));
 }

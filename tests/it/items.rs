@@ -7,6 +7,7 @@ use flashsale_bot::domain::{
 use sqlx::PgPool;
 
 use crate::support::app::*;
+use crate::support::assert_matches;
 
 #[sqlx::test]
 async fn six_skus_fill_a_session_with_flash_prices(pool: PgPool) {
@@ -25,14 +26,7 @@ async fn six_skus_fill_a_session_with_flash_prices(pool: PgPool) {
         first.flash_price.minor(),
         first.base_price.minor() * 70 / 100
     );
-    assert_eq!(
-        t.activity_actions(session.id)
-            .await
-            .iter()
-            .filter(|a| *a == "item_added")
-            .count(),
-        6
-    );
+    assert_eq!(t.activity_count(session.id, "item_added").await, 6);
 }
 
 #[sqlx::test]
@@ -55,102 +49,62 @@ async fn typed_input_is_normalised(pool: PgPool) {
 async fn seventh_sku_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft_with(6).await;
-    let before = t.snapshot(session.id).await;
 
-    let err = t
-        .app
-        .add_item(&t.alice, session.id, &item("FS-007", "30", "10"))
-        .await
-        .unwrap_err();
+    let err = t.refused_add(session.id, item("FS-007", "30", "10")).await;
 
-    assert!(
-        matches!(err, AppError::Rule(RuleViolation::SessionFull { max: 6 })),
-        "{err:?}"
-    );
-    assert_eq!(t.snapshot(session.id).await, before);
+    assert_matches!(err, AppError::Rule(RuleViolation::SessionFull { max: 6 }));
 }
 
 #[sqlx::test]
 async fn duplicate_sku_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft_with(3).await;
-    let before = t.snapshot(session.id).await;
 
-    let err = t
-        .app
-        .add_item(&t.alice, session.id, &item("fs-002", "50", "1"))
-        .await
-        .unwrap_err();
+    let err = t.refused_add(session.id, item("fs-002", "50", "1")).await;
 
     assert_eq!(
         err.to_string(),
         "FS-002 is already in this session: each SKU can appear once. Use edit-sku to change it."
     );
-    assert_eq!(t.snapshot(session.id).await, before);
 }
 
 #[sqlx::test]
 async fn unknown_sku_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft().await;
-    let before = t.snapshot(session.id).await;
 
-    let err = t
-        .app
-        .add_item(&t.alice, session.id, &item("NOPE-1", "30", "1"))
-        .await
-        .unwrap_err();
+    let err = t.refused_add(session.id, item("NOPE-1", "30", "1")).await;
 
-    assert!(
-        matches!(err, AppError::Rule(RuleViolation::UnknownSku { .. })),
-        "{err:?}"
-    );
-    assert_eq!(t.snapshot(session.id).await, before);
+    assert_matches!(err, AppError::Rule(RuleViolation::UnknownSku { .. }));
 }
 
 #[sqlx::test]
 async fn inactive_sku_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft().await;
-    let before = t.snapshot(session.id).await;
 
-    let err = t
-        .app
-        .add_item(&t.alice, session.id, &item("FS-OFF", "30", "1"))
-        .await
-        .unwrap_err();
+    let err = t.refused_add(session.id, item("FS-OFF", "30", "1")).await;
 
-    assert!(
-        matches!(err, AppError::Rule(RuleViolation::InactiveSku { .. })),
-        "{err:?}"
-    );
-    assert_eq!(t.snapshot(session.id).await, before);
+    assert_matches!(err, AppError::Rule(RuleViolation::InactiveSku { .. }));
 }
 
 #[sqlx::test]
 async fn quantity_above_stock_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft().await;
-    let before = t.snapshot(session.id).await;
 
-    let err = t
-        .app
-        .add_item(&t.alice, session.id, &item("FS-LOW", "30", "4"))
-        .await
-        .unwrap_err();
+    let err = t.refused_add(session.id, item("FS-LOW", "30", "4")).await;
 
     assert_eq!(
         err.to_string(),
         "FS-LOW has 3 units in stock: the flash-sale quantity 4 is more than that. Allowed at most 3."
     );
-    assert_eq!(t.snapshot(session.id).await, before);
 }
 
 #[sqlx::test]
 async fn malformed_values_are_refused_before_anything_is_asked(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft().await;
-    let before = t.snapshot(session.id).await;
     let requests = t.catalog.request_count().await;
 
     let cases = [
@@ -164,51 +118,27 @@ async fn malformed_values_are_refused_before_anything_is_asked(pool: PgPool) {
         ),
     ];
     for (input, message) in cases {
-        let err = t
-            .app
-            .add_item(&t.alice, session.id, &input)
-            .await
-            .unwrap_err();
+        let err = t.refused_add(session.id, input).await;
         assert_eq!(err.to_string(), message);
     }
     let err = t
-        .app
-        .add_item(&t.alice, session.id, &item("FS-001", "50.5", "10"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Input(InputError::Discount(DiscountError::NotWhole { .. }))
-        ),
-        "{err:?}"
+        .refused_add(session.id, item("FS-001", "50.5", "10"))
+        .await;
+    assert_matches!(
+        err,
+        AppError::Input(InputError::Discount(DiscountError::NotWhole { .. }))
     );
-    let err = t
-        .app
-        .add_item(&t.alice, session.id, &item("FS-001", "30", "0"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Input(InputError::Quantity(QuantityError::TooSmall { .. }))
-        ),
-        "{err:?}"
+    let err = t.refused_add(session.id, item("FS-001", "30", "0")).await;
+    assert_matches!(
+        err,
+        AppError::Input(InputError::Quantity(QuantityError::TooSmall { .. }))
     );
-    let err = t
-        .app
-        .add_item(&t.alice, session.id, &item("FS 001", "30", "1"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Input(InputError::Sku(SkuError::ContainsSpace { .. }))
-        ),
-        "{err:?}"
+    let err = t.refused_add(session.id, item("FS 001", "30", "1")).await;
+    assert_matches!(
+        err,
+        AppError::Input(InputError::Sku(SkuError::ContainsSpace { .. }))
     );
 
-    assert_eq!(t.snapshot(session.id).await, before);
     assert_eq!(
         t.catalog.request_count().await,
         requests,
@@ -234,22 +164,19 @@ async fn adding_to_a_session_that_does_not_exist_is_refused(pool: PgPool) {
 async fn an_approver_without_the_editor_role_cannot_add_items(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft().await;
-    let before = t.snapshot(session.id).await;
 
     let err = t
-        .app
-        .add_item(&t.bob, session.id, &item("FS-001", "30", "1"))
-        .await
-        .unwrap_err();
+        .refused(
+            session.id,
+            t.app
+                .add_item(&t.bob, session.id, &item("FS-001", "30", "1")),
+        )
+        .await;
 
-    assert!(
-        matches!(
-            err,
-            AppError::Transition(TransitionRefused::Forbidden { .. })
-        ),
-        "{err:?}"
+    assert_matches!(
+        err,
+        AppError::Transition(TransitionRefused::Forbidden { .. })
     );
-    assert_eq!(t.snapshot(session.id).await, before);
 }
 
 #[sqlx::test]
@@ -304,7 +231,7 @@ async fn editing_with_nothing_to_change_is_refused(pool: PgPool) {
         .update_item(&t.alice, session.id, &change)
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Input(InputError::NothingToChange)));
+    assert_matches!(err, AppError::Input(InputError::NothingToChange));
 }
 
 #[sqlx::test]
@@ -315,7 +242,6 @@ async fn raising_quantity_above_stock_is_refused(pool: PgPool) {
         .add_item(&t.alice, session.id, &item("FS-LOW", "30", "3"))
         .await
         .unwrap();
-    let before = t.snapshot(session.id).await;
     let change = ItemChange {
         sku: "FS-LOW".into(),
         discount: None,
@@ -323,19 +249,13 @@ async fn raising_quantity_above_stock_is_refused(pool: PgPool) {
     };
 
     let err = t
-        .app
-        .update_item(&t.alice, session.id, &change)
-        .await
-        .unwrap_err();
+        .refused(session.id, t.app.update_item(&t.alice, session.id, &change))
+        .await;
 
-    assert!(
-        matches!(
-            err,
-            AppError::Rule(RuleViolation::NotEnoughStock { stock: 3, .. })
-        ),
-        "{err:?}"
+    assert_matches!(
+        err,
+        AppError::Rule(RuleViolation::NotEnoughStock { stock: 3, .. })
     );
-    assert_eq!(t.snapshot(session.id).await, before);
 }
 
 #[sqlx::test]
@@ -385,45 +305,35 @@ async fn removing_an_item_frees_its_slot_for_another(pool: PgPool) {
 async fn removing_an_item_that_is_not_there_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft_with(2).await;
-    let before = t.snapshot(session.id).await;
     let err = t
-        .app
-        .remove_item(&t.alice, session.id, "FS-005")
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, AppError::Rule(RuleViolation::ItemNotInSession { .. })),
-        "{err:?}"
-    );
-    assert_eq!(t.snapshot(session.id).await, before);
+        .refused(
+            session.id,
+            t.app.remove_item(&t.alice, session.id, "FS-005"),
+        )
+        .await;
+    assert_matches!(err, AppError::Rule(RuleViolation::ItemNotInSession { .. }));
 }
 
 #[sqlx::test]
 async fn items_cannot_change_while_waiting_for_approval(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.submitted().await;
-    let before = t.snapshot(session.id).await;
 
-    let add = t
-        .app
-        .add_item(&t.alice, session.id, &item("FS-009", "30", "1"))
-        .await
-        .unwrap_err();
+    let add = t.refused_add(session.id, item("FS-009", "30", "1")).await;
     let change = ItemChange {
         sku: "FS-001".into(),
         discount: Some("10".into()),
         quantity: None,
     };
     let edit = t
-        .app
-        .update_item(&t.alice, session.id, &change)
-        .await
-        .unwrap_err();
+        .refused(session.id, t.app.update_item(&t.alice, session.id, &change))
+        .await;
     let remove = t
-        .app
-        .remove_item(&t.alice, session.id, "FS-001")
-        .await
-        .unwrap_err();
+        .refused(
+            session.id,
+            t.app.remove_item(&t.alice, session.id, "FS-001"),
+        )
+        .await;
 
     for err in [add, edit, remove] {
         assert_eq!(
@@ -431,37 +341,28 @@ async fn items_cannot_change_while_waiting_for_approval(pool: PgPool) {
             "This session is waiting for approval: withdraw it first to change its items."
         );
     }
-    assert_eq!(t.snapshot(session.id).await, before);
 }
 
 #[sqlx::test]
 async fn an_approved_session_is_read_only(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.approved().await;
-    let before = t.snapshot(session.id).await;
 
     let err = t
-        .app
-        .remove_item(&t.alice, session.id, "FS-001")
-        .await
-        .unwrap_err();
+        .refused(
+            session.id,
+            t.app.remove_item(&t.alice, session.id, "FS-001"),
+        )
+        .await;
     assert_eq!(
         err.to_string(),
         "This session is approved and locked (read-only): an approver must revoke it before its items can change."
     );
-    let err = t
-        .app
-        .add_item(&t.alice, session.id, &item("FS-009", "30", "1"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Transition(TransitionRefused::NotAllowed { .. })
-        ),
-        "{err:?}"
+    let err = t.refused_add(session.id, item("FS-009", "30", "1")).await;
+    assert_matches!(
+        err,
+        AppError::Transition(TransitionRefused::NotAllowed { .. })
     );
-    assert_eq!(t.snapshot(session.id).await, before);
 }
 
 /// Edits build their reply from what they wrote instead of reading the

@@ -8,38 +8,14 @@ use std::time::Duration;
 use flashsale_bot::chat::RecordingChat;
 use flashsale_bot::config::Config;
 use flashsale_bot::devstore::Faults;
-use flashsale_bot::http::{self, ChatState, Readiness};
+use flashsale_bot::http::{ChatState, Readiness};
 use flashsale_bot::runtime;
 use serde_json::Value;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 use crate::support::golive::GoLive;
-
-/// The listener on a free loopback port, serving until the test ends.
-async fn listen(readiness: Readiness) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(http::serve(listener, readiness, std::future::pending()));
-    format!("http://{addr}")
-}
-
-async fn get(url: String) -> (u16, String) {
-    let response = reqwest::Client::new()
-        .get(url)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
-}
-
-fn connected(pool: PgPool) -> Readiness {
-    let readiness = Readiness::new(pool);
-    readiness.set_chat_state(ChatState::Connected);
-    readiness
-}
+use crate::support::ops::{connected, get, listen};
 
 /// A pool whose database is gone: it points at a port nothing listens on.
 async fn pool_without_database() -> PgPool {

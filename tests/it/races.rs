@@ -1,5 +1,6 @@
 //! Concurrent editors and approvers: the session lock and the database decide.
 
+use std::fmt::Debug;
 use std::time::Duration;
 
 use flashsale_bot::app::{AppError, ItemChange};
@@ -8,7 +9,15 @@ use futures::future::join_all;
 use sqlx::PgPool;
 
 use crate::support::app::*;
+use crate::support::assert_matches;
 use crate::support::catalog::{sample_products, CatalogServer, FakeProduct};
+
+/// Checks that exactly one of the racers won; returns the losers' refusals.
+fn losers<T: Debug>(outcomes: &[Result<T, AppError>]) -> Vec<&AppError> {
+    let winners = outcomes.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(winners, 1, "{outcomes:?}");
+    outcomes.iter().filter_map(|r| r.as_ref().err()).collect()
+}
 
 #[sqlx::test]
 async fn twenty_editors_racing_for_the_sixth_slot_leave_exactly_one_winner(pool: PgPool) {
@@ -27,24 +36,17 @@ async fn twenty_editors_racing_for_the_sixth_slot_leave_exactly_one_winner(pool:
     }))
     .await;
 
-    let winners = results.iter().filter(|r| r.is_ok()).count();
-    assert_eq!(winners, 1, "{results:?}");
-    for loser in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(
-            matches!(loser, AppError::Rule(RuleViolation::SessionFull { max: 6 })),
-            "{loser:?}"
-        );
+    for loser in losers(&results) {
+        assert_matches!(loser, AppError::Rule(RuleViolation::SessionFull { max: 6 }));
     }
     let view = t.app.get(session.id).await.unwrap();
     assert_eq!(view.items.len(), 6);
     assert_eq!(view.version, session.version + 1);
-    let added = t
-        .activity_actions(session.id)
-        .await
-        .iter()
-        .filter(|a| *a == "item_added")
-        .count();
-    assert_eq!(added, 6, "losers leave no activity entry");
+    assert_eq!(
+        t.activity_count(session.id, "item_added").await,
+        6,
+        "losers leave no activity entry"
+    );
 }
 
 #[sqlx::test]
@@ -57,28 +59,14 @@ async fn two_concurrent_approvals_have_exactly_one_winner(pool: PgPool) {
         t.app.approve(&t.carol, session.id, session.version)
     );
 
-    let outcomes = [bob, carol];
-    assert_eq!(
-        outcomes.iter().filter(|r| r.is_ok()).count(),
-        1,
-        "{outcomes:?}"
-    );
-    let loser = outcomes.iter().find_map(|r| r.as_ref().err()).unwrap();
-    assert!(
-        matches!(
+    for loser in losers(&[bob, carol]) {
+        assert_matches!(
             loser,
             AppError::Transition(TransitionRefused::NotAllowed { .. })
                 | AppError::Rule(RuleViolation::StaleVersion { .. })
-        ),
-        "{loser:?}"
-    );
-    let approvals = t
-        .activity_actions(session.id)
-        .await
-        .iter()
-        .filter(|a| *a == "approved")
-        .count();
-    assert_eq!(approvals, 1);
+        );
+    }
+    assert_eq!(t.activity_count(session.id, "approved").await, 1);
 }
 
 #[sqlx::test]
@@ -92,17 +80,9 @@ async fn concurrent_approvals_of_overlapping_sessions_approve_only_one(pool: PgP
         t.app.approve(&t.carol, second.id, second.version)
     );
 
-    let outcomes = [a, b];
-    assert_eq!(
-        outcomes.iter().filter(|r| r.is_ok()).count(),
-        1,
-        "{outcomes:?}"
-    );
-    let loser = outcomes.iter().find_map(|r| r.as_ref().err()).unwrap();
-    assert!(
-        matches!(loser, AppError::Rule(RuleViolation::Overlap { .. })),
-        "{loser:?}"
-    );
+    for loser in losers(&[a, b]) {
+        assert_matches!(loser, AppError::Rule(RuleViolation::Overlap { .. }));
+    }
     let approved: i64 =
         sqlx::query_scalar("select count(*) from session where status = 'approved'")
             .fetch_one(&t.pool)
@@ -153,12 +133,6 @@ async fn concurrent_edits_never_lose_an_update(pool: PgPool) {
             "discount and quantity from one update"
         );
     }
-    let updates = t
-        .activity_actions(session.id)
-        .await
-        .iter()
-        .filter(|a| *a == "item_updated")
-        .count();
-    assert_eq!(updates, 18);
+    assert_eq!(t.activity_count(session.id, "item_updated").await, 18);
     assert_eq!(view.status, Status::Draft);
 }

@@ -1,11 +1,16 @@
 //! A `FlashSales` service wired to the test's database, a fake catalog server
 //! on loopback and a manual clock, plus the people of our stories.
 
+use std::fmt::Debug;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use flashsale_bot::app::{DraftInput, FlashSales, ItemInput, ManualClock, SessionView};
+use flashsale_bot::app::{
+    AppError, DraftFields, DraftInput, FlashSales, ImportReport, ImportTarget, ItemInput,
+    ManualClock, SessionView,
+};
 use flashsale_bot::catalog::{CachedCatalog, HttpCatalog};
 use flashsale_bot::chat::RecordingChat;
 use flashsale_bot::domain::{
@@ -54,6 +59,19 @@ pub fn item(sku: &str, discount: &str, quantity: &str) -> ItemInput {
         discount: discount.to_owned(),
         quantity: quantity.to_owned(),
     }
+}
+
+/// Alice imports `bytes` as a new draft; its title and times come from the file.
+pub async fn import_new(t: &TestApp, name: &str, bytes: &[u8]) -> Result<ImportReport, AppError> {
+    t.app
+        .import(
+            &t.alice,
+            name,
+            bytes,
+            None,
+            ImportTarget::NewDraft(DraftFields::default()),
+        )
+        .await
 }
 
 /// The six SKUs most stories use.
@@ -183,6 +201,55 @@ impl TestApp {
             session,
             activity_entries,
         }
+    }
+
+    /// Awaits `call`, which the app must refuse, and checks that the refusal
+    /// left session `session_id` as it was. Returns the refusal.
+    pub async fn refused<T: Debug>(
+        &self,
+        session_id: i64,
+        call: impl Future<Output = Result<T, AppError>>,
+    ) -> AppError {
+        let before = self.snapshot(session_id).await;
+        let err = call.await.expect_err("the app should have refused");
+        assert_eq!(
+            self.snapshot(session_id).await,
+            before,
+            "refusing ({err}) changed session #{session_id}"
+        );
+        err
+    }
+
+    /// Alice adds `input` to the session; the app must refuse it and change
+    /// nothing. Returns the refusal.
+    pub async fn refused_add(&self, session_id: i64, input: ItemInput) -> AppError {
+        self.refused(
+            session_id,
+            self.app.add_item(&self.alice, session_id, &input),
+        )
+        .await
+    }
+
+    /// Awaits `step` (a refused press, a read) and checks that it left session
+    /// `session_id` as it was. Returns what the step returned.
+    pub async fn unchanged<T>(&self, session_id: i64, step: impl Future<Output = T>) -> T {
+        let before = self.snapshot(session_id).await;
+        let outcome = step.await;
+        assert_eq!(
+            self.snapshot(session_id).await,
+            before,
+            "the step changed session #{session_id}"
+        );
+        outcome
+    }
+
+    /// How many times `action` stands in the session's activity log.
+    pub async fn activity_count(&self, session_id: i64, action: &str) -> usize {
+        self.activity_actions(session_id)
+            .await
+            .iter()
+            .filter(|a| *a == action)
+            .count()
     }
 
     pub async fn activity_actions(&self, session_id: i64) -> Vec<String> {

@@ -6,3 +6,31 @@ pub mod catalog;
 pub mod discord;
 pub mod fake_discord;
 pub mod golive;
+pub mod ops;
+pub mod storefront;
+
+/// `assert!(matches!(value, pattern))` that shows the value when it fails;
+/// an optional message after the pattern says which case it was. The value
+/// is evaluated once and only borrowed, so it can still be used afterwards.
+macro_rules! assert_matches {
+    ($value:expr, $pattern:pat $(if $guard:expr)? $(,)?) => {{
+        let value = &$value;
+        assert!(
+            matches!(*value, $pattern $(if $guard)?),
+            "expected {}, got {:?}",
+            stringify!($pattern),
+            value
+        );
+    }};
+    ($value:expr, $pattern:pat $(if $guard:expr)?, $($message:tt)+) => {{
+        let value = &$value;
+        assert!(
+            matches!(*value, $pattern $(if $guard)?),
+            "{}: expected {}, got {:?}",
+            format_args!($($message)+),
+            stringify!($pattern),
+            value
+        );
+    }};
+}
+pub(crate) use assert_matches;

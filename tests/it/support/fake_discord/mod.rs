@@ -161,6 +161,16 @@ impl Reply {
         self.body["content"].as_str().unwrap_or_default()
     }
 
+    /// Fails the test, showing the whole answer, unless its content starts with `prefix`.
+    #[track_caller]
+    pub fn assert_starts_with(&self, prefix: &str) {
+        assert!(
+            self.content().starts_with(prefix),
+            "expected an answer starting {prefix:?}, got: {}",
+            self.text()
+        );
+    }
+
     pub fn is_modal(&self) -> bool {
         self.callback_type == 9
     }

@@ -2,16 +2,19 @@
 //! process), and the real bot (`flashsale-bot run`, the binary) on the test's
 //! own database, plus the people who play the story and the moves they make.
 
+use std::future::Future;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use flashsale_bot::devstore::{self, DevStore, DevStoreConfig};
+use flashsale_bot::devstore::{self, DevStore};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+use crate::support::storefront::dev_storefront;
 
 use super::{
     FakeDiscord, Person, Recorded, Reply, ANNOUNCEMENTS_CHANNEL, API, APPLICATION_ID,
@@ -162,16 +165,7 @@ impl Story {
     /// `env` adds or overrides settings, e.g. `("APPROVAL_CUTOFF_MINUTES", "0")`.
     pub async fn start_with(pool: PgPool, env: &[(&str, &str)]) -> Story {
         let fake = FakeDiscord::start().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let store = devstore::spawn(
-            listener,
-            DevStoreConfig {
-                products: devstore::sample_catalog().unwrap(),
-                webhook_secret: devstore::test_secret(),
-            },
-        )
-        .await
-        .unwrap();
+        let store = dev_storefront().await;
         let mut vars: Vec<(String, String)> = [
             ("DATABASE_URL", database_url(&pool).await),
             ("DISCORD_TOKEN", "fake-bot-token".to_owned()),
@@ -215,12 +209,14 @@ impl Story {
             env: vars,
             replicas: Vec::new(),
         };
-        let commands = format!("{API}/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands");
         story
             .fake
-            .wait_within(0, START_LIMIT, "the bot to register its commands", |r| {
-                r.is("PUT", &commands) && r.status == 200
-            })
+            .wait_within(
+                0,
+                START_LIMIT,
+                "the bot to register its commands",
+                registers_commands,
+            )
             .await;
         story
     }
@@ -333,6 +329,31 @@ impl Story {
         self.fake.reply(&ix).await
     }
 
+    /// Submits the form `custom_id` with `values` and returns the answer.
+    pub async fn submit_form(
+        &self,
+        who: &Person,
+        custom_id: &str,
+        values: &[(&str, &str)],
+    ) -> Reply {
+        let ix = self.fake.submit_form(who, custom_id, values);
+        self.fake.reply(&ix).await
+    }
+
+    /// Awaits `step`, which the bot must refuse (a press, a command, a form),
+    /// and checks that the session's row is as it was. Returns the answer.
+    pub async fn refused(&self, session: i64, step: impl Future<Output = Reply>) -> Reply {
+        let before = self.row(session).await;
+        let reply = step.await;
+        assert_eq!(
+            self.row(session).await,
+            before,
+            "the bot answered {:?} and changed #{session}",
+            reply.text()
+        );
+        reply
+    }
+
     /// Opens a form with `/flashsale <sub>`, submits it with `values`, and
     /// returns the answer to the submit.
     pub async fn fill_form(
@@ -350,8 +371,7 @@ impl Story {
             form.text()
         );
         assert_eq!(form.custom_id(), expected_form);
-        let submit = self.fake.submit_form(who, expected_form, values);
-        self.fake.reply(&submit).await
+        self.submit_form(who, expected_form, values).await
     }
 
     /// `/flashsale draft` through its form; returns the new session's number.
@@ -456,14 +476,9 @@ impl Story {
             pasted.text()
         );
         let mark = self.fake.mark();
-        let submitted = self.submit(&carol, session).await;
-        assert!(
-            submitted
-                .content()
-                .starts_with(&format!("Submitted #{session} for approval")),
-            "{}",
-            submitted.text()
-        );
+        self.submit(&carol, session)
+            .await
+            .assert_starts_with(&format!("Submitted #{session} for approval"));
         (session, self.approval_card(mark, session).await)
     }
 
@@ -471,6 +486,37 @@ impl Story {
     pub async fn press(&self, who: &Person, message_id: u64, custom_id: &str) -> Reply {
         let ix = self.fake.press(who, message_id, custom_id);
         self.fake.reply(&ix).await
+    }
+
+    /// `who` presses Approve on the approval `card` of `session`; the answer
+    /// must say it was approved.
+    pub async fn approve_from_card(&self, who: &Person, session: i64, card: &Recorded) -> Reply {
+        let approved = self
+            .press(who, card.message_id(), &card.button_ids()[0])
+            .await;
+        approved.assert_starts_with(&format!("Approved #{session}."));
+        approved
+    }
+
+    /// Waits for the first edit of approval card `card_id` since `mark`;
+    /// `what` says what it should show, for the failure message.
+    pub async fn card_edit(&self, mark: usize, card_id: u64, what: &str) -> Recorded {
+        let path = card_path(card_id);
+        self.fake
+            .wait_after(mark, &format!("the card edited to {what}"), |r| {
+                r.is("PATCH", &path)
+            })
+            .await
+    }
+
+    /// Waits for an edit of approval card `card_id` since `mark` whose text contains `needle`.
+    pub async fn card_edit_saying(&self, mark: usize, card_id: u64, needle: &str) -> Recorded {
+        let path = card_path(card_id);
+        self.fake
+            .wait_after(mark, &format!("the card edited to say {needle:?}"), |r| {
+                r.is("PATCH", &path) && r.text().contains(needle)
+            })
+            .await
     }
 
     /// Waits for a channel post in `channel` since `mark` whose text contains `needle`.
@@ -485,7 +531,7 @@ impl Story {
 
     /// Edits of message `id` since `mark`.
     pub fn edits_of(&self, id: u64, mark: usize) -> Vec<Recorded> {
-        let path = format!("{API}/channels/{APPROVALS_CHANNEL}/messages/{id}");
+        let path = card_path(id);
         self.fake
             .requests()
             .into_iter()
@@ -527,6 +573,17 @@ impl Story {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// The path of approval card `id` (edits of the card are PATCHes to it).
+fn card_path(id: u64) -> String {
+    format!("{API}/channels/{APPROVALS_CHANNEL}/messages/{id}")
+}
+
+/// The bot registering its slash commands in our guild, and Discord taking them.
+pub fn registers_commands(r: &Recorded) -> bool {
+    let path = format!("{API}/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands");
+    r.is("PUT", &path) && r.status == 200
 }
 
 /// The number after `prefix` in `text`, e.g. 12 in "Drafted #12. Add ...".
