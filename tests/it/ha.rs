@@ -118,6 +118,55 @@ async fn only_the_leader_holds_the_gateway_and_a_follower_takes_over_when_it_is_
     story.finish().await;
 }
 
+/// Postgres processes of this test's database holding an advisory lock (a
+/// macro so queries stay literals: sqlx refuses dynamic SQL).
+macro_rules! lock_holders {
+    () => {
+        "from pg_locks where locktype = 'advisory' and granted \
+         and database = (select oid from pg_database where datname = current_database())"
+    };
+}
+
+/// A leader whose lock connection dies (a Postgres failover, a DBA's
+/// `pg_terminate_backend`) cannot tell whether another process already holds
+/// the lock: it must close its gateway, and afterwards exactly one leads.
+#[sqlx::test]
+async fn a_leader_that_loses_its_lock_connection_steps_down_and_one_process_leads(pool: PgPool) {
+    let mut story = Story::start(pool.clone()).await;
+    let second = story.spawn_replica();
+    story.wait_replica_log(second, "standing by").await;
+    assert_eq!(identifies(&story.fake), 1);
+
+    let mark = story.fake.mark();
+    let terminated: Vec<bool> = sqlx::query_scalar(concat!(
+        "select pg_terminate_backend(pid) ",
+        lock_holders!()
+    ))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(terminated, [true], "one process held the lock");
+
+    story.wait_first_log("stepping down").await;
+    wait_identifies(&story.fake, 2, TAKEOVER_LIMIT).await;
+    story
+        .fake
+        .wait_after(
+            mark,
+            "the new leader to register its commands",
+            registers_commands,
+        )
+        .await;
+    let holders: i64 = sqlx::query_scalar(concat!("select count(*) ", lock_holders!()))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(holders, 1, "exactly one leader");
+    let listed = story.run(&carol(), "list", &[]).await;
+    assert!(listed.text().contains("Nothing here"), "{}", listed.text());
+    story.finish().await;
+}
+
 /// A TCP proxy on loopback in front of Postgres that the test can cut (every
 /// open connection dropped, new ones refused) and restore.
 struct Proxy {

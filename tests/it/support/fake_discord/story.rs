@@ -77,6 +77,29 @@ struct Bot {
 }
 
 impl Bot {
+    /// Waits until this process logs a line containing `needle`; `who` names
+    /// it in the failure message.
+    async fn wait_log(&self, who: &str, needle: &str) {
+        let deadline = tokio::time::Instant::now() + START_LIMIT;
+        loop {
+            if self
+                .log
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .any(|line| line.contains(needle))
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{who} never logged {needle:?}; its log:\n{}",
+                self.tail()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     fn spawn(env: &[(String, String)]) -> Bot {
         let mut command = Command::new(env!("CARGO_BIN_EXE_flashsale-bot"));
         command
@@ -281,25 +304,14 @@ impl Story {
 
     /// Waits until replica `index` logs a line containing `needle`.
     pub async fn wait_replica_log(&self, index: usize, needle: &str) {
-        let deadline = tokio::time::Instant::now() + START_LIMIT;
-        loop {
-            let bot = &self.replicas[index];
-            if bot
-                .log
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .iter()
-                .any(|line| line.contains(needle))
-            {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "replica {index} never logged {needle:?}; its log:\n{}",
-                bot.tail()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.replicas[index]
+            .wait_log(&format!("replica {index}"), needle)
+            .await;
+    }
+
+    /// Waits until the first process logs a line containing `needle`.
+    pub async fn wait_first_log(&self, needle: &str) {
+        self.bot.wait_log("the first process", needle).await;
     }
 
     /// The session as the database has it.
