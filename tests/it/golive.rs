@@ -78,11 +78,7 @@ async fn publish_happens_when_due_signed_confirmed_and_announced_once(pool: PgPo
 async fn three_server_errors_then_success_publishes_once_and_alerts_approvers(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
-    g.store.set_faults(Faults {
-        fail_next: 3,
-        status: Some(500),
-        ..Faults::default()
-    });
+    g.fail_next_calls(3, 500);
     g.make_due(session.id, "publish").await;
     let (stop, handle) = g.spawn_loop(g.scheduler("a"));
 
@@ -160,11 +156,7 @@ async fn too_many_requests_waits_as_long_as_retry_after_says(pool: PgPool) {
 async fn a_stalled_storefront_times_out_and_the_retry_does_not_publish_twice(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
-    g.store.set_faults(Faults {
-        stall_secs: 3,
-        stall_next: 1,
-        ..Faults::default()
-    });
+    g.stall_next_call(3);
     g.make_due(session.id, "publish").await;
     let scheduler = g.scheduler_with(fast_config("a"), Duration::from_millis(300));
     let (stop, handle) = g.spawn_loop(scheduler);
@@ -198,11 +190,7 @@ async fn a_stalled_storefront_times_out_and_the_retry_does_not_publish_twice(poo
 async fn a_refused_publish_is_not_retried_and_fails_the_session_with_an_alert(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
-    g.store.set_faults(Faults {
-        fail_next: 1,
-        status: Some(400),
-        ..Faults::default()
-    });
+    g.fail_next_calls(1, 400);
     g.make_due(session.id, "publish").await;
 
     g.scheduler("a").run_due_now().await.unwrap();
@@ -329,11 +317,7 @@ async fn a_sale_revoked_while_it_was_being_published_is_taken_down_again(pool: P
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
     // The storefront applies the publish, then holds its answer back.
-    g.store.set_faults(Faults {
-        stall_secs: 1,
-        stall_next: 1,
-        ..Faults::default()
-    });
+    g.stall_next_call(1);
     g.make_due(session.id, "publish").await;
     let (stop, handle) = g.spawn_loop(g.scheduler("a"));
     wait_until(5, || g.publishes(session.id).len() == 1).await;
@@ -353,24 +337,12 @@ async fn a_sale_revoked_while_it_was_being_published_is_taken_down_again(pool: P
     stop.send(true).unwrap();
     handle.await.unwrap();
 
-    let sale = g.store.sale(session.id).expect("the sale is known");
-    assert!(
-        !sale["ended_at"].is_null(),
-        "ended on the storefront: {sale}"
-    );
+    assert_taken_down(&g, session.id).await;
     assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Draft);
     let actions = g.t.activity_actions(session.id).await;
-    assert!(actions.contains(&"taken_down".to_owned()), "{actions:?}");
     assert!(!actions.contains(&"went_live".to_owned()), "{actions:?}");
-    let alerts: Vec<String> =
-        g.t.chat
-            .posts_to(Channel::Approvals)
-            .into_iter()
-            .map(|p| p.message.text.render(|_, _| String::new()))
-            .filter(|text| text.contains("while it was being published"))
-            .collect();
     assert_eq!(
-        alerts,
+        take_down_alerts(&g),
         [format!(
             "#{} \"Midnight Deals\" became draft while it was being published: \
              it reached the storefront and was taken down again.",
@@ -401,23 +373,6 @@ fn patient_scheduler(g: &GoLive) -> flashsale_bot::scheduler::Scheduler {
     g.scheduler_with(config, Duration::from_millis(300))
 }
 
-async fn wait_for_job_state(g: &GoLive, session: i64, kind: &str, state: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let job = g.job(session, kind).await;
-        if job.state == state && job.attempts >= 1 {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the {kind} job stayed {} after {} attempts",
-            job.state,
-            job.attempts
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// The storefront applied the publish but its answer came too late, so the
 /// bot waits to retry; an approver cancels meanwhile. The sale is up all the
 /// same, and must come down.
@@ -425,14 +380,10 @@ async fn wait_for_job_state(g: &GoLive, session: i64, kind: &str, state: &str) {
 async fn a_sale_cancelled_while_its_publish_awaits_a_retry_is_taken_down(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
-    g.store.set_faults(Faults {
-        stall_secs: 1,
-        stall_next: 1,
-        ..Faults::default()
-    });
+    g.stall_next_call(1);
     g.make_due(session.id, "publish").await;
     let (stop, handle) = g.spawn_loop(patient_scheduler(&g));
-    wait_for_job_state(&g, session.id, "publish", "pending").await;
+    g.wait_for_job(session.id, "publish", "pending").await;
     assert_eq!(
         g.publishes(session.id).len(),
         1,
@@ -443,17 +394,11 @@ async fn a_sale_cancelled_while_its_publish_awaits_a_retry_is_taken_down(pool: P
         .cancel(&g.t.bob, session.id, Some("supplier pulled out"))
         .await
         .unwrap();
-    wait_for_job_state(&g, session.id, "publish", "done").await;
+    g.wait_for_job(session.id, "publish", "done").await;
     stop.send(true).unwrap();
     handle.await.unwrap();
 
-    let sale = g.store.sale(session.id).expect("the sale is known");
-    assert!(
-        !sale["ended_at"].is_null(),
-        "ended on the storefront: {sale}"
-    );
-    let actions = g.t.activity_actions(session.id).await;
-    assert!(actions.contains(&"taken_down".to_owned()), "{actions:?}");
+    assert_taken_down(&g, session.id).await;
     assert!(
         take_down_alerts(&g)
             .iter()
@@ -469,20 +414,16 @@ async fn a_sale_cancelled_while_its_publish_awaits_a_retry_is_taken_down(pool: P
 async fn a_cancelled_publish_that_never_reached_the_storefront_is_left_alone(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
-    g.store.set_faults(Faults {
-        fail_next: 1,
-        status: Some(500),
-        ..Faults::default()
-    });
+    g.fail_next_calls(1, 500);
     g.make_due(session.id, "publish").await;
     let (stop, handle) = g.spawn_loop(patient_scheduler(&g));
-    wait_for_job_state(&g, session.id, "publish", "pending").await;
+    g.wait_for_job(session.id, "publish", "pending").await;
 
     g.t.app
         .cancel(&g.t.bob, session.id, Some("supplier pulled out"))
         .await
         .unwrap();
-    wait_for_job_state(&g, session.id, "publish", "done").await;
+    g.wait_for_job(session.id, "publish", "done").await;
     stop.send(true).unwrap();
     handle.await.unwrap();
 
@@ -515,4 +456,15 @@ fn take_down_alerts(g: &GoLive) -> Vec<String> {
         .map(|p| p.message.text.render(|_, _| String::new()))
         .filter(|text| text.contains("while it was being published"))
         .collect()
+}
+
+/// The sale is ended on the storefront, and the log says the bot did it.
+async fn assert_taken_down(g: &GoLive, session_id: i64) {
+    let sale = g.store.sale(session_id).expect("the sale is known");
+    assert!(
+        !sale["ended_at"].is_null(),
+        "ended on the storefront: {sale}"
+    );
+    let actions = g.t.activity_actions(session_id).await;
+    assert!(actions.contains(&"taken_down".to_owned()), "{actions:?}");
 }

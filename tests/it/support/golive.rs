@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flashsale_bot::devstore::{self, DevStore, DevStoreConfig, RecordedCall};
+use flashsale_bot::devstore::{self, DevStore, DevStoreConfig, Faults, RecordedCall};
 use flashsale_bot::scheduler::{Scheduler, SchedulerConfig};
 use flashsale_bot::storefront::HttpStorefront;
 use secrecy::SecretString;
@@ -104,6 +104,44 @@ impl GoLive {
 
     pub async fn make_due(&self, session_id: i64, kind: &str) {
         self.make_due_in(session_id, kind, 0.0).await;
+    }
+
+    /// The storefront handles its next call, then holds the answer back for
+    /// `secs` (a publish applied whose answer comes too late).
+    pub fn stall_next_call(&self, secs: u64) {
+        self.store.set_faults(Faults {
+            stall_secs: secs,
+            stall_next: 1,
+            ..Faults::default()
+        });
+    }
+
+    /// The storefront answers its next `calls` calls with `status` without handling them.
+    pub fn fail_next_calls(&self, calls: u32, status: u16) {
+        self.store.set_faults(Faults {
+            fail_next: calls,
+            status: Some(status),
+            ..Faults::default()
+        });
+    }
+
+    /// Waits (at most 5 s) until the session's `kind` job has run at least
+    /// once and is in `state`.
+    pub async fn wait_for_job(&self, session_id: i64, kind: &str, state: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let job = self.job(session_id, kind).await;
+            if job.state == state && job.attempts >= 1 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the {kind} job stayed {} after {} attempts",
+                job.state,
+                job.attempts
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Publish calls the storefront received for the session that were not replays.
