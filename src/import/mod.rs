@@ -21,6 +21,7 @@
 
 mod cell;
 mod header;
+mod ods_size;
 mod sheet;
 mod text;
 mod workbook;
@@ -88,6 +89,12 @@ pub enum FileError {
     NotSpreadsheet { name: String },
     #[error("\"{name}\" could not be read as {format}: it may be damaged or password-protected. Open it, save it again as .xlsx or .csv, and retry.")]
     Unreadable { name: String, format: &'static str },
+    #[error("Sheet \"{table}\" in \"{name}\" spans {cells} cells once its repeated rows and columns are counted; an import reads at most {max}. Delete the empty rows and columns around the table (or other sheets), or save it as .csv.", max = ods_size::MAX_EXPANDED_CELLS)]
+    TooManyCells {
+        name: String,
+        table: String,
+        cells: u64,
+    },
     #[error("There is no sheet \"{sheet}\" in the file: its sheets are {available}.")]
     SheetNotFound { sheet: String, available: String },
     #[error("The sheet is empty: put a header row (e.g. SKU | Discount % | Flash Qty) and one row per SKU on {place}.")]

@@ -10,6 +10,8 @@
 use std::io::Cursor;
 
 use calamine::{Data, DataRef, Ods, Reader, Style, Xls, Xlsx};
+
+use super::ods_size::{self, OdsSize};
 use chrono::Timelike;
 
 use super::{Cell, FileError, Grid, GridBuilder};
@@ -99,6 +101,14 @@ pub(super) fn read(
             Ok((name.clone(), range_grid(&range, &name)?))
         }
         Format::Ods => {
+            // Before calamine, which would expand the repeats in memory.
+            if let OdsSize::TooBig { table, cells } = ods_size::measure(bytes) {
+                return Err(FileError::TooManyCells {
+                    name: file_name.to_owned(),
+                    table,
+                    cells,
+                });
+            }
             let mut book: Ods<_> = Ods::new(cursor).map_err(|_| unreadable(file_name, format))?;
             let name = pick(&book.sheet_names(), sheet)?;
             let range = book

@@ -197,18 +197,7 @@ async fn an_opendocument_sheet_with_percent_and_date_cells_is_imported(pool: PgP
             cell("float", "5"),
         ]));
     }
-    let content = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Plan">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
-    );
-    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
-    let ods = stored_zip(&[
-        (
-            "mimetype",
-            b"application/vnd.oasis.opendocument.spreadsheet".as_slice(),
-        ),
-        ("META-INF/manifest.xml", manifest.as_bytes()),
-        ("content.xml", content.as_bytes()),
-    ]);
+    let ods = ods_package(&rows);
 
     let report = import_new(&t, "plan.ods", &ods).await.unwrap();
 
@@ -225,6 +214,48 @@ async fn an_opendocument_sheet_with_percent_and_date_cells_is_imported(pool: PgP
         .all(|i| i.discount.get() == 30 && i.quantity == 5));
     let rows: Vec<u32> = report.rows.iter().map(|r| r.0).collect();
     assert_eq!(rows, [7, 8, 9, 10, 11, 12]);
+}
+
+/// A few KB of OpenDocument can describe millions of cells, which calamine
+/// would expand in memory: the file is refused before that, with the numbers.
+#[sqlx::test]
+async fn an_opendocument_sheet_that_expands_to_millions_of_cells_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let before = counts(&t).await;
+    let cell =
+        r#"<table:table-cell office:value-type="string"><text:p>SKU</text:p></table:table-cell>"#;
+    let filled = format!("<table:table-row>{cell}{cell}{cell}</table:table-row>");
+    let rows = format!(
+        r#"{filled}<table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row>{filled}"#
+    );
+    let ods = ods_package(&rows);
+    assert!(ods.len() < 4096, "the file is tiny: {} bytes", ods.len());
+
+    let err = import_new(&t, "bomb.ods", &ods).await.unwrap_err();
+
+    assert_eq!(
+        err.to_string(),
+        "Sheet \"Plan\" in \"bomb.ods\" spans 3000006 cells once its repeated rows and columns are counted; \
+         an import reads at most 2000000. Delete the empty rows and columns around the table (or other sheets), \
+         or save it as .csv."
+    );
+    assert_eq!(counts(&t).await, before);
+}
+
+/// An OpenDocument spreadsheet with one table, "Plan", holding `rows`.
+fn ods_package(rows: &str) -> Vec<u8> {
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Plan">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    stored_zip(&[
+        (
+            "mimetype",
+            b"application/vnd.oasis.opendocument.spreadsheet".as_slice(),
+        ),
+        ("META-INF/manifest.xml", manifest.as_bytes()),
+        ("content.xml", content.as_bytes()),
+    ])
 }
 
 /// A zip with its files stored uncompressed: enough for an OpenDocument
