@@ -180,18 +180,15 @@ impl Shared {
     }
 
     pub(crate) fn set_stock(&self, sku: &str, stock: i64) {
-        let mut inner = self.lock();
-        let wanted = sku.trim();
-        if let Some(p) = inner
-            .products
-            .iter_mut()
-            .find(|p| p.sku.eq_ignore_ascii_case(wanted))
-        {
-            p.stock = stock;
-        }
+        self.update_product(sku, |p| p.stock = stock);
     }
 
     pub(crate) fn set_active(&self, sku: &str, active: bool) {
+        self.update_product(sku, |p| p.active = active);
+    }
+
+    /// Changes the product (SKU compared case-insensitively); unknown SKUs are ignored.
+    fn update_product(&self, sku: &str, change: impl FnOnce(&mut DevProduct)) {
         let mut inner = self.lock();
         let wanted = sku.trim();
         if let Some(p) = inner
@@ -199,7 +196,7 @@ impl Shared {
             .iter_mut()
             .find(|p| p.sku.eq_ignore_ascii_case(wanted))
         {
-            p.active = active;
+            change(p);
         }
     }
 

@@ -194,11 +194,13 @@ pub fn require_reason(reason: &str) -> Result<String, RuleViolation> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn policy() -> Policy {
+    /// The defaults the domain's unit tests share: IDR, Jakarta, a
+    /// 60-minute approval cutoff, four eyes on.
+    pub(crate) fn policy() -> Policy {
         Policy {
             sku: SkuRules::default(),
             window: WindowRules::default(),

@@ -126,20 +126,8 @@ pub fn planned_jobs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Currency, SkuRules, WindowRules};
+    use crate::domain::rules::tests::policy;
     use chrono::TimeZone;
-
-    fn policy() -> Policy {
-        Policy {
-            sku: SkuRules::default(),
-            window: WindowRules::default(),
-            approval_cutoff: Duration::minutes(60),
-            four_eyes: true,
-            currency: Currency::from_code("IDR").unwrap(),
-            time_zone: chrono_tz::Asia::Jakarta,
-            schedule: SchedulePolicy::default(),
-        }
-    }
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0).unwrap()
