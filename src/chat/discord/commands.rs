@@ -8,22 +8,20 @@
 //! the database or Discord itself is; a command that opens a form cannot
 //! defer (a form must be the first answer) and only reads the database first.
 
-use std::future::Future;
-use std::sync::atomic::Ordering;
-use std::time::Instant;
-
 use poise::serenity_prelude as serenity;
-use serenity::{CreateInteractionResponse, CreateModal};
 
 use super::input::{self, ArgError};
-use super::render::Rendered;
-use super::{autocomplete, forms, interactions, Ctx, Error};
+use super::{autocomplete, forms, Ctx, Error};
 use crate::app::{
-    log_file_name, AppError, DraftFields, FlashSales, ImportError, ImportTarget, ItemChange,
-    ItemInput, ListRange, SessionView,
+    log_file_name, AppError, DraftFields, ImportError, ImportTarget, ItemChange, ItemInput,
+    ListRange,
 };
-use crate::domain::{status, Action, Actor};
-use crate::metrics;
+use crate::domain::{status, Action};
+
+mod answering;
+
+pub(super) use answering::arrived;
+use answering::{actor, answer, changing, deferred, open_form, refuse, session_change, WithFiles};
 
 /// All commands, for the framework and for registration.
 pub fn all() -> Vec<poise::Command<super::Data, Error>> {
@@ -67,165 +65,6 @@ pub enum Range {
     Today,
     #[name = "week"]
     Week,
-}
-
-/// Why a command could not do what was asked.
-enum Failure {
-    App(AppError),
-    Arg(ArgError),
-    /// This interaction was delivered before and acted on then.
-    AlreadyHandled,
-}
-
-impl From<AppError> for Failure {
-    fn from(e: AppError) -> Failure {
-        Failure::App(e)
-    }
-}
-
-impl From<ArgError> for Failure {
-    fn from(e: ArgError) -> Failure {
-        Failure::Arg(e)
-    }
-}
-
-/// What a command answers with, as a reply only its caller sees.
-trait IntoReply {
-    fn into_reply(self) -> poise::CreateReply;
-}
-
-impl IntoReply for Rendered {
-    fn into_reply(self) -> poise::CreateReply {
-        self.reply()
-    }
-}
-
-/// Text with files attached: the exports.
-struct WithFiles(String, Vec<serenity::CreateAttachment>);
-
-impl IntoReply for WithFiles {
-    fn into_reply(self) -> poise::CreateReply {
-        let WithFiles(text, files) = self;
-        files
-            .into_iter()
-            .fold(Rendered::text(text).reply(), |reply, file| {
-                reply.attachment(file)
-            })
-    }
-}
-
-fn actor(ctx: Ctx<'_>) -> Actor {
-    let i = ctx.interaction;
-    input::actor_of(i.member.as_deref(), &i.user, ctx.data().roles)
-}
-
-/// Sends the reply, or the refusal as its text; both private.
-async fn answer(ctx: Ctx<'_>, outcome: Result<impl IntoReply, Failure>) -> Result<(), Error> {
-    let (reply, label) = match outcome {
-        Ok(reply) => (reply.into_reply(), "ok"),
-        Err(Failure::App(e)) => {
-            let label = e.outcome_label();
-            (ctx.data().render.error(&e).reply(), label)
-        }
-        Err(Failure::Arg(e)) => (Rendered::text(e.to_string()).reply(), "refused"),
-        Err(Failure::AlreadyHandled) => (interactions::already_handled().reply(), "duplicate"),
-    };
-    ctx.send(reply).await?;
-    answered(ctx, label).await;
-    Ok(())
-}
-
-/// `answer` for a command refused before it had anything to reply with.
-async fn refuse(ctx: Ctx<'_>, failure: impl Into<Failure>) -> Result<(), Error> {
-    answer(ctx, Err::<Rendered, _>(failure.into())).await
-}
-
-/// Answers what `work` makes of the command, deferring first so that
-/// Discord's three seconds are met however slow the work turns out to be.
-async fn deferred<R: IntoReply>(
-    ctx: Ctx<'_>,
-    work: impl Future<Output = Result<R, Failure>>,
-) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    answer(ctx, work.await).await
-}
-
-/// `deferred` for work that changes something: a redelivered interaction
-/// is answered "already handled" and the work never starts.
-async fn changing<R: IntoReply>(
-    ctx: Ctx<'_>,
-    work: impl Future<Output = Result<R, Failure>>,
-) -> Result<(), Error> {
-    deferred(ctx, async {
-        once(ctx).await?;
-        work.await
-    })
-    .await
-}
-
-/// `changing` for a use case on one session: `change` gets the app, the
-/// member and the parsed session, and gives back the session as it is now
-/// with the headline to show above it.
-async fn session_change<'a, F, Fut>(ctx: Ctx<'a>, session: &str, change: F) -> Result<(), Error>
-where
-    F: FnOnce(&'a FlashSales, Actor, i64) -> Fut,
-    Fut: Future<Output = Result<(SessionView, String), AppError>>,
-{
-    changing(ctx, async {
-        let id = input::session_id(session)?;
-        let (view, headline) = change(&ctx.data().app, actor(ctx), id).await?;
-        Ok(ctx.data().render.session(&view, &headline))
-    })
-    .await
-}
-
-/// The framework's `pre_command` hook: when the command arrived, for the
-/// interaction latency metric.
-pub(super) async fn arrived(ctx: poise::Context<'_, super::Data, Error>) {
-    ctx.set_invocation_data(Instant::now()).await;
-}
-
-/// Counts an answered command (a failure to answer is counted by `on_error`).
-async fn answered(ctx: Ctx<'_>, outcome: &str) {
-    let took = poise::Context::Application(ctx)
-        .invocation_data::<Instant>()
-        .await
-        .map(|arrived| arrived.elapsed());
-    let command = &ctx.command().qualified_name;
-    metrics::command(command, outcome, took);
-    // One line per command with who, what, how it ended and how long it took;
-    // the use case's own span adds the session.
-    tracing::info!(
-        command = %command,
-        actor = %ctx.interaction.user.id,
-        outcome,
-        ms = took.map(|t| t.as_millis() as u64),
-        "command answered"
-    );
-}
-
-/// Every command that changes something passes here first (see `changing`):
-/// a redelivered interaction (same id) stops here, having changed nothing.
-async fn once(ctx: Ctx<'_>) -> Result<(), Failure> {
-    let event_id = ctx.interaction.id.to_string();
-    match interactions::first_delivery(&ctx.data().app, &event_id).await? {
-        true => Ok(()),
-        false => Err(Failure::AlreadyHandled),
-    }
-}
-
-/// Opens a form as the first (and only) answer to the command.
-async fn open_form(ctx: Ctx<'_>, form: CreateModal) -> Result<(), Error> {
-    ctx.interaction
-        .create_response(
-            ctx.serenity_context(),
-            CreateInteractionResponse::Modal(form),
-        )
-        .await?;
-    // Tell poise the interaction is answered, so it never answers it again.
-    ctx.has_sent_initial_response.store(true, Ordering::SeqCst);
-    answered(ctx, "ok").await;
-    Ok(())
 }
 
 /// Create a draft session (opens a form: title, start, end, notes)

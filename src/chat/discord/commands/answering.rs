@@ -1,0 +1,187 @@
+//! How a command answers: deferring within Discord's three seconds, the
+//! redelivery check, the private reply or refusal, and the metrics and log
+//! line for every answered command. The commands themselves are in the
+//! parent module.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use poise::serenity_prelude as serenity;
+use serenity::{CreateInteractionResponse, CreateModal};
+
+use super::super::input::{self, ArgError};
+use super::super::render::Rendered;
+use super::super::{interactions, Ctx, Error};
+use crate::app::{AppError, FlashSales, SessionView};
+use crate::domain::Actor;
+use crate::metrics;
+
+/// Why a command could not do what was asked.
+pub(super) enum Failure {
+    App(AppError),
+    Arg(ArgError),
+    /// This interaction was delivered before and acted on then.
+    AlreadyHandled,
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Failure {
+        Failure::App(e)
+    }
+}
+
+impl From<ArgError> for Failure {
+    fn from(e: ArgError) -> Failure {
+        Failure::Arg(e)
+    }
+}
+
+/// What a command answers with, as a reply only its caller sees.
+pub(super) trait IntoReply {
+    fn into_reply(self) -> poise::CreateReply;
+}
+
+impl IntoReply for Rendered {
+    fn into_reply(self) -> poise::CreateReply {
+        self.reply()
+    }
+}
+
+/// Text with files attached: the exports.
+pub(super) struct WithFiles(
+    pub(super) String,
+    pub(super) Vec<serenity::CreateAttachment>,
+);
+
+impl IntoReply for WithFiles {
+    fn into_reply(self) -> poise::CreateReply {
+        let WithFiles(text, files) = self;
+        files
+            .into_iter()
+            .fold(Rendered::text(text).reply(), |reply, file| {
+                reply.attachment(file)
+            })
+    }
+}
+
+pub(super) fn actor(ctx: Ctx<'_>) -> Actor {
+    let i = ctx.interaction;
+    input::actor_of(i.member.as_deref(), &i.user, ctx.data().roles)
+}
+
+/// Sends the reply, or the refusal as its text; both private.
+pub(super) async fn answer(
+    ctx: Ctx<'_>,
+    outcome: Result<impl IntoReply, Failure>,
+) -> Result<(), Error> {
+    let (reply, label) = match outcome {
+        Ok(reply) => (reply.into_reply(), "ok"),
+        Err(Failure::App(e)) => {
+            let label = e.outcome_label();
+            (ctx.data().render.error(&e).reply(), label)
+        }
+        Err(Failure::Arg(e)) => (Rendered::text(e.to_string()).reply(), "refused"),
+        Err(Failure::AlreadyHandled) => (interactions::already_handled().reply(), "duplicate"),
+    };
+    ctx.send(reply).await?;
+    answered(ctx, label).await;
+    Ok(())
+}
+
+/// `answer` for a command refused before it had anything to reply with.
+pub(super) async fn refuse(ctx: Ctx<'_>, failure: impl Into<Failure>) -> Result<(), Error> {
+    answer(ctx, Err::<Rendered, _>(failure.into())).await
+}
+
+/// Answers what `work` makes of the command, deferring first so that
+/// Discord's three seconds are met however slow the work turns out to be.
+pub(super) async fn deferred<R: IntoReply>(
+    ctx: Ctx<'_>,
+    work: impl Future<Output = Result<R, Failure>>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    answer(ctx, work.await).await
+}
+
+/// `deferred` for work that changes something: a redelivered interaction
+/// is answered "already handled" and the work never starts.
+pub(super) async fn changing<R: IntoReply>(
+    ctx: Ctx<'_>,
+    work: impl Future<Output = Result<R, Failure>>,
+) -> Result<(), Error> {
+    deferred(ctx, async {
+        once(ctx).await?;
+        work.await
+    })
+    .await
+}
+
+/// `changing` for a use case on one session: `change` gets the app, the
+/// member and the parsed session, and gives back the session as it is now
+/// with the headline to show above it.
+pub(super) async fn session_change<'a, F, Fut>(
+    ctx: Ctx<'a>,
+    session: &str,
+    change: F,
+) -> Result<(), Error>
+where
+    F: FnOnce(&'a FlashSales, Actor, i64) -> Fut,
+    Fut: Future<Output = Result<(SessionView, String), AppError>>,
+{
+    changing(ctx, async {
+        let id = input::session_id(session)?;
+        let (view, headline) = change(&ctx.data().app, actor(ctx), id).await?;
+        Ok(ctx.data().render.session(&view, &headline))
+    })
+    .await
+}
+
+/// The framework's `pre_command` hook: when the command arrived, for the
+/// interaction latency metric.
+pub(in crate::chat::discord) async fn arrived(ctx: poise::Context<'_, super::super::Data, Error>) {
+    ctx.set_invocation_data(Instant::now()).await;
+}
+
+/// Counts an answered command (a failure to answer is counted by `on_error`).
+pub(super) async fn answered(ctx: Ctx<'_>, outcome: &str) {
+    let took = poise::Context::Application(ctx)
+        .invocation_data::<Instant>()
+        .await
+        .map(|arrived| arrived.elapsed());
+    let command = &ctx.command().qualified_name;
+    metrics::command(command, outcome, took);
+    // One line per command with who, what, how it ended and how long it took;
+    // the use case's own span adds the session.
+    tracing::info!(
+        command = %command,
+        actor = %ctx.interaction.user.id,
+        outcome,
+        ms = took.map(|t| t.as_millis() as u64),
+        "command answered"
+    );
+}
+
+/// Every command that changes something passes here first (see `changing`):
+/// a redelivered interaction (same id) stops here, having changed nothing.
+pub(super) async fn once(ctx: Ctx<'_>) -> Result<(), Failure> {
+    let event_id = ctx.interaction.id.to_string();
+    match interactions::first_delivery(&ctx.data().app, &event_id).await? {
+        true => Ok(()),
+        false => Err(Failure::AlreadyHandled),
+    }
+}
+
+/// Opens a form as the first (and only) answer to the command.
+pub(super) async fn open_form(ctx: Ctx<'_>, form: CreateModal) -> Result<(), Error> {
+    ctx.interaction
+        .create_response(
+            ctx.serenity_context(),
+            CreateInteractionResponse::Modal(form),
+        )
+        .await?;
+    // Tell poise the interaction is answered, so it never answers it again.
+    ctx.has_sent_initial_response.store(true, Ordering::SeqCst);
+    answered(ctx, "ok").await;
+    Ok(())
+}
