@@ -16,6 +16,8 @@
 //!   item rows with their row numbers; pure, no IO.
 //! - `chat`: the chat port (messages, cards, buttons, the `Chat` trait) and
 //!   its adapters.
+//! - `clock`: which clock decides what (the database's for the scheduler, the
+//!   app's `Clock` for rules at the moment of a command).
 //! - `config`: typed configuration from the environment, checked at start-up.
 //! - `devstore`: the dev storefront (not production): the storefront contract in memory, for local runs and tests.
 //! - `scheduler`: runs each session's due jobs (reminders, publish, end, expiry)
@@ -30,6 +32,7 @@
 pub mod app;
 pub mod catalog;
 pub mod chat;
+pub mod clock;
 pub mod config;
 pub mod devstore;
 pub mod domain;

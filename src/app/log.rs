@@ -147,7 +147,7 @@ mod tests {
         ActivityRecord {
             id: 1,
             session_id: 1,
-            at: Utc::now(),
+            at: DateTime::UNIX_EPOCH,
             actor_id: "test:alice".into(),
             actor_name: "alice".into(),
             action: action.into(),

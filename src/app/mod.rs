@@ -25,9 +25,8 @@ mod queries;
 mod system;
 mod view;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use crate::catalog::Catalog;
@@ -35,6 +34,7 @@ use crate::chat::Chat;
 use crate::domain::Policy;
 use crate::store::{sessions, PgPool, SessionRecord};
 
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use drafting::{DraftInput, ItemChange, ItemInput};
 pub use error::{AppError, InputError};
 pub use export::{log_file_name, ExportFiles};
@@ -45,53 +45,6 @@ pub use paste::{parse_paste, BatchReport, LineOutcome, PasteError, PastedLine};
 pub use queries::{ActivityPage, ListRange};
 pub use system::SystemOutcome;
 pub use view::{ItemView, SessionSummaryView, SessionView};
-
-/// Where "now" comes from. Production uses the system clock; tests move a
-/// manual one across deadlines instead of sleeping.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that only moves when told to.
-pub struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    pub fn new(now: DateTime<Utc>) -> ManualClock {
-        ManualClock(Mutex::new(now))
-    }
-
-    pub fn set(&self, now: DateTime<Utc>) {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = now;
-    }
-
-    pub fn advance(&self, by: chrono::Duration) {
-        let mut now = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *now += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 
 /// The flash-sale service: the use cases, with what they need to run.
 #[derive(Clone)]

@@ -18,7 +18,7 @@ use crate::domain::status::transition;
 use crate::domain::{Action, ActivityKind, Actor, JobKind, Roles, Status, Window};
 use crate::store::jobs::{self, Fence};
 use crate::store::sessions::StatusChange;
-use crate::store::{activity, sessions, SessionRecord};
+use crate::store::{activity, db_now, sessions, SessionRecord};
 
 /// What became of a scheduled status change.
 #[derive(Debug)]
@@ -166,7 +166,9 @@ impl FlashSales {
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::Stop, actor.roles)?;
-        let end_now = vec![(JobKind::End.as_stored(), self.clock.now())];
+        // Due by the database's clock, the one the scheduler compares with:
+        // the replica's clock may be ahead or behind (`crate::clock`).
+        let end_now = vec![(JobKind::End.as_stored(), db_now(&mut *tx).await?)];
         jobs::apply_plan(&mut tx, session_id, &end_now).await?;
         activity::append(
             &mut tx,

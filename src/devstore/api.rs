@@ -13,10 +13,10 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::page;
+use super::shop_now;
 use super::state::{Answer, Fault, Faults, RecordedCall, Shared};
 
 /// Search answers this many products when no `limit` is given...
@@ -80,7 +80,7 @@ async fn record_and_inject(State(shared): AppState, request: Request, next: Next
     if !path.starts_with(API_PREFIX) {
         return next.run(request).await;
     }
-    let at = Utc::now();
+    let at = shop_now();
     let method = request.method().to_string();
     let query = request.uri().query().map(str::to_owned);
     let webhook_id = request
@@ -236,14 +236,14 @@ async fn end_sale(
 
 async fn read_sale(State(shared): AppState, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let id = session_id(&raw)?;
-    match shared.sale_json(id, Utc::now()) {
+    match shared.sale_json(id, shop_now()) {
         Some(sale) => Ok(Json(sale).into_response()),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "no such flash sale")),
     }
 }
 
 async fn current(State(shared): AppState) -> Json<Value> {
-    let now = Utc::now();
+    let now = shop_now();
     let (live, next) = shared.current(now);
     Json(json!({
         "live": live.map(|s| s.to_json(now)),
@@ -252,13 +252,13 @@ async fn current(State(shared): AppState) -> Json<Value> {
 }
 
 async fn page_route(State(shared): AppState) -> Html<String> {
-    let now = Utc::now();
+    let now = shop_now();
     let (live, next) = shared.current(now);
     Html(page::render_page(live.as_ref(), next.as_ref(), now))
 }
 
 async fn fragment_route(State(shared): AppState) -> Html<String> {
-    let now = Utc::now();
+    let now = shop_now();
     let (live, next) = shared.current(now);
     Html(page::render_section(live.as_ref(), next.as_ref(), now))
 }

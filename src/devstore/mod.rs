@@ -245,7 +245,7 @@ impl DevStore {
 
     /// The stored sale for `session_id` as `GET /api/flash-sales/{id}` would answer it.
     pub fn sale(&self, session_id: i64) -> Option<serde_json::Value> {
-        self.shared.sale_json(session_id, chrono::Utc::now())
+        self.shared.sale_json(session_id, shop_now())
     }
 
     /// Replaces the pending faults (see [`Faults`]).
@@ -282,6 +282,14 @@ impl Drop for DevStore {
             let _ = stop.send(());
         }
     }
+}
+
+/// The shop's clock. The dev storefront stands for the shop, a system of its
+/// own that decides by its own clock whether a sale is showing: the host's
+/// (`crate::clock`), never the bot's database.
+pub(crate) fn shop_now() -> chrono::DateTime<chrono::Utc> {
+    use crate::clock::Clock;
+    crate::clock::SystemClock.now()
 }
 
 #[cfg(test)]

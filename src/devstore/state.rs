@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use standardwebhooks::{Webhook, WebhookError};
 
 use super::sale::{find_product, PublishBody, Sale};
+use super::shop_now;
 use super::stored::{Status, StoredSale};
 use super::{DevProduct, DevStoreError};
 
@@ -262,7 +263,7 @@ impl Shared {
 
     /// `PUT /api/flash-sales/{id}` after the signature checked out.
     pub(crate) fn publish(&self, session_id: i64, webhook_id: &str, body: &[u8]) -> Answer {
-        let now = Utc::now();
+        let now = shop_now();
         let mut inner = self.lock();
         let key = ("PUT".to_owned(), session_id, webhook_id.to_owned());
         if let Some(replayed) = replay(&inner, &key, body) {
@@ -295,7 +296,7 @@ impl Shared {
 
     /// `DELETE /api/flash-sales/{id}` after the signature checked out: ends the sale now, once.
     pub(crate) fn end(&self, session_id: i64, webhook_id: &str) -> Answer {
-        let now = Utc::now();
+        let now = shop_now();
         let mut inner = self.lock();
         let key = ("DELETE".to_owned(), session_id, webhook_id.to_owned());
         if let Some(replayed) = replay(&inner, &key, b"") {

@@ -10,7 +10,6 @@
 use std::cell::Cell;
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::json;
 
 mod publish;
@@ -98,7 +97,7 @@ impl Scheduler {
         let view = self.session(job).await?;
         match view.status {
             Status::Live => {}
-            Status::Ended => return self.announce_end(job.fence(), &view).await,
+            Status::Ended => return self.announce_end(job, &view).await,
             _ => return self.finish(job.fence()).await,
         }
         if let Err(e) = self
@@ -136,20 +135,23 @@ impl Scheduler {
             )
             .await?
         {
-            SystemOutcome::Changed(done) => self.announce_end(job.fence(), &done).await,
+            SystemOutcome::Changed(done) => self.announce_end(job, &done).await,
             SystemOutcome::NotApplicable(_) => self.finish(job.fence()).await,
             SystemOutcome::LostLease => Ok(()),
         }
     }
 
-    async fn announce_end(&self, fence: Fence, view: &SessionView) -> Result<(), String> {
-        let early = view.window.ends_at() > Utc::now() + chrono::Duration::seconds(5);
+    async fn announce_end(&self, job: &ClaimedJob, view: &SessionView) -> Result<(), String> {
+        // The end job is due at `ends_at` unless `stop` moved it earlier (to
+        // the database's now), so its due time tells an early end without
+        // reading any clock.
+        let early = job.due_at + chrono::Duration::seconds(5) < view.window.ends_at();
         let how = if early { " early" } else { "" };
         self.post(Channel::Announcements, &ended(view, how)).await;
         self.app
             .update_card(view, Text::from(format!("Ended{how}")))
             .await;
-        self.finish(fence).await
+        self.finish(job.fence()).await
     }
 
     /// At the approval deadline an unapproved session will not go live.

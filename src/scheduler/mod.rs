@@ -11,6 +11,11 @@
 //! the job. A process killed mid-job leaves a lease that expires; any replica
 //! then runs the job again with the same idempotency key.
 //!
+//! Time: the database's clock is the only one the scheduler reads (due jobs,
+//! leases, retry windows, the due time `stop` sets, go-live lateness); the
+//! app's `Clock` is for rules checked when a person acts. `crate::clock` says
+//! why.
+//!
 //! Layout: `handlers` (what each kind of job does), `backoff` (retry waits),
 //! `digest` (the daily digest, driven by tokio-cron-scheduler).
 

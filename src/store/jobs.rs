@@ -25,6 +25,9 @@ pub struct ClaimedJob {
     pub session_id: i64,
     pub kind: String,
     pub due_at: DateTime<Utc>,
+    /// The database's clock when this claim was made: lateness is measured
+    /// from it, never from a replica's clock.
+    pub claimed_at: DateTime<Utc>,
     pub attempt: i32,
     pub idempotency_key: Uuid,
 }
@@ -124,7 +127,7 @@ pub async fn claim_due(
              where (state = 'pending' and next_attempt_at <= now()) \
                 or (state = 'running' and claimed_until < now()) \
              order by next_attempt_at limit $3 for update skip locked) \
-         returning id, session_id, kind, due_at, attempts as attempt, idempotency_key",
+         returning id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, idempotency_key",
     )
     .bind(worker)
     .bind(lease.as_secs_f64())

@@ -45,3 +45,12 @@ fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("./migrations").run(pool).await
 }
+
+/// The database's clock: the one every replica shares, and so the authority
+/// for due times, leases and anything the scheduler compares (`crate::clock`).
+/// Inside a transaction this is the transaction's start time.
+pub async fn db_now(
+    conn: impl sqlx::PgExecutor<'_>,
+) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    Ok(sqlx::query_scalar("select now()").fetch_one(conn).await?)
+}

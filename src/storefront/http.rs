@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use standardwebhooks::Webhook;
 
 use super::{SaleRequest, Storefront, StorefrontError};
+use crate::clock::{Clock, SystemClock};
 use crate::metrics;
 
 const MAX_BODY_IN_ERRORS: usize = 200;
@@ -59,7 +60,9 @@ impl HttpStorefront {
         key: &str,
         body: Vec<u8>,
     ) -> Result<reqwest::Response, StorefrontError> {
-        let timestamp = chrono::Utc::now().timestamp();
+        // Standard Webhooks: the sender's wall clock, which the receiver
+        // compares with its own to refuse stale replays (`crate::clock`).
+        let timestamp = SystemClock.now().timestamp();
         let signature = self
             .signer
             .sign(key, timestamp, &body)

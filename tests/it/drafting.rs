@@ -50,19 +50,15 @@ async fn an_editor_drafts_a_session_in_the_business_time_zone(pool: PgPool) {
     assert_eq!(session.status, Status::Draft);
     assert_eq!(session.version, 1);
     assert!(session.items.is_empty());
-    // Midnight in Jakarta (UTC+7) on the 27th is 17:00 UTC on the 26th.
+    // Midnight in Jakarta (UTC+7) is 17:00 UTC the day before: 7 hours
+    // after the test clock's 10:00 UTC.
     assert_eq!(
-        session.window.starts_at().to_rfc3339(),
-        "2026-11-26T17:00:00+00:00"
+        session.window.starts_at(),
+        test_now() + chrono::Duration::hours(7)
     );
-    assert_eq!(
-        session.window.ends_at().to_rfc3339(),
-        "2026-11-27T05:00:00+00:00"
-    );
-    assert_eq!(
-        session.approval_deadline.to_rfc3339(),
-        "2026-11-26T16:00:00+00:00"
-    );
+    assert_eq!(session.window.starts_at(), instant(1, "00:00"));
+    assert_eq!(session.window.ends_at(), instant(1, "12:00"));
+    assert_eq!(session.approval_deadline, instant(0, "23:00"));
     assert_eq!(session.notes.as_deref(), Some("first rotation"));
     assert_eq!(session.created_by, t.alice.id);
     assert_eq!(t.activity_actions(session.id).await, ["drafted"]);
@@ -104,7 +100,10 @@ async fn a_start_too_close_to_be_approved_in_time_is_refused(pool: PgPool) {
     );
     assert_eq!(
         err.to_string(),
-        "The approval deadline (2026-11-26 16:30 WIB) has passed: a session must be approved 60 minutes before it starts."
+        format!(
+            "The approval deadline ({} 16:30 WIB) has passed: a session must be approved 60 minutes before it starts.",
+            day(0)
+        )
     );
 }
 
@@ -114,7 +113,7 @@ async fn an_end_before_the_start_is_refused(pool: PgPool) {
     let err = refused_draft(
         &t,
         &t.alice,
-        input("Deals", "2026-11-28 12:00", "2026-11-28 10:00"),
+        input("Deals", &at(2, "12:00"), &at(2, "10:00")),
     )
     .await;
     assert_matches!(

@@ -100,11 +100,12 @@ async fn the_csv_export_reads_as_labels_then_a_table(pool: PgPool) {
 
     let csv = String::from_utf8(files.csv).unwrap();
     let expected = format!(
-        "\u{feff}Title,Midnight Deals\nStart,2026-11-27 00:00\nEnd,2026-11-27 12:00\nNotes,\n\
+        "\u{feff}Title,Midnight Deals\nStart,{tomorrow} 00:00\nEnd,{tomorrow} 12:00\nNotes,\n\
          Session,#{} · Draft\nTime zone,Asia/Jakarta\n\"\"\n\
          SKU,Product,Discount %,Flash Qty,Base price,Flash price,Stock seen\n\
          FS-001,Kopi Arabika Gayo 250 g,30,10,149500,104650,100\n",
-        session.id
+        session.id,
+        tomorrow = day(1),
     );
     assert!(csv.starts_with(&expected), "{csv}");
     assert_eq!(csv.lines().count(), 10);

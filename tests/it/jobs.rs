@@ -9,6 +9,7 @@ use flashsale_bot::domain::{Action, ActivityKind, Status};
 use flashsale_bot::store::jobs;
 use sqlx::PgPool;
 
+use crate::support::app::at;
 use crate::support::golive::*;
 
 fn pending(jobs: &[(String, String)]) -> Vec<&str> {
@@ -81,9 +82,7 @@ async fn two_schedulers_publish_fifty_due_sessions_exactly_once_each(pool: PgPoo
     let mut ids = Vec::new();
     for hour in 0..50 {
         // Back-to-back one-hour sessions from tomorrow 00:00 (approved windows may not overlap).
-        let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 27)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
+        let start = chrono::NaiveDateTime::parse_from_str(&at(1, "00:00"), "%Y-%m-%d %H:%M")
             .unwrap()
             + chrono::Duration::hours(hour);
         let end = start + chrono::Duration::hours(1);
@@ -201,9 +200,7 @@ async fn graceful_shutdown_hands_claimed_jobs_back(pool: PgPool) {
 async fn reminders_say_what_is_missing_and_mention_who_must_act_in_one_message(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let incomplete = g.t.draft_with(4).await;
-    let waiting =
-        g.t.submitted_at("2026-11-28 00:00", "2026-11-28 06:00")
-            .await;
+    let waiting = g.t.submitted_at(&at(2, "00:00"), &at(2, "06:00")).await;
     g.make_due(incomplete.id, "reminder:60").await;
     g.make_due(waiting.id, "reminder:60").await;
 

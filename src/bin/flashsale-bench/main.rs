@@ -16,6 +16,7 @@ mod process;
 mod setup;
 mod usecases;
 
+use flashsale_bot::clock::{Clock, SystemClock};
 use serde_json::{json, Value};
 
 /// One line of the table.
@@ -64,10 +65,9 @@ async fn run(args: &[String], golive: bool, usecases: bool, process: bool) -> an
         .map(|n| n.get())
         .unwrap_or(0);
     let commit = std::env::var("FLASHSALE_COMMIT").unwrap_or_else(|_| "unknown".to_owned());
-    println!(
-        "\nmachine: {cores} cores · {} · commit {commit}\n",
-        chrono::Utc::now().to_rfc3339()
-    );
+    // The report's date: when it was measured, by the host's clock.
+    let measured_at = SystemClock.now().to_rfc3339();
+    println!("\nmachine: {cores} cores · {measured_at} · commit {commit}\n");
     println!("| figure | measured | target | |\n|---|---|---|---|");
     for f in &figures {
         let verdict = match f.met {
@@ -78,7 +78,7 @@ async fn run(args: &[String], golive: bool, usecases: bool, process: bool) -> an
         println!("| {} | {} | {} | {verdict} |", f.name, f.value, f.target);
     }
     let report = json!({
-        "date": chrono::Utc::now().to_rfc3339(),
+        "date": measured_at,
         "cores": cores,
         "commit": commit,
         "figures": figures.iter().map(|f| json!({

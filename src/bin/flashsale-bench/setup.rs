@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use flashsale_bot::app::{DraftInput, FlashSales, ItemInput, SessionView};
 use flashsale_bot::chat::RecordingChat;
 use flashsale_bot::config::Config;
@@ -94,7 +94,7 @@ pub async fn draft(
     slot: i64,
     items: usize,
 ) -> anyhow::Result<SessionView> {
-    let first: NaiveDate = (Utc::now() + chrono::Duration::days(2)).date_naive();
+    let first: NaiveDate = (app.clock().now() + chrono::Duration::days(2)).date_naive();
     let start = first.and_hms_opt(0, 0, 0).context("midnight")? + chrono::Duration::hours(slot);
     let end = start + chrono::Duration::hours(1);
     let mut view = app

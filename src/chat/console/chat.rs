@@ -11,13 +11,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use chrono::Utc;
 use tokio::sync::mpsc;
 
 use super::parser::{ButtonRef, Press};
 use super::render::{buttons, Renderer};
 use crate::app::cards::ButtonId;
 use crate::chat::{Button, Channel, Chat, ChatError, Message, PostedRef};
+use crate::clock::Clock;
 
 /// A button as shown on a card, ready to be pressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,8 @@ pub enum PressError {
 /// the messages shown.
 pub(super) struct Shared {
     pub(super) renderer: Renderer,
+    /// "in 5m" on a post is relative to the app's clock, as in replies.
+    clock: Arc<dyn Clock>,
     outbox: mpsc::UnboundedSender<String>,
     state: Mutex<State>,
 }
@@ -62,7 +64,10 @@ struct State {
 }
 
 impl Shared {
-    pub(super) fn new(renderer: Renderer) -> (Arc<Shared>, mpsc::UnboundedReceiver<String>) {
+    pub(super) fn new(
+        renderer: Renderer,
+        clock: Arc<dyn Clock>,
+    ) -> (Arc<Shared>, mpsc::UnboundedReceiver<String>) {
         let (outbox, receiver) = mpsc::unbounded_channel();
         let state = State {
             run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
@@ -73,6 +78,7 @@ impl Shared {
         };
         let shared = Shared {
             renderer,
+            clock,
             outbox,
             state: Mutex::new(state),
         };
@@ -154,7 +160,7 @@ impl Shared {
         let rule = "─".repeat(self.renderer.width.saturating_sub(heading.chars().count()));
         let mut out = format!(
             "\n{heading}{rule}\n{}",
-            self.renderer.message(message, Utc::now())
+            self.renderer.message(message, self.clock.now())
         );
         if let Some(hint) = press_hint(&message.buttons) {
             out.push_str(&format!("   ← {hint}"));
@@ -239,7 +245,10 @@ mod tests {
     use crate::chat::{ButtonStyle, Text};
 
     fn console() -> (ConsoleChat, mpsc::UnboundedReceiver<String>) {
-        let (shared, printed) = Shared::new(Renderer::new(chrono_tz::Asia::Jakarta));
+        let (shared, printed) = Shared::new(
+            Renderer::new(chrono_tz::Asia::Jakarta),
+            Arc::new(crate::clock::SystemClock),
+        );
         (ConsoleChat { shared }, printed)
     }
 

@@ -256,9 +256,10 @@ impl Session {
                     v.id
                 )
             }),
-            Command::Log { session, page } => {
-                app.activity(session, page).await.map(|page| r.log(&page))
-            }
+            Command::Log { session, page } => app
+                .activity(session, page)
+                .await
+                .map(|page| r.log(&page, app.clock().now())),
             Command::Clone {
                 session,
                 start,

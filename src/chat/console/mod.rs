@@ -42,6 +42,7 @@ pub use commands::PLATFORM;
 use self::chat::Shared;
 use self::commands::{Flow, Session};
 use self::render::Renderer;
+use crate::clock::SystemClock;
 use crate::runtime::Services;
 
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +64,8 @@ pub struct Console {
 
 impl Console {
     pub fn new(time_zone: Tz) -> Console {
-        let (shared, outbox) = Shared::new(Renderer::new(time_zone));
+        // The app runs on the system clock too (`runtime::build`).
+        let (shared, outbox) = Shared::new(Renderer::new(time_zone), Arc::new(SystemClock));
         Console {
             shared,
             outbox,

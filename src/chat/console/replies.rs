@@ -60,7 +60,7 @@ impl Renderer {
     }
 
     /// One page of the activity log, oldest first, and how to see the next.
-    pub fn log(&self, page: &ActivityPage) -> String {
+    pub fn log(&self, page: &ActivityPage, now: DateTime<Utc>) -> String {
         let entries = if page.total == 1 { "entry" } else { "entries" };
         let mut out = format!(
             "Activity of #{} · page {} of {} · {} {entries}",
@@ -70,7 +70,7 @@ impl Renderer {
             out.push_str("\n  No activity yet.");
         }
         for entry in &page.entries {
-            out.push_str(&format!("\n  {}", self.log_line(entry)));
+            out.push_str(&format!("\n  {}", self.log_line(entry, now)));
         }
         if page.page < page.pages {
             out.push_str(&format!(
@@ -82,12 +82,12 @@ impl Renderer {
         out
     }
 
-    fn log_line(&self, entry: &ActivityRecord) -> String {
+    fn log_line(&self, entry: &ActivityRecord, now: DateTime<Utc>) -> String {
         let at = entry
             .at
             .with_timezone(&self.time_zone)
             .format("%a %d %b %H:%M");
-        let what = self.text(&entry.describe(), chrono::Utc::now());
+        let what = self.text(&entry.describe(), now);
         format!("{at}  {}  {what}", entry.actor_name)
     }
 

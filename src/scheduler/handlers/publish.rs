@@ -3,7 +3,6 @@
 //! what cannot; and take a sale down again when its session stopped being
 //! approved while it was going up.
 
-use chrono::Utc;
 use serde_json::json;
 
 use crate::app::cards::now_live;
@@ -12,6 +11,7 @@ use crate::chat::{Channel, Text, TimeStyle};
 use crate::domain::{Action, ActivityKind, Status};
 use crate::metrics;
 use crate::scheduler::Scheduler;
+use crate::store::db_now;
 use crate::store::jobs::{ClaimedJob, Fence};
 use crate::storefront::{SaleRequest, StorefrontError};
 
@@ -23,6 +23,9 @@ impl Scheduler {
     /// Publishes at `starts_at`, confirms by reading the sale back, marks the
     /// session live and announces it.
     pub(super) async fn publish(&self, job: &ClaimedJob) -> Result<(), String> {
+        // Lateness is the database clock's (at the claim) plus the time this
+        // handler has taken since: no replica's wall clock is involved.
+        let started = std::time::Instant::now();
         let view = self.session(job).await?;
         match view.status {
             Status::Approved => {}
@@ -59,7 +62,8 @@ impl Scheduler {
                     .await?
                 {
                     SystemOutcome::Changed(live) => {
-                        let late = (Utc::now() - job.due_at).num_milliseconds() as f64 / 1000.0;
+                        let late = (job.claimed_at - job.due_at).num_milliseconds() as f64 / 1000.0
+                            + started.elapsed().as_secs_f64();
                         metrics::golive_lateness(late);
                         tracing::info!(late_ms = (late * 1000.0) as i64, "published");
                         self.announce_live(job.fence(), &live).await
@@ -186,7 +190,10 @@ impl Scheduler {
         e: StorefrontError,
     ) -> Result<(), String> {
         let wait = self.wait_before(job.attempt, e.retry_after());
-        let retry_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        // Whether a retry still fits in the window is the database clock's
+        // call, like every due time (`crate::clock`).
+        let now = db_now(&self.pool).await.map_err(|e| e.to_string())?;
+        let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
         if retry_at >= view.window.ends_at() {
             return self.give_up_publishing(job, view, &e).await;
         }

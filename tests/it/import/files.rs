@@ -35,8 +35,8 @@ async fn what_spreadsheets_really_contain_is_understood(pool: PgPool) {
         s.write_string(2, 1, "FS-001  ").unwrap();
         s.write_number_with_format(2, 2, 0.3, &percent).unwrap();
         s.write_string(2, 3, "50 ").unwrap();
-        s.write_string(2, 4, "2026-11-27 12:00").unwrap();
-        s.write_string(2, 5, "2026-11-27 14:00").unwrap();
+        s.write_string(2, 4, at(1, "12:00")).unwrap();
+        s.write_string(2, 5, at(1, "14:00")).unwrap();
         s.write_string(3, 1, "fs-002").unwrap();
         s.write_number(3, 2, 25.0).unwrap();
         s.write_number(3, 3, 10.0).unwrap();
@@ -176,11 +176,11 @@ async fn an_opendocument_sheet_with_percent_and_date_cells_is_imported(pool: PgP
     rows.push_str(&row(&[cell("string", "Title"), cell("string", "Ods Sale")]));
     rows.push_str(&row(&[
         cell("string", "Start"),
-        cell("date", "2026-11-27T12:00:00"),
+        cell("date", &format!("{}T12:00:00", day(1))),
     ]));
     rows.push_str(&row(&[
         cell("string", "End"),
-        cell("date", "2026-11-27T13:30:00"),
+        cell("date", &format!("{}T13:30:00", day(1))),
     ]));
     rows.push_str(
         r#"<table:table-row table:number-rows-repeated="2"><table:table-cell/></table:table-row>"#,

@@ -3,10 +3,10 @@
 
 use std::fmt::Debug;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use flashsale_bot::app::{
     AppError, DraftFields, DraftInput, FlashSales, ImportReport, ImportTarget, ItemInput,
     ManualClock, SessionView,
@@ -20,9 +20,56 @@ use sqlx::PgPool;
 
 use super::catalog::{sample_products, CatalogServer};
 
-/// Thursday 2026-11-26 10:00 UTC, 17:00 in Jakarta: "tomorrow 00:00" is 7 hours away.
+/// The app's "now" in tests: the next 10:00 UTC (17:00 in Jakarta) at least
+/// an hour from the present, fixed for the whole test run.
+///
+/// Relative to the present, so every session a test places after it lies in
+/// the future by the database's clock too, which decides due-ness (the
+/// scheduler never sees a test's deadline as passed unless the test makes a
+/// job due); at a fixed time of day, so "tomorrow 00:00" is always 7 hours
+/// away and "today 18:30" always ahead. Once per run, so two calls on either
+/// side of 10:00 agree.
 pub fn test_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
+    static NOW: OnceLock<DateTime<Utc>> = OnceLock::new();
+    *NOW.get_or_init(|| {
+        let earliest = Utc::now() + chrono::Duration::hours(1);
+        let ten = earliest
+            .date_naive()
+            .and_hms_opt(10, 0, 0)
+            .expect("10:00 exists")
+            .and_utc();
+        if ten >= earliest {
+            ten
+        } else {
+            ten + chrono::Duration::days(1)
+        }
+    })
+}
+
+/// The business-zone (Jakarta) date `days` after `test_now()`'s, as people
+/// type it: `day(1)` is "tomorrow".
+pub fn day(days: i64) -> String {
+    (test_now()
+        .with_timezone(&chrono_tz::Asia::Jakarta)
+        .date_naive()
+        + chrono::Duration::days(days))
+    .format("%Y-%m-%d")
+    .to_string()
+}
+
+/// `day(days)` at `time` (`HH:MM`) in Jakarta, as people type it.
+pub fn at(days: i64, time: &str) -> String {
+    format!("{} {time}", day(days))
+}
+
+/// The instant of `at(days, time)`.
+pub fn instant(days: i64, time: &str) -> DateTime<Utc> {
+    let local = chrono::NaiveDateTime::parse_from_str(&at(days, time), "%Y-%m-%d %H:%M")
+        .expect("a valid date and time");
+    chrono::TimeZone::from_local_datetime(&chrono_tz::Asia::Jakarta, &local)
+        .single()
+        .expect("Jakarta has no DST")
+        .with_timezone(&Utc)
 }
 
 pub fn test_policy() -> Policy {
