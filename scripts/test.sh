@@ -6,8 +6,9 @@
 # Installs PostgreSQL if it is missing, starts a throwaway cluster on a free
 # loopback port, exports DATABASE_URL, installs Chromium if it is missing (the
 # browser test), then runs rustfmt, clippy and the whole test suite, and, when
-# no arguments narrow the tests, smoke-tests scripts/start.sh
-# (scripts/start-smoke.sh). The cluster and its folder are removed on exit,
+# no arguments narrow the tests, runs the time-sensitive tests again with the
+# clocks moved 400 days ahead (scripts/test-shifted-clock.sh) and smoke-tests
+# scripts/start.sh (scripts/start-smoke.sh). The cluster and its folder are removed on exit,
 # also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,8 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --locked "$@"
 if [ $# -eq 0 ]; then
+  echo "== the time-sensitive tests again, the clocks 400 days ahead (libfaketime)"
+  bash scripts/test-shifted-clock.sh
   echo "== scripts/start.sh smoke: the quick start from draft to live"
   bash scripts/start-smoke.sh
 fi

@@ -135,8 +135,8 @@ async fn a_job_whose_worker_died_is_taken_over_once_and_the_late_writer_is_fence
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
     g.make_due(session.id, "publish").await;
-    // A worker claims the job with a short lease and "dies" without finishing.
-    let dead = jobs::claim_due(&g.t.pool, "dead-worker", Duration::from_millis(100), 10)
+    // A worker claims the job and "dies" without finishing.
+    let dead = jobs::claim_due(&g.t.pool, "dead-worker", Duration::from_secs(60), 10)
         .await
         .unwrap();
     assert_eq!(dead.len(), 1);
@@ -145,7 +145,7 @@ async fn a_job_whose_worker_died_is_taken_over_once_and_the_late_writer_is_fence
         g.scheduler("b").run_due_now().await.unwrap() == 0,
         "the lease is still held"
     );
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    g.expire_lease(session.id, "publish").await;
 
     assert_eq!(g.scheduler("b").run_due_now().await.unwrap(), 1);
 
@@ -234,7 +234,7 @@ async fn an_approved_session_is_not_nagged(pool: PgPool) {
     let session = g.t.draft_with(6).await;
     // A reminder already claimed when the session got approved: it finds nothing to say.
     g.make_due(session.id, "reminder:60").await;
-    let claimed = jobs::claim_due(&g.t.pool, "slow", Duration::from_millis(50), 10)
+    let claimed = jobs::claim_due(&g.t.pool, "slow", Duration::from_secs(60), 10)
         .await
         .unwrap();
     let submitted = g.t.app.submit(&g.t.alice, session.id).await.unwrap();
@@ -242,7 +242,7 @@ async fn an_approved_session_is_not_nagged(pool: PgPool) {
         .approve(&g.t.bob, session.id, submitted.version)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    g.expire_lease(session.id, "reminder:60").await;
     assert_eq!(claimed.len(), 1);
 
     assert_eq!(g.scheduler("a").run_due_now().await.unwrap(), 1);
@@ -324,14 +324,14 @@ async fn a_publish_for_a_session_cancelled_meanwhile_does_nothing(pool: PgPool) 
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
     g.make_due(session.id, "publish").await;
-    let claimed = jobs::claim_due(&g.t.pool, "slow", Duration::from_millis(50), 10)
+    let claimed = jobs::claim_due(&g.t.pool, "slow", Duration::from_secs(60), 10)
         .await
         .unwrap();
     g.t.app
         .cancel(&g.t.bob, session.id, Some("promo cancelled"))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    g.expire_lease(session.id, "publish").await;
     assert_eq!(claimed.len(), 1);
 
     g.scheduler("a").run_due_now().await.unwrap();

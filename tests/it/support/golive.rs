@@ -106,6 +106,26 @@ impl GoLive {
         self.make_due_in(session_id, kind, 0.0).await;
     }
 
+    /// Ends the lease on the session's running `kind` job now, by the database
+    /// clock: its worker "died" without waiting for a short lease to run out
+    /// (which a loaded machine could stretch or shorten at random).
+    pub async fn expire_lease(&self, session_id: i64, kind: &str) {
+        let expired = sqlx::query(
+            "update job set claimed_until = now() - interval '1 millisecond' \
+             where session_id = $1 and kind = $2 and state = 'running'",
+        )
+        .bind(session_id)
+        .bind(kind)
+        .execute(&self.t.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            expired.rows_affected(),
+            1,
+            "no running {kind} job for session {session_id}"
+        );
+    }
+
     /// The storefront handles its next call, then holds the answer back for
     /// `secs` (a publish applied whose answer comes too late).
     pub fn stall_next_call(&self, secs: u64) {

@@ -109,6 +109,13 @@ impl Bot {
             .current_dir(std::env::temp_dir())
             // Parallel bots cannot share the default port; a story may override it.
             .env("HTTP_ADDR", "127.0.0.1:0")
+            // Under scripts/test-shifted-clock.sh the bot must live in the
+            // same shifted time as the tests and Postgres.
+            .envs(
+                ["LD_PRELOAD", "FAKETIME"]
+                    .into_iter()
+                    .filter_map(|k| std::env::var(k).ok().map(|v| (k, v))),
+            )
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
