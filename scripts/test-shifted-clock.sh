@@ -41,7 +41,9 @@ lib=$(faketime_lib)
 pg_install
 
 log "building the test binary (outside libfaketime)"
+# The artifact of the `it` test target (cargo also lists the binaries it builds for it).
 bin=$(cargo test --locked --test it --no-run --message-format=json 2>/dev/null \
+  | grep '"kind":\["test"\]' | grep '"name":"it"' \
   | grep -o '"executable":"[^"]*"' | tail -n 1 | cut -d'"' -f4)
 [ -x "$bin" ] || { log "could not find the integration test binary"; exit 1; }
 
