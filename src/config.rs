@@ -33,6 +33,8 @@ pub const REMINDER_OFFSETS: &str = "REMINDER_OFFSETS";
 pub const HEADS_UP_MINUTES: &str = "HEADS_UP_MINUTES";
 pub const DAILY_DIGEST_CRON: &str = "DAILY_DIGEST_CRON";
 pub const SCHEDULER_POLL_SECS: &str = "SCHEDULER_POLL_SECS";
+pub const SCHEDULER_LEASE_SECS: &str = "SCHEDULER_LEASE_SECS";
+pub const SCHEDULER_HEARTBEAT_SECS: &str = "SCHEDULER_HEARTBEAT_SECS";
 pub const DISCORD_TOKEN: &str = "DISCORD_TOKEN";
 pub const DISCORD_GUILD_ID: &str = "DISCORD_GUILD_ID";
 pub const DISCORD_ANNOUNCEMENTS_CHANNEL_ID: &str = "DISCORD_ANNOUNCEMENTS_CHANNEL_ID";
@@ -84,6 +86,11 @@ pub struct Config {
     pub storefront_timeout: Duration,
     /// The scheduler's backstop poll; LISTEN/NOTIFY wakes it earlier.
     pub scheduler_poll: Duration,
+    /// How long a claimed job (or outbox post) stays with its worker without a
+    /// heartbeat: a dead worker's job is taken over within this.
+    pub scheduler_lease: Duration,
+    /// How often a running job renews its lease; shorter than the lease.
+    pub scheduler_heartbeat: Duration,
     /// Six-field cron (with seconds) in the business time zone, or `None` for no digest.
     pub daily_digest_cron: Option<String>,
     /// Present when `DISCORD_TOKEN` is set: the bot then runs in Discord.
@@ -238,6 +245,23 @@ impl Config {
         let scheduler_poll = env.parse(SCHEDULER_POLL_SECS, "5", "seconds from 1 to 300", |v| {
             v.parse::<u64>().ok().filter(|n| (1..=300).contains(n))
         })?;
+        let scheduler_lease =
+            env.parse(SCHEDULER_LEASE_SECS, "10", "seconds from 2 to 600", |v| {
+                v.parse::<u64>().ok().filter(|n| (2..=600).contains(n))
+            })?;
+        let heartbeat_expected =
+            format!("seconds from 1 to less than {SCHEDULER_LEASE_SECS} ({scheduler_lease})");
+        let heartbeat_default = (scheduler_lease / 5).max(1).to_string();
+        let scheduler_heartbeat = env.parse(
+            SCHEDULER_HEARTBEAT_SECS,
+            &heartbeat_default,
+            &heartbeat_expected,
+            |v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..scheduler_lease).contains(n))
+            },
+        )?;
         let daily_digest_cron = match env.optional(DAILY_DIGEST_CRON) {
             None => Some("0 0 9 * * *".to_owned()),
             Some(off) if off.eq_ignore_ascii_case("off") => None,
@@ -273,6 +297,8 @@ impl Config {
             http_addr,
             storefront_timeout: Duration::from_millis(storefront_timeout),
             scheduler_poll: Duration::from_secs(scheduler_poll),
+            scheduler_lease: Duration::from_secs(scheduler_lease),
+            scheduler_heartbeat: Duration::from_secs(scheduler_heartbeat),
             daily_digest_cron,
             storefront_webhook_secret: storefront_webhook_secret.map(SecretString::from),
             discord,

@@ -17,6 +17,11 @@
 //! - `flashsale_storefront_seconds{call}` and
 //!   `flashsale_storefront_errors_total{call,kind}`: storefront API calls.
 //! - `flashsale_leader`: 1 while this process holds the Discord gateway.
+//! - `flashsale_outbox_posts_total{outcome}`: notices delivered from the
+//!   outbox (`sent`, `retry` while the chat is unavailable, `refused`).
+//! - `flashsale_reconcile_total{finding}`: what the reconciler found on the
+//!   storefront (`agrees`, `taken_down`, `republished`, `unrepaired`,
+//!   `unreadable`).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -37,6 +42,8 @@ pub struct Metrics {
     storefront: HistogramVec,
     storefront_errors: IntCounterVec,
     leader: IntGauge,
+    outbox: IntCounterVec,
+    reconcile: IntCounterVec,
 }
 
 /// Latency buckets for calls that should take well under a second but may
@@ -101,6 +108,22 @@ impl Metrics {
             "flashsale_leader",
             "1 while this process holds the Discord gateway (the leader), else 0.",
         )?;
+        let outbox = IntCounterVec::new(
+            Opts::new(
+                "flashsale_outbox_posts_total",
+                "Notices delivered from the outbox, by outcome (sent, retry, refused, unreadable).",
+            ),
+            &["outcome"],
+        )?;
+        let reconcile = IntCounterVec::new(
+            Opts::new(
+                "flashsale_reconcile_total",
+                "Sessions the reconciler compared with the storefront, by what it found.",
+            ),
+            &["finding"],
+        )?;
+        registry.register(Box::new(outbox.clone()))?;
+        registry.register(Box::new(reconcile.clone()))?;
         registry.register(Box::new(commands.clone()))?;
         registry.register(Box::new(interaction.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
@@ -117,6 +140,8 @@ impl Metrics {
             storefront,
             storefront_errors,
             leader,
+            outbox,
+            reconcile,
         })
     }
 }
@@ -151,6 +176,20 @@ pub fn command(command: &str, outcome: &str, took: Option<Duration>) {
 pub fn job(kind: &str, outcome: &str) {
     if let Some(m) = metrics() {
         m.jobs.with_label_values(&[kind, outcome]).inc();
+    }
+}
+
+/// A notice left the outbox with `outcome`.
+pub fn outbox_post(outcome: &str) {
+    if let Some(m) = metrics() {
+        m.outbox.with_label_values(&[outcome]).inc();
+    }
+}
+
+/// The reconciler compared one session with the storefront.
+pub fn reconciled(finding: &str) {
+    if let Some(m) = metrics() {
+        m.reconcile.with_label_values(&[finding]).inc();
     }
 }
 

@@ -114,10 +114,11 @@ pub fn storefront(config: &Config) -> Result<Arc<dyn Storefront>, StartupError> 
 }
 
 /// The work every bot process does besides answering chat: the scheduler
-/// and the daily digest.
+/// (jobs and the outbox), the reconciler and the daily digest.
 pub struct Background {
     shutdown: watch::Sender<bool>,
     scheduler: JoinHandle<()>,
+    reconciler: JoinHandle<()>,
     digest: Option<JobScheduler>,
 }
 
@@ -128,10 +129,13 @@ pub async fn start_background(services: &Services) -> Result<Background, Startup
         storefront(&services.config)?,
         SchedulerConfig {
             poll: services.config.scheduler_poll,
+            lease: services.config.scheduler_lease,
+            heartbeat: services.config.scheduler_heartbeat,
             ..SchedulerConfig::default()
         },
     );
     let (shutdown, stop) = watch::channel(false);
+    let reconciler = tokio::spawn(scheduler.clone().reconcile_loop(stop.clone()));
     let scheduler = tokio::spawn(scheduler.run(stop));
     let digest = match &services.config.daily_digest_cron {
         Some(cron) => Some(
@@ -144,6 +148,7 @@ pub async fn start_background(services: &Services) -> Result<Background, Startup
     Ok(Background {
         shutdown,
         scheduler,
+        reconciler,
         digest,
     })
 }
@@ -159,6 +164,9 @@ impl Background {
         }
         if let Err(e) = self.scheduler.await {
             tracing::error!(error = %e, "scheduler task failed");
+        }
+        if let Err(e) = self.reconciler.await {
+            tracing::error!(error = %e, "reconciler task failed");
         }
     }
 }

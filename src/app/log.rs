@@ -91,6 +91,9 @@ impl ActivityRecord {
                 "took its sale off the storefront again: it went up after the session became {}",
                 s("status")
             ),
+            ActivityKind::Republished => {
+                "put its sale back on the storefront: it was missing there while live".to_owned()
+            }
             ActivityKind::Imported => return describe_import(d),
         };
         Text::from(text)

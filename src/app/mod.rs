@@ -20,6 +20,7 @@ mod export;
 mod import;
 mod lifecycle;
 mod log;
+mod notices;
 mod paste;
 mod queries;
 mod system;
@@ -41,6 +42,7 @@ pub use export::{log_file_name, ExportFiles};
 pub use import::{
     BadRow, DraftFields, ImportError, ImportReport, ImportTarget, RowProblem, SessionProblem,
 };
+pub use notices::Notice;
 pub use paste::{parse_paste, BatchReport, LineOutcome, PasteError, PastedLine};
 pub use queries::{ActivityPage, ListRange};
 pub use system::SystemOutcome;

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use sqlx::PgConnection;
 
 use super::lifecycle::{item_problems, skus_of};
+use super::notices::{self, Notice};
 use super::{lock_session, view, AppError, FlashSales, SessionView};
 use crate::catalog::Freshness;
 use crate::chat::{Channel, Message, Text};
@@ -89,8 +90,11 @@ impl FlashSales {
         view::load(conn, session.id, &self.policy).await
     }
 
-    /// A status change made by the scheduler for the job behind `fence`.
-    #[tracing::instrument(skip_all, fields(session = session_id, job = fence.job_id, attempt = fence.attempt, action = ?action))]
+    /// A status change made by the scheduler for the job behind `fence`,
+    /// with the notices that report it (built from the changed session),
+    /// committed together: the change is never made without its notices
+    /// reaching the outbox, nor announced without being made.
+    #[tracing::instrument(skip_all, fields(session = session_id, job = fence.job_id, fence = fence.token, action = ?action))]
     pub async fn system_transition(
         &self,
         fence: Fence,
@@ -98,6 +102,7 @@ impl FlashSales {
         action: Action,
         kind: ActivityKind,
         details: Value,
+        notices: impl FnOnce(&SessionView) -> Vec<Notice>,
     ) -> Result<SystemOutcome, AppError> {
         let system = Actor::system();
         let mut tx = self.pool.begin().await?;
@@ -117,6 +122,7 @@ impl FlashSales {
         let view = self
             .record_status_change(&mut tx, &session, next, StatusChange::default(), entry)
             .await?;
+        notices::enqueue(&mut tx, &view, &notices(&view)).await?;
         tx.commit().await?;
         tracing::info!(
             from = session.status.as_str(),
@@ -179,8 +185,6 @@ impl FlashSales {
         )
         .await?;
         let view = view::load(&mut tx, session_id, &self.policy).await?;
-        tx.commit().await?;
-        tracing::info!("stop requested");
         let notice = Message {
             text: Text::from(format!(
                 "{} is stopping #{} \"{}\" early: {reason}",
@@ -188,9 +192,10 @@ impl FlashSales {
             )),
             ..Message::default()
         };
-        if let Err(e) = self.chat.post(Channel::Announcements, &notice).await {
-            tracing::warn!(error = %e, "could not announce the stop");
-        }
+        let notice = Notice::new("stopping", Channel::Announcements, notice);
+        notices::enqueue(&mut tx, &view, &[notice]).await?;
+        tx.commit().await?;
+        tracing::info!("stop requested");
         Ok(view)
     }
 }

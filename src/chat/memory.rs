@@ -29,6 +29,8 @@ pub struct RecordingChat {
 struct State {
     posts: Vec<Posted>,
     by_dedupe_key: HashMap<String, PostedRef>,
+    /// While set, every post and edit fails as `Unavailable` (a chat outage).
+    down: bool,
 }
 
 impl RecordingChat {
@@ -48,6 +50,11 @@ impl RecordingChat {
             .collect()
     }
 
+    /// Takes the chat down (every call answers `Unavailable`) or brings it back.
+    pub fn set_down(&self, down: bool) {
+        self.lock().down = down;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state
             .lock()
@@ -59,6 +66,9 @@ impl RecordingChat {
 impl Chat for RecordingChat {
     async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError> {
         let mut state = self.lock();
+        if state.down {
+            return Err(ChatError::Unavailable("the chat is down".to_owned()));
+        }
         if let Some(key) = &message.dedupe_key {
             if let Some(existing) = state.by_dedupe_key.get(key) {
                 return Ok(existing.clone());
@@ -82,6 +92,9 @@ impl Chat for RecordingChat {
 
     async fn edit(&self, posted: &PostedRef, message: &Message) -> Result<(), ChatError> {
         let mut state = self.lock();
+        if state.down {
+            return Err(ChatError::Unavailable("the chat is down".to_owned()));
+        }
         let target = state
             .posts
             .iter_mut()

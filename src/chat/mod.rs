@@ -16,6 +16,7 @@ mod memory;
 mod text;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 pub use memory::{Posted, RecordingChat};
 pub use text::{Span, Text, TimeStyle};
@@ -31,15 +32,33 @@ pub enum Channel {
     Approvals,
 }
 
+impl Channel {
+    /// How the outbox stores it.
+    pub fn as_stored(self) -> &'static str {
+        match self {
+            Channel::Announcements => "announcements",
+            Channel::Approvals => "approvals",
+        }
+    }
+
+    pub fn from_stored(stored: &str) -> Option<Channel> {
+        match stored {
+            "announcements" => Some(Channel::Announcements),
+            "approvals" => Some(Channel::Approvals),
+            _ => None,
+        }
+    }
+}
+
 /// Who a message must notify. Mentions are off unless a message lists them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Mention {
     Editors,
     Approvers,
     User(ActorId),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ButtonStyle {
     Primary,
     Secondary,
@@ -47,7 +66,7 @@ pub enum ButtonStyle {
     Danger,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
     /// A short, stable action id such as `fs:approve:12:7`, parsed strictly when pressed.
     pub id: String,
@@ -56,7 +75,7 @@ pub struct Button {
 }
 
 /// The mood of a card; adapters turn it into a colour or a symbol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tone {
     Neutral,
     Attention,
@@ -65,7 +84,7 @@ pub enum Tone {
     Danger,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
     pub name: String,
     pub value: Text,
@@ -73,7 +92,7 @@ pub struct Field {
     pub inline: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Card {
     pub title: String,
     pub status: String,
@@ -83,7 +102,7 @@ pub struct Card {
     pub footer: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Message {
     pub text: Text,
     pub card: Option<Card>,

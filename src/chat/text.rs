@@ -1,8 +1,9 @@
 //! Rich-enough text: plain runs and typed times, rendered by each adapter.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimeStyle {
     /// Date and time, e.g. "Friday, 27 November 2026 00:00".
     Full,
@@ -12,14 +13,14 @@ pub enum TimeStyle {
     FullAndRelative,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Span {
     Plain(String),
     Time(DateTime<Utc>, TimeStyle),
 }
 
 /// A line or paragraph of message text.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Text(pub Vec<Span>);
 
 impl Text {

@@ -97,7 +97,11 @@ async fn record_and_inject(State(shared): AppState, request: Request, next: Next
         }
         Ok(bytes) => {
             let faultable = path == FLASH_SALES_PREFIX || path.starts_with("/api/flash-sales/");
-            let fault = if faultable { shared.take_fault() } else { None };
+            let fault = if faultable {
+                shared.take_fault(&method)
+            } else {
+                None
+            };
             let response = match fault {
                 Some(Fault::Fail {
                     status,

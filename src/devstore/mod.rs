@@ -253,6 +253,11 @@ impl DevStore {
         self.shared.set_faults(faults);
     }
 
+    /// Drops a sale as if someone deleted it on the storefront by hand.
+    pub fn forget_sale(&self, session_id: i64) {
+        self.shared.forget_sale(session_id);
+    }
+
     /// Changes a product's stock (SKU compared case-insensitively); unknown SKUs are ignored.
     pub fn set_stock(&self, sku: &str, stock: i64) {
         self.shared.set_stock(sku, stock);

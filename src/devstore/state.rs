@@ -38,6 +38,10 @@ pub struct Faults {
     pub stall_secs: u64,
     /// How many of the next calls stall.
     pub stall_next: u32,
+    /// Only calls with this method (`PUT`, `GET`, `DELETE`) take the faults
+    /// above; the others are handled. All calls when not given.
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// One fault taken from [`Faults`] for one call.
@@ -221,10 +225,17 @@ impl Shared {
         self.lock().faults = faults;
     }
 
-    /// Takes the fault for the next flash-sale call, if one is pending.
-    pub(crate) fn take_fault(&self) -> Option<Fault> {
+    /// Takes the fault for the next flash-sale call with `method`, if one is pending.
+    pub(crate) fn take_fault(&self, method: &str) -> Option<Fault> {
         let mut inner = self.lock();
         let faults = &mut inner.faults;
+        if faults
+            .method
+            .as_deref()
+            .is_some_and(|only| !only.eq_ignore_ascii_case(method))
+        {
+            return None;
+        }
         if faults.fail_next > 0 {
             faults.fail_next -= 1;
             let status = faults
@@ -241,6 +252,10 @@ impl Shared {
             return Some(Fault::Stall(Duration::from_secs(faults.stall_secs)));
         }
         None
+    }
+
+    pub(crate) fn forget_sale(&self, session_id: i64) {
+        self.lock().sales.remove(&session_id);
     }
 
     pub(crate) fn sale_json(&self, session_id: i64, now: DateTime<Utc>) -> Option<Value> {

@@ -24,10 +24,12 @@ pub enum ActivityKind {
     /// A sale that reached the storefront after its session was revoked or
     /// cancelled, taken off it again by the bot.
     TakenDown,
+    /// A live sale found missing on the storefront and put back by the bot.
+    Republished,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 17] = [
+    pub const ALL: [ActivityKind; 18] = [
         ActivityKind::Drafted,
         ActivityKind::ItemAdded,
         ActivityKind::ItemUpdated,
@@ -45,6 +47,7 @@ impl ActivityKind {
         ActivityKind::Stopped,
         ActivityKind::Imported,
         ActivityKind::TakenDown,
+        ActivityKind::Republished,
     ];
 
     /// The name stored in the log.
@@ -67,6 +70,7 @@ impl ActivityKind {
             ActivityKind::Stopped => "stopped",
             ActivityKind::Imported => "imported",
             ActivityKind::TakenDown => "taken_down",
+            ActivityKind::Republished => "republished",
         }
     }
 

@@ -7,7 +7,10 @@ use std::fmt;
 
 /// A platform-qualified user id such as `discord:81234`, so that ids from two
 /// platforms can never collide in the activity log or the four-eyes check.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct ActorId(String);
 
 impl ActorId {

@@ -1,14 +1,19 @@
 //! What each kind of job does when it is due.
 //!
 //! Every handler starts from the session as stored, so a job whose session
-//! moved on (cancelled, revoked, already live) does nothing harmful. The
-//! status change commits before the announcement is posted and the job is
-//! only marked done after it: a crash in between re-runs the job, which finds
-//! the change made and posts again under the same dedupe key, so the team
-//! hears about it once.
+//! moved on (cancelled, revoked, already live) does nothing harmful, and says
+//! how it ended as a [`JobOutcome`], which `run_job` records in one place
+//! (job state, metrics, log). A status change and the notices that report it
+//! commit together (`FlashSales::system_transition` writes them to the
+//! outbox); `scheduler::outbox` delivers them. So a job re-run after a crash
+//! finds the change made and its notice already written, and the team hears
+//! about it exactly once.
+//!
+//! While a handler runs, a heartbeat renews the job's lease, so a live but
+//! slow worker keeps its job and a dead one loses it within one lease.
 
-use std::cell::Cell;
-use std::time::Duration;
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -16,22 +21,48 @@ mod publish;
 
 use super::{backoff, Scheduler};
 use crate::app::cards::ended;
-use crate::app::{SessionView, SystemOutcome};
+use crate::app::{AppError, Notice, SessionView, SystemOutcome};
 use crate::chat::{Channel, Mention, Message, Text, TimeStyle};
 use crate::domain::{Action, ActivityKind, JobKind, Status, MAX_ITEMS};
 use crate::metrics;
 use crate::store::jobs::{self, ClaimedJob, Fence};
+use crate::storefront::StorefrontError;
 
-tokio::task_local! {
-    /// How the running job ended when its handler returned `Ok`: "done",
-    /// "retry" (rescheduled) or "failed" (given up), for the jobs metric.
-    static JOB_FATE: Cell<&'static str>;
+/// How a handler left its job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum JobOutcome {
+    /// Nothing more to do.
+    Done,
+    /// Try again after `after` (a storefront that may recover).
+    Retry { after: Duration, reason: String },
+    /// Give up for good; the handler has told whoever must know.
+    Failed(String),
+    /// Another worker owns the job now: record nothing.
+    LostLease,
 }
 
-/// Notes the running job's fate; outside `run_job` (reminder batches) it is a no-op.
-fn set_fate(fate: &'static str) {
-    let _ = JOB_FATE.try_with(|cell| cell.set(fate));
+impl JobOutcome {
+    fn label(&self) -> &'static str {
+        match self {
+            JobOutcome::Done => "done",
+            JobOutcome::Retry { .. } => "retry",
+            JobOutcome::Failed(_) => "failed",
+            JobOutcome::LostLease => "lost_lease",
+        }
+    }
+
+    /// A status change's outcome: done unless the lease was lost meanwhile.
+    fn after(change: &SystemOutcome) -> JobOutcome {
+        match change {
+            SystemOutcome::LostLease => JobOutcome::LostLease,
+            SystemOutcome::Changed(_) | SystemOutcome::NotApplicable(_) => JobOutcome::Done,
+        }
+    }
 }
+
+/// What a handler returns: an outcome, or an internal failure (the database,
+/// a bug) that is retried with backoff.
+pub(super) type Handled = Result<JobOutcome, AppError>;
 
 /// The metric label of a job kind: reminders share one, whatever their offset.
 fn metric_kind(kind: JobKind) -> &'static str {
@@ -44,10 +75,18 @@ fn metric_kind(kind: JobKind) -> &'static str {
     }
 }
 
+/// Whether a sale the storefront reported is off the shop: gone, or ended.
+pub(super) fn sale_is_down(sale: Option<&serde_json::Value>) -> bool {
+    match sale {
+        None => true,
+        Some(sale) => sale["status"] == "ended",
+    }
+}
+
 impl Scheduler {
-    #[tracing::instrument(skip_all, fields(job = job.id, session = job.session_id, kind = %job.kind, attempt = job.attempt))]
+    #[tracing::instrument(skip_all, fields(job = job.id, session = job.session_id, kind = %job.kind, attempt = job.attempt, fence = job.claim))]
     pub(super) async fn run_job(&self, job: ClaimedJob) {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let kind = JobKind::from_stored(&job.kind);
         let handled = async {
             match kind {
@@ -56,143 +95,243 @@ impl Scheduler {
                 Some(JobKind::Expire) => self.expire(&job).await,
                 Some(JobKind::HeadsUp) => self.heads_up(&job).await,
                 Some(JobKind::Reminder { .. }) => {
-                    self.remind(vec![job.clone()]).await;
-                    Ok(())
+                    self.remind(std::slice::from_ref(&job)).await;
+                    Ok(JobOutcome::Done)
                 }
-                None => Err(format!("unknown job kind {:?}", job.kind)),
+                None => Ok(JobOutcome::Failed(format!(
+                    "unknown job kind {:?}",
+                    job.kind
+                ))),
             }
         };
-        // `retry_later` and `fail` below say when a handled job did not end "done".
-        let (outcome, fate) = JOB_FATE
-            .scope(Cell::new("done"), async {
-                let outcome = handled.await;
-                (outcome, JOB_FATE.with(Cell::get))
-            })
-            .await;
-        let ms = started.elapsed().as_millis() as u64;
+        let handled = tokio::select! {
+            handled = handled => handled,
+            never = self.heartbeat(job.fence()) => match never {},
+        };
         let metric_kind = kind.map_or("unknown", metric_kind);
-        // `remind` counts its jobs itself, batched or not.
-        let counted = !matches!(kind, Some(JobKind::Reminder { .. }));
-        match outcome {
-            Ok(()) => {
-                if counted {
-                    metrics::job(metric_kind, fate);
-                }
-                tracing::info!(ms, outcome = fate, "job ran");
-            }
+        let outcome = match handled {
+            Ok(outcome) => outcome,
             Err(error) => {
-                if counted {
-                    metrics::job(metric_kind, "error");
+                metrics::job(metric_kind, "error");
+                tracing::error!(outcome = "error", %error, "job failed; retrying later");
+                let after = self.wait_before(job.attempt, None);
+                self.record(
+                    &job,
+                    JobOutcome::Retry {
+                        after,
+                        reason: error.to_string(),
+                    },
+                )
+                .await;
+                return;
+            }
+        };
+        // A reminder's handler records itself (reminders run in batches).
+        if matches!(kind, Some(JobKind::Reminder { .. })) {
+            return;
+        }
+        metrics::job(metric_kind, outcome.label());
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            outcome = outcome.label(),
+            "job ran"
+        );
+        self.record(&job, outcome).await;
+    }
+
+    /// Writes what became of the job, fenced by its claim.
+    async fn record(&self, job: &ClaimedJob, outcome: JobOutcome) {
+        let fence = job.fence();
+        let result = async {
+            let mut conn = self.pool.acquire().await?;
+            match &outcome {
+                JobOutcome::Done => jobs::finish(&mut conn, fence).await,
+                JobOutcome::Retry { after, reason } => {
+                    tracing::warn!(reason, wait_ms = after.as_millis() as u64, "will retry");
+                    jobs::retry_later(&mut conn, fence, *after, reason).await
                 }
-                // An internal failure (database, a bug): try again later.
-                tracing::error!(ms, outcome = "error", %error, "job failed; retrying later");
-                let wait = self.wait_before(job.attempt, None);
-                self.retry_later(job.fence(), wait, &error).await;
+                JobOutcome::Failed(reason) => jobs::fail(&mut conn, fence, reason).await,
+                JobOutcome::LostLease => Ok(true),
+            }
+        };
+        match result.await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                job = fence.job_id,
+                "lease lost before the outcome could be recorded"
+            ),
+            Err(e) => tracing::warn!(
+                job = fence.job_id,
+                error = %e,
+                "could not record the outcome; the lease will expire and the job run again"
+            ),
+        }
+    }
+
+    /// Renews the job's lease every `heartbeat` for as long as it runs.
+    async fn heartbeat(&self, fence: Fence) -> Infallible {
+        let mut owned = true;
+        loop {
+            tokio::time::sleep(self.config.heartbeat).await;
+            if !owned {
+                continue;
+            }
+            match jobs::renew(&self.pool, fence, self.config.lease).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    // Taken over (or re-planned): the handler's writes will be
+                    // refused by the fence; nothing to renew any more.
+                    tracing::warn!(job = fence.job_id, "lease lost while the job ran");
+                    owned = false;
+                }
+                Err(e) => {
+                    tracing::warn!(job = fence.job_id, error = %e, "could not renew the lease")
+                }
             }
         }
     }
 
-    /// Ends the sale on the storefront at `ends_at` (or when an approver stopped it).
-    async fn end(&self, job: &ClaimedJob) -> Result<(), String> {
-        let view = self.session(job).await?;
-        match view.status {
-            Status::Live => {}
-            Status::Ended => return self.announce_end(job, &view).await,
-            _ => return self.finish(job.fence()).await,
+    /// Ends the sale on the storefront at `ends_at` (or when an approver
+    /// stopped it), and only when the storefront confirms it is off marks the
+    /// session ended: a refused or unconfirmed take-down is retried, never
+    /// assumed.
+    async fn end(&self, job: &ClaimedJob) -> Handled {
+        let view = self.app.get(job.session_id).await?;
+        if view.status != Status::Live {
+            // Ended already (a re-run: its notice is in the outbox), or never live.
+            return Ok(JobOutcome::Done);
         }
-        if let Err(e) = self
-            .storefront
-            .end(view.id, &job.idempotency_key.to_string())
-            .await
-        {
-            if e.is_transient() {
-                let wait = self.wait_before(job.attempt, e.retry_after());
-                if job.attempt == self.config.alert_after_failures {
-                    self.alert_approvers(Text::from(format!(
-                        "Ending #{} \"{}\" on the storefront has failed {} times ({e}); still retrying.",
-                        view.id, view.title, job.attempt
-                    )))
-                    .await;
-                }
-                self.retry_later(job.fence(), wait, &e.to_string()).await;
-                return Ok(());
+        let key = job.idempotency_key.to_string();
+        let down = match self.storefront.end(view.id, &key).await {
+            Ok(()) => self.confirmed_down(view.id).await,
+            Err(e) => Err(e),
+        };
+        match down {
+            Ok(true) => {}
+            Ok(false) => {
+                let e = StorefrontError::Malformed(
+                    "the storefront still shows the sale after ending it".to_owned(),
+                );
+                return self.end_not_confirmed(job, &view, e).await;
             }
-            // The storefront refused: it ends the sale at its own ends_at anyway.
-            self.alert_approvers(Text::from(format!(
-                "The storefront refused to end #{} \"{}\" ({e}); it is marked ended here.",
-                view.id, view.title
-            )))
-            .await;
+            Err(e) => return self.end_not_confirmed(job, &view, e).await,
         }
-        let details = json!({ "attempt": job.attempt });
-        match self
-            .transition(
+        let early = self.ended_early(job, &view);
+        let how = if early { " early" } else { "" };
+        let details = json!({ "attempt": job.attempt, "early": early });
+        let change = self
+            .app
+            .system_transition(
                 job.fence(),
                 view.id,
                 Action::End,
                 ActivityKind::Ended,
                 details,
+                |done| {
+                    vec![Notice::new(
+                        "ended",
+                        Channel::Announcements,
+                        ended(done, how),
+                    )]
+                },
             )
-            .await?
-        {
-            SystemOutcome::Changed(done) => self.announce_end(job, &done).await,
-            SystemOutcome::NotApplicable(_) => self.finish(job.fence()).await,
-            SystemOutcome::LostLease => Ok(()),
+            .await?;
+        if let SystemOutcome::Changed(done) = &change {
+            self.app
+                .update_card(done, Text::from(format!("Ended{how}")))
+                .await;
         }
+        Ok(JobOutcome::after(&change))
     }
 
-    async fn announce_end(&self, job: &ClaimedJob, view: &SessionView) -> Result<(), String> {
-        // The end job is due at `ends_at` unless `stop` moved it earlier (to
-        // the database's now), so its due time tells an early end without
-        // reading any clock.
-        let early = job.due_at + chrono::Duration::seconds(5) < view.window.ends_at();
-        let how = if early { " early" } else { "" };
-        self.post(Channel::Announcements, &ended(view, how)).await;
-        self.app
-            .update_card(view, Text::from(format!("Ended{how}")))
-            .await;
-        self.finish(job.fence()).await
+    /// The end job is due at `ends_at` unless `stop` moved it earlier (to the
+    /// database's now), so its due time tells an early end without reading
+    /// any clock.
+    fn ended_early(&self, job: &ClaimedJob, view: &SessionView) -> bool {
+        job.due_at + chrono::Duration::seconds(5) < view.window.ends_at()
+    }
+
+    /// The sale could not be confirmed off the storefront: it stays live here
+    /// (that is what shoppers see), approvers hear why, and the end is retried.
+    async fn end_not_confirmed(
+        &self,
+        job: &ClaimedJob,
+        view: &SessionView,
+        e: StorefrontError,
+    ) -> Handled {
+        let after = self.wait_before(job.attempt, e.retry_after());
+        let alert = if !e.is_transient() {
+            Some(Notice::alert(
+                "end_refused",
+                Text::from(format!(
+                    "The storefront refused to end #{} \"{}\" ({e}). It is still live there, so it stays \
+                     live here; retrying. Check flash sale {} on the storefront.",
+                    view.id, view.title, view.id
+                )),
+            ))
+        } else if job.attempt == self.config.alert_after_failures {
+            Some(Notice::alert(
+                "end_failing",
+                Text::from(format!(
+                    "Ending #{} \"{}\" on the storefront has failed {} times ({e}); still retrying.",
+                    view.id, view.title, job.attempt
+                )),
+            ))
+        } else {
+            None
+        };
+        if let Some(alert) = alert {
+            self.app.notify(view.id, alert).await?;
+        }
+        Ok(JobOutcome::Retry {
+            after,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Reads the sale back: true when it is gone or ended on the storefront.
+    pub(super) async fn confirmed_down(&self, session_id: i64) -> Result<bool, StorefrontError> {
+        let sale = self.storefront.read_back(session_id).await?;
+        Ok(sale_is_down(sale.as_ref()))
     }
 
     /// At the approval deadline an unapproved session will not go live.
-    async fn expire(&self, job: &ClaimedJob) -> Result<(), String> {
+    async fn expire(&self, job: &ClaimedJob) -> Handled {
         let details = json!({ "attempt": job.attempt });
-        match self
-            .transition(
+        let change = self
+            .app
+            .system_transition(
                 job.fence(),
                 job.session_id,
                 Action::Expire,
                 ActivityKind::Expired,
                 details,
+                |view| {
+                    let message = Message {
+                        text: Text::from(format!(
+                            "#{} \"{}\" was not approved by its deadline and will not go live. Clone it to a new start to try again.",
+                            view.id, view.title
+                        )),
+                        mentions: vec![Mention::Editors],
+                        ..Message::default()
+                    };
+                    vec![Notice::new("expired", Channel::Announcements, message)]
+                },
             )
-            .await?
-        {
-            SystemOutcome::Changed(view) => {
-                let message = Message {
-                    text: Text::from(format!(
-                        "#{} \"{}\" was not approved by its deadline and will not go live. Clone it to a new start to try again.",
-                        view.id, view.title
-                    )),
-                    mentions: vec![Mention::Editors],
-                    dedupe_key: Some(format!("expired:{}", view.id)),
-                    ..Message::default()
-                };
-                self.post(Channel::Announcements, &message).await;
-                self.app
-                    .update_card(&view, Text::from("Expired: not approved in time"))
-                    .await;
-                self.finish(job.fence()).await
-            }
-            SystemOutcome::NotApplicable(_) => self.finish(job.fence()).await,
-            SystemOutcome::LostLease => Ok(()),
+            .await?;
+        if let SystemOutcome::Changed(view) = &change {
+            self.app
+                .update_card(view, Text::from("Expired: not approved in time"))
+                .await;
         }
+        Ok(JobOutcome::after(&change))
     }
 
     /// Shortly before start: check the catalog again and tell the team.
-    async fn heads_up(&self, job: &ClaimedJob) -> Result<(), String> {
-        let view = self.session(job).await?;
+    async fn heads_up(&self, job: &ClaimedJob) -> Handled {
+        let view = self.app.get(job.session_id).await?;
         if view.status != Status::Approved {
-            return self.finish(job.fence()).await;
+            return Ok(JobOutcome::Done);
         }
         let starts = view.window.starts_at();
         match self.app.recheck_items(view.id).await {
@@ -229,12 +368,13 @@ impl Scheduler {
                 .await;
             }
         }
-        self.finish(job.fence()).await
+        Ok(JobOutcome::Done)
     }
 
     /// Reminders due together: one message saying, per session, what is
     /// missing, mentioning who must act. Approved sessions get no nagging.
-    pub(super) async fn remind(&self, mut batch: Vec<ClaimedJob>) {
+    pub(super) async fn remind(&self, batch: &[ClaimedJob]) {
+        let mut batch = batch.to_vec();
         batch.sort_by_key(|job| (job.session_id, job.id));
         let mut lines = Vec::new();
         let mut mentions = Vec::new();
@@ -274,7 +414,7 @@ impl Scheduler {
         if !lines.is_empty() {
             let ids: Vec<String> = batch
                 .iter()
-                .map(|j| format!("{}.{}", j.id, j.attempt))
+                .map(|j| format!("{}.{}", j.id, j.claim))
                 .collect();
             let text = lines
                 .into_iter()
@@ -288,13 +428,8 @@ impl Scheduler {
             self.post(Channel::Announcements, &message).await;
         }
         for job in &batch {
-            match self.finish(job.fence()).await {
-                Ok(()) => metrics::job("reminder", "done"),
-                Err(e) => {
-                    metrics::job("reminder", "error");
-                    tracing::warn!(job = job.id, error = %e, "could not record a reminder as sent");
-                }
-            }
+            metrics::job("reminder", "done");
+            self.record(job, JobOutcome::Done).await;
         }
     }
 
@@ -309,27 +444,6 @@ impl Scheduler {
         )
     }
 
-    async fn session(&self, job: &ClaimedJob) -> Result<SessionView, String> {
-        self.app
-            .get(job.session_id)
-            .await
-            .map_err(|e| e.to_string())
-    }
-
-    async fn transition(
-        &self,
-        fence: Fence,
-        session_id: i64,
-        action: Action,
-        kind: ActivityKind,
-        details: serde_json::Value,
-    ) -> Result<SystemOutcome, String> {
-        self.app
-            .system_transition(fence, session_id, action, kind, details)
-            .await
-            .map_err(|e| e.to_string())
-    }
-
     async fn alert_approvers(&self, text: Text) {
         let message = Message {
             text,
@@ -339,45 +453,11 @@ impl Scheduler {
         self.post(Channel::Approvals, &message).await;
     }
 
+    /// A post that reports no state change (a heads-up, a reminder): said
+    /// once if the chat takes it, and not worth holding a job back for.
     async fn post(&self, channel: Channel, message: &Message) {
         if let Err(e) = self.app.chat().post(channel, message).await {
             tracing::warn!(error = %e, ?channel, "could not post");
-        }
-    }
-
-    async fn finish(&self, fence: Fence) -> Result<(), String> {
-        let mut conn = self.pool.acquire().await.map_err(|e| e.to_string())?;
-        if !jobs::finish(&mut conn, fence)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            tracing::warn!(
-                job = fence.job_id,
-                "lease lost before the job could be marked done"
-            );
-        }
-        Ok(())
-    }
-
-    async fn retry_later(&self, fence: Fence, wait: Duration, error: &str) {
-        set_fate("retry");
-        let result = async {
-            let mut conn = self.pool.acquire().await?;
-            jobs::retry_later(&mut conn, fence, wait, error).await
-        };
-        if let Err(e) = result.await {
-            tracing::warn!(job = fence.job_id, error = %e, "could not reschedule; the lease will expire");
-        }
-    }
-
-    async fn fail(&self, fence: Fence, error: &str) {
-        set_fate("failed");
-        let result = async {
-            let mut conn = self.pool.acquire().await?;
-            jobs::fail(&mut conn, fence, error).await
-        };
-        if let Err(e) = result.await {
-            tracing::warn!(job = fence.job_id, error = %e, "could not record the failure");
         }
     }
 }

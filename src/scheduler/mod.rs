@@ -16,12 +16,22 @@
 //! app's `Clock` is for rules checked when a person acts. `crate::clock` says
 //! why.
 //!
-//! Layout: `handlers` (what each kind of job does), `backoff` (retry waits),
+//! The same loop delivers the outbox (`outbox`): the notices a status change
+//! wrote in its own transaction go to the chat until it takes them.
+//!
+//! Beside it runs the reconciler (`reconcile`), which reads every sale that
+//! should be up or lately came down back from the storefront and repairs what
+//! differs, whatever the jobs missed.
+//!
+//! Layout: `handlers` (what each kind of job does), `outbox` (delivering
+//! notices), `reconcile` (storefront vs database), `backoff` (retry waits),
 //! `digest` (the daily digest, driven by tokio-cron-scheduler).
 
 mod backoff;
 pub mod digest;
 mod handlers;
+mod outbox;
+mod reconcile;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +39,8 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+
+pub use reconcile::Finding;
 
 use crate::app::FlashSales;
 use crate::domain::JobKind;
@@ -40,8 +52,13 @@ use crate::storefront::Storefront;
 pub struct SchedulerConfig {
     /// Names this process in `job.claimed_by`.
     pub worker_id: String,
-    /// How long a claim lasts before another replica may take the job over.
+    /// How long a claim lasts without a heartbeat before another replica may
+    /// take the job over.
     pub lease: Duration,
+    /// How often a running job renews its lease; well under `lease`.
+    pub heartbeat: Duration,
+    /// How often the reconciler compares a session with the storefront.
+    pub reconcile_every: Duration,
     /// The longest sleep between looks at the jobs table.
     pub poll: Duration,
     /// Jobs claimed at once.
@@ -62,7 +79,9 @@ impl Default for SchedulerConfig {
                 std::process::id(),
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(10),
+            heartbeat: Duration::from_secs(2),
+            reconcile_every: Duration::from_secs(2),
             poll: Duration::from_secs(5),
             batch: 50,
             alert_after_failures: 3,
@@ -101,6 +120,8 @@ impl Scheduler {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut listener = self.listen().await;
         let mut running = JoinSet::new();
+        // One delivery at a time per process keeps a session's notices in order.
+        let mut delivering: Option<tokio::task::JoinHandle<()>> = None;
         // Failed claims in a row: while the database is out, wait longer
         // (capped at the poll interval) instead of spinning.
         let mut failures: i32 = 0;
@@ -151,6 +172,14 @@ impl Scheduler {
             };
             let full_batch = claimed.len() as i64 >= self.config.batch;
             self.start_jobs(claimed, &mut running);
+            if delivering.as_ref().is_none_or(|d| d.is_finished()) {
+                let this = self.clone();
+                delivering = Some(tokio::spawn(async move {
+                    if let Err(e) = this.deliver_outbox().await {
+                        tracing::warn!(error = %e, "could not claim outbox posts");
+                    }
+                }));
+            }
             if full_batch {
                 continue;
             }
@@ -158,21 +187,29 @@ impl Scheduler {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = notified(&mut listener) => {}
+                // A job that ends may have set its retry time or written a
+                // notice after `wait` was chosen: look again.
+                Some(_) = running.join_next(), if !running.is_empty() => {}
                 // A dropped sender means nobody can stop us any more: stop now
                 // (`changed` would return at once forever and spin the loop).
                 changed = shutdown.changed() => if changed.is_err() { break },
             }
         }
+        if let Some(delivering) = delivering {
+            let _ = tokio::time::timeout(self.config.shutdown_grace, delivering).await;
+        }
         self.shut_down(running).await;
     }
 
-    /// Claims and runs one batch of due jobs to completion; for tests and tools.
+    /// Claims and runs one batch of due jobs to completion, then delivers the
+    /// notices that are due; for tests and tools. Returns the jobs run.
     pub async fn run_due_now(&self) -> Result<usize, StoreError> {
         let claimed = self.claim().await?;
         let count = claimed.len();
         let mut running = JoinSet::new();
         self.start_jobs(claimed, &mut running);
         while running.join_next().await.is_some() {}
+        while self.deliver_outbox().await? > 0 {}
         Ok(count)
     }
 
@@ -196,7 +233,7 @@ impl Scheduler {
         });
         if !reminders.is_empty() {
             let this = self.clone();
-            running.spawn(async move { this.remind(reminders).await });
+            running.spawn(async move { this.remind(&reminders).await });
         }
         for job in others {
             let this = self.clone();
@@ -248,6 +285,13 @@ impl Scheduler {
             Ok(n) => tracing::info!(released = n, "handed unfinished jobs back"),
             Err(e) => {
                 tracing::warn!(error = %e, "could not hand jobs back; their leases will expire")
+            }
+        }
+        match crate::store::outbox::release_all(&self.pool, &self.config.worker_id).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "handed undelivered posts back"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not hand posts back; their leases will expire")
             }
         }
         tracing::info!("scheduler stopped");

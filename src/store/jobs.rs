@@ -1,11 +1,17 @@
 //! The `job` table: every future action of a session, and its claiming.
 //!
-//! Claiming is `FOR UPDATE SKIP LOCKED` plus a lease (`claimed_until`) and an
-//! attempt number that is bumped on every claim. The attempt number is the
-//! fencing token: whoever records an outcome must still hold the attempt it
-//! claimed (`where attempts = $n and state = 'running'`), so a replica whose
-//! lease expired and was taken over cannot overwrite the new owner's result.
-//! Due times are compared with the database clock (`now()`), never a replica's.
+//! Claiming is `FOR UPDATE SKIP LOCKED` plus a lease (`claimed_until`) and a
+//! claim counter (`claims`) that is bumped on every claim and never reset. The
+//! counter is the fencing token: whoever records an outcome must still hold
+//! the claim it made (`where claims = $n and state = 'running'`), so a replica
+//! whose lease expired and was taken over cannot overwrite the new owner's
+//! result, and because the counter only grows (a re-plan resets `attempts`,
+//! never `claims`) a new claim can never carry a stale worker's token.
+//!
+//! Leases are short (seconds) and a running job renews its own (`renew`, the
+//! heartbeat), so a dead worker's job is taken over within one lease while a
+//! slow but live one keeps it. Due times are compared with the database clock
+//! (`now()`), never a replica's.
 
 use std::time::Duration;
 
@@ -28,7 +34,11 @@ pub struct ClaimedJob {
     /// The database's clock when this claim was made: lateness is measured
     /// from it, never from a replica's clock.
     pub claimed_at: DateTime<Utc>,
+    /// Tries of the current plan (drives backoff and alerts); restarts at 1
+    /// after a re-plan.
     pub attempt: i32,
+    /// The fencing token: this claim's number, larger than any before it.
+    pub claim: i64,
     pub idempotency_key: Uuid,
 }
 
@@ -36,16 +46,16 @@ impl ClaimedJob {
     pub fn fence(&self) -> Fence {
         Fence {
             job_id: self.id,
-            attempt: self.attempt,
+            token: self.claim,
         }
     }
 }
 
-/// The right to record a job's outcome: its id and the attempt that was claimed.
+/// The right to record a job's outcome: its id and the claim that was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fence {
     pub job_id: i64,
-    pub attempt: i32,
+    pub token: i64,
 }
 
 /// Makes the session's pending jobs match `plan` (kind, due time): jobs not in
@@ -120,14 +130,14 @@ pub async fn claim_due(
     limit: i64,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let jobs = sqlx::query_as(
-        "update job set state = 'running', attempts = attempts + 1, claimed_by = $1, \
+        "update job set state = 'running', attempts = attempts + 1, claims = claims + 1, claimed_by = $1, \
              claimed_until = now() + make_interval(secs => $2), updated_at = now() \
          where id in ( \
              select id from job \
              where (state = 'pending' and next_attempt_at <= now()) \
                 or (state = 'running' and claimed_until < now()) \
              order by next_attempt_at limit $3 for update skip locked) \
-         returning id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, idempotency_key",
+         returning id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, claims as claim, idempotency_key",
     )
     .bind(worker)
     .bind(lease.as_secs_f64())
@@ -141,10 +151,10 @@ pub async fn claim_due(
 /// transaction ends, so an outcome and the state change it implies commit together.
 pub async fn still_owned(conn: &mut PgConnection, fence: Fence) -> Result<bool, StoreError> {
     let owned: Option<i64> = sqlx::query_scalar(
-        "select id from job where id = $1 and attempts = $2 and state = 'running' for update",
+        "select id from job where id = $1 and claims = $2 and state = 'running' for update",
     )
     .bind(fence.job_id)
-    .bind(fence.attempt)
+    .bind(fence.token)
     .fetch_optional(conn)
     .await?;
     Ok(owned.is_some())
@@ -154,10 +164,10 @@ pub async fn still_owned(conn: &mut PgConnection, fence: Fence) -> Result<bool, 
 pub async fn finish(conn: &mut PgConnection, fence: Fence) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "update job set state = 'done', claimed_until = null, last_error = null, updated_at = now() \
-         where id = $1 and attempts = $2 and state = 'running'",
+         where id = $1 and claims = $2 and state = 'running'",
     )
     .bind(fence.job_id)
-    .bind(fence.attempt)
+    .bind(fence.token)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -170,15 +180,21 @@ pub async fn retry_later(
     delay: Duration,
     error: &str,
 ) -> Result<bool, StoreError> {
+    // The NOTIFY makes every loop (this one included, whose sleep was chosen
+    // while the job still ran) look again, so the retry runs on its backoff,
+    // not on the next poll.
     let updated = sqlx::query(
-        "update job set state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
-             last_error = $4, claimed_by = null, claimed_until = null, updated_at = now() \
-         where id = $1 and attempts = $2 and state = 'running'",
+        "with retried as ( \
+             update job set state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
+                 last_error = $4, claimed_by = null, claimed_until = null, updated_at = now() \
+             where id = $1 and claims = $2 and state = 'running' returning session_id) \
+         select pg_notify($5, session_id::text) from retried",
     )
     .bind(fence.job_id)
-    .bind(fence.attempt)
+    .bind(fence.token)
     .bind(delay.as_secs_f64())
     .bind(error)
+    .bind(NOTIFY_CHANNEL)
     .execute(conn)
     .await?;
     Ok(updated.rows_affected() == 1)
@@ -188,18 +204,34 @@ pub async fn retry_later(
 pub async fn fail(conn: &mut PgConnection, fence: Fence, error: &str) -> Result<bool, StoreError> {
     let updated = sqlx::query(
         "update job set state = 'failed', last_error = $3, claimed_until = null, updated_at = now() \
-         where id = $1 and attempts = $2 and state = 'running'",
+         where id = $1 and claims = $2 and state = 'running'",
     )
     .bind(fence.job_id)
-    .bind(fence.attempt)
+    .bind(fence.token)
     .bind(error)
     .execute(conn)
     .await?;
     Ok(updated.rows_affected() == 1)
 }
 
+/// Extends the lease of a job this worker still runs (the heartbeat). False
+/// when the fence no longer owns it: the worker should stop caring, its
+/// writes are refused anyway.
+pub async fn renew(pool: &PgPool, fence: Fence, lease: Duration) -> Result<bool, StoreError> {
+    let renewed = sqlx::query(
+        "update job set claimed_until = now() + make_interval(secs => $3), updated_at = now() \
+         where id = $1 and claims = $2 and state = 'running'",
+    )
+    .bind(fence.job_id)
+    .bind(fence.token)
+    .bind(lease.as_secs_f64())
+    .execute(pool)
+    .await?;
+    Ok(renewed.rows_affected() == 1)
+}
+
 /// On graceful shutdown: hands this worker's claimed jobs back, to run at once
-/// elsewhere. The attempt stays, so the next claim gets a new one.
+/// elsewhere. The next claim gets a larger token.
 pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError> {
     let released = sqlx::query(
         "update job set state = 'pending', next_attempt_at = least(next_attempt_at, now()), \
@@ -212,12 +244,15 @@ pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError>
     Ok(released.rows_affected())
 }
 
-/// How long until the next job may be claimed, by the database clock
-/// (zero or negative: something is due now). `None` when nothing is waiting.
+/// How long until the next job or outbox post may be claimed, by the
+/// database clock (zero: something is due now). `None` when nothing is waiting.
 pub async fn time_until_next(pool: &PgPool) -> Result<Option<Duration>, StoreError> {
     let seconds: Option<f64> = sqlx::query_scalar(
-        "select extract(epoch from min(case when state = 'pending' then next_attempt_at else claimed_until end) - now())::float8 \
-         from job where state in ('pending', 'running')",
+        "select extract(epoch from least( \
+             (select min(case when state = 'pending' then next_attempt_at else claimed_until end) \
+              from job where state in ('pending', 'running')), \
+             (select min(case when state = 'pending' then next_attempt_at else claimed_until end) \
+              from outbox where state in ('pending', 'sending'))) - now())::float8",
     )
     .fetch_one(pool)
     .await?;

@@ -11,6 +11,8 @@ pub mod activity;
 pub mod events;
 pub mod items;
 pub mod jobs;
+pub mod outbox;
+pub mod reconcile;
 pub mod sessions;
 
 use crate::domain::RuleViolation;

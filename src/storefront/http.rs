@@ -141,6 +141,7 @@ fn error_kind(e: &StorefrontError) -> &'static str {
         StorefrontError::Status { .. } => "status_4xx",
         StorefrontError::Malformed(_) => "malformed",
         StorefrontError::Signing(_) => "signing",
+        StorefrontError::NotReadBack => "not_read_back",
     }
 }
 

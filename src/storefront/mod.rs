@@ -87,13 +87,18 @@ pub enum StorefrontError {
     Malformed(String),
     #[error("the request could not be signed: {0}")]
     Signing(String),
+    /// The storefront accepted the sale but does not show it when asked.
+    #[error("the storefront accepted the sale but does not show it yet")]
+    NotReadBack,
 }
 
 impl StorefrontError {
     /// Whether trying again later may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            StorefrontError::Timeout(_) | StorefrontError::Unreachable(_) => true,
+            StorefrontError::Timeout(_)
+            | StorefrontError::Unreachable(_)
+            | StorefrontError::NotReadBack => true,
             StorefrontError::Status { status, .. } => {
                 *status >= 500 || matches!(status, 408 | 409 | 429)
             }

@@ -24,6 +24,7 @@ async fn publish_happens_when_due_signed_confirmed_and_announced_once(pool: PgPo
     let (stop, handle) = g.spawn_loop(g.scheduler("a"));
 
     g.wait_for_status(session.id, "live", 10).await;
+    g.wait_for_notices(session.id).await;
     stop.send(true).unwrap();
     handle.await.unwrap();
 
@@ -83,6 +84,7 @@ async fn three_server_errors_then_success_publishes_once_and_alerts_approvers(po
     let (stop, handle) = g.spawn_loop(g.scheduler("a"));
 
     g.wait_for_status(session.id, "live", 10).await;
+    g.wait_for_notices(session.id).await;
     stop.send(true).unwrap();
     handle.await.unwrap();
 
@@ -162,6 +164,7 @@ async fn a_stalled_storefront_times_out_and_the_retry_does_not_publish_twice(poo
     let (stop, handle) = g.spawn_loop(scheduler);
 
     g.wait_for_status(session.id, "live", 10).await;
+    g.wait_for_notices(session.id).await;
     stop.send(true).unwrap();
     handle.await.unwrap();
 
@@ -334,6 +337,8 @@ async fn a_sale_revoked_while_it_was_being_published_is_taken_down_again(pool: P
             .any(|c| c.method == "DELETE" && c.path == path && c.status == 200)
     })
     .await;
+    g.wait_for_job(session.id, "publish", "done").await;
+    g.wait_for_notices(session.id).await;
     stop.send(true).unwrap();
     handle.await.unwrap();
 
@@ -395,6 +400,7 @@ async fn a_sale_cancelled_while_its_publish_awaits_a_retry_is_taken_down(pool: P
         .await
         .unwrap();
     g.wait_for_job(session.id, "publish", "done").await;
+    g.wait_for_notices(session.id).await;
     stop.send(true).unwrap();
     handle.await.unwrap();
 

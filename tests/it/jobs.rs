@@ -103,6 +103,7 @@ async fn two_schedulers_publish_fifty_due_sessions_exactly_once_each(pool: PgPoo
     let (stop_b, b) = g.spawn_loop(g.scheduler("replica-b"));
     for id in &ids {
         g.wait_for_status(*id, "live", 30).await;
+        g.wait_for_notices(*id).await;
     }
     stop_a.send(true).unwrap();
     stop_b.send(true).unwrap();
@@ -169,6 +170,7 @@ async fn a_job_whose_worker_died_is_taken_over_once_and_the_late_writer_is_fence
                 Action::End,
                 ActivityKind::Ended,
                 serde_json::json!({}),
+                |_| Vec::new(),
             )
             .await
             .unwrap();

@@ -16,6 +16,7 @@ mod console_metrics;
 mod console_parser;
 mod console_session;
 mod constraints;
+mod convergence;
 mod devstore;
 mod discord_e2e;
 mod discord_handlers;

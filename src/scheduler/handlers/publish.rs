@@ -1,203 +1,225 @@
-//! The publish job: put the sale on the storefront at `starts_at`, confirm it,
-//! mark the session live and announce it; retry what may pass, give up on
-//! what cannot; and take a sale down again when its session stopped being
-//! approved while it was going up.
+//! The publish job: put the sale on the storefront at `starts_at`, confirm it
+//! by reading it back, mark the session live and announce it; retry what may
+//! pass for as long as the sale could still run; and make sure a sale that
+//! must not be up (its session stopped being approved, or publishing failed)
+//! is taken down again.
+
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use super::{Handled, JobOutcome};
 use crate::app::cards::now_live;
-use crate::app::{SessionView, SystemOutcome};
+use crate::app::{AppError, Notice, SessionView, SystemOutcome};
 use crate::chat::{Channel, Text, TimeStyle};
 use crate::domain::{Action, ActivityKind, Status};
 use crate::metrics;
 use crate::scheduler::Scheduler;
 use crate::store::db_now;
-use crate::store::jobs::{ClaimedJob, Fence};
+use crate::store::jobs::ClaimedJob;
 use crate::storefront::{SaleRequest, StorefrontError};
-
-/// How often a sale that went up after its session was withdrawn is asked to
-/// come down before a person is asked to do it.
-const TAKE_DOWN_ATTEMPTS: i32 = 3;
 
 impl Scheduler {
     /// Publishes at `starts_at`, confirms by reading the sale back, marks the
     /// session live and announces it.
-    pub(super) async fn publish(&self, job: &ClaimedJob) -> Result<(), String> {
+    pub(super) async fn publish(&self, job: &ClaimedJob) -> Handled {
         // Lateness is the database clock's (at the claim) plus the time this
         // handler has taken since: no replica's wall clock is involved.
-        let started = std::time::Instant::now();
-        let view = self.session(job).await?;
+        let started = Instant::now();
+        let view = self.app.get(job.session_id).await?;
         match view.status {
             Status::Approved => {}
-            Status::Live => return self.announce_live(job.fence(), &view).await,
+            // A re-run after the change committed: its notice is in the outbox.
+            Status::Live => return Ok(JobOutcome::Done),
             // Re-armed after a revoke or cancel (see `FlashSales::replan`): an
             // earlier attempt may have reached the storefront.
             _ if job.attempt > 1 => return self.take_down_if_published(job, &view).await,
-            _ => return self.finish(job.fence()).await,
+            _ => return Ok(JobOutcome::Done),
         }
         let key = job.idempotency_key.to_string();
         let published = async {
             self.storefront
                 .publish(&SaleRequest::from_view(&view), &key)
                 .await?;
+            // Accepted is not shown: only a sale read back counts as up. Not
+            // there yet is worth another try (the same key makes the PUT a
+            // replay), not a verdict.
             match self.storefront.read_back(view.id).await? {
                 Some(sale) if sale["session_id"] == view.id => Ok(()),
-                _ => Err(StorefrontError::Malformed(
-                    "the published sale could not be read back".to_owned(),
-                )),
+                _ => Err(StorefrontError::NotReadBack),
             }
         }
         .await;
-        match published {
-            Ok(()) => {
-                let details = json!({ "attempt": job.attempt, "idempotency_key": key });
-                match self
-                    .transition(
-                        job.fence(),
-                        view.id,
-                        Action::GoLive,
-                        ActivityKind::WentLive,
-                        details,
-                    )
-                    .await?
-                {
-                    SystemOutcome::Changed(live) => {
-                        let late = (job.claimed_at - job.due_at).num_milliseconds() as f64 / 1000.0
-                            + started.elapsed().as_secs_f64();
-                        metrics::golive_lateness(late);
-                        tracing::info!(late_ms = (late * 1000.0) as i64, "published");
-                        self.announce_live(job.fence(), &live).await
-                    }
-                    SystemOutcome::NotApplicable(now) => {
-                        tracing::warn!(
-                            status = now.status.as_str(),
-                            "published, but the session moved on meanwhile"
-                        );
-                        // Live: another worker got there first. Anything else:
-                        // revoked or cancelled while the publish was in flight.
-                        if now.status != Status::Live {
-                            self.take_down(job, &now).await;
-                        }
-                        self.finish(job.fence()).await
-                    }
-                    SystemOutcome::LostLease => Ok(()),
+        let e = match published {
+            Ok(()) => return self.went_live(job, &view, &key, started).await,
+            Err(e) => e,
+        };
+        if !e.is_transient() {
+            // The storefront refused the sale itself: retrying cannot help.
+            return self.give_up_publishing(job, &view, &e).await;
+        }
+        self.publish_failed_for_now(job, &view, e).await
+    }
+
+    async fn went_live(
+        &self,
+        job: &ClaimedJob,
+        view: &SessionView,
+        key: &str,
+        started: Instant,
+    ) -> Handled {
+        let details = json!({ "attempt": job.attempt, "idempotency_key": key });
+        let change = self
+            .app
+            .system_transition(
+                job.fence(),
+                view.id,
+                Action::GoLive,
+                ActivityKind::WentLive,
+                details,
+                |live| vec![Notice::new("live", Channel::Announcements, now_live(live))],
+            )
+            .await?;
+        match &change {
+            SystemOutcome::Changed(live) => {
+                let late = (job.claimed_at - job.due_at).num_milliseconds() as f64 / 1000.0
+                    + started.elapsed().as_secs_f64();
+                metrics::golive_lateness(late);
+                tracing::info!(late_ms = (late * 1000.0) as i64, "published");
+                let outcome = Text::new()
+                    .plain("Live since ")
+                    .time(live.window.starts_at(), TimeStyle::Relative);
+                self.app.update_card(live, outcome).await;
+                Ok(JobOutcome::Done)
+            }
+            SystemOutcome::NotApplicable(now) => {
+                tracing::warn!(
+                    status = now.status.as_str(),
+                    "published, but the session moved on meanwhile"
+                );
+                // Live: another worker got there first. Anything else:
+                // revoked or cancelled while the publish was in flight.
+                if now.status != Status::Live {
+                    self.take_down(job, now).await?;
                 }
+                Ok(JobOutcome::Done)
             }
-            Err(e) if e.is_transient() => self.publish_failed_for_now(job, &view, e).await,
-            Err(e) => {
-                // The storefront refused the sale itself: retrying cannot help.
-                self.give_up_publishing(job, &view, &e).await
-            }
+            SystemOutcome::LostLease => Ok(JobOutcome::LostLease),
         }
     }
 
     /// Asks the storefront whether an earlier attempt of this publish put the
     /// sale up, and if so takes it down.
-    async fn take_down_if_published(
-        &self,
-        job: &ClaimedJob,
-        now: &SessionView,
-    ) -> Result<(), String> {
-        match self.storefront.read_back(now.id).await {
-            Ok(Some(_)) => self.take_down(job, now).await,
-            Ok(None) => {}
-            Err(e) if e.is_transient() => {
-                let wait = self.wait_before(job.attempt, e.retry_after());
-                self.retry_later(job.fence(), wait, &e.to_string()).await;
-                return Ok(());
+    async fn take_down_if_published(&self, job: &ClaimedJob, now: &SessionView) -> Handled {
+        match self.confirmed_down(now.id).await {
+            Ok(true) => Ok(JobOutcome::Done),
+            Ok(false) => {
+                self.take_down(job, now).await?;
+                Ok(JobOutcome::Done)
             }
+            Err(e) if e.is_transient() => Ok(JobOutcome::Retry {
+                after: self.wait_before(job.attempt, e.retry_after()),
+                reason: e.to_string(),
+            }),
             Err(e) => {
-                self.alert_approvers(Text::from(format!(
-                    "#{} \"{}\" became {} while its publish was being retried, and the storefront \
-                     could not say whether the sale is up ({e}). Check flash sale {} there.",
-                    now.id,
-                    now.title,
-                    now.status.label().to_lowercase(),
-                    now.id
-                )))
-                .await;
+                // The reconciler keeps asking; approvers hear it now.
+                let alert = Notice::alert(
+                    "take_down_unknown",
+                    Text::from(format!(
+                        "#{} \"{}\" is {} but the storefront could not say whether its sale is up \
+                         ({e}). Check flash sale {} there.",
+                        now.id,
+                        now.title,
+                        now.status.label().to_lowercase(),
+                        now.id
+                    )),
+                );
+                self.app.notify(now.id, alert).await?;
+                Ok(JobOutcome::Done)
             }
         }
-        self.finish(job.fence()).await
     }
 
-    /// The sale reached the storefront after its session stopped being
-    /// approved: take it down again, or the storefront would sell what nobody
-    /// approves any more. The publish job is finished either way (its next
-    /// attempt would see a session that is not approved and do nothing), so the
-    /// call is retried here, briefly; if it still fails a person must act.
-    async fn take_down(&self, job: &ClaimedJob, now: &SessionView) {
+    /// The sale is up although its session is not live: take it down and tell
+    /// approvers. One try here; if it does not come down (or cannot be
+    /// confirmed down), the reconciler (`scheduler::reconcile`) keeps trying
+    /// every few seconds, so no task sleeps on a storefront's `Retry-After`.
+    async fn take_down(&self, job: &ClaimedJob, now: &SessionView) -> Result<(), AppError> {
         // Derived from the publish job's key, so a re-run sends the same id.
         let key = format!("{}-take-down", job.idempotency_key);
-        let mut outcome = Ok(());
-        for attempt in 1..=TAKE_DOWN_ATTEMPTS {
-            outcome = self.storefront.end(now.id, &key).await;
-            match &outcome {
-                Err(e) if e.is_transient() && attempt < TAKE_DOWN_ATTEMPTS => {
-                    let wait = self.wait_before(attempt, e.retry_after());
-                    tokio::time::sleep(wait).await;
-                }
-                _ => break,
-            }
-        }
-        let what = format!(
-            "#{} \"{}\" became {} while it was being published",
-            now.id,
-            now.title,
-            now.status.label().to_lowercase()
-        );
-        match outcome {
-            Ok(()) => {
+        let down = match self.storefront.end(now.id, &key).await {
+            Ok(()) => self.confirmed_down(now.id).await,
+            Err(e) => Err(e),
+        };
+        let what = match now.status {
+            Status::Failed => format!(
+                "#{} \"{}\" was marked failed after its sale reached the storefront",
+                now.id, now.title
+            ),
+            status => format!(
+                "#{} \"{}\" became {} while it was being published",
+                now.id,
+                now.title,
+                status.label().to_lowercase()
+            ),
+        };
+        let alert = match down {
+            Ok(true) => {
                 tracing::warn!(session = now.id, "published sale taken down again");
                 let details = json!({ "status": now.status.as_str(), "idempotency_key": key });
-                if let Err(e) = self
-                    .app
+                self.app
                     .log_system_event(now.id, ActivityKind::TakenDown, details)
-                    .await
-                {
-                    tracing::error!(error = %e, "could not log the take-down");
-                }
-                self.alert_approvers(Text::from(format!(
-                    "{what}: it reached the storefront and was taken down again."
-                )))
-                .await;
+                    .await?;
+                Notice::alert(
+                    "taken_down",
+                    Text::from(format!(
+                        "{what}: it reached the storefront and was taken down again."
+                    )),
+                )
             }
+            Ok(false) => Notice::alert(
+                "take_down_failed",
+                Text::from(format!(
+                    "{what}, and it is still on the storefront after asking it to end the sale. \
+                     Retrying; remove flash sale {} from the storefront by hand if it stays.",
+                    now.id
+                )),
+            ),
             Err(e) => {
                 tracing::error!(session = now.id, error = %e, "could not take the sale down");
-                self.alert_approvers(Text::from(format!(
-                    "{what}, and it is on the storefront: taking it down failed ({e}). \
-                     Remove flash sale {} from the storefront by hand.",
-                    now.id
-                )))
-                .await;
+                Notice::alert(
+                    "take_down_failed",
+                    Text::from(format!(
+                        "{what}, and it is on the storefront: taking it down failed ({e}). \
+                         Retrying; remove flash sale {} from the storefront by hand if it stays.",
+                        now.id
+                    )),
+                )
             }
-        }
+        };
+        self.app.notify(now.id, alert).await
     }
 
-    async fn announce_live(&self, fence: Fence, view: &SessionView) -> Result<(), String> {
-        self.post(Channel::Announcements, &now_live(view)).await;
-        let outcome = Text::new()
-            .plain("Live since ")
-            .time(view.window.starts_at(), TimeStyle::Relative);
-        self.app.update_card(view, outcome).await;
-        self.finish(fence).await
-    }
-
+    /// A transient failure: retry while the sale can still run. The wait is
+    /// the backoff (or `Retry-After`), capped so that a retry still lands
+    /// inside the window; only a sale whose window has passed is given up.
     async fn publish_failed_for_now(
         &self,
         job: &ClaimedJob,
         view: &SessionView,
         e: StorefrontError,
-    ) -> Result<(), String> {
-        let wait = self.wait_before(job.attempt, e.retry_after());
-        // Whether a retry still fits in the window is the database clock's
-        // call, like every due time (`crate::clock`).
-        let now = db_now(&self.pool).await.map_err(|e| e.to_string())?;
-        let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
-        if retry_at >= view.window.ends_at() {
+    ) -> Handled {
+        // The database's clock decides whether the window is over, like every
+        // due time (`crate::clock`).
+        let now = db_now(&self.pool).await?;
+        let left = (view.window.ends_at() - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        if left.is_zero() {
             return self.give_up_publishing(job, view, &e).await;
         }
-        tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "publish failed; will retry");
+        let asked = self.wait_before(job.attempt, e.retry_after());
+        let after = asked.min(left / 2).max(self.config.retry_base.min(left));
         if job.attempt == self.config.alert_after_failures {
             let alert = Text::new()
                 .plain(format!(
@@ -206,43 +228,58 @@ impl Scheduler {
                 ))
                 .time(view.window.ends_at(), TimeStyle::Relative)
                 .plain(".");
-            self.alert_approvers(alert).await;
+            self.app
+                .notify(view.id, Notice::alert("publish_failing", alert))
+                .await?;
         }
-        self.retry_later(job.fence(), wait, &e.to_string()).await;
-        Ok(())
+        Ok(JobOutcome::Retry {
+            after,
+            reason: e.to_string(),
+        })
     }
 
+    /// Publishing will not succeed: the session becomes `failed`, approvers
+    /// hear why, and a sale an earlier attempt may have put up comes down, so
+    /// the storefront agrees with "will not go live".
     async fn give_up_publishing(
         &self,
         job: &ClaimedJob,
         view: &SessionView,
         e: &StorefrontError,
-    ) -> Result<(), String> {
+    ) -> Handled {
         tracing::error!(error = %e, "publish failed for good");
         let details = json!({ "attempt": job.attempt, "error": e.to_string() });
-        match self
-            .transition(
+        let change = self
+            .app
+            .system_transition(
                 job.fence(),
                 view.id,
                 Action::PublishFailed,
                 ActivityKind::PublishFailed,
                 details,
+                |failed| {
+                    vec![Notice::alert(
+                        "publish_failed",
+                        Text::from(format!(
+                            "#{} \"{}\" could not be published and will not go live: {e}.",
+                            failed.id, failed.title
+                        )),
+                    )]
+                },
             )
-            .await?
-        {
+            .await?;
+        match &change {
             SystemOutcome::Changed(failed) => {
-                self.alert_approvers(Text::from(format!(
-                    "#{} \"{}\" could not be published and will not go live: {e}.",
-                    failed.id, failed.title
-                )))
-                .await;
                 self.app
-                    .update_card(&failed, Text::from(format!("Failed to publish: {e}")))
+                    .update_card(failed, Text::from(format!("Failed to publish: {e}")))
                     .await;
+                if let Ok(false) = self.confirmed_down(failed.id).await {
+                    self.take_down(job, failed).await?;
+                }
+                Ok(JobOutcome::Failed(e.to_string()))
             }
-            SystemOutcome::NotApplicable(_) | SystemOutcome::LostLease => {}
+            SystemOutcome::NotApplicable(_) => Ok(JobOutcome::Failed(e.to_string())),
+            SystemOutcome::LostLease => Ok(JobOutcome::LostLease),
         }
-        self.fail(job.fence(), &e.to_string()).await;
-        Ok(())
     }
 }

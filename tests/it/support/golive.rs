@@ -191,6 +191,30 @@ impl GoLive {
             .unwrap()
     }
 
+    /// Waits (at most 5 s) until every notice written for the session has
+    /// left the outbox for the chat: status changes commit before their
+    /// notices are delivered.
+    pub async fn wait_for_notices(&self, session_id: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "select count(*) from outbox where session_id = $1 and state in ('pending', 'sending')",
+            )
+            .bind(session_id)
+            .fetch_one(&self.t.pool)
+            .await
+            .unwrap();
+            if waiting == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{waiting} notices of session {session_id} still wait to be posted"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Waits (at most `secs`) until the session reaches `status`.
     pub async fn wait_for_status(&self, session_id: i64, status: &str, secs: u64) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);

@@ -1,0 +1,204 @@
+//! The reconciler: the storefront's state is read, never assumed.
+//!
+//! Every few seconds each bot process claims the sessions due for a check
+//! (`store::reconcile`: live ones, and ones whose publish or end ran lately
+//! but that are no longer live), reads each sale back from the storefront and
+//! compares it with what the database says:
+//!
+//! - live here and before its end, but missing (or ended) there: put it back
+//!   (a PUT with a fresh idempotency key, since a replay of the old one would
+//!   only repeat the old answer), log `republished`, tell approvers;
+//! - not live here, but up there: take it down (a DELETE, then a read to
+//!   confirm), log `taken_down`, tell approvers;
+//! - a live session past its end is left to its end job, which retries until
+//!   the storefront confirms.
+//!
+//! A repair that fails is tried again on the next check; approvers hear of it
+//! once per session version (the notice's key). This catches whatever the
+//! jobs missed: a crash between two calls, an answer lost in a timeout, a sale
+//! edited on the storefront by hand.
+
+use serde_json::json;
+
+use super::handlers::sale_is_down;
+use super::Scheduler;
+use crate::app::{AppError, Notice, SessionView};
+use crate::chat::Text;
+use crate::domain::{ActivityKind, Status};
+use crate::metrics;
+use crate::store::reconcile::{self, Candidate};
+use crate::storefront::SaleRequest;
+
+/// Sessions compared per round.
+const BATCH: i64 = 20;
+
+/// What one comparison found (the metric label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finding {
+    /// The storefront shows what the database says.
+    Agrees,
+    TakenDown,
+    Republished,
+    /// They differ and the repair did not work this time.
+    Unrepaired,
+    /// The storefront could not be read.
+    Unreadable,
+}
+
+impl Finding {
+    fn label(self) -> &'static str {
+        match self {
+            Finding::Agrees => "agrees",
+            Finding::TakenDown => "taken_down",
+            Finding::Republished => "republished",
+            Finding::Unrepaired => "unrepaired",
+            Finding::Unreadable => "unreadable",
+        }
+    }
+}
+
+impl Scheduler {
+    /// Runs rounds every `reconcile_every` until `shutdown` turns true.
+    pub async fn reconcile_loop(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            if let Err(e) = self.reconcile_now().await {
+                tracing::warn!(error = %e, "reconciling failed; trying again next round");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.config.reconcile_every) => {}
+                changed = shutdown.changed() => if changed.is_err() { break },
+            }
+        }
+    }
+
+    /// One round: compares every session due for a check. Returns what each showed.
+    pub async fn reconcile_now(&self) -> Result<Vec<(i64, Finding)>, AppError> {
+        let due = reconcile::claim_due(&self.pool, self.config.reconcile_every, BATCH).await?;
+        let mut found = Vec::with_capacity(due.len());
+        for candidate in due {
+            let finding = self.reconcile(&candidate).await?;
+            metrics::reconciled(finding.label());
+            found.push((candidate.session_id, finding));
+        }
+        Ok(found)
+    }
+
+    #[tracing::instrument(skip_all, fields(session = candidate.session_id, status = %candidate.status))]
+    async fn reconcile(&self, candidate: &Candidate) -> Result<Finding, AppError> {
+        let live = candidate.status == Status::Live.as_str();
+        if live && candidate.checked_at >= candidate.ends_at {
+            // Its end job owns this and retries until the storefront confirms.
+            return Ok(Finding::Agrees);
+        }
+        let sale = match self.storefront.read_back(candidate.session_id).await {
+            Ok(sale) => sale,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the sale back");
+                return Ok(Finding::Unreadable);
+            }
+        };
+        let down = sale_is_down(sale.as_ref());
+        if live != down {
+            return Ok(Finding::Agrees);
+        }
+        let view = self.app.get(candidate.session_id).await?;
+        if view.status.as_str() != candidate.status {
+            // It moved on since the claim; the next round sees the new state.
+            return Ok(Finding::Agrees);
+        }
+        if live {
+            self.put_back(&view).await
+        } else {
+            self.take_off(&view).await
+        }
+    }
+
+    /// A live sale is missing on the storefront: publish it again.
+    async fn put_back(&self, view: &SessionView) -> Result<Finding, AppError> {
+        tracing::warn!("a live sale is missing on the storefront; publishing it again");
+        let key = uuid::Uuid::new_v4().to_string();
+        let repaired = match self
+            .storefront
+            .publish(&SaleRequest::from_view(view), &key)
+            .await
+        {
+            Ok(()) => self.confirmed_down(view.id).await.map(|down| !down),
+            Err(e) => Err(e),
+        };
+        let what = format!(
+            "#{} \"{}\" is live, but its sale was missing on the storefront",
+            view.id, view.title
+        );
+        match repaired {
+            Ok(true) => {
+                let details = json!({ "idempotency_key": key });
+                self.app
+                    .log_system_event(view.id, ActivityKind::Republished, details)
+                    .await?;
+                let text = format!("{what}: it was published again.");
+                self.app
+                    .notify(view.id, Notice::alert("republished", Text::from(text)))
+                    .await?;
+                Ok(Finding::Republished)
+            }
+            outcome => {
+                let why = match outcome {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "it still does not show it".to_owned(),
+                };
+                let text = format!(
+                    "{what}, and publishing it again failed ({why}). Retrying every few seconds; \
+                     stop it if it should not run."
+                );
+                self.app
+                    .notify(view.id, Notice::alert("republish_failed", Text::from(text)))
+                    .await?;
+                Ok(Finding::Unrepaired)
+            }
+        }
+    }
+
+    /// A sale is up although its session is not live: end it there.
+    async fn take_off(&self, view: &SessionView) -> Result<Finding, AppError> {
+        tracing::warn!("a sale is up on the storefront for a session that is not live; ending it");
+        let key = uuid::Uuid::new_v4().to_string();
+        let down = match self.storefront.end(view.id, &key).await {
+            Ok(()) => self.confirmed_down(view.id).await,
+            Err(e) => Err(e),
+        };
+        let what = format!(
+            "#{} \"{}\" is {}, but its sale was up on the storefront",
+            view.id,
+            view.title,
+            view.status.label().to_lowercase()
+        );
+        match down {
+            Ok(true) => {
+                let details = json!({ "status": view.status.as_str(), "idempotency_key": key });
+                self.app
+                    .log_system_event(view.id, ActivityKind::TakenDown, details)
+                    .await?;
+                let text = format!("{what}: it was taken down.");
+                self.app
+                    .notify(view.id, Notice::alert("taken_down", Text::from(text)))
+                    .await?;
+                Ok(Finding::TakenDown)
+            }
+            outcome => {
+                let why = match outcome {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "it still shows it".to_owned(),
+                };
+                let text = format!(
+                    "{what}, and taking it down failed ({why}). Retrying every few seconds; \
+                     remove flash sale {} from the storefront by hand if it stays.",
+                    view.id
+                );
+                self.app
+                    .notify(view.id, Notice::alert("take_down_failed", Text::from(text)))
+                    .await?;
+                Ok(Finding::Unrepaired)
+            }
+        }
+    }
+}

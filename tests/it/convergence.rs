@@ -1,0 +1,458 @@
+//! The storefront, the database and the channel tell one story after every
+//! fault: each scenario injects a fault into the dev storefront or the chat,
+//! lets the scheduler (or the reconciler) work, and ends by reading the
+//! storefront's state, the session and the posts, and checking that they
+//! agree, with exactly one post per state change.
+
+use std::time::Duration;
+
+use flashsale_bot::chat::Channel;
+use flashsale_bot::devstore::Faults;
+use flashsale_bot::domain::Status;
+use flashsale_bot::scheduler::{Finding, SchedulerConfig};
+use flashsale_bot::store::jobs;
+use sqlx::PgPool;
+
+use crate::support::golive::*;
+
+/// The texts posted to `channel` that contain `needle`.
+fn posts_with(g: &GoLive, channel: Channel, needle: &str) -> Vec<String> {
+    g.t.chat
+        .posts_to(channel)
+        .into_iter()
+        .map(|p| p.message.text.render(|_, _| String::new()))
+        .filter(|text| text.contains(needle))
+        .collect()
+}
+
+fn now_live_posts(g: &GoLive) -> usize {
+    posts_with(g, Channel::Announcements, "is now live").len()
+}
+
+/// Whether the storefront shows the session's sale to shoppers.
+fn up_on_storefront(g: &GoLive, session_id: i64) -> bool {
+    g.store
+        .sale(session_id)
+        .is_some_and(|sale| sale["status"] != "ended")
+}
+
+async fn status(g: &GoLive, session_id: i64) -> Status {
+    g.t.app.get(session_id).await.unwrap().status
+}
+
+/// A live session, published by one scheduler run, its notices delivered.
+async fn live(g: &GoLive) -> i64 {
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    g.scheduler("a").run_due_now().await.unwrap();
+    assert_eq!(status(g, session.id).await, Status::Live);
+    session.id
+}
+
+#[sqlx::test]
+async fn a_read_back_that_misses_a_published_sale_is_retried_and_the_sale_goes_live(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // The PUT is applied; the read-back right after it answers 404 once.
+    g.store.set_faults(Faults {
+        fail_next: 1,
+        status: Some(404),
+        method: Some("GET".to_owned()),
+        ..Faults::default()
+    });
+    g.make_due(session.id, "publish").await;
+    let scheduler = g.scheduler("a");
+
+    scheduler.run_due_now().await.unwrap();
+    assert_eq!(status(&g, session.id).await, Status::Approved, "not failed");
+    assert_eq!(g.job(session.id, "publish").await.state, "pending");
+    g.make_due(session.id, "publish").await;
+    scheduler.run_due_now().await.unwrap();
+
+    assert_eq!(status(&g, session.id).await, Status::Live);
+    assert!(up_on_storefront(&g, session.id));
+    assert_eq!(now_live_posts(&g), 1);
+    assert!(posts_with(&g, Channel::Approvals, "could not be published").is_empty());
+}
+
+#[sqlx::test]
+async fn a_publish_that_fails_for_good_takes_the_sale_down_again(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // The sale is up (a PUT applied), but the read-back keeps failing with an
+    // answer that retrying cannot fix.
+    g.store.set_faults(Faults {
+        fail_next: 1,
+        status: Some(422),
+        method: Some("GET".to_owned()),
+        ..Faults::default()
+    });
+    g.make_due(session.id, "publish").await;
+
+    g.scheduler("a").run_due_now().await.unwrap();
+
+    assert_eq!(status(&g, session.id).await, Status::Failed);
+    assert!(
+        !up_on_storefront(&g, session.id),
+        "the storefront must agree with \"will not go live\""
+    );
+    assert_eq!(
+        posts_with(&g, Channel::Approvals, "could not be published").len(),
+        1
+    );
+    assert_eq!(
+        posts_with(&g, Channel::Approvals, "taken down again").len(),
+        1
+    );
+    assert_eq!(now_live_posts(&g), 0);
+}
+
+#[sqlx::test]
+async fn a_long_retry_after_is_capped_to_the_window_and_the_sale_still_goes_live(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.store.set_faults(Faults {
+        fail_next: 1,
+        status: Some(429),
+        retry_after_secs: Some(100 * 24 * 3600),
+        ..Faults::default()
+    });
+    g.make_due(session.id, "publish").await;
+    let scheduler = g.scheduler("a");
+
+    scheduler.run_due_now().await.unwrap();
+
+    assert_eq!(
+        status(&g, session.id).await,
+        Status::Approved,
+        "not given up"
+    );
+    let retry_in_window: bool = sqlx::query_scalar(
+        "select j.next_attempt_at < s.ends_at from job j join session s on s.id = j.session_id \
+         where j.session_id = $1 and j.kind = 'publish' and j.state = 'pending'",
+    )
+    .bind(session.id)
+    .fetch_one(&g.t.pool)
+    .await
+    .unwrap();
+    assert!(
+        retry_in_window,
+        "the retry must land while the sale can run"
+    );
+    g.make_due(session.id, "publish").await;
+    scheduler.run_due_now().await.unwrap();
+    assert_eq!(status(&g, session.id).await, Status::Live);
+    assert!(up_on_storefront(&g, session.id));
+    assert_eq!(now_live_posts(&g), 1);
+}
+
+#[sqlx::test]
+async fn an_end_the_storefront_refuses_keeps_the_sale_live_here_and_alerts_once(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let id = live(&g).await;
+    g.t.app.stop(&g.t.bob, id, "supplier recall").await.unwrap();
+    g.store.set_faults(Faults {
+        fail_next: 2,
+        status: Some(400),
+        method: Some("DELETE".to_owned()),
+        ..Faults::default()
+    });
+    let scheduler = g.scheduler("a");
+
+    scheduler.run_due_now().await.unwrap();
+    g.make_due(id, "end").await;
+    scheduler.run_due_now().await.unwrap();
+
+    assert_eq!(
+        status(&g, id).await,
+        Status::Live,
+        "still live there, so here"
+    );
+    assert!(up_on_storefront(&g, id));
+    assert_eq!(g.job(id, "end").await.state, "pending", "still trying");
+    assert_eq!(
+        posts_with(&g, Channel::Approvals, "refused to end").len(),
+        1,
+        "told once"
+    );
+    assert!(posts_with(&g, Channel::Announcements, "has ended").is_empty());
+
+    // The storefront takes it now.
+    g.make_due(id, "end").await;
+    scheduler.run_due_now().await.unwrap();
+    assert_eq!(status(&g, id).await, Status::Ended);
+    assert!(!up_on_storefront(&g, id));
+    assert_eq!(
+        posts_with(&g, Channel::Announcements, "has ended early").len(),
+        1
+    );
+}
+
+#[sqlx::test]
+async fn a_404_to_the_end_call_counts_only_when_the_sale_is_really_gone(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let id = live(&g).await;
+    // The storefront answers 404 without having ended anything.
+    g.store.set_faults(Faults {
+        fail_next: 1,
+        status: Some(404),
+        method: Some("DELETE".to_owned()),
+        ..Faults::default()
+    });
+    g.make_due(id, "end").await;
+
+    g.scheduler("a").run_due_now().await.unwrap();
+
+    assert!(up_on_storefront(&g, id));
+    assert_eq!(status(&g, id).await, Status::Live, "the read says it is up");
+    assert!(posts_with(&g, Channel::Announcements, "has ended").is_empty());
+}
+
+#[sqlx::test]
+async fn a_retry_runs_on_its_backoff_not_on_the_next_poll(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.fail_next_calls(1, 500);
+    g.make_due(session.id, "publish").await;
+    // A poll and a lease so long that only a wake-up can make the retry in time.
+    let config = SchedulerConfig {
+        poll: Duration::from_secs(300),
+        lease: Duration::from_secs(120),
+        retry_base: Duration::from_millis(200),
+        retry_cap: Duration::from_millis(200),
+        ..fast_config("a")
+    };
+    let (stop, handle) = g.spawn_loop(g.scheduler_with(config, Duration::from_secs(2)));
+
+    g.wait_for_status(session.id, "live", 20).await;
+    g.wait_for_notices(session.id).await;
+    stop.send(true).unwrap();
+    handle.await.unwrap();
+
+    assert_eq!(g.job(session.id, "publish").await.attempts, 2);
+    assert!(up_on_storefront(&g, session.id));
+    assert_eq!(now_live_posts(&g), 1);
+}
+
+#[sqlx::test]
+async fn a_dead_workers_job_is_taken_over_within_one_lease(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    let lease = Duration::from_secs(2);
+    // A worker claims the publish and dies (kill -9): no heartbeat follows.
+    jobs::claim_due(&g.t.pool, "killed", lease, 10)
+        .await
+        .unwrap();
+    let config = SchedulerConfig {
+        lease,
+        heartbeat: Duration::from_millis(500),
+        poll: Duration::from_secs(300),
+        ..fast_config("b")
+    };
+    let (stop, handle) = g.spawn_loop(g.scheduler_with(config, Duration::from_secs(2)));
+
+    // The loop sleeps until the lease runs out by the database clock.
+    g.wait_for_status(session.id, "live", 15).await;
+    g.wait_for_notices(session.id).await;
+    stop.send(true).unwrap();
+    handle.await.unwrap();
+
+    assert!(up_on_storefront(&g, session.id));
+    assert_eq!(g.publishes(session.id).len(), 1);
+    assert_eq!(now_live_posts(&g), 1);
+}
+
+#[sqlx::test]
+async fn a_slow_but_live_worker_keeps_its_job_by_heartbeat(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    // The PUT takes 3 s, the lease is 1 s: only the heartbeat keeps the claim.
+    g.stall_next_call(3);
+    let config = |worker| SchedulerConfig {
+        lease: Duration::from_secs(1),
+        heartbeat: Duration::from_millis(200),
+        ..fast_config(worker)
+    };
+    let (stop_a, a) = g.spawn_loop(g.scheduler_with(config("a"), Duration::from_secs(10)));
+    g.wait_for_job(session.id, "publish", "running").await;
+    let (stop_b, b) = g.spawn_loop(g.scheduler_with(config("b"), Duration::from_secs(10)));
+
+    g.wait_for_status(session.id, "live", 15).await;
+    g.wait_for_notices(session.id).await;
+    stop_a.send(true).unwrap();
+    stop_b.send(true).unwrap();
+    a.await.unwrap();
+    b.await.unwrap();
+
+    let claims: i64 =
+        sqlx::query_scalar("select claims from job where session_id = $1 and kind = 'publish'")
+            .bind(session.id)
+            .fetch_one(&g.t.pool)
+            .await
+            .unwrap();
+    assert_eq!(claims, 1, "nobody took over a job whose worker was alive");
+    assert_eq!(now_live_posts(&g), 1);
+}
+
+#[sqlx::test]
+async fn a_now_live_the_chat_could_not_take_is_posted_once_when_it_is_back(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.t.chat.set_down(true);
+    g.make_due(session.id, "publish").await;
+
+    // Two replicas, one after the other, while the chat is down.
+    g.scheduler("a").run_due_now().await.unwrap();
+    g.scheduler("b").run_due_now().await.unwrap();
+    assert_eq!(status(&g, session.id).await, Status::Live);
+    assert!(up_on_storefront(&g, session.id));
+    assert_eq!(now_live_posts(&g), 0, "the chat is down");
+
+    // The chat comes back; a restarted process delivers what waited, once.
+    g.t.chat.set_down(false);
+    sqlx::query("update outbox set next_attempt_at = now() where state = 'pending'")
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+    g.scheduler("restarted").run_due_now().await.unwrap();
+    g.scheduler("other").run_due_now().await.unwrap();
+
+    assert_eq!(now_live_posts(&g), 1);
+    let sent: i64 =
+        sqlx::query_scalar("select count(*) from outbox where session_id = $1 and state = 'sent'")
+            .bind(session.id)
+            .fetch_one(&g.t.pool)
+            .await
+            .unwrap();
+    assert_eq!(sent, 1);
+}
+
+#[sqlx::test]
+async fn a_state_change_and_its_notice_commit_together_once_per_version(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let id = live(&g).await;
+    // The publish job runs again (a crash before it was marked done): the
+    // change is made already and writes no second notice.
+    sqlx::query("update job set state = 'pending', next_attempt_at = now() where session_id = $1 and kind = 'publish'")
+        .bind(id)
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+
+    g.scheduler("again").run_due_now().await.unwrap();
+
+    let notices: Vec<String> =
+        sqlx::query_scalar("select event from outbox where session_id = $1 order by id")
+            .bind(id)
+            .fetch_all(&g.t.pool)
+            .await
+            .unwrap();
+    assert_eq!(notices, ["live"]);
+    assert_eq!(now_live_posts(&g), 1);
+}
+
+#[sqlx::test]
+async fn fencing_tokens_only_grow_when_a_running_job_is_replanned(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let id = live(&g).await;
+    g.make_due(id, "end").await;
+    let stale = jobs::claim_due(&g.t.pool, "slow", Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(stale.len(), 1);
+    // `stop` moves the running end job: it is pending again, attempts reset.
+    g.t.app.stop(&g.t.bob, id, "wrong prices").await.unwrap();
+    let fresh = jobs::claim_due(&g.t.pool, "fresh", Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(fresh.len(), 1);
+
+    assert_eq!(fresh[0].attempt, 1, "a new plan counts its tries afresh");
+    assert!(fresh[0].claim > stale[0].claim, "the token never repeats");
+    let mut conn = g.t.pool.acquire().await.unwrap();
+    assert!(!jobs::finish(&mut conn, stale[0].fence()).await.unwrap());
+    assert!(jobs::finish(&mut conn, fresh[0].fence()).await.unwrap());
+}
+
+#[sqlx::test]
+async fn the_reconciler_puts_back_a_live_sale_missing_on_the_storefront(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let id = live(&g).await;
+    g.store.forget_sale(id);
+
+    let found = g.scheduler("a").reconcile_now().await.unwrap();
+    g.scheduler("a").run_due_now().await.unwrap();
+
+    assert_eq!(found, [(id, Finding::Republished)]);
+    assert!(up_on_storefront(&g, id));
+    assert_eq!(status(&g, id).await, Status::Live);
+    assert!(g.t.activity_count(id, "republished").await == 1);
+    assert_eq!(
+        posts_with(&g, Channel::Approvals, "was published again").len(),
+        1
+    );
+    // The next round finds them agreeing, and says nothing more.
+    sqlx::query("update session set reconcile_lease_until = null")
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        g.scheduler("b").reconcile_now().await.unwrap(),
+        [(id, Finding::Agrees)]
+    );
+}
+
+#[sqlx::test]
+async fn the_reconciler_takes_down_a_sale_whose_session_was_cancelled(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // A publish attempt whose answer was lost: the sale is up, the job
+    // does not know, and the session is cancelled meanwhile.
+    g.stall_next_call(2);
+    g.make_due(session.id, "publish").await;
+    g.scheduler_with(fast_config("a"), Duration::from_millis(300))
+        .run_due_now()
+        .await
+        .unwrap();
+    assert!(up_on_storefront(&g, session.id));
+    g.t.app
+        .cancel(&g.t.bob, session.id, Some("supplier pulled out"))
+        .await
+        .unwrap();
+    // The publish job, re-armed to clean up, is lost (say, with its process).
+    sqlx::query("update job set state = 'cancelled' where session_id = $1 and kind = 'publish'")
+        .bind(session.id)
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+
+    let found = g.scheduler("a").reconcile_now().await.unwrap();
+    g.scheduler("a").run_due_now().await.unwrap();
+
+    assert_eq!(found, [(session.id, Finding::TakenDown)]);
+    assert!(!up_on_storefront(&g, session.id));
+    assert_eq!(g.t.activity_count(session.id, "taken_down").await, 1);
+    assert_eq!(
+        posts_with(&g, Channel::Approvals, "it was taken down").len(),
+        1
+    );
+}
+
+#[sqlx::test]
+async fn the_reconciler_leaves_agreeing_sessions_alone(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let id = live(&g).await;
+    let calls_before = g.store.calls().len();
+
+    let found = g.scheduler("a").reconcile_now().await.unwrap();
+
+    assert_eq!(found, [(id, Finding::Agrees)]);
+    let calls: Vec<String> = g.store.calls()[calls_before..]
+        .iter()
+        .map(|c| c.method.clone())
+        .collect();
+    assert_eq!(calls, ["GET"], "read, never assume, and touch nothing");
+    assert!(posts_with(&g, Channel::Approvals, "storefront").is_empty());
+}
