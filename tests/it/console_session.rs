@@ -123,6 +123,17 @@ impl Console {
         read
     }
 
+    /// Kills the process outright (SIGKILL): no shutdown, no hand-back.
+    pub async fn kill(mut self) -> Vec<String> {
+        self.child.kill().await.expect("the console can be killed");
+        self.transcript
+    }
+
+    /// Every stdout line read so far.
+    pub fn transcript(&self) -> &[String] {
+        &self.transcript
+    }
+
     /// Closes stdin (EOF) and checks that the console says goodbye and exits cleanly.
     pub async fn finish(mut self) {
         drop(self.stdin.take());

@@ -17,6 +17,7 @@ mod console_parser;
 mod console_session;
 mod constraints;
 mod convergence;
+mod crash;
 mod devstore;
 mod discord_e2e;
 mod discord_handlers;

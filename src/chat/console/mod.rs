@@ -140,6 +140,9 @@ impl Console {
                 }
             }
         }
+        // From here a post fails as "unavailable" instead of queueing text
+        // nobody will print, so the outbox keeps it for the next run.
+        self.outbox.close();
         // Whatever the last command caused, then goodbye.
         while let Ok(text) = self.outbox.try_recv() {
             out.line(&text).await?;

@@ -1,0 +1,127 @@
+//! The real `flashsale-bot console` process killed (SIGKILL) or quit in the
+//! middle of a go-live, then started again: the storefront, the database and
+//! the channel end up agreeing, with one publish and one "now live".
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::console_session::Console;
+use crate::support::golive::GoLive;
+
+/// A short lease, so a killed process's job is taken over within seconds.
+const ENV: [(&str, &str); 3] = [
+    ("SCHEDULER_LEASE_SECS", "2"),
+    ("SCHEDULER_HEARTBEAT_SECS", "1"),
+    ("STOREFRONT_TIMEOUT_MS", "15000"),
+];
+
+const STEP: Duration = Duration::from_secs(30);
+
+async fn status(g: &GoLive, id: i64) -> String {
+    sqlx::query_scalar("select status from session where id = $1")
+        .bind(id)
+        .fetch_one(&g.t.pool)
+        .await
+        .unwrap()
+}
+
+async fn sent_notices(g: &GoLive, id: i64, event: &str) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from outbox where session_id = $1 and event = $2 and state = 'sent'",
+    )
+    .bind(id)
+    .bind(event)
+    .fetch_one(&g.t.pool)
+    .await
+    .unwrap()
+}
+
+/// Waits until the notice is recorded as sent (the console prints a post a
+/// moment before its process writes that down).
+async fn wait_sent(g: &GoLive, id: i64, event: &str) {
+    let deadline = tokio::time::Instant::now() + STEP;
+    while sent_notices(g, id, event).await < 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{event} never recorded as sent"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn now_live_lines(lines: &[String]) -> usize {
+    lines.iter().filter(|l| l.contains("is now live")).count()
+}
+
+#[sqlx::test]
+async fn a_bot_killed_mid_publish_is_taken_over_after_restart_and_says_now_live_once(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // The storefront applies the PUT, then holds its answer back.
+    g.stall_next_call(5);
+    let first = Console::start(&g.t.pool, &g.store, &ENV).await;
+    g.make_due(session.id, "publish").await;
+    g.wait_for_job(session.id, "publish", "running").await;
+    let deadline = tokio::time::Instant::now() + STEP;
+    while g.store.sale(session.id).is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the PUT never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let before = first.kill().await;
+    // Up on the storefront, approved here: the divergence a restart must end.
+    assert_eq!(status(&g, session.id).await, "approved");
+    let mut second = Console::start(&g.t.pool, &g.store, &ENV).await;
+    second.expect("is now live", STEP).await;
+
+    assert_eq!(status(&g, session.id).await, "live");
+    assert!(g
+        .store
+        .sale(session.id)
+        .is_some_and(|s| s["status"] != "ended"));
+    assert_eq!(g.publishes(session.id).len(), 1, "the retry was a replay");
+    assert_eq!(now_live_lines(&before), 0);
+    wait_sent(&g, session.id, "live").await;
+    assert_eq!(sent_notices(&g, session.id, "live").await, 1);
+    second.finish().await;
+}
+
+#[sqlx::test]
+async fn a_bot_quit_mid_publish_posts_now_live_once_after_restart(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.stall_next_call(3);
+    let mut first = Console::start(&g.t.pool, &g.store, &ENV).await;
+    g.make_due(session.id, "publish").await;
+    g.wait_for_job(session.id, "publish", "running").await;
+
+    // `quit` while the PUT waits: the publish finishes during shutdown, but
+    // the console is closed by then and cannot print "now live".
+    first.send("quit").await;
+    first.expect("Bye.", STEP).await;
+    g.wait_for_status(session.id, "live", 30).await;
+    let before = first.kill().await;
+    let delivered_before = sent_notices(&g, session.id, "live").await;
+    let mut second = Console::start(&g.t.pool, &g.store, &ENV).await;
+    if delivered_before == 0 {
+        second.expect("is now live", STEP).await;
+    }
+
+    assert_eq!(
+        now_live_lines(&before) + now_live_lines(second.transcript()),
+        1,
+        "before: {before:#?}\nafter: {:#?}\ndelivered before restart: {delivered_before}",
+        second.transcript()
+    );
+    wait_sent(&g, session.id, "live").await;
+    assert_eq!(sent_notices(&g, session.id, "live").await, 1);
+    assert!(g
+        .store
+        .sale(session.id)
+        .is_some_and(|s| s["status"] != "ended"));
+    second.finish().await;
+}
