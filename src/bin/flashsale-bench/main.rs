@@ -5,12 +5,14 @@
 //!   flashsale-bench golive [--sessions N] [--spread-secs S] [--workers W]
 //!   flashsale-bench usecases [--secs S]      throughput and latency, six-slot race
 //!   flashsale-bench process                  start-up time and idle memory of the bot
+//!   flashsale-bench faults                   convergence under storefront faults
 //!
 //! Needs `DATABASE_URL` (a server where it may create throwaway databases;
 //! `scripts/bench.sh` starts one) and, for `process`, the release
 //! `flashsale-bot` binary next to this one. Targets are printed next to each
 //! figure and a missed one says MISSED; nothing here is asserted.
 
+mod faults;
 mod golive;
 mod process;
 mod setup;
@@ -33,13 +35,50 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("worker") => golive::worker().await,
-        Some("all") => run(&args[1..], true, true, true).await,
-        Some("golive") => run(&args[1..], true, false, false).await,
-        Some("usecases") => run(&args[1..], false, true, false).await,
-        Some("process") => run(&args[1..], false, false, true).await,
+        Some("all") => run(&args[1..], Parts::ALL).await,
+        Some("golive") => {
+            run(
+                &args[1..],
+                Parts {
+                    golive: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
+        Some("usecases") => {
+            run(
+                &args[1..],
+                Parts {
+                    usecases: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
+        Some("process") => {
+            run(
+                &args[1..],
+                Parts {
+                    process: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
+        Some("faults") => {
+            run(
+                &args[1..],
+                Parts {
+                    faults: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
         _ => {
             eprintln!(
-                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process"
+                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process | faults"
             );
             std::process::exit(2);
         }
@@ -50,16 +89,43 @@ async fn main() {
     }
 }
 
-async fn run(args: &[String], golive: bool, usecases: bool, process: bool) -> anyhow::Result<()> {
+/// Which figures to measure.
+#[derive(Clone, Copy)]
+struct Parts {
+    golive: bool,
+    usecases: bool,
+    process: bool,
+    faults: bool,
+}
+
+impl Parts {
+    const NONE: Parts = Parts {
+        golive: false,
+        usecases: false,
+        process: false,
+        faults: false,
+    };
+    const ALL: Parts = Parts {
+        golive: true,
+        usecases: true,
+        process: true,
+        faults: true,
+    };
+}
+
+async fn run(args: &[String], parts: Parts) -> anyhow::Result<()> {
     let mut figures = Vec::new();
-    if golive {
+    if parts.golive {
         figures.extend(golive::measure(args).await?);
     }
-    if usecases {
+    if parts.usecases {
         figures.extend(usecases::measure(args).await?);
     }
-    if process {
+    if parts.process {
         figures.extend(process::measure().await?);
+    }
+    if parts.faults {
+        figures.extend(faults::measure().await?);
     }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

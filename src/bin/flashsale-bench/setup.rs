@@ -20,6 +20,8 @@ pub struct Bench {
     /// The environment a bot process would get (also passed to child processes).
     pub env: Vec<(&'static str, String)>,
     pub services: Services,
+    /// What the bot said, for figures that time the channel.
+    pub chat: Arc<RecordingChat>,
 }
 
 impl Bench {
@@ -51,11 +53,13 @@ impl Bench {
         let lookup: HashMap<&str, String> = env.iter().cloned().collect();
         let config = Config::from_lookup(|k| lookup.get(k).cloned())?;
         let pool = runtime::connect_database(&config).await?;
-        let services = runtime::build_with_chat(config, pool, Arc::new(RecordingChat::new()))?;
+        let chat = Arc::new(RecordingChat::new());
+        let services = runtime::build_with_chat(config, pool, chat.clone())?;
         Ok(Bench {
             store,
             env,
             services,
+            chat,
         })
     }
 
