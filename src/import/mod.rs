@@ -16,12 +16,16 @@
 //! - `header`: header names and labels by meaning; totals labels.
 //! - `workbook`: `.xlsx` (streamed, with number formats), `.xls` and `.ods`
 //!   through calamine.
+//! - `package`, `ods_size`, `xls_size`: how big a file becomes once unzipped
+//!   or expanded, measured before calamine is asked to hold it.
 //! - `text`: `.csv`: encoding, BOM, delimiter.
 //! - `sheet`: a grid of cells into the header, the session fields and the rows.
 
 mod cell;
 mod header;
 mod ods_size;
+mod package;
+pub mod samples;
 mod sheet;
 mod text;
 mod workbook;
@@ -30,6 +34,9 @@ use std::collections::BTreeMap;
 
 pub use cell::Cell;
 pub use header::Field;
+pub use package::{
+    Oversize, MAX_CELLS, MAX_CELL_CHARS, MAX_RATIO, MAX_ROWS as MAX_ROW_ELEMENTS, MAX_UNZIPPED_BYTES,
+};
 
 /// The largest file accepted. A session's sheet is a few kilobytes; the cap
 /// keeps a stray export of the whole catalog (or a decompression bomb) from
@@ -95,6 +102,8 @@ pub enum FileError {
         table: String,
         cells: u64,
     },
+    #[error("\"{name}\" is too big to read: {what}. A session's sheet is much smaller: delete the empty rows and columns around the table (or other sheets), or save it as .csv.")]
+    TooBig { name: String, what: Oversize },
     #[error("There is no sheet \"{sheet}\" in the file: its sheets are {available}.")]
     SheetNotFound { sheet: String, available: String },
     #[error("The sheet is empty: put a header row (e.g. SKU | Discount % | Flash Qty) and one row per SKU on {place}.")]

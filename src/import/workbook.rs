@@ -12,6 +12,7 @@ use std::io::Cursor;
 use calamine::{Data, DataRef, Ods, Reader, Style, Xls, Xlsx};
 
 use super::ods_size::{self, OdsSize};
+use super::package::{self, PackageSize};
 use chrono::Timelike;
 
 use super::{Cell, FileError, Grid, GridBuilder};
@@ -82,6 +83,15 @@ pub(super) fn read(
     sheet: Option<&str>,
 ) -> Result<(String, Grid), FileError> {
     let cursor = Cursor::new(bytes);
+    // Before calamine, which reads parts whole and would expand a bomb in memory.
+    if matches!(format, Format::Xlsx | Format::Ods) {
+        if let PackageSize::TooBig(what) = package::measure(bytes) {
+            return Err(FileError::TooBig {
+                name: file_name.to_owned(),
+                what,
+            });
+        }
+    }
     match format {
         Format::Xlsx => {
             let mut book: Xlsx<_> = Xlsx::new(cursor).map_err(|_| unreadable(file_name, format))?;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use flashsale_bot::app::{AppError, ImportError};
+use flashsale_bot::import::samples::{self, Bomb};
 use flashsale_bot::import::{FileError, MAX_FILE_BYTES, MAX_ITEM_ROWS};
 use rust_xlsxwriter::Format;
 use sqlx::PgPool;
@@ -316,4 +317,111 @@ fn stored_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
     out.extend_from_slice(&u32le(start));
     out.extend_from_slice(&u16le(0));
     out
+}
+
+/// Title, times and six good rows: what a bomb hides behind, so that only the
+/// size guard can refuse it.
+const BOMB_TABLE: [&[&str]; 10] = [
+    &["Title", "Bomb"],
+    &["Start", "2026-11-27 12:00"],
+    &["End", "2026-11-27 14:00"],
+    &["SKU", "Discount", "Qty"],
+    &["FS-001", "30", "5"],
+    &["FS-002", "30", "5"],
+    &["FS-003", "30", "5"],
+    &["FS-004", "30", "5"],
+    &["FS-005", "30", "5"],
+    &["FS-006", "30", "5"],
+];
+
+fn bomb(kind: Bomb, unzipped: u64) -> Vec<u8> {
+    let file = samples::xlsx(&BOMB_TABLE, Some((kind, unzipped))).unwrap();
+    assert!(file.len() as u64 <= MAX_FILE_BYTES, "{} bytes", file.len());
+    file
+}
+
+/// Zip bombs built here with the zip crate: each unzips to far more than it
+/// weighs and is refused before calamine reads it, quickly, saying what was
+/// too big; nothing is written. (Release builds answer the worst 2 MiB bomb
+/// in well under 2 s, see `flashsale-bench import`; a debug build is slower.)
+#[sqlx::test]
+async fn xlsx_zip_bombs_are_refused_quickly_saying_what_was_too_big(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let before = counts(&t).await;
+    const MIB: u64 = 1024 * 1024;
+    let cases = [
+        (
+            Bomb::HugeCell,
+            MIB,
+            "a cell in part sheet1 holds more than 32767 characters, the most a cell may hold",
+        ),
+        (
+            Bomb::HugeCell,
+            256 * MIB,
+            "its sheets unzip to more than 16 MB, and an import reads at most 16 MB",
+        ),
+        (
+            Bomb::EmptyRows,
+            8 * MIB,
+            "it has more than 200000 rows, and an import reads at most 200000",
+        ),
+        (
+            Bomb::Whitespace,
+            64 * MIB,
+            "its sheets unzip to more than 16 MB, and an import reads at most 16 MB",
+        ),
+    ];
+    for (kind, unzipped, what) in cases {
+        let file = bomb(kind, unzipped);
+        let started = std::time::Instant::now();
+        let err = import_new(&t, "bomb.xlsx", &file).await.unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "\"bomb.xlsx\" is too big to read: {what}. A session's sheet is much smaller: \
+                 delete the empty rows and columns around the table (or other sheets), or save it as .csv."
+            ),
+            "{kind:?} of {unzipped} bytes"
+        );
+        assert!(
+            took < Duration::from_secs(10),
+            "{kind:?} of {unzipped} bytes took {took:?}"
+        );
+    }
+    assert_eq!(counts(&t).await, before);
+}
+
+/// Whitespace before a valid table compresses about a thousand times: a file
+/// that unzips to far more than real spreadsheet XML would is refused by its
+/// ratio even under the byte cap.
+#[sqlx::test]
+async fn an_xlsx_that_unzips_to_hundreds_of_times_its_size_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let before = counts(&t).await;
+    let file = bomb(Bomb::Whitespace, 8 * 1024 * 1024);
+
+    let err = import_new(&t, "padded.xlsx", &file).await.unwrap_err();
+
+    let message = err.to_string();
+    assert!(
+        message.starts_with("\"padded.xlsx\" is too big to read: it unzips to ")
+            && message.contains(" times its size (8195 KB from ")
+            && message.contains("an import allows at most 200 times."),
+        "{message}"
+    );
+    assert_eq!(counts(&t).await, before);
+}
+
+/// The same table with a little padding is an ordinary file: the guard does
+/// not refuse what calamine reads comfortably.
+#[sqlx::test]
+async fn a_table_behind_modest_padding_is_imported(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let file = bomb(Bomb::EmptyRows, 64 * 1024);
+
+    let report = import_new(&t, "padded.xlsx", &file).await.unwrap();
+
+    assert_eq!(report.session.title, "Bomb");
+    assert_eq!(report.session.items.len(), 6);
 }
