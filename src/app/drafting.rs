@@ -10,7 +10,7 @@ use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, StockFacts};
 use crate::domain::status::{self, transition};
 use crate::domain::{
-    Action, ActivityKind, Actor, DiscountPercent, Quantity, Sku, Status, Title, Window,
+    Action, ActivityKind, Actor, DiscountPercent, Notes, Quantity, Sku, Status, Title, Window,
 };
 use crate::store::items::{self, ItemWrite};
 use crate::store::{activity, sessions, ItemRecord};
@@ -42,9 +42,6 @@ pub struct ItemChange {
     pub quantity: Option<String>,
 }
 
-/// Notes are free text but not a novel.
-const MAX_NOTES: usize = 1000;
-
 impl FlashSales {
     #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     pub async fn create_draft(
@@ -64,16 +61,20 @@ impl FlashSales {
         )?;
         // A draft that could never be approved in time is refused now, not at submit.
         rules::check_before_deadline(now, window.starts_at(), &self.policy)?;
-        let notes = input
-            .notes
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(|n| n.chars().take(MAX_NOTES).collect::<String>());
+        let notes = match input.notes.as_deref() {
+            Some(raw) => Notes::parse(raw).map_err(InputError::from)?,
+            None => None,
+        };
 
         let mut tx = self.pool.begin().await?;
-        let session =
-            sessions::insert(&mut tx, title.as_str(), &window, notes.as_deref(), actor).await?;
+        let session = sessions::insert(
+            &mut tx,
+            title.as_str(),
+            &window,
+            notes.as_ref().map(Notes::as_str),
+            actor,
+        )
+        .await?;
         self.replan(&mut tx, session.id, Status::Draft, &window)
             .await?;
         activity::append(
@@ -85,7 +86,7 @@ impl FlashSales {
                 "title": title.as_str(),
                 "starts_at": window.starts_at(),
                 "ends_at": window.ends_at(),
-                "notes": notes,
+                "notes": notes.as_ref().map(Notes::as_str),
             }),
         )
         .await?;

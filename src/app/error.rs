@@ -8,8 +8,8 @@
 
 use crate::catalog::CatalogError;
 use crate::domain::{
-    DiscountError, QuantityError, RuleViolation, SkuError, TitleError, TransitionRefused,
-    WindowError,
+    DiscountError, NotesError, QuantityError, RuleViolation, SkuError, TitleError,
+    TransitionRefused, WindowError,
 };
 use crate::store::StoreError;
 
@@ -26,6 +26,8 @@ pub enum InputError {
     Window(#[from] WindowError),
     #[error(transparent)]
     Title(#[from] TitleError),
+    #[error(transparent)]
+    Notes(#[from] NotesError),
     #[error("Nothing to change: give a new discount, a new quantity, or both.")]
     NothingToChange,
 }

@@ -24,7 +24,9 @@ use super::{lock_session, view, AppError, FlashSales, SessionView};
 use crate::catalog::Product;
 use crate::domain::rules;
 use crate::domain::status::{self, transition};
-use crate::domain::{Action, ActivityKind, Actor, Sku, Status, Title, Window, MAX_ITEMS};
+use crate::domain::{
+    text, Action, ActivityKind, Actor, Notes, Sku, Status, Title, Window, MAX_ITEMS,
+};
 use crate::import::{self, ImportSheet};
 use crate::store::items::{self, ItemWrite};
 use crate::store::{activity, sessions};
@@ -235,10 +237,14 @@ impl FlashSales {
                 .map_err(|e| problems.push(e.into()))
                 .is_ok()
         });
-        let notes = table
-            .notes
-            .as_ref()
-            .map_or_else(|| format!("Imported from {file_name}"), |n| n.text.clone());
+        // A file name is the uploader's to choose: quoted short and clean.
+        let notes = match &table.notes {
+            Some(n) => Notes::parse(&n.text)
+                .map_err(|e| problems.push(InputError::from(e).into()))
+                .ok()?
+                .map_or_else(String::new, |n| n.as_str().to_owned()),
+            None => format!("Imported from {}", text::excerpt(file_name, 100)),
+        };
         Some(NewDraft {
             title: title?,
             window: window?,

@@ -11,7 +11,7 @@ use super::{lock_session, AppError, FlashSales, SessionView};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor, Money, Policy, Quantity, Sku};
+use crate::domain::{Action, ActivityKind, Actor, Money, Policy, Quantity, Reason, Sku};
 use crate::store::sessions::StatusChange;
 use crate::store::{activity, items, sessions, ItemRecord, SessionRecord};
 
@@ -168,7 +168,7 @@ impl FlashSales {
             session_id,
             Action::Revoke,
             ActivityKind::Revoked,
-            optional_reason(reason),
+            optional_reason(reason)?,
         )
         .await
     }
@@ -186,7 +186,7 @@ impl FlashSales {
             session_id,
             Action::Cancel,
             ActivityKind::Cancelled,
-            optional_reason(reason),
+            optional_reason(reason)?,
         )
         .await
     }
@@ -246,11 +246,10 @@ impl FlashSales {
     }
 }
 
-fn optional_reason(reason: Option<&str>) -> Option<String> {
-    reason
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
+fn optional_reason(reason: Option<&str>) -> Result<Option<String>, RuleViolation> {
+    Reason::optional(reason)
+        .map(|r| r.map(Reason::into_string))
+        .map_err(RuleViolation::Reason)
 }
 
 pub(super) fn skus_of(items: &[ItemRecord]) -> Vec<Sku> {

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use super::text::quoted_number;
+
 /// A discount between [`DiscountPercent::MIN`] and [`DiscountPercent::MAX`] percent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DiscountPercent(u8);
@@ -18,7 +20,9 @@ impl DiscountPercent {
             Ok(percent) if (Self::MIN..=Self::MAX).contains(&percent) => {
                 Ok(DiscountPercent(percent))
             }
-            _ => Err(DiscountError::OutOfRange { value }),
+            _ => Err(DiscountError::OutOfRange {
+                value: quoted_number(value),
+            }),
         }
     }
 
@@ -36,9 +40,13 @@ impl DiscountPercent {
             None => (false, number),
         };
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            // Only overflow can fail here, and a number that large is simply out of range.
-            let value = digits.parse::<i64>().unwrap_or(i64::MAX);
-            return Self::new(if negative { -value } else { value });
+            return match digits.parse::<i64>() {
+                Ok(value) => Self::new(if negative { -value } else { value }),
+                // Only overflow fails here; it is quoted as typed, cut short.
+                Err(_) => Err(DiscountError::OutOfRange {
+                    value: quoted_number(number),
+                }),
+            };
         }
         if is_decimal(digits) {
             return Err(DiscountError::NotWhole {
@@ -73,7 +81,7 @@ impl fmt::Display for DiscountPercent {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiscountError {
     #[error("Discount {value}% is out of range: allowed {min}-{max}%.", min = DiscountPercent::MIN, max = DiscountPercent::MAX)]
-    OutOfRange { value: i64 },
+    OutOfRange { value: String },
     #[error("Discount \"{raw}\" is not a whole percent: allowed {min}-{max}, e.g. 30 or 30%.", min = DiscountPercent::MIN, max = DiscountPercent::MAX)]
     NotWhole { raw: String },
     #[error("Discount \"{raw}\" is not a number: give a whole percent from {min} to {max}, e.g. 30 or 30%.", min = DiscountPercent::MIN, max = DiscountPercent::MAX)]
@@ -110,7 +118,9 @@ mod tests {
     fn anything_else_is_refused_with_the_reason() {
         let not_a_number = |raw: &str| DiscountError::NotANumber { raw: raw.into() };
         let not_whole = |raw: &str| DiscountError::NotWhole { raw: raw.into() };
-        let out_of_range = |value| DiscountError::OutOfRange { value };
+        let out_of_range = |value: &str| DiscountError::OutOfRange {
+            value: value.into(),
+        };
         for (raw, expected) in [
             ("", DiscountError::Empty),
             ("   ", DiscountError::Empty),
@@ -123,12 +133,12 @@ mod tests {
             ("50.5", not_whole("50.5")),
             ("50,5%", not_whole("50,5%")),
             (".5", not_whole(".5")),
-            ("-5", out_of_range(-5)),
-            ("0", out_of_range(0)),
-            ("91", out_of_range(91)),
-            ("95%", out_of_range(95)),
-            ("300", out_of_range(300)),
-            ("99999999999999999999", out_of_range(i64::MAX)),
+            ("-5", out_of_range("-5")),
+            ("0", out_of_range("0")),
+            ("91", out_of_range("91")),
+            ("95%", out_of_range("95")),
+            ("300", out_of_range("300")),
+            ("99999999999999999999", out_of_range("999999999999…")),
         ] {
             assert_eq!(DiscountPercent::parse(raw), Err(expected), "input {raw:?}");
         }
@@ -138,7 +148,7 @@ mod tests {
     fn discount_of_ninety_one_is_refused() {
         assert_eq!(
             DiscountPercent::new(91),
-            Err(DiscountError::OutOfRange { value: 91 })
+            Err(DiscountError::OutOfRange { value: "91".into() })
         );
     }
 
@@ -158,7 +168,7 @@ mod tests {
     #[test]
     fn messages_say_what_is_wrong_and_what_is_allowed() {
         for (error, message) in [
-            (DiscountError::OutOfRange { value: 95 }, "Discount 95% is out of range: allowed 1-90%."),
+            (DiscountError::OutOfRange { value: "95".into() }, "Discount 95% is out of range: allowed 1-90%."),
             (
                 DiscountError::NotWhole { raw: "50.5".into() },
                 "Discount \"50.5\" is not a whole percent: allowed 1-90, e.g. 30 or 30%.",

@@ -11,7 +11,8 @@
 //! - `status`: the status machine (one transition function).
 //! - `actor`: who acts and which roles they hold.
 //! - `activity`: the kinds of activity-log entries.
-//! - `title`: a session's title.
+//! - `title`: a session's title; `reason`: why a session was rejected, cancelled,
+//!   revoked or stopped; `text`: the one rule for free text (titles, notes, reasons).
 //! - `schedule`: the future actions (jobs) a session has in each status.
 //! - `rules`: the session rules that need more than one value, and the `Policy`.
 
@@ -20,10 +21,12 @@ pub mod actor;
 pub mod discount;
 pub mod money;
 pub mod quantity;
+pub mod reason;
 pub mod rules;
 pub mod schedule;
 pub mod sku;
 pub mod status;
+pub mod text;
 pub mod title;
 pub mod window;
 
@@ -32,9 +35,11 @@ pub use actor::{Actor, ActorId, Roles};
 pub use discount::{DiscountError, DiscountPercent};
 pub use money::{Currency, CurrencyError, Money};
 pub use quantity::{Quantity, QuantityError};
+pub use reason::{Reason, ReasonError};
 pub use rules::{Policy, RuleViolation, StockFacts, MAX_ITEMS};
 pub use schedule::{JobKind, SchedulePolicy};
 pub use sku::{Sku, SkuError, SkuRules};
 pub use status::{Action, Role, Status, TransitionRefused};
+pub use text::{HiddenCharacter, Notes, NotesError};
 pub use title::{Title, TitleError};
 pub use window::{Window, WindowError, WindowRules};

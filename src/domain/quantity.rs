@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use super::text::quoted_number;
+
 /// A number of units between 1 and [`Quantity::MAX`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Quantity(u32);
@@ -15,11 +17,15 @@ impl Quantity {
 
     pub fn new(value: i64) -> Result<Self, QuantityError> {
         if value < 1 {
-            return Err(QuantityError::TooSmall { value });
+            return Err(QuantityError::TooSmall {
+                value: quoted_number(value),
+            });
         }
         match u32::try_from(value) {
             Ok(units) if units <= Self::MAX => Ok(Quantity(units)),
-            _ => Err(QuantityError::TooLarge { value }),
+            _ => Err(QuantityError::TooLarge {
+                value: quoted_number(value),
+            }),
         }
     }
 
@@ -35,9 +41,16 @@ impl Quantity {
             None => (false, trimmed),
         };
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            // Only overflow can fail here, and a number that large is simply too large.
-            let value = digits.parse::<i64>().unwrap_or(i64::MAX);
-            return Self::new(if negative { -value } else { value });
+            return match digits.parse::<i64>() {
+                Ok(value) => Self::new(if negative { -value } else { value }),
+                // Only overflow fails here; it is quoted as typed, cut short.
+                Err(_) if negative => Err(QuantityError::TooSmall {
+                    value: quoted_number(trimmed),
+                }),
+                Err(_) => Err(QuantityError::TooLarge {
+                    value: quoted_number(trimmed),
+                }),
+            };
         }
         if is_decimal_point_number(digits) {
             return Err(QuantityError::NotWhole {
@@ -73,9 +86,9 @@ impl fmt::Display for Quantity {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuantityError {
     #[error("Quantity {value} is too small: allowed 1-{max} units.", max = Quantity::MAX)]
-    TooSmall { value: i64 },
+    TooSmall { value: String },
     #[error("Quantity {value} is too large: allowed 1-{max} units.", max = Quantity::MAX)]
-    TooLarge { value: i64 },
+    TooLarge { value: String },
     #[error("Quantity \"{raw}\" is not a whole number: allowed 1-{max} whole units, e.g. 50.", max = Quantity::MAX)]
     NotWhole { raw: String },
     #[error("Quantity \"{raw}\" is not a plain number: write digits only, without separators, e.g. 1000 (allowed 1-{max} units).", max = Quantity::MAX)]
@@ -105,12 +118,19 @@ mod tests {
         for (raw, expected) in [
             ("", QuantityError::Empty),
             ("  ", QuantityError::Empty),
-            ("0", QuantityError::TooSmall { value: 0 }),
-            ("-5", QuantityError::TooSmall { value: -5 }),
-            ("100001", QuantityError::TooLarge { value: 100_001 }),
+            ("0", QuantityError::TooSmall { value: "0".into() }),
+            ("-5", QuantityError::TooSmall { value: "-5".into() }),
+            (
+                "100001",
+                QuantityError::TooLarge {
+                    value: "100001".into(),
+                },
+            ),
             (
                 "99999999999999999999",
-                QuantityError::TooLarge { value: i64::MAX },
+                QuantityError::TooLarge {
+                    value: "999999999999…".into(),
+                },
             ),
             ("2.5", QuantityError::NotWhole { raw: "2.5".into() }),
             ("1,000", not_a_number("1,000")),
@@ -125,7 +145,10 @@ mod tests {
 
     #[test]
     fn quantity_of_zero_is_refused() {
-        assert_eq!(Quantity::new(0), Err(QuantityError::TooSmall { value: 0 }));
+        assert_eq!(
+            Quantity::new(0),
+            Err(QuantityError::TooSmall { value: "0".into() })
+        );
     }
 
     #[test]
@@ -133,7 +156,7 @@ mod tests {
         assert_eq!(
             Quantity::new(i64::from(u32::MAX) + 2),
             Err(QuantityError::TooLarge {
-                value: 4_294_967_297
+                value: "4294967297".into()
             })
         );
     }
@@ -146,8 +169,8 @@ mod tests {
     #[test]
     fn messages_say_what_is_wrong_and_what_is_allowed() {
         for (error, message) in [
-            (QuantityError::TooSmall { value: 0 }, "Quantity 0 is too small: allowed 1-100000 units."),
-            (QuantityError::TooLarge { value: 200_000 }, "Quantity 200000 is too large: allowed 1-100000 units."),
+            (QuantityError::TooSmall { value: "0".into() }, "Quantity 0 is too small: allowed 1-100000 units."),
+            (QuantityError::TooLarge { value: "200000".into() }, "Quantity 200000 is too large: allowed 1-100000 units."),
             (
                 QuantityError::NotWhole { raw: "2.5".into() },
                 "Quantity \"2.5\" is not a whole number: allowed 1-100000 whole units, e.g. 50.",

@@ -75,6 +75,9 @@ pub enum RuleViolation {
     SelfApproval,
     #[error("A reason is required: tell the editors what to change.")]
     ReasonRequired,
+    /// A reason that is too long or holds characters free text may not.
+    #[error(transparent)]
+    Reason(super::ReasonError),
     #[error("This session changed since you looked at it (you saw version {seen}, it is now version {current}). Look at the refreshed card and try again.")]
     StaleVersion { seen: i32, current: i32 },
     /// `other` describes the session in the way, e.g. `#12 "Midnight Deals"`.
@@ -186,11 +189,11 @@ pub fn check_version(seen: i32, current: i32) -> Result<(), RuleViolation> {
 
 /// A rejection without a reason leaves the editors guessing.
 pub fn require_reason(reason: &str) -> Result<String, RuleViolation> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(RuleViolation::ReasonRequired);
+    match super::Reason::parse(reason) {
+        Ok(reason) => Ok(reason.into_string()),
+        Err(super::ReasonError::Empty) => Err(RuleViolation::ReasonRequired),
+        Err(e) => Err(RuleViolation::Reason(e)),
     }
-    Ok(reason.to_owned())
 }
 
 #[cfg(test)]

@@ -123,12 +123,17 @@ impl AsRef<str> for Sku {
 pub enum SkuError {
     #[error("SKU is empty: give a SKU such as ABC-123.")]
     Empty,
-    #[error("SKU \"{sku}\" is {len} characters long: allowed at most {max}.")]
+    #[error("SKU \"{}\" is {len} characters long: allowed at most {max}.", quoted(.sku))]
     TooLong { sku: String, len: usize, max: usize },
-    #[error("SKU \"{sku}\" contains a space: a SKU is one word, e.g. ABC-123.")]
+    #[error("SKU \"{}\" contains a space: a SKU is one word, e.g. ABC-123.", quoted(.sku))]
     ContainsSpace { sku: String },
-    #[error("SKU \"{sku}\" is not in our SKU format: it must match {pattern}.")]
+    #[error("SKU \"{}\" is not in our SKU format: it must match {pattern}.", quoted(.sku))]
     BadFormat { sku: String, pattern: String },
+}
+
+/// The start of a refused SKU, clean and short: a pasted paragraph is not echoed whole.
+fn quoted(sku: &str) -> String {
+    super::text::excerpt(sku, 24)
 }
 
 #[cfg(test)]

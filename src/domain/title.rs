@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::text::{self, HiddenCharacter, Lines};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
@@ -11,14 +13,17 @@ pub enum TitleError {
     Empty,
     #[error("The title is {len} characters long: allowed at most {max}.")]
     TooLong { len: usize, max: usize },
+    #[error("The title {0}: type or paste plain text.")]
+    Hidden(#[from] HiddenCharacter),
 }
 
 impl Title {
     pub const MAX_LEN: usize = 100;
 
-    /// Trims and collapses inner runs of whitespace (a pasted title often has them).
+    /// Trims and collapses inner runs of whitespace (a pasted title often has
+    /// them); refuses what `text::plain` refuses.
     pub fn parse(raw: &str) -> Result<Title, TitleError> {
-        let title = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let title = text::plain(raw, Lines::One)?;
         let len = title.chars().count();
         if len == 0 {
             return Err(TitleError::Empty);
@@ -53,6 +58,18 @@ mod tests {
             Title::parse("  Midnight \t Deals ").map(|t| t.to_string()),
             Ok("Midnight Deals".to_owned())
         );
+    }
+
+    #[test]
+    fn a_nul_or_an_escape_sequence_in_a_title_is_refused_by_name() {
+        assert_eq!(
+            Title::parse("Midnight\0Deals").map_err(|e| e.to_string()),
+            Err("The title contains a NUL character (U+0000) after \"Midnight\": type or paste plain text.".to_owned())
+        );
+        assert!(matches!(
+            Title::parse("\u{1b}[2J\u{1b}[HDeals"),
+            Err(TitleError::Hidden(_))
+        ));
     }
 
     #[test]

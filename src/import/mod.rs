@@ -29,13 +29,15 @@ pub mod samples;
 mod sheet;
 mod text;
 mod workbook;
+mod xls_size;
 
 use std::collections::BTreeMap;
 
 pub use cell::Cell;
 pub use header::Field;
 pub use package::{
-    Oversize, MAX_CELLS, MAX_CELL_CHARS, MAX_RATIO, MAX_ROWS as MAX_ROW_ELEMENTS, MAX_UNZIPPED_BYTES,
+    Oversize, MAX_CELLS, MAX_CELL_CHARS, MAX_RATIO, MAX_ROWS as MAX_ROW_ELEMENTS,
+    MAX_UNZIPPED_BYTES,
 };
 
 /// The largest file accepted. A session's sheet is a few kilobytes; the cap

@@ -129,3 +129,109 @@ fn pad<W: Write + std::io::Seek>(
     }
     Ok(row)
 }
+
+/// An `.xls` (BIFF8 in a version-3 compound document) whose one sheet,
+/// "Plan", holds `cells` as (row, column, text); text that parses as a number
+/// is written as a number. Small: the stream must fit 125 sectors.
+pub fn xls(cells: &[(u16, u16, &str)]) -> Vec<u8> {
+    let record = |typ: u16, data: &[u8]| -> Vec<u8> {
+        let mut out = typ.to_le_bytes().to_vec();
+        out.extend((data.len() as u16).to_le_bytes());
+        out.extend(data);
+        out
+    };
+    let bof = |kind: u16| {
+        let mut data = 0x0600u16.to_le_bytes().to_vec();
+        data.extend(kind.to_le_bytes());
+        data.extend([0u8; 12]);
+        record(0x0809, &data)
+    };
+    let eof = record(0x000A, &[]);
+    let name = b"Plan";
+    let bound_sheet_len = 4 + 6 + 2 + name.len();
+    let globals_len = bof(5).len() + bound_sheet_len + eof.len();
+    let mut bound_sheet = (globals_len as u32).to_le_bytes().to_vec();
+    bound_sheet.extend([0, 0, name.len() as u8, 0]);
+    bound_sheet.extend(name);
+    let mut stream = [bof(0x0005), record(0x0085, &bound_sheet), eof.clone()].concat();
+    stream.extend(bof(0x0010));
+    for (row, column, text) in cells {
+        let mut data = row.to_le_bytes().to_vec();
+        data.extend(column.to_le_bytes());
+        data.extend(0u16.to_le_bytes());
+        match text.parse::<f64>() {
+            Ok(number) => {
+                data.extend(number.to_le_bytes());
+                stream.extend(record(0x0203, &data));
+            }
+            Err(_) => {
+                data.extend((text.len() as u16).to_le_bytes());
+                data.push(0);
+                data.extend(text.bytes());
+                stream.extend(record(0x0204, &data));
+            }
+        }
+    }
+    stream.extend(eof);
+    compound_document(&stream)
+}
+
+/// A compound document with one stream, "Workbook": header, one FAT sector,
+/// one directory sector, then the stream (padded past the mini-stream cutoff).
+fn compound_document(stream: &[u8]) -> Vec<u8> {
+    const SECTOR: usize = 512;
+    const END: u32 = 0xFFFF_FFFE;
+    const FREE: u32 = 0xFFFF_FFFF;
+    let mut stream = stream.to_vec();
+    stream.resize(stream.len().max(4096).next_multiple_of(SECTOR), 0);
+    let sectors = stream.len() / SECTOR;
+    let mut header = vec![0u8; SECTOR];
+    header[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
+    put(0x18, &0x3Eu16.to_le_bytes());
+    put(0x1A, &3u16.to_le_bytes());
+    put(0x1C, &0xFFFEu16.to_le_bytes());
+    put(0x1E, &9u16.to_le_bytes());
+    put(0x20, &6u16.to_le_bytes());
+    put(0x2C, &1u32.to_le_bytes());
+    put(0x30, &1u32.to_le_bytes());
+    put(0x38, &4096u32.to_le_bytes());
+    put(0x3C, &END.to_le_bytes());
+    put(0x44, &END.to_le_bytes());
+    put(0x4C, &0u32.to_le_bytes());
+    for i in 1..109 {
+        put(0x4C + 4 * i, &FREE.to_le_bytes());
+    }
+    // FAT: itself, the directory, then the stream's chain.
+    let mut fat = vec![0xFFFF_FFFDu32, END];
+    fat.extend((0..sectors as u32).map(|i| if i + 1 == sectors as u32 { END } else { i + 3 }));
+    fat.resize(SECTOR / 4, FREE);
+    let entry = |name: &str, kind: u8, child: u32, start: u32, size: u32| {
+        let mut e = vec![0u8; 128];
+        let units: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        e[..units.len()].copy_from_slice(&units);
+        e[64..66].copy_from_slice(&((units.len() + 2) as u16).to_le_bytes());
+        e[66] = kind;
+        e[67] = 1;
+        e[68..72].copy_from_slice(&FREE.to_le_bytes());
+        e[72..76].copy_from_slice(&FREE.to_le_bytes());
+        e[76..80].copy_from_slice(&child.to_le_bytes());
+        e[116..120].copy_from_slice(&start.to_le_bytes());
+        e[120..124].copy_from_slice(&size.to_le_bytes());
+        e
+    };
+    let mut directory = [
+        entry("Root Entry", 5, 1, END, 0),
+        entry("Workbook", 2, FREE, 2, stream.len() as u32),
+    ]
+    .concat();
+    directory.resize(SECTOR, 0);
+    for unused in directory[256..].chunks_mut(128) {
+        unused[68..80].copy_from_slice(&[0xFF; 12]);
+    }
+    let mut out = header;
+    out.extend(fat.iter().flat_map(|e| e.to_le_bytes()));
+    out.extend(directory);
+    out.extend(stream);
+    out
+}

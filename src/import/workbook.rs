@@ -12,7 +12,8 @@ use std::io::Cursor;
 use calamine::{Data, DataRef, Ods, Reader, Style, Xls, Xlsx};
 
 use super::ods_size::{self, OdsSize};
-use super::package::{self, PackageSize};
+use super::package::{self, Oversize, PackageSize};
+use super::xls_size::{self, XlsSize};
 use chrono::Timelike;
 
 use super::{Cell, FileError, Grid, GridBuilder};
@@ -103,6 +104,16 @@ pub(super) fn read(
             Ok((name, grid))
         }
         Format::Xls => {
+            // Before calamine, which lays out every sheet's extent when it opens the file.
+            if let XlsSize::TooBig { cells } = xls_size::measure(bytes) {
+                return Err(FileError::TooBig {
+                    name: file_name.to_owned(),
+                    what: Oversize::SheetExtent {
+                        cells,
+                        max: xls_size::MAX_SHEET_CELLS,
+                    },
+                });
+            }
             let mut book: Xls<_> = Xls::new(cursor).map_err(|_| unreadable(file_name, format))?;
             let name = pick(&book.sheet_names(), sheet)?;
             let range = book

@@ -152,3 +152,99 @@ async fn an_unreadable_time_is_refused_with_the_accepted_forms(pool: PgPool) {
     );
     assert!(err.to_string().contains("YYYY-MM-DD HH:MM"), "{err}");
 }
+
+/// The one rule for free text, through the use cases that take it: a title,
+/// notes, a rejection, a cancellation. A NUL once reached Postgres and came
+/// back as "Sorry, something went wrong"; now each is refused saying which
+/// character and where, and nothing is written.
+#[sqlx::test]
+async fn control_characters_in_free_text_are_refused_by_name_and_change_nothing(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let table = [
+        (
+            "Midnight\0Deals",
+            "contains a NUL character (U+0000) after \"Midnight\"",
+        ),
+        (
+            "Ding\u{7}",
+            "contains a control character (U+0007) after \"Ding\"",
+        ),
+        (
+            "\u{1b}[2JDeals",
+            "contains a control character (U+001B) at the start",
+        ),
+        (
+            "Deals\u{1b}]0;x\u{7}",
+            "contains a control character (U+001B) after \"Deals\"",
+        ),
+        (
+            "gpj\u{202E}exe.",
+            "contains a hidden text-direction mark (U+202E) after \"gpj\"",
+        ),
+        (
+            "Mid\u{200B}\u{200B}night",
+            "contains a zero-width character (U+200B) after \"Mid\"",
+        ),
+    ];
+    for (bad, what) in table {
+        let title =
+            refused_draft(&t, &t.alice, input(bad, "tomorrow 00:00", "tomorrow 12:00")).await;
+        assert_eq!(
+            title.to_string(),
+            format!("The title {what}: type or paste plain text.")
+        );
+        let mut with_notes = input("Midnight Deals", "tomorrow 00:00", "tomorrow 12:00");
+        with_notes.notes = Some(bad.to_owned());
+        let notes = refused_draft(&t, &t.alice, with_notes).await;
+        assert_eq!(
+            notes.to_string(),
+            format!("The notes {what}: type or paste plain text.")
+        );
+    }
+    let session = t.submitted().await;
+    for (bad, what) in table {
+        let reject = t
+            .refused(session.id, t.app.reject(&t.bob, session.id, bad))
+            .await;
+        assert_eq!(
+            reject.to_string(),
+            format!("The reason {what}: type or paste plain text.")
+        );
+        let cancel = t
+            .refused(session.id, t.app.cancel(&t.bob, session.id, Some(bad)))
+            .await;
+        assert_eq!(
+            cancel.to_string(),
+            format!("The reason {what}: type or paste plain text.")
+        );
+    }
+    // A carriage return is a line break in notes and a space in a title.
+    let mut crlf = input("Midnight\r\nDeals", "tomorrow 00:00", "tomorrow 12:00");
+    crlf.notes = Some("line one\r\nline two\rthree".into());
+    let drafted = t.app.create_draft(&t.alice, &crlf).await.unwrap();
+    assert_eq!(drafted.title, "Midnight Deals");
+    assert_eq!(drafted.notes.as_deref(), Some("line one\nline two\nthree"));
+}
+
+/// Reasons had no limit; now the refusal names it.
+#[sqlx::test]
+async fn a_reason_over_the_limit_is_refused_with_the_limit(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let long = "x".repeat(1001);
+
+    let err = t
+        .refused(session.id, t.app.reject(&t.bob, session.id, &long))
+        .await;
+    assert_eq!(
+        err.to_string(),
+        "The reason is 1001 characters long: allowed at most 1000."
+    );
+    let err = t
+        .refused(session.id, t.app.cancel(&t.bob, session.id, Some(&long)))
+        .await;
+    assert_eq!(
+        err.to_string(),
+        "The reason is 1001 characters long: allowed at most 1000."
+    );
+}

@@ -407,3 +407,36 @@ async fn every_edit_replies_with_the_session_as_stored(pool: PgPool) {
     assert_eq!(updated, t.app.get(session.id).await.unwrap());
     assert_eq!(updated.version, session.version + 3);
 }
+
+/// Bad input is quoted back short: a 300-character SKU or a 2^63 quantity
+/// is not echoed whole (nor misquoted as i64::MAX).
+#[sqlx::test]
+async fn long_bad_input_is_quoted_back_as_a_short_prefix(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let draft = t.draft().await;
+
+    let sku = t
+        .refused_add(draft.id, item(&"A".repeat(300), "30", "10"))
+        .await;
+    assert_eq!(
+        sku.to_string(),
+        format!(
+            "SKU \"{}…\" is 300 characters long: allowed at most 40.",
+            "A".repeat(24)
+        )
+    );
+    let quantity = t
+        .refused_add(draft.id, item("FS-001", "30", "9223372036854775808"))
+        .await;
+    assert_eq!(
+        quantity.to_string(),
+        "Quantity 922337203685… is too large: allowed 1-100000 units."
+    );
+    let discount = t
+        .refused_add(draft.id, item("FS-001", "99999999999999999999%", "10"))
+        .await;
+    assert_eq!(
+        discount.to_string(),
+        "Discount 999999999999…% is out of range: allowed 1-90%."
+    );
+}

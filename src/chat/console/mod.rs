@@ -151,6 +151,25 @@ impl Console {
     }
 }
 
+/// Text as the terminal may show it: whatever reaches the console (a typed
+/// argument quoted back, a product name from the catalog, a stored title)
+/// could hold an escape sequence that clears the screen or rewrites earlier
+/// lines, and the console prints no control sequence of its own. Control
+/// characters but line breaks, and hidden text-direction marks, are shown as
+/// U+FFFD.
+fn printable(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars().map(|c| match c {
+        '\n' => c,
+        c if c.is_control() => char::REPLACEMENT_CHARACTER,
+        '\u{061C}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}' => char::REPLACEMENT_CHARACTER,
+        c => c,
+    })
+}
+
 /// The console's output, with the prompt kept on its own line.
 struct Output<W> {
     writer: W,
@@ -164,13 +183,14 @@ impl<W: AsyncWrite + Unpin> Output<W> {
         if std::mem::take(&mut self.prompt_shown) {
             bytes.push('\n');
         }
-        bytes.push_str(text);
+        bytes.extend(printable(text));
         bytes.push('\n');
         self.write(bytes.as_bytes()).await
     }
 
     async fn prompt(&mut self, prompt: &str) -> Result<(), ConsoleError> {
         self.prompt_shown = true;
+        let prompt: String = printable(prompt).collect();
         self.write(prompt.as_bytes()).await
     }
 
@@ -197,4 +217,26 @@ pub fn init_logging(format: crate::config::LogFormat) {
         crate::config::LogFormat::Text => builder.try_init(),
         crate::config::LogFormat::Json => builder.json().try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_console_prints_no_control_sequence_it_was_given() {
+        let mut out = Output {
+            writer: Vec::new(),
+            prompt_shown: false,
+        };
+        out.prompt("> \u{1b}[2J").await.unwrap();
+        out.line("Unknown \u{1b}]0;pwned\u{7} \r\u{9b}31m gpj\u{202E}exe.\nnext")
+            .await
+            .unwrap();
+        let printed = String::from_utf8(out.writer).unwrap();
+        assert_eq!(
+            printed,
+            "> \u{FFFD}[2J\nUnknown \u{FFFD}]0;pwned\u{FFFD} \u{FFFD}\u{FFFD}31m gpj\u{FFFD}exe.\nnext\n"
+        );
+    }
 }

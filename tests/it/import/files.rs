@@ -425,3 +425,41 @@ async fn a_table_behind_modest_padding_is_imported(pool: PgPool) {
     assert_eq!(report.session.title, "Bomb");
     assert_eq!(report.session.items.len(), 6);
 }
+
+/// The rows of `BOMB_TABLE` as .xls cells.
+fn xls_table() -> Vec<(u16, u16, &'static str)> {
+    (0u16..)
+        .zip(BOMB_TABLE)
+        .flat_map(|(row, cells)| (0u16..).zip(cells.iter()).map(move |(c, t)| (row, c, *t)))
+        .collect()
+}
+
+/// An .xls holds no compressed data, but calamine lays each sheet out from
+/// its first to its last cell: two cells in opposite corners ask for 16.7
+/// million cells (half a gigabyte). It is refused before calamine opens it;
+/// the same table without the far cell is imported.
+#[sqlx::test]
+async fn an_xls_whose_cells_span_the_whole_grid_is_refused(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let before = counts(&t).await;
+    let mut cells = xls_table();
+    cells.push((65_535, 255, "1"));
+
+    let err = import_new(&t, "corner.xls", &samples::xls(&cells))
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        err.to_string(),
+        "\"corner.xls\" is too big to read: its sheets span 16777216 cells from the first to the \
+         last used one, and an import reads at most 2000000. A session's sheet is much smaller: \
+         delete the empty rows and columns around the table (or other sheets), or save it as .csv."
+    );
+    assert_eq!(counts(&t).await, before);
+
+    let report = import_new(&t, "plan.xls", &samples::xls(&xls_table()))
+        .await
+        .unwrap();
+    assert_eq!(report.session.title, "Bomb");
+    assert_eq!(report.session.items.len(), 6);
+}
