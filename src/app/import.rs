@@ -118,6 +118,27 @@ impl ImportReport {
 }
 
 impl FlashSales {
+    /// Whether `actor` may import into `target`: adapters ask before they
+    /// fetch the file, so a member who may not import costs no download.
+    /// Gives the existing draft, if that is the target.
+    pub async fn check_import_allowed(
+        &self,
+        actor: &Actor,
+        target: &ImportTarget,
+    ) -> Result<Option<SessionView>, AppError> {
+        match target {
+            ImportTarget::NewDraft(_) => {
+                status::start_draft(actor.roles)?;
+                Ok(None)
+            }
+            ImportTarget::Existing(id) => {
+                let view = self.get(*id).await?;
+                transition(view.status, Action::EditItems, actor.roles)?;
+                Ok(Some(view))
+            }
+        }
+    }
+
     /// Reads `bytes` (a file named `file_name`; `sheet` or the first) and
     /// imports its rows into `target`, all or nothing.
     #[tracing::instrument(skip_all, fields(actor = %actor.id, file = %file_name))]
@@ -130,17 +151,7 @@ impl FlashSales {
         target: ImportTarget,
     ) -> Result<ImportReport, AppError> {
         // Who may do this is answered before the file is even read.
-        let existing = match &target {
-            ImportTarget::NewDraft(_) => {
-                status::start_draft(actor.roles)?;
-                None
-            }
-            ImportTarget::Existing(id) => {
-                let view = self.get(*id).await?;
-                transition(view.status, Action::EditItems, actor.roles)?;
-                Some(view)
-            }
-        };
+        let existing = self.check_import_allowed(actor, &target).await?;
         let file_name = base_name(file_name);
         let table = read_off_thread(&file_name, bytes, sheet).await?;
 

@@ -19,6 +19,7 @@ mod constraints;
 mod convergence;
 mod crash;
 mod devstore;
+mod discord_download;
 mod discord_e2e;
 mod discord_handlers;
 mod discord_render;

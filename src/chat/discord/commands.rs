@@ -11,7 +11,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::input::{self, ArgError};
-use super::{autocomplete, forms, Ctx, Error};
+use super::{autocomplete, download, forms, Ctx, Error};
 use crate::app::{
     log_file_name, AppError, DraftFields, ImportError, ImportTarget, ItemChange, ItemInput,
     ListRange,
@@ -357,10 +357,25 @@ async fn import(
         let session = session.as_deref().map(input::session_id).transpose()?;
         let target = ImportTarget::from_options(session, DraftFields { title, start, end })
             .map_err(AppError::from)?;
-        // Refused by its size before it is downloaded.
-        crate::import::check_size(&file.filename, u64::from(file.size))
-            .map_err(|e| AppError::from(ImportError::from(e)))?;
-        let bytes = file.download().await.map_err(AppError::unexpected)?;
+        // Who may import, then the declared size, before anything is downloaded.
+        ctx.data()
+            .app
+            .check_import_allowed(&actor(ctx), &target)
+            .await?;
+        let too_big = |e| AppError::from(ImportError::from(e));
+        crate::import::check_size(&file.filename, u64::from(file.size)).map_err(too_big)?;
+        let fetched = download::download(
+            &ctx.data().downloads,
+            &file.url,
+            &file.filename,
+            download::TIMEOUT,
+        )
+        .await;
+        let bytes = match fetched {
+            Ok(bytes) => bytes,
+            Err(download::DownloadError::File(e)) => return Err(too_big(e).into()),
+            Err(e) => return Err(AppError::unexpected(e).into()),
+        };
         let report = ctx
             .data()
             .app

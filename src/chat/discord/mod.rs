@@ -10,6 +10,7 @@
 //! - `commands`: the slash commands, one use case each.
 //! - `interactions`: Approve/Reject presses and submitted forms.
 //! - `forms`: the forms (modals) and their ids.
+//! - `download`: an attachment, fetched with a timeout and a size cap.
 //! - `autocomplete`: session and SKU suggestions.
 //! - `input`: member -> `Actor`, option parsing.
 //! - `render`: `Message`/`Card`/`Text` -> Discord builders, within Discord's limits.
@@ -19,6 +20,7 @@
 mod autocomplete;
 mod chat;
 pub mod commands;
+pub mod download;
 pub mod forms;
 pub mod input;
 pub mod interactions;
@@ -55,6 +57,10 @@ pub struct Data {
     pub render: Renderer,
     /// Named in the answer to submit, so the editor knows where the card went.
     pub approvals_channel: ChannelId,
+    /// The one server the bot answers in; any other (and DMs) is refused.
+    pub guild: GuildId,
+    /// Fetches import attachments (each request with its own timeout).
+    pub downloads: reqwest::Client,
 }
 
 impl Data {
@@ -65,6 +71,8 @@ impl Data {
             app,
             roles,
             approvals_channel: ChannelId::new(discord.approvals_channel_id),
+            guild: GuildId::new(discord.guild_id),
+            downloads: reqwest::Client::new(),
         }
     }
 }
