@@ -42,9 +42,14 @@ async fn a_body_that_never_ends_is_cut_off_just_past_the_cap() {
     )
     .await;
 
-    let err = download(&reqwest::Client::new(), &url, "plan.xlsx", Duration::from_secs(10))
-        .await
-        .unwrap_err();
+    let err = download(
+        &reqwest::Client::new(),
+        &url,
+        "plan.xlsx",
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap_err();
 
     match err {
         DownloadError::File(FileError::TooLarge { size, max, .. }) => {
@@ -59,9 +64,14 @@ async fn a_server_that_stalls_is_given_up_on_after_the_timeout() {
     let url = server("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"").await;
     let started = Instant::now();
 
-    let err = download(&reqwest::Client::new(), &url, "plan.xlsx", Duration::from_millis(300))
-        .await
-        .unwrap_err();
+    let err = download(
+        &reqwest::Client::new(),
+        &url,
+        "plan.xlsx",
+        Duration::from_millis(300),
+    )
+    .await
+    .unwrap_err();
 
     assert!(matches!(err, DownloadError::Timeout(_)), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -71,9 +81,14 @@ async fn a_server_that_stalls_is_given_up_on_after_the_timeout() {
 async fn a_declared_length_over_the_cap_is_refused_before_reading() {
     let url = server("HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", b"").await;
 
-    let err = download(&reqwest::Client::new(), &url, "plan.xlsx", Duration::from_secs(10))
-        .await
-        .unwrap_err();
+    let err = download(
+        &reqwest::Client::new(),
+        &url,
+        "plan.xlsx",
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap_err();
 
     assert_eq!(
         err.to_string(),

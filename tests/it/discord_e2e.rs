@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use crate::support::fake_discord::payloads;
 use crate::support::fake_discord::story::{alice, bob, carol, eve, typed, Story};
 use crate::support::fake_discord::{
-    check_dispatch, Recorded, ANNOUNCEMENTS_CHANNEL, API, APPROVALS_CHANNEL, APPROVER_ROLE,
+    check_dispatch, Origin, Recorded, ANNOUNCEMENTS_CHANNEL, API, APPROVALS_CHANNEL, APPROVER_ROLE,
 };
 
 /// Far enough ahead for the default approval deadline (60 minutes before start).
@@ -456,26 +456,58 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
     let five = story.row(session).await;
     assert_eq!(five.items, 5);
 
-    for (sku, discount, quantity, refusal) in [
-        (
-            "FS-006",
-            95,
-            10,
-            "Discount 95% is out of range: allowed 1-90%.",
-        ),
-        (
-            "FS-006",
-            30,
-            0,
-            "Quantity 0 is too small: allowed 1-100000 units.",
-        ),
-        (
-            "FS-XYZ",
-            30,
-            10,
-            "FS-XYZ is not in the catalog: check the SKU for typos.",
-        ),
-    ] {
+    // Discord's client blocks numbers and lengths outside the registered
+    // bounds (the app still refuses them; see tests/it/items.rs).
+    let flashsale = story
+        .fake
+        .commands()
+        .into_iter()
+        .find(|c| c["name"] == "flashsale")
+        .unwrap();
+    let mut strings = 0;
+    for sub in flashsale["options"].as_array().unwrap() {
+        for option in sub["options"].as_array().into_iter().flatten() {
+            let what = format!("{} {}", sub["name"], option["name"]);
+            match (
+                option["name"].as_str().unwrap(),
+                option["type"].as_u64().unwrap(),
+            ) {
+                ("discount", 4) => assert_eq!(
+                    (option["min_value"].as_f64(), option["max_value"].as_f64()),
+                    (Some(1.0), Some(90.0)),
+                    "{what}"
+                ),
+                ("quantity", 4) => assert_eq!(
+                    (option["min_value"].as_f64(), option["max_value"].as_f64()),
+                    (Some(1.0), Some(100_000.0)),
+                    "{what}"
+                ),
+                ("page", 4) => assert_eq!(option["min_value"].as_f64(), Some(1.0), "{what}"),
+                (name, 3) => {
+                    strings += 1;
+                    let max = option["max_length"].as_u64();
+                    assert!(max.is_some(), "{what} has no max_length");
+                    let expected = match name {
+                        "sku" => Some(40),
+                        "title" | "session" | "sheet" => Some(100),
+                        "reason" => Some(1000),
+                        "start" | "end" => Some(40),
+                        _ => max,
+                    };
+                    assert_eq!(max, expected, "{what}");
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(strings > 20, "{strings} string options");
+
+    for (sku, discount, quantity, refusal) in [(
+        "FS-XYZ",
+        30,
+        10,
+        "FS-XYZ is not in the catalog: check the SKU for typos.",
+    )] {
         let reply = story
             .refused(
                 session,
@@ -715,5 +747,122 @@ async fn a_dropped_gateway_connection_is_resumed_and_the_story_goes_on(pool: PgP
     let card = story.approval_card(mark, session).await;
     story.approve_from_card(&bob(), session, &card).await;
     assert_eq!(story.row(session).await.status, "approved");
+    story.finish().await;
+}
+
+/// Story 8: another server the bot is in (it registers globally there) and a
+/// DM get a refusal for commands and buttons, and see no session.
+#[sqlx::test]
+async fn commands_and_buttons_from_another_server_or_a_dm_are_refused(pool: PgPool) {
+    let story = Story::start_with(pool, &[("DISCORD_REGISTER_GLOBALLY", "true")]).await;
+    let (start, end) = in_three_hours();
+    let (session, card) = story.submitted(start, end).await;
+    let refusal = "Flash sales are run from the team's own server: this bot answers nothing here.";
+
+    for origin in [Origin::OtherGuild, Origin::DirectMessage] {
+        let view = story
+            .fake
+            .slash_from(origin, &bob(), "view", &[session_option(session)]);
+        let reply = story.fake.reply(&view).await;
+        assert!(reply.ephemeral);
+        assert_eq!(reply.content(), refusal, "{origin:?}");
+        let list = story.fake.slash_from(origin, &carol(), "list", &[]);
+        assert_eq!(
+            story.fake.reply(&list).await.content(),
+            refusal,
+            "{origin:?}"
+        );
+    }
+    let approve = card.button_ids()[0].clone();
+    let press = story
+        .refused(session, async {
+            let ix = story
+                .fake
+                .press_from(Origin::OtherGuild, &bob(), card.message_id(), &approve);
+            story.fake.reply(&ix).await
+        })
+        .await;
+    assert!(press.ephemeral);
+    assert_eq!(press.content(), refusal);
+    assert_eq!(story.row(session).await.status, "pending_approval");
+    story.finish().await;
+}
+
+/// Story 9: a button or form whose id is not ours gets an answer like any
+/// damaged one, instead of Discord's "This interaction failed".
+#[sqlx::test]
+async fn a_button_or_form_that_is_not_ours_is_answered(pool: PgPool) {
+    let story = Story::start(pool).await;
+    let (start, end) = in_three_hours();
+    let (session, card) = story.submitted(start, end).await;
+
+    let press = story
+        .refused(
+            session,
+            story.press(&bob(), card.message_id(), "poll:vote:1"),
+        )
+        .await;
+    assert!(press.ephemeral);
+    press.assert_starts_with("This button is not one of ours or is damaged");
+    let form = story
+        .refused(
+            session,
+            story.submit_form(&bob(), "other:form", &[("x", "y")]),
+        )
+        .await;
+    assert_eq!(
+        form.content(),
+        "This form is not one of ours or is damaged; run the command again."
+    );
+    story.finish().await;
+}
+
+/// Story 10: the gateway delivers a slash command twice. The second delivery
+/// is recognised before anything answers: no second callback, no error logged.
+#[sqlx::test]
+async fn a_redelivered_slash_command_is_answered_once_and_logs_no_error(pool: PgPool) {
+    let story = Story::start(pool).await;
+    let carol = carol();
+    let (start, end) = in_three_hours();
+    let session = story.draft(&carol, "Midnight Deals", start, end).await;
+    let add = story.fake.slash(
+        &carol,
+        "add-sku",
+        &[
+            session_option(session),
+            ("sku", json!("FS-001")),
+            ("discount", json!(30)),
+            ("quantity", json!(5)),
+        ],
+    );
+    let added = story.fake.reply(&add).await;
+    assert_eq!(added.content(), format!("Added FS-001 to #{session}."));
+    let view = story.fake.slash(&carol, "view", &[session_option(session)]);
+    story.fake.reply(&view).await;
+
+    story.fake.redeliver(&add);
+    story.fake.redeliver(&view);
+    // Another command after them: once it is answered, the redeliveries
+    // have long been seen.
+    story.run(&carol, "help", &[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    for ix in [&add, &view] {
+        let answers = story
+            .fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.contains(&ix.token))
+            .filter(|r| r.path.ends_with("/callback"))
+            .count();
+        assert_eq!(answers, 1, "{} was answered {answers} times", ix.label);
+    }
+    let errors: Vec<String> = story
+        .first_log()
+        .into_iter()
+        .filter(|l| l.contains("ERROR") || l.contains("already been acknowledged"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(story.row(session).await.items, 1);
     story.finish().await;
 }

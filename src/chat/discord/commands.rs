@@ -20,8 +20,8 @@ use crate::domain::{status, Action};
 
 mod answering;
 
-pub(super) use answering::arrived;
 use answering::{actor, answer, changing, deferred, open_form, refuse, session_change, WithFiles};
+pub(super) use answering::{arrived, first_time, in_our_guild, Stopped};
 
 /// All commands, for the framework and for registration.
 pub fn all() -> Vec<poise::Command<super::Data, Error>> {
@@ -32,6 +32,7 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
 #[poise::command(
     slash_command,
     guild_only,
+    check = "first_time",
     subcommand_required,
     subcommands(
         "draft",
@@ -83,12 +84,20 @@ async fn add_sku(
     ctx: Ctx<'_>,
     #[description = "The draft session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
     #[description = "SKU to add; leave empty to paste several lines"]
     #[autocomplete = "autocomplete::sku"]
+    #[max_length = 40]
     sku: Option<String>,
-    #[description = "Discount in percent, 1-90"] discount: Option<i64>,
-    #[description = "Flash-sale units, at most the stock"] quantity: Option<i64>,
+    #[description = "Discount in percent, 1-90"]
+    #[min = 1]
+    #[max = 90]
+    discount: Option<i64>,
+    #[description = "Flash-sale units, at most the stock"]
+    #[min = 1]
+    #[max = 100000]
+    quantity: Option<i64>,
 ) -> Result<(), Error> {
     // Parsed before anything else: a paste opens a form, which cannot follow a defer.
     let session_id = match input::session_id(&session) {
@@ -133,12 +142,20 @@ async fn edit_sku(
     ctx: Ctx<'_>,
     #[description = "The draft session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
     #[description = "The SKU to change"]
     #[autocomplete = "autocomplete::sku"]
+    #[max_length = 40]
     sku: String,
-    #[description = "New discount in percent, 1-90"] discount: Option<i64>,
-    #[description = "New flash-sale units"] quantity: Option<i64>,
+    #[description = "New discount in percent, 1-90"]
+    #[min = 1]
+    #[max = 90]
+    discount: Option<i64>,
+    #[description = "New flash-sale units"]
+    #[min = 1]
+    #[max = 100000]
+    quantity: Option<i64>,
 ) -> Result<(), Error> {
     let change = ItemChange {
         sku: sku.trim().to_owned(),
@@ -158,9 +175,11 @@ async fn remove_sku(
     ctx: Ctx<'_>,
     #[description = "The draft session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
     #[description = "The SKU to remove"]
     #[autocomplete = "autocomplete::sku"]
+    #[max_length = 40]
     sku: String,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
@@ -176,6 +195,7 @@ async fn view(
     ctx: Ctx<'_>,
     #[description = "The session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
 ) -> Result<(), Error> {
     deferred(ctx, async {
@@ -209,6 +229,7 @@ async fn submit(
     ctx: Ctx<'_>,
     #[description = "The draft session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
 ) -> Result<(), Error> {
     let approvals = ctx.data().approvals_channel;
@@ -226,6 +247,7 @@ async fn withdraw(
     ctx: Ctx<'_>,
     #[description = "The pending session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
@@ -241,8 +263,11 @@ async fn cancel(
     ctx: Ctx<'_>,
     #[description = "The session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
-    #[description = "Why, for the activity log"] reason: Option<String>,
+    #[description = "Why, for the activity log"]
+    #[max_length = 1000]
+    reason: Option<String>,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.cancel(&who, id, reason.as_deref()).await?;
@@ -257,8 +282,11 @@ async fn revoke(
     ctx: Ctx<'_>,
     #[description = "The approved session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
-    #[description = "Why, for the editors and the activity log"] reason: Option<String>,
+    #[description = "Why, for the editors and the activity log"]
+    #[max_length = 1000]
+    reason: Option<String>,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.revoke(&who, id, reason.as_deref()).await?;
@@ -274,8 +302,11 @@ async fn stop(
     ctx: Ctx<'_>,
     #[description = "The live session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
-    #[description = "Why it is stopped, for the team and the activity log"] reason: String,
+    #[description = "Why it is stopped, for the team and the activity log"]
+    #[max_length = 1000]
+    reason: String,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.stop(&who, id, &reason).await?;
@@ -291,8 +322,11 @@ async fn log(
     ctx: Ctx<'_>,
     #[description = "The session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
-    #[description = "Page, from 1"] page: Option<i64>,
+    #[description = "Page, from 1"]
+    #[min = 1]
+    page: Option<i64>,
     #[description = "true: the whole log as a CSV file instead of a page"] export: Option<bool>,
 ) -> Result<(), Error> {
     if export == Some(true) {
@@ -319,10 +353,17 @@ async fn clone(
     ctx: Ctx<'_>,
     #[description = "The session to copy (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
-    #[description = "New start, e.g. tomorrow 00:00 or 2026-11-27 09:00"] start: String,
-    #[description = "New end; default: the same length as the original"] end: Option<String>,
-    #[description = "New title; default: the original's"] title: Option<String>,
+    #[description = "New start, e.g. tomorrow 00:00 or 2026-11-27 09:00"]
+    #[max_length = 40]
+    start: String,
+    #[description = "New end; default: the same length as the original"]
+    #[max_length = 40]
+    end: Option<String>,
+    #[description = "New title; default: the original's"]
+    #[max_length = 100]
+    title: Option<String>,
 ) -> Result<(), Error> {
     changing(ctx, async {
         let id = input::session_id(&session)?;
@@ -345,13 +386,20 @@ async fn import(
     file: serenity::Attachment,
     #[description = "A draft to fill instead of making a new one"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: Option<String>,
     #[description = "New draft's title; default: the file's Title cell, else its name"]
+    #[max_length = 100]
     title: Option<String>,
     #[description = "New draft's start, e.g. tomorrow 00:00; default: the file's Start cell"]
+    #[max_length = 40]
     start: Option<String>,
-    #[description = "New draft's end; default: the file's End cell"] end: Option<String>,
-    #[description = "The sheet to read; default: the first"] sheet: Option<String>,
+    #[description = "New draft's end; default: the file's End cell"]
+    #[max_length = 40]
+    end: Option<String>,
+    #[description = "The sheet to read; default: the first"]
+    #[max_length = 100]
+    sheet: Option<String>,
 ) -> Result<(), Error> {
     changing(ctx, async {
         let session = session.as_deref().map(input::session_id).transpose()?;
@@ -401,6 +449,7 @@ async fn export(
     ctx: Ctx<'_>,
     #[description = "The session (number or pick one)"]
     #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
     session: String,
 ) -> Result<(), Error> {
     deferred(ctx, async {

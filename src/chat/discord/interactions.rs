@@ -27,18 +27,19 @@ use crate::app::{AppError, DraftInput, FlashSales, SessionView};
 use crate::chat::actions::{self, PressOutcome};
 use crate::domain::Actor;
 
-/// Card buttons and forms carry ids that start with this.
-const OURS: &str = "fs:";
-
-/// Handles the interactions poise does not: our buttons and our forms.
+/// Handles the interactions poise does not: buttons and forms. Every one is
+/// answered, privately: one from another server (or a DM) with a refusal,
+/// one that is not ours (an id without our `fs:` prefix) like a damaged one.
 pub async fn handle(ctx: &serenity::Context, data: &Data, interaction: &Interaction) {
     let handled = match interaction {
-        Interaction::Component(press) if press.data.custom_id.starts_with(OURS) => {
-            on_press(ctx, data, press).await
+        Interaction::Component(press) if press.guild_id != Some(data.guild) => {
+            not_here(ctx, press.id, &press.token, press.guild_id).await
         }
-        Interaction::Modal(form) if form.data.custom_id.starts_with(OURS) => {
-            on_form(ctx, data, form).await
+        Interaction::Modal(form) if form.guild_id != Some(data.guild) => {
+            not_here(ctx, form.id, &form.token, form.guild_id).await
         }
+        Interaction::Component(press) => on_press(ctx, data, press).await,
+        Interaction::Modal(form) => on_form(ctx, data, form).await,
         _ => Ok(()),
     };
     if let Err(e) = handled {
@@ -46,6 +47,32 @@ pub async fn handle(ctx: &serenity::Context, data: &Data, interaction: &Interact
         // nothing was done, or the press was handled and only the reply failed.
         tracing::warn!(error = %e, "could not answer an interaction");
     }
+}
+
+/// The refusal for a button or form from outside the configured server.
+async fn not_here(
+    ctx: &serenity::Context,
+    id: serenity::InteractionId,
+    token: &str,
+    guild: Option<serenity::GuildId>,
+) -> Result<(), serenity::Error> {
+    tracing::info!(
+        ?guild,
+        "refused an interaction from outside the configured server"
+    );
+    let text = crate::chat::discord::commands::Stopped::NotOurGuild.to_string();
+    let reply = CreateInteractionResponseMessage::new()
+        .ephemeral(true)
+        .content(text)
+        .allowed_mentions(serenity::CreateAllowedMentions::new());
+    ctx.http
+        .create_interaction_response(
+            id,
+            token,
+            &CreateInteractionResponse::Message(reply),
+            vec![],
+        )
+        .await
 }
 
 fn defer() -> CreateInteractionResponse {

@@ -252,6 +252,7 @@ fn framework(
             allowed_mentions: Some(serenity::CreateAllowedMentions::new()),
             on_error: |error| Box::pin(on_error(error)),
             pre_command: |ctx| Box::pin(commands::arrived(ctx)),
+            command_check: Some(|ctx| Box::pin(commands::in_our_guild(ctx))),
             event_handler: |framework, event| {
                 Box::pin(async move {
                     if let serenity::FullEvent::InteractionCreate { interaction } = event {
@@ -350,24 +351,28 @@ async fn shutdown_signal() {
 }
 
 /// Commands answer refusals themselves; what reaches here is a failure to
-/// talk to Discord (or poise's own checks, answered by its defaults).
+/// talk to Discord, a command stopped by a check (another server, a
+/// redelivery), or poise's own checks, answered by its defaults.
 async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     match error {
-        poise::FrameworkError::Command { error, ctx, .. } => {
-            let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
-            tracing::error!(%reference, command = %ctx.command().qualified_name, error = %error, "a command failed");
-            crate::metrics::command(&ctx.command().qualified_name, "error", None);
-            let apology = format!(
-                "Sorry, something went wrong while answering. Reference: {reference}. \
-                 Check with /flashsale view before trying again."
-            );
-            let _ = ctx
-                .send(
-                    poise::CreateReply::default()
-                        .ephemeral(true)
-                        .content(apology),
-                )
-                .await;
+        poise::FrameworkError::Command { error, ctx, .. } => apologise(ctx, &error).await,
+        poise::FrameworkError::CommandCheckFailed {
+            error: Some(error),
+            ctx,
+            ..
+        } => match error.downcast_ref::<commands::Stopped>() {
+            Some(commands::Stopped::Redelivered) => tracing::debug!(
+                command = %ctx.command().qualified_name,
+                interaction = %ctx.id(),
+                "ignored a redelivered command; its first delivery answers it"
+            ),
+            Some(stopped @ commands::Stopped::NotOurGuild) => {
+                refuse_elsewhere(ctx, &stopped.to_string()).await
+            }
+            None => apologise(ctx, &error).await,
+        },
+        poise::FrameworkError::GuildOnly { ctx, .. } => {
+            refuse_elsewhere(ctx, &commands::Stopped::NotOurGuild.to_string()).await
         }
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {
@@ -375,4 +380,41 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             }
         }
     }
+}
+
+/// A private refusal, except to autocomplete, which cannot show one.
+async fn refuse_elsewhere(ctx: poise::Context<'_, Data, Error>, text: &str) {
+    tracing::info!(
+        command = %ctx.command().qualified_name,
+        guild = ?ctx.guild_id(),
+        actor = %ctx.author().id,
+        "refused a command from outside the configured server"
+    );
+    if let poise::Context::Application(app) = ctx {
+        if app.interaction_type == poise::CommandInteractionType::Autocomplete {
+            return;
+        }
+    }
+    crate::metrics::command(&ctx.command().qualified_name, "refused", None);
+    let reply = poise::CreateReply::default().ephemeral(true).content(text);
+    if let Err(e) = ctx.send(reply).await {
+        tracing::warn!(error = %e, "could not answer a command from another server");
+    }
+}
+
+async fn apologise(ctx: poise::Context<'_, Data, Error>, error: &Error) {
+    let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    tracing::error!(%reference, command = %ctx.command().qualified_name, error = %error, "a command failed");
+    crate::metrics::command(&ctx.command().qualified_name, "error", None);
+    let apology = format!(
+        "Sorry, something went wrong while answering. Reference: {reference}. \
+         Check with /flashsale view before trying again."
+    );
+    let _ = ctx
+        .send(
+            poise::CreateReply::default()
+                .ephemeral(true)
+                .content(apology),
+        )
+        .await;
 }

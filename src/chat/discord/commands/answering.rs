@@ -21,8 +21,50 @@ use crate::metrics;
 pub(super) enum Failure {
     App(AppError),
     Arg(ArgError),
-    /// This interaction was delivered before and acted on then.
-    AlreadyHandled,
+}
+
+/// Why the framework's checks stop a command before it answers at all.
+#[derive(Debug, thiserror::Error)]
+pub(in crate::chat::discord) enum Stopped {
+    /// From another server the bot is in, or a DM.
+    #[error("Flash sales are run from the team's own server: this bot answers nothing here.")]
+    NotOurGuild,
+    /// The gateway delivered this interaction again; the first delivery answers it.
+    #[error("this interaction was delivered before")]
+    Redelivered,
+}
+
+/// The framework's `command_check` (commands and autocomplete, every level
+/// of `/flashsale`): only the configured server gets an answer, so a server
+/// the bot was also added to cannot read sessions or unreleased prices.
+pub(in crate::chat::discord) async fn in_our_guild(
+    ctx: poise::Context<'_, super::super::Data, Error>,
+) -> Result<bool, Error> {
+    if ctx.guild_id() == Some(ctx.data().guild) {
+        Ok(true)
+    } else {
+        Err(Box::new(Stopped::NotOurGuild))
+    }
+}
+
+/// The `/flashsale` group's check, run once per command before anything
+/// answers: a redelivered interaction (a gateway replay) is recognised
+/// here, by its id, and never deferred or answered a second time.
+pub(in crate::chat::discord) async fn first_time(
+    ctx: poise::Context<'_, super::super::Data, Error>,
+) -> Result<bool, Error> {
+    let poise::Context::Application(app) = ctx else {
+        return Ok(true);
+    };
+    if app.interaction_type == poise::CommandInteractionType::Autocomplete {
+        return Ok(true);
+    }
+    let event_id = app.interaction.id.to_string();
+    match interactions::first_delivery(&ctx.data().app, &event_id).await {
+        Ok(true) => Ok(true),
+        Ok(false) => Err(Box::new(Stopped::Redelivered)),
+        Err(e) => Err(Box::new(e)),
+    }
 }
 
 impl From<AppError> for Failure {
@@ -82,7 +124,6 @@ pub(super) async fn answer(
             (ctx.data().render.error(&e).reply(), label)
         }
         Err(Failure::Arg(e)) => (Rendered::text(e.to_string()).reply(), "refused"),
-        Err(Failure::AlreadyHandled) => (interactions::already_handled().reply(), "duplicate"),
     };
     ctx.send(reply).await?;
     answered(ctx, label).await;
@@ -104,17 +145,13 @@ pub(super) async fn deferred<R: IntoReply>(
     answer(ctx, work.await).await
 }
 
-/// `deferred` for work that changes something: a redelivered interaction
-/// is answered "already handled" and the work never starts.
+/// `deferred` for work that changes something. A redelivered interaction
+/// never gets here (see `first_time`), so the work runs once.
 pub(super) async fn changing<R: IntoReply>(
     ctx: Ctx<'_>,
     work: impl Future<Output = Result<R, Failure>>,
 ) -> Result<(), Error> {
-    deferred(ctx, async {
-        once(ctx).await?;
-        work.await
-    })
-    .await
+    deferred(ctx, work).await
 }
 
 /// `changing` for a use case on one session: `change` gets the app, the
@@ -160,16 +197,6 @@ pub(super) async fn answered(ctx: Ctx<'_>, outcome: &str) {
         ms = took.map(|t| t.as_millis() as u64),
         "command answered"
     );
-}
-
-/// Every command that changes something passes here first (see `changing`):
-/// a redelivered interaction (same id) stops here, having changed nothing.
-pub(super) async fn once(ctx: Ctx<'_>) -> Result<(), Failure> {
-    let event_id = ctx.interaction.id.to_string();
-    match interactions::first_delivery(&ctx.data().app, &event_id).await? {
-        true => Ok(()),
-        false => Err(Failure::AlreadyHandled),
-    }
 }
 
 /// Opens a form as the first (and only) answer to the command.

@@ -58,6 +58,16 @@ pub const APPROVER_ROLE: u64 = 1_300_000_000_000_000_302;
 pub const PLAIN_ROLE: u64 = 1_300_000_000_000_000_303;
 
 pub const API: &str = "/api/v10";
+/// Another server the bot was added to (with `DISCORD_REGISTER_GLOBALLY`).
+pub const OTHER_GUILD_ID: u64 = 1_300_000_000_000_000_999;
+
+/// Where an interaction comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    OurGuild,
+    OtherGuild,
+    DirectMessage,
+}
 /// Discord waits this long for the first answer to an interaction.
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(3);
 /// How long a test waits for anything else the bot should do.
@@ -443,10 +453,33 @@ impl FakeDiscord {
         data: Value,
         label: String,
     ) -> Ix {
+        self.deliver_from(
+            Origin::OurGuild,
+            kind,
+            who,
+            channel_id,
+            message_id,
+            data,
+            label,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn deliver_from(
+        &self,
+        origin: Origin,
+        kind: u8,
+        who: &Person,
+        channel_id: u64,
+        message_id: Option<u64>,
+        data: Value,
+        label: String,
+    ) -> Ix {
         let mut state = self.lock();
         let id = state.next_id();
         let token = format!("fake-token-{id}");
         let mut payload = payloads::interaction(kind, id, &token, who, channel_id, data);
+        payloads::move_to(&mut payload, origin, who);
         if let Some(message_id) = message_id {
             let message =
                 state.messages.get(&message_id).cloned().unwrap_or_else(|| {
@@ -589,6 +622,49 @@ impl FakeDiscord {
             who.name
         );
         self.deliver(
+            MESSAGE_COMPONENT,
+            who,
+            channel_id,
+            Some(message_id),
+            payloads::button_data(custom_id),
+            label,
+        )
+    }
+
+    /// `/flashsale <sub> ...` by `who`, sent from `origin` (another server
+    /// the bot is in, or a DM) instead of our guild.
+    pub fn slash_from(
+        &self,
+        origin: Origin,
+        who: &Person,
+        sub: &str,
+        options: &[(&str, Value)],
+    ) -> Ix {
+        let label = format!("/flashsale {sub} by {} from {origin:?}", who.name);
+        if let Err(why) = self.sendable(sub, options) {
+            panic!("{label}: Discord would not send this: {why}");
+        }
+        let data = payloads::command_data(self.command_id(), sub, options, None);
+        self.deliver_from(
+            origin,
+            APPLICATION_COMMAND,
+            who,
+            GENERAL_CHANNEL,
+            None,
+            data,
+            label,
+        )
+    }
+
+    /// `who` presses `custom_id` on message `message_id`, as seen from `origin`.
+    pub fn press_from(&self, origin: Origin, who: &Person, message_id: u64, custom_id: &str) -> Ix {
+        let channel_id = self.message(message_id)["channel_id"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .expect("a message has a channel");
+        let label = format!("button {custom_id} pressed by {} from {origin:?}", who.name);
+        self.deliver_from(
+            origin,
             MESSAGE_COMPONENT,
             who,
             channel_id,

@@ -10,8 +10,8 @@
 use serde_json::{json, Value};
 
 use super::{
-    Person, ANNOUNCEMENTS_CHANNEL, APPLICATION_ID, APPROVALS_CHANNEL, APPROVER_ROLE, BOT_USER_ID,
-    EDITOR_ROLE, GENERAL_CHANNEL, GUILD_ID, PLAIN_ROLE,
+    Origin, Person, ANNOUNCEMENTS_CHANNEL, APPLICATION_ID, APPROVALS_CHANNEL, APPROVER_ROLE,
+    BOT_USER_ID, EDITOR_ROLE, GENERAL_CHANNEL, GUILD_ID, OTHER_GUILD_ID, PLAIN_ROLE,
 };
 
 /// Everything a bot may do, as a permissions string (Discord sends them as strings).
@@ -362,6 +362,40 @@ pub fn interaction(
         "context": 0,
         "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
     })
+}
+
+/// Moves an interaction built for our guild to `origin`: another guild's
+/// id, or a DM (no guild, `user` instead of `member`).
+pub fn move_to(payload: &mut Value, origin: Origin, who: &Person) {
+    match origin {
+        Origin::OurGuild => {}
+        Origin::OtherGuild => {
+            let other = OTHER_GUILD_ID.to_string();
+            payload["guild_id"] = json!(other);
+            payload["channel"]["guild_id"] = json!(other);
+            payload["authorizing_integration_owners"] = json!({ "0": other });
+            if payload["data"].get("guild_id").is_some() {
+                payload["data"]["guild_id"] = json!(other);
+            }
+        }
+        Origin::DirectMessage => {
+            let map = payload
+                .as_object_mut()
+                .expect("an interaction is an object");
+            map.remove("guild_id");
+            map.remove("member");
+            map.remove("guild_locale");
+            map.insert("user".into(), user(who.id, who.name, false));
+            map.insert("context".into(), json!(1));
+            map.insert(
+                "channel".into(),
+                json!({ "id": map["channel_id"], "type": 1, "flags": 0 }),
+            );
+            if let Some(data) = map.get_mut("data").and_then(Value::as_object_mut) {
+                data.remove("guild_id");
+            }
+        }
+    }
 }
 
 /// The JSON type of a command option value: 3 string, 4 integer, 5 boolean, 10 number.

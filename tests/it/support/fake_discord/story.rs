@@ -316,6 +316,15 @@ impl Story {
             .await;
     }
 
+    /// Every line the first process has logged so far.
+    pub fn first_log(&self) -> Vec<String> {
+        self.bot
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Waits until the first process logs a line containing `needle`.
     pub async fn wait_first_log(&self, needle: &str) {
         self.bot.wait_log("the first process", needle).await;
