@@ -8,11 +8,15 @@ use reqwest::{Client, Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use standardwebhooks::Webhook;
 
-use super::{SaleRequest, Storefront, StorefrontError};
+use super::{SaleRequest, Storefront, StorefrontError, MAX_RETRY_AFTER};
 use crate::clock::{Clock, SystemClock};
 use crate::metrics;
 
-const MAX_BODY_IN_ERRORS: usize = 200;
+/// Characters of an error body kept for the alert and the card: enough for
+/// a JSON `{"error": ...}`, too few to fill a card with someone's HTML page.
+const MAX_BODY_IN_ERRORS: usize = 120;
+/// Bytes of an error body read at all: the rest is never downloaded.
+const MAX_BODY_READ: usize = 4096;
 
 #[derive(Clone)]
 pub struct HttpStorefront {
@@ -110,13 +114,29 @@ async fn status_error(response: reqwest::Response) -> StorefrontError {
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body = response.text().await.unwrap_or_default();
+        .map(|secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    let body = body_start(response).await;
     StorefrontError::Status {
         status,
         retry_after,
-        body: body.chars().take(MAX_BODY_IN_ERRORS).collect(),
+        body,
     }
+}
+
+/// The start of an error body as one clean line: at most `MAX_BODY_READ`
+/// bytes read, whitespace runs as one space, control characters shown as `?`.
+async fn body_start(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < MAX_BODY_READ {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(MAX_BODY_READ);
+    let text = String::from_utf8_lossy(&bytes);
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::domain::text::excerpt(&line, MAX_BODY_IN_ERRORS)
 }
 
 /// Runs one storefront call, recording its latency and any failure.

@@ -70,6 +70,11 @@ impl SaleRequest {
     }
 }
 
+/// The longest `Retry-After` honoured. A take-down waits in a task for what
+/// the storefront asks; a server that asks for a day (or is not the
+/// storefront) must not hold a sale open that long.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorefrontError {
     #[error("the storefront did not answer within {} ms", .0.as_millis())]
@@ -80,7 +85,8 @@ pub enum StorefrontError {
     Status {
         status: u16,
         retry_after: Option<Duration>,
-        /// The start of the answer, for the alert (at most 200 characters).
+        /// The start of the answer, for the alert: one clean line of at
+        /// most 120 characters.
         body: String,
     },
     #[error("the storefront's answer was not what we expected: {0}")]
@@ -106,10 +112,13 @@ impl StorefrontError {
         }
     }
 
-    /// How long the storefront asked us to wait (429/503 `Retry-After`).
+    /// How long the storefront asked us to wait (429/503 `Retry-After`), at
+    /// most [`MAX_RETRY_AFTER`].
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            StorefrontError::Status { retry_after, .. } => *retry_after,
+            StorefrontError::Status { retry_after, .. } => {
+                retry_after.map(|wait| wait.min(MAX_RETRY_AFTER))
+            }
             _ => None,
         }
     }

@@ -32,3 +32,4 @@ mod items;
 mod jobs;
 mod observability;
 mod races;
+mod storefront_client;
