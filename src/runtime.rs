@@ -137,6 +137,10 @@ pub async fn start_background(services: &Services) -> Result<Background, Startup
     let (shutdown, stop) = watch::channel(false);
     let reconciler = tokio::spawn(scheduler.clone().reconcile_loop(stop.clone()));
     let scheduler = tokio::spawn(scheduler.run(stop));
+    // Housekeeping runs with the daily digest; once at start too, so that
+    // a bot with the digest off (DAILY_DIGEST_CRON=off) still prunes.
+    let app = services.app.clone();
+    tokio::spawn(async move { digest::prune(&app).await });
     let digest = match &services.config.daily_digest_cron {
         Some(cron) => Some(
             digest::start(services.app.clone(), cron)

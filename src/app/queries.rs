@@ -94,6 +94,13 @@ impl FlashSales {
         Ok(())
     }
 
+    /// Housekeeping: forgets handled events older than their retention
+    /// (`store::events::RETENTION_DAYS`); returns how many.
+    pub async fn prune_processed_events(&self) -> Result<u64, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(crate::store::events::prune(&mut conn).await?)
+    }
+
     /// True the first time a platform event (e.g. a Discord interaction id) is
     /// seen; adapters ignore an event for which this is false.
     pub async fn first_delivery(&self, platform: &str, event_id: &str) -> Result<bool, AppError> {

@@ -2,7 +2,9 @@
 //! empty slots, posted at a cron time in the business time zone.
 //!
 //! Every replica runs the cron; the first one to record the day's digest in
-//! `processed_event` posts it, the others stand down.
+//! `processed_event` posts it, the others stand down. The same job is the
+//! daily housekeeping: it prunes `processed_event` past its retention (every
+//! replica may; deleting twice is harmless).
 
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
@@ -23,8 +25,10 @@ pub async fn start(app: FlashSales, cron: &str) -> Result<JobScheduler, JobSched
     Ok(scheduler)
 }
 
-/// Posts today's digest unless another replica already did.
+/// Prunes old handled events, then posts today's digest unless another
+/// replica already did.
 pub async fn post_digest(app: &FlashSales) {
+    prune(app).await;
     let tz = app.policy().time_zone;
     let today = app.clock().now().with_timezone(&tz).date_naive();
     match app.first_delivery("digest", &today.to_string()).await {
@@ -57,6 +61,15 @@ pub async fn post_digest(app: &FlashSales) {
     };
     if let Err(e) = app.chat().post(Channel::Announcements, &message).await {
         tracing::warn!(error = %e, "could not post the daily digest");
+    }
+}
+
+/// Forgets handled events past their retention; a failure is only logged
+/// (the table just grows until the next day).
+pub async fn prune(app: &FlashSales) {
+    match app.prune_processed_events().await {
+        Ok(pruned) => tracing::info!(pruned, "pruned old handled events"),
+        Err(e) => tracing::warn!(error = %e, "could not prune old handled events"),
     }
 }
 

@@ -1,7 +1,15 @@
 //! Platform events already handled (interaction ids), so a redelivered or
 //! double-clicked event changes nothing twice.
+//!
+//! Rows are kept for [`RETENTION_DAYS`] and then pruned: a Discord
+//! interaction can only be answered for 15 minutes and is redelivered, if at
+//! all, within that time, and the daily digest's claim (`digest`, the date)
+//! only matters on its day. A week leaves room for a replica that was down.
 
 use sqlx::PgConnection;
+
+/// How long a handled event is remembered.
+pub const RETENTION_DAYS: i32 = 7;
 
 use super::StoreError;
 
@@ -20,4 +28,16 @@ pub async fn record(
     .execute(conn)
     .await?;
     Ok(inserted.rows_affected() == 1)
+}
+
+/// Forgets events handled more than [`RETENTION_DAYS`] ago (by the database
+/// clock); returns how many.
+pub async fn prune(conn: &mut PgConnection) -> Result<u64, StoreError> {
+    let deleted = sqlx::query(
+        "delete from processed_event where processed_at < now() - make_interval(days => $1)",
+    )
+    .bind(RETENTION_DAYS)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
 }

@@ -27,6 +27,7 @@ mod drafting;
 mod export;
 mod golive;
 mod ha;
+mod housekeeping;
 mod import;
 mod items;
 mod jobs;

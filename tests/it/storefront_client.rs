@@ -52,7 +52,10 @@ async fn a_huge_error_page_becomes_one_short_clean_line() {
         panic!("{err:?}");
     };
     assert_eq!(*status, 502);
-    assert!(body.starts_with("<html> ?[2J?<h1>Bad gateway</h1> xxx"), "{body}");
+    assert!(
+        body.starts_with("<html> ?[2J?<h1>Bad gateway</h1> xxx"),
+        "{body}"
+    );
     assert_eq!(body.chars().count(), 121, "{body}");
     assert!(!err.to_string().chars().any(char::is_control), "{err}");
 }
