@@ -39,7 +39,7 @@ impl Reason {
 
     /// For the actions where a reason may be left out: blank is `None`.
     pub fn optional(raw: Option<&str>) -> Result<Option<Reason>, ReasonError> {
-        match raw.map(|r| Reason::parse(r)) {
+        match raw.map(Reason::parse) {
             None | Some(Err(ReasonError::Empty)) => Ok(None),
             Some(parsed) => parsed.map(Some),
         }

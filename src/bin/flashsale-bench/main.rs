@@ -6,6 +6,7 @@
 //!   flashsale-bench usecases [--secs S]      throughput and latency, six-slot race
 //!   flashsale-bench process                  start-up time and idle memory of the bot
 //!   flashsale-bench faults                   convergence under storefront faults
+//!   flashsale-bench import                   time and peak memory of hostile import files
 //!
 //! Needs `DATABASE_URL` (a server where it may create throwaway databases;
 //! `scripts/bench.sh` starts one) and, for `process`, the release
@@ -14,6 +15,7 @@
 
 mod faults;
 mod golive;
+mod import;
 mod process;
 mod setup;
 mod usecases;
@@ -35,6 +37,10 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("worker") => golive::worker().await,
+        Some("import-one") => match args.get(1) {
+            Some(path) => import::one(path),
+            None => Err(anyhow::anyhow!("import-one needs a file")),
+        },
         Some("all") => run(&args[1..], Parts::ALL).await,
         Some("golive") => {
             run(
@@ -76,9 +82,19 @@ async fn main() {
             )
             .await
         }
+        Some("import") => {
+            run(
+                &args[1..],
+                Parts {
+                    import: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
         _ => {
             eprintln!(
-                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process | faults"
+                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process | faults | import"
             );
             std::process::exit(2);
         }
@@ -96,6 +112,8 @@ struct Parts {
     usecases: bool,
     process: bool,
     faults: bool,
+    /// Hostile import files; needs no database.
+    import: bool,
 }
 
 impl Parts {
@@ -104,12 +122,14 @@ impl Parts {
         usecases: false,
         process: false,
         faults: false,
+        import: false,
     };
     const ALL: Parts = Parts {
         golive: true,
         usecases: true,
         process: true,
         faults: true,
+        import: true,
     };
 }
 
@@ -126,6 +146,9 @@ async fn run(args: &[String], parts: Parts) -> anyhow::Result<()> {
     }
     if parts.faults {
         figures.extend(faults::measure().await?);
+    }
+    if parts.import {
+        figures.extend(import::measure().await?);
     }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
