@@ -8,6 +8,29 @@ use std::io::{Cursor, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+/// A session's sheet: title, times and six good rows (the SKUs of the sample
+/// catalog), as a bomb hides it so that only the size guards can refuse it.
+pub const SESSION_TABLE: [&[&str]; 10] = [
+    &["Title", "Sample sale"],
+    &["Start", "2026-11-27 12:00"],
+    &["End", "2026-11-27 14:00"],
+    &["SKU", "Discount", "Qty"],
+    &["FS-001", "30", "5"],
+    &["FS-002", "30", "5"],
+    &["FS-003", "30", "5"],
+    &["FS-004", "30", "5"],
+    &["FS-005", "30", "5"],
+    &["FS-006", "30", "5"],
+];
+
+/// `SESSION_TABLE` as .xls cells: (row, column, text).
+pub fn session_cells() -> Vec<(u16, u16, &'static str)> {
+    (0u16..)
+        .zip(SESSION_TABLE)
+        .flat_map(|(row, cells)| (0u16..).zip(cells.iter()).map(move |(c, t)| (row, c, *t)))
+        .collect()
+}
+
 /// How a workbook is made to unzip to far more than its size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bomb {

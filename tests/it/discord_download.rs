@@ -33,6 +33,12 @@ async fn server(head: &'static str, chunk: &'static [u8]) -> String {
     format!("http://{addr}/attachments/1/2/plan.xlsx")
 }
 
+async fn fetch(url: &str, timeout: Duration) -> DownloadError {
+    download(&reqwest::Client::new(), url, "plan.xlsx", timeout)
+        .await
+        .expect_err("the download should be refused")
+}
+
 #[tokio::test]
 async fn a_body_that_never_ends_is_cut_off_just_past_the_cap() {
     static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
@@ -42,14 +48,7 @@ async fn a_body_that_never_ends_is_cut_off_just_past_the_cap() {
     )
     .await;
 
-    let err = download(
-        &reqwest::Client::new(),
-        &url,
-        "plan.xlsx",
-        Duration::from_secs(10),
-    )
-    .await
-    .unwrap_err();
+    let err = fetch(&url, Duration::from_secs(10)).await;
 
     match err {
         DownloadError::File(FileError::TooLarge { size, max, .. }) => {
@@ -64,14 +63,7 @@ async fn a_server_that_stalls_is_given_up_on_after_the_timeout() {
     let url = server("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"").await;
     let started = Instant::now();
 
-    let err = download(
-        &reqwest::Client::new(),
-        &url,
-        "plan.xlsx",
-        Duration::from_millis(300),
-    )
-    .await
-    .unwrap_err();
+    let err = fetch(&url, Duration::from_millis(300)).await;
 
     assert!(matches!(err, DownloadError::Timeout(_)), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -81,14 +73,7 @@ async fn a_server_that_stalls_is_given_up_on_after_the_timeout() {
 async fn a_declared_length_over_the_cap_is_refused_before_reading() {
     let url = server("HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", b"").await;
 
-    let err = download(
-        &reqwest::Client::new(),
-        &url,
-        "plan.xlsx",
-        Duration::from_secs(10),
-    )
-    .await
-    .unwrap_err();
+    let err = fetch(&url, Duration::from_secs(10)).await;
 
     assert_eq!(
         err.to_string(),

@@ -20,22 +20,9 @@ const MIB: u64 = 1024 * 1024;
 const MAX_MS: f64 = 2000.0;
 const MAX_PEAK_MB: f64 = 100.0;
 
-const TABLE: [&[&str]; 10] = [
-    &["Title", "Bench"],
-    &["Start", "2026-11-27 12:00"],
-    &["End", "2026-11-27 14:00"],
-    &["SKU", "Discount", "Qty"],
-    &["FS-001", "30", "5"],
-    &["FS-002", "30", "5"],
-    &["FS-003", "30", "5"],
-    &["FS-004", "30", "5"],
-    &["FS-005", "30", "5"],
-    &["FS-006", "30", "5"],
-];
-
 /// The files: (name, bytes).
 fn files() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let bomb = |kind, bytes| samples::xlsx(&TABLE, Some((kind, bytes)));
+    let bomb = |kind, bytes| samples::xlsx(&samples::SESSION_TABLE, Some((kind, bytes)));
     let mut out = vec![
         (
             "huge-cell-1.1GB.xlsx".to_owned(),
@@ -58,18 +45,12 @@ fn files() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
             bomb(Bomb::Whitespace, MIB)?,
         ),
         ("cell-32k.xlsx".to_owned(), bomb(Bomb::HugeCell, 32 * 1024)?),
-        ("plain.xlsx".to_owned(), samples::xlsx(&TABLE, None)?),
+        (
+            "plain.xlsx".to_owned(),
+            samples::xlsx(&samples::SESSION_TABLE, None)?,
+        ),
     ];
-    let mut corner: Vec<(u16, u16, &str)> = TABLE
-        .iter()
-        .enumerate()
-        .flat_map(|(r, cells)| {
-            cells
-                .iter()
-                .enumerate()
-                .map(move |(c, t)| (r as u16, c as u16, *t))
-        })
-        .collect();
+    let mut corner = samples::session_cells();
     out.push(("plain.xls".to_owned(), samples::xls(&corner)));
     corner.push((65_535, 255, "1"));
     out.push(("corner.xls".to_owned(), samples::xls(&corner)));

@@ -319,23 +319,8 @@ fn stored_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
     out
 }
 
-/// Title, times and six good rows: what a bomb hides behind, so that only the
-/// size guard can refuse it.
-const BOMB_TABLE: [&[&str]; 10] = [
-    &["Title", "Bomb"],
-    &["Start", "2026-11-27 12:00"],
-    &["End", "2026-11-27 14:00"],
-    &["SKU", "Discount", "Qty"],
-    &["FS-001", "30", "5"],
-    &["FS-002", "30", "5"],
-    &["FS-003", "30", "5"],
-    &["FS-004", "30", "5"],
-    &["FS-005", "30", "5"],
-    &["FS-006", "30", "5"],
-];
-
 fn bomb(kind: Bomb, unzipped: u64) -> Vec<u8> {
-    let file = samples::xlsx(&BOMB_TABLE, Some((kind, unzipped))).unwrap();
+    let file = samples::xlsx(&samples::SESSION_TABLE, Some((kind, unzipped))).unwrap();
     assert!(file.len() as u64 <= MAX_FILE_BYTES, "{} bytes", file.len());
     file
 }
@@ -422,16 +407,8 @@ async fn a_table_behind_modest_padding_is_imported(pool: PgPool) {
 
     let report = import_new(&t, "padded.xlsx", &file).await.unwrap();
 
-    assert_eq!(report.session.title, "Bomb");
+    assert_eq!(report.session.title, "Sample sale");
     assert_eq!(report.session.items.len(), 6);
-}
-
-/// The rows of `BOMB_TABLE` as .xls cells.
-fn xls_table() -> Vec<(u16, u16, &'static str)> {
-    (0u16..)
-        .zip(BOMB_TABLE)
-        .flat_map(|(row, cells)| (0u16..).zip(cells.iter()).map(move |(c, t)| (row, c, *t)))
-        .collect()
 }
 
 /// An .xls holds no compressed data, but calamine lays each sheet out from
@@ -442,7 +419,7 @@ fn xls_table() -> Vec<(u16, u16, &'static str)> {
 async fn an_xls_whose_cells_span_the_whole_grid_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let before = counts(&t).await;
-    let mut cells = xls_table();
+    let mut cells = samples::session_cells();
     cells.push((65_535, 255, "1"));
 
     let err = import_new(&t, "corner.xls", &samples::xls(&cells))
@@ -457,9 +434,9 @@ async fn an_xls_whose_cells_span_the_whole_grid_is_refused(pool: PgPool) {
     );
     assert_eq!(counts(&t).await, before);
 
-    let report = import_new(&t, "plan.xls", &samples::xls(&xls_table()))
+    let report = import_new(&t, "plan.xls", &samples::xls(&samples::session_cells()))
         .await
         .unwrap();
-    assert_eq!(report.session.title, "Bomb");
+    assert_eq!(report.session.title, "Sample sale");
     assert_eq!(report.session.items.len(), 6);
 }

@@ -585,13 +585,7 @@ impl FakeDiscord {
     /// checked against the registered command first: a test must not send
     /// what Discord's client would never let a member send.
     pub fn slash(&self, who: &Person, sub: &str, options: &[(&str, Value)]) -> Ix {
-        let rendered: Vec<String> = options.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-        let label = format!("/flashsale {sub} {} by {}", rendered.join(" "), who.name);
-        if let Err(why) = self.sendable(sub, options) {
-            panic!("{label}: Discord would not send this: {why}");
-        }
-        let data = payloads::command_data(self.command_id(), sub, options, None);
-        self.deliver(APPLICATION_COMMAND, who, GENERAL_CHANNEL, None, data, label)
+        self.slash_from(Origin::OurGuild, who, sub, options)
     }
 
     /// Typing into option `focused` of `/flashsale <sub>`.
@@ -613,22 +607,7 @@ impl FakeDiscord {
     /// `who` presses the button `custom_id` on message `message_id` (the
     /// message as it is now goes with the press, as Discord sends it).
     pub fn press(&self, who: &Person, message_id: u64, custom_id: &str) -> Ix {
-        let channel_id = self.message(message_id)["channel_id"]
-            .as_str()
-            .and_then(|c| c.parse().ok())
-            .expect("a message has a channel");
-        let label = format!(
-            "button {custom_id} on message {message_id} pressed by {}",
-            who.name
-        );
-        self.deliver(
-            MESSAGE_COMPONENT,
-            who,
-            channel_id,
-            Some(message_id),
-            payloads::button_data(custom_id),
-            label,
-        )
+        self.press_from(Origin::OurGuild, who, message_id, custom_id)
     }
 
     /// `/flashsale <sub> ...` by `who`, sent from `origin` (another server
@@ -640,7 +619,11 @@ impl FakeDiscord {
         sub: &str,
         options: &[(&str, Value)],
     ) -> Ix {
-        let label = format!("/flashsale {sub} by {} from {origin:?}", who.name);
+        let rendered: Vec<String> = options.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        let mut label = format!("/flashsale {sub} {} by {}", rendered.join(" "), who.name);
+        if origin != Origin::OurGuild {
+            label.push_str(&format!(" from {origin:?}"));
+        }
         if let Err(why) = self.sendable(sub, options) {
             panic!("{label}: Discord would not send this: {why}");
         }
@@ -662,7 +645,13 @@ impl FakeDiscord {
             .as_str()
             .and_then(|c| c.parse().ok())
             .expect("a message has a channel");
-        let label = format!("button {custom_id} pressed by {} from {origin:?}", who.name);
+        let mut label = format!(
+            "button {custom_id} on message {message_id} pressed by {}",
+            who.name
+        );
+        if origin != Origin::OurGuild {
+            label.push_str(&format!(" from {origin:?}"));
+        }
         self.deliver_from(
             origin,
             MESSAGE_COMPONENT,
