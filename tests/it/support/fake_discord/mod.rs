@@ -444,26 +444,6 @@ impl FakeDiscord {
         gateway::disconnect(&mut state, code);
     }
 
-    fn deliver(
-        &self,
-        kind: u8,
-        who: &Person,
-        channel_id: u64,
-        message_id: Option<u64>,
-        data: Value,
-        label: String,
-    ) -> Ix {
-        self.deliver_from(
-            Origin::OurGuild,
-            kind,
-            who,
-            channel_id,
-            message_id,
-            data,
-            label,
-        )
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn deliver_from(
         &self,
@@ -601,7 +581,15 @@ impl FakeDiscord {
             who.name
         );
         let data = payloads::command_data(self.command_id(), sub, options, Some(focused));
-        self.deliver(AUTOCOMPLETE, who, GENERAL_CHANNEL, None, data, label)
+        self.deliver_from(
+            Origin::OurGuild,
+            AUTOCOMPLETE,
+            who,
+            GENERAL_CHANNEL,
+            None,
+            data,
+            label,
+        )
     }
 
     /// `who` presses the button `custom_id` on message `message_id` (the
@@ -667,7 +655,15 @@ impl FakeDiscord {
     pub fn submit_form(&self, who: &Person, custom_id: &str, values: &[(&str, &str)]) -> Ix {
         let label = format!("form {custom_id} submitted by {}", who.name);
         let data = payloads::modal_data(custom_id, values);
-        self.deliver(MODAL_SUBMIT, who, GENERAL_CHANNEL, None, data, label)
+        self.deliver_from(
+            Origin::OurGuild,
+            MODAL_SUBMIT,
+            who,
+            GENERAL_CHANNEL,
+            None,
+            data,
+            label,
+        )
     }
 
     /// Delivers the same interaction (same id and token) once more, as a
