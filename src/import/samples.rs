@@ -12,8 +12,8 @@ use zip::{CompressionMethod, ZipWriter};
 /// catalog), as a bomb hides it so that only the size guards can refuse it.
 pub const SESSION_TABLE: [&[&str]; 10] = [
     &["Title", "Sample sale"],
-    &["Start", "2026-11-27 12:00"],
-    &["End", "2026-11-27 14:00"],
+    &["Start", "tomorrow 12:00"],
+    &["End", "tomorrow 14:00"],
     &["SKU", "Discount", "Qty"],
     &["FS-001", "30", "5"],
     &["FS-002", "30", "5"],
