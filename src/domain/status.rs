@@ -1,7 +1,7 @@
 //! The status machine of a session: one table, one function.
 //!
 //! `transition` is the only place that knows which action is allowed from
-//! which status and by whom (DESIGN.md section 2). Editing items is modelled
+//! which status and by whom (docs/design.md, section 2). Editing items is modelled
 //! as the action `EditItems` from `Draft` to `Draft`, so "approved means
 //! read-only" is a row of the same table rather than a check somewhere else.
 
@@ -214,7 +214,7 @@ fn not_allowed_message(from: Status, action: Action) -> String {
     )
 }
 
-/// The table of DESIGN.md section 2: the next status and who may cause it.
+/// The table of docs/design.md, section 2: the next status and who may cause it.
 fn rule(from: Status, action: Action) -> Option<(Status, Role)> {
     use Action as A;
     use Status as S;

@@ -70,6 +70,12 @@ async fn export_then_import_gives_the_same_session_from_either_file(pool: PgPool
         files.file_stem,
         format!("flashsale-{}-payday-deals", original.id)
     );
+    // The labelled cells, a bare empty line, then the table: no stray `""` cell between them.
+    let csv = String::from_utf8(files.csv.clone()).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[6], "", "{csv}");
+    assert!(lines[7].starts_with("SKU,Product,"), "{csv}");
+    assert!(!csv.contains("\"\""), "{csv}");
     assert_ne!(from_xlsx.id, original.id);
     assert_eq!(essence(&from_xlsx), essence(&original));
     assert_eq!(essence(&from_csv), essence(&original));

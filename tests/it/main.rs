@@ -16,6 +16,7 @@ mod console_metrics;
 mod console_parser;
 mod console_session;
 mod constraints;
+mod contract;
 mod convergence;
 mod crash;
 mod devstore;
