@@ -41,11 +41,21 @@ impl Console {
     /// Starts `flashsale-bot console` on `pool`'s database, with the catalog
     /// (and publishing) at `store`. `env` adds or overrides variables.
     pub async fn start(pool: &PgPool, store: &DevStore, env: &[(&str, &str)]) -> Console {
+        Console::start_in(pool, store, env, &std::env::temp_dir()).await
+    }
+
+    /// As [`Console::start`], running in the folder `cwd`.
+    pub async fn start_in(
+        pool: &PgPool,
+        store: &DevStore,
+        env: &[(&str, &str)],
+        cwd: &std::path::Path,
+    ) -> Console {
         let mut command = Command::new(env!("CARGO_BIN_EXE_flashsale-bot"));
         command
             .arg("console")
             // No .env from the developer's checkout: only what the test sets.
-            .current_dir(std::env::temp_dir())
+            .current_dir(cwd)
             .env_remove("DISCORD_TOKEN")
             .env("DATABASE_URL", database_url(pool).await)
             .env("STOREFRONT_URL", store.url())
@@ -369,4 +379,39 @@ async fn an_approved_session_goes_live_on_the_storefront_and_the_console_says_so
     assert_eq!(published[0].status, 200, "the signed publish was accepted");
 
     console.finish().await;
+}
+
+/// Without `dir:` the files go into `.local/exports` of the folder the console runs in (the checkout,
+/// under scripts/start.sh, which git ignores), not into that folder itself.
+#[sqlx::test]
+async fn export_without_a_folder_writes_into_local_exports(pool: PgPool) {
+    let cwd = std::env::temp_dir().join(format!("flashsale-cwd-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&cwd).unwrap();
+    let store = dev_storefront().await;
+    let mut console = Console::start_in(&pool, &store, &[], &cwd).await;
+    let id = draft_with_six_skus(&mut console).await;
+
+    console
+        .send(&format!("/flashsale export session:{id}"))
+        .await;
+    console.expect(&format!("Exported #{id}"), STEP).await;
+    console.expect(".xlsx", STEP).await;
+    console
+        .send(&format!("/flashsale log session:{id} export:true"))
+        .await;
+    console
+        .expect(&format!("The activity log of #{id}"), STEP)
+        .await;
+    console.finish().await;
+
+    let exports = cwd.join(".local/exports");
+    for name in [
+        format!("flashsale-{id}-midnight-deals.csv"),
+        format!("flashsale-{id}-midnight-deals.xlsx"),
+        format!("flashsale-{id}-log.csv"),
+    ] {
+        assert!(exports.join(&name).is_file(), "{name} not in {exports:?}");
+        assert!(!cwd.join(&name).exists(), "{name} in the working folder");
+    }
+    let _ = std::fs::remove_dir_all(&cwd);
 }

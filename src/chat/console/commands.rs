@@ -421,12 +421,20 @@ async fn read_file(path: &str) -> std::io::Result<Result<Vec<u8>, crate::import:
     Ok(Ok(bytes))
 }
 
-/// Writes each file into `dir` (default: the current folder) and returns their paths.
+/// Where `export` writes without `dir:`: an ignored folder of the working directory (the checkout,
+/// under scripts/start.sh), so exports neither litter the checkout root nor show up in `git status`.
+pub const DEFAULT_EXPORT_DIR: &str = ".local/exports";
+
+/// Writes each file into `dir` (default: [`DEFAULT_EXPORT_DIR`]) and returns their paths.
 async fn write_files<const N: usize>(
     dir: Option<&str>,
     files: [(String, Vec<u8>); N],
 ) -> std::io::Result<Vec<String>> {
-    let dir = std::path::PathBuf::from(dir.map(str::trim).filter(|d| !d.is_empty()).unwrap_or("."));
+    let dir = std::path::PathBuf::from(
+        dir.map(str::trim)
+            .filter(|d| !d.is_empty())
+            .unwrap_or(DEFAULT_EXPORT_DIR),
+    );
     tokio::fs::create_dir_all(&dir).await?;
     let mut paths = Vec::with_capacity(N);
     for (name, bytes) in files {
