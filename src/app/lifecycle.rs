@@ -76,6 +76,7 @@ impl FlashSales {
             Action::Withdraw,
             ActivityKind::Withdrawn,
             None,
+            None,
         )
         .await
     }
@@ -151,6 +152,29 @@ impl FlashSales {
             Action::Reject,
             ActivityKind::Rejected,
             Some(reason),
+            None,
+        )
+        .await
+    }
+
+    /// Rejects what a card showed: refused, like an approval, when the session changed since
+    /// (`seen_version` is the card's), so approvers reject what they saw.
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn reject_seen(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        seen_version: i32,
+        reason: &str,
+    ) -> Result<SessionView, AppError> {
+        let reason = rules::require_reason(reason)?;
+        self.simple_transition(
+            actor,
+            session_id,
+            Action::Reject,
+            ActivityKind::Rejected,
+            Some(reason),
+            Some(seen_version),
         )
         .await
     }
@@ -169,6 +193,7 @@ impl FlashSales {
             Action::Revoke,
             ActivityKind::Revoked,
             optional_reason(reason),
+            None,
         )
         .await
     }
@@ -187,6 +212,7 @@ impl FlashSales {
             Action::Cancel,
             ActivityKind::Cancelled,
             optional_reason(reason),
+            None,
         )
         .await
     }
@@ -200,10 +226,14 @@ impl FlashSales {
         action: Action,
         kind: ActivityKind,
         reason: Option<String>,
+        seen_version: Option<i32>,
     ) -> Result<SessionView, AppError> {
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         let next = transition(session.status, action, actor.roles)?;
+        if let Some(seen) = seen_version {
+            rules::check_version(seen, session.version)?;
+        }
         let change = StatusChange {
             // Only a rejection leaves a reason on the draft for the editors.
             rejection_reason: (action == Action::Reject).then_some(reason.as_deref()),

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use super::view::{self, SessionSummaryView};
 use super::{AppError, FlashSales, SessionView};
+use crate::domain::rules;
 use crate::domain::status::transition;
 use crate::domain::{Action, ActivityKind, Actor};
 use crate::store::{activity, sessions, ActivityRecord};
@@ -91,6 +92,20 @@ impl FlashSales {
     ) -> Result<(), AppError> {
         let session = self.get(session_id).await?;
         transition(session.status, action, actor.roles)?;
+        Ok(())
+    }
+
+    /// As [`FlashSales::check_allowed`], and the session is still at the version a card showed.
+    pub async fn check_allowed_at(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        action: Action,
+        seen_version: i32,
+    ) -> Result<(), AppError> {
+        let session = self.get(session_id).await?;
+        transition(session.status, action, actor.roles)?;
+        rules::check_version(seen_version, session.version)?;
         Ok(())
     }
 

@@ -314,7 +314,7 @@ async fn an_editor_pressing_approve_is_refused_and_nothing_changes(pool: PgPool)
 }
 
 #[sqlx::test]
-async fn an_approver_rejects_with_a_reason_typed_on_the_next_line(pool: PgPool) {
+async fn an_approver_rejects_with_a_reason_typed_on_the_next_line_and_confirmed(pool: PgPool) {
     let store = dev_storefront().await;
     let mut console = Console::start(&pool, &store, &[]).await;
 
@@ -324,9 +324,24 @@ async fn an_approver_rejects_with_a_reason_typed_on_the_next_line(pool: PgPool) 
     console.expect(&format!("Submitted #{id}"), STEP).await;
 
     console.send("as bob approver").await;
+    // A command typed by mistake where the reason goes is not announced as the reason.
+    console.send(&format!("press reject {id}")).await;
+    console.expect("Reason?", STEP).await;
+    console.send("as carol").await;
+    console
+        .expect(&format!("Reject #{id} with the reason \"as carol\"?"), STEP)
+        .await;
+    console.send("as carol").await;
+    console
+        .expect(&format!("Not rejected: #{id} is still waiting"), STEP)
+        .await;
+    assert_eq!(status(&pool, id).await, "pending_approval");
+
     console.send(&format!("press reject {id}")).await;
     console.expect("Reason?", STEP).await;
     console.send("FS-003 is out of season").await;
+    console.expect("Type yes to reject", STEP).await;
+    console.send("yes").await;
     let rejected = console.expect(&format!("Rejected #{id}"), STEP).await;
     assert!(
         rejected.iter().any(|l| l.starts_with("@alice")

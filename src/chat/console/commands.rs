@@ -11,14 +11,13 @@ use std::time::Instant;
 use super::chat::Shared;
 use super::parser::{parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice};
 use super::replies::{error, help};
-use crate::app::cards::ButtonId;
 use crate::app::{
     log_file_name, AppError, DraftFields, DraftInput, FlashSales, ImportError, ImportTarget,
     ItemChange, ItemInput, SessionView,
 };
 use crate::chat::actions::{press_button, reject_with_reason, PressOutcome};
 use crate::chat::TimeStyle;
-use crate::domain::{Action, Actor, ActorId, Roles, RuleViolation};
+use crate::domain::{Action, Actor, ActorId, Roles};
 use crate::metrics;
 
 /// The platform part of console actor ids (`console:alice`) and event ids.
@@ -40,9 +39,17 @@ enum Mode {
         session_id: i64,
         buffer: PasteBuffer,
     },
-    /// The next line is why this session is rejected.
+    /// The next line is why this session is rejected; `version` is the pressed card's.
     Reason {
         session_id: i64,
+        version: i32,
+    },
+    /// The reason was typed: `yes` rejects, anything else keeps the session pending. A line typed
+    /// by mistake (`as carol`) must not reach the team as a rejection reason.
+    ConfirmReject {
+        session_id: i64,
+        version: i32,
+        reason: String,
     },
 }
 
@@ -82,6 +89,7 @@ impl Session {
             Mode::Command => format!("{}> ", self.actor.name),
             Mode::Paste { .. } => "paste> ".to_owned(),
             Mode::Reason { .. } => "reason> ".to_owned(),
+            Mode::ConfirmReject { .. } => "yes/no> ".to_owned(),
         }
     }
 
@@ -115,7 +123,23 @@ impl Session {
                 PasteStep::More => self.mode = Mode::Paste { session_id, buffer },
                 PasteStep::Done(text) => self.paste(session_id, &text).await,
             },
-            Mode::Reason { session_id } => self.reject(session_id, line).await,
+            Mode::Reason {
+                session_id,
+                version,
+            } => self.reason(session_id, version, line),
+            Mode::ConfirmReject {
+                session_id,
+                version,
+                reason,
+            } => {
+                if matches!(line.trim().to_lowercase().as_str(), "yes" | "y") {
+                    self.reject(session_id, version, &reason).await;
+                } else {
+                    self.say(format!(
+                        "Not rejected: #{session_id} is still waiting for approval."
+                    ));
+                }
+            }
             Mode::Command => match parse_line(line) {
                 Ok(input) => return self.input(input).await,
                 Err(e) => self.say(format!("✗ {e}")),
@@ -360,8 +384,14 @@ impl Session {
                     view.id, view.title
                 ));
             }
-            PressOutcome::NeedsReason { session_id, .. } => {
-                self.mode = Mode::Reason { session_id };
+            PressOutcome::NeedsReason {
+                session_id,
+                version,
+            } => {
+                self.mode = Mode::Reason {
+                    session_id,
+                    version,
+                };
                 self.say(format!(
                     "Reason? Why #{session_id} is rejected, on one line (an empty line cancels)."
                 ));
@@ -369,37 +399,50 @@ impl Session {
             PressOutcome::AlreadyHandled => {
                 self.say("That press was handled already; nothing changed.")
             }
-            PressOutcome::Refused(e) => {
-                // The person approved an older card: show them the current one.
-                if matches!(e, AppError::Rule(RuleViolation::StaleVersion { .. })) {
-                    if let Ok(id) = ButtonId::parse(&button.id) {
-                        self.app.refresh_card(id.session_id).await;
-                    }
-                }
-                self.say(error(&e));
-            }
+            // A stale card was refreshed by `press_button`.
+            PressOutcome::Refused(e) => self.say(error(&e)),
         }
     }
 
-    async fn reject(&mut self, session_id: i64, reason: &str) {
+    /// The line after `press reject`: the reason, to be confirmed.
+    fn reason(&mut self, session_id: i64, version: i32, reason: &str) {
         let reason = reason.trim();
         if reason.is_empty() {
             return self.say(format!(
                 "Not rejected: no reason given. #{session_id} is still waiting for approval."
             ));
         }
+        self.say(format!(
+            "Reject #{session_id} with the reason \"{reason}\"? The submitter is told it. \
+             Type yes to reject; anything else keeps it waiting for approval."
+        ));
+        self.mode = Mode::ConfirmReject {
+            session_id,
+            version,
+            reason: reason.to_owned(),
+        };
+    }
+
+    async fn reject(&mut self, session_id: i64, version: i32, reason: &str) {
         let event = self.next_event();
-        let reply =
-            match reject_with_reason(&self.app, &self.actor, PLATFORM, &event, session_id, reason)
-                .await
-            {
-                Ok(Some(view)) => format!(
-                    "Rejected #{}: it is a draft again, and the submitter was told why.",
-                    view.id
-                ),
-                Ok(None) => "That rejection was handled already; nothing changed.".to_owned(),
-                Err(e) => error(&e),
-            };
+        let reply = match reject_with_reason(
+            &self.app,
+            &self.actor,
+            PLATFORM,
+            &event,
+            session_id,
+            version,
+            reason,
+        )
+        .await
+        {
+            Ok(Some(view)) => format!(
+                "Rejected #{}: it is a draft again, and the submitter was told why.",
+                view.id
+            ),
+            Ok(None) => "That rejection was handled already; nothing changed.".to_owned(),
+            Err(e) => error(&e),
+        };
         self.say(reply);
     }
 }

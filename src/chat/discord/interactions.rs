@@ -162,10 +162,14 @@ pub async fn submitted(
 ) -> Rendered {
     let app = &data.app;
     let text = |input: &str| values.get(input).cloned().unwrap_or_default();
-    if let FormId::Reject { session_id, .. } = id {
+    if let FormId::Reject {
+        session_id,
+        version,
+    } = id
+    {
         let reason = text(forms::REASON);
         return match actions::reject_with_reason(
-            app, actor, PLATFORM, event_id, session_id, &reason,
+            app, actor, PLATFORM, event_id, session_id, version, &reason,
         )
         .await
         {
