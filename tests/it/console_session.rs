@@ -170,7 +170,7 @@ async fn database_url(pool: &PgPool) -> String {
 
 pub use crate::support::storefront::dev_storefront;
 
-/// The id in `Draft #12 created.`
+/// The id in `Drafted #12. Add six SKUs ...`
 fn draft_id(lines: &[String]) -> i64 {
     let line = lines.last().expect("a draft line");
     let digits: String = line
@@ -189,7 +189,7 @@ fn draft_id(lines: &[String]) -> i64 {
 /// typed and three pasted. Returns its id.
 pub async fn draft_with_six_skus(console: &mut Console) -> i64 {
     console.send(DRAFT).await;
-    let id = draft_id(&console.expect("Draft #", STEP).await);
+    let id = draft_id(&console.expect("Drafted #", STEP).await);
     for (sku, discount) in [("FS-001", "30"), ("FS-002", "25%"), ("FS-003", "40")] {
         console
             .send(&format!(

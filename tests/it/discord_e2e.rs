@@ -245,7 +245,7 @@ async fn a_rejection_with_a_reason_returns_the_session_to_draft_and_tells_the_su
     assert!(rejected.ephemeral);
     assert_eq!(
         rejected.content(),
-        format!("Rejected #{session}: it is a draft again and the submitter was told.")
+        format!("Rejected #{session}: it is a draft again and the submitter was told why.")
     );
     let row = story.row(session).await;
     assert_eq!(row.status, "draft");

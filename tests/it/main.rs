@@ -23,6 +23,7 @@ mod devstore;
 mod discord_e2e;
 mod discord_handlers;
 mod discord_render;
+mod documented_messages;
 mod drafting;
 mod export;
 mod golive;

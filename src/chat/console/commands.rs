@@ -11,12 +11,12 @@ use std::time::Instant;
 use super::chat::Shared;
 use super::parser::{parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice};
 use super::replies::{error, help};
+use crate::app::headlines;
 use crate::app::{
     log_file_name, AppError, DraftFields, DraftInput, FlashSales, ImportError, ImportTarget,
     ItemChange, ItemInput, SessionView,
 };
 use crate::chat::actions::{press_button, reject_with_reason, PressOutcome};
-use crate::chat::TimeStyle;
 use crate::domain::{Action, Actor, ActorId, Roles};
 use crate::metrics;
 
@@ -191,14 +191,9 @@ impl Session {
                     end,
                     notes,
                 };
-                app.create_draft(actor, &input).await.map(|v| {
-                    let next = format!(
-                        "Draft #{0} created. Add six SKUs: /flashsale add-sku session:{0} sku:<SKU> discount:<%> quantity:<n>, \
-                         or /flashsale add-sku session:{0} to paste them.",
-                        v.id
-                    );
-                    card(next, v)
-                })
+                app.create_draft(actor, &input)
+                    .await
+                    .map(|v| card(headlines::drafted(v.id), v))
             }
             Command::AddSku {
                 session,
@@ -211,10 +206,9 @@ impl Session {
                     discount,
                     quantity,
                 };
-                app.add_item(actor, session, &input).await.map(|v| {
-                    let count = v.items.len();
-                    card(format!("Added {sku} to #{session} ({count} of 6)."), v)
-                })
+                app.add_item(actor, session, &input)
+                    .await
+                    .map(|v| card(headlines::added(&v, &sku), v))
             }
             Command::PasteSkus { session } => {
                 // Refuse now rather than after the person pasted six lines.
@@ -245,41 +239,38 @@ impl Session {
                 };
                 app.update_item(actor, session, &change)
                     .await
-                    .map(|v| card(format!("Changed {sku} in #{session}."), v))
+                    .map(|v| card(headlines::changed(&v, &sku), v))
             }
             Command::RemoveSku { session, sku } => app
                 .remove_item(actor, session, &sku)
                 .await
-                .map(|v| card(format!("Removed {sku} from #{session}."), v)),
+                .map(|v| card(headlines::removed(&v, &sku), v)),
             Command::View { session } => app
                 .get(session)
                 .await
                 .map(|v| r.card(&crate::app::cards::session_card(&v), now)),
             Command::List { range } => app.list(range).await.map(|list| r.list(&list, now)),
-            Command::Submit { session } => app.submit(actor, session).await.map(|v| {
-                format!(
-                    "Submitted #{} for approval: the approvers were asked on the card above.",
-                    v.id
-                )
-            }),
+            // The approvals channel is printed above, under "── #approvals".
+            Command::Submit { session } => app
+                .submit(actor, session)
+                .await
+                .map(|v| headlines::submitted(v.id, "#approvals")),
             Command::Withdraw { session } => app
                 .withdraw(actor, session)
                 .await
-                .map(|v| format!("Withdrew #{}: it is a draft again.", v.id)),
+                .map(|v| headlines::withdrew(v.id)),
             Command::Cancel { session, reason } => app
                 .cancel(actor, session, reason.as_deref())
                 .await
-                .map(|v| format!("Cancelled #{}.", v.id)),
+                .map(|v| headlines::cancelled(v.id)),
             Command::Revoke { session, reason } => app
                 .revoke(actor, session, reason.as_deref())
                 .await
-                .map(|v| format!("Revoked the approval of #{}: it is a draft again.", v.id)),
-            Command::Stop { session, reason } => app.stop(actor, session, &reason).await.map(|v| {
-                format!(
-                    "Stopping #{}: it ends on the storefront within seconds.",
-                    v.id
-                )
-            }),
+                .map(|v| headlines::revoked(v.id)),
+            Command::Stop { session, reason } => app
+                .stop(actor, session, &reason)
+                .await
+                .map(|v| headlines::stopping(v.id)),
             Command::Log { session, page } => app
                 .activity(session, page)
                 .await
@@ -293,7 +284,7 @@ impl Session {
                 .clone_session(actor, session, &start, end.as_deref(), title.as_deref())
                 .await
                 .map(|report| {
-                    let headline = format!("Cloned #{session} into draft #{}.", report.session.id);
+                    let headline = headlines::cloned(session, report.session.id);
                     r.batch(&headline, &report, now)
                 }),
             Command::Import {
@@ -355,11 +346,10 @@ impl Session {
     async fn paste(&mut self, session_id: i64, text: &str) {
         let now = self.app.clock().now();
         let reply = match self.app.add_pasted(&self.actor, session_id, text).await {
-            Ok(report) => {
-                self.shared
-                    .renderer
-                    .batch(&format!("Pasted into #{session_id}."), &report, now)
-            }
+            Ok(report) => self
+                .shared
+                .renderer
+                .batch(&headlines::pasted(session_id), &report, now),
             Err(e) => error(&e),
         };
         self.say(reply);
@@ -374,15 +364,9 @@ impl Session {
         let outcome = press_button(&self.app, &self.actor, PLATFORM, &event, &button.id).await;
         match outcome {
             PressOutcome::Approved(view) => {
-                let starts = self.shared.renderer.time(
-                    view.window.starts_at(),
-                    TimeStyle::FullAndRelative,
-                    self.app.clock().now(),
-                );
-                self.say(format!(
-                    "Approved #{} \"{}\": it is locked and starts {starts}.",
-                    view.id, view.title
-                ));
+                let headline = headlines::approved(view.id, view.window.starts_at());
+                let now = self.app.clock().now();
+                self.say(self.shared.renderer.text(&headline, now));
             }
             PressOutcome::NeedsReason {
                 session_id,
@@ -436,10 +420,7 @@ impl Session {
         )
         .await
         {
-            Ok(Some(view)) => format!(
-                "Rejected #{}: it is a draft again, and the submitter was told why.",
-                view.id
-            ),
+            Ok(Some(view)) => headlines::rejected(view.id),
             Ok(None) => "That rejection was handled already; nothing changed.".to_owned(),
             Err(e) => error(&e),
         };
