@@ -34,6 +34,19 @@ pub enum InputError {
 pub enum AppError {
     #[error("Session #{0} does not exist. Use /flashsale list to see the sessions.")]
     SessionNotFound(i64),
+    #[error("Page {page} does not exist: the log of #{session_id} has {pages} {}, from 1.", if *.pages == 1 { "page" } else { "pages" })]
+    PageNotFound {
+        session_id: i64,
+        page: i64,
+        pages: i64,
+    },
+    /// A second approver pressed Approve: say who was first, and when (business time zone).
+    #[error("#{session_id} was already approved by {by} ({at}): nothing to do.")]
+    AlreadyApproved {
+        session_id: i64,
+        by: String,
+        at: String,
+    },
     #[error(transparent)]
     Input(#[from] InputError),
     #[error(transparent)]

@@ -11,7 +11,8 @@ use super::{lock_session, AppError, FlashSales, SessionView};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor, Money, Policy, Quantity, Sku};
+use crate::domain::window::format_local;
+use crate::domain::{Action, ActivityKind, Actor, Money, Policy, Quantity, Sku, Status};
 use crate::store::sessions::StatusChange;
 use crate::store::{activity, items, sessions, ItemRecord, SessionRecord};
 
@@ -93,6 +94,9 @@ impl FlashSales {
         seen_version: i32,
     ) -> Result<SessionView, AppError> {
         let (seen, seen_items) = self.read(session_id).await?;
+        if matches!(seen.status, Status::Approved | Status::Live) && actor.roles.approver {
+            return Err(self.already_approved(session_id).await);
+        }
         transition(seen.status, Action::Approve, actor.roles)?;
         rules::check_version(seen_version, seen.version)?;
         let products = self
@@ -101,6 +105,11 @@ impl FlashSales {
 
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
+        if matches!(session.status, Status::Approved | Status::Live) && actor.roles.approver {
+            // Another approver won the race.
+            drop(tx);
+            return Err(self.already_approved(session_id).await);
+        }
         let next = transition(session.status, Action::Approve, actor.roles)?;
         rules::check_version(seen_version, session.version)?;
         rules::check_before_deadline(self.clock.now(), session.window.starts_at(), &self.policy)?;
@@ -260,6 +269,29 @@ impl FlashSales {
         self.after_change(&view, actor, kind, reason.as_deref())
             .await;
         Ok(view)
+    }
+
+    /// Who approved the session and when, from its log, for a second approver.
+    async fn already_approved(&self, session_id: i64) -> AppError {
+        let entries = match self.pool.acquire().await {
+            Ok(mut conn) => activity::list_all(&mut conn, session_id).await,
+            Err(e) => return e.into(),
+        };
+        match entries {
+            Ok(entries) => {
+                let approval = entries
+                    .iter()
+                    .rev()
+                    .find(|e| e.action == ActivityKind::Approved.as_str());
+                AppError::AlreadyApproved {
+                    session_id,
+                    by: approval.map_or_else(|| "someone".to_owned(), |e| e.actor_name.clone()),
+                    at: approval
+                        .map_or_else(String::new, |e| format_local(e.at, self.policy.time_zone)),
+                }
+            }
+            Err(e) => e.into(),
+        }
     }
 
     /// The session and its items, read without a lock.

@@ -124,7 +124,14 @@ impl FlashSales {
             .ok_or(AppError::SessionNotFound(session_id))?;
         let total = activity::count(&mut conn, session_id).await?;
         let pages = ((total + ActivityPage::PAGE_SIZE - 1) / ActivityPage::PAGE_SIZE).max(1);
-        let page = page.clamp(1, pages);
+        // Showing page 1 when page 5 was asked for reads as if the log were shorter than it is.
+        if !(1..=pages).contains(&page) {
+            return Err(AppError::PageNotFound {
+                session_id,
+                page,
+                pages,
+            });
+        }
         let entries = activity::list(
             &mut conn,
             session_id,
