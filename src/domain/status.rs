@@ -73,6 +73,12 @@ impl Status {
         }
     }
 
+    /// Whether the session holds (or held) its slot on the storefront: cancelled, expired and
+    /// failed sessions never showed there, so their time counts as free in lists and the digest.
+    pub fn occupies_storefront(self) -> bool {
+        !matches!(self, Status::Cancelled | Status::Expired | Status::Failed)
+    }
+
     /// No action leads out of a final status.
     pub fn is_final(self) -> bool {
         matches!(
