@@ -63,6 +63,14 @@ pub enum AppError {
     /// Several items failed a check at once; each line says which and why.
     #[error("{}", items_message(.0))]
     InvalidItems(Vec<RuleViolation>),
+    /// A file the person named could not be read or written (the console reads imports and writes
+    /// exports on this machine): theirs to fix, so it counts as refused, not as done.
+    #[error("Could not {action} \"{path}\": {reason}.")]
+    File {
+        action: &'static str,
+        path: String,
+        reason: String,
+    },
     #[error("The product catalog is unavailable right now ({0}), so nothing was changed. Try again in a minute.")]
     CatalogUnavailable(#[source] CatalogError),
     #[error(

@@ -297,7 +297,11 @@ impl Session {
             } => match ImportTarget::from_options(session, DraftFields { title, start, end }) {
                 Err(e) => Err(AppError::from(e)),
                 Ok(target) => match read_file(&path).await {
-                    Err(e) => Ok(format!("✗ Could not read \"{path}\": {e}.")),
+                    Err(e) => Err(AppError::File {
+                        action: "read",
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    }),
                     Ok(Err(too_large)) => Err(AppError::from(ImportError::from(too_large))),
                     Ok(Ok(bytes)) => app
                         .import(actor, &path, &bytes, sheet.as_deref(), target)
@@ -316,10 +320,13 @@ impl Session {
                         ],
                     )
                     .await;
-                    Ok(written.map_or_else(
-                        |e| format!("✗ Could not write the files: {e}."),
-                        |paths| format!("Exported #{session}:\n  {}", paths.join("\n  ")),
-                    ))
+                    written
+                        .map(|paths| format!("Exported #{session}:\n  {}", paths.join("\n  ")))
+                        .map_err(|e| AppError::File {
+                            action: "write the files into",
+                            path: dir.clone().unwrap_or_else(|| DEFAULT_EXPORT_DIR.to_owned()),
+                            reason: e.to_string(),
+                        })
                 }
                 Err(e) => Err(e),
             },
@@ -327,10 +334,15 @@ impl Session {
                 Ok(csv) => {
                     let written =
                         write_files(dir.as_deref(), [(log_file_name(session), csv)]).await;
-                    Ok(written.map_or_else(
-                        |e| format!("✗ Could not write the file: {e}."),
-                        |paths| format!("The activity log of #{session}: {}", paths.join(", ")),
-                    ))
+                    written
+                        .map(|paths| {
+                            format!("The activity log of #{session}: {}", paths.join(", "))
+                        })
+                        .map_err(|e| AppError::File {
+                            action: "write the file into",
+                            path: dir.clone().unwrap_or_else(|| DEFAULT_EXPORT_DIR.to_owned()),
+                            reason: e.to_string(),
+                        })
                 }
                 Err(e) => Err(e),
             },
