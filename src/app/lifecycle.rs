@@ -154,16 +154,7 @@ impl FlashSales {
         session_id: i64,
         reason: &str,
     ) -> Result<SessionView, AppError> {
-        let reason = rules::require_reason(reason)?;
-        self.simple_transition(
-            actor,
-            session_id,
-            Action::Reject,
-            ActivityKind::Rejected,
-            Some(reason),
-            None,
-        )
-        .await
+        self.reject_at(actor, session_id, None, reason).await
     }
 
     /// Rejects what a card showed: refused, like an approval, when the session changed since
@@ -176,6 +167,17 @@ impl FlashSales {
         seen_version: i32,
         reason: &str,
     ) -> Result<SessionView, AppError> {
+        self.reject_at(actor, session_id, Some(seen_version), reason)
+            .await
+    }
+
+    async fn reject_at(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        seen_version: Option<i32>,
+        reason: &str,
+    ) -> Result<SessionView, AppError> {
         let reason = rules::require_reason(reason)?;
         self.simple_transition(
             actor,
@@ -183,7 +185,7 @@ impl FlashSales {
             Action::Reject,
             ActivityKind::Rejected,
             Some(reason),
-            Some(seen_version),
+            seen_version,
         )
         .await
     }

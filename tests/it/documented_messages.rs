@@ -59,6 +59,16 @@ fn documented() -> BTreeSet<String> {
         .collect()
 }
 
+/// The session number right after `prefix` in `text`.
+fn number_after(prefix: &str, text: &str) -> i64 {
+    let at = text.find(prefix).expect("the prefix") + prefix.len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().expect("a session number")
+}
+
 /// Types `line` and returns the reply line containing `needle`.
 async fn said(console: &mut Console, line: &str, needle: &str) -> String {
     console.send(line).await;
@@ -79,12 +89,7 @@ async fn every_documented_success_message_is_what_the_bot_says(pool: PgPool) {
         "Drafted #",
     )
     .await;
-    let id: i64 = Regex::new(r"#(\d+)")
-        .expect("regex")
-        .captures(&drafted)
-        .expect("a number")[1]
-        .parse()
-        .expect("a number");
+    let id = number_after("#", &drafted);
     replies.push(drafted);
     // Typed in lower case, answered as stored.
     let added = said(
@@ -120,12 +125,7 @@ async fn every_documented_success_message_is_what_the_bot_says(pool: PgPool) {
     replies.push(said(&mut console, &withdraw, "Withdrew #").await);
     let clone = format!(r#"/flashsale clone session:{id} start:"tomorrow 20:00""#);
     let cloned = said(&mut console, &clone, "Cloned #").await;
-    let copy: i64 = Regex::new(r"into #(\d+)")
-        .expect("regex")
-        .captures(&cloned)
-        .expect("the new number")[1]
-        .parse()
-        .expect("a number");
+    let copy = number_after("into #", &cloned);
     replies.push(cloned);
     let cancel = format!("/flashsale cancel session:{copy}");
     replies.push(said(&mut console, &cancel, "Cancelled #").await);
