@@ -6,8 +6,9 @@
 # Starts a throwaway Postgres (as scripts/test.sh does), builds in release
 # mode and runs `flashsale-bench` (default: all), which starts the dev
 # storefront on loopback, scheduler and bot processes as each figure needs,
-# and prints a table with the targets (also written to
-# target/bench/results.json). Figures are measured, never asserted.
+# and prints a table with the targets (also written to bench/results.json in
+# cargo's target folder: $CARGO_TARGET_DIR, or ./target). Figures are
+# measured, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/pg.sh
@@ -25,11 +26,14 @@ pg_start "$tmp/pg"
 export FLASHSALE_COMMIT
 FLASHSALE_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # One build for the binaries and the test binary that measures the Discord
-# acknowledgement: their common dependencies compile once, in parallel.
-cargo test --release --locked --no-run --test it
+# acknowledgement: their common dependencies compile once, in parallel. Cargo
+# says where it put flashsale-bench (CARGO_TARGET_DIR, or ./target).
+bench=$(cargo test --release --locked --no-run --test it --message-format=json-render-diagnostics \
+  | sed -n 's/.*"executable":"\([^"]*\/flashsale-bench\)".*/\1/p' | tail -n 1)
+[ -x "$bench" ] || { echo "cargo built no flashsale-bench binary" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $FLASHSALE_COMMIT"
 [ $# -gt 0 ] || set -- all
-./target/release/flashsale-bench "$@"
+"$bench" "$@"
 if [ "$1" = all ]; then
   # The Discord adapter's acknowledgement needs the fake Discord of the test
   # suite, so this figure is measured by an ignored test (release build).

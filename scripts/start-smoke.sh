@@ -104,8 +104,8 @@ wait_for "$out" "Acting as alice" 15
 now=$(date +%s)
 starts=$(( (now + 15 + 59) / 60 * 60 ))
 type_in "/flashsale draft title:\"Smoke Flash\" start:\"$(wib "$starts")\" end:\"$(wib $((starts + 1800)))\""
-wait_for "$out" "Draft #" 15
-id=$(grep -o 'Draft #[0-9]*' "$out" | head -n 1 | tr -dc '0-9')
+wait_for "$out" "Drafted #" 15
+id=$(grep -o 'Drafted #[0-9]*' "$out" | head -n 1 | tr -dc '0-9')
 type_in "/flashsale add-sku session:$id" \
   "FS-001 30% 50" "FS-002 25% 10" "FS-003 40% 5" "FS-004 20% 10" "FS-005 15% 5" "FS-006 10% 1" "."
 wait_for "$out" "Added 6 of 6 lines" 15

@@ -5,13 +5,17 @@
 #
 # - Postgres: a local cluster in .local/pg (installed with apt when missing),
 #   kept between runs so drafts survive; skipped when DATABASE_URL is set in
-#   the environment.
+#   the environment. Several start.sh runs share it; the last one to leave
+#   stops it (and only if a start.sh started it).
 # - Dev storefront: flashsale-dev-storefront on 127.0.0.1:8088 (STOREFRONT_PORT
 #   to choose another; a free port when it is taken), with a webhook secret
 #   generated once into .local/webhook-secret; skipped when STOREFRONT_URL is
 #   set in the environment.
 # - The bot in the foreground: in Discord when .env (or the environment) has a
-#   DISCORD_TOKEN, otherwise in this terminal (`flashsale-bot console`).
+#   DISCORD_TOKEN, otherwise in this terminal (`flashsale-bot console`). Its
+#   health listener (HTTP_ADDR) gets a free loopback port unless HTTP_ADDR is
+#   set (`off` turns it off), so two runs and the tests do not collide.
+# - Binaries come from wherever cargo builds them (CARGO_TARGET_DIR honoured).
 #
 # Ctrl-C (or `quit` in the console) stops what this script started; the data
 # folder stays for next time.
@@ -23,10 +27,45 @@ source scripts/pg.sh
 say() { printf '[start] %s\n' "$*" >&2; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# dotenv_value VAR: the value .env gives VAR (its last line for it, without
+# quotes), or nothing; the bot reads .env the same way (real variables win).
+dotenv_value() {
+  [ -f .env ] || return 0
+  sed -n -E "s/^[[:space:]]*(export[[:space:]]+)?$1=[\"']?([^\"'#]*[^\"'#[:space:]])?.*$/\2/p" .env | tail -n 1
+}
+# setting VAR: VAR's value and where it comes from, for the banner.
+setting() {
+  if [ -n "${!1:-}" ]; then printf '%s' "${!1}"
+  elif [ -n "$(dotenv_value "$1")" ]; then printf '%s (.env)' "$(dotenv_value "$1")"
+  else printf 'default'; fi
+}
+
 local_dir=$PWD/.local
 mkdir -p "$local_dir"
-started_pg=""
+pg_users=""       # the folder where each run using the local cluster leaves its pid
 storefront_pid=""
+
+# Unregisters this run from the local cluster; the last run to leave stops it,
+# if a start.sh started it. Under the cluster's lock, so a run arriving now
+# either finds it running and registers, or starts it again.
+leave_postgres() {
+  (
+    flock 9
+    rm -f "$pg_users/$$"
+    for f in "$pg_users"/*; do
+      [ -e "$f" ] || continue
+      kill -0 "${f##*/}" 2>/dev/null || rm -f "$f"   # a run that died without cleaning up
+    done
+    others=$(find "$pg_users" -mindepth 1 -maxdepth 1 -not -name '.*' | wc -l)
+    if [ "$others" -gt 0 ]; then
+      say "leaving Postgres running: $others other start.sh run(s) use it"
+    elif [ -f "$pg_users/.started" ]; then
+      say "stopping Postgres (data kept in $pg_dir/data)"
+      pg_stop "$pg_dir"
+      rm -f "$pg_users/.started"
+    fi
+  ) 9>"$pg_dir.lock"
+}
 
 cleanup() {
   local status=$?
@@ -36,10 +75,7 @@ cleanup() {
     kill "$storefront_pid" 2>/dev/null || true
     wait "$storefront_pid" 2>/dev/null || true
   fi
-  if [ -n "$started_pg" ]; then
-    say "stopping Postgres (data kept in $started_pg/data)"
-    pg_stop "$started_pg"
-  fi
+  [ -z "$pg_users" ] || leave_postgres
   exit "$status"
 }
 trap cleanup EXIT
@@ -66,24 +102,34 @@ else
       say "the postgres user cannot reach $local_dir; keeping the database in $pg_dir instead"
     fi
   fi
+  mkdir -p "$pg_dir.users"
+  exec 9>"$pg_dir.lock"
+  flock 9
   if [ -f "$pg_dir/data/postmaster.pid" ] && [ -n "$(pg_bindir)" ] \
       && pg_as_owner "$(pg_bindir)/pg_ctl" -D "$pg_dir/data" status >/dev/null 2>&1; then
-    # Started by another run that is still going: share it, leave it running.
+    # Started by another run that is still going: share it; whoever leaves last stops it.
     port=$(sed -n 4p "$pg_dir/data/postmaster.pid")
     export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
     say "Postgres is already running on port $port (another start.sh?); using it"
   else
     port=54329
     pg_port_free "$port" || port=""
-    pg_start "$pg_dir" "$port"
-    started_pg=$pg_dir
+    # Not with the lock's descriptor: the server would inherit it and hold the lock for good.
+    pg_start "$pg_dir" "$port" 9>&-
+    touch "$pg_dir.users/.started"
   fi
+  pg_users=$pg_dir.users
+  : >"$pg_users/$$"
+  exec 9>&-
 fi
 
 # --- Build and migrate ---------------------------------------------------------
 say "building (the first build takes a few minutes)"
-cargo build --bins
-bin=$PWD/target/debug
+# Cargo says where it put the binaries: ./target, or CARGO_TARGET_DIR.
+bot_exe=$(cargo build --bins --message-format=json-render-diagnostics \
+  | sed -n 's/.*"executable":"\([^"]*\/flashsale-bot\)".*/\1/p' | tail -n 1)
+[ -x "$bot_exe" ] || { say "cargo built no flashsale-bot binary"; exit 1; }
+bin=$(dirname "$bot_exe")
 "$bin/flashsale-bot" migrate >&2   # its log line is not part of the chat
 
 # --- Dev storefront ------------------------------------------------------------
@@ -137,16 +183,34 @@ fi
 # --- Demo timing -----------------------------------------------------------------
 # With the dev storefront, a session may start a few minutes from now, so the
 # quick start reaches "live" in minutes instead of the production hour.
-# Values in the environment or .env win.
+# Values in the environment or .env win (.env.example leaves them commented).
 demo_timing=""
 if [ -n "$storefront_pid" ]; then
   for var in MIN_LEAD_MINUTES APPROVAL_CUTOFF_MINUTES; do
-    if [ -z "${!var:-}" ] && ! { [ -f .env ] && grep -Eq "^[[:space:]]*$var=" .env; }; then
+    if [ -z "${!var:-}" ] && [ -z "$(dotenv_value "$var")" ]; then
       export "$var=1"
       demo_timing="$demo_timing $var=1"
     fi
   done
 fi
+if [ -n "$demo_timing" ]; then
+  timing="demo:$demo_timing (a session may start a few minutes ahead)"
+else
+  timing="MIN_LEAD_MINUTES $(setting MIN_LEAD_MINUTES), APPROVAL_CUTOFF_MINUTES $(setting APPROVAL_CUTOFF_MINUTES)"
+fi
+
+# --- Health listener ---------------------------------------------------------------
+# A fixed port would make a second run (or the tests) die with "Address already
+# in use": a free one unless HTTP_ADDR is set.
+if [ -z "${HTTP_ADDR:-}" ] && [ -z "$(dotenv_value HTTP_ADDR)" ]; then
+  HTTP_ADDR="127.0.0.1:$(pg_pick_port)"
+  export HTTP_ADDR
+fi
+http_addr=${HTTP_ADDR:-$(dotenv_value HTTP_ADDR)}
+case "$http_addr" in
+  [oO][fF][fF]) health="off (HTTP_ADDR=off)" ;;
+  *) health="http://$http_addr/healthz, /readyz, /metrics" ;;
+esac
 
 # --- The bot -------------------------------------------------------------------
 mode=console
@@ -159,11 +223,13 @@ cat >&2 <<EOF
   Storefront page  ${STOREFRONT_URL%/}/
   Database         $(printf '%s' "$DATABASE_URL" | sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#')
   Bot              $([ "$mode" = run ] && echo "in Discord (DISCORD_TOKEN is set)" || echo "console in this terminal (no DISCORD_TOKEN in .env): try \`help\`")
+  Timing           $timing
+  Health           $health
+  Exports          .local/exports (console \`export\` without dir:)
   Logs             $([ -n "$storefront_pid" ] && echo "storefront: .local/storefront.log; ")bot: this terminal (stderr)
 
 EOF
 
-[ -z "$demo_timing" ] || say "demo timing:$demo_timing (sessions may start a few minutes ahead; set them in .env to change)"
 
 # Not exec: the trap must stop the storefront and Postgres when the bot ends.
 "$bin/flashsale-bot" "$mode"

@@ -120,21 +120,23 @@ fn item_field(item: &ItemView) -> Field {
 
 /// The session as a card: window, deadline, the items with their prices.
 pub fn session_card(view: &SessionView) -> Card {
-    let mut fields = vec![
-        Field {
-            name: "Window".to_owned(),
-            value: Text::new()
-                .time(view.window.starts_at(), TimeStyle::Full)
-                .plain(" → ")
-                .time(view.window.ends_at(), TimeStyle::Full),
-            inline: false,
-        },
-        Field {
+    let mut fields = vec![Field {
+        name: "Window".to_owned(),
+        value: Text::new()
+            .time(view.window.starts_at(), TimeStyle::Full)
+            .plain(" → ")
+            .time(view.window.ends_at(), TimeStyle::Full),
+        inline: false,
+    }];
+    // The deadline matters only while approval is still ahead: on an approved or live card it
+    // reads like something is still due.
+    if matches!(view.status, Status::Draft | Status::PendingApproval) {
+        fields.push(Field {
             name: "Approval deadline".to_owned(),
             value: Text::new().time(view.approval_deadline, TimeStyle::FullAndRelative),
             inline: false,
-        },
-    ];
+        });
+    }
     fields.extend(view.items.iter().map(item_field));
     let empty = crate::domain::MAX_ITEMS.saturating_sub(view.items.len());
     let mut description = Text::new().plain(format!("{} of 6 SKUs", view.items.len()));
@@ -208,8 +210,7 @@ pub fn card_update(view: &SessionView, outcome: Text) -> Message {
 
 /// "Now live", for the whole team: the six products and when the sale ends.
 pub fn now_live(view: &SessionView) -> Message {
-    let mut card = session_card(view);
-    card.fields.retain(|f| f.name != "Approval deadline");
+    let card = session_card(view);
     Message {
         text: Text::new()
             .plain(format!(

@@ -36,6 +36,19 @@ pub enum InputError {
 pub enum AppError {
     #[error("Session #{0} does not exist. Use /flashsale list to see the sessions.")]
     SessionNotFound(i64),
+    #[error("Page {page} does not exist: the log of #{session_id} has {pages} {}, from 1.", if *.pages == 1 { "page" } else { "pages" })]
+    PageNotFound {
+        session_id: i64,
+        page: i64,
+        pages: i64,
+    },
+    /// A second approver pressed Approve: say who was first, and when (business time zone).
+    #[error("#{session_id} was already approved by {by} ({at}): nothing to do.")]
+    AlreadyApproved {
+        session_id: i64,
+        by: String,
+        at: String,
+    },
     #[error(transparent)]
     Input(#[from] InputError),
     #[error(transparent)]
@@ -52,6 +65,14 @@ pub enum AppError {
     /// Several items failed a check at once; each line says which and why.
     #[error("{}", items_message(.0))]
     InvalidItems(Vec<RuleViolation>),
+    /// A file the person named could not be read or written (the console reads imports and writes
+    /// exports on this machine): theirs to fix, so it counts as refused, not as done.
+    #[error("Could not {action} \"{path}\": {reason}.")]
+    File {
+        action: &'static str,
+        path: String,
+        reason: String,
+    },
     #[error("The product catalog is unavailable right now ({0}), so nothing was changed. Try again in a minute.")]
     CatalogUnavailable(#[source] CatalogError),
     #[error(

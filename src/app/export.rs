@@ -129,7 +129,11 @@ fn session_csv(labels: &[(&str, String)], view: &SessionView) -> Result<Vec<u8>,
     for (label, value) in labels {
         out.write_record([*label, &guard(value)])?;
     }
-    out.write_record([""])?;
+    // The csv crate writes an empty record as `""` (a single empty field, so that it reads back),
+    // which a spreadsheet shows as a stray cell; the gap before the table is a bare line instead.
+    let mut bytes = finish(out)?;
+    bytes.push(b'\n');
+    let mut out = csv::WriterBuilder::new().flexible(true).from_writer(bytes);
     out.write_record(TABLE_HEADER)?;
     for item in &view.items {
         out.write_record([

@@ -11,7 +11,8 @@ use super::{lock_session, AppError, FlashSales, SessionView};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor, Money, Policy, Quantity, Reason, Sku};
+use crate::domain::window::format_local;
+use crate::domain::{Action, ActivityKind, Actor, Money, Policy, Quantity, Reason, Sku, Status};
 use crate::store::sessions::StatusChange;
 use crate::store::{activity, items, sessions, ItemRecord, SessionRecord};
 
@@ -76,6 +77,7 @@ impl FlashSales {
             Action::Withdraw,
             ActivityKind::Withdrawn,
             None,
+            None,
         )
         .await
     }
@@ -92,6 +94,9 @@ impl FlashSales {
         seen_version: i32,
     ) -> Result<SessionView, AppError> {
         let (seen, seen_items) = self.read(session_id).await?;
+        if matches!(seen.status, Status::Approved | Status::Live) && actor.roles.approver {
+            return Err(self.already_approved(session_id).await);
+        }
         transition(seen.status, Action::Approve, actor.roles)?;
         rules::check_version(seen_version, seen.version)?;
         let products = self
@@ -100,6 +105,11 @@ impl FlashSales {
 
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
+        if matches!(session.status, Status::Approved | Status::Live) && actor.roles.approver {
+            // Another approver won the race.
+            drop(tx);
+            return Err(self.already_approved(session_id).await);
+        }
         let next = transition(session.status, Action::Approve, actor.roles)?;
         rules::check_version(seen_version, session.version)?;
         rules::check_before_deadline(self.clock.now(), session.window.starts_at(), &self.policy)?;
@@ -144,6 +154,30 @@ impl FlashSales {
         session_id: i64,
         reason: &str,
     ) -> Result<SessionView, AppError> {
+        self.reject_at(actor, session_id, None, reason).await
+    }
+
+    /// Rejects what a card showed: refused, like an approval, when the session changed since
+    /// (`seen_version` is the card's), so approvers reject what they saw.
+    #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
+    pub async fn reject_seen(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        seen_version: i32,
+        reason: &str,
+    ) -> Result<SessionView, AppError> {
+        self.reject_at(actor, session_id, Some(seen_version), reason)
+            .await
+    }
+
+    async fn reject_at(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        seen_version: Option<i32>,
+        reason: &str,
+    ) -> Result<SessionView, AppError> {
         let reason = rules::require_reason(reason)?;
         self.simple_transition(
             actor,
@@ -151,6 +185,7 @@ impl FlashSales {
             Action::Reject,
             ActivityKind::Rejected,
             Some(reason),
+            seen_version,
         )
         .await
     }
@@ -169,6 +204,7 @@ impl FlashSales {
             Action::Revoke,
             ActivityKind::Revoked,
             optional_reason(reason)?,
+            None,
         )
         .await
     }
@@ -187,6 +223,7 @@ impl FlashSales {
             Action::Cancel,
             ActivityKind::Cancelled,
             optional_reason(reason)?,
+            None,
         )
         .await
     }
@@ -200,10 +237,14 @@ impl FlashSales {
         action: Action,
         kind: ActivityKind,
         reason: Option<String>,
+        seen_version: Option<i32>,
     ) -> Result<SessionView, AppError> {
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         let next = transition(session.status, action, actor.roles)?;
+        if let Some(seen) = seen_version {
+            rules::check_version(seen, session.version)?;
+        }
         let change = StatusChange {
             // Only a rejection leaves a reason on the draft for the editors.
             rejection_reason: (action == Action::Reject).then_some(reason.as_deref()),
@@ -230,6 +271,29 @@ impl FlashSales {
         self.after_change(&view, actor, kind, reason.as_deref())
             .await;
         Ok(view)
+    }
+
+    /// Who approved the session and when, from its log, for a second approver.
+    async fn already_approved(&self, session_id: i64) -> AppError {
+        let entries = match self.pool.acquire().await {
+            Ok(mut conn) => activity::list_all(&mut conn, session_id).await,
+            Err(e) => return e.into(),
+        };
+        match entries {
+            Ok(entries) => {
+                let approval = entries
+                    .iter()
+                    .rev()
+                    .find(|e| e.action == ActivityKind::Approved.as_str());
+                AppError::AlreadyApproved {
+                    session_id,
+                    by: approval.map_or_else(|| "someone".to_owned(), |e| e.actor_name.clone()),
+                    at: approval
+                        .map_or_else(String::new, |e| format_local(e.at, self.policy.time_zone)),
+                }
+            }
+            Err(e) => e.into(),
+        }
     }
 
     /// The session and its items, read without a lock.

@@ -46,13 +46,16 @@ impl ActivityRecord {
                     _ => drafted,
                 };
             }
-            ActivityKind::ItemAdded => format!(
-                "added {} ({}) at {}% off, {} units",
-                s("sku"),
-                s("product_name"),
-                n("discount_percent"),
-                n("quantity")
-            ),
+            ActivityKind::ItemAdded => {
+                let quantity = n("quantity");
+                let units = if quantity == "1" { "unit" } else { "units" };
+                format!(
+                    "added {} ({}) at {}% off, {quantity} {units}",
+                    s("sku"),
+                    s("product_name"),
+                    n("discount_percent"),
+                )
+            }
             ActivityKind::ItemUpdated => {
                 let change = |key: &str, unit: &str| {
                     let side =
@@ -201,6 +204,21 @@ mod tests {
             plain(filled.describe()),
             "imported 1 SKU (FS-007) from \"more.csv\""
         );
+    }
+
+    #[test]
+    fn one_unit_is_one_unit() {
+        let added = |quantity: i64| {
+            plain(
+                entry(
+                    "item_added",
+                    json!({"sku": "FS-001", "product_name": "Kopi", "discount_percent": 30, "quantity": quantity}),
+                )
+                .describe(),
+            )
+        };
+        assert_eq!(added(1), "added FS-001 (Kopi) at 30% off, 1 unit");
+        assert_eq!(added(10), "added FS-001 (Kopi) at 30% off, 10 units");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod cards;
 mod drafting;
 mod error;
 mod export;
+pub mod headlines;
 mod import;
 mod lifecycle;
 mod log;

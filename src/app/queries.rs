@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use super::view::{self, SessionSummaryView};
 use super::{AppError, FlashSales, SessionView};
+use crate::domain::rules;
 use crate::domain::status::transition;
 use crate::domain::{Action, ActivityKind, Actor};
 use crate::store::{activity, sessions, ActivityRecord};
@@ -101,6 +102,20 @@ impl FlashSales {
         Ok(crate::store::events::prune(&mut conn).await?)
     }
 
+    /// As [`FlashSales::check_allowed`], and the session is still at the version a card showed.
+    pub async fn check_allowed_at(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        action: Action,
+        seen_version: i32,
+    ) -> Result<(), AppError> {
+        let session = self.get(session_id).await?;
+        transition(session.status, action, actor.roles)?;
+        rules::check_version(seen_version, session.version)?;
+        Ok(())
+    }
+
     /// True the first time a platform event (e.g. a Discord interaction id) is
     /// seen; adapters ignore an event for which this is false.
     pub async fn first_delivery(&self, platform: &str, event_id: &str) -> Result<bool, AppError> {
@@ -116,7 +131,14 @@ impl FlashSales {
             .ok_or(AppError::SessionNotFound(session_id))?;
         let total = activity::count(&mut conn, session_id).await?;
         let pages = ((total + ActivityPage::PAGE_SIZE - 1) / ActivityPage::PAGE_SIZE).max(1);
-        let page = page.clamp(1, pages);
+        // Showing page 1 when page 5 was asked for reads as if the log were shorter than it is.
+        if !(1..=pages).contains(&page) {
+            return Err(AppError::PageNotFound {
+                session_id,
+                page,
+                pages,
+            });
+        }
         let entries = activity::list(
             &mut conn,
             session_id,

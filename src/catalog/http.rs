@@ -1,4 +1,4 @@
-//! [`HttpCatalog`]: the client of the storefront's product endpoints (DESIGN.md, section 4).
+//! [`HttpCatalog`]: the client of the storefront's product endpoints (docs/storefront-api.yaml).
 //!
 //! - `GET {base}/api/products?skus=A,B,C` answers `[{"sku","name","price_minor","currency","stock","active"}]`;
 //!   SKUs the catalog does not know are absent.

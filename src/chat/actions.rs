@@ -6,7 +6,7 @@
 
 use crate::app::cards::{ButtonId, CardAction};
 use crate::app::{AppError, FlashSales, SessionView};
-use crate::domain::{Action, Actor};
+use crate::domain::{Action, Actor, RuleViolation};
 
 #[derive(Debug)]
 pub enum PressOutcome {
@@ -32,7 +32,7 @@ pub async fn press_button(
         Ok(button) => button,
         Err(e) => return PressOutcome::Refused(AppError::Button(e)),
     };
-    match button.action {
+    let outcome = match button.action {
         CardAction::Approve => match app.first_delivery(platform, event_id).await {
             Ok(false) => PressOutcome::AlreadyHandled,
             Ok(true) => match app.approve(actor, button.session_id, button.version).await {
@@ -42,9 +42,10 @@ pub async fn press_button(
             Err(e) => PressOutcome::Refused(e),
         },
         // Opening the form changes nothing, so it is not recorded as handled;
-        // refusing it early spares a non-approver a form they cannot use.
+        // refusing it early spares a non-approver (or one looking at an old
+        // card) a form they cannot use.
         CardAction::Reject => match app
-            .check_allowed(actor, button.session_id, Action::Reject)
+            .check_allowed_at(actor, button.session_id, Action::Reject, button.version)
             .await
         {
             Ok(()) => PressOutcome::NeedsReason {
@@ -53,20 +54,39 @@ pub async fn press_button(
             },
             Err(e) => PressOutcome::Refused(e),
         },
+    };
+    if let PressOutcome::Refused(e) = &outcome {
+        refresh_if_stale(app, button.session_id, e).await;
+    }
+    outcome
+}
+
+/// A card older than its session was pressed: show the current one, so the
+/// refusal's "look at the refreshed card" is true on every platform.
+async fn refresh_if_stale(app: &FlashSales, session_id: i64, refused: &AppError) {
+    if matches!(refused, AppError::Rule(RuleViolation::StaleVersion { .. })) {
+        app.refresh_card(session_id).await;
     }
 }
 
-/// The reason form was submitted: reject, once per event.
+/// The reason form was submitted: reject what the card showed (`seen_version`), once per event.
 pub async fn reject_with_reason(
     app: &FlashSales,
     actor: &Actor,
     platform: &str,
     event_id: &str,
     session_id: i64,
+    seen_version: i32,
     reason: &str,
 ) -> Result<Option<SessionView>, AppError> {
     if !app.first_delivery(platform, event_id).await? {
         return Ok(None);
     }
-    app.reject(actor, session_id, reason).await.map(Some)
+    let rejected = app
+        .reject_seen(actor, session_id, seen_version, reason)
+        .await;
+    if let Err(e) = &rejected {
+        refresh_if_stale(app, session_id, e).await;
+    }
+    rejected.map(Some)
 }

@@ -88,6 +88,7 @@ async fn record_and_inject(State(shared): AppState, request: Request, next: Next
         .get(standardwebhooks::HEADER_WEBHOOK_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let headers = header_names(request.headers());
     let (parts, body) = request.into_parts();
     // The body is read here once so it can be logged and still handed to the route.
     let (bytes, response, fault) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
@@ -115,20 +116,43 @@ async fn record_and_inject(State(shared): AppState, request: Request, next: Next
             (bytes, response, fault)
         }
     };
+    let replay = response.extensions().get::<Replayed>().is_some();
+    // Every answer here is a small JSON document built in memory, so holding it to record it costs
+    // nothing; the recording is what lets the tests check answers against docs/storefront-api.yaml.
+    let (response_parts, response_body) = response.into_parts();
+    let answered = axum::body::to_bytes(response_body, MAX_BODY_BYTES)
+        .await
+        .unwrap_or_default();
     shared.record(RecordedCall {
         method,
         path,
         query,
         webhook_id,
-        replay: response.extensions().get::<Replayed>().is_some(),
-        status: response.status().as_u16(),
+        headers,
+        replay,
+        status: response_parts.status.as_u16(),
+        retry_after: response_parts
+            .headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         at,
         body: serde_json::from_slice(&bytes).ok(),
+        response: serde_json::from_slice(&answered).ok(),
     });
     if let Some(Fault::Stall(wait)) = fault {
         tokio::time::sleep(wait).await;
     }
-    response
+    Response::from_parts(response_parts, Body::from(answered))
+}
+
+/// The names of the request's headers, lower-case and sorted, so a recorded call shows which
+/// signature headers came without copying their values.
+fn header_names(headers: &HeaderMap) -> Vec<String> {
+    let mut names: Vec<String> = headers.keys().map(|k| k.as_str().to_owned()).collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn fault_response(status: StatusCode, retry_after_secs: Option<u64>) -> Response {

@@ -3,8 +3,8 @@
 //! shop. **It is not production code**: state lives in memory, there is no auth on `/admin`, and the
 //! binary binds to loopback by default.
 //!
-//! It serves the contract of DESIGN.md section 4 and checks what a real storefront should check, so the
-//! bot's mistakes show up here rather than in production:
+//! It serves the contract of docs/storefront-api.yaml and checks what a real storefront should check,
+//! so the bot's mistakes show up here rather than in production:
 //!
 //! - every `PUT`/`DELETE` on `/api/flash-sales/{id}` carries a valid Standard Webhooks signature for the
 //!   configured secret, with a timestamp within five minutes (401 otherwise);

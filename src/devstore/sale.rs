@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DevProduct;
 
-/// A flash sale shows exactly this many products (DESIGN.md: six SKUs per session).
+/// A flash sale shows exactly this many products (docs/design.md, section 2: six SKUs per session).
 pub(crate) const ITEMS_PER_SALE: usize = 6;
 /// Discounts outside this range are refused, as the bot's guardrails promise.
 const DISCOUNT_RANGE: std::ops::RangeInclusive<i64> = 1..=90;

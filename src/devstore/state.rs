@@ -65,14 +65,23 @@ pub struct RecordedCall {
     pub query: Option<String>,
     /// The `webhook-id` header, if sent.
     pub webhook_id: Option<String>,
+    /// The names of the headers sent (lower-case, sorted), to check the signature headers came.
+    #[serde(default)]
+    pub headers: Vec<String>,
     /// True when the answer came from memory because this `webhook-id` was seen before.
     pub replay: bool,
     /// The HTTP status answered.
     pub status: u16,
+    /// The `Retry-After` header answered, if any.
+    #[serde(default)]
+    pub retry_after: Option<String>,
     /// When the call arrived.
     pub at: DateTime<Utc>,
     /// The body parsed as JSON; `None` when empty or not JSON.
     pub body: Option<Value>,
+    /// The answer's body parsed as JSON; `None` when empty or not JSON.
+    #[serde(default)]
+    pub response: Option<Value>,
 }
 
 /// What a flash-sale mutation answers, and whether it was remembered rather than done.

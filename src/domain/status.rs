@@ -1,7 +1,7 @@
 //! The status machine of a session: one table, one function.
 //!
 //! `transition` is the only place that knows which action is allowed from
-//! which status and by whom (DESIGN.md section 2). Editing items is modelled
+//! which status and by whom (docs/design.md, section 2). Editing items is modelled
 //! as the action `EditItems` from `Draft` to `Draft`, so "approved means
 //! read-only" is a row of the same table rather than a check somewhere else.
 
@@ -63,6 +63,20 @@ impl Status {
             Status::Cancelled => "Cancelled",
             Status::Failed => "Failed",
         }
+    }
+
+    /// The status after "is" in a sentence: "a draft", "pending approval", "live".
+    pub fn in_a_sentence(self) -> String {
+        match self {
+            Status::Draft => "a draft".to_owned(),
+            other => other.label().to_lowercase(),
+        }
+    }
+
+    /// Whether the session holds (or held) its slot on the storefront: cancelled, expired and
+    /// failed sessions never showed there, so their time counts as free in lists and the digest.
+    pub fn occupies_storefront(self) -> bool {
+        !matches!(self, Status::Cancelled | Status::Expired | Status::Failed)
     }
 
     /// No action leads out of a final status.
@@ -174,9 +188,14 @@ impl Role {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionRefused {
-    #[error("{}", not_allowed_message(*.from, *.action))]
-    NotAllowed { from: Status, action: Action },
-    #[error("Only {} can do this: a session that is {} can be {} by {} only.", .needs.plural(), .from.label().to_lowercase(), .action.participle(), .needs.plural())]
+    /// `roles` are the refused person's, so the message offers only what they may do.
+    #[error("{}", not_allowed_message(*.from, *.action, *.roles))]
+    NotAllowed {
+        from: Status,
+        action: Action,
+        roles: Roles,
+    },
+    #[error("Only {} can do this: a session that is {} can be {} by {} only.", .needs.plural(), .from.in_a_sentence(), .action.participle(), .needs.plural())]
     Forbidden {
         from: Status,
         action: Action,
@@ -186,7 +205,7 @@ pub enum TransitionRefused {
     DraftingForbidden,
 }
 
-fn not_allowed_message(from: Status, action: Action) -> String {
+fn not_allowed_message(from: Status, action: Action, roles: Roles) -> String {
     if action == Action::EditItems && matches!(from, Status::Approved | Status::Live) {
         return format!(
             "This session is {} and locked (read-only): an approver must revoke it before its items can change.",
@@ -197,24 +216,64 @@ fn not_allowed_message(from: Status, action: Action) -> String {
         return "This session is waiting for approval: withdraw it first to change its items."
             .to_owned();
     }
-    let allowed: Vec<&str> = Action::ALL
+    // Offer only what this person may do; what others could do is named with who they are, so
+    // nobody is sent to a command that refuses them next.
+    let possible: Vec<(&str, Role)> = Action::ALL
         .into_iter()
-        .filter(|a| rule(from, *a).is_some())
-        .filter_map(Action::command)
+        .filter_map(|a| Some((a.command()?, rule(from, a)?.1)))
         .collect();
-    let now = if allowed.is_empty() {
-        "Nothing can change it any more.".to_owned()
-    } else {
-        format!("What you can do now: {}.", allowed.join(", "))
+    let commands = |of: &dyn Fn(Role) -> bool| {
+        possible
+            .iter()
+            .filter(|(_, r)| of(*r))
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let yours = commands(&|r| r.held_by(roles));
+    // What people with other roles could do, one group per role.
+    let theirs: Vec<(Role, String)> = [Role::Editor, Role::Approver]
+        .into_iter()
+        .map(|role| (role, commands(&|r| r == role && !r.held_by(roles))))
+        .filter(|(_, list)| !list.is_empty())
+        .collect();
+    let now = match (yours.is_empty(), theirs.as_slice()) {
+        (true, []) => "Nothing can change it any more.".to_owned(),
+        (true, [(role, list)]) => format!("Only {} can change it now: {list}.", role.plural()),
+        (true, groups) => {
+            let groups: Vec<String> = groups
+                .iter()
+                .map(|(role, list)| format!("{} ({list})", role.plural()))
+                .collect();
+            format!("It can now be changed by {}.", groups.join(" and "))
+        }
+        (false, groups) => {
+            let mut now = format!("What you can do now: {yours}.");
+            for (role, list) in groups {
+                now.push_str(&format!(
+                    " {} can also: {list}.",
+                    capitalised(role.plural())
+                ));
+            }
+            now
+        }
     };
     format!(
         "This session is {}: it can't be {}. {now}",
-        from.label().to_lowercase(),
+        from.in_a_sentence(),
         action.participle()
     )
 }
 
-/// The table of DESIGN.md section 2: the next status and who may cause it.
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The table of docs/design.md, section 2: the next status and who may cause it.
 fn rule(from: Status, action: Action) -> Option<(Status, Role)> {
     use Action as A;
     use Status as S;
@@ -239,7 +298,11 @@ fn rule(from: Status, action: Action) -> Option<(Status, Role)> {
 /// Decides whether `action` may happen to a session in status `from`, done by
 /// someone holding `roles`, and if so what the status becomes.
 pub fn transition(from: Status, action: Action, roles: Roles) -> Result<Status, TransitionRefused> {
-    let (to, needs) = rule(from, action).ok_or(TransitionRefused::NotAllowed { from, action })?;
+    let (to, needs) = rule(from, action).ok_or(TransitionRefused::NotAllowed {
+        from,
+        action,
+        roles,
+    })?;
     if !needs.held_by(roles) {
         return Err(TransitionRefused::Forbidden {
             from,
@@ -313,7 +376,11 @@ mod tests {
                 };
                 assert_eq!(
                     transition(from, action, all_roles),
-                    Err(TransitionRefused::NotAllowed { from, action }),
+                    Err(TransitionRefused::NotAllowed {
+                        from,
+                        action,
+                        roles: all_roles
+                    }),
                     "{from:?} {action:?}"
                 );
                 refused += 1;
@@ -359,11 +426,36 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_lists_what_can_be_done_instead() {
+    fn a_refusal_lists_what_can_be_done_instead_by_whom() {
         let refused = transition(S::PendingApproval, A::Submit, Roles::EDITOR).unwrap_err();
         assert_eq!(
             refused.to_string(),
+            "This session is pending approval: it can't be submitted. What you can do now: withdraw, cancel. Approvers can also: approve, reject."
+        );
+        let refused = transition(S::PendingApproval, A::Submit, Roles::BOTH).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
             "This session is pending approval: it can't be submitted. What you can do now: withdraw, approve, reject, cancel."
+        );
+    }
+
+    #[test]
+    fn an_editor_is_not_offered_what_only_approvers_may_do() {
+        let refused = transition(S::Approved, A::Stop, Roles::EDITOR).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "This session is approved: it can't be stopped. Only approvers can change it now: revoke, cancel."
+        );
+    }
+
+    #[test]
+    fn a_draft_is_called_a_draft() {
+        let refused = transition(S::Draft, A::Withdraw, Roles::EDITOR).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("This session is a draft: it can't be withdrawn."),
+            "{refused}"
         );
     }
 

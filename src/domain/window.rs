@@ -271,8 +271,17 @@ pub enum WindowError {
     EndNotAfterStart { start: String, end: String },
     #[error("The session would last about {hours} hours: allowed at most {max_hours} hours.")]
     TooLong { hours: i64, max_hours: i64 },
-    #[error("The start is too soon or in the past: the session must start at least {min_lead_minutes} minutes from now.")]
+    #[error("The start is too soon or in the past: the session must start at least {} from now.", minutes(*.min_lead_minutes))]
     TooSoon { min_lead_minutes: i64 },
+}
+
+/// "1 minute", "5 minutes".
+fn minutes(n: i64) -> String {
+    if n == 1 {
+        "1 minute".to_owned()
+    } else {
+        format!("{n} minutes")
+    }
 }
 
 #[cfg(test)]
@@ -395,6 +404,17 @@ mod tests {
         assert!(
             matches!(r, Err(WindowError::NonExistentLocalTime { .. })),
             "{r:?}"
+        );
+    }
+
+    #[test]
+    fn a_lead_of_one_minute_is_one_minute() {
+        assert_eq!(
+            WindowError::TooSoon {
+                min_lead_minutes: 1
+            }
+            .to_string(),
+            "The start is too soon or in the past: the session must start at least 1 minute from now."
         );
     }
 

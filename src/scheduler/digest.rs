@@ -73,7 +73,8 @@ pub async fn prune(app: &FlashSales) {
     }
 }
 
-/// One line per session, and the gaps between them.
+/// One line per session, and the gaps between the sessions that hold the storefront (a cancelled,
+/// expired or failed session leaves its time free).
 pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
     if sessions.is_empty() {
         return Text::from("Daily digest: no flash sales today or tomorrow. Every slot is free.");
@@ -106,11 +107,77 @@ pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
                 .plain(" → ")
                 .time(s.window.ends_at(), TimeStyle::Full),
         );
-        previous_end = Some(
-            previous_end.map_or(s.window.ends_at(), |e: chrono::DateTime<Utc>| {
-                e.max(s.window.ends_at())
-            }),
-        );
+        if s.status.occupies_storefront() {
+            previous_end = Some(
+                previous_end.map_or(s.window.ends_at(), |e: chrono::DateTime<Utc>| {
+                    e.max(s.window.ends_at())
+                }),
+            );
+        }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Status, Window, WindowRules};
+
+    fn session(id: i64, from_hour: i64, to_hour: i64, status: Status) -> SessionSummaryView {
+        let base = Utc
+            .with_ymd_and_hms(2030, 1, 2, 0, 0, 0)
+            .single()
+            .expect("a time");
+        let starts = base + Duration::hours(from_hour);
+        let window = Window::new(
+            starts,
+            base + Duration::hours(to_hour),
+            base - Duration::days(1),
+            &WindowRules::default(),
+        )
+        .expect("a window");
+        SessionSummaryView {
+            id,
+            title: format!("S{id}"),
+            window,
+            status,
+            item_count: 6,
+            approval_deadline: starts - Duration::hours(1),
+        }
+    }
+
+    fn free_lines(sessions: &[SessionSummaryView]) -> Vec<String> {
+        digest_text(sessions)
+            .render(|at, _| at.format("%H:%M").to_string())
+            .lines()
+            .filter(|l| l.contains("free"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn a_cancelled_session_leaves_its_time_free() {
+        let sessions = [
+            session(1, 8, 10, Status::Approved),
+            session(2, 10, 16, Status::Cancelled),
+            session(3, 18, 20, Status::Approved),
+        ];
+        assert_eq!(free_lines(&sessions), ["  (free: 10:00 → 18:00)"]);
+    }
+
+    #[test]
+    fn expired_and_failed_sessions_leave_their_time_free_too() {
+        for status in [Status::Expired, Status::Failed] {
+            let sessions = [
+                session(1, 8, 10, Status::Live),
+                session(2, 9, 16, status),
+                session(3, 18, 20, Status::Approved),
+            ];
+            assert_eq!(
+                free_lines(&sessions),
+                ["  (free: 10:00 → 18:00)"],
+                "{status:?}"
+            );
+        }
+    }
 }

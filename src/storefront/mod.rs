@@ -1,4 +1,5 @@
-//! The storefront's flash-sale API: publish a sale, read it back, end it.
+//! The storefront's flash-sale API: publish a sale, read it back, end it. The contract a shop
+//! implements, with every body and status, is docs/storefront-api.yaml.
 //!
 //! The scheduler calls it at go-live and at the end. Every call is signed the
 //! Standard Webhooks way and carries the job's idempotency key as

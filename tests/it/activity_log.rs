@@ -96,14 +96,21 @@ async fn the_log_is_paged_oldest_first(pool: PgPool) {
 
     let first = t.app.activity(session.id, 1).await.unwrap();
     let second = t.app.activity(session.id, 2).await.unwrap();
-    let beyond = t.app.activity(session.id, 9).await.unwrap();
+    let beyond = t.app.activity(session.id, 9).await.unwrap_err();
 
     assert_eq!((first.total, first.pages, first.entries.len()), (17, 2, 15));
     assert_eq!(first.entries[0].action, "drafted");
     assert_eq!(second.entries.len(), 2);
     assert_eq!(second.entries[1].action, "item_added");
     assert!(first.entries.windows(2).all(|w| w[0].id < w[1].id));
-    assert_eq!(beyond.page, 2, "a page past the end shows the last page");
+    assert_eq!(
+        beyond.to_string(),
+        format!(
+            "Page 9 does not exist: the log of #{} has 2 pages, from 1.",
+            session.id
+        ),
+        "a page past the end is not shown as the last page"
+    );
 }
 
 #[sqlx::test]

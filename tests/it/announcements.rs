@@ -175,6 +175,8 @@ async fn a_press_on_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPo
     t.app.withdraw(&t.alice, old.id).await.unwrap();
     let current = t.app.submit(&t.alice, old.id).await.unwrap();
 
+    let edits_before = card_edits(&t);
+
     let outcome = press_button(
         &t.app,
         &t.bob,
@@ -188,9 +190,12 @@ async fn a_press_on_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPo
         outcome,
         PressOutcome::Refused(AppError::Rule(RuleViolation::StaleVersion { .. }))
     );
+    // The resubmit already posted a card with the current version: the press
+    // itself must edit the session's card once more, showing that version.
+    assert_eq!(card_edits(&t), edits_before + 1, "the card was refreshed");
     let cards = t.chat.posts_to(Channel::Approvals);
     let latest_card = cards.last().unwrap();
-    let shown = latest_card.edits.last().unwrap_or(&latest_card.message);
+    let shown = latest_card.edits.last().unwrap();
     assert!(
         shown.buttons[0]
             .id
@@ -198,6 +203,60 @@ async fn a_press_on_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPo
         "{:?}",
         shown.buttons
     );
+}
+
+/// How many times the approval cards were edited so far.
+fn card_edits(t: &TestApp) -> usize {
+    t.chat
+        .posts_to(Channel::Approvals)
+        .iter()
+        .map(|p| p.edits.len())
+        .sum()
+}
+
+#[sqlx::test]
+async fn a_reject_of_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let old = t.submitted().await;
+    t.app.withdraw(&t.alice, old.id).await.unwrap();
+    let current = t.app.submit(&t.alice, old.id).await.unwrap();
+
+    let pressed = press_button(
+        &t.app,
+        &t.bob,
+        "test",
+        "e1",
+        &format!("fs:reject:{}:{}", old.id, old.version),
+    )
+    .await;
+    assert_matches!(
+        pressed,
+        PressOutcome::Refused(AppError::Rule(RuleViolation::StaleVersion { .. }))
+    );
+    // A form opened from the old card before the session changed carries the old version too.
+    let edits_before = card_edits(&t);
+    let submitted = reject_with_reason(
+        &t.app,
+        &t.bob,
+        "test",
+        "modal-1",
+        old.id,
+        old.version,
+        "wrong prices",
+    )
+    .await;
+
+    assert_matches!(
+        submitted,
+        Err(AppError::Rule(RuleViolation::StaleVersion { seen, current: now }))
+            if seen == old.version && now == current.version
+    );
+    assert_eq!(card_edits(&t), edits_before + 1, "the card was refreshed");
+    assert_eq!(
+        t.app.get(old.id).await.unwrap().status,
+        Status::PendingApproval
+    );
+    assert_eq!(t.activity_count(old.id, "rejected").await, 0);
 }
 
 #[sqlx::test]
@@ -224,6 +283,7 @@ async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
         "test",
         "modal-1",
         session.id,
+        session.version,
         "wrong prices",
     )
     .await
@@ -234,6 +294,7 @@ async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
         "test",
         "modal-1",
         session.id,
+        session.version,
         "wrong prices",
     )
     .await

@@ -476,8 +476,14 @@ async fn approving_twice_is_refused_the_second_time(pool: PgPool) {
         )
         .await;
 
-    assert_matches!(
-        err,
-        AppError::Transition(TransitionRefused::NotAllowed { .. })
+    // Who approved it and when, not "This session is approved: it can't be approved."
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "#{} was already approved by {} (",
+            session.id, t.bob.name
+        )) && message.ends_with(" WIB): nothing to do."),
+        "{message}"
     );
+    assert_matches!(err, AppError::AlreadyApproved { .. });
 }

@@ -31,11 +31,14 @@ async fn console_commands_are_counted_by_name_and_outcome_like_discord_ones(pool
     console
         .send(r#"/flashsale draft title:"Midnight Deals" start:"tomorrow 12:00" end:"tomorrow 18:00""#)
         .await;
-    console.expect("created", STEP).await;
+    console.expect("Drafted #", STEP).await;
     console.send("/flashsale submit session:1").await;
     console.expect("needs exactly 6", STEP).await;
     console.send("/flashsale view session:999").await;
     console.expect("999", STEP).await;
+    // A file that cannot be read is the person's to fix: refused, not done.
+    console.send("/flashsale import path:nowhere.xlsx").await;
+    console.expect("Could not read", STEP).await;
 
     let metrics = reqwest::get(format!("http://{addr}/metrics"))
         .await
@@ -55,8 +58,10 @@ async fn console_commands_are_counted_by_name_and_outcome_like_discord_ones(pool
     assert_eq!(count("submit", "refused"), Some(1.0), "{metrics}");
     assert_eq!(count("view", "refused"), Some(1.0), "{metrics}");
     assert_eq!(count("draft", "refused"), None, "{metrics}");
+    assert_eq!(count("import", "refused"), Some(1.0), "{metrics}");
+    assert_eq!(count("import", "ok"), None, "{metrics}");
     assert!(
-        sample(&metrics, "flashsale_interaction_seconds_count").is_some_and(|n| n >= 3.0),
+        sample(&metrics, "flashsale_interaction_seconds_count").is_some_and(|n| n >= 4.0),
         "{metrics}"
     );
     console.finish().await;

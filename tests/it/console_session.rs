@@ -41,11 +41,21 @@ impl Console {
     /// Starts `flashsale-bot console` on `pool`'s database, with the catalog
     /// (and publishing) at `store`. `env` adds or overrides variables.
     pub async fn start(pool: &PgPool, store: &DevStore, env: &[(&str, &str)]) -> Console {
+        Console::start_in(pool, store, env, &std::env::temp_dir()).await
+    }
+
+    /// As [`Console::start`], running in the folder `cwd`.
+    pub async fn start_in(
+        pool: &PgPool,
+        store: &DevStore,
+        env: &[(&str, &str)],
+        cwd: &std::path::Path,
+    ) -> Console {
         let mut command = Command::new(env!("CARGO_BIN_EXE_flashsale-bot"));
         command
             .arg("console")
             // No .env from the developer's checkout: only what the test sets.
-            .current_dir(std::env::temp_dir())
+            .current_dir(cwd)
             .env_remove("DISCORD_TOKEN")
             .env("DATABASE_URL", database_url(pool).await)
             .env("STOREFRONT_URL", store.url())
@@ -160,7 +170,7 @@ async fn database_url(pool: &PgPool) -> String {
 
 pub use crate::support::storefront::dev_storefront;
 
-/// The id in `Draft #12 created.`
+/// The id in `Drafted #12. Add six SKUs ...`
 fn draft_id(lines: &[String]) -> i64 {
     let line = lines.last().expect("a draft line");
     let digits: String = line
@@ -179,7 +189,7 @@ fn draft_id(lines: &[String]) -> i64 {
 /// typed and three pasted. Returns its id.
 pub async fn draft_with_six_skus(console: &mut Console) -> i64 {
     console.send(DRAFT).await;
-    let id = draft_id(&console.expect("Draft #", STEP).await);
+    let id = draft_id(&console.expect("Drafted #", STEP).await);
     for (sku, discount) in [("FS-001", "30"), ("FS-002", "25%"), ("FS-003", "40")] {
         console
             .send(&format!(
@@ -304,7 +314,7 @@ async fn an_editor_pressing_approve_is_refused_and_nothing_changes(pool: PgPool)
 }
 
 #[sqlx::test]
-async fn an_approver_rejects_with_a_reason_typed_on_the_next_line(pool: PgPool) {
+async fn an_approver_rejects_with_a_reason_typed_on_the_next_line_and_confirmed(pool: PgPool) {
     let store = dev_storefront().await;
     let mut console = Console::start(&pool, &store, &[]).await;
 
@@ -314,9 +324,24 @@ async fn an_approver_rejects_with_a_reason_typed_on_the_next_line(pool: PgPool) 
     console.expect(&format!("Submitted #{id}"), STEP).await;
 
     console.send("as bob approver").await;
+    // A command typed by mistake where the reason goes is not announced as the reason.
+    console.send(&format!("press reject {id}")).await;
+    console.expect("Reason?", STEP).await;
+    console.send("as carol").await;
+    console
+        .expect(&format!("Reject #{id} with the reason \"as carol\"?"), STEP)
+        .await;
+    console.send("as carol").await;
+    console
+        .expect(&format!("Not rejected: #{id} is still waiting"), STEP)
+        .await;
+    assert_eq!(status(&pool, id).await, "pending_approval");
+
     console.send(&format!("press reject {id}")).await;
     console.expect("Reason?", STEP).await;
     console.send("FS-003 is out of season").await;
+    console.expect("Type yes to reject", STEP).await;
+    console.send("yes").await;
     let rejected = console.expect(&format!("Rejected #{id}"), STEP).await;
     assert!(
         rejected.iter().any(|l| l.starts_with("@alice")
@@ -369,4 +394,39 @@ async fn an_approved_session_goes_live_on_the_storefront_and_the_console_says_so
     assert_eq!(published[0].status, 200, "the signed publish was accepted");
 
     console.finish().await;
+}
+
+/// Without `dir:` the files go into `.local/exports` of the folder the console runs in (the checkout,
+/// under scripts/start.sh, which git ignores), not into that folder itself.
+#[sqlx::test]
+async fn export_without_a_folder_writes_into_local_exports(pool: PgPool) {
+    let cwd = std::env::temp_dir().join(format!("flashsale-cwd-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&cwd).unwrap();
+    let store = dev_storefront().await;
+    let mut console = Console::start_in(&pool, &store, &[], &cwd).await;
+    let id = draft_with_six_skus(&mut console).await;
+
+    console
+        .send(&format!("/flashsale export session:{id}"))
+        .await;
+    console.expect(&format!("Exported #{id}"), STEP).await;
+    console.expect(".xlsx", STEP).await;
+    console
+        .send(&format!("/flashsale log session:{id} export:true"))
+        .await;
+    console
+        .expect(&format!("The activity log of #{id}"), STEP)
+        .await;
+    console.finish().await;
+
+    let exports = cwd.join(".local/exports");
+    for name in [
+        format!("flashsale-{id}-midnight-deals.csv"),
+        format!("flashsale-{id}-midnight-deals.xlsx"),
+        format!("flashsale-{id}-log.csv"),
+    ] {
+        assert!(exports.join(&name).is_file(), "{name} not in {exports:?}");
+        assert!(!cwd.join(&name).exists(), "{name} in the working folder");
+    }
+    let _ = std::fs::remove_dir_all(&cwd);
 }

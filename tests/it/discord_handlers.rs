@@ -239,7 +239,7 @@ async fn reject_asks_for_a_reason_then_rejects_once_and_tells_the_submitter(pool
     assert_eq!(
         first.content,
         format!(
-            "Rejected #{}: it is a draft again and the submitter was told.",
+            "Rejected #{}: it is a draft again and the submitter was told why.",
             session.id
         )
     );
@@ -301,7 +301,7 @@ async fn the_draft_form_creates_one_draft_even_when_delivered_twice(pool: PgPool
     let id = sessions[0].id;
     assert_eq!(
         first.content,
-        format!("Drafted #{id}. Add six SKUs with `/flashsale add-sku session:{id}`.")
+        format!("Drafted #{id}. Add six SKUs with /flashsale add-sku session:{id}.")
     );
     assert_eq!(again.content, "This was already handled.");
     let view = t.app.get(id).await.unwrap();

@@ -4,7 +4,7 @@
 //! within Discord's limits. No database and no network: views are built by hand.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use flashsale_bot::app::cards::{approval_request, card_update, ended, now_live};
+use flashsale_bot::app::cards::{approval_request, card_update, ended, now_live, session_card};
 use flashsale_bot::app::{ItemView, SessionView};
 use flashsale_bot::chat::{Mention, Message, Text};
 use flashsale_bot::domain::{
@@ -83,6 +83,24 @@ fn longest_session() -> SessionView {
         })
         .collect();
     view
+}
+
+#[test]
+fn the_approval_deadline_shows_only_while_approval_is_ahead() {
+    for (status, shown) in [
+        (Status::Draft, true),
+        (Status::PendingApproval, true),
+        (Status::Approved, false),
+        (Status::Live, false),
+        (Status::Ended, false),
+    ] {
+        let card = session_card(&session(status, 6));
+        assert_eq!(
+            card.fields.iter().any(|f| f.name == "Approval deadline"),
+            shown,
+            "{status:?}"
+        );
+    }
 }
 
 fn no_pings() -> Value {

@@ -101,7 +101,7 @@ async fn the_csv_export_reads_as_labels_then_a_table(pool: PgPool) {
     let csv = String::from_utf8(files.csv).unwrap();
     let expected = format!(
         "\u{feff}Title,Midnight Deals\nStart,{tomorrow} 00:00\nEnd,{tomorrow} 12:00\nNotes,\n\
-         Session,#{} · Draft\nTime zone,Asia/Jakarta\n\"\"\n\
+         Session,#{} · Draft\nTime zone,Asia/Jakarta\n\n\
          SKU,Product,Discount %,Flash Qty,Base price,Flash price,Stock seen\n\
          FS-001,Kopi Arabika Gayo 250 g,30,10,149500,104650,100\n",
         session.id,

@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use flashsale_bot::app::{AppError, ItemChange};
-use flashsale_bot::domain::{RuleViolation, Status, TransitionRefused};
+use flashsale_bot::domain::{RuleViolation, Status};
 use futures::future::join_all;
 use sqlx::PgPool;
 
@@ -62,8 +62,7 @@ async fn two_concurrent_approvals_have_exactly_one_winner(pool: PgPool) {
     for loser in losers(&[bob, carol]) {
         assert_matches!(
             loser,
-            AppError::Transition(TransitionRefused::NotAllowed { .. })
-                | AppError::Rule(RuleViolation::StaleVersion { .. })
+            AppError::AlreadyApproved { .. } | AppError::Rule(RuleViolation::StaleVersion { .. })
         );
     }
     assert_eq!(t.activity_count(session.id, "approved").await, 1);

@@ -1,5 +1,6 @@
 //! `flashsale-bench`: measures the figures that matter for flash sales and
-//! prints them as a table (also written to `target/bench/results.json`).
+//! prints them as a table (also written to `target/bench/results.json`, under `CARGO_TARGET_DIR`
+//! when set).
 //!
 //!   flashsale-bench all                      every figure below
 //!   flashsale-bench golive [--sessions N] [--spread-secs S] [--workers W]
@@ -174,12 +175,18 @@ async fn run(args: &[String], parts: Parts) -> anyhow::Result<()> {
             "figure": f.name, "measured": f.value, "target": f.target, "met": f.met, "data": f.json,
         })).collect::<Vec<_>>(),
     });
-    std::fs::create_dir_all("target/bench")?;
-    std::fs::write(
-        "target/bench/results.json",
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    eprintln!("written target/bench/results.json");
+    // Beside the binaries, as cargo places them: another checkout's run (or a shared
+    // CARGO_TARGET_DIR) must not find this one's figures in its own ./target.
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from("target"),
+            std::path::PathBuf::from,
+        )
+        .join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    eprintln!("written {}", path.display());
     Ok(())
 }
 

@@ -11,14 +11,13 @@ use std::time::Instant;
 use super::chat::Shared;
 use super::parser::{parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice};
 use super::replies::{error, help};
-use crate::app::cards::ButtonId;
+use crate::app::headlines;
 use crate::app::{
     log_file_name, AppError, DraftFields, DraftInput, FlashSales, ImportError, ImportTarget,
     ItemChange, ItemInput, SessionView,
 };
 use crate::chat::actions::{press_button, reject_with_reason, PressOutcome};
-use crate::chat::TimeStyle;
-use crate::domain::{Action, Actor, ActorId, Roles, RuleViolation};
+use crate::domain::{Action, Actor, ActorId, Roles};
 use crate::metrics;
 
 /// The platform part of console actor ids (`console:alice`) and event ids.
@@ -40,9 +39,17 @@ enum Mode {
         session_id: i64,
         buffer: PasteBuffer,
     },
-    /// The next line is why this session is rejected.
+    /// The next line is why this session is rejected; `version` is the pressed card's.
     Reason {
         session_id: i64,
+        version: i32,
+    },
+    /// The reason was typed: `yes` rejects, anything else keeps the session pending. A line typed
+    /// by mistake (`as carol`) must not reach the team as a rejection reason.
+    ConfirmReject {
+        session_id: i64,
+        version: i32,
+        reason: String,
     },
 }
 
@@ -82,6 +89,7 @@ impl Session {
             Mode::Command => format!("{}> ", self.actor.name),
             Mode::Paste { .. } => "paste> ".to_owned(),
             Mode::Reason { .. } => "reason> ".to_owned(),
+            Mode::ConfirmReject { .. } => "yes/no> ".to_owned(),
         }
     }
 
@@ -115,7 +123,23 @@ impl Session {
                 PasteStep::More => self.mode = Mode::Paste { session_id, buffer },
                 PasteStep::Done(text) => self.paste(session_id, &text).await,
             },
-            Mode::Reason { session_id } => self.reject(session_id, line).await,
+            Mode::Reason {
+                session_id,
+                version,
+            } => self.reason(session_id, version, line),
+            Mode::ConfirmReject {
+                session_id,
+                version,
+                reason,
+            } => {
+                if matches!(line.trim().to_lowercase().as_str(), "yes" | "y") {
+                    self.reject(session_id, version, &reason).await;
+                } else {
+                    self.say(format!(
+                        "Not rejected: #{session_id} is still waiting for approval."
+                    ));
+                }
+            }
             Mode::Command => match parse_line(line) {
                 Ok(input) => return self.input(input).await,
                 Err(e) => self.say(format!("✗ {e}")),
@@ -167,14 +191,9 @@ impl Session {
                     end,
                     notes,
                 };
-                app.create_draft(actor, &input).await.map(|v| {
-                    let next = format!(
-                        "Draft #{0} created. Add six SKUs: /flashsale add-sku session:{0} sku:<SKU> discount:<%> quantity:<n>, \
-                         or /flashsale add-sku session:{0} to paste them.",
-                        v.id
-                    );
-                    card(next, v)
-                })
+                app.create_draft(actor, &input)
+                    .await
+                    .map(|v| card(headlines::drafted(v.id), v))
             }
             Command::AddSku {
                 session,
@@ -187,10 +206,9 @@ impl Session {
                     discount,
                     quantity,
                 };
-                app.add_item(actor, session, &input).await.map(|v| {
-                    let count = v.items.len();
-                    card(format!("Added {sku} to #{session} ({count} of 6)."), v)
-                })
+                app.add_item(actor, session, &input)
+                    .await
+                    .map(|v| card(headlines::added(&v, &sku), v))
             }
             Command::PasteSkus { session } => {
                 // Refuse now rather than after the person pasted six lines.
@@ -221,41 +239,38 @@ impl Session {
                 };
                 app.update_item(actor, session, &change)
                     .await
-                    .map(|v| card(format!("Changed {sku} in #{session}."), v))
+                    .map(|v| card(headlines::changed(&v, &sku), v))
             }
             Command::RemoveSku { session, sku } => app
                 .remove_item(actor, session, &sku)
                 .await
-                .map(|v| card(format!("Removed {sku} from #{session}."), v)),
+                .map(|v| card(headlines::removed(&v, &sku), v)),
             Command::View { session } => app
                 .get(session)
                 .await
                 .map(|v| r.card(&crate::app::cards::session_card(&v), now)),
             Command::List { range } => app.list(range).await.map(|list| r.list(&list, now)),
-            Command::Submit { session } => app.submit(actor, session).await.map(|v| {
-                format!(
-                    "Submitted #{} for approval: the approvers were asked on the card above.",
-                    v.id
-                )
-            }),
+            // The approvals channel is printed above, under "── #approvals".
+            Command::Submit { session } => app
+                .submit(actor, session)
+                .await
+                .map(|v| headlines::submitted(v.id, "#approvals")),
             Command::Withdraw { session } => app
                 .withdraw(actor, session)
                 .await
-                .map(|v| format!("Withdrew #{}: it is a draft again.", v.id)),
+                .map(|v| headlines::withdrew(v.id)),
             Command::Cancel { session, reason } => app
                 .cancel(actor, session, reason.as_deref())
                 .await
-                .map(|v| format!("Cancelled #{}.", v.id)),
+                .map(|v| headlines::cancelled(v.id)),
             Command::Revoke { session, reason } => app
                 .revoke(actor, session, reason.as_deref())
                 .await
-                .map(|v| format!("Revoked the approval of #{}: it is a draft again.", v.id)),
-            Command::Stop { session, reason } => app.stop(actor, session, &reason).await.map(|v| {
-                format!(
-                    "Stopping #{}: it ends on the storefront within seconds.",
-                    v.id
-                )
-            }),
+                .map(|v| headlines::revoked(v.id)),
+            Command::Stop { session, reason } => app
+                .stop(actor, session, &reason)
+                .await
+                .map(|v| headlines::stopping(v.id)),
             Command::Log { session, page } => app
                 .activity(session, page)
                 .await
@@ -269,7 +284,7 @@ impl Session {
                 .clone_session(actor, session, &start, end.as_deref(), title.as_deref())
                 .await
                 .map(|report| {
-                    let headline = format!("Cloned #{session} into draft #{}.", report.session.id);
+                    let headline = headlines::cloned(session, report.session.id);
                     r.batch(&headline, &report, now)
                 }),
             Command::Import {
@@ -282,7 +297,11 @@ impl Session {
             } => match ImportTarget::from_options(session, DraftFields { title, start, end }) {
                 Err(e) => Err(AppError::from(e)),
                 Ok(target) => match read_file(&path).await {
-                    Err(e) => Ok(format!("✗ Could not read \"{path}\": {e}.")),
+                    Err(e) => Err(AppError::File {
+                        action: "read",
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    }),
                     Ok(Err(too_large)) => Err(AppError::from(ImportError::from(too_large))),
                     Ok(Ok(bytes)) => app
                         .import(actor, &path, &bytes, sheet.as_deref(), target)
@@ -301,10 +320,13 @@ impl Session {
                         ],
                     )
                     .await;
-                    Ok(written.map_or_else(
-                        |e| format!("✗ Could not write the files: {e}."),
-                        |paths| format!("Exported #{session}:\n  {}", paths.join("\n  ")),
-                    ))
+                    written
+                        .map(|paths| format!("Exported #{session}:\n  {}", paths.join("\n  ")))
+                        .map_err(|e| AppError::File {
+                            action: "write the files into",
+                            path: dir.clone().unwrap_or_else(|| DEFAULT_EXPORT_DIR.to_owned()),
+                            reason: e.to_string(),
+                        })
                 }
                 Err(e) => Err(e),
             },
@@ -312,10 +334,15 @@ impl Session {
                 Ok(csv) => {
                     let written =
                         write_files(dir.as_deref(), [(log_file_name(session), csv)]).await;
-                    Ok(written.map_or_else(
-                        |e| format!("✗ Could not write the file: {e}."),
-                        |paths| format!("The activity log of #{session}: {}", paths.join(", ")),
-                    ))
+                    written
+                        .map(|paths| {
+                            format!("The activity log of #{session}: {}", paths.join(", "))
+                        })
+                        .map_err(|e| AppError::File {
+                            action: "write the file into",
+                            path: dir.clone().unwrap_or_else(|| DEFAULT_EXPORT_DIR.to_owned()),
+                            reason: e.to_string(),
+                        })
                 }
                 Err(e) => Err(e),
             },
@@ -331,11 +358,10 @@ impl Session {
     async fn paste(&mut self, session_id: i64, text: &str) {
         let now = self.app.clock().now();
         let reply = match self.app.add_pasted(&self.actor, session_id, text).await {
-            Ok(report) => {
-                self.shared
-                    .renderer
-                    .batch(&format!("Pasted into #{session_id}."), &report, now)
-            }
+            Ok(report) => self
+                .shared
+                .renderer
+                .batch(&headlines::pasted(session_id), &report, now),
             Err(e) => error(&e),
         };
         self.say(reply);
@@ -350,18 +376,18 @@ impl Session {
         let outcome = press_button(&self.app, &self.actor, PLATFORM, &event, &button.id).await;
         match outcome {
             PressOutcome::Approved(view) => {
-                let starts = self.shared.renderer.time(
-                    view.window.starts_at(),
-                    TimeStyle::FullAndRelative,
-                    self.app.clock().now(),
-                );
-                self.say(format!(
-                    "Approved #{} \"{}\": it is locked and starts {starts}.",
-                    view.id, view.title
-                ));
+                let headline = headlines::approved(view.id, view.window.starts_at());
+                let now = self.app.clock().now();
+                self.say(self.shared.renderer.text(&headline, now));
             }
-            PressOutcome::NeedsReason { session_id, .. } => {
-                self.mode = Mode::Reason { session_id };
+            PressOutcome::NeedsReason {
+                session_id,
+                version,
+            } => {
+                self.mode = Mode::Reason {
+                    session_id,
+                    version,
+                };
                 self.say(format!(
                     "Reason? Why #{session_id} is rejected, on one line (an empty line cancels)."
                 ));
@@ -369,37 +395,47 @@ impl Session {
             PressOutcome::AlreadyHandled => {
                 self.say("That press was handled already; nothing changed.")
             }
-            PressOutcome::Refused(e) => {
-                // The person approved an older card: show them the current one.
-                if matches!(e, AppError::Rule(RuleViolation::StaleVersion { .. })) {
-                    if let Ok(id) = ButtonId::parse(&button.id) {
-                        self.app.refresh_card(id.session_id).await;
-                    }
-                }
-                self.say(error(&e));
-            }
+            // A stale card was refreshed by `press_button`.
+            PressOutcome::Refused(e) => self.say(error(&e)),
         }
     }
 
-    async fn reject(&mut self, session_id: i64, reason: &str) {
+    /// The line after `press reject`: the reason, to be confirmed.
+    fn reason(&mut self, session_id: i64, version: i32, reason: &str) {
         let reason = reason.trim();
         if reason.is_empty() {
             return self.say(format!(
                 "Not rejected: no reason given. #{session_id} is still waiting for approval."
             ));
         }
+        self.say(format!(
+            "Reject #{session_id} with the reason \"{reason}\"? The submitter is told it. \
+             Type yes to reject; anything else keeps it waiting for approval."
+        ));
+        self.mode = Mode::ConfirmReject {
+            session_id,
+            version,
+            reason: reason.to_owned(),
+        };
+    }
+
+    async fn reject(&mut self, session_id: i64, version: i32, reason: &str) {
         let event = self.next_event();
-        let reply =
-            match reject_with_reason(&self.app, &self.actor, PLATFORM, &event, session_id, reason)
-                .await
-            {
-                Ok(Some(view)) => format!(
-                    "Rejected #{}: it is a draft again, and the submitter was told why.",
-                    view.id
-                ),
-                Ok(None) => "That rejection was handled already; nothing changed.".to_owned(),
-                Err(e) => error(&e),
-            };
+        let reply = match reject_with_reason(
+            &self.app,
+            &self.actor,
+            PLATFORM,
+            &event,
+            session_id,
+            version,
+            reason,
+        )
+        .await
+        {
+            Ok(Some(view)) => headlines::rejected(view.id),
+            Ok(None) => "That rejection was handled already; nothing changed.".to_owned(),
+            Err(e) => error(&e),
+        };
         self.say(reply);
     }
 }
@@ -421,12 +457,20 @@ async fn read_file(path: &str) -> std::io::Result<Result<Vec<u8>, crate::import:
     Ok(Ok(bytes))
 }
 
-/// Writes each file into `dir` (default: the current folder) and returns their paths.
+/// Where `export` writes without `dir:`: an ignored folder of the working directory (the checkout,
+/// under scripts/start.sh), so exports neither litter the checkout root nor show up in `git status`.
+pub const DEFAULT_EXPORT_DIR: &str = ".local/exports";
+
+/// Writes each file into `dir` (default: [`DEFAULT_EXPORT_DIR`]) and returns their paths.
 async fn write_files<const N: usize>(
     dir: Option<&str>,
     files: [(String, Vec<u8>); N],
 ) -> std::io::Result<Vec<String>> {
-    let dir = std::path::PathBuf::from(dir.map(str::trim).filter(|d| !d.is_empty()).unwrap_or("."));
+    let dir = std::path::PathBuf::from(
+        dir.map(str::trim)
+            .filter(|d| !d.is_empty())
+            .unwrap_or(DEFAULT_EXPORT_DIR),
+    );
     tokio::fs::create_dir_all(&dir).await?;
     let mut paths = Vec::with_capacity(N);
     for (name, bytes) in files {

@@ -12,6 +12,7 @@ use poise::serenity_prelude as serenity;
 
 use super::input::{self, ArgError};
 use super::{autocomplete, download, forms, Ctx, Error};
+use crate::app::headlines;
 use crate::app::{
     log_file_name, AppError, DraftFields, ImportError, ImportTarget, ItemChange, ItemInput,
     ListRange,
@@ -130,7 +131,7 @@ async fn add_sku(
             .app
             .add_item(&actor(ctx), session_id, &item)
             .await?;
-        let headline = format!("Added {} to #{session_id}.", item.sku);
+        let headline = headlines::added(&view, &item.sku);
         Ok(ctx.data().render.session(&view, &headline))
     })
     .await
@@ -164,7 +165,8 @@ async fn edit_sku(
     };
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.update_item(&who, id, &change).await?;
-        Ok((view, format!("Changed {} in #{id}.", change.sku)))
+        let headline = headlines::changed(&view, &change.sku);
+        Ok((view, headline))
     })
     .await
 }
@@ -184,7 +186,8 @@ async fn remove_sku(
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.remove_item(&who, id, &sku).await?;
-        Ok((view, format!("Removed {} from #{id}.", sku.trim())))
+        let headline = headlines::removed(&view, &sku);
+        Ok((view, headline))
     })
     .await
 }
@@ -235,7 +238,7 @@ async fn submit(
     let approvals = ctx.data().approvals_channel;
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.submit(&who, id).await?;
-        let headline = format!("Submitted #{id} for approval: the card is in <#{approvals}>.");
+        let headline = headlines::submitted(id, &format!("<#{approvals}>"));
         Ok((view, headline))
     })
     .await
@@ -252,7 +255,7 @@ async fn withdraw(
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.withdraw(&who, id).await?;
-        Ok((view, format!("Withdrew #{id}: it is a draft again.")))
+        Ok((view, headlines::withdrew(id)))
     })
     .await
 }
@@ -271,7 +274,7 @@ async fn cancel(
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.cancel(&who, id, reason.as_deref()).await?;
-        Ok((view, format!("Cancelled #{id}.")))
+        Ok((view, headlines::cancelled(id)))
     })
     .await
 }
@@ -290,7 +293,7 @@ async fn revoke(
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.revoke(&who, id, reason.as_deref()).await?;
-        let headline = format!("Revoked the approval of #{id}: it is a draft again.");
+        let headline = headlines::revoked(id);
         Ok((view, headline))
     })
     .await
@@ -310,7 +313,7 @@ async fn stop(
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.stop(&who, id, &reason).await?;
-        let headline = format!("Stopping #{id}: it ends on the storefront within seconds.");
+        let headline = headlines::stopping(id);
         Ok((view, headline))
     })
     .await
@@ -372,7 +375,7 @@ async fn clone(
             .app
             .clone_session(&actor(ctx), id, &start, end.as_deref(), title.as_deref())
             .await?;
-        let headline = format!("Cloned #{id} into #{}.", report.session.id);
+        let headline = headlines::cloned(id, report.session.id);
         Ok(ctx.data().render.batch(&headline, &report))
     })
     .await

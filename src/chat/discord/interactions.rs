@@ -23,6 +23,7 @@ use super::input::{actor_of, PLATFORM};
 use super::render::Rendered;
 use super::Data;
 use crate::app::cards::{ButtonId, CardAction};
+use crate::app::headlines;
 use crate::app::{AppError, DraftInput, FlashSales, SessionView};
 use crate::chat::actions::{self, PressOutcome};
 use crate::domain::Actor;
@@ -139,11 +140,8 @@ pub async fn pressed(data: &Data, actor: &Actor, event_id: &str, custom_id: &str
 }
 
 fn approved(data: &Data, view: &SessionView) -> Rendered {
-    let start = view.window.starts_at().timestamp();
-    data.render.session(
-        view,
-        &format!("Approved #{}. It goes live <t:{start}:R>.", view.id),
-    )
+    let headline = headlines::approved(view.id, view.window.starts_at());
+    data.render.session(view, &data.render.text(&headline))
 }
 
 /// True the first time this Discord interaction id is seen. Every handler
@@ -189,17 +187,18 @@ pub async fn submitted(
 ) -> Rendered {
     let app = &data.app;
     let text = |input: &str| values.get(input).cloned().unwrap_or_default();
-    if let FormId::Reject { session_id, .. } = id {
+    if let FormId::Reject {
+        session_id,
+        version,
+    } = id
+    {
         let reason = text(forms::REASON);
         return match actions::reject_with_reason(
-            app, actor, PLATFORM, event_id, session_id, &reason,
+            app, actor, PLATFORM, event_id, session_id, version, &reason,
         )
         .await
         {
-            Ok(Some(view)) => data.render.session(
-                &view,
-                &format!("Rejected #{session_id}: it is a draft again and the submitter was told."),
-            ),
+            Ok(Some(view)) => data.render.session(&view, &headlines::rejected(session_id)),
             Ok(None) => already_handled(),
             Err(e) => data.render.error(&e),
         };
@@ -218,21 +217,13 @@ pub async fn submitted(
                 notes: values.get(forms::NOTES).cloned(),
             };
             match app.create_draft(actor, &input).await {
-                Ok(view) => data.render.session(
-                    &view,
-                    &format!(
-                        "Drafted #{0}. Add six SKUs with `/flashsale add-sku session:{0}`.",
-                        view.id
-                    ),
-                ),
+                Ok(view) => data.render.session(&view, &headlines::drafted(view.id)),
                 Err(e) => data.render.error(&e),
             }
         }
         FormId::Paste { session_id } => {
             match app.add_pasted(actor, session_id, &text(forms::LINES)).await {
-                Ok(report) => data
-                    .render
-                    .batch(&format!("Pasted into #{session_id}."), &report),
+                Ok(report) => data.render.batch(&headlines::pasted(session_id), &report),
                 Err(e) => data.render.error(&e),
             }
         }

@@ -55,7 +55,7 @@ impl Renderer {
             }
             entry.push_str(&self.list_entry(s));
             entries.push(entry);
-            if occupies_storefront(s.status) {
+            if s.status.occupies_storefront() {
                 busy_until = busy_until.max(Some(s.window.ends_at()));
             }
         }
@@ -232,10 +232,6 @@ const HELP_LOOKING: &str = "\
 `/flashsale export` a session as .csv and .xlsx · `/flashsale help` this list";
 
 /// Sessions that will or did show on the storefront take its time; the rest leave it free.
-fn occupies_storefront(status: Status) -> bool {
-    !matches!(status, Status::Cancelled | Status::Expired | Status::Failed)
-}
-
 /// `6h`, `1h 30m`, `2d 3h`.
 pub fn duration(d: Duration) -> String {
     let minutes = d.num_minutes().max(0);

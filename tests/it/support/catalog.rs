@@ -1,4 +1,4 @@
-//! A fake catalog on loopback that speaks the real contract (DESIGN.md, section 4), for every
+//! A fake catalog on loopback that speaks the real contract (docs/storefront-api.yaml), for every
 //! integration test that needs product facts.
 //!
 //! - `GET /api/products?skus=A,B` answers the known products among `A,B` (unknown SKUs absent).

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flashsale_bot::devstore::{self, DevStore, DevStoreConfig, Faults, RecordedCall};
+use flashsale_bot::devstore::{self, Faults, RecordedCall};
 use flashsale_bot::scheduler::{Scheduler, SchedulerConfig};
 use flashsale_bot::storefront::HttpStorefront;
 use secrecy::SecretString;
@@ -14,10 +14,12 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 
 use super::app::TestApp;
+use super::storefront::{dev_storefront, CheckedStore};
 
 pub struct GoLive {
     pub t: TestApp,
-    pub store: DevStore,
+    /// Checks every call against docs/storefront-api.yaml when the test is done.
+    pub store: CheckedStore,
 }
 
 /// Fast retries so stories with failures finish in well under a second.
@@ -36,16 +38,7 @@ pub fn fast_config(worker: &str) -> SchedulerConfig {
 impl GoLive {
     pub async fn new(pool: PgPool) -> GoLive {
         let t = TestApp::new(pool).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let store = devstore::spawn(
-            listener,
-            DevStoreConfig {
-                products: devstore::sample_catalog().unwrap(),
-                webhook_secret: devstore::test_secret(),
-            },
-        )
-        .await
-        .unwrap();
+        let store = dev_storefront().await;
         GoLive { t, store }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod contract;
 pub mod discord;
 pub mod fake_discord;
 pub mod golive;

@@ -1,14 +1,48 @@
 //! The dev storefront (the bot's publishing target in development) on a free
 //! loopback port, with the sample catalog and the test webhook secret.
 
+use std::ops::Deref;
+
 use flashsale_bot::devstore::{self, DevStore, DevStoreConfig};
 
-/// A dev storefront serving until the test ends.
-pub async fn dev_storefront() -> DevStore {
+use super::contract::{assert_calls_follow_contract, Check};
+
+/// A dev storefront that, when the test is done, checks every call it received against
+/// `docs/storefront-api.yaml` (see [`super::contract`]). It is a [`DevStore`] otherwise.
+pub struct CheckedStore {
+    store: DevStore,
+    check: Check,
+}
+
+impl Deref for CheckedStore {
+    type Target = DevStore;
+
+    fn deref(&self) -> &DevStore {
+        &self.store
+    }
+}
+
+impl Drop for CheckedStore {
+    fn drop(&mut self) {
+        // A test that already failed says why; a second panic would abort the run instead.
+        if !std::thread::panicking() {
+            assert_calls_follow_contract(&self.store.calls(), self.check);
+        }
+    }
+}
+
+/// A dev storefront serving until the test ends; every request it gets must come from the bot's own
+/// clients, so requests and answers are both checked against the contract.
+pub async fn dev_storefront() -> CheckedStore {
+    dev_storefront_checking(Check::BotAndStorefront).await
+}
+
+/// A dev storefront whose calls are checked as `check` says when the test ends.
+pub async fn dev_storefront_checking(check: Check) -> CheckedStore {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
-    devstore::spawn(
+    let store = devstore::spawn(
         listener,
         DevStoreConfig {
             products: devstore::sample_catalog().expect("the sample catalog"),
@@ -16,5 +50,6 @@ pub async fn dev_storefront() -> DevStore {
         },
     )
     .await
-    .expect("the dev storefront starts")
+    .expect("the dev storefront starts");
+    CheckedStore { store, check }
 }

@@ -78,7 +78,7 @@ pub enum Command {
         end: Option<String>,
         sheet: Option<String>,
     },
-    /// The session as .csv and .xlsx files written into `dir` (default: here).
+    /// The session as .csv and .xlsx files written into `dir` (default: `.local/exports`).
     Export {
         session: i64,
         dir: Option<String>,

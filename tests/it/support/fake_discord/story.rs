@@ -8,13 +8,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use flashsale_bot::devstore::{self, DevStore};
+use flashsale_bot::devstore;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::support::storefront::dev_storefront;
+use crate::support::storefront::{dev_storefront, CheckedStore};
 
 use super::{
     FakeDiscord, Person, Recorded, Reply, ANNOUNCEMENTS_CHANNEL, API, APPLICATION_ID,
@@ -162,7 +162,7 @@ pub struct Row {
 
 pub struct Story {
     pub fake: FakeDiscord,
-    pub store: DevStore,
+    pub store: CheckedStore,
     pub pool: PgPool,
     bot: Bot,
     /// The bot's environment, for more processes of it (`spawn_replica`).
