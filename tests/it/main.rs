@@ -31,3 +31,4 @@ mod items;
 mod jobs;
 mod observability;
 mod races;
+mod render;
