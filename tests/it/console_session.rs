@@ -41,11 +41,21 @@ impl Console {
     /// Starts `flashsale-bot console` on `pool`'s database, with the catalog
     /// (and publishing) at `store`. `env` adds or overrides variables.
     pub async fn start(pool: &PgPool, store: &DevStore, env: &[(&str, &str)]) -> Console {
+        Console::start_in(pool, store, env, &std::env::temp_dir()).await
+    }
+
+    /// `start` with `dir` as the working folder (where exports and pictures go).
+    pub async fn start_in(
+        pool: &PgPool,
+        store: &DevStore,
+        env: &[(&str, &str)],
+        dir: &std::path::Path,
+    ) -> Console {
         let mut command = Command::new(env!("CARGO_BIN_EXE_flashsale-bot"));
         command
             .arg("console")
             // No .env from the developer's checkout: only what the test sets.
-            .current_dir(std::env::temp_dir())
+            .current_dir(dir)
             .env_remove("DISCORD_TOKEN")
             .env("DATABASE_URL", database_url(pool).await)
             .env("STOREFRONT_URL", store.url())
@@ -369,4 +379,48 @@ async fn an_approved_session_goes_live_on_the_storefront_and_the_console_says_so
     assert_eq!(published[0].status, 200, "the signed publish was accepted");
 
     console.finish().await;
+}
+
+/// The path printed under a card for its picture (`🖼 Picture: <path>`), if any.
+fn picture_path(lines: &[String]) -> Option<std::path::PathBuf> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix("🖼 Picture: "))
+        .map(std::path::PathBuf::from)
+}
+
+#[sqlx::test]
+async fn the_card_prints_the_path_of_its_picture_and_an_update_redraws_it(pool: PgPool) {
+    let store = dev_storefront().await;
+    let dir = std::env::temp_dir().join(format!("console-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut console = Console::start_in(&pool, &store, &[], &dir).await;
+    console.send("as alice editor").await;
+    console.expect("Acting as alice", STEP).await;
+    let id = draft_with_six_skus(&mut console).await;
+
+    console.send(&format!("submit session:{id}")).await;
+    let card = console.expect("🖼 Picture:", STEP).await;
+    let path = picture_path(&card).expect("a picture line");
+    assert_eq!(path, dir.join("pictures").join(format!("sale-{id}.png")));
+    let pending = std::fs::read(&path).unwrap();
+    let png = resvg::tiny_skia::Pixmap::decode_png(&pending).expect("a PNG");
+    assert_eq!((png.width(), png.height()), (1200, 630));
+
+    console.send("as bob approver").await;
+    console.expect("Acting as bob", STEP).await;
+    console.send(&format!("press approve {id}")).await;
+    let updated = console.expect("🖼 Picture:", STEP).await;
+    assert!(
+        updated.iter().any(|l| l.contains("card updated")),
+        "{updated:#?}"
+    );
+    assert_eq!(picture_path(&updated), Some(path.clone()));
+    assert_ne!(
+        std::fs::read(&path).unwrap(),
+        pending,
+        "the picture shows the new status"
+    );
+    console.finish().await;
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -21,6 +21,7 @@ mod crash;
 mod devstore;
 mod discord_e2e;
 mod discord_handlers;
+mod discord_pictures;
 mod discord_render;
 mod drafting;
 mod export;

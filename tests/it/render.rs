@@ -503,3 +503,32 @@ fn without_its_fonts_the_painter_fails_with_a_named_error() {
         Err(RenderError::Font { .. })
     ));
 }
+
+#[sqlx::test]
+async fn the_daily_digest_carries_the_day_as_a_picture(pool: sqlx::PgPool) {
+    let t = crate::support::app::TestApp::new(pool).await;
+    let approved = t.approved().await;
+    let draft = t.draft_at("tomorrow 15:00", "tomorrow 18:00").await;
+    flashsale_bot::scheduler::digest::post_digest(&t.app).await;
+
+    let posts = t.chat.posts_to(flashsale_bot::chat::Channel::Announcements);
+    let Some(Picture::Day(sheet)) = &posts[0].message.picture else {
+        panic!("the digest has no day picture: {:?}", posts[0].message);
+    };
+    let zone = t.app.policy().time_zone;
+    assert_eq!(
+        sheet.first_day,
+        t.app.clock().now().with_timezone(&zone).date_naive()
+    );
+    let ids: Vec<i64> = sheet.bars.iter().map(|b| b.session_id).collect();
+    assert_eq!(ids, [approved.id, draft.id]);
+    let picture = Picture::Day(Arc::clone(sheet));
+    let svg = Painter::new(zone, DEFAULT_FONT_DIR).svg(&picture);
+    for id in ids {
+        assert!(svg.contains(&format!(r#"data-session="{id}""#)), "#{id}");
+    }
+    assert_eq!(
+        picture.file_name(),
+        format!("digest-{}.png", sheet.first_day)
+    );
+}
