@@ -3,7 +3,9 @@
 //! run (its countdown and its 5-second refresh of the section), and prints the DOM it ended up with.
 //! The test reads the `#flash-sale` section out of that DOM and checks the six tiles a shopper sees:
 //! SKU, name, discount badge, struck-through price and flash price. A second Chromium run saves a
-//! screenshot to `target/test-artifacts/flash-sale.png` for people to look at.
+//! screenshot to `target/test-artifacts/flash-sale.png` for people to look at. A third test holds
+//! the bot's picture of the same sale (`flashsale_bot::render`) against the page: the SVG's text of
+//! each tile must be the DOM's.
 //!
 //! The browser is a real dependency, not an optional one: when it is missing the test fails and says
 //! that `scripts/test.sh` installs it (Debian's `chromium` package). Each Chromium run has a fresh
@@ -11,14 +13,22 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
+use flashsale_bot::app::{ItemView, SessionView};
 use flashsale_bot::devstore::{self, DevProduct, DevStore, DevStoreConfig};
+use flashsale_bot::domain::{
+    ActorId, Currency, DiscountPercent, Money, Sku, SkuRules, Status, Window, WindowRules,
+};
+use flashsale_bot::render::{Painter, Picture, SaleSheet, DEFAULT_FONT_DIR};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use standardwebhooks::Webhook;
 use tokio::process::Command;
+
+use crate::support::pictures::svg_tiles;
 
 /// A cold Chromium start on a busy 2-core CI machine takes seconds; a hung one is cut off here.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -397,4 +407,88 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The same sale as the bot sees it before publishing: a session view of `ITEMS` priced from the
+/// catalog, as `app` builds it.
+fn session_view(catalog: &[DevProduct], starts_at: chrono::DateTime<Utc>) -> SessionView {
+    let idr = Currency::from_code("IDR").expect("IDR");
+    let window = Window::new(
+        starts_at,
+        starts_at + chrono::Duration::hours(2),
+        starts_at - chrono::Duration::days(1),
+        &WindowRules::default(),
+    )
+    .expect("a window");
+    let items = ITEMS
+        .iter()
+        .enumerate()
+        .map(|(slot, &(sku, discount, quantity))| {
+            let product = catalog
+                .iter()
+                .find(|p| p.sku == sku)
+                .expect("in the sample catalog");
+            let discount = DiscountPercent::new(discount).expect("a discount");
+            let base = Money::from_minor(product.price_minor, idr.clone());
+            ItemView {
+                slot: slot as i16 + 1,
+                sku: Sku::parse(sku, &SkuRules::default()).expect("a SKU"),
+                product_name: product.name.clone(),
+                flash_price: base.discounted(discount),
+                base_price: base,
+                discount,
+                quantity: quantity as u32,
+                stock_seen: 100,
+            }
+        })
+        .collect();
+    SessionView {
+        id: 41,
+        title: "Lunch Flash".to_owned(),
+        window,
+        status: Status::Approved,
+        version: 1,
+        approval_deadline: starts_at - chrono::Duration::hours(1),
+        created_by: ActorId::new("discord", "81"),
+        created_by_name: "Alice".to_owned(),
+        submitted_by: None,
+        approved_by: None,
+        rejection_reason: None,
+        notes: None,
+        items,
+    }
+}
+
+#[tokio::test]
+async fn the_sale_picture_and_the_page_in_chromium_agree_on_every_tile() {
+    let chromium = chromium();
+    let catalog = devstore::sample_catalog().expect("sample catalog");
+    let store = start_store(&catalog).await;
+    let started = Utc::now() - chrono::Duration::minutes(10);
+    publish(&store, &catalog, 41, "Lunch Flash", started, 2, &ITEMS).await;
+    let page = format!("{}/", store.url());
+    let dom = run_chromium(&chromium, "dump-dom-picture", &["--dump-dom", &page]).await;
+    let on_page: Vec<(String, [String; 4])> = tiles(flash_sale_section(&dom))
+        .into_iter()
+        .map(|t| (t.sku, [t.name, t.was, t.now, t.badge]))
+        .collect();
+
+    let picture = Picture::Sale(Arc::new(SaleSheet::from_view(&session_view(
+        &catalog, started,
+    ))));
+    let svg = Painter::new(chrono_tz::Asia::Jakarta, DEFAULT_FONT_DIR).svg(&picture);
+    let in_picture: Vec<(String, [String; 4])> = svg_tiles(&svg)
+        .into_iter()
+        .map(|(sku, texts)| {
+            let text = |class: &str| texts.get(class).cloned().unwrap_or_default();
+            (sku, [text("name"), text("was"), text("now"), text("badge")])
+        })
+        .collect();
+
+    assert_eq!(on_page.len(), 6, "the page shows six tiles:\n{dom}");
+    assert_eq!(
+        in_picture, on_page,
+        "the picture's tiles (name, was, now, badge) differ from the page's"
+    );
+    store.shutdown().await;
 }
