@@ -532,3 +532,33 @@ async fn the_daily_digest_carries_the_day_as_a_picture(pool: sqlx::PgPool) {
         format!("digest-{}.png", sheet.first_day)
     );
 }
+
+#[sqlx::test]
+async fn an_approval_refused_for_an_inactive_product_breaks_its_tile_on_the_card(
+    pool: sqlx::PgPool,
+) {
+    let t = crate::support::app::TestApp::new(pool).await;
+    let session = t.submitted().await;
+    t.catalog.set_active("FS-005", false).await;
+    t.app
+        .approve(&t.bob, session.id, session.version)
+        .await
+        .expect_err("an inactive product is refused");
+
+    let card = &t.chat.posts_to(flashsale_bot::chat::Channel::Approvals)[0];
+    let edit = card.edits.last().expect("the card was marked");
+    assert_eq!(edit.buttons.len(), 2, "still waiting for approval");
+    let Some(Picture::Sale(sheet)) = &edit.picture else {
+        panic!("no sale picture on the edit");
+    };
+    let broken: Vec<(usize, TileProblem)> = sheet
+        .tiles
+        .iter()
+        .enumerate()
+        .filter_map(|(i, tile)| match tile {
+            Tile::Broken { problem, .. } => Some((i, *problem)),
+            Tile::Product { .. } => None,
+        })
+        .collect();
+    assert_eq!(broken, [(4, TileProblem::Inactive)]);
+}
