@@ -6,6 +6,7 @@
 //!   flashsale-bench usecases [--secs S]      throughput and latency, six-slot race
 //!   flashsale-bench process                  start-up time and idle memory of the bot
 //!   flashsale-bench faults                   convergence under storefront faults
+//!   flashsale-bench pictures [--pictures N]  time to draw a card's and the digest's picture
 //!
 //! Needs `DATABASE_URL` (a server where it may create throwaway databases;
 //! `scripts/bench.sh` starts one) and, for `process`, the release
@@ -14,6 +15,7 @@
 
 mod faults;
 mod golive;
+mod pictures;
 mod process;
 mod setup;
 mod usecases;
@@ -76,9 +78,19 @@ async fn main() {
             )
             .await
         }
+        Some("pictures") => {
+            run(
+                &args[1..],
+                Parts {
+                    pictures: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
         _ => {
             eprintln!(
-                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process | faults"
+                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process | faults | pictures [--pictures N]"
             );
             std::process::exit(2);
         }
@@ -96,6 +108,7 @@ struct Parts {
     usecases: bool,
     process: bool,
     faults: bool,
+    pictures: bool,
 }
 
 impl Parts {
@@ -104,12 +117,14 @@ impl Parts {
         usecases: false,
         process: false,
         faults: false,
+        pictures: false,
     };
     const ALL: Parts = Parts {
         golive: true,
         usecases: true,
         process: true,
         faults: true,
+        pictures: true,
     };
 }
 
@@ -120,6 +135,9 @@ async fn run(args: &[String], parts: Parts) -> anyhow::Result<()> {
     }
     if parts.usecases {
         figures.extend(usecases::measure(args).await?);
+    }
+    if parts.pictures {
+        figures.extend(pictures::measure(args).await?);
     }
     if parts.process {
         figures.extend(process::measure().await?);
