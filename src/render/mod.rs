@@ -30,6 +30,7 @@ use resvg::usvg;
 
 pub use day::{Bar, DaySheet};
 pub use sale::{price_area, tile_area, Area, SaleSheet, Tile, TileProblem};
+pub use svg::escape;
 
 /// Every picture has this size: what Discord and link previews show best (about 1.9 : 1).
 pub const WIDTH: u32 = 1200;

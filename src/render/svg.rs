@@ -16,7 +16,8 @@ pub const MUTED: &str = "#6b6b70";
 pub const CARD: &str = "#ffffff";
 pub const BACKGROUND: &str = "#f4f4f6";
 
-/// Escapes text for element content and quoted attributes alike.
+/// Escapes text for element content and quoted attributes alike, in SVG and in HTML (the dev
+/// storefront's page uses it too).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -53,8 +53,7 @@ async fn bench_interaction_acknowledgement_with_a_stalled_catalog(pool: PgPool) 
         acks.push(first.at.duration_since(ix.sent_at).as_secs_f64() * 1000.0);
     }
     acks.sort_by(f64::total_cmp);
-    let q = |p: f64| acks[((acks.len() as f64 * p).ceil() as usize).clamp(1, acks.len()) - 1];
-    let (p50, p99, max) = (q(0.5), q(0.99), acks[acks.len() - 1]);
+    let (p50, p99, max) = quantiles(&acks);
     println!(
         "| interaction acknowledgement (add-sku, catalog stalled 10 s) | p50 {p50:.1} / p99 {p99:.1} / max {max:.1} ms over {INTERACTIONS} | always < 1 s, p99 < 100 ms | {} |",
         if max < 1000.0 && p99 < 100.0 { "met" } else { "MISSED" }
@@ -66,13 +65,7 @@ async fn bench_interaction_acknowledgement_with_a_stalled_catalog(pool: PgPool) 
         "p50_ms": p50, "p99_ms": p99, "max_ms": max,
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
     });
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("interaction.json"),
-        serde_json::to_string_pretty(&report).unwrap(),
-    )
-    .unwrap();
+    write_report("interaction.json", &report);
     drop(stalled);
     story.finish().await;
 }
@@ -117,6 +110,7 @@ async fn approve_presses(
     (acks, painted)
 }
 
+/// p50, p99 and the maximum of sorted samples.
 fn quantiles(sorted: &[f64]) -> (f64, f64, f64) {
     let q = |p: f64| sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1];
     (q(0.5), q(0.99), sorted[sorted.len() - 1])
@@ -158,11 +152,16 @@ async fn bench_card_press_acknowledgement_with_pictures_on_and_off(pool: PgPool)
         "press_to_picture": { "p50_ms": p50, "p99_ms": p99, "max_ms": max },
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
     });
+    write_report("card-press.json", &report);
+}
+
+/// Writes a figure's data to `target/bench/<file>`.
+fn write_report(file: &str, report: &serde_json::Value) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
-        dir.join("card-press.json"),
-        serde_json::to_string_pretty(&report).unwrap(),
+        dir.join(file),
+        serde_json::to_string_pretty(report).unwrap(),
     )
     .unwrap();
 }

@@ -17,18 +17,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
-use flashsale_bot::app::{ItemView, SessionView};
+use flashsale_bot::app::SessionView;
 use flashsale_bot::devstore::{self, DevProduct, DevStore, DevStoreConfig};
-use flashsale_bot::domain::{
-    ActorId, Currency, DiscountPercent, Money, Sku, SkuRules, Status, Window, WindowRules,
-};
+use flashsale_bot::domain::Status;
 use flashsale_bot::render::{Painter, Picture, SaleSheet, DEFAULT_FONT_DIR};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use standardwebhooks::Webhook;
 use tokio::process::Command;
 
-use crate::support::pictures::svg_tiles;
+use crate::support::pictures::{item_view, session_view, svg_tiles, unescape};
 
 /// A cold Chromium start on a busy 2-core CI machine takes seconds; a hung one is cut off here.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -61,13 +59,9 @@ struct Tile {
 #[tokio::test]
 async fn the_flash_sale_page_shows_the_six_published_products_in_chromium() {
     let chromium = chromium();
-    let catalog = devstore::sample_catalog().expect("sample catalog");
-    let store = start_store(&catalog).await;
-
-    // Live now (started ten minutes ago, two hours to go), plus one scheduled for tomorrow so the
-    // page's "Next:" line has a time for the script to localise.
-    let started = Utc::now() - chrono::Duration::minutes(10);
-    publish(&store, &catalog, 41, "Lunch Flash", started, 2, &ITEMS).await;
+    // Live now, plus one scheduled for tomorrow so the page's "Next:" line has a time for the
+    // script to localise.
+    let (catalog, store, _) = lunch_flash_live().await;
     let tomorrow = Utc::now() + chrono::Duration::days(1);
     let next_items = [
         ("FS-007", 10, 5),
@@ -173,6 +167,16 @@ async fn the_flash_sale_page_shows_the_six_published_products_in_chromium() {
     );
 
     store.shutdown().await;
+}
+
+/// The dev storefront with the sample catalog and `ITEMS` published as #41 "Lunch Flash", live
+/// since ten minutes ago for two hours: the catalog, the store and the start.
+async fn lunch_flash_live() -> (Vec<DevProduct>, DevStore, chrono::DateTime<Utc>) {
+    let catalog = devstore::sample_catalog().expect("sample catalog");
+    let store = start_store(&catalog).await;
+    let started = Utc::now() - chrono::Duration::minutes(10);
+    publish(&store, &catalog, 41, "Lunch Flash", started, 2, &ITEMS).await;
+    (catalog, store, started)
 }
 
 /// Debian's Chromium: `chromium` on PATH, else `/usr/bin/chromium`. Missing is a failure, never a skip.
@@ -349,15 +353,6 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     Some(&text[start..start + len])
 }
 
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", "\u{a0}")
-        .replace("&amp;", "&")
-}
-
 /// `base` less `discount` %, rounded half up to a whole rupiah (the storefront accepts either way).
 fn flash_price(base: i64, discount: i64) -> i64 {
     (base * (100 - discount) + 50) / 100
@@ -411,61 +406,33 @@ impl Drop for TempDir {
 
 /// The same sale as the bot sees it before publishing: a session view of `ITEMS` priced from the
 /// catalog, as `app` builds it.
-fn session_view(catalog: &[DevProduct], starts_at: chrono::DateTime<Utc>) -> SessionView {
-    let idr = Currency::from_code("IDR").expect("IDR");
-    let window = Window::new(
-        starts_at,
-        starts_at + chrono::Duration::hours(2),
-        starts_at - chrono::Duration::days(1),
-        &WindowRules::default(),
-    )
-    .expect("a window");
+fn session_of_items(catalog: &[DevProduct], starts_at: chrono::DateTime<Utc>) -> SessionView {
     let items = ITEMS
         .iter()
-        .enumerate()
-        .map(|(slot, &(sku, discount, quantity))| {
+        .zip(1..)
+        .map(|(&(sku, discount, quantity), slot)| {
             let product = catalog
                 .iter()
                 .find(|p| p.sku == sku)
                 .expect("in the sample catalog");
-            let discount = DiscountPercent::new(discount).expect("a discount");
-            let base = Money::from_minor(product.price_minor, idr.clone());
-            ItemView {
-                slot: slot as i16 + 1,
-                sku: Sku::parse(sku, &SkuRules::default()).expect("a SKU"),
-                product_name: product.name.clone(),
-                flash_price: base.discounted(discount),
-                base_price: base,
+            let quantity = u32::try_from(quantity).expect("a small quantity");
+            item_view(
+                slot,
+                sku,
+                &product.name,
+                product.price_minor,
                 discount,
-                quantity: quantity as u32,
-                stock_seen: 100,
-            }
+                quantity,
+            )
         })
         .collect();
-    SessionView {
-        id: 41,
-        title: "Lunch Flash".to_owned(),
-        window,
-        status: Status::Approved,
-        version: 1,
-        approval_deadline: starts_at - chrono::Duration::hours(1),
-        created_by: ActorId::new("discord", "81"),
-        created_by_name: "Alice".to_owned(),
-        submitted_by: None,
-        approved_by: None,
-        rejection_reason: None,
-        notes: None,
-        items,
-    }
+    session_view(41, "Lunch Flash", Status::Approved, starts_at, items)
 }
 
 #[tokio::test]
 async fn the_sale_picture_and_the_page_in_chromium_agree_on_every_tile() {
     let chromium = chromium();
-    let catalog = devstore::sample_catalog().expect("sample catalog");
-    let store = start_store(&catalog).await;
-    let started = Utc::now() - chrono::Duration::minutes(10);
-    publish(&store, &catalog, 41, "Lunch Flash", started, 2, &ITEMS).await;
+    let (catalog, store, started) = lunch_flash_live().await;
     let page = format!("{}/", store.url());
     let dom = run_chromium(&chromium, "dump-dom-picture", &["--dump-dom", &page]).await;
     let on_page: Vec<(String, [String; 4])> = tiles(flash_sale_section(&dom))
@@ -473,7 +440,7 @@ async fn the_sale_picture_and_the_page_in_chromium_agree_on_every_tile() {
         .map(|t| (t.sku, [t.name, t.was, t.now, t.badge]))
         .collect();
 
-    let picture = Picture::Sale(Arc::new(SaleSheet::from_view(&session_view(
+    let picture = Picture::Sale(Arc::new(SaleSheet::from_view(&session_of_items(
         &catalog, started,
     ))));
     let svg = Painter::new(chrono_tz::Asia::Jakarta, DEFAULT_FONT_DIR).svg(&picture);

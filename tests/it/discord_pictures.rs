@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::support::fake_discord::story::{bob, Story};
-use crate::support::fake_discord::{Recorded, ANNOUNCEMENTS_CHANNEL};
+use crate::support::fake_discord::Recorded;
 use crate::support::ops::get;
 
 /// The uploaded picture of `session`: one PNG of 1200 x 630, named for the session, shown by the
@@ -101,14 +101,7 @@ async fn now_live_carries_the_sale_picture(pool: PgPool) {
         &[("APPROVAL_CUTOFF_MINUTES", "0"), ("MIN_LEAD_MINUTES", "0")],
     )
     .await;
-    let start = Utc::now() + Duration::minutes(2);
-    let (session, card) = story.submitted(start, start + Duration::minutes(30)).await;
-    story.approve_from_card(&bob(), session, &card).await;
-    let mark = story.fake.mark();
-    story.make_due(session, "publish").await;
-    let live = story
-        .post_in(ANNOUNCEMENTS_CHANNEL, mark, "is now live!")
-        .await;
+    let (session, _, live, mark) = story.gone_live().await;
     assert!(live.files.is_empty(), "going live waited for a picture");
     let picture = story.picture_of(mark, live.message_id()).await;
     assert_sale_picture(&picture, session);

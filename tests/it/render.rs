@@ -9,18 +9,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use flashsale_bot::app::{ItemView, SessionSummaryView, SessionView};
+use flashsale_bot::app::{SessionSummaryView, SessionView};
 use flashsale_bot::catalog::Product;
-use flashsale_bot::domain::{
-    ActorId, Currency, DiscountPercent, Money, Sku, SkuRules, Status, Window, WindowRules,
-};
+use flashsale_bot::domain::{Currency, Money, Sku, SkuRules, Status, Window, WindowRules};
 use flashsale_bot::render::{
     price_area, tile_area, Area, DaySheet, Painter, Picture, RenderError, SaleSheet, Tile,
     TileProblem, DEFAULT_FONT_DIR, HEIGHT, MAX_PNG_BYTES, WIDTH,
 };
 use resvg::tiny_skia::Pixmap;
 
-use crate::support::pictures::svg_tiles;
+use crate::support::pictures::{item_view, session_view, svg_tiles};
 
 /// Mean absolute difference per channel (0-255) allowed in any region of a golden comparison.
 /// Measured: switching text anti-aliasing off moves a region by at most 2.3; an empty tile where
@@ -44,53 +42,22 @@ fn sku(raw: &str) -> Sku {
     Sku::parse(raw, &SkuRules::default()).unwrap()
 }
 
-fn item(slot: i16, code: &str, name: &str, base: i64, discount: i64, quantity: u32) -> ItemView {
-    let idr = Currency::from_code("IDR").unwrap();
-    let discount = DiscountPercent::new(discount).unwrap();
-    let base = Money::from_minor(base, idr);
-    ItemView {
-        slot,
-        sku: sku(code),
-        product_name: name.to_owned(),
-        flash_price: base.discounted(discount),
-        base_price: base,
-        discount,
-        quantity,
-        stock_seen: 100,
-    }
-}
-
 /// The session every sale test draws: six products of the dev storefront's catalog.
 fn lunch_flash() -> SessionView {
-    let window = Window::new(
+    session_view(
+        12,
+        "Lunch Flash",
+        Status::PendingApproval,
         start(),
-        start() + Duration::hours(2),
-        start() - Duration::days(1),
-        &WindowRules::default(),
-    )
-    .unwrap();
-    SessionView {
-        id: 12,
-        title: "Lunch Flash".to_owned(),
-        window,
-        status: Status::PendingApproval,
-        version: 3,
-        approval_deadline: start() - Duration::hours(1),
-        created_by: ActorId::new("discord", "81"),
-        created_by_name: "Alice".to_owned(),
-        submitted_by: None,
-        approved_by: None,
-        rejection_reason: None,
-        notes: None,
-        items: vec![
-            item(1, "FS-001", "Kopi Arabika Gayo 250 g", 149_500, 30, 50),
-            item(2, "FS-002", "Teh Melati Premium", 45_000, 25, 40),
-            item(3, "FS-003", "Madu Hutan Sumbawa 500 ml", 185_000, 20, 30),
-            item(4, "FS-004", "Kaos Batik Parang, size L", 129_000, 15, 20),
-            item(5, "FS-005", "Sambal Roa 200 g", 38_500, 10, 10),
-            item(6, "FS-006", "Rice Cooker 1.8 L Digital", 899_000, 35, 5),
+        vec![
+            item_view(1, "FS-001", "Kopi Arabika Gayo 250 g", 149_500, 30, 50),
+            item_view(2, "FS-002", "Teh Melati Premium", 45_000, 25, 40),
+            item_view(3, "FS-003", "Madu Hutan Sumbawa 500 ml", 185_000, 20, 30),
+            item_view(4, "FS-004", "Kaos Batik Parang, size L", 129_000, 15, 20),
+            item_view(5, "FS-005", "Sambal Roa 200 g", 38_500, 10, 10),
+            item_view(6, "FS-006", "Rice Cooker 1.8 L Digital", 899_000, 35, 5),
         ],
-    }
+    )
 }
 
 fn sale(view: &SessionView) -> Picture {
@@ -114,7 +81,7 @@ fn digest() -> Picture {
         approval_deadline: from - Duration::hours(1),
     };
     let sessions = [
-        session(
+        (
             11,
             "Morning Deals",
             Status::Ended,
@@ -122,7 +89,7 @@ fn digest() -> Picture {
             at(27, 9, 0),
             6,
         ),
-        session(
+        (
             12,
             "Lunch Flash",
             Status::Live,
@@ -130,7 +97,7 @@ fn digest() -> Picture {
             at(27, 12, 0),
             6,
         ),
-        session(
+        (
             13,
             "Tea Time",
             Status::Approved,
@@ -138,7 +105,7 @@ fn digest() -> Picture {
             at(27, 14, 30),
             6,
         ),
-        session(
+        (
             14,
             "Gadget Hour",
             Status::PendingApproval,
@@ -146,7 +113,7 @@ fn digest() -> Picture {
             at(27, 15, 0),
             6,
         ),
-        session(
+        (
             15,
             "Midnight Deals",
             Status::Draft,
@@ -154,7 +121,7 @@ fn digest() -> Picture {
             at(28, 2, 0),
             4,
         ),
-        session(
+        (
             16,
             "Weekend Kickoff",
             Status::Approved,
@@ -162,7 +129,7 @@ fn digest() -> Picture {
             at(28, 12, 0),
             6,
         ),
-        session(
+        (
             17,
             "Called Off",
             Status::Cancelled,
@@ -170,7 +137,8 @@ fn digest() -> Picture {
             at(28, 19, 0),
             6,
         ),
-    ];
+    ]
+    .map(|(id, title, status, from, to, items)| session(id, title, status, from, to, items));
     Picture::Day(Arc::new(DaySheet::new(
         NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
         &sessions,
@@ -194,35 +162,28 @@ fn draw(picture: &Picture, artifact_name: &str) -> Pixmap {
     Pixmap::decode_png(&png).expect("the PNG decodes")
 }
 
+/// How many pixels of `area` satisfy `pred`.
+fn count(pixmap: &Pixmap, (x, y, w, h): Area, pred: impl Fn(u8, u8, u8) -> bool) -> usize {
+    (y..y + h)
+        .flat_map(|py| (x..x + w).map(move |px| (px, py)))
+        .map(|(px, py)| pixmap.pixel(px, py).expect("inside the picture"))
+        .filter(|c| pred(c.red(), c.green(), c.blue()))
+        .count()
+}
+
 /// Pixels of `area` far from white: ink, not an empty tile.
-fn inked(pixmap: &Pixmap, (x, y, w, h): Area) -> usize {
-    let mut count = 0;
-    for py in y..y + h {
-        for px in x..x + w {
-            let c = pixmap.pixel(px, py).expect("inside the picture");
-            let distance = (255 - u32::from(c.red()))
-                + (255 - u32::from(c.green()))
-                + (255 - u32::from(c.blue()));
-            if distance > 150 {
-                count += 1;
-            }
-        }
-    }
-    count
+fn inked(pixmap: &Pixmap, area: Area) -> usize {
+    count(pixmap, area, |r, g, b| {
+        (255 - u32::from(r)) + (255 - u32::from(g)) + (255 - u32::from(b)) > 150
+    })
 }
 
 /// The share of `area` in the broken tile's pink (light, red over green and blue).
-fn pink_share(pixmap: &Pixmap, (x, y, w, h): Area) -> f64 {
-    let mut pink = 0;
-    for py in y..y + h {
-        for px in x..x + w {
-            let c = pixmap.pixel(px, py).expect("inside the picture");
-            if c.red() > 235 && c.green() < 240 && c.green() > 200 && c.blue() < 240 {
-                pink += 1;
-            }
-        }
-    }
-    f64::from(pink) / f64::from(w * h)
+fn pink_share(pixmap: &Pixmap, area: Area) -> f64 {
+    let pink = count(pixmap, area, |r, g, b| {
+        r > 235 && g < 240 && g > 200 && b < 240
+    });
+    pink as f64 / f64::from(area.2 * area.3)
 }
 
 /// Mean absolute difference per channel in each named region; the worst one.

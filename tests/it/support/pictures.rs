@@ -1,9 +1,71 @@
-//! Reading a picture's SVG back as text, tile by tile, the way a browser test reads the page's DOM:
-//! `<g class="tile" data-sku="...">` and the classed `<text>` nodes inside it.
+//! Sessions to draw, built by hand as `app` builds them, and a picture's SVG read back as text,
+//! tile by tile, the way a browser test reads the page's DOM: `<g class="tile" data-sku="...">`
+//! and the classed `<text>` nodes inside it.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Duration, Utc};
+use flashsale_bot::app::{ItemView, SessionView};
+use flashsale_bot::domain::{
+    ActorId, Currency, DiscountPercent, Money, Sku, SkuRules, Status, Window, WindowRules,
+};
 use regex::Regex;
+
+/// An item in rupiah, priced as `app` prices it (the flash price rounded half up).
+pub fn item_view(
+    slot: i16,
+    sku: &str,
+    name: &str,
+    base: i64,
+    discount: i64,
+    quantity: u32,
+) -> ItemView {
+    let idr = Currency::from_code("IDR").expect("IDR");
+    let discount = DiscountPercent::new(discount).expect("a discount");
+    let base = Money::from_minor(base, idr);
+    ItemView {
+        slot,
+        sku: Sku::parse(sku, &SkuRules::default()).expect("a SKU"),
+        product_name: name.to_owned(),
+        flash_price: base.discounted(discount),
+        base_price: base,
+        discount,
+        quantity,
+        stock_seen: 100,
+    }
+}
+
+/// A two-hour session starting at `starts_at`, drafted by Alice.
+pub fn session_view(
+    id: i64,
+    title: &str,
+    status: Status,
+    starts_at: DateTime<Utc>,
+    items: Vec<ItemView>,
+) -> SessionView {
+    let window = Window::new(
+        starts_at,
+        starts_at + Duration::hours(2),
+        starts_at - Duration::days(1),
+        &WindowRules::default(),
+    )
+    .expect("a window");
+    SessionView {
+        id,
+        title: title.to_owned(),
+        window,
+        status,
+        version: 3,
+        approval_deadline: starts_at - Duration::hours(1),
+        created_by: ActorId::new("discord", "81"),
+        created_by_name: "Alice".to_owned(),
+        submitted_by: None,
+        approved_by: None,
+        rejection_reason: None,
+        notes: None,
+        items,
+    }
+}
 
 /// The texts of one tile, by class (`name`, `sku`, `was`, `now`, `badge`, `qty`); a class drawn on
 /// several lines (a long name) is joined with spaces.
@@ -31,10 +93,12 @@ pub fn svg_tiles(svg: &str) -> Vec<(String, TileTexts)> {
         .collect()
 }
 
-fn unescape(s: &str) -> String {
+/// Markup text as it reads (the entities our pages and pictures write, and `&nbsp;`).
+pub fn unescape(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
+        .replace("&nbsp;", "\u{a0}")
         .replace("&amp;", "&")
 }

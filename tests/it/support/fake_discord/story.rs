@@ -514,6 +514,24 @@ impl Story {
         (session, self.approval_card(mark, session).await)
     }
 
+    /// A session submitted, approved by Bob and made due at once (the story
+    /// must allow a start two minutes ahead: `APPROVAL_CUTOFF_MINUTES=0`,
+    /// `MIN_LEAD_MINUTES=0`): (session, approval card, the "now live" post,
+    /// the mark taken before it was made due).
+    pub async fn gone_live(&self) -> (i64, Recorded, Recorded, usize) {
+        let start = Utc::now() + chrono::Duration::minutes(2);
+        let (session, card) = self
+            .submitted(start, start + chrono::Duration::minutes(30))
+            .await;
+        self.approve_from_card(&bob(), session, &card).await;
+        let mark = self.fake.mark();
+        self.make_due(session, "publish").await;
+        let live = self
+            .post_in(ANNOUNCEMENTS_CHANNEL, mark, "is now live!")
+            .await;
+        (session, card, live, mark)
+    }
+
     /// Presses `custom_id` on the message and returns what the presser sees.
     pub async fn press(&self, who: &Person, message_id: u64, custom_id: &str) -> Reply {
         let ix = self.fake.press(who, message_id, custom_id);
