@@ -23,8 +23,9 @@ RUN cargo build --release --locked --bin flashsale-bot \
 FROM debian:bookworm-slim
 # ca-certificates: the Discord API, the gateway and an https storefront use TLS
 # (rustls reads the system roots through webpki; keeping the bundle costs little).
+# fonts-dejavu-core: the cards' pictures are drawn with DejaVu (PICTURE_FONT_DIR).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin flashsale
 COPY --from=build /src/target/release/flashsale-bot /usr/local/bin/flashsale-bot

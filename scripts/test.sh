@@ -27,6 +27,7 @@ trap 'exit 130' INT TERM
 
 pg_start "$tmp/pg"
 chromium_install
+source scripts/fonts.sh && fonts_install
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -5,6 +5,7 @@
 //! variable and says what is expected, instead of failing later at midnight.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -44,6 +45,7 @@ pub const DISCORD_APPROVER_ROLE_ID: &str = "DISCORD_APPROVER_ROLE_ID";
 pub const DISCORD_API_BASE: &str = "DISCORD_API_BASE";
 pub const DISCORD_REGISTER_GLOBALLY: &str = "DISCORD_REGISTER_GLOBALLY";
 pub const HTTP_ADDR: &str = "HTTP_ADDR";
+pub const PICTURE_FONT_DIR: &str = "PICTURE_FONT_DIR";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -97,6 +99,8 @@ pub struct Config {
     pub discord: Option<DiscordConfig>,
     /// Where `/healthz`, `/readyz` and `/metrics` listen; `None` when `HTTP_ADDR=off`.
     pub http_addr: Option<SocketAddr>,
+    /// The DejaVu fonts the cards' pictures are drawn with; elsewhere than Debian they live elsewhere.
+    pub picture_font_dir: PathBuf,
 }
 
 /// Where the bot lives in Discord. Ids are Discord snowflakes.
@@ -293,8 +297,14 @@ impl Config {
             }
         };
 
+        let picture_font_dir = PathBuf::from(
+            env.optional(PICTURE_FONT_DIR)
+                .unwrap_or_else(|| crate::render::DEFAULT_FONT_DIR.to_owned()),
+        );
+
         Ok(Config {
             http_addr,
+            picture_font_dir,
             storefront_timeout: Duration::from_millis(storefront_timeout),
             scheduler_poll: Duration::from_secs(scheduler_poll),
             scheduler_lease: Duration::from_secs(scheduler_lease),

@@ -14,6 +14,8 @@
 //! - `catalog`: the live product catalog (names, prices, stock) over HTTP, cached briefly.
 //! - `import`: Marketing's spreadsheets (.xlsx, .xls, .ods, .csv) read into
 //!   item rows with their row numbers; pure, no IO.
+//! - `render`: pictures for chat (a session's Flash Sale section, the digest's
+//!   timeline) as SVG and PNG; pure, no browser.
 //! - `chat`: the chat port (messages, cards, buttons, the `Chat` trait) and
 //!   its adapters.
 //! - `clock`: which clock decides what (the database's for the scheduler, the
@@ -40,6 +42,7 @@ pub mod http;
 pub mod import;
 pub mod leader;
 pub mod metrics;
+pub mod render;
 pub mod runtime;
 pub mod scheduler;
 pub mod store;

@@ -60,12 +60,19 @@ async fn run_discord() -> anyhow::Result<()> {
 async fn run_console() -> anyhow::Result<()> {
     use flashsale_bot::chat::console::{self, Console};
     use flashsale_bot::http::{ChatState, Readiness};
+    use flashsale_bot::render::Painter;
     use std::io::IsTerminal;
 
     let _ = dotenvy::dotenv();
     let config = Config::from_env()?;
     console::init_logging(config.log_format);
-    let console = Console::new(config.policy.time_zone).with_prompt(std::io::stdin().is_terminal());
+    // Cards' pictures go under the working folder, where exports go too.
+    let zone = config.policy.time_zone;
+    let pictures = console::PictureFolder {
+        painter: Painter::new(zone, config.picture_font_dir.clone()),
+        dir: console::PICTURES_DIR.into(),
+    };
+    let console = Console::new(zone, Some(pictures)).with_prompt(std::io::stdin().is_terminal());
     let services = runtime::build(config, console.chat()).await?;
     // Health, readiness and metrics; the console is connected from the start.
     let readiness = Readiness::new(services.pool.clone());

@@ -22,6 +22,8 @@
 //! - `flashsale_reconcile_total{finding}`: what the reconciler found on the
 //!   storefront (`agrees`, `taken_down`, `republished`, `unrepaired`,
 //!   `unreadable`).
+//! - `flashsale_pictures_total{picture,outcome}` and `flashsale_picture_seconds{picture}`:
+//!   pictures drawn for chat (`sale`, `day`; `ok`, or `failed` when the message went without one).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -44,6 +46,8 @@ pub struct Metrics {
     leader: IntGauge,
     outbox: IntCounterVec,
     reconcile: IntCounterVec,
+    pictures: IntCounterVec,
+    picture_seconds: HistogramVec,
 }
 
 /// Latency buckets for calls that should take well under a second but may
@@ -124,6 +128,21 @@ impl Metrics {
         )?;
         registry.register(Box::new(outbox.clone()))?;
         registry.register(Box::new(reconcile.clone()))?;
+        let pictures = IntCounterVec::new(
+            Opts::new(
+                "flashsale_pictures_total",
+                "Pictures drawn for chat messages, by picture (sale, day) and outcome (ok, failed).",
+            ),
+            &["picture", "outcome"],
+        )?;
+        let picture_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "flashsale_picture_seconds",
+                "Time to draw a picture for a chat message (SVG to PNG), by picture.",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["picture"],
+        )?;
         registry.register(Box::new(commands.clone()))?;
         registry.register(Box::new(interaction.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
@@ -131,6 +150,8 @@ impl Metrics {
         registry.register(Box::new(storefront.clone()))?;
         registry.register(Box::new(storefront_errors.clone()))?;
         registry.register(Box::new(leader.clone()))?;
+        registry.register(Box::new(pictures.clone()))?;
+        registry.register(Box::new(picture_seconds.clone()))?;
         Ok(Metrics {
             registry,
             commands,
@@ -142,6 +163,8 @@ impl Metrics {
             leader,
             outbox,
             reconcile,
+            pictures,
+            picture_seconds,
         })
     }
 }
@@ -219,6 +242,17 @@ pub fn set_leader(leader: bool) {
     }
 }
 
+/// A picture (`sale`, `day`) was drawn in `took`, or failed and its message went without it.
+pub fn picture(picture: &str, took: Duration, ok: bool) {
+    if let Some(m) = metrics() {
+        let outcome = if ok { "ok" } else { "failed" };
+        m.pictures.with_label_values(&[picture, outcome]).inc();
+        m.picture_seconds
+            .with_label_values(&[picture])
+            .observe(took.as_secs_f64());
+    }
+}
+
 /// Every family in the Prometheus text format (version 0.0.4).
 pub fn render() -> String {
     let Some(m) = metrics() else {
@@ -246,6 +280,7 @@ mod tests {
         storefront_call("publish", Duration::from_millis(5), Some("timeout"));
         golive_lateness(0.2);
         set_leader(true);
+        picture("sale", Duration::from_millis(20), false);
         let text = render();
         for family in [
             "flashsale_commands_total",
@@ -255,6 +290,8 @@ mod tests {
             "flashsale_storefront_seconds",
             "flashsale_storefront_errors_total",
             "flashsale_leader",
+            "flashsale_pictures_total",
+            "flashsale_picture_seconds",
         ] {
             assert!(
                 text.contains(&format!("# TYPE {family} ")),
@@ -263,5 +300,6 @@ mod tests {
         }
         assert!(text.contains("flashsale_leader 1"));
         assert!(text.contains(r#"flashsale_jobs_total{kind="publish",outcome="done"}"#));
+        assert!(text.contains(r#"flashsale_pictures_total{outcome="failed",picture="sale"} 1"#));
     }
 }

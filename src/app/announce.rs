@@ -5,10 +5,15 @@
 //! brought up to date by the next change, and `refresh_card` can be called at
 //! any time).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use super::cards::{approval_request, card_update};
 use super::{FlashSales, SessionView};
-use crate::chat::{Channel, Mention, Message, PostedRef, Text, TimeStyle};
-use crate::domain::{ActivityKind, Actor, Status};
+use crate::catalog::Product;
+use crate::chat::{Channel, Mention, Message, Picture, PostedRef, Text, TimeStyle};
+use crate::domain::{ActivityKind, Actor, Sku, Status};
+use crate::render::SaleSheet;
 use crate::store::sessions;
 
 impl FlashSales {
@@ -48,6 +53,35 @@ impl FlashSales {
         };
         if let Err(e) = self.chat.edit(&card, &message).await {
             tracing::warn!(session = view.id, error = %e, "could not update the approval card");
+        }
+    }
+
+    /// After the catalog refused an approval: if products are gone or inactive,
+    /// the card's picture draws their tiles broken, so approvers see what
+    /// shoppers could not buy.
+    pub(super) async fn show_unsellable(&self, session_id: i64, products: &HashMap<Sku, Product>) {
+        let Some(card) = self.card_of(session_id).await else {
+            return;
+        };
+        let view = match self.get(session_id).await {
+            Ok(view) if view.status == Status::PendingApproval => view,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(session = session_id, error = %e, "could not read the session to mark its card");
+                return;
+            }
+        };
+        let as_it_was = SaleSheet::from_view(&view);
+        let sheet = as_it_was.clone().with_catalog(products);
+        if sheet == as_it_was {
+            return;
+        }
+        let message = Message {
+            picture: Some(Picture::Sale(Arc::new(sheet))),
+            ..approval_request(&view)
+        };
+        if let Err(e) = self.chat.edit(&card, &message).await {
+            tracing::warn!(session = session_id, error = %e, "could not mark the unsellable products on the card");
         }
     }
 

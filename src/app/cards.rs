@@ -5,9 +5,11 @@
 //! parsed here too, strictly: a pressed button is input like any other.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::chat::{Button, ButtonStyle, Card, Field, Mention, Message, Text, TimeStyle, Tone};
 use crate::domain::Status;
+use crate::render::{Picture, SaleSheet};
 
 use super::view::{ItemView, SessionView};
 
@@ -162,6 +164,11 @@ pub fn session_card(view: &SessionView) -> Card {
     }
 }
 
+/// The session as shoppers will see it, for the approval card and "now live".
+pub fn sale_picture(view: &SessionView) -> Picture {
+    Picture::Sale(Arc::new(SaleSheet::from_view(view)))
+}
+
 /// The approval card posted on submit: the card, Approve/Reject, one ping for approvers.
 pub fn approval_request(view: &SessionView) -> Message {
     let ids = |action| {
@@ -194,6 +201,7 @@ pub fn approval_request(view: &SessionView) -> Message {
             },
         ],
         mentions: vec![Mention::Approvers],
+        picture: Some(sale_picture(view)),
         dedupe_key: None,
     }
 }
@@ -204,6 +212,7 @@ pub fn card_update(view: &SessionView, outcome: Text) -> Message {
     Message {
         text: outcome,
         card: Some(session_card(view)),
+        picture: Some(sale_picture(view)),
         ..Message::default()
     }
 }
@@ -220,6 +229,7 @@ pub fn now_live(view: &SessionView) -> Message {
             .time(view.window.ends_at(), TimeStyle::FullAndRelative)
             .plain("."),
         card: Some(card),
+        picture: Some(sale_picture(view)),
         dedupe_key: Some(format!("live:{}", view.id)),
         ..Message::default()
     }

@@ -118,7 +118,12 @@ impl FlashSales {
         rules::check_four_eyes(&actor.id, &editors, &self.policy)?;
         // Items cannot change outside draft, so the version check above
         // guarantees these are the items the catalog was asked about.
-        check_items(&seen_items, &products, &self.policy)?;
+        if let Err(refused) = check_items(&seen_items, &products, &self.policy) {
+            // The row lock is not needed to tell the approvers why.
+            drop(tx);
+            self.show_unsellable(session_id, &products).await;
+            return Err(refused);
+        }
         if let Some((other_id, other_title)) =
             sessions::overlapping_approved(&mut tx, session_id, &session.window).await?
         {

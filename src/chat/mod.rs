@@ -22,6 +22,7 @@ pub use memory::{Posted, RecordingChat};
 pub use text::{Span, Text, TimeStyle};
 
 use crate::domain::ActorId;
+pub use crate::render::Picture;
 
 /// Logical destinations; each adapter maps them to its own channel ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,6 +107,11 @@ pub struct Card {
 pub struct Message {
     pub text: Text,
     pub card: Option<Card>,
+    /// A picture to show with the message (on the card's embed where there is one). A model, not
+    /// pixels: the adapter draws it after the message went out and adds it, or goes without.
+    /// Not stored with an outbox notice: the deliverer draws it again from the session.
+    #[serde(skip)]
+    pub picture: Option<Picture>,
     pub buttons: Vec<Button>,
     pub mentions: Vec<Mention>,
     /// Set on announcements a retried job might send again; adapters use it

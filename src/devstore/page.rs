@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::stored::StoredSale;
+use crate::render::escape;
 
 const CSS: &str = include_str!("assets/page.css");
 const JS: &str = include_str!("assets/page.js");
@@ -101,22 +102,6 @@ fn render_live(html: &mut String, stored: &StoredSale, now: DateTime<Utc>) {
         );
     }
     html.push_str("</ul>\n");
-}
-
-/// HTML-escapes text for element content and quoted attributes alike.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Decimal places of a currency's minor unit. IDR is 0 as the bot and the catalog count it (149500 is

@@ -1,16 +1,20 @@
 //! The daily digest: today's and tomorrow's sessions, their status and the
-//! empty slots, posted at a cron time in the business time zone.
+//! empty slots, posted at a cron time in the business time zone, with the two
+//! days drawn as a timeline (`render::DaySheet`).
 //!
 //! Every replica runs the cron; the first one to record the day's digest in
 //! `processed_event` posts it, the others stand down. The same job is the
 //! daily housekeeping: it prunes `processed_event` past its retention (every
 //! replica may; deleting twice is harmless).
 
+use std::sync::Arc;
+
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 use crate::app::{FlashSales, ListRange, SessionSummaryView};
-use crate::chat::{Channel, Message, Text, TimeStyle};
+use crate::chat::{Channel, Message, Picture, Text, TimeStyle};
+use crate::render::DaySheet;
 
 /// Starts the cron job; keep the returned scheduler alive (and shut it down on exit).
 pub async fn start(app: FlashSales, cron: &str) -> Result<JobScheduler, JobSchedulerError> {
@@ -56,6 +60,7 @@ pub async fn post_digest(app: &FlashSales) {
     };
     let message = Message {
         text: digest_text(&sessions),
+        picture: Some(Picture::Day(Arc::new(DaySheet::new(today, &sessions)))),
         dedupe_key: Some(format!("digest:{today}")),
         ..Message::default()
     };

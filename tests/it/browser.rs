@@ -3,7 +3,9 @@
 //! run (its countdown and its 5-second refresh of the section), and prints the DOM it ended up with.
 //! The test reads the `#flash-sale` section out of that DOM and checks the six tiles a shopper sees:
 //! SKU, name, discount badge, struck-through price and flash price. A second Chromium run saves a
-//! screenshot to `target/test-artifacts/flash-sale.png` for people to look at.
+//! screenshot to `target/test-artifacts/flash-sale.png` for people to look at. A third test holds
+//! the bot's picture of the same sale (`flashsale_bot::render`) against the page: the SVG's text of
+//! each tile must be the DOM's.
 //!
 //! The browser is a real dependency, not an optional one: when it is missing the test fails and says
 //! that `scripts/test.sh` installs it (Debian's `chromium` package). Each Chromium run has a fresh
@@ -11,14 +13,20 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
+use flashsale_bot::app::SessionView;
 use flashsale_bot::devstore::{self, DevProduct, DevStore, DevStoreConfig};
+use flashsale_bot::domain::Status;
+use flashsale_bot::render::{Painter, Picture, SaleSheet, DEFAULT_FONT_DIR};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use standardwebhooks::Webhook;
 use tokio::process::Command;
+
+use crate::support::pictures::{item_view, session_view, svg_tiles, unescape};
 
 /// A cold Chromium start on a busy 2-core CI machine takes seconds; a hung one is cut off here.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -51,13 +59,9 @@ struct Tile {
 #[tokio::test]
 async fn the_flash_sale_page_shows_the_six_published_products_in_chromium() {
     let chromium = chromium();
-    let catalog = devstore::sample_catalog().expect("sample catalog");
-    let store = start_store(&catalog).await;
-
-    // Live now (started ten minutes ago, two hours to go), plus one scheduled for tomorrow so the
-    // page's "Next:" line has a time for the script to localise.
-    let started = Utc::now() - chrono::Duration::minutes(10);
-    publish(&store, &catalog, 41, "Lunch Flash", started, 2, &ITEMS).await;
+    // Live now, plus one scheduled for tomorrow so the page's "Next:" line has a time for the
+    // script to localise.
+    let (catalog, store, _) = lunch_flash_live().await;
     let tomorrow = Utc::now() + chrono::Duration::days(1);
     let next_items = [
         ("FS-007", 10, 5),
@@ -163,6 +167,16 @@ async fn the_flash_sale_page_shows_the_six_published_products_in_chromium() {
     );
 
     store.shutdown().await;
+}
+
+/// The dev storefront with the sample catalog and `ITEMS` published as #41 "Lunch Flash", live
+/// since ten minutes ago for two hours: the catalog, the store and the start.
+async fn lunch_flash_live() -> (Vec<DevProduct>, DevStore, chrono::DateTime<Utc>) {
+    let catalog = devstore::sample_catalog().expect("sample catalog");
+    let store = start_store(&catalog).await;
+    let started = Utc::now() - chrono::Duration::minutes(10);
+    publish(&store, &catalog, 41, "Lunch Flash", started, 2, &ITEMS).await;
+    (catalog, store, started)
 }
 
 /// Debian's Chromium: `chromium` on PATH, else `/usr/bin/chromium`. Missing is a failure, never a skip.
@@ -339,15 +353,6 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     Some(&text[start..start + len])
 }
 
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", "\u{a0}")
-        .replace("&amp;", "&")
-}
-
 /// `base` less `discount` %, rounded half up to a whole rupiah (the storefront accepts either way).
 fn flash_price(base: i64, discount: i64) -> i64 {
     (base * (100 - discount) + 50) / 100
@@ -397,4 +402,60 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The same sale as the bot sees it before publishing: a session view of `ITEMS` priced from the
+/// catalog, as `app` builds it.
+fn session_of_items(catalog: &[DevProduct], starts_at: chrono::DateTime<Utc>) -> SessionView {
+    let items = ITEMS
+        .iter()
+        .zip(1..)
+        .map(|(&(sku, discount, quantity), slot)| {
+            let product = catalog
+                .iter()
+                .find(|p| p.sku == sku)
+                .expect("in the sample catalog");
+            let quantity = u32::try_from(quantity).expect("a small quantity");
+            item_view(
+                slot,
+                sku,
+                &product.name,
+                product.price_minor,
+                discount,
+                quantity,
+            )
+        })
+        .collect();
+    session_view(41, "Lunch Flash", Status::Approved, starts_at, items)
+}
+
+#[tokio::test]
+async fn the_sale_picture_and_the_page_in_chromium_agree_on_every_tile() {
+    let chromium = chromium();
+    let (catalog, store, started) = lunch_flash_live().await;
+    let page = format!("{}/", store.url());
+    let dom = run_chromium(&chromium, "dump-dom-picture", &["--dump-dom", &page]).await;
+    let on_page: Vec<(String, [String; 4])> = tiles(flash_sale_section(&dom))
+        .into_iter()
+        .map(|t| (t.sku, [t.name, t.was, t.now, t.badge]))
+        .collect();
+
+    let picture = Picture::Sale(Arc::new(SaleSheet::from_view(&session_of_items(
+        &catalog, started,
+    ))));
+    let svg = Painter::new(chrono_tz::Asia::Jakarta, DEFAULT_FONT_DIR).svg(&picture);
+    let in_picture: Vec<(String, [String; 4])> = svg_tiles(&svg)
+        .into_iter()
+        .map(|(sku, texts)| {
+            let text = |class: &str| texts.get(class).cloned().unwrap_or_default();
+            (sku, [text("name"), text("was"), text("now"), text("badge")])
+        })
+        .collect();
+
+    assert_eq!(on_page.len(), 6, "the page shows six tiles:\n{dom}");
+    assert_eq!(
+        in_picture, on_page,
+        "the picture's tiles (name, was, now, badge) differ from the page's"
+    );
+    store.shutdown().await;
 }

@@ -430,3 +430,47 @@ async fn export_without_a_folder_writes_into_local_exports(pool: PgPool) {
     }
     let _ = std::fs::remove_dir_all(&cwd);
 }
+
+/// The path printed under a card for its picture (`🖼 Picture: <path>`), if any.
+fn picture_path(lines: &[String]) -> Option<std::path::PathBuf> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix("🖼 Picture: "))
+        .map(std::path::PathBuf::from)
+}
+
+#[sqlx::test]
+async fn the_card_prints_the_path_of_its_picture_and_an_update_redraws_it(pool: PgPool) {
+    let store = dev_storefront().await;
+    let dir = std::env::temp_dir().join(format!("console-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut console = Console::start_in(&pool, &store, &[], &dir).await;
+    console.send("as alice editor").await;
+    console.expect("Acting as alice", STEP).await;
+    let id = draft_with_six_skus(&mut console).await;
+
+    console.send(&format!("submit session:{id}")).await;
+    let card = console.expect("🖼 Picture:", STEP).await;
+    let path = picture_path(&card).expect("a picture line");
+    assert_eq!(path, dir.join("pictures").join(format!("sale-{id}.png")));
+    let pending = std::fs::read(&path).unwrap();
+    let png = resvg::tiny_skia::Pixmap::decode_png(&pending).expect("a PNG");
+    assert_eq!((png.width(), png.height()), (1200, 630));
+
+    console.send("as bob approver").await;
+    console.expect("Acting as bob", STEP).await;
+    console.send(&format!("press approve {id}")).await;
+    let updated = console.expect("🖼 Picture:", STEP).await;
+    assert!(
+        updated.iter().any(|l| l.contains("card updated")),
+        "{updated:#?}"
+    );
+    assert_eq!(picture_path(&updated), Some(path.clone()));
+    assert_ne!(
+        std::fs::read(&path).unwrap(),
+        pending,
+        "the picture shows the new status"
+    );
+    console.finish().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -291,18 +291,9 @@ async fn an_approved_session_goes_live_by_itself_and_ends(pool: PgPool) {
         &[("APPROVAL_CUTOFF_MINUTES", "0"), ("MIN_LEAD_MINUTES", "0")],
     )
     .await;
-    // Minutes are what people type: the next whole minute but one.
-    let start = Utc::now() + Duration::minutes(2);
-    let (session, card) = story.submitted(start, start + Duration::minutes(30)).await;
+    // Approved two minutes ahead, then the publish job moved to now instead of waiting.
+    let (session, card, live, mark) = story.gone_live().await;
     let card_id = card.message_id();
-    story.approve_from_card(&bob(), session, &card).await;
-
-    // Start time: move the publish job to now instead of waiting.
-    let mark = story.fake.mark();
-    story.make_due(session, "publish").await;
-    let live = story
-        .post_in(ANNOUNCEMENTS_CHANNEL, mark, "is now live!")
-        .await;
     assert!(live.text().contains("FS-006"), "{}", live.text());
     let live_card = story.card_edit_saying(mark, card_id, "Live since").await;
     assert!(live_card.text().contains("Live"), "{}", live_card.text());

@@ -8,6 +8,7 @@
 //!   flashsale-bench process                  start-up time and idle memory of the bot
 //!   flashsale-bench faults                   convergence under storefront faults
 //!   flashsale-bench import                   time and peak memory of hostile import files
+//!   flashsale-bench pictures [--pictures N]  time to draw a card's and the digest's picture
 //!
 //! Needs `DATABASE_URL` (a server where it may create throwaway databases;
 //! `scripts/bench.sh` starts one) and, for `process`, the release
@@ -17,6 +18,7 @@
 mod faults;
 mod golive;
 mod import;
+mod pictures;
 mod process;
 mod setup;
 mod usecases;
@@ -93,9 +95,19 @@ async fn main() {
             )
             .await
         }
+        Some("pictures") => {
+            run(
+                &args[1..],
+                Parts {
+                    pictures: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
         _ => {
             eprintln!(
-                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process | faults | import"
+                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process | faults | import | pictures [--pictures N]"
             );
             std::process::exit(2);
         }
@@ -115,6 +127,7 @@ struct Parts {
     faults: bool,
     /// Hostile import files; needs no database.
     import: bool,
+    pictures: bool,
 }
 
 impl Parts {
@@ -124,6 +137,7 @@ impl Parts {
         process: false,
         faults: false,
         import: false,
+        pictures: false,
     };
     const ALL: Parts = Parts {
         golive: true,
@@ -131,6 +145,7 @@ impl Parts {
         process: true,
         faults: true,
         import: true,
+        pictures: true,
     };
 }
 
@@ -141,6 +156,9 @@ async fn run(args: &[String], parts: Parts) -> anyhow::Result<()> {
     }
     if parts.usecases {
         figures.extend(usecases::measure(args).await?);
+    }
+    if parts.pictures {
+        figures.extend(pictures::measure(args).await?);
     }
     if parts.process {
         figures.extend(process::measure().await?);

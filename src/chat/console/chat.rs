@@ -6,8 +6,11 @@
 //! what it printed, so an edit prints the message again, marked as updated.
 //! The cards that still show buttons are remembered so `press approve 3` can
 //! find the button the person sees; a card edited without buttons drops out.
+//! A message's picture is drawn into the pictures folder first and its path
+//! printed under the message, so a local run shows what Discord would.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -18,6 +21,46 @@ use super::render::{buttons, Renderer};
 use crate::app::cards::ButtonId;
 use crate::chat::{Button, Channel, Chat, ChatError, Message, PostedRef};
 use crate::clock::Clock;
+use crate::render::{Painter, Picture};
+
+/// Where the console keeps the pictures it draws, and how it draws them.
+#[derive(Debug, Clone)]
+pub struct PictureFolder {
+    pub painter: Painter,
+    /// Relative to the working folder, like the exports (`pictures` under it by default).
+    pub dir: PathBuf,
+}
+
+impl PictureFolder {
+    /// The picture drawn into the folder; its path, or `None` when drawing
+    /// (logged and counted) or writing (logged) failed.
+    async fn write(&self, picture: &Picture) -> Option<String> {
+        let png = self.painter.png_in_background(picture).await?;
+        let path = self.dir.join(picture.file_name());
+        match write_replacing(&path, &png).await {
+            Ok(()) => Some(
+                std::path::absolute(&path)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string(),
+            ),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "could not write the picture");
+                None
+            }
+        }
+    }
+}
+
+/// Writes beside the target and renames, so an open viewer never sees half a PNG.
+async fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    let partial = path.with_extension(format!("{}.part", uuid::Uuid::new_v4().simple()));
+    tokio::fs::write(&partial, bytes).await?;
+    tokio::fs::rename(&partial, path).await
+}
 
 /// A button as shown on a card, ready to be pressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +88,8 @@ pub enum PressError {
 /// the messages shown.
 pub(super) struct Shared {
     pub(super) renderer: Renderer,
+    /// `None`: messages print without their pictures.
+    pictures: Option<PictureFolder>,
     /// "in 5m" on a post is relative to the app's clock, as in replies.
     clock: Arc<dyn Clock>,
     outbox: mpsc::UnboundedSender<String>,
@@ -66,6 +111,7 @@ struct State {
 impl Shared {
     pub(super) fn new(
         renderer: Renderer,
+        pictures: Option<PictureFolder>,
         clock: Arc<dyn Clock>,
     ) -> (Arc<Shared>, mpsc::UnboundedReceiver<String>) {
         let (outbox, receiver) = mpsc::unbounded_channel();
@@ -78,6 +124,7 @@ impl Shared {
         };
         let shared = Shared {
             renderer,
+            pictures,
             clock,
             outbox,
             state: Mutex::new(state),
@@ -140,9 +187,23 @@ impl Shared {
             })
     }
 
+    /// The message's picture, drawn and written: the line that points at it.
+    async fn picture_line(&self, message: &Message) -> Option<String> {
+        let (picture, folder) = (message.picture.as_ref()?, self.pictures.as_ref()?);
+        let path = folder.write(picture).await?;
+        Some(format!("\n🖼 Picture: {path}"))
+    }
+
     /// Remembers the buttons `message` shows at `posted` (or forgets them) and
-    /// renders it under a channel heading.
-    fn show(&self, channel: &str, posted: &PostedRef, message: &Message, edit: bool) -> String {
+    /// renders it under a channel heading, with the path of its picture.
+    async fn show(
+        &self,
+        channel: &str,
+        posted: &PostedRef,
+        message: &Message,
+        edit: bool,
+    ) -> String {
+        let picture = self.picture_line(message).await;
         {
             let mut state = self.lock();
             state.shown += 1;
@@ -165,6 +226,7 @@ impl Shared {
         if let Some(hint) = press_hint(&message.buttons) {
             out.push_str(&format!("   ← {hint}"));
         }
+        out.extend(picture);
         out
     }
 }
@@ -219,7 +281,7 @@ impl Chat for ConsoleChat {
         };
         if self
             .shared
-            .say(self.shared.show(name, &posted, message, false))
+            .say(self.shared.show(name, &posted, message, false).await)
         {
             Ok(posted)
         } else {
@@ -230,7 +292,10 @@ impl Chat for ConsoleChat {
     /// Prints the message again; a reference from an earlier run is printed too
     /// (the person still wants to see what changed).
     async fn edit(&self, posted: &PostedRef, message: &Message) -> Result<(), ChatError> {
-        let text = self.shared.show(&posted.channel, posted, message, true);
+        let text = self
+            .shared
+            .show(&posted.channel, posted, message, true)
+            .await;
         if self.shared.say(text) {
             Ok(())
         } else {
@@ -247,6 +312,7 @@ mod tests {
     fn console() -> (ConsoleChat, mpsc::UnboundedReceiver<String>) {
         let (shared, printed) = Shared::new(
             Renderer::new(chrono_tz::Asia::Jakarta),
+            None,
             Arc::new(crate::clock::SystemClock),
         );
         (ConsoleChat { shared }, printed)

@@ -18,7 +18,14 @@
 //! ```no_run
 //! # async fn demo(config: flashsale_bot::config::Config) -> anyhow::Result<()> {
 //! use flashsale_bot::chat::console::Console;
-//! let console = Console::new(config.policy.time_zone);
+//! use flashsale_bot::chat::console::PictureFolder;
+//! use flashsale_bot::render::Painter;
+//! let zone = config.policy.time_zone;
+//! let pictures = PictureFolder {
+//!     painter: Painter::new(zone, config.picture_font_dir.clone()),
+//!     dir: flashsale_bot::chat::console::PICTURES_DIR.into(),
+//! };
+//! let console = Console::new(zone, Some(pictures));
 //! let services = flashsale_bot::runtime::build(config, console.chat()).await?;
 //! console.run(services, tokio::io::stdin(), tokio::io::stdout()).await?;
 //! # Ok(()) }
@@ -36,7 +43,7 @@ use chrono_tz::Tz;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
-pub use chat::{ConsoleChat, FoundButton, PressError};
+pub use chat::{ConsoleChat, FoundButton, PictureFolder, PressError};
 pub use commands::PLATFORM;
 
 use self::chat::Shared;
@@ -53,6 +60,10 @@ pub enum ConsoleError {
     Write(#[source] std::io::Error),
 }
 
+/// Where `flashsale-bot console` writes cards' pictures: under the working
+/// folder, where exports go by default.
+pub const PICTURES_DIR: &str = "pictures";
+
 /// A console before it runs: hand `chat()` to the app, then `run`.
 pub struct Console {
     shared: Arc<Shared>,
@@ -63,9 +74,11 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(time_zone: Tz) -> Console {
+    /// `pictures`: where cards' pictures are drawn to (`None`: cards print without).
+    pub fn new(time_zone: Tz, pictures: Option<PictureFolder>) -> Console {
         // The app runs on the system clock too (`runtime::build`).
-        let (shared, outbox) = Shared::new(Renderer::new(time_zone), Arc::new(SystemClock));
+        let (shared, outbox) =
+            Shared::new(Renderer::new(time_zone), pictures, Arc::new(SystemClock));
         Console {
             shared,
             outbox,

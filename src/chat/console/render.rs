@@ -380,6 +380,7 @@ mod tests {
                 Mention::Approvers,
                 Mention::User(crate::domain::ActorId::new("console", "alice")),
             ],
+            picture: None,
             dedupe_key: None,
         };
         let out = renderer().message(&message, now());

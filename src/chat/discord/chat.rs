@@ -6,6 +6,15 @@
 //! message instead of posting again when a retried job (on any replica) posts
 //! the same key within Discord's nonce window (a few minutes); a key seen
 //! before by this process is answered from memory without calling Discord.
+//!
+//! A message with a picture goes out at once without it; the picture is drawn
+//! on the blocking pool afterwards and added by editing the message, so no
+//! post, edit or interaction answer waits for drawing. Each message keeps a
+//! count of its edits: a picture is added only if the message was not edited
+//! since (else the newer edit's own picture follows), and adding it and a
+//! newer edit never cross, because both are sent holding the message's lock.
+//! That order holds within this process; a card edited by two processes at
+//! once may show the older picture until its next edit.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,10 +25,14 @@ use serenity::{ChannelId, Http, HttpError, MessageId, Nonce};
 
 use super::render::Renderer;
 use crate::chat::{Channel, Chat, ChatError, Message, PostedRef};
+use crate::render::Painter;
 
 /// Keys remembered before the memory is cleared (each is a few bytes; the
 /// nonce still covers a retry right after a clear).
 const REMEMBERED_KEYS: usize = 10_000;
+
+/// Messages whose edits are counted before the counts of idle ones are dropped.
+const COUNTED_MESSAGES: usize = 10_000;
 
 pub struct DiscordChat {
     http: Arc<Http>,
@@ -28,6 +41,26 @@ pub struct DiscordChat {
     renderer: Renderer,
     /// dedupe key -> where that message went.
     posted: Mutex<HashMap<String, PostedRef>>,
+    /// Draws the pictures messages carry.
+    painter: Painter,
+    /// Per message: the edits sent so far, behind the lock every send to it holds.
+    edits: Arc<Edits>,
+}
+
+type EditCount = Arc<tokio::sync::Mutex<u64>>;
+
+#[derive(Default)]
+struct Edits(Mutex<HashMap<(ChannelId, MessageId), EditCount>>);
+
+impl Edits {
+    fn of(&self, channel: ChannelId, message: MessageId) -> EditCount {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if counts.len() >= COUNTED_MESSAGES {
+            // Only counts nobody holds: a picture on its way keeps its message's.
+            counts.retain(|_, count| Arc::strong_count(count) > 1);
+        }
+        Arc::clone(counts.entry((channel, message)).or_default())
+    }
 }
 
 impl DiscordChat {
@@ -36,6 +69,7 @@ impl DiscordChat {
         announcements: ChannelId,
         approvals: ChannelId,
         renderer: Renderer,
+        painter: Painter,
     ) -> DiscordChat {
         DiscordChat {
             http,
@@ -43,7 +77,42 @@ impl DiscordChat {
             approvals,
             renderer,
             posted: Mutex::new(HashMap::new()),
+            painter,
+            edits: Arc::default(),
         }
+    }
+
+    /// Draws `message`'s picture and adds it to the message at `(channel, id)`,
+    /// unless the message was edited after edit number `seen`.
+    fn add_picture_later(&self, channel: ChannelId, id: MessageId, seen: u64, message: &Message) {
+        let Some(picture) = message.picture.clone() else {
+            return;
+        };
+        let (http, painter, edits) = (
+            Arc::clone(&self.http),
+            self.painter.clone(),
+            Arc::clone(&self.edits),
+        );
+        let mut rendered = self.renderer.message(message);
+        // The message pinged whom it had to when it went out; adding a picture pings nobody.
+        rendered.allowed_mentions = serenity::CreateAllowedMentions::new();
+        let count = edits.of(channel, id);
+        tokio::spawn(async move {
+            let Some(png) = painter.png_in_background(&picture).await else {
+                return;
+            };
+            let count = count.lock().await;
+            if *count != seen {
+                tracing::debug!(message = %id, "a newer edit brings its own picture");
+                return;
+            }
+            let edit = rendered
+                .with_picture(&picture.file_name(), &png)
+                .edit_message();
+            if let Err(e) = channel.edit_message(&http, id, edit).await {
+                tracing::warn!(message = %id, error = %e, "could not add the picture to the message");
+            }
+        });
     }
 
     fn channel(&self, channel: Channel) -> ChannelId {
@@ -77,6 +146,8 @@ impl Chat for DiscordChat {
             .send_message(&self.http, builder)
             .await
             .map_err(chat_error)?;
+        let seen = *self.edits.of(channel_id, sent.id).lock().await;
+        self.add_picture_later(channel_id, sent.id, seen, message);
         let posted = PostedRef {
             channel: channel_id.to_string(),
             message: sent.id.to_string(),
@@ -99,14 +170,21 @@ impl Chat for DiscordChat {
                 posted.channel, posted.message
             )));
         };
-        ChannelId::new(channel)
+        let (channel, id) = (ChannelId::new(channel), MessageId::new(id));
+        let count = self.edits.of(channel, id);
+        let mut count = count.lock().await;
+        channel
             .edit_message(
                 &self.http,
-                MessageId::new(id),
+                id,
                 self.renderer.message(message).edit_message(),
             )
             .await
             .map_err(chat_error)?;
+        *count += 1;
+        let seen = *count;
+        drop(count);
+        self.add_picture_later(channel, id, seen, message);
         Ok(())
     }
 }

@@ -42,6 +42,7 @@ use crate::app::FlashSales;
 use crate::config::{Config, DiscordConfig, DISCORD_TOKEN};
 use crate::http::{ChatState, Readiness};
 use crate::leader::{self, LeaderConfig};
+use crate::render::Painter;
 use crate::runtime::{self, StartupError};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -147,6 +148,7 @@ pub async fn run(config: Config) -> Result<(), DiscordError> {
         ChannelId::new(discord.announcements_channel_id),
         ChannelId::new(discord.approvals_channel_id),
         renderer(config.policy.time_zone, roles(&discord)),
+        Painter::new(config.policy.time_zone, config.picture_font_dir.clone()),
     );
     let services = runtime::build_with_chat(config, pool, Arc::new(chat))?;
     // Health, readiness and metrics, in every process (first: a taken port

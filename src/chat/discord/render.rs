@@ -5,15 +5,16 @@
 //! timestamps (every viewer sees their own zone) next to the business-zone
 //! time, and mentions that ping exactly what the message lists. Everything is
 //! cut to Discord's limits by characters, so a long title or product name can
-//! never make Discord refuse a message.
+//! never make Discord refuse a message. A picture goes as an attached PNG that
+//! the card's embed shows as its image (`attachment://<file name>`).
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use poise::serenity_prelude as serenity;
 use serenity::{
-    CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
-    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, EditMessage, RoleId,
-    UserId,
+    CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateEmbed,
+    CreateEmbedFooter, CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse,
+    EditMessage, RoleId, UserId,
 };
 
 use crate::chat::{Button, ButtonStyle, Card, Mention, Message, Text, TimeStyle, Tone};
@@ -59,6 +60,8 @@ pub struct Rendered {
     pub components: Vec<CreateActionRow>,
     /// Empty unless the message lists mentions: nothing else ever pings.
     pub allowed_mentions: CreateAllowedMentions,
+    /// Files to upload with a channel message (the picture); replies carry none.
+    pub files: Vec<CreateAttachment>,
 }
 
 impl Rendered {
@@ -69,10 +72,22 @@ impl Rendered {
         }
     }
 
+    /// Attaches a drawn picture: the card's embed shows it as its image; a
+    /// message without a card shows the file itself.
+    pub fn with_picture(mut self, file_name: &str, png: &[u8]) -> Rendered {
+        if let Some(embed) = self.embeds.first_mut() {
+            *embed = std::mem::take(embed).image(format!("attachment://{file_name}"));
+        }
+        self.files
+            .push(CreateAttachment::bytes(png.to_vec(), file_name));
+        self
+    }
+
     /// A new channel message.
     pub fn create_message(self) -> CreateMessage {
         let mut m = CreateMessage::new()
             .embeds(self.embeds)
+            .add_files(self.files)
             .allowed_mentions(self.allowed_mentions);
         if !self.content.is_empty() {
             m = m.content(self.content);
@@ -83,13 +98,20 @@ impl Rendered {
         m
     }
 
-    /// An edit that replaces everything, so buttons that are gone disappear.
+    /// An edit that replaces everything, so buttons that are gone disappear,
+    /// and so does an earlier picture (a new one replaces it, or none is shown).
     pub fn edit_message(self) -> EditMessage {
-        EditMessage::new()
+        let edit = EditMessage::new()
             .content(self.content)
             .embeds(self.embeds)
             .components(self.components)
-            .allowed_mentions(self.allowed_mentions)
+            .allowed_mentions(self.allowed_mentions);
+        if self.files.is_empty() {
+            return edit.remove_all_attachments();
+        }
+        self.files
+            .into_iter()
+            .fold(edit, |edit, file| edit.new_attachment(file))
     }
 
     /// A reply to a slash command, seen only by the person who ran it.
@@ -168,6 +190,7 @@ impl Renderer {
             embeds: message.card.iter().map(|c| self.card(c)).collect(),
             components: buttons(&message.buttons),
             allowed_mentions: allowed,
+            files: Vec::new(),
         }
     }
 

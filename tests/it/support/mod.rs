@@ -8,6 +8,7 @@ pub mod discord;
 pub mod fake_discord;
 pub mod golive;
 pub mod ops;
+pub mod pictures;
 pub mod storefront;
 
 /// `assert!(matches!(value, pattern))` that shows the value when it fails;

@@ -25,6 +25,7 @@
 //! [`FakeDiscord::problems`]; `Story::finish` fails the test on any.
 //!
 //! Layout: `payloads` (Discord's object shapes), `rest` (the REST routes),
+//! `uploads` (multipart bodies, attachments and `attachment://` images),
 //! `gateway` (the websocket), `limits` (Discord's documented limits),
 //! `story` (the real bot, the dev storefront and the people of our stories).
 
@@ -33,6 +34,7 @@ mod limits;
 pub mod payloads;
 mod rest;
 pub mod story;
+pub mod uploads;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -104,6 +106,8 @@ pub struct Recorded {
     pub response: Value,
     /// False when no route of the fake matched (answered 404).
     pub known: bool,
+    /// Files uploaded with a multipart body (whose JSON part is `body`).
+    pub files: Vec<uploads::Upload>,
 }
 
 impl Recorded {

@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State as AxumState;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use super::uploads::{self, Upload};
 use super::{
     limits, payloads, Inner, Recorded, State, ANNOUNCEMENTS_CHANNEL, ANSWER_DEADLINE, API,
     APPLICATION_COMMAND, APPLICATION_ID, APPROVALS_CHANNEL, AUTOCOMPLETE, GENERAL_CHANNEL,
@@ -46,17 +47,34 @@ pub async fn handle(
     AxumState(inner): AxumState<Arc<Inner>>,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let body: Value = if body.is_empty() {
-        Value::Null
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut unreadable = None;
+    let (body, files): (Value, Vec<Upload>) = if body.is_empty() {
+        (Value::Null, Vec::new())
+    } else if let Some(boundary) = uploads::boundary(content_type) {
+        uploads::parse(&body, boundary).unwrap_or_else(|e| {
+            unreadable = Some(e);
+            (Value::Null, Vec::new())
+        })
     } else {
-        serde_json::from_slice(&body)
-            .unwrap_or_else(|_| json!({ "not_json": String::from_utf8_lossy(&body) }))
+        let json = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| json!({ "not_json": String::from_utf8_lossy(&body) }));
+        (json, Vec::new())
     };
     let path = uri.path().to_owned();
     let mut state = inner.lock();
-    let routed = route(&mut state, &inner, method.as_str(), &path, &body);
+    if let Some(e) = unreadable {
+        state.problem(format!(
+            "{method} {path}: an unreadable multipart body: {e}"
+        ));
+    }
+    let routed = route(&mut state, &inner, method.as_str(), &path, &body, &files);
     let known = routed.is_some();
     let (status, answer) = routed.unwrap_or_else(|| error(404, 0, "404: Not Found"));
     let seq = state.requests.len();
@@ -70,6 +88,7 @@ pub async fn handle(
         status,
         response: answer.clone().unwrap_or(Value::Null),
         known,
+        files,
     });
     drop(state);
     inner.notify();
@@ -86,6 +105,7 @@ fn route(
     method: &str,
     path: &str,
     body: &Value,
+    files: &[Upload],
 ) -> Option<Answer> {
     let rest = path.strip_prefix(API)?.strip_prefix('/')?;
     let segments: Vec<&str> = rest.split('/').collect();
@@ -120,9 +140,9 @@ fn route(
             Ok(_) => (204, None),
             Err(e) => e,
         },
-        ("POST", ["channels", channel, "messages"]) => post(state, id(channel)?, body),
+        ("POST", ["channels", channel, "messages"]) => post(state, id(channel)?, body, files),
         ("PATCH", ["channels", channel, "messages", message]) => {
-            edit(state, id(channel)?, id(message)?, body)
+            edit(state, id(channel)?, id(message)?, body, files)
         }
         ("GET", ["channels", channel, "messages", message]) => {
             match state.messages.get(&id(message)?) {
@@ -341,7 +361,21 @@ fn edit_webhook_message(state: &mut State, token: &str, which: &str, body: &Valu
     ok(store_message(state, message))
 }
 
-fn post(state: &mut State, channel: u64, body: &Value) -> Answer {
+/// Applies the uploads and the attachments list to `message`, noting what
+/// Discord would refuse or show broken.
+fn attach(state: &mut State, message: &mut Value, body: &Value, files: &[Upload]) {
+    let mut problems = if files.is_empty() && body.get("attachments").is_none() {
+        Vec::new()
+    } else {
+        uploads::apply(message, body, files, || state.next_id())
+    };
+    problems.extend(uploads::resolve_images(message));
+    for problem in problems {
+        state.problem(format!("message {}: {problem}", message["id"]));
+    }
+}
+
+fn post(state: &mut State, channel: u64, body: &Value, files: &[Upload]) -> Answer {
     if !known_channel(channel) {
         return error(404, 10003, "Unknown Channel");
     }
@@ -365,6 +399,7 @@ fn post(state: &mut State, channel: u64, body: &Value) -> Answer {
     let id = state.next_id();
     let mut message = payloads::message(id, channel, body, false);
     message["guild_id"] = json!(GUILD_ID.to_string());
+    attach(state, &mut message, body, files);
     let message = store_message(state, message);
     if let Some(nonce) = nonce {
         state.nonces.insert((channel, nonce), id);
@@ -372,7 +407,13 @@ fn post(state: &mut State, channel: u64, body: &Value) -> Answer {
     ok(message)
 }
 
-fn edit(state: &mut State, channel: u64, message_id: u64, body: &Value) -> Answer {
+fn edit(
+    state: &mut State,
+    channel: u64,
+    message_id: u64,
+    body: &Value,
+    files: &[Upload],
+) -> Answer {
     let Some(mut message) = state.messages.get(&message_id).cloned() else {
         return error(404, 10008, "Unknown Message");
     };
@@ -384,6 +425,7 @@ fn edit(state: &mut State, channel: u64, message_id: u64, body: &Value) -> Answe
         return refused;
     }
     payloads::apply_edit(&mut message, body);
+    attach(state, &mut message, body, files);
     message["edited_timestamp"] = json!(payloads::now());
     ok(store_message(state, message))
 }

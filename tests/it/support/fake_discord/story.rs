@@ -484,8 +484,21 @@ impl Story {
     }
 
     /// A draft by Carol with six SKUs (one by options, five pasted), submitted:
-    /// (session, the approval card).
+    /// (session, the approval card), once the card's picture was added too, so
+    /// that what a test does next is not mixed up with it.
     pub async fn submitted(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> (i64, Recorded) {
+        let mark = self.fake.mark();
+        let (session, card) = self.submitted_as_posted(start, end).await;
+        self.picture_of(mark, card.message_id()).await;
+        (session, card)
+    }
+
+    /// `submitted` without waiting for the card's picture.
+    pub async fn submitted_as_posted(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> (i64, Recorded) {
         let carol = carol();
         let session = self.draft(&carol, "Midnight Deals", start, end).await;
         let added = self.add_sku(&carol, session, "FS-001", 30, 50).await;
@@ -510,6 +523,24 @@ impl Story {
         (session, self.approval_card(mark, session).await)
     }
 
+    /// A session submitted, approved by Bob and made due at once (the story
+    /// must allow a start two minutes ahead: `APPROVAL_CUTOFF_MINUTES=0`,
+    /// `MIN_LEAD_MINUTES=0`): (session, approval card, the "now live" post,
+    /// the mark taken before it was made due).
+    pub async fn gone_live(&self) -> (i64, Recorded, Recorded, usize) {
+        let start = Utc::now() + chrono::Duration::minutes(2);
+        let (session, card) = self
+            .submitted(start, start + chrono::Duration::minutes(30))
+            .await;
+        self.approve_from_card(&bob(), session, &card).await;
+        let mark = self.fake.mark();
+        self.make_due(session, "publish").await;
+        let live = self
+            .post_in(ANNOUNCEMENTS_CHANNEL, mark, "is now live!")
+            .await;
+        (session, card, live, mark)
+    }
+
     /// Presses `custom_id` on the message and returns what the presser sees.
     pub async fn press(&self, who: &Person, message_id: u64, custom_id: &str) -> Reply {
         let ix = self.fake.press(who, message_id, custom_id);
@@ -526,13 +557,24 @@ impl Story {
         approved
     }
 
+    /// Waits for the edit since `mark` that uploads a picture to message `id`
+    /// (in any channel).
+    pub async fn picture_of(&self, mark: usize, id: u64) -> Recorded {
+        let suffix = format!("/messages/{id}");
+        self.fake
+            .wait_after(mark, &format!("the picture of message {id}"), |r| {
+                r.method == "PATCH" && r.path.ends_with(&suffix) && !r.files.is_empty()
+            })
+            .await
+    }
+
     /// Waits for the first edit of approval card `card_id` since `mark`;
     /// `what` says what it should show, for the failure message.
     pub async fn card_edit(&self, mark: usize, card_id: u64, what: &str) -> Recorded {
         let path = card_path(card_id);
         self.fake
             .wait_after(mark, &format!("the card edited to {what}"), |r| {
-                r.is("PATCH", &path)
+                r.is("PATCH", &path) && r.files.is_empty()
             })
             .await
     }
