@@ -33,8 +33,8 @@ fn files() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
             bomb(Bomb::Whitespace, 1100 * MIB)?,
         ),
         (
-            "empty-rows-24MB.xlsx".to_owned(),
-            bomb(Bomb::EmptyRows, 24 * MIB)?,
+            "empty-rows-12MB.xlsx".to_owned(),
+            bomb(Bomb::EmptyRows, 12 * MIB)?,
         ),
         (
             "empty-rows-3MB.xlsx".to_owned(),
@@ -44,7 +44,7 @@ fn files() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
             "whitespace-1MB.xlsx".to_owned(),
             bomb(Bomb::Whitespace, MIB)?,
         ),
-        ("cell-32k.xlsx".to_owned(), bomb(Bomb::HugeCell, 32 * 1024)?),
+        ("cell-64k.xlsx".to_owned(), bomb(Bomb::HugeCell, 32 * 1024)?),
         (
             "plain.xlsx".to_owned(),
             samples::xlsx(&samples::SESSION_TABLE, None)?,
