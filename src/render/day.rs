@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 use super::svg::{self, Face, ACCENT, BACKGROUND, CARD, INK, MUTED, SANS};
 use super::{HEIGHT, WIDTH};
@@ -16,7 +17,7 @@ use crate::domain::Status;
 pub const DAYS: u32 = 2;
 
 /// What the digest's picture shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DaySheet {
     /// The first day shown, in the business zone.
     pub first_day: NaiveDate,
@@ -24,14 +25,41 @@ pub struct DaySheet {
 }
 
 /// One session on the timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bar {
     pub session_id: i64,
     pub title: String,
-    pub status: Status,
+    /// The status's label, for the legend's colour.
+    pub status: String,
+    pub tone: BarTone,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub item_count: i64,
+}
+
+/// How a bar is coloured: a status's colour on the Discord card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BarTone {
+    Draft,
+    Pending,
+    Approved,
+    Live,
+    Ended,
+    /// Expired, cancelled or failed.
+    Stopped,
+}
+
+impl From<Status> for BarTone {
+    fn from(status: Status) -> BarTone {
+        match status {
+            Status::Draft => BarTone::Draft,
+            Status::PendingApproval => BarTone::Pending,
+            Status::Approved => BarTone::Approved,
+            Status::Live => BarTone::Live,
+            Status::Ended => BarTone::Ended,
+            Status::Expired | Status::Cancelled | Status::Failed => BarTone::Stopped,
+        }
+    }
 }
 
 impl DaySheet {
@@ -43,7 +71,8 @@ impl DaySheet {
                 .map(|s| Bar {
                     session_id: s.id,
                     title: s.title.clone(),
-                    status: s.status,
+                    status: s.status.label().to_owned(),
+                    tone: BarTone::from(s.status),
                     starts_at: s.window.starts_at(),
                     ends_at: s.window.ends_at(),
                     item_count: s.item_count,
@@ -62,15 +91,15 @@ const LANE_H: f32 = 190.0;
 const FREE: &str = "#e3f4e8";
 const FREE_INK: &str = "#2e7d32";
 
-/// A status's bar colour and the text colour that reads on it (the Discord card's tones).
-fn colours(status: Status) -> (&'static str, &'static str) {
-    match status {
-        Status::Draft => ("#95a5a6", "#ffffff"),
-        Status::PendingApproval => ("#f1c40f", INK),
-        Status::Approved => ("#2ecc71", INK),
-        Status::Live => ("#9b59b6", "#ffffff"),
-        Status::Ended => ("#7f8c8d", "#ffffff"),
-        Status::Expired | Status::Cancelled | Status::Failed => ("#e74c3c", "#ffffff"),
+/// A bar's colour and the text colour that reads on it (the Discord card's tones).
+fn colours(tone: BarTone) -> (&'static str, &'static str) {
+    match tone {
+        BarTone::Draft => ("#95a5a6", "#ffffff"),
+        BarTone::Pending => ("#f1c40f", INK),
+        BarTone::Approved => ("#2ecc71", INK),
+        BarTone::Live => ("#9b59b6", "#ffffff"),
+        BarTone::Ended => ("#7f8c8d", "#ffffff"),
+        BarTone::Stopped => ("#e74c3c", "#ffffff"),
     }
 }
 
@@ -219,7 +248,7 @@ fn day_lane(
         let x1 = x_of(bar.starts_at, from, to);
         let x2 = x_of(bar.ends_at, from, to).max(x1 + 4.0);
         let y = top + 8.0 + row as f32 * row_h;
-        let (fill, ink) = colours(bar.status);
+        let (fill, ink) = colours(bar.tone);
         let _ = write!(
             out,
             r#"<g class="bar" data-session="{}"><rect x="{x1:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" rx="6" fill="{fill}"/>"#,
@@ -332,12 +361,12 @@ fn legend(out: &mut String) {
     let y = HEIGHT as f32 - 20.0;
     let entries = [
         (FREE, "free"),
-        (colours(Status::Draft).0, "draft"),
-        (colours(Status::PendingApproval).0, "pending approval"),
-        (colours(Status::Approved).0, "approved"),
-        (colours(Status::Live).0, "live"),
-        (colours(Status::Ended).0, "ended"),
-        (colours(Status::Cancelled).0, "cancelled, expired, failed"),
+        (colours(BarTone::Draft).0, "draft"),
+        (colours(BarTone::Pending).0, "pending approval"),
+        (colours(BarTone::Approved).0, "approved"),
+        (colours(BarTone::Live).0, "live"),
+        (colours(BarTone::Ended).0, "ended"),
+        (colours(BarTone::Stopped).0, "cancelled, expired, failed"),
     ];
     for (fill, label) in entries {
         let _ = write!(
@@ -364,7 +393,8 @@ mod tests {
         Bar {
             session_id: id,
             title: format!("Sale {id}"),
-            status: Status::Approved,
+            status: "Approved".to_owned(),
+            tone: BarTone::Approved,
             starts_at: from.parse().unwrap(),
             ends_at: to.parse().unwrap(),
             item_count: 6,

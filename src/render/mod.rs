@@ -27,8 +27,9 @@ use std::time::Instant;
 use chrono_tz::Tz;
 use resvg::tiny_skia;
 use resvg::usvg;
+use serde::{Deserialize, Serialize};
 
-pub use day::{Bar, DaySheet};
+pub use day::{Bar, BarTone, DaySheet};
 pub use sale::{price_area, tile_area, Area, SaleSheet, Tile, TileProblem};
 pub use svg::escape;
 
@@ -47,7 +48,8 @@ const FONT_FILES: [&str; 3] = [
 ];
 
 /// A picture to attach to a chat message, as a model: adapters draw it when and if they can.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// It stores as JSON with the message (the outbox), and draws the same after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Picture {
     /// One session's Flash Sale section.
     Sale(Arc<SaleSheet>),

@@ -14,49 +14,52 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 use super::svg::{self, Face, ACCENT, BACKGROUND, CARD, INK, MONO, MUTED, SANS};
 use super::{HEIGHT, WIDTH};
 use crate::app::SessionView;
 use crate::catalog::Product;
 use crate::domain::window::format_span;
-use crate::domain::{DiscountPercent, Money, Sku, Status, MAX_ITEMS};
+use crate::domain::{Sku, MAX_ITEMS};
 
-/// What the picture of one session shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the picture of one session shows: the texts as shoppers read them, so the model stores
+/// (the outbox keeps messages as JSON) and draws the same wherever it goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleSheet {
     pub session_id: i64,
     pub title: String,
-    /// Shown small in the header: approvers must not mistake a preview for the live page.
-    pub status: Status,
+    /// The status's label, shown small in the header: approvers must not mistake a preview for
+    /// the live page.
+    pub status: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     /// Always `MAX_ITEMS` tiles, in slot order.
     pub tiles: Vec<Tile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tile {
-    /// A product shoppers can buy, with the prices they will see.
+    /// A product shoppers can buy, with the texts the page shows (`IDR 149,500`, `-30%`).
     Product {
-        sku: Sku,
+        sku: String,
         name: String,
-        base_price: Money,
-        flash_price: Money,
-        discount: DiscountPercent,
+        was: String,
+        now: String,
+        badge: String,
         quantity: u32,
     },
     /// A slot shoppers would see empty or unbuyable.
     Broken {
         /// Present unless the slot is empty.
-        sku: Option<Sku>,
+        sku: Option<String>,
         name: Option<String>,
         problem: TileProblem,
     },
 }
 
 /// Why a tile is broken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TileProblem {
     /// No SKU in this slot yet.
     Empty,
@@ -93,11 +96,11 @@ impl SaleSheet {
             .into_iter()
             .take(MAX_ITEMS)
             .map(|item| Tile::Product {
-                sku: item.sku.clone(),
+                sku: item.sku.as_str().to_owned(),
                 name: item.product_name.clone(),
-                base_price: item.base_price.clone(),
-                flash_price: item.flash_price.clone(),
-                discount: item.discount,
+                was: item.base_price.to_string(),
+                now: item.flash_price.to_string(),
+                badge: format!("-{}", item.discount),
                 quantity: item.quantity,
             })
             .collect();
@@ -111,7 +114,7 @@ impl SaleSheet {
         SaleSheet {
             session_id: view.id,
             title: view.title.clone(),
-            status: view.status,
+            status: view.status.label().to_owned(),
             starts_at: view.window.starts_at(),
             ends_at: view.window.ends_at(),
             tiles,
@@ -124,7 +127,7 @@ impl SaleSheet {
             let Tile::Product { sku, name, .. } = tile else {
                 continue;
             };
-            let problem = match products.get(sku) {
+            let problem = match products.get(&Sku::from_canonical(sku.as_str())) {
                 None => TileProblem::NotInCatalog,
                 Some(p) if !p.active => TileProblem::Inactive,
                 Some(_) => continue,
@@ -198,29 +201,25 @@ pub fn svg(sheet: &SaleSheet, zone: Tz) -> String {
             Tile::Product {
                 sku,
                 name,
-                base_price,
-                flash_price,
-                discount,
+                was,
+                now,
+                badge,
                 quantity,
             } => product_tile(
                 &mut out,
                 index,
                 &ProductTexts {
-                    sku: sku.as_str(),
+                    sku,
                     name,
-                    was: &base_price.to_string(),
-                    now: &flash_price.to_string(),
-                    badge: &format!("-{discount}"),
+                    was,
+                    now,
+                    badge,
                     qty: &format!("{quantity} available"),
                 },
             ),
-            Tile::Broken { sku, name, problem } => broken_tile(
-                &mut out,
-                index,
-                sku.as_ref().map(Sku::as_str),
-                name.as_deref(),
-                *problem,
-            ),
+            Tile::Broken { sku, name, problem } => {
+                broken_tile(&mut out, index, sku.as_deref(), name.as_deref(), *problem)
+            }
         }
     }
     out.push_str("</svg>");
@@ -242,8 +241,7 @@ fn header(out: &mut String, sheet: &SaleSheet) {
     );
     let note = format!(
         "#{} · {} · as shoppers will see it",
-        sheet.session_id,
-        sheet.status.label()
+        sheet.session_id, sheet.status
     );
     let note = svg::fit(&note, 18.0, Face::Regular, 760.0);
     svg::text(

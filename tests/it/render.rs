@@ -523,3 +523,16 @@ async fn an_approval_refused_for_an_inactive_product_breaks_its_tile_on_the_card
         .collect();
     assert_eq!(broken, [(4, TileProblem::Inactive)]);
 }
+
+#[test]
+fn a_message_with_its_picture_survives_the_outboxs_json() {
+    let message = flashsale_bot::app::cards::now_live(&lunch_flash());
+    assert!(message.picture.is_some());
+    let stored = serde_json::to_value(&message).unwrap();
+    let read: flashsale_bot::chat::Message = serde_json::from_value(stored).unwrap();
+    assert_eq!(read, message);
+    let Some(picture) = &read.picture else {
+        unreachable!()
+    };
+    assert_eq!(painter().svg(picture), painter().svg(&sale(&lunch_flash())));
+}
