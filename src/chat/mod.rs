@@ -109,8 +109,6 @@ pub struct Message {
     pub card: Option<Card>,
     /// A picture to show with the message (on the card's embed where there is one). A model, not
     /// pixels: the adapter draws it after the message went out and adds it, or goes without.
-    /// Not stored with an outbox notice: the deliverer draws it again from the session.
-    #[serde(skip)]
     pub picture: Option<Picture>,
     pub buttons: Vec<Button>,
     pub mentions: Vec<Mention>,

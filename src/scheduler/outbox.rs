@@ -14,7 +14,6 @@
 use std::time::Duration;
 
 use super::{backoff, Scheduler};
-use crate::app::cards::sale_picture;
 use crate::chat::{Channel, ChatError, Message};
 use crate::metrics;
 use crate::store::outbox::{self, ClaimedPost};
@@ -48,14 +47,6 @@ impl Scheduler {
             );
             return;
         };
-        // Pictures are not stored with a notice: "now live" shows the sale as
-        // the session has it, which is locked since its approval.
-        if post.event == "live" {
-            match self.app.get(post.session_id).await {
-                Ok(view) => message.picture = Some(sale_picture(&view)),
-                Err(e) => tracing::warn!(error = %e, "no picture for the post"),
-            }
-        }
         // A message's own key (`live:12`) is kept; the post's id is the fallback.
         message
             .dedupe_key
