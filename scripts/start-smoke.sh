@@ -94,7 +94,10 @@ port=$(pg_pick_port)
 smoke_pid=$!
 exec 4>"$tmp/console.in"   # the console's stdin stays open until `quit`
 
-wait_for "$err" "Storefront page" 120   # built, migrated, storefront up
+# Built, migrated, storefront up. start.sh's `cargo build --bins` resolves
+# features without the dev-dependencies, so after `cargo test` it rebuilds
+# part of the dependency tree (serenity, sqlx, ...): minutes on two cores.
+wait_for "$err" "Storefront page" 900
 page_url=$(sed -n 's/^ *Storefront page *//p' "$err" | head -n 1)
 wait_for "$out" "Acting as" 30          # the console is reading
 
