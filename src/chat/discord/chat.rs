@@ -44,7 +44,7 @@ pub struct DiscordChat {
     /// Draws the pictures messages carry.
     painter: Painter,
     /// Per message: the edits sent so far, behind the lock every send to it holds.
-    edits: Arc<Edits>,
+    edits: Edits,
 }
 
 type EditCount = Arc<tokio::sync::Mutex<u64>>;
@@ -78,7 +78,7 @@ impl DiscordChat {
             renderer,
             posted: Mutex::new(HashMap::new()),
             painter,
-            edits: Arc::default(),
+            edits: Edits::default(),
         }
     }
 
@@ -88,15 +88,11 @@ impl DiscordChat {
         let Some(picture) = message.picture.clone() else {
             return;
         };
-        let (http, painter, edits) = (
-            Arc::clone(&self.http),
-            self.painter.clone(),
-            Arc::clone(&self.edits),
-        );
+        let (http, painter) = (Arc::clone(&self.http), self.painter.clone());
         let mut rendered = self.renderer.message(message);
         // The message pinged whom it had to when it went out; adding a picture pings nobody.
         rendered.allowed_mentions = serenity::CreateAllowedMentions::new();
-        let count = edits.of(channel, id);
+        let count = self.edits.of(channel, id);
         tokio::spawn(async move {
             let Some(png) = painter.png_in_background(&picture).await else {
                 return;
