@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::cards::{approval_request, card_update};
+use super::pictures;
 use super::{FlashSales, SessionView};
 use crate::catalog::Product;
 use crate::chat::{Channel, Mention, Message, Picture, PostedRef, Text, TimeStyle};
 use crate::domain::{ActivityKind, Actor, Sku, Status};
-use crate::render::SaleSheet;
 use crate::store::sessions;
 
 impl FlashSales {
@@ -71,8 +71,8 @@ impl FlashSales {
                 return;
             }
         };
-        let as_it_was = SaleSheet::from_view(&view);
-        let sheet = as_it_was.clone().with_catalog(products);
+        let as_it_was = pictures::sale_sheet(&view);
+        let sheet = pictures::with_catalog(as_it_was.clone(), products);
         if sheet == as_it_was {
             return;
         }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::chat::{Button, ButtonStyle, Card, Field, Mention, Message, Text, TimeStyle, Tone};
 use crate::domain::Status;
-use crate::render::{Picture, SaleSheet};
+use crate::render::Picture;
 
 use super::view::{ItemView, SessionView};
 
@@ -109,7 +109,11 @@ fn tone(status: Status) -> Tone {
 }
 
 fn item_field(item: &ItemView) -> Field {
-    let units = if item.quantity == 1 { "unit" } else { "units" };
+    let units = if item.quantity.get() == 1 {
+        "unit"
+    } else {
+        "units"
+    };
     Field {
         name: format!("{}. {} · {}", item.slot, item.sku, item.product_name),
         value: Text::from(format!(
@@ -166,7 +170,7 @@ pub fn session_card(view: &SessionView) -> Card {
 
 /// The session as shoppers will see it, for the approval card and "now live".
 pub fn sale_picture(view: &SessionView) -> Picture {
-    Picture::Sale(Arc::new(SaleSheet::from_view(view)))
+    Picture::Sale(Arc::new(super::pictures::sale_sheet(view)))
 }
 
 /// The approval card posted on submit: the card, Approve/Reject, one ping for approvers.

@@ -7,7 +7,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::{lock_session, view, AppError, FlashSales, InputError, SessionView};
 use crate::catalog::{Freshness, Product};
-use crate::domain::rules::{self, StockFacts};
+use crate::domain::rules::{self};
 use crate::domain::status::{self, transition};
 use crate::domain::{
     Action, ActivityKind, Actor, DiscountPercent, Notes, Quantity, Sku, Status, Title, Window,
@@ -112,10 +112,7 @@ impl FlashSales {
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
         let mut items = items::list(&mut tx, session_id).await?;
-        let existing: Vec<Sku> = items
-            .iter()
-            .map(|i| Sku::from_canonical(i.sku.clone()))
-            .collect();
+        let existing: Vec<Sku> = items.iter().map(|i| i.sku.clone()).collect();
         rules::check_can_add(&existing, &sku)?;
         let product = checked_product(&sku, quantity, product)?;
         let added = items::insert(
@@ -176,18 +173,13 @@ impl FlashSales {
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
         let mut items = items::list(&mut tx, session_id).await?;
-        let position = items
-            .iter()
-            .position(|i| i.sku == sku.as_str())
-            .ok_or_else(|| rules::RuleViolation::ItemNotInSession {
+        let position = items.iter().position(|i| i.sku == sku).ok_or_else(|| {
+            rules::RuleViolation::ItemNotInSession {
                 sku: sku.to_string(),
-            })?;
-        let before_view = view::item_view(&items[position], &self.policy)?;
-        let discount = discount.unwrap_or(before_view.discount);
-        let quantity = match quantity {
-            Some(q) => q,
-            None => Quantity::new(i64::from(before_view.quantity))?,
-        };
+            }
+        })?;
+        let discount = discount.unwrap_or(items[position].discount);
+        let quantity = quantity.unwrap_or(items[position].quantity);
         let product = checked_product(&sku, quantity, product)?;
         let after = items::update(
             &mut tx,
@@ -198,7 +190,7 @@ impl FlashSales {
         let before = std::mem::replace(&mut items[position], after);
         let details = json!({
             "sku": sku.as_str(),
-            "before": { "discount_percent": before.discount_percent, "quantity": before.quantity,
+            "before": { "discount_percent": before.discount.get(), "quantity": before.quantity.get(),
                         "base_price_minor": before.base_price_minor },
             "after": { "discount_percent": discount.get(), "quantity": quantity.get(),
                        "base_price_minor": product.price.minor() },
@@ -234,8 +226,8 @@ impl FlashSales {
         let details = json!({
             "sku": sku.as_str(),
             "slot": removed.slot,
-            "discount_percent": removed.discount_percent,
-            "quantity": removed.quantity,
+            "discount_percent": removed.discount.get(),
+            "quantity": removed.quantity.get(),
         });
         let view = self
             .finish_item_edit(
@@ -290,13 +282,6 @@ impl FlashSales {
     }
 }
 
-pub(super) fn stock_facts(product: Option<&Product>) -> Option<StockFacts> {
-    product.map(|p| StockFacts {
-        active: p.active,
-        stock: p.stock,
-    })
-}
-
 /// What the store writes for an item: the typed values and the catalog facts seen now.
 fn item_write<'a>(
     sku: &'a Sku,
@@ -308,7 +293,7 @@ fn item_write<'a>(
     ItemWrite {
         sku,
         discount,
-        quantity: quantity.get(),
+        quantity,
         product_name: &product.name,
         base_price_minor: product.price.minor(),
         stock_seen: product.stock,
@@ -322,7 +307,7 @@ fn checked_product(
     quantity: Quantity,
     product: Option<Product>,
 ) -> Result<Product, AppError> {
-    rules::check_stock(sku, quantity, stock_facts(product.as_ref()))?;
+    rules::check_stock(sku, quantity, super::checks::stock_facts(product.as_ref()))?;
     product.ok_or_else(|| {
         rules::RuleViolation::UnknownSku {
             sku: sku.to_string(),

@@ -177,7 +177,7 @@ fn session_xlsx(labels: &[(&str, String)], view: &SessionView) -> Result<Vec<u8>
         sheet.write_string(row, 1, &item.product_name)?;
         // As Excel users store a percentage: 0.3 shown as 30%.
         sheet.write_number_with_format(row, 2, f64::from(item.discount.get()) / 100.0, &percent)?;
-        sheet.write_number(row, 3, f64::from(item.quantity))?;
+        sheet.write_number(row, 3, f64::from(item.quantity.get()))?;
         sheet.write_number_with_format(row, 4, major(&item.base_price), &money)?;
         sheet.write_number_with_format(row, 5, major(&item.flash_price), &money)?;
         sheet.write_number(row, 6, item.stock_seen as f64)?;

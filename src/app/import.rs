@@ -291,7 +291,7 @@ impl FlashSales {
                 let mut present: Vec<Sku> = items::list(&mut tx, *id)
                     .await?
                     .into_iter()
-                    .map(|i| Sku::from_canonical(i.sku))
+                    .map(|i| i.sku)
                     .collect();
                 for (row, _) in &rows {
                     rules::check_can_add(&present, &row.sku)?;
@@ -311,7 +311,7 @@ impl FlashSales {
             .map(|(row, product)| ItemWrite {
                 sku: &row.sku,
                 discount: row.discount,
-                quantity: row.quantity.get(),
+                quantity: row.quantity,
                 product_name: &product.name,
                 base_price_minor: product.price.minor(),
                 stock_seen: product.stock,

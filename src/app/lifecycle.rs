@@ -5,14 +5,14 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::drafting::stock_facts;
+use super::checks::{item_problems, skus_of};
 use super::system::LogEntry;
 use super::{lock_session, AppError, FlashSales, SessionView};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::status::transition;
 use crate::domain::window::format_local;
-use crate::domain::{Action, ActivityKind, Actor, Money, Policy, Quantity, Reason, Sku, Status};
+use crate::domain::{Action, ActivityKind, Actor, Policy, Reason, Sku, Status};
 use crate::store::sessions::StatusChange;
 use crate::store::{activity, items, sessions, ItemRecord, SessionRecord};
 
@@ -319,41 +319,6 @@ fn optional_reason(reason: Option<&str>) -> Result<Option<String>, RuleViolation
     Reason::optional(reason)
         .map(|r| r.map(Reason::into_string))
         .map_err(RuleViolation::Reason)
-}
-
-pub(super) fn skus_of(items: &[ItemRecord]) -> Vec<Sku> {
-    items
-        .iter()
-        .map(|i| Sku::from_canonical(i.sku.clone()))
-        .collect()
-}
-
-/// Checks every item against the catalog (known, active, enough stock, same
-/// base price as when it was set) and reports all problems at once.
-pub(super) fn item_problems(
-    items: &[ItemRecord],
-    products: &HashMap<Sku, Product>,
-    policy: &Policy,
-) -> Result<Vec<RuleViolation>, AppError> {
-    let mut problems = Vec::new();
-    for item in items {
-        let sku = Sku::from_canonical(item.sku.clone());
-        let quantity = Quantity::new(i64::from(item.quantity))?;
-        let product = products.get(&sku);
-        let checked =
-            rules::check_stock(&sku, quantity, stock_facts(product)).and_then(|()| match product {
-                Some(p) => rules::check_price(
-                    &sku,
-                    &Money::from_minor(item.base_price_minor, policy.currency.clone()),
-                    &p.price,
-                ),
-                None => Ok(()),
-            });
-        if let Err(problem) = checked {
-            problems.push(problem);
-        }
-    }
-    Ok(problems)
 }
 
 fn check_items(

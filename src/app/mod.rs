@@ -14,6 +14,7 @@
 
 mod announce;
 pub mod cards;
+mod checks;
 mod drafting;
 mod error;
 mod export;
@@ -23,6 +24,7 @@ mod lifecycle;
 mod log;
 mod notices;
 mod paste;
+pub mod pictures;
 mod queries;
 mod system;
 mod view;

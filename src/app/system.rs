@@ -8,7 +8,7 @@
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 
-use super::lifecycle::{item_problems, skus_of};
+use super::checks::{item_problems, skus_of};
 use super::notices::{self, Notice};
 use super::{lock_session, view, AppError, FlashSales, SessionView};
 use crate::catalog::Freshness;

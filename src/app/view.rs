@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use super::AppError;
-use crate::domain::rules::approval_deadline;
-use crate::domain::{ActorId, DiscountPercent, Money, Policy, Sku, Status, Window};
-use crate::store::{items, sessions, ItemRecord, SessionRecord, StoreError};
+use crate::domain::approval_deadline;
+use crate::domain::{ActorId, DiscountPercent, Money, Policy, Quantity, Sku, Status, Window};
+use crate::store::{items, sessions, ItemRecord, SessionRecord};
+use crate::storefront::{SaleLine, SaleRequest};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionView {
@@ -36,7 +37,7 @@ pub struct ItemView {
     pub base_price: Money,
     pub discount: DiscountPercent,
     pub flash_price: Money,
-    pub quantity: u32,
+    pub quantity: Quantity,
     /// Stock the catalog reported when the item was last validated.
     pub stock_seen: i64,
 }
@@ -53,6 +54,22 @@ pub struct SessionSummaryView {
 }
 
 impl SessionView {
+    /// What the storefront is sent to publish this session.
+    pub fn sale_request(&self) -> SaleRequest {
+        let lines: Vec<SaleLine<'_>> = self
+            .items
+            .iter()
+            .map(|i| SaleLine {
+                sku: &i.sku,
+                name: &i.product_name,
+                discount: i.discount,
+                base_price: &i.base_price,
+                quantity: i.quantity,
+            })
+            .collect();
+        SaleRequest::new(self.id, &self.title, &self.window, &lines)
+    }
+
     pub fn skus(&self) -> Vec<Sku> {
         self.items.iter().map(|i| i.sku.clone()).collect()
     }
@@ -62,30 +79,18 @@ impl SessionView {
     }
 }
 
-pub(super) fn item_view(record: &ItemRecord, policy: &Policy) -> Result<ItemView, StoreError> {
-    let discount = DiscountPercent::new(i64::from(record.discount_percent)).map_err(|e| {
-        StoreError::Corrupt(format!(
-            "item {} of session {}: {e}",
-            record.sku, record.session_id
-        ))
-    })?;
-    let quantity = u32::try_from(record.quantity).map_err(|_| {
-        StoreError::Corrupt(format!(
-            "item {} has quantity {}",
-            record.sku, record.quantity
-        ))
-    })?;
+pub(super) fn item_view(record: &ItemRecord, policy: &Policy) -> ItemView {
     let base_price = Money::from_minor(record.base_price_minor, policy.currency.clone());
-    Ok(ItemView {
+    ItemView {
         slot: record.slot,
-        sku: Sku::from_canonical(record.sku.clone()),
+        sku: record.sku.clone(),
         product_name: record.product_name.clone(),
-        flash_price: base_price.discounted(discount),
+        flash_price: base_price.discounted(record.discount),
         base_price,
-        discount,
-        quantity,
+        discount: record.discount,
+        quantity: record.quantity,
         stock_seen: record.stock_seen,
-    })
+    }
 }
 
 pub(super) fn session_view(
@@ -93,10 +98,7 @@ pub(super) fn session_view(
     items: &[ItemRecord],
     policy: &Policy,
 ) -> Result<SessionView, AppError> {
-    let items = items
-        .iter()
-        .map(|i| item_view(i, policy))
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = items.iter().map(|i| item_view(i, policy)).collect();
     Ok(SessionView {
         id: session.id,
         title: session.title,

@@ -14,12 +14,14 @@
 //! - `title`: a session's title; `reason`: why a session was rejected, cancelled,
 //!   revoked or stopped; `text`: the one rule for free text (titles, notes, reasons).
 //! - `schedule`: the future actions (jobs) a session has in each status.
-//! - `rules`: the session rules that need more than one value, and the `Policy`.
+//! - `policy`: the business settings (`Policy`) the rules and the schedule are tuned by.
+//! - `rules`: the session rules that need more than one value.
 
 pub mod activity;
 pub mod actor;
 pub mod discount;
 pub mod money;
+pub mod policy;
 pub mod quantity;
 pub mod reason;
 pub mod rules;
@@ -34,10 +36,11 @@ pub use activity::ActivityKind;
 pub use actor::{Actor, ActorId, Roles};
 pub use discount::{DiscountError, DiscountPercent};
 pub use money::{Currency, CurrencyError, Money};
+pub use policy::{approval_deadline, Policy, SchedulePolicy};
 pub use quantity::{Quantity, QuantityError};
 pub use reason::{Reason, ReasonError};
-pub use rules::{Policy, RuleViolation, StockFacts, MAX_ITEMS};
-pub use schedule::{JobKind, SchedulePolicy};
+pub use rules::{RuleViolation, StockFacts, MAX_ITEMS};
+pub use schedule::JobKind;
 pub use sku::{Sku, SkuError, SkuRules};
 pub use status::{Action, Role, Status, TransitionRefused};
 pub use text::{HiddenCharacter, Notes, NotesError};

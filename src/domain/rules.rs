@@ -1,33 +1,17 @@
 //! Session rules that need more than one value: six slots, no duplicate SKU,
-//! stock, the approval deadline, four eyes, and the policy that tunes them.
+//! stock, the approval deadline, four eyes (tuned by `super::policy`).
 
-use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 
 use super::actor::ActorId;
-use super::money::{Currency, Money};
+use super::money::Money;
+use super::policy::{approval_deadline, Policy};
 use super::quantity::Quantity;
-use super::sku::{Sku, SkuRules};
-use super::window::{format_local, WindowRules};
+use super::sku::Sku;
+use super::window::format_local;
 
 /// A session shows exactly this many SKUs in the storefront's Flash Sale section.
 pub const MAX_ITEMS: usize = 6;
-
-/// The business settings the rules depend on, built once from configuration.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub sku: SkuRules,
-    pub window: WindowRules,
-    /// Approval closes this long before a session starts.
-    pub approval_cutoff: Duration,
-    /// When true, whoever edited a session may not approve it.
-    pub four_eyes: bool,
-    pub currency: Currency,
-    /// Times are typed and shown in this zone; stored in UTC.
-    pub time_zone: Tz,
-    /// Reminders and the heads-up before go-live.
-    pub schedule: super::schedule::SchedulePolicy,
-}
 
 /// What the catalog says about a product, as far as the rules care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,10 +131,6 @@ pub fn check_price(sku: &Sku, agreed: &Money, current: &Money) -> Result<(), Rul
     Ok(())
 }
 
-pub fn approval_deadline(starts_at: DateTime<Utc>, policy: &Policy) -> DateTime<Utc> {
-    starts_at - policy.approval_cutoff
-}
-
 /// Submitting and approving are only possible before the approval deadline.
 pub fn check_before_deadline(
     now: DateTime<Utc>,
@@ -199,7 +179,10 @@ pub fn require_reason(reason: &str) -> Result<String, RuleViolation> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::domain::money::Currency;
+    use crate::domain::sku::SkuRules;
+    use crate::domain::window::WindowRules;
+    use chrono::{Duration, TimeZone};
 
     /// The defaults the domain's unit tests share: IDR, Jakarta, a
     /// 60-minute approval cutoff, four eyes on.

@@ -7,33 +7,11 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
-use super::rules::{approval_deadline, Policy};
+use super::policy::{approval_deadline, Policy};
 use super::status::Status;
 use super::window::Window;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchedulePolicy {
-    /// Reminders go out this long before the approval deadline.
-    pub reminder_offsets: Vec<Duration>,
-    /// An approved session is re-checked and announced this long before it starts.
-    pub heads_up_lead: Duration,
-}
-
-impl Default for SchedulePolicy {
-    fn default() -> SchedulePolicy {
-        SchedulePolicy {
-            reminder_offsets: vec![
-                Duration::hours(24),
-                Duration::hours(6),
-                Duration::hours(1),
-                Duration::minutes(15),
-            ],
-            heads_up_lead: Duration::minutes(15),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobKind {

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::svg::{self, Face, ACCENT, BACKGROUND, CARD, INK, MUTED, SANS};
 use super::{HEIGHT, WIDTH};
-use crate::app::SessionSummaryView;
 use crate::domain::Status;
 
 /// How many days one picture shows (the digest covers today and tomorrow).
@@ -58,26 +57,6 @@ impl From<Status> for BarTone {
             Status::Live => BarTone::Live,
             Status::Ended => BarTone::Ended,
             Status::Expired | Status::Cancelled | Status::Failed => BarTone::Stopped,
-        }
-    }
-}
-
-impl DaySheet {
-    pub fn new(first_day: NaiveDate, sessions: &[SessionSummaryView]) -> DaySheet {
-        DaySheet {
-            first_day,
-            bars: sessions
-                .iter()
-                .map(|s| Bar {
-                    session_id: s.id,
-                    title: s.title.clone(),
-                    status: s.status.label().to_owned(),
-                    tone: BarTone::from(s.status),
-                    starts_at: s.window.starts_at(),
-                    ends_at: s.window.ends_at(),
-                    item_count: s.item_count,
-                })
-                .collect(),
         }
     }
 }

@@ -220,10 +220,10 @@ mod tests {
     #[test]
     fn a_missing_font_folder_is_a_named_error_not_a_blank_picture() {
         let painter = Painter::new(chrono_tz::UTC, "/nonexistent/fonts");
-        let picture = Picture::Day(Arc::new(DaySheet::new(
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("a date"),
-            &[],
-        )));
+        let picture = Picture::Day(Arc::new(DaySheet {
+            first_day: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("a date"),
+            bars: Vec::new(),
+        }));
         match painter.png(&picture) {
             Err(RenderError::Font { path, .. }) => {
                 assert_eq!(path, Path::new("/nonexistent/fonts/DejaVuSans.ttf"))
@@ -249,7 +249,10 @@ mod tests {
 
     #[test]
     fn file_names_are_stable_per_subject() {
-        let day = DaySheet::new(chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(), &[]);
+        let day = DaySheet {
+            first_day: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            bars: Vec::new(),
+        };
         assert_eq!(
             Picture::Day(Arc::new(day)).file_name(),
             "digest-2026-11-27.png"

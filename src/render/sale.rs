@@ -9,7 +9,6 @@
 //! and its texts carry the page's classes (`name`, `sku`, `was`, `now`, `badge`, `qty`), so a test
 //! can hold the picture's text against the page's DOM.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -18,10 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::svg::{self, Face, ACCENT, BACKGROUND, CARD, INK, MONO, MUTED, SANS};
 use super::{HEIGHT, WIDTH};
-use crate::app::SessionView;
-use crate::catalog::Product;
 use crate::domain::window::format_span;
-use crate::domain::{Sku, MAX_ITEMS};
 
 /// What the picture of one session shows: the texts as shoppers read them, so the model stores
 /// (the outbox keeps messages as JSON) and draws the same wherever it goes.
@@ -84,61 +80,6 @@ impl TileProblem {
             TileProblem::NotInCatalog => "Shoppers cannot find it",
             TileProblem::Inactive => "Shoppers cannot buy it",
         }
-    }
-}
-
-impl SaleSheet {
-    /// The session as it stands: its items in slot order, an empty slot broken.
-    pub fn from_view(view: &SessionView) -> SaleSheet {
-        let mut items: Vec<_> = view.items.iter().collect();
-        items.sort_by_key(|i| i.slot);
-        let mut tiles: Vec<Tile> = items
-            .into_iter()
-            .take(MAX_ITEMS)
-            .map(|item| Tile::Product {
-                sku: item.sku.as_str().to_owned(),
-                name: item.product_name.clone(),
-                was: item.base_price.to_string(),
-                now: item.flash_price.to_string(),
-                badge: format!("-{}", item.discount),
-                quantity: item.quantity,
-            })
-            .collect();
-        while tiles.len() < MAX_ITEMS {
-            tiles.push(Tile::Broken {
-                sku: None,
-                name: None,
-                problem: TileProblem::Empty,
-            });
-        }
-        SaleSheet {
-            session_id: view.id,
-            title: view.title.clone(),
-            status: view.status.label().to_owned(),
-            starts_at: view.window.starts_at(),
-            ends_at: view.window.ends_at(),
-            tiles,
-        }
-    }
-
-    /// Breaks the tiles whose product the catalog's answer lacks or lists as inactive.
-    pub fn with_catalog(mut self, products: &HashMap<Sku, Product>) -> SaleSheet {
-        for tile in &mut self.tiles {
-            let Tile::Product { sku, name, .. } = tile else {
-                continue;
-            };
-            let problem = match products.get(&Sku::from_canonical(sku.as_str())) {
-                None => TileProblem::NotInCatalog,
-                Some(p) if !p.active => TileProblem::Inactive,
-                Some(_) => continue,
-            };
-            *tile = Tile::Broken {
-                sku: Some(sku.clone()),
-                name: Some(name.clone()),
-                problem,
-            };
-        }
-        self
     }
 }
 

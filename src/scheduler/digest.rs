@@ -12,9 +12,9 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
+use crate::app::pictures;
 use crate::app::{FlashSales, ListRange, SessionSummaryView};
 use crate::chat::{Channel, Message, Picture, Text, TimeStyle};
-use crate::render::DaySheet;
 
 /// Starts the cron job; keep the returned scheduler alive (and shut it down on exit).
 pub async fn start(app: FlashSales, cron: &str) -> Result<JobScheduler, JobSchedulerError> {
@@ -60,7 +60,9 @@ pub async fn post_digest(app: &FlashSales) {
     };
     let message = Message {
         text: digest_text(&sessions),
-        picture: Some(Picture::Day(Arc::new(DaySheet::new(today, &sessions)))),
+        picture: Some(Picture::Day(Arc::new(pictures::day_sheet(
+            today, &sessions,
+        )))),
         dedupe_key: Some(format!("digest:{today}")),
         ..Message::default()
     };

@@ -27,7 +27,6 @@ use crate::chat::Text;
 use crate::domain::{ActivityKind, Status};
 use crate::metrics;
 use crate::store::reconcile::{self, Candidate};
-use crate::storefront::SaleRequest;
 
 /// Sessions compared per round.
 const BATCH: i64 = 20;
@@ -117,11 +116,7 @@ impl Scheduler {
     async fn put_back(&self, view: &SessionView) -> Result<Finding, AppError> {
         tracing::warn!("a live sale is missing on the storefront; publishing it again");
         let key = uuid::Uuid::new_v4().to_string();
-        let repaired = match self
-            .storefront
-            .publish(&SaleRequest::from_view(view), &key)
-            .await
-        {
+        let repaired = match self.storefront.publish(&view.sale_request(), &key).await {
             Ok(()) => self.confirmed_down(view.id).await.map(|down| !down),
             Err(e) => Err(e),
         };

@@ -4,16 +4,19 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use super::{violated_constraint, StoreError};
-use crate::domain::{ActorId, DiscountPercent, RuleViolation, Sku, MAX_ITEMS};
+use crate::domain::{ActorId, DiscountPercent, Quantity, RuleViolation, Sku, MAX_ITEMS};
 
 /// An item as stored, with the catalog facts captured when it was validated.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// Its values are the domain's types: a row the constraints should have kept
+/// out (a discount of 0, say) is reported as `StoreError::Corrupt` when read,
+/// so nothing above the store ever holds an invalid item.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemRecord {
     pub session_id: i64,
     pub slot: i16,
-    pub sku: String,
-    pub discount_percent: i16,
-    pub quantity: i32,
+    pub sku: Sku,
+    pub discount: DiscountPercent,
+    pub quantity: Quantity,
     pub product_name: String,
     pub base_price_minor: i64,
     pub stock_seen: i64,
@@ -22,12 +25,64 @@ pub struct ItemRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The columns as Postgres has them; parsed into an `ItemRecord` right away.
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    session_id: i64,
+    slot: i16,
+    sku: String,
+    discount_percent: i16,
+    quantity: i32,
+    product_name: String,
+    base_price_minor: i64,
+    stock_seen: i64,
+    added_by: String,
+    updated_by: String,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ItemRow> for ItemRecord {
+    type Error = StoreError;
+
+    fn try_from(row: ItemRow) -> Result<ItemRecord, StoreError> {
+        let corrupt = |what: String| {
+            StoreError::Corrupt(format!(
+                "item {} of session {}: {what}",
+                row.sku, row.session_id
+            ))
+        };
+        let discount = DiscountPercent::new(i64::from(row.discount_percent))
+            .map_err(|e| corrupt(e.to_string()))?;
+        let quantity =
+            Quantity::new(i64::from(row.quantity)).map_err(|e| corrupt(e.to_string()))?;
+        Ok(ItemRecord {
+            // Stored SKUs were canonical when written; re-parsing them with
+            // today's SKU rules could refuse a sale that was valid when approved.
+            sku: Sku::from_canonical(row.sku),
+            session_id: row.session_id,
+            slot: row.slot,
+            discount,
+            quantity,
+            product_name: row.product_name,
+            base_price_minor: row.base_price_minor,
+            stock_seen: row.stock_seen,
+            added_by: row.added_by,
+            updated_by: row.updated_by,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+fn parsed(row: Option<ItemRow>) -> Result<Option<ItemRecord>, StoreError> {
+    row.map(ItemRecord::try_from).transpose()
+}
+
 /// What a use case writes for one item.
 #[derive(Debug, Clone)]
 pub struct ItemWrite<'a> {
     pub sku: &'a Sku,
     pub discount: DiscountPercent,
-    pub quantity: u32,
+    pub quantity: Quantity,
     pub product_name: &'a str,
     pub base_price_minor: i64,
     pub stock_seen: i64,
@@ -45,7 +100,7 @@ macro_rules! item_columns {
 
 /// The session's items in slot order.
 pub async fn list(conn: &mut PgConnection, session_id: i64) -> Result<Vec<ItemRecord>, StoreError> {
-    let items = sqlx::query_as(concat!(
+    let rows: Vec<ItemRow> = sqlx::query_as(concat!(
         "select ",
         item_columns!(),
         " from session_item where session_id = $1 order by slot"
@@ -53,7 +108,7 @@ pub async fn list(conn: &mut PgConnection, session_id: i64) -> Result<Vec<ItemRe
     .bind(session_id)
     .fetch_all(conn)
     .await?;
-    Ok(items)
+    rows.into_iter().map(ItemRecord::try_from).collect()
 }
 
 /// Inserts into the lowest free slot. The caller holds the session lock and has
@@ -64,7 +119,7 @@ pub async fn insert(
     session_id: i64,
     item: &ItemWrite<'_>,
 ) -> Result<ItemRecord, StoreError> {
-    let result = sqlx::query_as(concat!("insert into session_item (session_id, slot, sku, discount_percent, quantity, product_name, \
+    let result: Result<Option<ItemRow>, _> = sqlx::query_as(concat!("insert into session_item (session_id, slot, sku, discount_percent, quantity, product_name, \
              base_price_minor, stock_seen, added_by, updated_by) \
          select $1, free.slot, $2, $3, $4, $5, $6, $7, $8, $8 \
          from (select s.slot from generate_series(1, $9) as s(slot) \
@@ -83,7 +138,7 @@ pub async fn insert(
     .fetch_optional(conn)
     .await;
     match result {
-        Ok(Some(record)) => Ok(record),
+        Ok(Some(row)) => row.try_into(),
         // No free slot: the session already holds six.
         Ok(None) => Err(RuleViolation::SessionFull { max: MAX_ITEMS }.into()),
         Err(e) => Err(map_violation(e, item.sku)),
@@ -96,7 +151,7 @@ pub async fn update(
     session_id: i64,
     item: &ItemWrite<'_>,
 ) -> Result<ItemRecord, StoreError> {
-    let record = sqlx::query_as(concat!(
+    let row: Option<ItemRow> = sqlx::query_as(concat!(
         "update session_item set discount_percent = $3, quantity = $4, product_name = $5, \
              base_price_minor = $6, stock_seen = $7, updated_by = $8, updated_at = now() \
          where session_id = $1 and sku = $2 returning ",
@@ -112,7 +167,7 @@ pub async fn update(
     .bind(item.by.as_str())
     .fetch_optional(conn)
     .await?;
-    record.ok_or_else(|| {
+    parsed(row)?.ok_or_else(|| {
         RuleViolation::ItemNotInSession {
             sku: item.sku.to_string(),
         }
@@ -125,7 +180,7 @@ pub async fn delete(
     session_id: i64,
     sku: &Sku,
 ) -> Result<ItemRecord, StoreError> {
-    let record = sqlx::query_as(concat!(
+    let row: Option<ItemRow> = sqlx::query_as(concat!(
         "delete from session_item where session_id = $1 and sku = $2 returning ",
         item_columns!()
     ))
@@ -133,7 +188,7 @@ pub async fn delete(
     .bind(sku.as_str())
     .fetch_optional(conn)
     .await?;
-    record.ok_or_else(|| {
+    parsed(row)?.ok_or_else(|| {
         RuleViolation::ItemNotInSession {
             sku: sku.to_string(),
         }
@@ -141,8 +196,8 @@ pub async fn delete(
     })
 }
 
-fn quantity_column(quantity: u32) -> Result<i32, StoreError> {
-    i32::try_from(quantity)
+fn quantity_column(quantity: Quantity) -> Result<i32, StoreError> {
+    i32::try_from(quantity.get())
         .map_err(|_| StoreError::Corrupt(format!("quantity {quantity} exceeds the column")))
 }
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 pub use http::HttpStorefront;
 
-use crate::app::SessionView;
+use crate::domain::{DiscountPercent, Money, Quantity, Sku, Window};
 
 /// The body of `PUT /api/flash-sales/{session_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,28 +43,43 @@ pub struct SaleItem {
     pub quantity: u32,
 }
 
+/// One item as the domain holds it; the wire form (`SaleItem`) is made from it here, so the
+/// prices the storefront gets are the ones the rules computed.
+#[derive(Debug, Clone, Copy)]
+pub struct SaleLine<'a> {
+    pub sku: &'a Sku,
+    pub name: &'a str,
+    pub discount: DiscountPercent,
+    pub base_price: &'a Money,
+    pub quantity: Quantity,
+}
+
 impl SaleRequest {
-    pub fn from_view(view: &SessionView) -> SaleRequest {
+    /// The body for a session's window and items; the currency is the items' own.
+    pub fn new(
+        session_id: i64,
+        title: &str,
+        window: &Window,
+        lines: &[SaleLine<'_>],
+    ) -> SaleRequest {
         SaleRequest {
-            session_id: view.id,
-            title: view.title.clone(),
-            starts_at: view.window.starts_at(),
-            ends_at: view.window.ends_at(),
-            currency: view
-                .items
+            session_id,
+            title: title.to_owned(),
+            starts_at: window.starts_at(),
+            ends_at: window.ends_at(),
+            currency: lines
                 .first()
-                .map(|i| i.base_price.currency().code().to_owned())
+                .map(|l| l.base_price.currency().code().to_owned())
                 .unwrap_or_default(),
-            items: view
-                .items
+            items: lines
                 .iter()
-                .map(|i| SaleItem {
-                    sku: i.sku.to_string(),
-                    name: i.product_name.clone(),
-                    discount_percent: i.discount.get(),
-                    base_price_minor: i.base_price.minor(),
-                    flash_price_minor: i.flash_price.minor(),
-                    quantity: i.quantity,
+                .map(|l| SaleItem {
+                    sku: l.sku.to_string(),
+                    name: l.name.to_owned(),
+                    discount_percent: l.discount.get(),
+                    base_price_minor: l.base_price.minor(),
+                    flash_price_minor: l.base_price.discounted(l.discount).minor(),
+                    quantity: l.quantity.get(),
                 })
                 .collect(),
         }

@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
-use flashsale_bot::app::SessionView;
+use flashsale_bot::app::{pictures, SessionView};
 use flashsale_bot::devstore::{self, DevProduct, DevStore, DevStoreConfig};
 use flashsale_bot::domain::Status;
-use flashsale_bot::render::{Painter, Picture, SaleSheet, DEFAULT_FONT_DIR};
+use flashsale_bot::render::{Painter, Picture, DEFAULT_FONT_DIR};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use standardwebhooks::Webhook;
@@ -440,7 +440,7 @@ async fn the_sale_picture_and_the_page_in_chromium_agree_on_every_tile() {
         .map(|t| (t.sku, [t.name, t.was, t.now, t.badge]))
         .collect();
 
-    let picture = Picture::Sale(Arc::new(SaleSheet::from_view(&session_of_items(
+    let picture = Picture::Sale(Arc::new(pictures::sale_sheet(&session_of_items(
         &catalog, started,
     ))));
     let svg = Painter::new(chrono_tz::Asia::Jakarta, DEFAULT_FONT_DIR).svg(&picture);

@@ -8,7 +8,7 @@ use flashsale_bot::app::cards::{approval_request, card_update, ended, now_live, 
 use flashsale_bot::app::{ItemView, SessionView};
 use flashsale_bot::chat::{Mention, Message, Text};
 use flashsale_bot::domain::{
-    ActorId, Currency, DiscountPercent, Money, Sku, SkuRules, Status, Window, WindowRules,
+    ActorId, Currency, DiscountPercent, Money, Quantity, Sku, SkuRules, Status, Window, WindowRules,
 };
 use serde_json::{json, Value};
 
@@ -43,7 +43,7 @@ fn item(slot: i16, sku: &str, name: &str) -> ItemView {
         flash_price: base.discounted(discount),
         base_price: base,
         discount,
-        quantity: 10,
+        quantity: Quantity::new(10).unwrap(),
         stock_seen: 100,
     }
 }

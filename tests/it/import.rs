@@ -101,7 +101,7 @@ async fn refused_import(
 fn lines(view: &flashsale_bot::app::SessionView) -> Vec<(String, u8, u32)> {
     view.items
         .iter()
-        .map(|i| (i.sku.to_string(), i.discount.get(), i.quantity))
+        .map(|i| (i.sku.to_string(), i.discount.get(), i.quantity.get()))
         .collect()
 }
 

@@ -20,7 +20,7 @@ async fn six_skus_fill_a_session_with_flash_prices(pool: PgPool) {
     assert_eq!(first.sku.as_str(), "FS-001");
     assert_eq!(first.slot, 1);
     assert_eq!(first.discount.get(), 30);
-    assert_eq!(first.quantity, 10);
+    assert_eq!(first.quantity.get(), 10);
     assert_eq!(first.stock_seen, 100);
     assert_eq!(
         first.flash_price.minor(),
@@ -40,7 +40,11 @@ async fn typed_input_is_normalised(pool: PgPool) {
         .unwrap();
     let added = &view.items[0];
     assert_eq!(
-        (added.sku.as_str(), added.discount.get(), added.quantity),
+        (
+            added.sku.as_str(),
+            added.discount.get(),
+            added.quantity.get()
+        ),
         ("FS-007", 25, 5)
     );
 }
@@ -199,7 +203,7 @@ async fn editing_an_item_changes_only_what_was_given_and_logs_before_and_after(p
         .unwrap();
 
     let changed = &view.items[1];
-    assert_eq!((changed.discount.get(), changed.quantity), (45, 10));
+    assert_eq!((changed.discount.get(), changed.quantity.get()), (45, 10));
     assert_eq!(
         view.items[0].discount.get(),
         30,

@@ -128,7 +128,7 @@ async fn concurrent_edits_never_lose_an_update(pool: PgPool) {
         );
         assert_eq!(
             u32::try_from(d - i as i64).unwrap() / 10,
-            it.quantity,
+            it.quantity.get(),
             "discount and quantity from one update"
         );
     }

@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use flashsale_bot::app::{SessionSummaryView, SessionView};
+use flashsale_bot::app::{pictures, SessionSummaryView, SessionView};
 use flashsale_bot::catalog::Product;
 use flashsale_bot::domain::{Currency, Money, Sku, SkuRules, Status, Window, WindowRules};
 use flashsale_bot::render::{
-    price_area, tile_area, Area, DaySheet, Painter, Picture, RenderError, SaleSheet, Tile,
-    TileProblem, DEFAULT_FONT_DIR, HEIGHT, MAX_PNG_BYTES, WIDTH,
+    price_area, tile_area, Area, Painter, Picture, RenderError, Tile, TileProblem,
+    DEFAULT_FONT_DIR, HEIGHT, MAX_PNG_BYTES, WIDTH,
 };
 use resvg::tiny_skia::Pixmap;
 
@@ -61,7 +61,7 @@ fn lunch_flash() -> SessionView {
 }
 
 fn sale(view: &SessionView) -> Picture {
-    Picture::Sale(Arc::new(SaleSheet::from_view(view)))
+    Picture::Sale(Arc::new(pictures::sale_sheet(view)))
 }
 
 /// Today (Friday) and tomorrow in Jakarta: sessions back to back, overlapping, across midnight.
@@ -139,7 +139,7 @@ fn digest() -> Picture {
         ),
     ]
     .map(|(id, title, status, from, to, items)| session(id, title, status, from, to, items));
-    Picture::Day(Arc::new(DaySheet::new(
+    Picture::Day(Arc::new(pictures::day_sheet(
         NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
         &sessions,
     )))
@@ -343,7 +343,7 @@ fn missing_and_inactive_products_are_drawn_as_broken_tiles_not_left_out() {
     ]
     .into_iter()
     .collect();
-    let sheet = SaleSheet::from_view(&view).with_catalog(&catalog);
+    let sheet = pictures::with_catalog(pictures::sale_sheet(&view), &catalog);
     let problems: Vec<Option<TileProblem>> = sheet
         .tiles
         .iter()
@@ -434,7 +434,7 @@ fn the_digest_is_drawn_as_a_timeline_with_its_free_time() {
 
 #[test]
 fn an_empty_day_is_free_all_day() {
-    let picture = Picture::Day(Arc::new(DaySheet::new(
+    let picture = Picture::Day(Arc::new(pictures::day_sheet(
         NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
         &[],
     )));

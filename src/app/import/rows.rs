@@ -80,7 +80,7 @@ impl FlashSales {
             // A row whose quantity is unreadable is still checked for an unknown or inactive SKU.
             let quantity = row.quantity.or_else(|| Quantity::new(1).ok());
             if let Some(quantity) = quantity {
-                let facts = crate::app::drafting::stock_facts(products.get(sku));
+                let facts = crate::app::checks::stock_facts(products.get(sku));
                 if let Err(e) = rules::check_stock(sku, quantity, facts) {
                     row.problems.push(e.into());
                 }

@@ -18,7 +18,6 @@ use flashsale_bot::chat::Channel;
 use flashsale_bot::devstore::Faults;
 use flashsale_bot::scheduler::{Scheduler, SchedulerConfig};
 use flashsale_bot::store::jobs;
-use flashsale_bot::storefront::SaleRequest;
 use serde_json::json;
 
 use crate::setup::{approver, draft, editor, Bench};
@@ -154,10 +153,7 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
                 bail!("the publish job was not due");
             };
             storefront
-                .publish(
-                    &SaleRequest::from_view(&view),
-                    &job.idempotency_key.to_string(),
-                )
+                .publish(&view.sale_request(), &job.idempotency_key.to_string())
                 .await?;
         }
         Fault::EndRefused => {

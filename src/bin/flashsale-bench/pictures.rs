@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use chrono::Duration;
 use flashsale_bot::app::cards::sale_picture;
-use flashsale_bot::app::ListRange;
-use flashsale_bot::render::{DaySheet, Painter, Picture};
+use flashsale_bot::app::{pictures, ListRange};
+use flashsale_bot::render::{Painter, Picture};
 use serde_json::json;
 
 use crate::setup::{draft, editor, Bench};
@@ -31,7 +31,7 @@ pub async fn measure(args: &[String]) -> anyhow::Result<Vec<Figure>> {
         .list(ListRange::Between(from, from + Duration::days(2)))
         .await?;
     let first_day = from.with_timezone(&app.policy().time_zone).date_naive();
-    let day = Picture::Day(Arc::new(DaySheet::new(first_day, &listed)));
+    let day = Picture::Day(Arc::new(pictures::day_sheet(first_day, &listed)));
 
     eprintln!("pictures: {rounds} sale and {rounds} digest pictures...");
     // The first picture loads the fonts; it is not what a card waits for.

@@ -17,7 +17,7 @@ use crate::metrics;
 use crate::scheduler::Scheduler;
 use crate::store::db_now;
 use crate::store::jobs::ClaimedJob;
-use crate::storefront::{SaleRequest, StorefrontError};
+use crate::storefront::StorefrontError;
 
 impl Scheduler {
     /// Publishes at `starts_at`, confirms by reading the sale back, marks the
@@ -38,9 +38,7 @@ impl Scheduler {
         }
         let key = job.idempotency_key.to_string();
         let published = async {
-            self.storefront
-                .publish(&SaleRequest::from_view(&view), &key)
-                .await?;
+            self.storefront.publish(&view.sale_request(), &key).await?;
             // Accepted is not shown: only a sale read back counts as up. Not
             // there yet is worth another try (the same key makes the PUT a
             // replay), not a verdict.

@@ -212,7 +212,7 @@ async fn an_opendocument_sheet_with_percent_and_date_cells_is_imported(pool: PgP
         .session
         .items
         .iter()
-        .all(|i| i.discount.get() == 30 && i.quantity == 5));
+        .all(|i| i.discount.get() == 30 && i.quantity.get() == 5));
     let rows: Vec<u32> = report.rows.iter().map(|r| r.0).collect();
     assert_eq!(rows, [7, 8, 9, 10, 11, 12]);
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use flashsale_bot::app::{ItemView, SessionView};
 use flashsale_bot::domain::{
-    ActorId, Currency, DiscountPercent, Money, Sku, SkuRules, Status, Window, WindowRules,
+    ActorId, Currency, DiscountPercent, Money, Quantity, Sku, SkuRules, Status, Window, WindowRules,
 };
 use regex::Regex;
 
@@ -30,7 +30,7 @@ pub fn item_view(
         flash_price: base.discounted(discount),
         base_price: base,
         discount,
-        quantity,
+        quantity: Quantity::new(i64::from(quantity)).expect("a quantity"),
         stock_seen: 100,
     }
 }

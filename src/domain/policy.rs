@@ -1,0 +1,54 @@
+//! The business settings every rule is tuned by, built once from configuration.
+//!
+//! Kept apart from `rules` and `schedule` because both read it: the policy
+//! depends on the value types' own rules, and nothing in it depends back.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+
+use super::money::Currency;
+use super::sku::SkuRules;
+use super::window::WindowRules;
+
+/// The business settings the rules depend on, built once from configuration.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub sku: SkuRules,
+    pub window: WindowRules,
+    /// Approval closes this long before a session starts.
+    pub approval_cutoff: Duration,
+    /// When true, whoever edited a session may not approve it.
+    pub four_eyes: bool,
+    pub currency: Currency,
+    /// Times are typed and shown in this zone; stored in UTC.
+    pub time_zone: Tz,
+    /// Reminders and the heads-up before go-live.
+    pub schedule: SchedulePolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchedulePolicy {
+    /// Reminders go out this long before the approval deadline.
+    pub reminder_offsets: Vec<Duration>,
+    /// An approved session is re-checked and announced this long before it starts.
+    pub heads_up_lead: Duration,
+}
+
+impl Default for SchedulePolicy {
+    fn default() -> SchedulePolicy {
+        SchedulePolicy {
+            reminder_offsets: vec![
+                Duration::hours(24),
+                Duration::hours(6),
+                Duration::hours(1),
+                Duration::minutes(15),
+            ],
+            heads_up_lead: Duration::minutes(15),
+        }
+    }
+}
+
+/// Approval closes `approval_cutoff` before a session starts.
+pub fn approval_deadline(starts_at: DateTime<Utc>, policy: &Policy) -> DateTime<Utc> {
+    starts_at - policy.approval_cutoff
+}
