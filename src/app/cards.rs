@@ -1,101 +1,17 @@
 //! What the bot's cards and announcements say, for every platform.
 //!
 //! The words, fields and buttons of a session card are decided here, once;
-//! adapters only decide how a `Message` looks. Button ids are built and
-//! parsed here too, strictly: a pressed button is input like any other.
+//! adapters only decide how a `Message` looks. The buttons carry ids from
+//! the chat port (`chat::buttons`), which every adapter parses the same way.
 
-use std::fmt;
 use std::sync::Arc;
 
+use crate::chat::buttons::{ButtonId, CardAction};
 use crate::chat::{Button, ButtonStyle, Card, Field, Mention, Message, Text, TimeStyle, Tone};
 use crate::domain::Status;
 use crate::render::Picture;
 
 use super::view::{ItemView, SessionView};
-
-const BUTTON_PREFIX: &str = "fs";
-
-/// What a card button asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CardAction {
-    Approve,
-    Reject,
-}
-
-impl CardAction {
-    fn as_str(self) -> &'static str {
-        match self {
-            CardAction::Approve => "approve",
-            CardAction::Reject => "reject",
-        }
-    }
-}
-
-/// A button id: `fs:<action>:<session>:<version>`. The version is the one the
-/// card showed, so a press on an outdated card can be refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ButtonId {
-    pub action: CardAction,
-    pub session_id: i64,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "This button is not one of ours or is damaged ({0:?}); use the buttons on the latest card."
-)]
-pub struct ButtonIdError(pub String);
-
-impl ButtonId {
-    pub fn parse(raw: &str) -> Result<ButtonId, ButtonIdError> {
-        let bad = || ButtonIdError(raw.chars().take(100).collect());
-        let mut parts = raw.split(':');
-        let (Some(prefix), Some(action), Some(session), Some(version), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(bad());
-        };
-        if prefix != BUTTON_PREFIX {
-            return Err(bad());
-        }
-        let action = match action {
-            "approve" => CardAction::Approve,
-            "reject" => CardAction::Reject,
-            _ => return Err(bad()),
-        };
-        let session_id = positive(session).ok_or_else(bad)?;
-        let version = positive(version).ok_or_else(bad)?;
-        Ok(ButtonId {
-            action,
-            session_id,
-            version,
-        })
-    }
-}
-
-/// Digits only, above zero: no signs or spaces, nothing `parse` would forgive.
-fn positive<T: std::str::FromStr + PartialOrd + Default>(s: &str) -> Option<T> {
-    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok().filter(|n| *n > T::default())
-}
-
-impl fmt::Display for ButtonId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{BUTTON_PREFIX}:{}:{}:{}",
-            self.action.as_str(),
-            self.session_id,
-            self.version
-        )
-    }
-}
 
 fn tone(status: Status) -> Tone {
     match status {

@@ -10,7 +10,8 @@ use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self};
 use crate::domain::status::{self, transition};
 use crate::domain::{
-    Action, ActivityKind, Actor, DiscountPercent, Notes, Quantity, Sku, Status, Title, Window,
+    Action, ActivityKind, Actor, DiscountPercent, Notes, Policy, Quantity, Sku, Status, Title,
+    Window,
 };
 use crate::store::items::{self, ItemWrite};
 use crate::store::{activity, sessions, ItemRecord};
@@ -25,8 +26,58 @@ pub struct DraftInput {
     pub notes: Option<String>,
 }
 
-/// One item as typed: text, because the same input comes from slash-command
-/// options, a pasted spreadsheet line or a file.
+/// One item in the domain's types: what every adapter hands to `add_item`,
+/// parsed once at its edge (typed options into `DiscountPercent::new`, typed
+/// text through `ItemInput::parse`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewItem {
+    pub sku: Sku,
+    pub discount: DiscountPercent,
+    pub quantity: Quantity,
+}
+
+impl NewItem {
+    /// From a platform's typed options (whole numbers already), without a detour through text.
+    pub fn from_options(
+        sku: &str,
+        discount: i64,
+        quantity: i64,
+        policy: &Policy,
+    ) -> Result<NewItem, AppError> {
+        Ok(NewItem {
+            sku: Sku::parse(sku, &policy.sku)?,
+            discount: DiscountPercent::new(discount)?,
+            quantity: Quantity::new(quantity)?,
+        })
+    }
+}
+
+/// A change to an existing item; what is `None` stays as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemEdit {
+    pub sku: Sku,
+    pub discount: Option<DiscountPercent>,
+    pub quantity: Option<Quantity>,
+}
+
+impl ItemEdit {
+    /// From a platform's typed options, as `NewItem::from_options`.
+    pub fn from_options(
+        sku: &str,
+        discount: Option<i64>,
+        quantity: Option<i64>,
+        policy: &Policy,
+    ) -> Result<ItemEdit, AppError> {
+        Ok(ItemEdit {
+            sku: Sku::parse(sku, &policy.sku)?,
+            discount: discount.map(DiscountPercent::new).transpose()?,
+            quantity: quantity.map(Quantity::new).transpose()?,
+        })
+    }
+}
+
+/// One item as typed in text (a console or Slack command, a pasted line):
+/// the shared parser for platforms whose input is words, not typed options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemInput {
     pub sku: String,
@@ -34,12 +85,37 @@ pub struct ItemInput {
     pub quantity: String,
 }
 
-/// A change to an existing item; what is `None` stays as it is.
+impl ItemInput {
+    /// SKU, then discount, then quantity: the first that is wrong is the answer.
+    pub fn parse(&self, policy: &Policy) -> Result<NewItem, AppError> {
+        Ok(NewItem {
+            sku: Sku::parse(&self.sku, &policy.sku)?,
+            discount: DiscountPercent::parse(&self.discount)?,
+            quantity: Quantity::parse(&self.quantity)?,
+        })
+    }
+}
+
+/// A change as typed in text; what is `None` stays as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ItemChange {
     pub sku: String,
     pub discount: Option<String>,
     pub quantity: Option<String>,
+}
+
+impl ItemChange {
+    pub fn parse(&self, policy: &Policy) -> Result<ItemEdit, AppError> {
+        Ok(ItemEdit {
+            sku: Sku::parse(&self.sku, &policy.sku)?,
+            discount: self
+                .discount
+                .as_deref()
+                .map(DiscountPercent::parse)
+                .transpose()?,
+            quantity: self.quantity.as_deref().map(Quantity::parse).transpose()?,
+        })
+    }
 }
 
 impl FlashSales {
@@ -101,11 +177,14 @@ impl FlashSales {
         &self,
         actor: &Actor,
         session_id: i64,
-        input: &ItemInput,
+        item: &NewItem,
     ) -> Result<SessionView, AppError> {
-        let sku = Sku::parse(&input.sku, &self.policy.sku)?;
-        let discount = DiscountPercent::parse(&input.discount)?;
-        let quantity = Quantity::parse(&input.quantity)?;
+        let NewItem {
+            sku,
+            discount,
+            quantity,
+        } = item;
+        let (sku, discount, quantity) = (sku.clone(), *discount, *quantity);
         let product = self.product(&sku, Freshness::AllowCached).await?;
 
         let mut tx = self.pool.begin().await?;
@@ -151,19 +230,10 @@ impl FlashSales {
         &self,
         actor: &Actor,
         session_id: i64,
-        change: &ItemChange,
+        change: &ItemEdit,
     ) -> Result<SessionView, AppError> {
-        let sku = Sku::parse(&change.sku, &self.policy.sku)?;
-        let discount = change
-            .discount
-            .as_deref()
-            .map(DiscountPercent::parse)
-            .transpose()?;
-        let quantity = change
-            .quantity
-            .as_deref()
-            .map(Quantity::parse)
-            .transpose()?;
+        let sku = change.sku.clone();
+        let (discount, quantity) = (change.discount, change.quantity);
         if discount.is_none() && quantity.is_none() {
             return Err(InputError::NothingToChange.into());
         }

@@ -54,7 +54,7 @@ pub enum AppError {
     #[error(transparent)]
     Paste(super::PasteError),
     #[error(transparent)]
-    Button(super::cards::ButtonIdError),
+    Button(crate::chat::buttons::ButtonIdError),
     /// A spreadsheet that cannot be imported; every bad row is listed.
     #[error(transparent)]
     Import(super::ImportError),

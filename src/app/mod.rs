@@ -13,6 +13,7 @@
 //! current state.
 
 mod announce;
+pub mod buttons;
 pub mod cards;
 mod checks;
 mod drafting;
@@ -39,7 +40,7 @@ use crate::domain::Policy;
 use crate::store::{sessions, PgPool, SessionRecord};
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
-pub use drafting::{DraftInput, ItemChange, ItemInput};
+pub use drafting::{DraftInput, ItemChange, ItemEdit, ItemInput, NewItem};
 pub use error::{AppError, InputError};
 pub use export::{log_file_name, ExportFiles};
 pub use import::{
@@ -47,7 +48,7 @@ pub use import::{
 };
 pub use notices::Notice;
 pub use paste::{parse_paste, BatchReport, LineOutcome, PasteError, PastedLine};
-pub use queries::{ActivityPage, ListRange};
+pub use queries::{ActivityEntry, ActivityPage, ListRange, ProductSuggestion};
 pub use system::SystemOutcome;
 pub use view::{ItemView, SessionSummaryView, SessionView};
 
@@ -89,10 +90,6 @@ impl FlashSales {
 
     pub fn policy(&self) -> &Policy {
         &self.policy
-    }
-
-    pub fn catalog(&self) -> &Arc<dyn Catalog> {
-        &self.catalog
     }
 }
 

@@ -5,7 +5,7 @@
 //! happened. The catalog is asked once, live, for every SKU up front, which
 //! refreshes the cache the single adds then read from.
 
-use super::{AppError, DraftInput, FlashSales, ItemInput, SessionView};
+use super::{AppError, DraftInput, FlashSales, ItemInput, NewItem, SessionView};
 use crate::catalog::Freshness;
 use crate::domain::{Actor, Sku, MAX_ITEMS};
 
@@ -95,6 +95,14 @@ fn is_header(values: &[String]) -> bool {
             .any(|v| v.trim_end_matches('%').parse::<f64>().is_ok())
 }
 
+/// One line of a multi-item add, parsed (or refused) before anything is written.
+struct BatchLine {
+    line_no: usize,
+    /// As the person wrote it, for the report.
+    sku: String,
+    item: Result<NewItem, AppError>,
+}
+
 /// What happened to one line of a multi-item add.
 #[derive(Debug)]
 pub struct LineOutcome {
@@ -127,6 +135,14 @@ impl FlashSales {
         text: &str,
     ) -> Result<BatchReport, AppError> {
         let lines = parse_paste(text).map_err(AppError::Paste)?;
+        let lines = lines
+            .into_iter()
+            .map(|l| BatchLine {
+                line_no: l.line_no,
+                item: l.input.parse(&self.policy),
+                sku: l.input.sku,
+            })
+            .collect();
         self.add_lines(actor, session_id, lines).await
     }
 
@@ -134,13 +150,13 @@ impl FlashSales {
         &self,
         actor: &Actor,
         session_id: i64,
-        lines: Vec<PastedLine>,
+        lines: Vec<BatchLine>,
     ) -> Result<BatchReport, AppError> {
         // Refuse an unknown session once, not once per line.
         self.get(session_id).await?;
         let skus: Vec<Sku> = lines
             .iter()
-            .filter_map(|l| Sku::parse(&l.input.sku, &self.policy.sku).ok())
+            .filter_map(|l| l.item.as_ref().ok().map(|i| i.sku.clone()))
             .collect();
         // One live call for all lines: it refreshes the cache that each single
         // add then reads, so a batch (a clone especially) sees current stock.
@@ -148,7 +164,11 @@ impl FlashSales {
         let _ = self.catalog.products(&skus, Freshness::Live).await;
         let mut outcomes = Vec::with_capacity(lines.len());
         for line in lines {
-            let result = match self.add_item(actor, session_id, &line.input).await {
+            let added = match line.item {
+                Ok(item) => self.add_item(actor, session_id, &item).await,
+                Err(unparsed) => Err(unparsed),
+            };
+            let result = match added {
                 Ok(_) => Ok(()),
                 // An internal failure is not the line's fault: stop and say so.
                 Err(e @ AppError::Unexpected { .. }) => return Err(e),
@@ -156,7 +176,7 @@ impl FlashSales {
             };
             outcomes.push(LineOutcome {
                 line_no: line.line_no,
-                sku: line.input.sku,
+                sku: line.sku,
                 result,
             });
         }
@@ -207,13 +227,14 @@ impl FlashSales {
             .items
             .iter()
             .enumerate()
-            .map(|(i, item)| PastedLine {
+            .map(|(i, item)| BatchLine {
                 line_no: i + 1,
-                input: ItemInput {
-                    sku: item.sku.to_string(),
-                    discount: item.discount.get().to_string(),
-                    quantity: item.quantity.to_string(),
-                },
+                sku: item.sku.to_string(),
+                item: Ok(NewItem {
+                    sku: item.sku.clone(),
+                    discount: item.discount,
+                    quantity: item.quantity,
+                }),
             })
             .collect();
         self.add_lines(actor, draft.id, lines).await

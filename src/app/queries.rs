@@ -4,9 +4,10 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use super::view::{self, SessionSummaryView};
 use super::{AppError, FlashSales, SessionView};
+use crate::chat::Text;
 use crate::domain::rules;
 use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor};
+use crate::domain::{Action, ActivityKind, Actor, Sku};
 use crate::store::{activity, sessions, ActivityRecord};
 
 /// Which sessions a list shows.
@@ -26,7 +27,7 @@ pub enum ListRange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityPage {
     pub session_id: i64,
-    pub entries: Vec<ActivityRecord>,
+    pub entries: Vec<ActivityEntry>,
     /// 1-based.
     pub page: i64,
     pub pages: i64,
@@ -35,6 +36,40 @@ pub struct ActivityPage {
 
 impl ActivityPage {
     pub const PAGE_SIZE: i64 = 15;
+}
+
+/// A catalog product as a suggestion for a SKU field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductSuggestion {
+    pub sku: Sku,
+    pub name: String,
+    pub stock: i64,
+    pub active: bool,
+}
+
+/// One line of the log as adapters show it: when, who, and what in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityEntry {
+    /// The entry's id; ids grow in the order entries were written.
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    /// The stored action name (`item_added`), for tests and exports.
+    pub action: String,
+    /// What the actor did, e.g. `changed FS-002: discount 30% → 45%`.
+    pub what: Text,
+}
+
+impl From<ActivityRecord> for ActivityEntry {
+    fn from(record: ActivityRecord) -> ActivityEntry {
+        ActivityEntry {
+            what: record.describe(),
+            id: record.id,
+            at: record.at,
+            actor_name: record.actor_name,
+            action: record.action,
+        }
+    }
 }
 
 impl ActivityRecord {
@@ -123,6 +158,24 @@ impl FlashSales {
         Ok(crate::store::events::record(&mut conn, platform, event_id).await?)
     }
 
+    /// Catalog products whose SKU or name matches `query`, for autocompletion (at most `limit`).
+    pub async fn suggest_products(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<ProductSuggestion>, AppError> {
+        let products = self.catalog.search(query, limit).await?;
+        Ok(products
+            .into_iter()
+            .map(|p| ProductSuggestion {
+                sku: p.sku,
+                name: p.name,
+                stock: p.stock,
+                active: p.active,
+            })
+            .collect())
+    }
+
     /// A page (1-based) of the session's activity log.
     pub async fn activity(&self, session_id: i64, page: i64) -> Result<ActivityPage, AppError> {
         let mut conn = self.pool.acquire().await?;
@@ -145,7 +198,10 @@ impl FlashSales {
             (page - 1) * ActivityPage::PAGE_SIZE,
             ActivityPage::PAGE_SIZE,
         )
-        .await?;
+        .await?
+        .into_iter()
+        .map(ActivityEntry::from)
+        .collect();
         Ok(ActivityPage {
             session_id,
             entries,

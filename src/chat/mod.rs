@@ -9,7 +9,7 @@
 //!
 //! The port is used as `Arc<dyn Chat>`: the platform is chosen at run time.
 
-pub mod actions;
+pub mod buttons;
 pub mod console;
 pub mod discord;
 mod memory;

@@ -8,6 +8,7 @@
 //!
 //! Layout:
 //! - `sku`, `discount`, `quantity`, `money`, `window`: parsed value types.
+//! - `number`: the one parser for positive whole numbers typed as text (ids).
 //! - `status`: the status machine (one transition function).
 //! - `actor`: who acts and which roles they hold.
 //! - `activity`: the kinds of activity-log entries.
@@ -21,6 +22,7 @@ pub mod activity;
 pub mod actor;
 pub mod discount;
 pub mod money;
+pub mod number;
 pub mod policy;
 pub mod quantity;
 pub mod reason;

@@ -88,7 +88,7 @@ async fn the_log_is_paged_oldest_first(pool: PgPool) {
             .await
             .unwrap();
         t.app
-            .add_item(&t.alice, session.id, &item("FS-006", "30", "10"))
+            .add_text(&t.alice, session.id, &item("FS-006", "30", "10"))
             .await
             .unwrap();
     }

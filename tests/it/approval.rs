@@ -105,7 +105,7 @@ async fn approver_cannot_approve_own_session(pool: PgPool) {
     // Erin adds one item to Alice's draft: that makes her an editor of it.
     t.fill(session.id, 5).await;
     t.app
-        .add_item(&erin, session.id, &item("FS-009", "10", "1"))
+        .add_text(&erin, session.id, &item("FS-009", "10", "1"))
         .await
         .unwrap();
     let submitted = t.app.submit(&t.alice, session.id).await.unwrap();
@@ -126,7 +126,7 @@ async fn an_editor_whose_item_was_removed_still_cannot_approve(pool: PgPool) {
     let erin = editor_and_approver("erin");
     let session = t.draft().await;
     t.app
-        .add_item(&erin, session.id, &item("FS-009", "10", "1"))
+        .add_text(&erin, session.id, &item("FS-009", "10", "1"))
         .await
         .unwrap();
     t.app
@@ -154,7 +154,7 @@ async fn self_approval_is_allowed_when_four_eyes_is_switched_off(pool: PgPool) {
     let session = t.draft().await;
     t.fill(session.id, 5).await;
     t.app
-        .add_item(&erin, session.id, &item("FS-009", "10", "1"))
+        .add_text(&erin, session.id, &item("FS-009", "10", "1"))
         .await
         .unwrap();
     let submitted = t.app.submit(&erin, session.id).await.unwrap();
@@ -181,7 +181,7 @@ async fn approving_a_stale_version_is_refused(pool: PgPool) {
         quantity: None,
     };
     t.app
-        .update_item(&t.alice, first.id, &change)
+        .update_text(&t.alice, first.id, &change)
         .await
         .unwrap();
     let current = t.app.submit(&t.alice, first.id).await.unwrap();
@@ -310,7 +310,7 @@ async fn an_item_set_again_after_a_price_change_sells_at_the_new_price(pool: PgP
     };
     let edited = t
         .app
-        .update_item(&t.alice, session.id, &change)
+        .update_text(&t.alice, session.id, &change)
         .await
         .unwrap();
     let item = edited

@@ -26,7 +26,7 @@ async fn varied_draft(t: &TestApp, title: &str) -> SessionView {
         let discount = (5 + 12 * i).to_string();
         let quantity = (1 + 7 * i).to_string();
         t.app
-            .add_item(&t.alice, draft.id, &item(sku, &discount, &quantity))
+            .add_text(&t.alice, draft.id, &item(sku, &discount, &quantity))
             .await
             .unwrap();
     }

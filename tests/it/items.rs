@@ -35,7 +35,7 @@ async fn typed_input_is_normalised(pool: PgPool) {
     let session = t.draft().await;
     let view = t
         .app
-        .add_item(&t.alice, session.id, &item("  fs-007 ", " 25 % ", " 5 "))
+        .add_text(&t.alice, session.id, &item("  fs-007 ", " 25 % ", " 5 "))
         .await
         .unwrap();
     let added = &view.items[0];
@@ -155,7 +155,7 @@ async fn adding_to_a_session_that_does_not_exist_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let err = t
         .app
-        .add_item(&t.alice, 999, &item("FS-001", "30", "1"))
+        .add_text(&t.alice, 999, &item("FS-001", "30", "1"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -173,7 +173,7 @@ async fn an_approver_without_the_editor_role_cannot_add_items(pool: PgPool) {
         .refused(
             session.id,
             t.app
-                .add_item(&t.bob, session.id, &item("FS-001", "30", "1")),
+                .add_text(&t.bob, session.id, &item("FS-001", "30", "1")),
         )
         .await;
 
@@ -190,7 +190,7 @@ async fn editing_an_item_changes_only_what_was_given_and_logs_before_and_after(p
 
     let view = t
         .app
-        .update_item(
+        .update_text(
             &t.alice,
             session.id,
             &ItemChange {
@@ -232,7 +232,7 @@ async fn editing_with_nothing_to_change_is_refused(pool: PgPool) {
     };
     let err = t
         .app
-        .update_item(&t.alice, session.id, &change)
+        .update_text(&t.alice, session.id, &change)
         .await
         .unwrap_err();
     assert_matches!(err, AppError::Input(InputError::NothingToChange));
@@ -243,7 +243,7 @@ async fn raising_quantity_above_stock_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft().await;
     t.app
-        .add_item(&t.alice, session.id, &item("FS-LOW", "30", "3"))
+        .add_text(&t.alice, session.id, &item("FS-LOW", "30", "3"))
         .await
         .unwrap();
     let change = ItemChange {
@@ -253,7 +253,7 @@ async fn raising_quantity_above_stock_is_refused(pool: PgPool) {
     };
 
     let err = t
-        .refused(session.id, t.app.update_item(&t.alice, session.id, &change))
+        .refused(session.id, t.app.update_text(&t.alice, session.id, &change))
         .await;
 
     assert_matches!(
@@ -273,7 +273,7 @@ async fn editing_an_item_that_is_not_there_is_refused(pool: PgPool) {
     };
     let err = t
         .app
-        .update_item(&t.alice, session.id, &change)
+        .update_text(&t.alice, session.id, &change)
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), "FS-009 is not in this session.");
@@ -294,7 +294,7 @@ async fn removing_an_item_frees_its_slot_for_another(pool: PgPool) {
 
     let view = t
         .app
-        .add_item(&t.alice, session.id, &item("FS-009", "20", "2"))
+        .add_text(&t.alice, session.id, &item("FS-009", "20", "2"))
         .await
         .unwrap();
     assert_eq!(view.items.len(), 6);
@@ -330,7 +330,7 @@ async fn items_cannot_change_while_waiting_for_approval(pool: PgPool) {
         quantity: None,
     };
     let edit = t
-        .refused(session.id, t.app.update_item(&t.alice, session.id, &change))
+        .refused(session.id, t.app.update_text(&t.alice, session.id, &change))
         .await;
     let remove = t
         .refused(
@@ -386,7 +386,7 @@ async fn every_edit_replies_with_the_session_as_stored(pool: PgPool) {
     // The lowest free slot is in the middle: the reply keeps slot order.
     let added = t
         .app
-        .add_item(&t.alice, session.id, &item("FS-009", "20", "2"))
+        .add_text(&t.alice, session.id, &item("FS-009", "20", "2"))
         .await
         .unwrap();
     assert_eq!(added.items[2].sku.as_str(), "FS-009");
@@ -399,7 +399,7 @@ async fn every_edit_replies_with_the_session_as_stored(pool: PgPool) {
     };
     let updated = t
         .app
-        .update_item(&t.alice, session.id, &change)
+        .update_text(&t.alice, session.id, &change)
         .await
         .unwrap();
     assert_eq!(

@@ -32,7 +32,7 @@ async fn twenty_editors_racing_for_the_sixth_slot_leave_exactly_one_winner(pool:
     let results = join_all(editors.iter().enumerate().map(|(i, who)| {
         let input = item(&format!("RACE-{:02}", i + 1), "30", "1");
         let app = t.app.clone();
-        async move { app.add_item(who, session.id, &input).await }
+        async move { app.add_text(who, session.id, &input).await }
     }))
     .await;
 
@@ -106,7 +106,7 @@ async fn concurrent_edits_never_lose_an_update(pool: PgPool) {
                 discount: Some(format!("{}", 10 * round + i)),
                 quantity: Some(format!("{}", round)),
             };
-            async move { app.update_item(who, session.id, &change).await }
+            async move { app.update_text(who, session.id, &change).await }
         })
     }))
     .await;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use flashsale_bot::app::{DraftInput, FlashSales, ItemInput, SessionView};
+use flashsale_bot::app::{AppError, DraftInput, FlashSales, NewItem, SessionView};
 use flashsale_bot::chat::RecordingChat;
 use flashsale_bot::config::Config;
 use flashsale_bot::devstore::{self, DevStore, DevStoreConfig};
@@ -80,12 +80,9 @@ pub fn approver() -> Actor {
     )
 }
 
-pub fn item(sku: &str) -> ItemInput {
-    ItemInput {
-        sku: sku.to_owned(),
-        discount: "30".to_owned(),
-        quantity: "10".to_owned(),
-    }
+/// 30 % off, 10 units of `sku`.
+pub fn item(app: &FlashSales, sku: &str) -> Result<NewItem, AppError> {
+    NewItem::from_options(sku, 30, 10, app.policy())
 }
 
 pub const SKUS: [&str; 6] = ["FS-001", "FS-002", "FS-003", "FS-004", "FS-005", "FS-006"];
@@ -113,7 +110,7 @@ pub async fn draft(
         )
         .await?;
     for sku in SKUS.iter().take(items) {
-        view = app.add_item(who, view.id, &item(sku)).await?;
+        view = app.add_item(who, view.id, &item(app, sku)?).await?;
     }
     Ok(view)
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use flashsale_bot::app::{AppError, ItemChange};
+use flashsale_bot::app::{AppError, ItemEdit};
 use flashsale_bot::domain::RuleViolation;
 use serde_json::json;
 
@@ -35,7 +35,7 @@ async fn throughput(bench: &Bench, secs: u64) -> anyhow::Result<Vec<Figure>> {
     // Warm the cache for the SKU the loop adds.
     bench
         .app()
-        .add_item(&sessions[0].0, sessions[0].1, &item(SKUS[3]))
+        .add_item(&sessions[0].0, sessions[0].1, &item(bench.app(), SKUS[3])?)
         .await?;
     bench
         .app()
@@ -47,17 +47,14 @@ async fn throughput(bench: &Bench, secs: u64) -> anyhow::Result<Vec<Figure>> {
     let mut tasks = Vec::new();
     for (who, id) in sessions {
         let app = bench.app().clone();
+        let fourth = item(&app, SKUS[3])?;
+        let change = ItemEdit::from_options(SKUS[3], Some(45), None, app.policy())?;
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0usize;
-            let change = ItemChange {
-                sku: SKUS[3].to_owned(),
-                discount: Some("45".to_owned()),
-                quantity: None,
-            };
             while Instant::now() < until {
                 let t = Instant::now();
-                errors += usize::from(app.add_item(&who, id, &item(SKUS[3])).await.is_err());
+                errors += usize::from(app.add_item(&who, id, &fourth).await.is_err());
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 let t = Instant::now();
                 errors += usize::from(app.update_item(&who, id, &change).await.is_err());
@@ -132,8 +129,9 @@ async fn race(bench: &Bench) -> anyhow::Result<Figure> {
                 let (app, id) = (bench.app().clone(), *id);
                 let who = editor(&format!("racer{r}"));
                 let sku = ["FS-006", "FS-007", "FS-008", "FS-009", "FS-010"][r];
+                let sixth = item(&app, sku)?;
                 tasks.push(tokio::spawn(async move {
-                    (id, app.add_item(&who, id, &item(sku)).await)
+                    (id, app.add_item(&who, id, &sixth).await)
                 }));
             }
         }

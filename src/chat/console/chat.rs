@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::parser::{ButtonRef, Press};
 use super::render::{buttons, Renderer};
-use crate::app::cards::ButtonId;
+use crate::chat::buttons::ButtonId;
 use crate::chat::{Button, Channel, Chat, ChatError, Message, PostedRef};
 use crate::clock::Clock;
 use crate::render::{Painter, Picture};

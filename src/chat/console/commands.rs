@@ -16,7 +16,7 @@ use crate::app::{
     log_file_name, AppError, DraftFields, DraftInput, FlashSales, ImportError, ImportTarget,
     ItemChange, ItemInput, SessionView,
 };
-use crate::chat::actions::{press_button, reject_with_reason, PressOutcome};
+use crate::app::buttons::{press_button, reject_with_reason, PressOutcome};
 use crate::domain::{Action, Actor, ActorId, Roles};
 use crate::metrics;
 
@@ -206,9 +206,11 @@ impl Session {
                     discount,
                     quantity,
                 };
-                app.add_item(actor, session, &input)
-                    .await
-                    .map(|v| card(headlines::added(&v, &sku), v))
+                let added = match input.parse(app.policy()) {
+                    Ok(item) => app.add_item(actor, session, &item).await,
+                    Err(unparsed) => Err(unparsed),
+                };
+                added.map(|v| card(headlines::added(&v, &sku), v))
             }
             Command::PasteSkus { session } => {
                 // Refuse now rather than after the person pasted six lines.
@@ -237,9 +239,11 @@ impl Session {
                     discount,
                     quantity,
                 };
-                app.update_item(actor, session, &change)
-                    .await
-                    .map(|v| card(headlines::changed(&v, &sku), v))
+                let changed = match change.parse(app.policy()) {
+                    Ok(edit) => app.update_item(actor, session, &edit).await,
+                    Err(unparsed) => Err(unparsed),
+                };
+                changed.map(|v| card(headlines::changed(&v, &sku), v))
             }
             Command::RemoveSku { session, sku } => app
                 .remove_item(actor, session, &sku)

@@ -11,10 +11,11 @@ use chrono::{DateTime, Utc};
 use super::parser;
 use super::render::Renderer;
 use crate::app::cards::session_card;
-use crate::app::{ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView};
+use crate::app::{
+    ActivityEntry, ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView,
+};
 use crate::chat::TimeStyle;
 use crate::domain::{Status, MAX_ITEMS};
-use crate::store::ActivityRecord;
 
 impl Renderer {
     /// A headline, then the session's card.
@@ -82,12 +83,12 @@ impl Renderer {
         out
     }
 
-    fn log_line(&self, entry: &ActivityRecord, now: DateTime<Utc>) -> String {
+    fn log_line(&self, entry: &ActivityEntry, now: DateTime<Utc>) -> String {
         let at = entry
             .at
             .with_timezone(&self.time_zone)
             .format("%a %d %b %H:%M");
-        let what = self.text(&entry.describe(), now);
+        let what = self.text(&entry.what, now);
         format!("{at}  {}  {what}", entry.actor_name)
     }
 

@@ -12,8 +12,7 @@ use serenity::{AutocompleteChoice, CreateAutocompleteResponse};
 
 use super::render::{limits, truncate};
 use super::Ctx;
-use crate::app::{ListRange, SessionSummaryView};
-use crate::catalog::Product;
+use crate::app::{ListRange, ProductSuggestion, SessionSummaryView};
 use crate::domain::Status;
 
 /// Time for the lookup, leaving the rest of Discord's three seconds for the answer.
@@ -33,17 +32,17 @@ pub async fn session(ctx: Ctx<'_>, partial: &str) -> CreateAutocompleteResponse 
 }
 
 pub async fn sku(ctx: Ctx<'_>, partial: &str) -> CreateAutocompleteResponse {
-    let catalog = ctx.data().app.catalog();
+    let app = &ctx.data().app;
     let query = partial.trim();
-    let products = match tokio::time::timeout(BUDGET, catalog.search(query, limits::CHOICES)).await
-    {
-        Ok(Ok(products)) => products,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "SKU autocomplete failed");
-            Vec::new()
-        }
-        Err(_) => Vec::new(),
-    };
+    let products =
+        match tokio::time::timeout(BUDGET, app.suggest_products(query, limits::CHOICES)).await {
+            Ok(Ok(products)) => products,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "SKU autocomplete failed");
+                Vec::new()
+            }
+            Err(_) => Vec::new(),
+        };
     respond(sku_choices(&products))
 }
 
@@ -91,7 +90,7 @@ pub fn session_choices(
 }
 
 /// `SKU - name - stock N`, the SKU as value.
-pub fn sku_choices(products: &[Product]) -> Vec<(String, String)> {
+pub fn sku_choices(products: &[ProductSuggestion]) -> Vec<(String, String)> {
     products
         .iter()
         .filter(|p| p.sku.as_str().chars().count() <= limits::CHOICE_NAME)
@@ -107,7 +106,7 @@ pub fn sku_choices(products: &[Product]) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Currency, Money, Sku, SkuRules, Window, WindowRules};
+    use crate::domain::{Sku, SkuRules, Window, WindowRules};
     use chrono::{Duration, TimeZone, Utc};
 
     fn summary(id: i64, title: &str, status: Status, hours_ahead: i64) -> SessionSummaryView {
@@ -169,11 +168,9 @@ mod tests {
 
     #[test]
     fn skus_show_name_and_stock_and_answer_the_sku() {
-        let idr = Currency::from_code("IDR").unwrap();
-        let product = |sku: &str, active| Product {
+        let product = |sku: &str, active| ProductSuggestion {
             sku: Sku::parse(sku, &SkuRules::default()).unwrap(),
             name: "Kopi Arabika Gayo 250 g".to_owned(),
-            price: Money::from_minor(149_500, idr.clone()),
             stock: 100,
             active,
         };

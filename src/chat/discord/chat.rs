@@ -187,10 +187,7 @@ impl Chat for DiscordChat {
 
 /// A Discord id as stored in a `PostedRef`: digits, above zero.
 pub fn snowflake(raw: &str) -> Option<u64> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    raw.parse::<u64>().ok().filter(|n| *n > 0)
+    crate::domain::number::positive(raw)
 }
 
 /// Discord nonces are at most 25 characters; keys can be longer, so the nonce

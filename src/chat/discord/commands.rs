@@ -14,8 +14,7 @@ use super::input::{self, ArgError};
 use super::{autocomplete, download, forms, Ctx, Error};
 use crate::app::headlines;
 use crate::app::{
-    log_file_name, AppError, DraftFields, ImportError, ImportTarget, ItemChange, ItemInput,
-    ListRange,
+    log_file_name, AppError, DraftFields, ImportError, ImportTarget, ItemEdit, ListRange, NewItem,
 };
 use crate::domain::{status, Action};
 
@@ -120,18 +119,12 @@ async fn add_sku(
         (Some(sku), Some(discount), Some(quantity)) => (sku, discount, quantity),
         _ => return refuse(ctx, ArgError::IncompleteItem).await,
     };
-    let item = ItemInput {
-        sku: sku.trim().to_owned(),
-        discount: discount.to_string(),
-        quantity: quantity.to_string(),
-    };
     changing(ctx, async {
-        let view = ctx
-            .data()
-            .app
-            .add_item(&actor(ctx), session_id, &item)
-            .await?;
-        let headline = headlines::added(&view, &item.sku);
+        let app = &ctx.data().app;
+        // Typed options go straight into the domain's types: no detour through text.
+        let item = NewItem::from_options(&sku, discount, quantity, app.policy())?;
+        let view = app.add_item(&actor(ctx), session_id, &item).await?;
+        let headline = headlines::added(&view, item.sku.as_str());
         Ok(ctx.data().render.session(&view, &headline))
     })
     .await
@@ -158,14 +151,10 @@ async fn edit_sku(
     #[max = 100000]
     quantity: Option<i64>,
 ) -> Result<(), Error> {
-    let change = ItemChange {
-        sku: sku.trim().to_owned(),
-        discount: discount.map(|d| d.to_string()),
-        quantity: quantity.map(|q| q.to_string()),
-    };
     session_change(ctx, &session, |app, who, id| async move {
+        let change = ItemEdit::from_options(&sku, discount, quantity, app.policy())?;
         let view = app.update_item(&who, id, &change).await?;
-        let headline = headlines::changed(&view, &change.sku);
+        let headline = headlines::changed(&view, change.sku.as_str());
         Ok((view, headline))
     })
     .await

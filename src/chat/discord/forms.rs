@@ -5,6 +5,7 @@
 //! for a form, so an abandoned form costs nothing and a restart loses nothing.
 //! Form ids are built and parsed here, strictly: a submitted id is input.
 
+use crate::domain::number::positive;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -61,14 +62,6 @@ impl FormId {
             _ => None,
         }
     }
-}
-
-/// Digits only, above zero.
-fn positive<T: std::str::FromStr + PartialOrd + Default>(s: &str) -> Option<T> {
-    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok().filter(|n| *n > T::default())
 }
 
 fn input(style: InputTextStyle, label: &str, id: &str) -> CreateInputText {

@@ -4,6 +4,7 @@
 //! Roles decide nothing here; they are only translated (the configured role
 //! ids to `Roles`). `app` decides what each role may do.
 
+use crate::domain::number::positive;
 use poise::serenity_prelude as serenity;
 use serenity::{Member, RoleId, User, UserId};
 
@@ -65,14 +66,10 @@ pub fn session_id(raw: &str) -> Result<i64, ArgError> {
         .unwrap_or(rest.len());
     let (digits, tail) = rest.split_at(digits_end);
     // After the number only a separator may follow, never more characters of a word.
-    if digits.is_empty() || digits.len() > 18 || !(tail.is_empty() || tail.starts_with(' ')) {
+    if !(tail.is_empty() || tail.starts_with(' ')) {
         return Err(bad());
     }
-    digits
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(bad)
+    positive(digits).ok_or_else(bad)
 }
 
 /// A log page: 1 when not given.

@@ -1,6 +1,6 @@
 //! Button presses on cards and submitted forms.
 //!
-//! Buttons go through `chat::actions` (shared with every adapter): the id is
+//! Buttons go through `app::buttons` (shared with every adapter): the id is
 //! parsed strictly, the interaction id makes a double delivery act once, and
 //! `app` refuses whatever is not allowed (a non-approver, the four-eyes rule,
 //! a stale or forged card). `app` also edits the card and tells the submitter;
@@ -22,10 +22,10 @@ use super::forms::{self, FormId};
 use super::input::{actor_of, PLATFORM};
 use super::render::Rendered;
 use super::Data;
-use crate::app::cards::{ButtonId, CardAction};
+use crate::chat::buttons::{ButtonId, CardAction};
 use crate::app::headlines;
 use crate::app::{AppError, DraftInput, FlashSales, SessionView};
-use crate::chat::actions::{self, PressOutcome};
+use crate::app::buttons::{self, PressOutcome};
 use crate::domain::Actor;
 
 /// Handles the interactions poise does not: buttons and forms. Every one is
@@ -128,7 +128,7 @@ pub enum Pressed {
 
 /// A press by `actor`; `event_id` (the interaction id) makes a redelivery act once.
 pub async fn pressed(data: &Data, actor: &Actor, event_id: &str, custom_id: &str) -> Pressed {
-    match actions::press_button(&data.app, actor, PLATFORM, event_id, custom_id).await {
+    match buttons::press_button(&data.app, actor, PLATFORM, event_id, custom_id).await {
         PressOutcome::NeedsReason {
             session_id,
             version,
@@ -193,7 +193,7 @@ pub async fn submitted(
     } = id
     {
         let reason = text(forms::REASON);
-        return match actions::reject_with_reason(
+        return match buttons::reject_with_reason(
             app, actor, PLATFORM, event_id, session_id, version, &reason,
         )
         .await

@@ -9,10 +9,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::render::{limits, truncate, EmbedField, EmbedParts, Rendered, Renderer};
 use crate::app::cards::session_card;
-use crate::app::{ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView};
+use crate::app::{
+    ActivityEntry, ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView,
+};
 use crate::chat::Tone;
 use crate::domain::Status;
-use crate::store::ActivityRecord;
 
 /// Room kept free at the end of a description for "… and N more".
 const MORE_NOTE: usize = 120;
@@ -143,8 +144,8 @@ impl Renderer {
         }
     }
 
-    fn log_line(&self, entry: &ActivityRecord) -> String {
-        let what = self.text(&entry.describe());
+    fn log_line(&self, entry: &ActivityEntry) -> String {
+        let what = self.text(&entry.what);
         truncate(
             &format!(
                 "<t:{}:f> **{}** {what}",

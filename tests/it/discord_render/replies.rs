@@ -2,7 +2,9 @@
 //! refusals, the forms, and the command registration.
 
 use chrono::{DateTime, Duration, Utc};
-use flashsale_bot::app::{ActivityPage, AppError, BatchReport, LineOutcome, SessionSummaryView};
+use flashsale_bot::app::{
+    ActivityEntry, ActivityPage, AppError, BatchReport, LineOutcome, SessionSummaryView,
+};
 use flashsale_bot::chat::discord::{commands, forms, Rendered};
 use flashsale_bot::domain::{RuleViolation, Status};
 use flashsale_bot::store::ActivityRecord;
@@ -79,8 +81,8 @@ fn an_empty_list_says_how_to_start() {
     );
 }
 
-fn entry(id: i64, action: &str, details: Value) -> ActivityRecord {
-    ActivityRecord {
+fn entry(id: i64, action: &str, details: Value) -> ActivityEntry {
+    ActivityEntry::from(ActivityRecord {
         id,
         session_id: 12,
         at: start() - Duration::hours(5),
@@ -88,7 +90,7 @@ fn entry(id: i64, action: &str, details: Value) -> ActivityRecord {
         actor_name: "Alice".to_owned(),
         action: action.to_owned(),
         details,
-    }
+    })
 }
 
 #[test]

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use flashsale_bot::app::{
-    AppError, DraftFields, DraftInput, FlashSales, ImportReport, ImportTarget, ItemInput,
-    ManualClock, SessionView,
+    AppError, DraftFields, DraftInput, FlashSales, ImportReport, ImportTarget, ItemChange,
+    ItemInput, ManualClock, SessionView,
 };
 use flashsale_bot::catalog::{CachedCatalog, HttpCatalog};
 use flashsale_bot::chat::RecordingChat;
@@ -98,6 +98,48 @@ pub fn editor_and_approver(name: &str) -> Actor {
 
 pub fn nobody(name: &str) -> Actor {
     Actor::new(ActorId::new("test", name), name, Roles::NONE)
+}
+
+/// Items typed as text, the way the console and a paste send them: parsed with
+/// the app's policy (the shared text parser), then the typed use case. Tests of
+/// refusals go through it, so a bad discount is refused exactly as typed.
+#[allow(async_fn_in_trait)]
+pub trait TextInput {
+    async fn add_text(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        input: &ItemInput,
+    ) -> Result<SessionView, AppError>;
+
+    async fn update_text(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        change: &ItemChange,
+    ) -> Result<SessionView, AppError>;
+}
+
+impl TextInput for FlashSales {
+    async fn add_text(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        input: &ItemInput,
+    ) -> Result<SessionView, AppError> {
+        let item = input.parse(self.policy())?;
+        self.add_item(actor, session_id, &item).await
+    }
+
+    async fn update_text(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        change: &ItemChange,
+    ) -> Result<SessionView, AppError> {
+        let edit = change.parse(self.policy())?;
+        self.update_item(actor, session_id, &edit).await
+    }
 }
 
 pub fn item(sku: &str, discount: &str, quantity: &str) -> ItemInput {
@@ -207,7 +249,7 @@ impl TestApp {
         for sku in SIX.iter().take(n) {
             view = self
                 .app
-                .add_item(&self.alice, session_id, &item(sku, "30", "10"))
+                .add_text(&self.alice, session_id, &item(sku, "30", "10"))
                 .await
                 .unwrap();
         }
@@ -272,7 +314,7 @@ impl TestApp {
     pub async fn refused_add(&self, session_id: i64, input: ItemInput) -> AppError {
         self.refused(
             session_id,
-            self.app.add_item(&self.alice, session_id, &input),
+            self.app.add_text(&self.alice, session_id, &input),
         )
         .await
     }
