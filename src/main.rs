@@ -43,7 +43,7 @@ async fn main() {
     }
 }
 
-/// The bot in Discord: the adapter connects the database, Discord and the app.
+/// The bot in Discord (`runtime::discord` wires it).
 async fn run_discord() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     let config = Config::from_env()?;
@@ -51,48 +51,16 @@ async fn run_discord() -> anyhow::Result<()> {
         anyhow::bail!(flashsale_bot::chat::discord::DiscordError::NotConfigured);
     }
     telemetry::init(config.log_format);
-    flashsale_bot::chat::discord::run(config).await?;
+    runtime::discord::run(config).await?;
     Ok(())
 }
 
-/// The bot in this terminal: stdin and stdout are the chat, logs go to stderr.
-/// Ctrl-C or SIGTERM stops it.
+/// The bot in this terminal (`runtime::console` wires it): stdin and stdout are
+/// the chat, logs go to stderr. Ctrl-C or SIGTERM stops it.
 async fn run_console() -> anyhow::Result<()> {
-    use flashsale_bot::chat::console::{self, Console};
-    use flashsale_bot::http::{ChatState, Readiness};
-    use flashsale_bot::render::Painter;
-    use std::io::IsTerminal;
-
     let _ = dotenvy::dotenv();
     let config = Config::from_env()?;
-    console::init_logging(config.log_format);
-    // Cards' pictures go under the working folder, where exports go too.
-    let zone = config.policy.time_zone;
-    let pictures = console::PictureFolder {
-        painter: Painter::new(zone, config.picture_font_dir.clone()),
-        dir: console::PICTURES_DIR.into(),
-    };
-    let console = Console::new(zone, Some(pictures)).with_prompt(std::io::stdin().is_terminal());
-    let services = runtime::build(config, console.chat()).await?;
-    // Health, readiness and metrics; the console is connected from the start.
-    let readiness = Readiness::new(services.pool.clone());
-    readiness.set_chat_state(ChatState::Connected);
-    let http = runtime::start_http(&services, readiness).await?;
-    // The scheduler posts reminders and "now live" through the same console.
-    let background = runtime::start_background(&services).await?;
-    let interrupted = tokio::select! {
-        ended = console.run(services, tokio::io::stdin(), tokio::io::stdout()) => { ended?; false }
-        _ = runtime::shutdown_signal() => true,
-    };
-    background.stop().await;
-    if let Some(http) = http {
-        http.stop().await;
-    }
-    if interrupted {
-        // A pending read of stdin cannot be cancelled and would keep the runtime
-        // from shutting down until Enter is pressed: leave now, all is stopped.
-        std::process::exit(0);
-    }
+    runtime::console::run(config).await?;
     Ok(())
 }
 

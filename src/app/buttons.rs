@@ -4,8 +4,8 @@
 //! platform's event id makes a double click (or a redelivery) act once, and
 //! the use case decides the rest. Adapters only translate the outcome.
 
-use crate::chat::buttons::{ButtonId, CardAction};
 use super::{AppError, FlashSales, SessionView};
+use crate::chat::buttons::{ButtonId, CardAction};
 use crate::domain::{Action, Actor, RuleViolation};
 
 #[derive(Debug)]

@@ -85,4 +85,3 @@ impl fmt::Display for ButtonId {
         )
     }
 }
-

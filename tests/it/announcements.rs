@@ -1,7 +1,7 @@
 //! What the app says in chat: the approval card, its edits, and button presses.
 
-use flashsale_bot::app::AppError;
 use flashsale_bot::app::buttons::{press_button, reject_with_reason, PressOutcome};
+use flashsale_bot::app::AppError;
 use flashsale_bot::chat::{ButtonStyle, Channel, Mention};
 use flashsale_bot::domain::{RuleViolation, Status, TransitionRefused};
 use sqlx::PgPool;

@@ -11,12 +11,12 @@ use std::time::Instant;
 use super::chat::Shared;
 use super::parser::{parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice};
 use super::replies::{error, help};
+use crate::app::buttons::{press_button, reject_with_reason, PressOutcome};
 use crate::app::headlines;
 use crate::app::{
     log_file_name, AppError, DraftFields, DraftInput, FlashSales, ImportError, ImportTarget,
     ItemChange, ItemInput, SessionView,
 };
-use crate::app::buttons::{press_button, reject_with_reason, PressOutcome};
 use crate::domain::{Action, Actor, ActorId, Roles};
 use crate::metrics;
 

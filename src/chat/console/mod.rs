@@ -13,7 +13,7 @@
 //! - `chat`: `ConsoleChat`, the `Chat` implementation, and the buttons shown.
 //! - `render`: messages and cards as text boxes; `replies`: lists, logs, help.
 //!
-//! Usage (what `flashsale-bot console` does):
+//! Usage (what `flashsale-bot console` does, wired by `runtime::console`):
 //!
 //! ```no_run
 //! # async fn demo(config: flashsale_bot::config::Config) -> anyhow::Result<()> {
@@ -27,7 +27,7 @@
 //! };
 //! let console = Console::new(zone, Some(pictures));
 //! let services = flashsale_bot::runtime::build(config, console.chat()).await?;
-//! console.run(services, tokio::io::stdin(), tokio::io::stdout()).await?;
+//! console.run(services.app, tokio::io::stdin(), tokio::io::stdout()).await?;
 //! # Ok(()) }
 //! ```
 
@@ -49,8 +49,8 @@ pub use commands::PLATFORM;
 use self::chat::Shared;
 use self::commands::{Flow, Session};
 use self::render::Renderer;
+use crate::app::FlashSales;
 use crate::clock::SystemClock;
-use crate::runtime::Services;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -103,7 +103,7 @@ impl Console {
     /// everything posted meanwhile to `output`.
     pub async fn run(
         mut self,
-        services: Services,
+        app: FlashSales,
         input: impl AsyncRead + Unpin,
         output: impl AsyncWrite + Unpin,
     ) -> Result<(), ConsoleError> {
@@ -111,9 +111,9 @@ impl Console {
             writer: output,
             prompt_shown: false,
         };
-        let mut session = Session::new(services.app.clone(), Arc::clone(&self.shared));
         let zone = self.shared.renderer.time_zone;
-        let now = services.app.clock().now().with_timezone(&zone);
+        let now = app.clock().now().with_timezone(&zone);
+        let mut session = Session::new(app, Arc::clone(&self.shared));
         // The time now, because people type start times in this zone.
         out.line(&format!(
             "flashsale-bot console · it is {} ({}) · `help` lists the commands, `quit` leaves.\n{} \

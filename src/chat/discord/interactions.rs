@@ -22,10 +22,10 @@ use super::forms::{self, FormId};
 use super::input::{actor_of, PLATFORM};
 use super::render::Rendered;
 use super::Data;
-use crate::chat::buttons::{ButtonId, CardAction};
+use crate::app::buttons::{self, PressOutcome};
 use crate::app::headlines;
 use crate::app::{AppError, DraftInput, FlashSales, SessionView};
-use crate::app::buttons::{self, PressOutcome};
+use crate::chat::buttons::{ButtonId, CardAction};
 use crate::domain::Actor;
 
 /// Handles the interactions poise does not: buttons and forms. Every one is

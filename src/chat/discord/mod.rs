@@ -6,7 +6,8 @@
 //! no business rule lives here; refusals come from `app` as they are.
 //!
 //! Layout:
-//! - `mod.rs` (this file): start-up (`run`) and the framework's `Data`.
+//! - `mod.rs` (this file): what `runtime::discord` wires: the framework (with
+//!   its `Data` and error handling), the REST client and the `Chat`.
 //! - `commands`: the slash commands, one use case each.
 //! - `interactions`: Approve/Reject presses and submitted forms.
 //! - `forms`: the forms (modals) and their ids.
@@ -32,18 +33,15 @@ use std::sync::{Arc, OnceLock};
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
 use serenity::{ChannelId, GatewayIntents, GuildId, HttpBuilder, RoleId};
-use sqlx::postgres::PgConnectOptions;
 
 pub use chat::{nonce_text, DiscordChat};
 pub use input::RoleIds;
 pub use render::{Rendered, Renderer};
 
 use crate::app::FlashSales;
-use crate::config::{Config, DiscordConfig, DISCORD_TOKEN};
+use crate::config::{DiscordConfig, DISCORD_TOKEN};
 use crate::http::{ChatState, Readiness};
-use crate::leader::{self, LeaderConfig};
 use crate::render::Painter;
-use crate::runtime::{self, StartupError};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Ctx<'a> = poise::ApplicationContext<'a, Data, Error>;
@@ -82,8 +80,6 @@ impl Data {
 pub enum DiscordError {
     #[error("{DISCORD_TOKEN} is not set: the bot needs a Discord bot token to run in Discord (see README, Running in Discord).")]
     NotConfigured,
-    #[error(transparent)]
-    Startup(#[from] StartupError),
     #[error("Discord failed")]
     Discord(#[from] serenity::Error),
     #[error(
@@ -92,6 +88,18 @@ pub enum DiscordError {
     GatewayNotLocal(String),
     #[error("could not register the commands in guild {guild} (DISCORD_GUILD_ID): {reason}")]
     Register { guild: u64, reason: String },
+}
+
+/// The `Chat` every process posts through, leader or not: Discord's REST API
+/// needs no gateway.
+pub fn chat(discord: &DiscordConfig, time_zone: chrono_tz::Tz, painter: Painter) -> DiscordChat {
+    DiscordChat::new(
+        Arc::new(http(discord).build()),
+        ChannelId::new(discord.announcements_channel_id),
+        ChannelId::new(discord.approvals_channel_id),
+        renderer(time_zone, roles(discord)),
+        painter,
+    )
 }
 
 fn roles(discord: &DiscordConfig) -> RoleIds {
@@ -121,124 +129,12 @@ pub fn http(discord: &DiscordConfig) -> HttpBuilder {
     }
 }
 
-/// Runs the bot in Discord until the process is told to stop.
-///
-/// Order: the database first (fail fast), then `FlashSales` with a chat on
-/// Discord's REST API, then the background work (scheduler, digest), which
-/// every process runs. Then the process campaigns for leadership
-/// (`crate::leader`): only the leader opens the gateway. A leader that loses
-/// its lock's connection shuts its shards down and campaigns again with a
-/// new client; followers only stand by.
-pub async fn run(config: Config) -> Result<(), DiscordError> {
-    let discord = config.discord.clone().ok_or(DiscordError::NotConfigured)?;
-    let pool = runtime::connect_database(&config).await?;
-    let lock_options: PgConnectOptions = config
-        .database_url
-        .expose_secret()
-        .parse()
-        .map_err(|e| DiscordError::Startup(StartupError::Database(e)))?;
-
-    if discord.api_base.is_some() {
-        check_local_gateway(&http(&discord).build()).await?;
-    }
-    // Posting needs no gateway: every process (leader or not) posts the
-    // scheduler's messages through this REST client.
-    let chat = DiscordChat::new(
-        Arc::new(http(&discord).build()),
-        ChannelId::new(discord.announcements_channel_id),
-        ChannelId::new(discord.approvals_channel_id),
-        renderer(config.policy.time_zone, roles(&discord)),
-        Painter::new(config.policy.time_zone, config.picture_font_dir.clone()),
-    );
-    let services = runtime::build_with_chat(config, pool, Arc::new(chat))?;
-    // Health, readiness and metrics, in every process (first: a taken port
-    // stops start-up before any work begins).
-    let readiness = Readiness::new(services.pool.clone());
-    let http_server = runtime::start_http(&services, readiness.clone()).await?;
-    // Reminders, go-live and the digest run in every process, leader or not.
-    let background = runtime::start_background(&services).await?;
-
-    let (stop_tx, mut stop) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
-        let _ = stop_tx.send(true);
-    });
-    let leader_config = LeaderConfig::default();
-    let outcome = loop {
-        crate::metrics::set_leader(false);
-        readiness.set_chat_state(ChatState::Standby);
-        tracing::info!(leader = false, "chat state: standing by for leadership");
-        let mut term = tokio::select! {
-            term = leader::campaign(&lock_options, &leader_config) => term,
-            _ = stop.wait_for(|stopping| *stopping) => break Ok(()),
-        };
-        crate::metrics::set_leader(true);
-        // Not ready until Discord says READY (the framework's setup).
-        readiness.set_chat_state(ChatState::Disconnected);
-        tracing::info!(leader = true, "chat state: leader, connecting to Discord");
-        let register_failed: Arc<OnceLock<String>> = Arc::default();
-        let framework = framework(
-            &discord,
-            &services.app,
-            register_failed.clone(),
-            readiness.clone(),
-        );
-        let mut client =
-            match serenity::ClientBuilder::new_with_http(http(&discord).build(), intents())
-                .framework(framework)
-                .await
-            {
-                Ok(client) => client,
-                Err(e) => {
-                    term.resign().await;
-                    break Err(e.into());
-                }
-            };
-        let shards = client.shard_manager.clone();
-        let connection = client.start();
-        tokio::pin!(connection);
-        let (connected, step_down) = tokio::select! {
-            connected = &mut connection => (connected, false),
-            _ = term.lost() => {
-                tracing::warn!("stepping down: closing the Discord gateway and campaigning again");
-                shards.shutdown_all().await;
-                (connection.await, true)
-            }
-            _ = stop.wait_for(|stopping| *stopping) => {
-                shards.shutdown_all().await;
-                (connection.await, false)
-            }
-        };
-        term.resign().await;
-        if step_down {
-            if let Err(e) = connected {
-                tracing::warn!(error = %e, "the Discord client ended with an error while stepping down");
-            }
-            continue;
-        }
-        if let Some(reason) = register_failed.get() {
-            break Err(DiscordError::Register {
-                guild: discord.guild_id,
-                reason: reason.clone(),
-            });
-        }
-        break connected.map_err(DiscordError::from);
-    };
-    readiness.set_chat_state(ChatState::Disconnected);
-    background.stop().await;
-    if let Some(http_server) = http_server {
-        http_server.stop().await;
-    }
-    outcome
-}
-
 /// The poise framework for one term of leadership: a new one per client,
 /// since a framework is consumed by the client it is given to. `Data` is
 /// handed over when Discord says it is ready, after the commands are
 /// registered; a failed registration is kept in `register_failed` and stops
 /// the client.
-fn framework(
+pub fn framework(
     discord: &DiscordConfig,
     app: &FlashSales,
     register_failed: Arc<OnceLock<String>>,
@@ -301,14 +197,14 @@ fn framework(
 
 /// Slash commands, buttons and forms arrive without any privileged intent;
 /// `GUILDS` keeps the guild (roles, channels) in the cache.
-fn intents() -> GatewayIntents {
+pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILDS
 }
 
 /// In test mode serenity falls back to the real gateway when the fake one's
 /// `GET /gateway` fails (it asks while the client is built): ask first, the
 /// same way, and refuse a failure or anything not on loopback.
-async fn check_local_gateway(http: &serenity::Http) -> Result<(), DiscordError> {
+pub async fn check_local_gateway(http: &serenity::Http) -> Result<(), DiscordError> {
     let gateway = http.get_gateway().await?;
     let local = reqwest::Url::parse(&gateway.url)
         .ok()
@@ -328,28 +224,6 @@ fn is_loopback(host: &str) -> bool {
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// Commands answer refusals themselves; what reaches here is a failure to

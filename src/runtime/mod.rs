@@ -1,8 +1,15 @@
-//! Start-up wiring shared by every run mode (Discord, console): connect and
-//! migrate the database, build the catalog client and the `FlashSales` service.
+//! The one place that wires the bot: config -> database -> services (catalog,
+//! storefront, `FlashSales`) -> the chosen chat adapter -> scheduler,
+//! reconciler, digest, the HTTP listener, leadership and shutdown.
 //!
-//! Kept in the library so that `main.rs` stays a short sequence and tests can
-//! start the same parts.
+//! `main.rs` only picks the run mode; each mode is a module here
+//! (`discord`, `console`) that takes from its adapter only what the platform
+//! needs (for Discord: the poise framework and the `Chat`). Adapters start
+//! no long-running task of their own. Kept in the library so tests and the
+//! bench start the same parts.
+
+pub mod console;
+pub mod discord;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +50,17 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Why a run mode stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error(transparent)]
+    Discord(#[from] crate::chat::discord::DiscordError),
+    #[error(transparent)]
+    Console(crate::chat::console::ConsoleError),
 }
 
 /// What every run mode needs.
