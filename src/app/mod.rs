@@ -21,7 +21,7 @@ pub mod headlines;
 mod import;
 mod lifecycle;
 mod log;
-mod notices;
+pub mod notices;
 mod paste;
 mod queries;
 mod system;
