@@ -85,12 +85,16 @@ pub(super) fn sale_is_down(sale: Option<&serde_json::Value>) -> bool {
 
 impl Scheduler {
     #[tracing::instrument(skip_all, fields(job = job.id, session = job.session_id, kind = %job.kind, attempt = job.attempt, fence = job.claim))]
-    pub(super) async fn run_job(&self, job: ClaimedJob) {
-        let started = Instant::now();
+    pub(super) async fn run_job(&self, job: ClaimedJob, due: tokio::time::Instant) {
         let kind = JobKind::from_stored(&job.kind);
+        if kind != Some(JobKind::Publish) {
+            // A publish prepares first and waits itself (`publish`).
+            tokio::time::sleep_until(due).await;
+        }
+        let started = Instant::now();
         let handled = async {
             match kind {
-                Some(JobKind::Publish) => self.publish(&job).await,
+                Some(JobKind::Publish) => self.publish(&job, due).await,
                 Some(JobKind::End) => self.end(&job).await,
                 Some(JobKind::Expire) => self.expire(&job).await,
                 Some(JobKind::HeadsUp) => self.heads_up(&job).await,
