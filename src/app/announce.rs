@@ -1,4 +1,5 @@
-//! Telling people: the approval card and its later edits, and notices to the team.
+//! Telling people: the approval card and its later edits. (Posts that report
+//! a change go through the outbox: `notices`.)
 //!
 //! A use case commits first and talks second. The database is the truth; a
 //! chat failure is logged and never undoes or fails the change (the card is
@@ -12,7 +13,7 @@ use super::cards::{approval_request, card_update};
 use super::pictures;
 use super::{FlashSales, SessionView};
 use crate::catalog::Product;
-use crate::chat::{Channel, Mention, Message, Picture, PostedRef, Text, TimeStyle};
+use crate::chat::{Channel, Message, Picture, PostedRef, Text, TimeStyle};
 use crate::domain::{ActivityKind, Actor, Sku, Status};
 use crate::store::sessions;
 
@@ -113,34 +114,8 @@ impl FlashSales {
         if let Some(reason) = reason {
             outcome = outcome.plain(format!(": {reason}"));
         }
+        // A rejection's note to the submitter is a notice, written with the change.
         self.update_card(view, outcome).await;
-        if kind == ActivityKind::Rejected {
-            self.tell_submitter_of_rejection(view, actor, reason.unwrap_or_default())
-                .await;
-        }
-    }
-
-    async fn tell_submitter_of_rejection(
-        &self,
-        view: &SessionView,
-        approver: &Actor,
-        reason: &str,
-    ) {
-        let mut mentions = vec![];
-        if let Some(submitter) = &view.submitted_by {
-            mentions.push(Mention::User(submitter.clone()));
-        }
-        let message = Message {
-            text: Text::from(format!(
-                "#{} \"{}\" was rejected by {}: {reason}\nIt is a draft again: change it and submit it once more.",
-                view.id, view.title, approver.name
-            )),
-            mentions,
-            ..Message::default()
-        };
-        if let Err(e) = self.chat.post(Channel::Announcements, &message).await {
-            tracing::warn!(session = view.id, error = %e, "could not tell the submitter about the rejection");
-        }
     }
 
     async fn card_of(&self, session_id: i64) -> Option<PostedRef> {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::checks::{item_problems, skus_of};
+use super::notices;
 use super::system::LogEntry;
 use super::{lock_session, AppError, FlashSales, SessionView};
 use crate::catalog::{Freshness, Product};
@@ -267,6 +268,11 @@ impl FlashSales {
         let view = self
             .record_status_change(&mut tx, &session, next, change, entry)
             .await?;
+        if action == Action::Reject {
+            // The submitter hears of it even if the chat is down right now.
+            let notice = notices::rejected(&view, actor, reason.as_deref().unwrap_or_default());
+            notices::enqueue(&mut tx, &view, &[notice]).await?;
+        }
         tx.commit().await?;
         tracing::info!(
             from = session.status.as_str(),

@@ -23,7 +23,7 @@ pub mod headlines;
 mod import;
 mod lifecycle;
 mod log;
-mod notices;
+pub mod notices;
 mod paste;
 pub mod pictures;
 mod queries;

@@ -8,33 +8,54 @@
 //! about something other than a status change (a failing publish, a refused
 //! take-down) use the session's current version, so each is said once per
 //! version of the session.
+//!
+//! Posts that report no state change go the same way, so that a chat that is
+//! down delays them and a job run twice does not double them: the heads-up
+//! before go-live (keyed by the approved session's version, which nothing
+//! but a revoke or cancel changes), its alerts, and the reminders before the
+//! approval deadline (`reminder:<minutes>`, written in the transaction that
+//! finishes their job, see `FlashSales::finish_jobs_with_notices`). Reminders
+//! due together are delivered as one post (`reminder_post`).
+//!
+//! What stays direct: edits of the approval card (a later edit shows the
+//! whole card again, so a lost one is superseded, and `refresh_card` redraws
+//! it on demand), the approval card itself (its message id is stored for
+//! those edits when it is posted; see `FlashSales::post_approval_card`), and
+//! the daily digest (about no one session, and guarded by its own record in
+//! `processed_event`).
+
+use std::borrow::Cow;
 
 use sqlx::PgConnection;
 
 use super::{AppError, FlashSales, SessionView};
 use crate::chat::{Channel, Mention, Message, Text};
+use crate::domain::Actor;
 use crate::store::{outbox, sessions};
 
 /// One post for the outbox.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
-    /// What happened, e.g. `live`; part of the post's unique key.
-    pub event: &'static str,
+    /// What happened, e.g. `live` or `reminder:60`; part of the post's unique key.
+    pub event: Cow<'static, str>,
     pub channel: Channel,
     pub message: Message,
 }
 
+/// The outbox event of reminders starts with this (`reminder:60`).
+pub const REMINDER_EVENT: &str = "reminder:";
+
 impl Notice {
-    pub fn new(event: &'static str, channel: Channel, message: Message) -> Notice {
+    pub fn new(event: impl Into<Cow<'static, str>>, channel: Channel, message: Message) -> Notice {
         Notice {
-            event,
+            event: event.into(),
             channel,
             message,
         }
     }
 
     /// An alert for approvers, in their channel, mentioning them.
-    pub fn alert(event: &'static str, text: Text) -> Notice {
+    pub fn alert(event: impl Into<Cow<'static, str>>, text: Text) -> Notice {
         Notice::new(
             event,
             Channel::Approvals,
@@ -45,6 +66,59 @@ impl Notice {
             },
         )
     }
+}
+
+/// One session's line of a reminder (`event` is the job's kind,
+/// `reminder:<minutes>`), mentioning who must act. Delivered alone or with
+/// the others due at the same time as one post (`reminder_post`).
+pub fn reminder(event: String, line: Text, who: Mention) -> Notice {
+    Notice::new(
+        event,
+        Channel::Announcements,
+        Message {
+            text: line,
+            mentions: vec![who],
+            ..Message::default()
+        },
+    )
+}
+
+/// The post for reminders delivered together: a header, one line per
+/// session, and each mention once, editors before approvers.
+pub fn reminder_post(lines: Vec<Message>) -> Message {
+    let mut mentions: Vec<Mention> = Vec::new();
+    let mut text = Text::from("Reminder:");
+    for line in lines {
+        text = text.line(line.text);
+        for who in line.mentions {
+            if !mentions.contains(&who) {
+                mentions.push(who);
+            }
+        }
+    }
+    mentions.sort_by_key(|m| !matches!(m, Mention::Editors));
+    Message {
+        text,
+        mentions,
+        ..Message::default()
+    }
+}
+
+/// Tells the submitter that an approver sent the session back to draft.
+pub(super) fn rejected(view: &SessionView, approver: &Actor, reason: &str) -> Notice {
+    let mut mentions = vec![];
+    if let Some(submitter) = &view.submitted_by {
+        mentions.push(Mention::User(submitter.clone()));
+    }
+    let message = Message {
+        text: Text::from(format!(
+            "#{} \"{}\" was rejected by {}: {reason}\nIt is a draft again: change it and submit it once more.",
+            view.id, view.title, approver.name
+        )),
+        mentions,
+        ..Message::default()
+    };
+    Notice::new("rejected", Channel::Announcements, message)
 }
 
 /// Writes `notices` for the session as `view` shows it, in the caller's transaction.
@@ -59,7 +133,7 @@ pub(super) async fn enqueue(
     Ok(())
 }
 
-async fn enqueue_at(
+pub(super) async fn enqueue_at(
     conn: &mut PgConnection,
     session_id: i64,
     version: i32,
@@ -70,7 +144,7 @@ async fn enqueue_at(
     outbox::enqueue(
         conn,
         session_id,
-        notice.event,
+        &notice.event,
         version,
         notice.channel.as_stored(),
         &message,

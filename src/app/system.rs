@@ -132,6 +132,32 @@ impl FlashSales {
         Ok(SystemOutcome::Changed(view))
     }
 
+    /// Finishes scheduled jobs and writes the notices they leave (a reminder),
+    /// in one transaction and each only while its claim still owns the job:
+    /// a notice is written exactly when its job is done, so neither a crash
+    /// nor a job taken over can say it twice or not at all. The notice is
+    /// keyed by the session's version at that moment. Returns, per job,
+    /// whether it was finished here.
+    pub async fn finish_jobs_with_notices(
+        &self,
+        done: &[(Fence, i64, Option<Notice>)],
+    ) -> Result<Vec<bool>, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let mut finished = Vec::with_capacity(done.len());
+        for (fence, session_id, notice) in done {
+            let owned = jobs::finish(&mut tx, *fence).await?;
+            if let (true, Some(notice)) = (owned, notice) {
+                let Some(session) = sessions::get(&mut tx, *session_id).await? else {
+                    return Err(AppError::SessionNotFound(*session_id));
+                };
+                notices::enqueue_at(&mut tx, *session_id, session.version, notice).await?;
+            }
+            finished.push(owned);
+        }
+        tx.commit().await?;
+        Ok(finished)
+    }
+
     /// Asks the catalog, live, whether every item can still be sold as approved.
     pub async fn recheck_items(&self, session_id: i64) -> Result<Vec<RuleViolation>, AppError> {
         let (_, items) = self.read(session_id).await?;

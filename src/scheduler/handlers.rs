@@ -21,7 +21,7 @@ mod publish;
 
 use super::{backoff, Scheduler};
 use crate::app::cards::ended;
-use crate::app::{AppError, Notice, SessionView, SystemOutcome};
+use crate::app::{notices, AppError, Notice, SessionView, SystemOutcome};
 use crate::chat::{Channel, Mention, Message, Text, TimeStyle};
 use crate::domain::{Action, ActivityKind, JobKind, Status, MAX_ITEMS};
 use crate::metrics;
@@ -85,12 +85,16 @@ pub(super) fn sale_is_down(sale: Option<&serde_json::Value>) -> bool {
 
 impl Scheduler {
     #[tracing::instrument(skip_all, fields(job = job.id, session = job.session_id, kind = %job.kind, attempt = job.attempt, fence = job.claim))]
-    pub(super) async fn run_job(&self, job: ClaimedJob) {
-        let started = Instant::now();
+    pub(super) async fn run_job(&self, job: ClaimedJob, due: tokio::time::Instant) {
         let kind = JobKind::from_stored(&job.kind);
+        if kind != Some(JobKind::Publish) {
+            // A publish prepares first and waits itself (`publish`).
+            tokio::time::sleep_until(due).await;
+        }
+        let started = Instant::now();
         let handled = async {
             match kind {
-                Some(JobKind::Publish) => self.publish(&job).await,
+                Some(JobKind::Publish) => self.publish(&job, due).await,
                 Some(JobKind::End) => self.end(&job).await,
                 Some(JobKind::Expire) => self.expire(&job).await,
                 Some(JobKind::HeadsUp) => self.heads_up(&job).await,
@@ -327,24 +331,25 @@ impl Scheduler {
         Ok(JobOutcome::after(&change))
     }
 
-    /// Shortly before start: check the catalog again and tell the team.
+    /// Shortly before start: check the catalog again and tell the team. The
+    /// post is a notice keyed by the session's version, which stays put while
+    /// it is approved: a re-run says nothing twice, a chat that is down delays it.
     async fn heads_up(&self, job: &ClaimedJob) -> Handled {
         let view = self.app.get(job.session_id).await?;
         if view.status != Status::Approved {
             return Ok(JobOutcome::Done);
         }
         let starts = view.window.starts_at();
-        match self.app.recheck_items(view.id).await {
+        let notice = match self.app.recheck_items(view.id).await {
             Ok(problems) if problems.is_empty() => {
                 let message = Message {
                     text: Text::new()
                         .plain(format!("Armed: #{} \"{}\" goes live ", view.id, view.title))
                         .time(starts, TimeStyle::FullAndRelative)
                         .plain(". Catalog and stock checked."),
-                    dedupe_key: Some(format!("heads-up:{}", job.id)),
                     ..Message::default()
                 };
-                self.post(Channel::Announcements, &message).await;
+                Notice::new("heads_up", Channel::Announcements, message)
             }
             Ok(problems) => {
                 let mut text = Text::new()
@@ -358,78 +363,73 @@ impl Scheduler {
                     text = text.plain(format!("\n- {problem}"));
                 }
                 text = text.plain("\nRevoke it and fix the items, or cancel it.");
-                self.alert_approvers(text).await;
+                Notice::alert("heads_up_problems", text)
             }
-            Err(e) => {
-                self.alert_approvers(Text::from(format!(
+            Err(e) => Notice::alert(
+                "heads_up_unchecked",
+                Text::from(format!(
                     "Could not re-check #{} \"{}\" before go-live: {e}",
                     view.id, view.title
-                )))
-                .await;
-            }
-        }
+                )),
+            ),
+        };
+        self.app.notify(view.id, notice).await?;
         Ok(JobOutcome::Done)
     }
 
-    /// Reminders due together: one message saying, per session, what is
-    /// missing, mentioning who must act. Approved sessions get no nagging.
+    /// Reminders due together: per session, a line saying what is missing,
+    /// mentioning who must act; delivered together as one post
+    /// (`notices::reminder_post`). Approved sessions get no nagging. Each
+    /// line is written to the outbox in the transaction that finishes its
+    /// job, so it is said exactly once however often the job is tried.
     pub(super) async fn remind(&self, batch: &[ClaimedJob]) {
         let mut batch = batch.to_vec();
         batch.sort_by_key(|job| (job.session_id, job.id));
-        let mut lines = Vec::new();
-        let mut mentions = Vec::new();
+        let mut done = Vec::new();
         for job in &batch {
-            let Ok(view) = self.app.get(job.session_id).await else {
-                continue;
-            };
-            let (what, who) = match view.status {
-                Status::Draft => {
-                    let missing = MAX_ITEMS.saturating_sub(view.items.len());
-                    let what = match missing {
-                        0 => "has its six SKUs and needs submission".to_owned(),
-                        1 => "needs 1 more SKU and submission".to_owned(),
-                        n => format!("needs {n} more SKUs and submission"),
-                    };
-                    (what, Mention::Editors)
+            let view = match self.app.get(job.session_id).await {
+                Ok(view) => view,
+                Err(error) => {
+                    metrics::job("reminder", "error");
+                    tracing::warn!(job = job.id, %error, "could not read the session to remind; retrying later");
+                    let after = self.wait_before(job.attempt, None);
+                    let reason = error.to_string();
+                    self.record(job, JobOutcome::Retry { after, reason }).await;
+                    continue;
                 }
-                Status::PendingApproval => {
-                    ("is waiting for approval".to_owned(), Mention::Approvers)
-                }
-                _ => continue,
             };
-            lines.push(
-                Text::new()
-                    .plain(format!(
-                        "• #{} \"{}\" {what}; approval closes ",
-                        view.id, view.title
-                    ))
-                    .time(view.approval_deadline, TimeStyle::Relative),
-            );
-            if !mentions.contains(&who) {
-                mentions.push(who);
+            done.push((job.fence(), job.session_id, reminder_line(&view, &job.kind)));
+        }
+        if done.is_empty() {
+            return;
+        }
+        match self.app.finish_jobs_with_notices(&done).await {
+            Ok(finished) => {
+                for ((fence, _, _), finished) in done.iter().zip(finished) {
+                    if finished {
+                        metrics::job("reminder", "done");
+                    } else {
+                        metrics::job("reminder", "lost_lease");
+                        tracing::warn!(
+                            job = fence.job_id,
+                            "lease lost before the reminder could be recorded"
+                        );
+                    }
+                }
             }
-        }
-        // Editors first, then approvers, whatever order the sessions came in.
-        mentions.sort_by_key(|m| !matches!(m, Mention::Editors));
-        if !lines.is_empty() {
-            let ids: Vec<String> = batch
-                .iter()
-                .map(|j| format!("{}.{}", j.id, j.claim))
-                .collect();
-            let text = lines
-                .into_iter()
-                .fold(Text::from("Reminder:"), |text, line| text.line(line));
-            let message = Message {
-                text,
-                mentions,
-                dedupe_key: Some(format!("reminders:{}", ids.join(","))),
-                ..Message::default()
-            };
-            self.post(Channel::Announcements, &message).await;
-        }
-        for job in &batch {
-            metrics::job("reminder", "done");
-            self.record(job, JobOutcome::Done).await;
+            Err(error) => {
+                // Nothing was written: the jobs run again after their backoff.
+                tracing::warn!(%error, "could not record reminders; retrying later");
+                for job in batch
+                    .iter()
+                    .filter(|j| done.iter().any(|(f, _, _)| *f == j.fence()))
+                {
+                    metrics::job("reminder", "error");
+                    let after = self.wait_before(job.attempt, None);
+                    let reason = error.to_string();
+                    self.record(job, JobOutcome::Retry { after, reason }).await;
+                }
+            }
         }
     }
 
@@ -443,21 +443,29 @@ impl Scheduler {
             self.config.retry_cap,
         )
     }
+}
 
-    async fn alert_approvers(&self, text: Text) {
-        let message = Message {
-            text,
-            mentions: vec![Mention::Approvers],
-            ..Message::default()
-        };
-        self.post(Channel::Approvals, &message).await;
-    }
-
-    /// A post that reports no state change (a heads-up, a reminder): said
-    /// once if the chat takes it, and not worth holding a job back for.
-    async fn post(&self, channel: Channel, message: &Message) {
-        if let Err(e) = self.app.chat().post(channel, message).await {
-            tracing::warn!(error = %e, ?channel, "could not post");
+/// A session's reminder line, when it still needs someone to act (a draft:
+/// its editors; pending: its approvers); `kind` is the job's, `reminder:<minutes>`.
+fn reminder_line(view: &SessionView, kind: &str) -> Option<Notice> {
+    let (what, who) = match view.status {
+        Status::Draft => {
+            let missing = MAX_ITEMS.saturating_sub(view.items.len());
+            let what = match missing {
+                0 => "has its six SKUs and needs submission".to_owned(),
+                1 => "needs 1 more SKU and submission".to_owned(),
+                n => format!("needs {n} more SKUs and submission"),
+            };
+            (what, Mention::Editors)
         }
-    }
+        Status::PendingApproval => ("is waiting for approval".to_owned(), Mention::Approvers),
+        _ => return None,
+    };
+    let line = Text::new()
+        .plain(format!(
+            "• #{} \"{}\" {what}; approval closes ",
+            view.id, view.title
+        ))
+        .time(view.approval_deadline, TimeStyle::Relative);
+    Some(notices::reminder(kind.to_owned(), line, who))
 }

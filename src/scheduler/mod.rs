@@ -61,6 +61,11 @@ pub struct SchedulerConfig {
     pub reconcile_every: Duration,
     /// The longest sleep between looks at the jobs table.
     pub poll: Duration,
+    /// How long before its due time a job may be claimed. The claim and the
+    /// reads a job needs (the session, for a publish) happen before the due
+    /// time, and the job acts on the due time itself, so a database busy with
+    /// editors' work does not make a sale late.
+    pub lookahead: Duration,
     /// Jobs claimed at once.
     pub batch: i64,
     /// Approvers are alerted when a publish has failed this many times.
@@ -83,6 +88,7 @@ impl Default for SchedulerConfig {
             heartbeat: Duration::from_secs(2),
             reconcile_every: Duration::from_secs(2),
             poll: Duration::from_secs(5),
+            lookahead: Duration::from_millis(500),
             batch: 50,
             alert_after_failures: 3,
             retry_base: Duration::from_secs(1),
@@ -213,31 +219,43 @@ impl Scheduler {
         Ok(count)
     }
 
+    /// Claims what is due, and what falls due within the lookahead.
     async fn claim(&self) -> Result<Vec<ClaimedJob>, StoreError> {
-        jobs::claim_due(
+        jobs::claim_due_within(
             &self.pool,
             &self.config.worker_id,
             self.config.lease,
             self.config.batch,
+            self.config.lookahead,
         )
         .await
     }
 
-    /// Reminders due together go out as one message; every other job runs on its own.
+    /// Reminders due together go out as one message; every other job runs on
+    /// its own. Each acts at its due time (`due`), never before.
     fn start_jobs(&self, claimed: Vec<ClaimedJob>, running: &mut JoinSet<()>) {
+        // Measured from now, after the claim returned: a moment late, never early.
+        let now = tokio::time::Instant::now();
+        let due = |job: &ClaimedJob| {
+            now + Duration::from_micros(u64::try_from(job.starts_in_us).unwrap_or(0))
+        };
         let (reminders, others): (Vec<_>, Vec<_>) = claimed.into_iter().partition(|job| {
             matches!(
                 JobKind::from_stored(&job.kind),
                 Some(JobKind::Reminder { .. })
             )
         });
-        if !reminders.is_empty() {
+        if let Some(last) = reminders.iter().map(due).max() {
             let this = self.clone();
-            running.spawn(async move { this.remind(&reminders).await });
+            running.spawn(async move {
+                tokio::time::sleep_until(last).await;
+                this.remind(&reminders).await
+            });
         }
         for job in others {
             let this = self.clone();
-            running.spawn(async move { this.run_job(job).await });
+            let due = due(&job);
+            running.spawn(async move { this.run_job(job, due).await });
         }
     }
 
@@ -245,7 +263,10 @@ impl Scheduler {
         match jobs::time_until_next(&self.pool).await {
             // A due job that could not be claimed is held by another replica
             // right now: look again shortly rather than spinning.
-            Ok(Some(wait)) => wait.clamp(Duration::from_millis(5), self.config.poll),
+            // Woken a lookahead early: that job can be claimed then.
+            Ok(Some(wait)) => wait
+                .saturating_sub(self.config.lookahead)
+                .clamp(Duration::from_millis(5), self.config.poll),
             Ok(None) => self.config.poll,
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the next due time");

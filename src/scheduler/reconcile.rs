@@ -105,95 +105,114 @@ impl Scheduler {
             // It moved on since the claim; the next round sees the new state.
             return Ok(Finding::Agrees);
         }
-        if live {
-            self.put_back(&view).await
-        } else {
-            self.take_off(&view).await
-        }
+        let repair = if live { &PUT_BACK } else { &TAKE_OFF };
+        self.repair(&view, repair).await
     }
 
-    /// A live sale is missing on the storefront: publish it again.
-    async fn put_back(&self, view: &SessionView) -> Result<Finding, AppError> {
-        tracing::warn!("a live sale is missing on the storefront; publishing it again");
+    /// Makes the storefront show what the database says (the sale up for a
+    /// live session, down for any other), confirms it by reading it back, and
+    /// tells approvers what was found and whether the repair worked.
+    async fn repair(&self, view: &SessionView, repair: &Repair) -> Result<Finding, AppError> {
+        tracing::warn!("{}; repairing", repair.found);
+        // A fresh key: a replay of the old one would only repeat the old answer.
         let key = uuid::Uuid::new_v4().to_string();
-        let repaired = match self.storefront.publish(&view.sale_request(), &key).await {
-            Ok(()) => self.confirmed_down(view.id).await.map(|down| !down),
+        let applied = if repair.up {
+            self.storefront.publish(&view.sale_request(), &key).await
+        } else {
+            self.storefront.end(view.id, &key).await
+        };
+        let repaired = match applied {
+            Ok(()) => self
+                .confirmed_down(view.id)
+                .await
+                .map(|down| down != repair.up),
             Err(e) => Err(e),
         };
         let what = format!(
-            "#{} \"{}\" is live, but its sale was missing on the storefront",
-            view.id, view.title
+            "#{} \"{}\" is {}, but its sale was {} on the storefront",
+            view.id,
+            view.title,
+            view.status.label().to_lowercase(),
+            if repair.up { "missing" } else { "up" },
         );
         match repaired {
             Ok(true) => {
-                let details = json!({ "idempotency_key": key });
-                self.app
-                    .log_system_event(view.id, ActivityKind::Republished, details)
-                    .await?;
-                let text = format!("{what}: it was published again.");
-                self.app
-                    .notify(view.id, Notice::alert("republished", Text::from(text)))
-                    .await?;
-                Ok(Finding::Republished)
-            }
-            outcome => {
-                let why = match outcome {
-                    Err(e) => e.to_string(),
-                    Ok(_) => "it still does not show it".to_owned(),
-                };
-                let text = format!(
-                    "{what}, and publishing it again failed ({why}). Retrying every few seconds; \
-                     stop it if it should not run."
-                );
-                self.app
-                    .notify(view.id, Notice::alert("republish_failed", Text::from(text)))
-                    .await?;
-                Ok(Finding::Unrepaired)
-            }
-        }
-    }
-
-    /// A sale is up although its session is not live: end it there.
-    async fn take_off(&self, view: &SessionView) -> Result<Finding, AppError> {
-        tracing::warn!("a sale is up on the storefront for a session that is not live; ending it");
-        let key = uuid::Uuid::new_v4().to_string();
-        let down = match self.storefront.end(view.id, &key).await {
-            Ok(()) => self.confirmed_down(view.id).await,
-            Err(e) => Err(e),
-        };
-        let what = format!(
-            "#{} \"{}\" is {}, but its sale was up on the storefront",
-            view.id,
-            view.title,
-            view.status.label().to_lowercase()
-        );
-        match down {
-            Ok(true) => {
                 let details = json!({ "status": view.status.as_str(), "idempotency_key": key });
                 self.app
-                    .log_system_event(view.id, ActivityKind::TakenDown, details)
+                    .log_system_event(view.id, repair.done_kind, details)
                     .await?;
-                let text = format!("{what}: it was taken down.");
+                let text = format!("{what}: it was {}.", repair.done);
                 self.app
-                    .notify(view.id, Notice::alert("taken_down", Text::from(text)))
+                    .notify(
+                        view.id,
+                        Notice::alert(repair.done_kind.as_str(), Text::from(text)),
+                    )
                     .await?;
-                Ok(Finding::TakenDown)
+                Ok(repair.finding)
             }
             outcome => {
                 let why = match outcome {
                     Err(e) => e.to_string(),
-                    Ok(_) => "it still shows it".to_owned(),
+                    Ok(_) => repair.still.to_owned(),
                 };
                 let text = format!(
-                    "{what}, and taking it down failed ({why}). Retrying every few seconds; \
-                     remove flash sale {} from the storefront by hand if it stays.",
-                    view.id
+                    "{what}, and {} failed ({why}). Retrying every few seconds; {}",
+                    repair.doing,
+                    (repair.advice)(view.id)
                 );
                 self.app
-                    .notify(view.id, Notice::alert("take_down_failed", Text::from(text)))
+                    .notify(
+                        view.id,
+                        Notice::alert(repair.failed_event, Text::from(text)),
+                    )
                     .await?;
                 Ok(Finding::Unrepaired)
             }
         }
     }
 }
+
+/// One direction of a repair: the same steps, told in different words.
+struct Repair {
+    /// Whether the sale must be up on the storefront.
+    up: bool,
+    /// What the log says was found.
+    found: &'static str,
+    /// The activity logged and the alert's event when it worked.
+    done_kind: ActivityKind,
+    finding: Finding,
+    /// "it was {done}."
+    done: &'static str,
+    failed_event: &'static str,
+    /// "{doing} failed"
+    doing: &'static str,
+    /// Why it failed when the storefront answered but the read disagrees.
+    still: &'static str,
+    advice: fn(i64) -> String,
+}
+
+/// A live sale is missing on the storefront: publish it again.
+const PUT_BACK: Repair = Repair {
+    up: true,
+    found: "a live sale is missing on the storefront",
+    done_kind: ActivityKind::Republished,
+    finding: Finding::Republished,
+    done: "published again",
+    failed_event: "republish_failed",
+    doing: "publishing it again",
+    still: "it still does not show it",
+    advice: |_| "stop it if it should not run.".to_owned(),
+};
+
+/// A sale is up although its session is not live: end it there.
+const TAKE_OFF: Repair = Repair {
+    up: false,
+    found: "a sale is up on the storefront for a session that is not live",
+    done_kind: ActivityKind::TakenDown,
+    finding: Finding::TakenDown,
+    done: "taken down",
+    failed_event: "take_down_failed",
+    doing: "taking it down",
+    still: "it still shows it",
+    advice: |id| format!("remove flash sale {id} from the storefront by hand if it stays."),
+};

@@ -40,6 +40,11 @@ pub struct ClaimedJob {
     /// The fencing token: this claim's number, larger than any before it.
     pub claim: i64,
     pub idempotency_key: Uuid,
+    /// How long after the claim the job is due, in microseconds by the
+    /// database clock (read as late as the statement allows); zero or less
+    /// when it is due already. Jobs may be claimed a little ahead
+    /// (`claim_due_within`) and then wait this long before acting.
+    pub starts_in_us: i64,
 }
 
 impl ClaimedJob {
@@ -129,19 +134,35 @@ pub async fn claim_due(
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
+    claim_due_within(pool, worker, lease, limit, Duration::ZERO).await
+}
+
+/// Like `claim_due`, and also pending jobs that fall due within `ahead`: the
+/// claimer prepares them and acts at their due time (`starts_in_us`), so no
+/// database round trip stands between the due time and the action.
+pub async fn claim_due_within(
+    pool: &PgPool,
+    worker: &str,
+    lease: Duration,
+    limit: i64,
+    ahead: Duration,
+) -> Result<Vec<ClaimedJob>, StoreError> {
     let jobs = sqlx::query_as(
         "update job set state = 'running', attempts = attempts + 1, claims = claims + 1, claimed_by = $1, \
              claimed_until = now() + make_interval(secs => $2), updated_at = now() \
          where id in ( \
              select id from job \
-             where (state = 'pending' and next_attempt_at <= now()) \
+             where (state = 'pending' and next_attempt_at <= now() + make_interval(secs => $4)) \
                 or (state = 'running' and claimed_until < now()) \
              order by next_attempt_at limit $3 for update skip locked) \
-         returning id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, claims as claim, idempotency_key",
+         returning id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, claims as claim, \
+             idempotency_key, \
+             (extract(epoch from next_attempt_at - clock_timestamp()) * 1000000)::int8 as starts_in_us",
     )
     .bind(worker)
     .bind(lease.as_secs_f64())
     .bind(limit)
+    .bind(ahead.as_secs_f64())
     .fetch_all(pool)
     .await?;
     Ok(jobs)

@@ -13,6 +13,7 @@ use flashsale_bot::scheduler::{Finding, SchedulerConfig};
 use flashsale_bot::store::jobs;
 use sqlx::PgPool;
 
+use crate::support::app::at;
 use crate::support::golive::*;
 
 /// The texts posted to `channel` that contain `needle`.
@@ -455,4 +456,97 @@ async fn the_reconciler_leaves_agreeing_sessions_alone(pool: PgPool) {
         .collect();
     assert_eq!(calls, ["GET"], "read, never assume, and touch nothing");
     assert!(posts_with(&g, Channel::Approvals, "storefront").is_empty());
+}
+
+fn reminder_posts(g: &GoLive, session_id: i64) -> usize {
+    posts_with(g, Channel::Announcements, &format!("#{session_id} ")).len()
+}
+
+async fn outbox_events(g: &GoLive, session_id: i64) -> Vec<(String, String)> {
+    sqlx::query_as("select event, state from outbox where session_id = $1 order by id")
+        .bind(session_id)
+        .fetch_all(&g.t.pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn a_reminder_the_chat_could_not_take_is_posted_once_when_it_is_back(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let waiting = g.t.submitted_at(&at(2, "00:00"), &at(2, "06:00")).await;
+    g.t.chat.set_down(true);
+    g.make_due(waiting.id, "reminder:60").await;
+
+    g.scheduler("a").run_due_now().await.unwrap();
+    assert_eq!(reminder_posts(&g, waiting.id), 0, "the chat is down");
+    assert_eq!(g.job(waiting.id, "reminder:60").await.state, "done");
+
+    // The chat comes back; whichever process looks next delivers it, once.
+    g.t.chat.set_down(false);
+    sqlx::query("update outbox set next_attempt_at = now() where state = 'pending'")
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+    g.scheduler("b").run_due_now().await.unwrap();
+    g.scheduler("c").run_due_now().await.unwrap();
+
+    let posts = posts_with(&g, Channel::Announcements, "is waiting for approval");
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(posts[0].starts_with("Reminder:"), "{}", posts[0]);
+    assert_eq!(
+        outbox_events(&g, waiting.id).await,
+        [("reminder:60".to_owned(), "sent".to_owned())]
+    );
+}
+
+#[sqlx::test]
+async fn a_reminder_job_that_runs_twice_reminds_once(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let incomplete = g.t.draft_with(4).await;
+    g.make_due(incomplete.id, "reminder:60").await;
+    g.scheduler("a").run_due_now().await.unwrap();
+    assert_eq!(reminder_posts(&g, incomplete.id), 1);
+
+    // The job runs again (as after a crash before it was marked done).
+    sqlx::query(
+        "update job set state = 'pending', next_attempt_at = now() \
+         where session_id = $1 and kind = 'reminder:60'",
+    )
+    .bind(incomplete.id)
+    .execute(&g.t.pool)
+    .await
+    .unwrap();
+    g.scheduler("b").run_due_now().await.unwrap();
+
+    assert_eq!(g.job(incomplete.id, "reminder:60").await.state, "done");
+    assert_eq!(reminder_posts(&g, incomplete.id), 1, "said once");
+    assert_eq!(
+        outbox_events(&g, incomplete.id).await,
+        [("reminder:60".to_owned(), "sent".to_owned())]
+    );
+}
+
+#[sqlx::test]
+async fn a_heads_up_the_chat_could_not_take_is_posted_once_when_it_is_back(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.t.chat.set_down(true);
+    g.make_due(session.id, "heads_up").await;
+    g.scheduler("a").run_due_now().await.unwrap();
+    assert!(posts_with(&g, Channel::Announcements, "Armed").is_empty());
+
+    g.t.chat.set_down(false);
+    sqlx::query("update outbox set next_attempt_at = now() where state = 'pending'")
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+    // Run again too: the same version's heads-up is not written twice.
+    sqlx::query("update job set state = 'pending', next_attempt_at = now() where session_id = $1 and kind = 'heads_up'")
+        .bind(session.id)
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+    g.scheduler("b").run_due_now().await.unwrap();
+
+    assert_eq!(posts_with(&g, Channel::Announcements, "Armed").len(), 1);
 }

@@ -10,7 +10,21 @@
 //! - time to post: from the due time (or the stop) to the channel post that
 //!   reports the outcome;
 //! - publishes applied (non-replay PUTs) and posts made, which must be 1 each.
+//!
+//! Two rows go beyond one in-process scheduler:
+//!
+//! - Postgres restart: the bench's own server (`PG_DIR`/`PG_PORT`, as
+//!   `scripts/pg.sh` exports them) is stopped (`pg_ctl -m fast`) as the PUT
+//!   arrives at the storefront and started again 2 s later; without those
+//!   variables the row says it was not measured;
+//! - leader killed with two replicas: two real `flashsale-bot console`
+//!   processes (release build, next to this binary) share the database; the
+//!   one that claimed the publish has its PUT held by the storefront and is
+//!   killed (SIGKILL) once the sale is up, and the other must finish the job.
+//!   Posts are read from both processes' output.
 
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -19,6 +33,7 @@ use flashsale_bot::devstore::Faults;
 use flashsale_bot::scheduler::{Scheduler, SchedulerConfig};
 use flashsale_bot::store::jobs;
 use serde_json::json;
+use tokio::io::AsyncBufReadExt;
 
 use crate::setup::{approver, draft, editor, Bench};
 use crate::Figure;
@@ -33,6 +48,8 @@ enum Fault {
     ReadBack404,
     KilledMidPublish,
     EndRefused,
+    PostgresRestart,
+    LeaderKilled,
 }
 
 impl Fault {
@@ -45,11 +62,13 @@ impl Fault {
             Fault::ReadBack404 => "read-back 404 after the PUT",
             Fault::KilledMidPublish => "worker killed mid-publish",
             Fault::EndRefused => "early end refused (400 x2)",
+            Fault::PostgresRestart => "Postgres restarted mid-publish",
+            Fault::LeaderKilled => "leader killed mid-publish, two replicas",
         }
     }
 }
 
-const ALL: [Fault; 7] = [
+const ALL: [Fault; 9] = [
     Fault::None,
     Fault::ServerErrors,
     Fault::RetryAfter5,
@@ -57,6 +76,8 @@ const ALL: [Fault; 7] = [
     Fault::ReadBack404,
     Fault::KilledMidPublish,
     Fault::EndRefused,
+    Fault::PostgresRestart,
+    Fault::LeaderKilled,
 ];
 
 /// Gives up on a scenario after this long.
@@ -76,9 +97,15 @@ pub async fn measure() -> anyhow::Result<Vec<Figure>> {
         // A database and a storefront of its own: an earlier scenario's sale
         // must not take this one's fault (the reconciler reads it back too).
         let bench = Bench::start("faults").await?;
-        let measured = scenario(&bench, slot as i64, fault)
-            .await
-            .with_context(|| format!("scenario {:?}", fault.name()))?;
+        let measured = match fault {
+            Fault::PostgresRestart if PgServer::from_env().is_none() => {
+                eprintln!("faults: PG_DIR/PG_PORT not set (scripts/pg.sh); not measured");
+                continue;
+            }
+            Fault::LeaderKilled => leader_killed(&bench).await,
+            _ => scenario(&bench, slot as i64, fault).await,
+        }
+        .with_context(|| format!("scenario {:?}", fault.name()))?;
         rows.push((fault, measured));
     }
     let met =
@@ -156,6 +183,13 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
                 .publish(&view.sale_request(), &job.idempotency_key.to_string())
                 .await?;
         }
+        Fault::PostgresRestart => {
+            // The PUT is applied and its answer held back while the server goes down.
+            store_faults.stall_next = 1;
+            store_faults.stall_secs = 1;
+            store_faults.method = Some("PUT".to_owned());
+        }
+        Fault::LeaderKilled => bail!("measured by leader_killed"),
         Fault::EndRefused => {
             sqlx::query(publish_due).bind(id).execute(pool).await?;
             scheduler.run_due_now().await?;
@@ -174,6 +208,13 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
     let running = tokio::spawn(scheduler.clone().run(stopped.clone()));
     let reconciling = tokio::spawn(scheduler.clone().reconcile_loop(stopped));
 
+    // Stopped as the PUT arrives (the storefront holds its answer back).
+    let mut restart = match fault {
+        Fault::PostgresRestart => Some(PgServer::from_env().context("PG_DIR/PG_PORT are not set")?),
+        _ => None,
+    };
+    let mut restarting = None;
+
     let wanted = if watch_end {
         "has ended"
     } else {
@@ -182,16 +223,27 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
     let mut divergence = Duration::ZERO;
     let mut to_post = None;
     let mut last = Instant::now();
+    // While the server is down the database's answer is the last one read.
+    let mut status = String::new();
     loop {
         let up = bench
             .store
             .sale(id)
             .is_some_and(|sale| sale["status"] != "ended");
-        let status: String = sqlx::query_scalar("select status from session where id = $1")
+        let read = sqlx::query_scalar("select status from session where id = $1")
             .bind(id)
-            .fetch_one(pool)
-            .await?;
+            .fetch_one(pool);
+        if let Ok(Ok(now)) = tokio::time::timeout(Duration::from_millis(50), read).await {
+            status = now;
+        }
         let live_here = status == "live";
+        if up {
+            if let Some(server) = restart.take() {
+                restarting = Some(tokio::spawn(async move {
+                    server.restart(Duration::from_secs(2)).await
+                }));
+            }
+        }
         let now = Instant::now();
         if up != live_here {
             divergence += now - last;
@@ -216,6 +268,9 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
     let _ = stop.send(true);
     let _ = running.await;
     let _ = reconciling.await;
+    if let Some(restarting) = restarting {
+        restarting.await??;
+    }
     let path = format!("/api/flash-sales/{id}");
     let publishes = bench
         .store
@@ -228,6 +283,198 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
         to_post,
         publishes: if watch_end { 0 } else { publishes },
         posts: posts_of(bench, posts_before, id, wanted),
+    })
+}
+
+/// The bench's own Postgres server, as `scripts/pg.sh` started it.
+#[derive(Clone)]
+struct PgServer {
+    dir: String,
+    port: String,
+}
+
+impl PgServer {
+    fn from_env() -> Option<PgServer> {
+        let dir = std::env::var("PG_DIR").ok()?;
+        let port = std::env::var("PG_PORT").ok()?;
+        std::path::Path::new("scripts/pg.sh")
+            .exists()
+            .then_some(PgServer { dir, port })
+    }
+
+    /// Stops the server (fast shutdown: sessions are cut), waits `down`,
+    /// starts it again on the same port.
+    async fn restart(&self, down: Duration) -> anyhow::Result<()> {
+        self.pg("pg_stop \"$PG_DIR\"").await?;
+        eprintln!("faults: Postgres stopped");
+        tokio::time::sleep(down).await;
+        self.pg("pg_start \"$PG_DIR\" \"$PG_PORT\"").await?;
+        eprintln!("faults: Postgres started");
+        Ok(())
+    }
+
+    async fn pg(&self, call: &str) -> anyhow::Result<()> {
+        let status = tokio::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("source scripts/pg.sh && {call}"))
+            .env("PG_DIR", &self.dir)
+            .env("PG_PORT", &self.port)
+            .stdout(Stdio::null())
+            .status()
+            .await?;
+        anyhow::ensure!(status.success(), "`{call}` failed: {status}");
+        Ok(())
+    }
+}
+
+/// Two real bot processes share the database; the one that claimed the
+/// publish is killed (SIGKILL) once its PUT is applied and while the
+/// storefront holds the answer back; the other must take the job over.
+async fn leader_killed(bench: &Bench) -> anyhow::Result<Measured> {
+    let exe = std::env::current_exe()?
+        .parent()
+        .context("no folder for the bench binary")?
+        .join("flashsale-bot");
+    anyhow::ensure!(
+        exe.exists(),
+        "{} is missing: build it with `cargo build --release --bins`",
+        exe.display()
+    );
+    let app = bench.app();
+    let pool = &bench.services.pool;
+    let view = draft(app, &editor("editor"), 0, 6).await?;
+    let submitted = app.submit(&editor("editor"), view.id).await?;
+    let id = app
+        .approve(&approver(), view.id, submitted.version)
+        .await?
+        .id;
+
+    let lines = Arc::new(Mutex::new(Vec::<(usize, Instant, String)>::new()));
+    let mut replicas = Vec::new();
+    for n in 0..2 {
+        let mut command = tokio::process::Command::new(&exe);
+        command
+            .arg("console")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .env("HTTP_ADDR", "127.0.0.1:0")
+            .kill_on_drop(true);
+        for (k, v) in &bench.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn()?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (tx, ready) = tokio::sync::oneshot::channel();
+        let lines = lines.clone();
+        tokio::spawn(async move {
+            let mut out = tokio::io::BufReader::new(stdout).lines();
+            let mut tx = Some(tx);
+            while let Ok(Some(line)) = out.next_line().await {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(());
+                }
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push((n, Instant::now(), line));
+                }
+            }
+        });
+        tokio::time::timeout(Duration::from_secs(30), ready)
+            .await
+            .context("a replica did not start")??;
+        replicas.push(child);
+    }
+
+    // The PUT is applied at once; its answer is held for longer than the test.
+    bench.store.set_faults(Faults {
+        stall_next: 1,
+        stall_secs: 60,
+        method: Some("PUT".to_owned()),
+        ..Faults::default()
+    });
+    sqlx::query(
+        "update job set next_attempt_at = now() where session_id = $1 and kind = 'publish'",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    let started = Instant::now();
+    let mut divergence = Duration::ZERO;
+    let mut last = Instant::now();
+    let mut killed = false;
+    let mut to_post = None;
+    let tag = format!("#{id} ");
+    let now_live = |lines: &Mutex<Vec<(usize, Instant, String)>>| -> Vec<Instant> {
+        lines.lock().map_or_else(
+            |_| Vec::new(),
+            |lines| {
+                lines
+                    .iter()
+                    .filter(|(_, _, l)| l.contains(&tag) && l.contains("is now live"))
+                    .map(|(_, at, _)| *at)
+                    .collect()
+            },
+        )
+    };
+    loop {
+        let up = bench
+            .store
+            .sale(id)
+            .is_some_and(|sale| sale["status"] != "ended");
+        let (status, claimed_by): (String, Option<String>) = sqlx::query_as(
+            "select s.status, j.claimed_by from session s \
+             join job j on j.session_id = s.id and j.kind = 'publish' where s.id = $1",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+        let now = Instant::now();
+        if up != (status == "live") {
+            divergence += now - last;
+        }
+        last = now;
+        if up && !killed {
+            // `claimed_by` is "<pid>-<random>": kill the process that holds the job.
+            let pid = claimed_by
+                .as_deref()
+                .and_then(|w| w.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok())
+                .context("the publish job names no worker")?;
+            let holder = replicas
+                .iter_mut()
+                .find(|c| c.id() == Some(pid))
+                .context("no replica holds the publish job")?;
+            holder.start_kill()?;
+            holder.wait().await?;
+            killed = true;
+            eprintln!("faults: killed replica {pid} mid-publish");
+        }
+        if let Some(first) = now_live(&lines).first() {
+            to_post.get_or_insert(*first - started);
+        }
+        if (status == "live" && up && to_post.is_some()) || started.elapsed() > LIMIT {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A moment for anything that would go out twice.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for mut replica in replicas {
+        drop(replica.stdin.take());
+        let _ = tokio::time::timeout(Duration::from_secs(10), replica.wait()).await;
+    }
+    let path = format!("/api/flash-sales/{id}");
+    let publishes = bench
+        .store
+        .calls()
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path == path && !c.replay)
+        .count();
+    Ok(Measured {
+        divergence,
+        to_post,
+        publishes,
+        posts: now_live(&lines).len(),
     })
 }
 

@@ -4,6 +4,8 @@
 //!
 //!   flashsale-bench all                      every figure below
 //!   flashsale-bench golive [--sessions N] [--spread-secs S] [--workers W]
+//!   flashsale-bench golive-loaded [--editors E] [same as golive]
+//!                                            go-live lateness while E editors run use cases
 //!   flashsale-bench usecases [--secs S]      throughput and latency, six-slot race
 //!   flashsale-bench process                  start-up time and idle memory of the bot
 //!   flashsale-bench faults                   convergence under storefront faults
@@ -50,6 +52,16 @@ async fn main() {
                 &args[1..],
                 Parts {
                     golive: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
+        Some("golive-loaded") => {
+            run(
+                &args[1..],
+                Parts {
+                    golive_loaded: true,
                     ..Parts::NONE
                 },
             )
@@ -107,7 +119,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | usecases [--secs S] | process | faults | import | pictures [--pictures N]"
+                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | golive-loaded [--editors E] [golive's options] | usecases [--secs S] | process | faults | import | pictures [--pictures N]"
             );
             std::process::exit(2);
         }
@@ -122,6 +134,8 @@ async fn main() {
 #[derive(Clone, Copy)]
 struct Parts {
     golive: bool,
+    /// Go-live lateness while editors run use cases on the same database.
+    golive_loaded: bool,
     usecases: bool,
     process: bool,
     faults: bool,
@@ -133,6 +147,7 @@ struct Parts {
 impl Parts {
     const NONE: Parts = Parts {
         golive: false,
+        golive_loaded: false,
         usecases: false,
         process: false,
         faults: false,
@@ -141,6 +156,7 @@ impl Parts {
     };
     const ALL: Parts = Parts {
         golive: true,
+        golive_loaded: true,
         usecases: true,
         process: true,
         faults: true,
@@ -153,6 +169,9 @@ async fn run(args: &[String], parts: Parts) -> anyhow::Result<()> {
     let mut figures = Vec::new();
     if parts.golive {
         figures.extend(golive::measure(args).await?);
+    }
+    if parts.golive_loaded {
+        figures.extend(golive::measure_loaded(args).await?);
     }
     if parts.usecases {
         figures.extend(usecases::measure(args).await?);

@@ -44,7 +44,11 @@ impl Bench {
             ("APPROVAL_CUTOFF_MINUTES", "0".to_owned()),
             ("CATALOG_CACHE_TTL_SECS", "600".to_owned()),
             ("DAILY_DIGEST_CRON", "off".to_owned()),
-            ("RUST_LOG", "warn".to_owned()),
+            // BENCH_RUST_LOG: what the bot processes log (to stderr), e.g. for a profile.
+            (
+                "RUST_LOG",
+                std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            ),
         ];
         // The pool size is the one setting worth comparing between runs.
         if let Ok(size) = std::env::var("DATABASE_MAX_CONNECTIONS") {

@@ -22,11 +22,20 @@ use crate::storefront::StorefrontError;
 impl Scheduler {
     /// Publishes at `starts_at`, confirms by reading the sale back, marks the
     /// session live and announces it.
-    pub(super) async fn publish(&self, job: &ClaimedJob) -> Handled {
+    ///
+    /// The job may be claimed a little before its due time (`due`, by the
+    /// scheduler's lookahead): the session is read first and the PUT waits
+    /// for the due time, so the database is not between the due time and the
+    /// storefront. A revoke or cancel that lands in that moment is caught as
+    /// one that lands while the PUT is in flight: the fenced status change
+    /// finds the session moved on and the sale is taken down (`went_live`).
+    pub(super) async fn publish(&self, job: &ClaimedJob, due: tokio::time::Instant) -> Handled {
         // Lateness is the database clock's (at the claim) plus the time this
         // handler has taken since: no replica's wall clock is involved.
         let started = Instant::now();
         let view = self.app.get(job.session_id).await?;
+        let read = started.elapsed();
+        tokio::time::sleep_until(due).await;
         match view.status {
             Status::Approved => {}
             // A re-run after the change committed: its notice is in the outbox.
@@ -38,7 +47,17 @@ impl Scheduler {
         }
         let key = job.idempotency_key.to_string();
         let published = async {
+            let put = Instant::now();
             self.storefront.publish(&view.sale_request(), &key).await?;
+            // Where a late publish lost its time: negative `due_in_ms` is
+            // lateness at the end of the claim, then the session read.
+            tracing::debug!(
+                due_in_ms = job.starts_in_us as f64 / 1000.0,
+                read_ms = read.as_secs_f64() * 1000.0,
+                waited_ms = (put - started - read).as_secs_f64() * 1000.0,
+                put_ms = put.elapsed().as_secs_f64() * 1000.0,
+                "publish timing"
+            );
             // Accepted is not shown: only a sale read back counts as up. Not
             // there yet is worth another try (the same key makes the PUT a
             // replay), not a verdict.
