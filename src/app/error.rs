@@ -7,6 +7,7 @@
 //! a short apology with a reference to find that log line.
 
 use crate::catalog::CatalogError;
+use crate::chat::Text;
 use crate::domain::{
     DiscountError, NotesError, QuantityError, RuleViolation, SkuError, TitleError,
     TransitionRefused, WindowError,
@@ -34,7 +35,8 @@ pub enum InputError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("Session #{0} does not exist. Use /flashsale list to see the sessions.")]
+    /// `message()` adds the command that lists the sessions, in the adapter's syntax.
+    #[error("Session #{0} does not exist.")]
     SessionNotFound(i64),
     #[error("Page {page} does not exist: the log of #{session_id} has {pages} {}, from 1.", if *.pages == 1 { "page" } else { "pages" })]
     PageNotFound {
@@ -95,6 +97,20 @@ fn items_message(problems: &[RuleViolation]) -> String {
 }
 
 impl AppError {
+    /// What a person is told: the error's own words, plus the command worth
+    /// typing next where there is one. Commands stay typed (`Text::command`),
+    /// so each adapter writes them in its platform's syntax.
+    pub fn message(&self) -> Text {
+        let said = Text::from(self.to_string());
+        match self {
+            AppError::SessionNotFound(_) => said
+                .plain(" Use ")
+                .command("list", &[])
+                .plain(" to see the sessions."),
+            _ => said,
+        }
+    }
+
     /// Logs an internal failure with its whole cause chain and a fresh reference
     /// id that the apology shows, so a report from chat leads to the log line.
     pub fn unexpected(source: impl Into<anyhow::Error>) -> AppError {

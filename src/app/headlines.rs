@@ -16,8 +16,10 @@ fn stored_sku(view: &SessionView, typed: &str) -> String {
         .map_or_else(|| typed.to_uppercase(), |i| i.sku.to_string())
 }
 
-pub fn drafted(id: i64) -> String {
-    format!("Drafted #{id}. Add six SKUs with /flashsale add-sku session:{id}.")
+pub fn drafted(id: i64) -> Text {
+    Text::from(format!("Drafted #{id}. Add six SKUs with "))
+        .command("add-sku", &[("session", id.to_string())])
+        .plain(".")
 }
 
 pub fn added(view: &SessionView, typed_sku: &str) -> String {

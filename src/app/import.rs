@@ -22,6 +22,7 @@ use rows::GoodRow;
 use super::error::InputError;
 use super::{lock_session, view, AppError, FlashSales, SessionView};
 use crate::catalog::Product;
+use crate::chat::Text;
 use crate::domain::rules;
 use crate::domain::status::{self, transition};
 use crate::domain::{
@@ -94,7 +95,7 @@ struct NewDraft {
 
 impl ImportReport {
     /// One line for the chat reply, the same in every adapter.
-    pub fn headline(&self) -> String {
+    pub fn headline(&self) -> Text {
         let n = self.rows.len();
         let skus = if n == 1 { "SKU" } else { "SKUs" };
         let sheet = self
@@ -102,17 +103,19 @@ impl ImportReport {
             .as_deref()
             .map_or_else(String::new, |s| format!(" (sheet \"{s}\")"));
         if self.created {
-            format!(
-                "Imported {n} {skus} from \"{}\"{sheet} into new draft #{}. Check it, then /flashsale submit session:{}.",
-                self.file_name, self.session.id, self.session.id
-            )
+            Text::from(format!(
+                "Imported {n} {skus} from \"{}\"{sheet} into new draft #{}. Check it, then ",
+                self.file_name, self.session.id
+            ))
+            .command("submit", &[("session", self.session.id.to_string())])
+            .plain(".")
         } else {
-            format!(
+            Text::from(format!(
                 "Imported {n} {skus} from \"{}\"{sheet} into #{}: it has {} of {MAX_ITEMS}.",
                 self.file_name,
                 self.session.id,
                 self.session.items.len()
-            )
+            ))
         }
     }
 }

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use memory::{Posted, RecordingChat};
-pub use text::{Span, Text, TimeStyle};
+pub use text::{CommandHint, Span, Text, TimeStyle};
 
 use crate::domain::ActorId;
 pub use crate::render::Picture;

@@ -1,4 +1,6 @@
-//! Rich-enough text: plain runs and typed times, rendered by each adapter.
+//! Rich-enough text: plain runs, typed times and commands to type next,
+//! rendered by each adapter in its own way (a Discord timestamp, a console's
+//! business-zone time; a command in the syntax the platform's users type).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,28 @@ pub enum TimeStyle {
 pub enum Span {
     Plain(String),
     Time(DateTime<Utc>, TimeStyle),
+    /// A command worth typing next, e.g. `list` or `add-sku session:12`: the
+    /// use cases name the command, the adapter writes it its platform's way.
+    Command(CommandHint),
+}
+
+/// A `/flashsale` subcommand and the options that make it ready to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandHint {
+    pub name: String,
+    pub options: Vec<(String, String)>,
+}
+
+impl CommandHint {
+    /// `/flashsale add-sku session:12`: how it is typed where commands are
+    /// slash commands with `name:value` options (Discord, the console, Slack).
+    pub fn slash(&self) -> String {
+        let mut out = format!("/flashsale {}", self.name);
+        for (name, value) in &self.options {
+            out.push_str(&format!(" {name}:{value}"));
+        }
+        out
+    }
 }
 
 /// A line or paragraph of message text.
@@ -41,6 +65,18 @@ impl Text {
         self
     }
 
+    /// A command to type next; `options` as `(name, value)`.
+    pub fn command(mut self, name: &str, options: &[(&str, String)]) -> Text {
+        self.0.push(Span::Command(CommandHint {
+            name: name.to_owned(),
+            options: options
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                .collect(),
+        }));
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -54,13 +90,24 @@ impl Text {
         self
     }
 
-    /// Renders with `time` deciding how each time looks.
+    /// Renders with `time` deciding how each time looks and commands in
+    /// their slash form (logs, exports: text read outside any chat).
     pub fn render(&self, time: impl Fn(DateTime<Utc>, TimeStyle) -> String) -> String {
+        self.render_with(time, CommandHint::slash)
+    }
+
+    /// Renders with the adapter deciding how times and commands look.
+    pub fn render_with(
+        &self,
+        time: impl Fn(DateTime<Utc>, TimeStyle) -> String,
+        command: impl Fn(&CommandHint) -> String,
+    ) -> String {
         self.0
             .iter()
             .map(|span| match span {
                 Span::Plain(s) => s.clone(),
                 Span::Time(at, style) => time(*at, *style),
+                Span::Command(hint) => command(hint),
             })
             .collect()
     }

@@ -193,7 +193,7 @@ impl Session {
                 };
                 app.create_draft(actor, &input)
                     .await
-                    .map(|v| card(headlines::drafted(v.id), v))
+                    .map(|v| card(r.text(&headlines::drafted(v.id), now), v))
             }
             Command::AddSku {
                 session,
@@ -310,7 +310,7 @@ impl Session {
                     Ok(Ok(bytes)) => app
                         .import(actor, &path, &bytes, sheet.as_deref(), target)
                         .await
-                        .map(|report| card(report.headline(), report.session)),
+                        .map(|report| card(r.text(&report.headline(), now), report.session)),
                 },
             },
             Command::Export { session, dir } => match app.export_session(session).await {

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 
-use crate::chat::{Button, Card, Mention, Message, Text, TimeStyle, Tone};
+use crate::chat::{Button, Card, CommandHint, Mention, Message, Text, TimeStyle, Tone};
 
 /// Total width of a card box, borders included; narrow enough for a split terminal.
 pub const DEFAULT_WIDTH: usize = 72;
@@ -51,7 +51,8 @@ impl Renderer {
     }
 
     pub fn text(&self, text: &Text, now: DateTime<Utc>) -> String {
-        text.render(|at, style| self.time(at, style, now))
+        // The console speaks Discord's commands and options (`parser`).
+        text.render_with(|at, style| self.time(at, style, now), CommandHint::slash)
     }
 
     /// A whole message: mentions and text, then the card, then the buttons.

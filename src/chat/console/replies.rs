@@ -14,7 +14,7 @@ use crate::app::cards::session_card;
 use crate::app::{
     ActivityEntry, ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView,
 };
-use crate::chat::TimeStyle;
+use crate::chat::{CommandHint, TimeStyle};
 use crate::domain::{Status, MAX_ITEMS};
 
 impl Renderer {
@@ -113,9 +113,14 @@ impl Renderer {
     }
 }
 
-/// A refusal as the use case worded it.
+/// A refusal as the use case worded it, with commands as the console types them.
+/// (Refusals carry no times; if one did, it would show in UTC.)
 pub fn error(error: &AppError) -> String {
-    format!("✗ {error}")
+    let said = error.message().render_with(
+        |at, _| at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        CommandHint::slash,
+    );
+    format!("✗ {said}")
 }
 
 /// Everything the console understands.

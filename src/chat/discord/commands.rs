@@ -427,10 +427,8 @@ async fn import(
                 target,
             )
             .await?;
-        Ok(ctx
-            .data()
-            .render
-            .session(&report.session, &report.headline()))
+        let render = &ctx.data().render;
+        Ok(render.session(&report.session, &render.text(&report.headline())))
     })
     .await
 }

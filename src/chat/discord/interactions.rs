@@ -217,7 +217,9 @@ pub async fn submitted(
                 notes: values.get(forms::NOTES).cloned(),
             };
             match app.create_draft(actor, &input).await {
-                Ok(view) => data.render.session(&view, &headlines::drafted(view.id)),
+                Ok(view) => data
+                    .render
+                    .session(&view, &data.render.text(&headlines::drafted(view.id))),
                 Err(e) => data.render.error(&e),
             }
         }

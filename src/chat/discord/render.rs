@@ -17,7 +17,9 @@ use serenity::{
     EditMessage, RoleId, UserId,
 };
 
-use crate::chat::{Button, ButtonStyle, Card, Mention, Message, Text, TimeStyle, Tone};
+use crate::chat::{
+    Button, ButtonStyle, Card, CommandHint, Mention, Message, Text, TimeStyle, Tone,
+};
 use crate::domain::window::format_local;
 
 /// Discord's limits (characters unless said otherwise).
@@ -173,7 +175,8 @@ impl Renderer {
     }
 
     pub fn text(&self, text: &Text) -> String {
-        text.render(|at, style| self.time(at, style))
+        // Discord users type slash commands with `name:value` options.
+        text.render_with(|at, style| self.time(at, style), CommandHint::slash)
     }
 
     /// A whole chat message: mentions first, then the text, the card, the buttons.

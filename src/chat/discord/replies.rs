@@ -33,7 +33,7 @@ impl Renderer {
     /// Refusals say what the use case said; internal failures are already an
     /// apology with a reference (the cause is in the log, not in chat).
     pub fn error(&self, error: &AppError) -> Rendered {
-        Rendered::text(error.to_string())
+        Rendered::text(self.text(&error.message()))
     }
 
     /// The calendar: one entry per session in start order, with the free
