@@ -263,7 +263,7 @@ fn sibling_graph(all: &[(String, String)], folder: &str) -> BTreeMap<String, BTr
         // A file directly in the folder names siblings as `super::x`; one a
         // level deeper (`app/import/rows.rs`) would say `super::super::x`.
         let depth = file[folder.len()..].matches('/').count();
-        let sup = format!("{}", "super::".repeat(depth + 1));
+        let sup = "super::".repeat(depth + 1);
         for (_, line) in code_lines(text) {
             for prefix in [sup.as_str(), crate_path.as_str()] {
                 for (at, _) in line.match_indices(prefix) {
