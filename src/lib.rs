@@ -2,22 +2,25 @@
 //!
 //! Editors draft a session (a time slot showing exactly six discounted SKUs),
 //! approvers lock it, and the bot publishes it to the storefront on time.
-//! This crate is the whole bot; `main.rs` only wires it together.
+//! This crate is the whole bot; `main.rs` only picks the run mode, and
+//! `runtime` wires it. `tests/layering.rs` checks the layering below.
 //!
 //! Layout:
 //! - `domain`: the pure rules (value types, the status machine, session rules).
 //!   No IO, no async.
 //! - `app`: the use cases (`FlashSales`): load, decide with `domain`, write with
 //!   `store`, in one transaction per mutation.
-//! - `store`: Postgres through sqlx; the only place with SQL.
+//! - `store`: Postgres through sqlx; every query of the use cases and the
+//!   scheduler (`leader` and `http` run their own one-line lock and probe).
 //! - `storefront`: the storefront's flash-sale API (publish, read back, end), signed.
 //! - `catalog`: the live product catalog (names, prices, stock) over HTTP, cached briefly.
 //! - `import`: Marketing's spreadsheets (.xlsx, .xls, .ods, .csv) read into
 //!   item rows with their row numbers; pure, no IO.
 //! - `render`: pictures for chat (a session's Flash Sale section, the digest's
 //!   timeline) as SVG and PNG; pure, no browser.
-//! - `chat`: the chat port (messages, cards, buttons, the `Chat` trait) and
-//!   its adapters.
+//! - `chat`: the chat port (messages, text with typed times and commands,
+//!   button ids, the `Chat` trait; it names nothing in `app`) and its adapters,
+//!   which parse input into domain types, call one use case and render its view.
 //! - `clock`: which clock decides what (the database's for the scheduler, the
 //!   app's `Clock` for rules at the moment of a command).
 //! - `config`: typed configuration from the environment, checked at start-up.
@@ -26,7 +29,9 @@
 //!   exactly once across replicas; the daily digest.
 //! - `leader`: which bot process holds the Discord gateway (a Postgres
 //!   advisory lock on a connection of its own); the others stand by.
-//! - `runtime`: start-up wiring shared by the run modes.
+//! - `runtime`: the only wiring: config, database, services, the chosen chat
+//!   adapter, the background work, HTTP, leadership and shutdown, one module
+//!   per run mode.
 //! - `http`: the operations listener: `/healthz`, `/readyz` (`Readiness`), `/metrics`.
 //! - `metrics`: the Prometheus metrics and the functions that record them.
 //! - `telemetry`: logging set-up.
