@@ -67,6 +67,7 @@ async fn rejecting_tells_the_submitter_and_edits_the_card(pool: PgPool) {
         .reject(&t.bob, session.id, "FS-003 is on another promo")
         .await
         .unwrap();
+    t.deliver_notices().await;
 
     let notices = t.chat.posts_to(Channel::Announcements);
     assert_eq!(notices.len(), 1);

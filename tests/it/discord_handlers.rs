@@ -200,7 +200,9 @@ async fn forged_and_damaged_button_ids_are_refused(pool: PgPool) {
     );
     assert_eq!(
         missing.content,
-        AppError::SessionNotFound(999_999).to_string()
+        AppError::SessionNotFound(999_999)
+            .message()
+            .render(|_, _| String::new())
     );
 }
 
@@ -244,6 +246,7 @@ async fn reject_asks_for_a_reason_then_rejects_once_and_tells_the_submitter(pool
         )
     );
     assert_eq!(again.content, "This was already handled.");
+    t.deliver_notices().await;
     let rejected = t.app.get(session.id).await.unwrap();
     assert_eq!(rejected.status, Status::Draft);
     assert_eq!(

@@ -179,6 +179,25 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Delivers the notices waiting in the outbox (as every bot process's
+    /// scheduler does within a poll), so a test can read what the chat got.
+    /// Nothing here publishes: the storefront it names is never called.
+    pub async fn deliver_notices(&self) {
+        let storefront = flashsale_bot::storefront::HttpStorefront::new(
+            "http://127.0.0.1:9/".parse().expect("a URL"),
+            &secrecy::SecretString::from(flashsale_bot::devstore::test_secret()),
+            Duration::from_millis(200),
+        )
+        .expect("a storefront client");
+        let scheduler = flashsale_bot::scheduler::Scheduler::new(
+            self.pool.clone(),
+            self.app.clone(),
+            Arc::new(storefront),
+            super::golive::fast_config("notices"),
+        );
+        scheduler.run_due_now().await.expect("the outbox delivered");
+    }
+
     /// Alice edits, Bob approves, Carol approves too (for concurrent approvals).
     pub async fn new(pool: PgPool) -> TestApp {
         Self::with_policy(pool, test_policy()).await
