@@ -655,3 +655,75 @@ async fn a_refused_app_token_stops_socket_mode_saying_why() {
     assert_matches!(state, SocketState::Stopped { ref why } if why.contains("invalid_auth"));
     assert_eq!(fake.connections_opened(), 0);
 }
+
+#[tokio::test]
+async fn files_ephemeral_answers_and_modals_go_through_the_web_api() {
+    let fake = FakeSlack::start().await;
+    let api = api(&fake);
+    let csv = b"session,sku\n12,FS-001\n".to_vec();
+    let file = api
+        .upload_file(
+            fake_slack::GENERAL,
+            "flashsale-12.csv",
+            csv.clone(),
+            Some("Export of #12"),
+        )
+        .await
+        .unwrap();
+    let files = fake.files();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["id"], file.as_str());
+    assert_eq!(files[0]["title"], "flashsale-12.csv");
+    assert_eq!(files[0]["size"], csv.len());
+    assert_eq!(files[0]["channel"], fake_slack::GENERAL);
+    let err = api
+        .upload_file("C0NOWHERE", "x.csv", csv, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("channel_not_found"));
+
+    let renderer = Renderer::new(&config(&fake), chrono_tz::Asia::Jakarta);
+    let answer = renderer.message(&Message {
+        text: Text::from("Drafted #12 <!here>."),
+        ..Message::default()
+    });
+    api.post_ephemeral(fake_slack::GENERAL, "U0ANA", &answer)
+        .await
+        .unwrap();
+    let ephemeral = fake.ephemeral();
+    assert_eq!(ephemeral[0]["user"], "U0ANA");
+    assert_eq!(ephemeral[0]["text"], "Drafted #12 &lt;!here&gt;.");
+    let err = api
+        .post_ephemeral(fake_slack::GENERAL, "nobody", &answer)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("user_not_found"));
+
+    let modal = |title: &str| {
+        json!({
+            "type": "modal", "callback_id": "fs:draft",
+            "title": { "type": "plain_text", "text": title },
+            "submit": { "type": "plain_text", "text": "Draft" },
+            "blocks": [{ "type": "input", "block_id": "title", "label": { "type": "plain_text", "text": "Title" },
+                         "element": { "type": "plain_text_input", "action_id": "title" } }]
+        })
+    };
+    let view = api
+        .open_view("1.2.3", &modal("Draft a flash sale"))
+        .await
+        .unwrap();
+    api.update_view(&view, &modal("Draft a flash sale"))
+        .await
+        .unwrap();
+    assert_eq!(fake.views().len(), 2);
+    let err = api
+        .open_view("1.2.3", &modal("A title far too long for a modal"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("invalid_arguments"));
+    assert!(
+        fake.unknown_methods().is_empty(),
+        "{:?}",
+        fake.unknown_methods()
+    );
+}

@@ -179,6 +179,162 @@ impl SlackApi {
     }
 }
 
+/// What we read of `views.open` and `views.update` answers.
+#[derive(Debug, serde::Deserialize)]
+struct Viewed {
+    view: ViewId,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ViewId {
+    id: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Ignored {}
+
+impl SlackApi {
+    /// A message only `user` sees, in `channel` (`chat.postEphemeral`): the
+    /// answer to the person who acted when there is no `response_url` to use.
+    pub async fn post_ephemeral(
+        &self,
+        channel: &str,
+        user: &str,
+        rendered: &super::render::Rendered,
+    ) -> Result<(), SlackApiError> {
+        let mut request = serde_json::json!({
+            "channel": channel,
+            "user": user,
+            "text": rendered.text,
+        });
+        if !rendered.blocks.is_empty() {
+            request["blocks"] = serde_json::to_value(&rendered.blocks)
+                .map_err(|e| SlackApiError::Setup(e.to_string()))?;
+        }
+        let session = self.session();
+        let _: Ignored = self
+            .call(
+                "chat.postEphemeral",
+                session
+                    .http_session_api
+                    .http_post("chat.postEphemeral", &request, None),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Opens a modal (`views.open`) with the `trigger_id` of the command or
+    /// press (valid for 3 s); answers the view's id for `update_view`.
+    pub async fn open_view(
+        &self,
+        trigger_id: &str,
+        view: &serde_json::Value,
+    ) -> Result<String, SlackApiError> {
+        let request = serde_json::json!({ "trigger_id": trigger_id, "view": view });
+        let session = self.session();
+        let viewed: Viewed = self
+            .call(
+                "views.open",
+                session
+                    .http_session_api
+                    .http_post("views.open", &request, None),
+            )
+            .await?;
+        Ok(viewed.view.id)
+    }
+
+    /// Replaces an open modal (`views.update`), e.g. with the field errors
+    /// found after the submission's ack went out.
+    pub async fn update_view(
+        &self,
+        view_id: &str,
+        view: &serde_json::Value,
+    ) -> Result<(), SlackApiError> {
+        let request = serde_json::json!({ "view_id": view_id, "view": view });
+        let session = self.session();
+        let _: Viewed = self
+            .call(
+                "views.update",
+                session
+                    .http_session_api
+                    .http_post("views.update", &request, None),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Shares a file in `channel` (exports, log exports) the way Slack wants
+    /// now that `files.upload` is retired: an upload URL
+    /// (`files.getUploadURLExternal`), the bytes to it, then
+    /// `files.completeUploadExternal` to share it. Answers the file's id.
+    pub async fn upload_file(
+        &self,
+        channel: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+        comment: Option<&str>,
+    ) -> Result<String, SlackApiError> {
+        use slack_morphism::prelude::{
+            SlackApiFilesComplete, SlackApiFilesCompleteUploadExternalRequest,
+            SlackApiFilesGetUploadUrlExternalRequest, SlackApiFilesUploadViaUrlRequest,
+            SlackChannelId,
+        };
+        let session = self.session();
+        let target = self
+            .call(
+                "files.getUploadURLExternal",
+                session.get_upload_url_external(&SlackApiFilesGetUploadUrlExternalRequest::new(
+                    file_name.to_owned(),
+                    bytes.len(),
+                )),
+            )
+            .await?;
+        let file_id = target.file_id.clone();
+        self.call(
+            "uploading the file",
+            session.files_upload_via_url(&SlackApiFilesUploadViaUrlRequest::new(
+                target.upload_url,
+                bytes,
+                content_type(file_name).to_owned(),
+            )),
+        )
+        .await?;
+        let mut complete =
+            SlackApiFilesCompleteUploadExternalRequest::new(vec![SlackApiFilesComplete::new(
+                file_id.clone(),
+            )
+            .with_title(file_name.to_owned())])
+            .with_channel_id(SlackChannelId::new(channel.to_owned()));
+        if let Some(comment) = comment {
+            complete = complete.with_initial_comment(comment.to_owned());
+        }
+        let _: Ignored = self
+            .call(
+                "files.completeUploadExternal",
+                session
+                    .http_session_api
+                    .http_post("files.completeUploadExternal", &complete, None),
+            )
+            .await?;
+        Ok(file_id.0)
+    }
+}
+
+fn content_type(file_name: &str) -> &'static str {
+    match file_name
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => "text/csv",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("png") => "image/png",
+        Some("txt") | Some("log") => "text/plain",
+        _ => "application/octet-stream",
+    }
+}
+
 pub async fn bounded<T>(
     timeout: Duration,
     what: &str,
