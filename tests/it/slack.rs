@@ -727,3 +727,50 @@ async fn files_ephemeral_answers_and_modals_go_through_the_web_api() {
         fake.unknown_methods()
     );
 }
+
+#[tokio::test]
+async fn two_replicas_each_hold_a_connection_and_each_envelope_reaches_one() {
+    let fake = FakeSlack::start().await;
+    let token = SecretString::from(fake_slack::APP_TOKEN.to_owned());
+    let (one, two) = (recorder(Duration::ZERO), recorder(Duration::ZERO));
+    let first = SocketMode::new(&fake.api_base(), &token, one.clone())
+        .unwrap()
+        .spawn();
+    let second = SocketMode::new(&fake.api_base(), &token, two.clone())
+        .unwrap()
+        .spawn();
+    fake.wait_connections(2).await;
+    while fake.connections_open() < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let sent: Vec<_> = (0..6)
+        .map(|i| fake.slash("U0ANA", &format!("view session:{i}")))
+        .collect();
+    for s in &sent {
+        fake.ack(s).await;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let handled = loop {
+        let (a, b) = (
+            one.seen.lock().unwrap().len(),
+            two.seen.lock().unwrap().len(),
+        );
+        if a + b >= 6 || std::time::Instant::now() > deadline {
+            break (a, b);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        handled.0 + handled.1,
+        6,
+        "each envelope handled once: {handled:?}"
+    );
+    assert!(
+        handled.0 > 0 && handled.1 > 0,
+        "both replicas took some: {handled:?}"
+    );
+    assert_eq!(fake.acks().len(), 6);
+    assert!(fake.problems().is_empty(), "{:?}", fake.problems());
+    first.shutdown().await;
+    second.shutdown().await;
+}

@@ -152,7 +152,7 @@ pub struct SocketMode {
     handler: Arc<dyn SocketHandler>,
 }
 
-/// The running connection loop.
+/// The running connection loop; dropping the handle stops it too.
 pub struct SocketModeHandle {
     state: watch::Receiver<SocketState>,
     stop: watch::Sender<bool>,
