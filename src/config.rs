@@ -44,6 +44,15 @@ pub const DISCORD_EDITOR_ROLE_ID: &str = "DISCORD_EDITOR_ROLE_ID";
 pub const DISCORD_APPROVER_ROLE_ID: &str = "DISCORD_APPROVER_ROLE_ID";
 pub const DISCORD_API_BASE: &str = "DISCORD_API_BASE";
 pub const DISCORD_REGISTER_GLOBALLY: &str = "DISCORD_REGISTER_GLOBALLY";
+pub const SLACK_BOT_TOKEN: &str = "SLACK_BOT_TOKEN";
+pub const SLACK_APP_TOKEN: &str = "SLACK_APP_TOKEN";
+pub const SLACK_API_BASE: &str = "SLACK_API_BASE";
+pub const SLACK_ANNOUNCEMENTS_CHANNEL_ID: &str = "SLACK_ANNOUNCEMENTS_CHANNEL_ID";
+pub const SLACK_APPROVALS_CHANNEL_ID: &str = "SLACK_APPROVALS_CHANNEL_ID";
+pub const SLACK_EDITOR_GROUP_ID: &str = "SLACK_EDITOR_GROUP_ID";
+pub const SLACK_APPROVER_GROUP_ID: &str = "SLACK_APPROVER_GROUP_ID";
+pub const SLACK_EDITOR_USER_IDS: &str = "SLACK_EDITOR_USER_IDS";
+pub const SLACK_APPROVER_USER_IDS: &str = "SLACK_APPROVER_USER_IDS";
 pub const HTTP_ADDR: &str = "HTTP_ADDR";
 pub const PICTURE_FONT_DIR: &str = "PICTURE_FONT_DIR";
 
@@ -97,6 +106,8 @@ pub struct Config {
     pub daily_digest_cron: Option<String>,
     /// Present when `DISCORD_TOKEN` is set: the bot then runs in Discord.
     pub discord: Option<DiscordConfig>,
+    /// Present when `SLACK_BOT_TOKEN` is set. Which platform runs is the wiring's choice.
+    pub slack: Option<SlackConfig>,
     /// Where `/healthz`, `/readyz` and `/metrics` listen; `None` when `HTTP_ADDR=off`.
     pub http_addr: Option<SocketAddr>,
     /// The DejaVu fonts the cards' pictures are drawn with; elsewhere than Debian they live elsewhere.
@@ -118,6 +129,29 @@ pub struct DiscordConfig {
     /// Also register the commands globally (every server the bot is in; Discord
     /// may take a while to show them), besides the instant guild registration.
     pub register_globally: bool,
+}
+
+/// Where the bot lives in Slack. Ids are Slack's own (`C…` channels, `S…`
+/// user groups, `U…`/`W…` users), as Slack shows them in "Copy link" or the
+/// channel and group details.
+#[derive(Debug, Clone)]
+pub struct SlackConfig {
+    /// The bot token (`xoxb-…`): every Web API call.
+    pub bot_token: SecretString,
+    /// The app-level token (`xapp-…`, scope `connections:write`): only opens Socket Mode connections.
+    pub app_token: SecretString,
+    /// The Web API's base, ending in `/`; Slack's own unless a test points it at loopback.
+    pub api_base: Url,
+    pub announcements_channel_id: String,
+    pub approvals_channel_id: String,
+    /// Members of these user groups are editors and approvers (either may be
+    /// unset when the fallback list below names the people instead).
+    pub editor_group_id: Option<String>,
+    pub approver_group_id: Option<String>,
+    /// Users who hold the role whatever the groups say: for workspaces without
+    /// user groups (a paid feature), or a fixed core team.
+    pub editor_user_ids: Vec<String>,
+    pub approver_user_ids: Vec<String>,
 }
 
 impl Config {
@@ -232,6 +266,10 @@ impl Config {
             None => None,
             Some(token) => Some(discord_config(&env, token)?),
         };
+        let slack = match env.optional(SLACK_BOT_TOKEN) {
+            None => None,
+            Some(token) => Some(slack_config(&env, token)?),
+        };
 
         let reminder_offsets = env.parse(
             REMINDER_OFFSETS,
@@ -312,6 +350,7 @@ impl Config {
             daily_digest_cron,
             storefront_webhook_secret: storefront_webhook_secret.map(SecretString::from),
             discord,
+            slack,
             database_url: SecretString::from(database_url),
             storefront_url,
             catalog_timeout: Duration::from_millis(catalog_timeout),
@@ -379,6 +418,127 @@ fn discord_config(env: &Env<'_>, token: String) -> Result<DiscordConfig, ConfigE
             parse_bool,
         )?,
     })
+}
+
+fn slack_config(env: &Env<'_>, bot_token: String) -> Result<SlackConfig, ConfigError> {
+    // Slack's ids are upper-case letters and digits after a kind letter; a
+    // channel name (#flash-sales) or a lower-cased id is the usual mistake.
+    let is_id = |v: &str, kinds: &[char]| {
+        v.len() >= 3
+            && v.starts_with(kinds)
+            && v.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    };
+    let secret = |var: &'static str, value: String, prefix: &str, expected: &'static str| {
+        if value.starts_with(prefix) {
+            Ok(SecretString::from(value))
+        } else {
+            Err(ConfigError::Invalid {
+                var,
+                value: "(hidden)".to_owned(),
+                expected: expected.to_owned(),
+            })
+        }
+    };
+    const CHANNEL: &str = "a Slack channel id such as C0123ABCD (channel details, at the bottom)";
+    let channel = |var: &'static str| -> Result<String, ConfigError> {
+        let value = env.required(var, CHANNEL)?;
+        if is_id(&value, &['C', 'G']) {
+            Ok(value)
+        } else {
+            Err(ConfigError::Invalid {
+                var,
+                value,
+                expected: CHANNEL.to_owned(),
+            })
+        }
+    };
+    let group = |var: &'static str| -> Result<Option<String>, ConfigError> {
+        match env.optional(var) {
+            None => Ok(None),
+            Some(value) if is_id(&value, &['S']) => Ok(Some(value)),
+            Some(value) => Err(ConfigError::Invalid {
+                var,
+                value,
+                expected: "a Slack user group id such as S0123ABCD".to_owned(),
+            }),
+        }
+    };
+    let users = |var: &'static str| -> Result<Vec<String>, ConfigError> {
+        let Some(value) = env.optional(var) else {
+            return Ok(Vec::new());
+        };
+        let ids: Vec<String> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if ids.iter().all(|id| is_id(id, &['U', 'W'])) {
+            Ok(ids)
+        } else {
+            Err(ConfigError::Invalid {
+                var,
+                value,
+                expected: "comma-separated Slack user ids such as U0123ABCD,U0456EFGH".to_owned(),
+            })
+        }
+    };
+    let app_token = env.required(
+        SLACK_APP_TOKEN,
+        "the app-level token (xapp-...) with connections:write, for Socket Mode",
+    )?;
+    let api_base = env.parse(
+        SLACK_API_BASE,
+        "https://slack.com/api/",
+        "an http(s) URL such as https://slack.com/api/",
+        |v| {
+            let mut url = Url::parse(v)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none())?;
+            // Method names are appended to the base, so it must end in a slash.
+            if !url.path().ends_with('/') {
+                let path = format!("{}/", url.path());
+                url.set_path(&path);
+            }
+            Some(url)
+        },
+    )?;
+    let config = SlackConfig {
+        bot_token: secret(
+            SLACK_BOT_TOKEN,
+            bot_token,
+            "xoxb-",
+            "a bot token starting with xoxb- (OAuth & Permissions)",
+        )?,
+        app_token: secret(
+            SLACK_APP_TOKEN,
+            app_token,
+            "xapp-",
+            "an app-level token starting with xapp- (Basic Information, App-Level Tokens)",
+        )?,
+        api_base,
+        announcements_channel_id: channel(SLACK_ANNOUNCEMENTS_CHANNEL_ID)?,
+        approvals_channel_id: channel(SLACK_APPROVALS_CHANNEL_ID)?,
+        editor_group_id: group(SLACK_EDITOR_GROUP_ID)?,
+        approver_group_id: group(SLACK_APPROVER_GROUP_ID)?,
+        editor_user_ids: users(SLACK_EDITOR_USER_IDS)?,
+        approver_user_ids: users(SLACK_APPROVER_USER_IDS)?,
+    };
+    // Without a group or a list nobody could hold the role, and every command would be refused.
+    if config.editor_group_id.is_none() && config.editor_user_ids.is_empty() {
+        return Err(ConfigError::Missing {
+            var: SLACK_EDITOR_GROUP_ID,
+            expected: "a Slack user group id for editors, or the editors' user ids in SLACK_EDITOR_USER_IDS",
+        });
+    }
+    if config.approver_group_id.is_none() && config.approver_user_ids.is_empty() {
+        return Err(ConfigError::Missing {
+            var: SLACK_APPROVER_GROUP_ID,
+            expected: "a Slack user group id for approvers, or the approvers' user ids in SLACK_APPROVER_USER_IDS",
+        });
+    }
+    Ok(config)
 }
 
 /// `24h,6h,1h,15m` -> durations, largest first; each 1 minute to 7 days.
@@ -563,6 +723,147 @@ mod tests {
             !format!("{discord:?}").contains("abc"),
             "the token never prints"
         );
+    }
+
+    const SLACK: [(&str, &str); 6] = [
+        (SLACK_BOT_TOKEN, "xoxb-1-secret"),
+        (SLACK_APP_TOKEN, "xapp-1-secret"),
+        (SLACK_ANNOUNCEMENTS_CHANNEL_ID, "C0ANNOUNCE"),
+        (SLACK_APPROVALS_CHANNEL_ID, "C0APPROVE"),
+        (SLACK_EDITOR_GROUP_ID, "S0EDITORS"),
+        (SLACK_APPROVER_GROUP_ID, "S0APPROVERS"),
+    ];
+
+    fn with(
+        base: &[(&'static str, &'static str)],
+        extra: &[(&'static str, &'static str)],
+    ) -> Vec<(&'static str, &'static str)> {
+        let mut vars: Vec<_> = base
+            .iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .copied()
+            .collect();
+        vars.extend(extra.iter().filter(|(_, v)| !v.is_empty()).copied());
+        vars
+    }
+
+    #[test]
+    fn without_a_slack_bot_token_the_bot_has_no_slack_config() {
+        assert!(config(&[DB]).unwrap().slack.is_none());
+    }
+
+    #[test]
+    fn a_full_slack_configuration_is_read_with_slacks_api_by_default() {
+        let c = config(&with(&SLACK, &[DB])).unwrap();
+        let slack = c.slack.unwrap();
+        assert_eq!(slack.api_base.as_str(), "https://slack.com/api/");
+        assert_eq!(slack.announcements_channel_id, "C0ANNOUNCE");
+        assert_eq!(slack.approvals_channel_id, "C0APPROVE");
+        assert_eq!(slack.editor_group_id.as_deref(), Some("S0EDITORS"));
+        assert_eq!(slack.approver_group_id.as_deref(), Some("S0APPROVERS"));
+        assert!(slack.editor_user_ids.is_empty());
+        let printed = format!("{slack:?}");
+        assert!(!printed.contains("secret"), "tokens never print: {printed}");
+    }
+
+    #[test]
+    fn the_slack_api_base_can_point_at_loopback_and_gains_its_slash() {
+        let c = config(&with(
+            &SLACK,
+            &[DB, (SLACK_API_BASE, "http://127.0.0.1:9000/api")],
+        ))
+        .unwrap();
+        assert_eq!(
+            c.slack.unwrap().api_base.as_str(),
+            "http://127.0.0.1:9000/api/"
+        );
+        let err = config(&with(&SLACK, &[DB, (SLACK_API_BASE, "ftp://x/api/")])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    var: SLACK_API_BASE,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn each_slack_value_is_checked_and_named_when_wrong() {
+        let cases: [(&'static str, &'static str); 7] = [
+            (SLACK_BOT_TOKEN, "xoxp-user-token"),
+            (SLACK_APP_TOKEN, "xoxb-not-an-app-token"),
+            (SLACK_ANNOUNCEMENTS_CHANNEL_ID, "#flash-sales"),
+            (SLACK_APPROVALS_CHANNEL_ID, "c0lower"),
+            (SLACK_EDITOR_GROUP_ID, "U0NOTAGROUP"),
+            (SLACK_APPROVER_USER_IDS, "U0ONE, bob"),
+            (SLACK_EDITOR_USER_IDS, "C0CHANNEL"),
+        ];
+        for (var, value) in cases {
+            let err = config(&with(&SLACK, &[DB, (var, value)])).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Invalid { var: v, .. } if *v == var),
+                "{var}={value}: {err:?}"
+            );
+            if var.ends_with("TOKEN") {
+                assert!(
+                    !err.to_string().contains(value),
+                    "a token never prints: {err}"
+                );
+            }
+        }
+        let err = config(&with(&SLACK, &[DB, (SLACK_APP_TOKEN, "")])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    var: SLACK_APP_TOKEN,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = config(&with(&SLACK, &[DB, (SLACK_APPROVALS_CHANNEL_ID, "")])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    var: SLACK_APPROVALS_CHANNEL_ID,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_role_needs_a_user_group_or_a_list_of_users() {
+        let err = config(&with(&SLACK, &[DB, (SLACK_APPROVER_GROUP_ID, "")])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    var: SLACK_APPROVER_GROUP_ID,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(SLACK_APPROVER_USER_IDS), "{err}");
+        let c = config(&with(
+            &SLACK,
+            &[
+                DB,
+                (SLACK_APPROVER_GROUP_ID, ""),
+                (SLACK_APPROVER_USER_IDS, " U0ANA , W0BO,"),
+            ],
+        ))
+        .unwrap();
+        let slack = c.slack.unwrap();
+        assert_eq!(slack.approver_group_id, None);
+        assert_eq!(slack.approver_user_ids, ["U0ANA", "W0BO"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod buttons;
 pub mod console;
 pub mod discord;
 mod memory;
+pub mod slack;
 mod text;
 
 use async_trait::async_trait;

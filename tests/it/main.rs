@@ -37,4 +37,5 @@ mod jobs;
 mod observability;
 mod races;
 mod render;
+mod slack;
 mod storefront_client;

@@ -1,0 +1,47 @@
+//! The Slack adapter: the chat port (`Chat`, `Message`, `Card`) in a Slack
+//! workspace, and the pieces the wiring needs to listen to Slack.
+//!
+//! What each file owns:
+//! - `api`: the one Web API client (slack-morphism's `SlackClient` over its
+//!   hyper connector, pointed at `SLACK_API_BASE`), a deadline on every call
+//!   (hyper's client has none), and what Slack's failures mean for the port
+//!   (`Unavailable` worth retrying, `Refused` for good); and the calls the
+//!   inbound side will make: ephemeral answers, modals, file uploads.
+//! - `render`: how a `Message` looks in Block Kit, cut to Block Kit's limits,
+//!   with everything a person typed escaped so it can never mention anyone.
+//! - `chat`: `SlackChat`, the port's outbound side: `chat.postMessage` and
+//!   `chat.update`, at most once per dedupe key.
+//! - `roles`: editors and approvers from Slack user groups (cached briefly)
+//!   or fixed lists, as the domain's `Actor`.
+//! - `socket`: the Socket Mode connection: acknowledges every envelope at
+//!   once and hands slash commands and interactions to a handler.
+//!
+//! Slack is reached through Socket Mode, so the bot needs no public URL, and
+//! every replica may hold its own connection (Slack gives each envelope to
+//! one of them): unlike Discord's gateway, no leader is needed.
+
+pub mod api;
+pub mod chat;
+pub mod render;
+pub mod roles;
+pub mod socket;
+
+pub use api::{SlackApi, SlackApiError};
+pub use chat::SlackChat;
+pub use render::Renderer;
+pub use roles::{RoleSource, SlackRoles};
+pub use socket::{Envelope, EnvelopeKind, SocketHandler, SocketMode, SocketState};
+
+/// Actor ids from Slack are `slack:<user id>`.
+pub const PLATFORM: &str = "slack";
+
+/// A Slack id as Slack writes them: a kind letter, then upper-case letters
+/// and digits (`C0123ABCD`, `U0123ABCD`, `S0123ABCD`).
+pub fn is_slack_id(raw: &str, kinds: &[char]) -> bool {
+    raw.len() >= 3
+        && raw.len() <= 32
+        && raw.starts_with(kinds)
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}

@@ -1,0 +1,605 @@
+//! A fake Slack on loopback: the Web API methods the bot calls and the
+//! Socket Mode websocket, enough for `SlackChat`, `SlackRoles` and
+//! `SocketMode` (and later the real bot with `SLACK_API_BASE`) to run
+//! against, and for a test to play people pressing things.
+//!
+//! What it does:
+//! - serves `/api/<method>` (JSON, form or query bodies) and records every
+//!   call with its answer; checks the token as Slack does (`not_authed`,
+//!   `invalid_auth`, `not_allowed_token_type`: the app token only opens
+//!   connections, the bot token does the rest); a method it does not know
+//!   answers `unknown_method` and is listed by [`FakeSlack::unknown_methods`];
+//! - behaves like Slack where the bot depends on it: messages get a `ts` and
+//!   keep their metadata, `chat.update` replaces what it is given (blocks
+//!   are kept when absent), `conversations.history` answers newest first with
+//!   metadata only when asked, unknown channels and messages are refused
+//!   (`channel_not_found`, `message_not_found`), and a body that breaks Block
+//!   Kit's limits (`limits`) is refused with `invalid_blocks`;
+//! - can be taken down (every call answers 503) to play an outage;
+//! - runs Socket Mode (`socket`): `apps.connections.open` hands out a
+//!   `ws://127.0.0.1` URL with a ticket; the connection gets `hello`; a test
+//!   pushes `slash_commands` and `interactive` envelopes and reads each ack
+//!   with its `envelope_id`, its payload and how long it took; `disconnect`
+//!   asks the bot to reconnect, and a new `apps.connections.open` is served.
+//!
+//! Anything the fake finds wrong with what the bot sent is kept in
+//! [`FakeSlack::problems`].
+
+mod limits;
+pub mod socket;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State as AxumState;
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub const BOT_TOKEN: &str = "xoxb-fake-bot-token";
+pub const APP_TOKEN: &str = "xapp-fake-app-token";
+pub const TEAM_ID: &str = "T0FAKE";
+pub const APP_ID: &str = "A0FAKE";
+pub const BOT_USER_ID: &str = "U0BOT";
+pub const BOT_ID: &str = "B0BOT";
+pub const ANNOUNCEMENTS: &str = "C0ANNOUNCE";
+pub const APPROVALS: &str = "C0APPROVALS";
+pub const GENERAL: &str = "C0GENERAL";
+pub const EDITORS: &str = "S0EDITORS";
+pub const APPROVERS: &str = "S0APPROVERS";
+/// Slack waits this long for an envelope's ack.
+pub const ACK_DEADLINE: Duration = Duration::from_secs(3);
+/// How long a test waits for anything else.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// One Web API call the bot made, with what the fake answered.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub seq: usize,
+    pub method: String,
+    /// The arguments, from the JSON body, the form or the query.
+    pub args: Value,
+    /// The answer's JSON (`ok`, `error`, …); for a 503, `Null`.
+    pub answer: Value,
+    pub status: u16,
+    pub known: bool,
+}
+
+impl Call {
+    pub fn ok(&self) -> bool {
+        self.answer["ok"] == true
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.answer["error"].as_str()
+    }
+}
+
+/// A message as it is now in a channel.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    pub channel: String,
+    pub ts: String,
+    /// The message as `conversations.history` would show it (text, blocks, metadata).
+    pub message: Value,
+    /// Each `chat.update` body applied to it, oldest first.
+    pub updates: Vec<Value>,
+}
+
+#[derive(Default)]
+struct State {
+    calls: Vec<Call>,
+    problems: Vec<String>,
+    /// Every channel message, oldest first.
+    posted: Vec<Posted>,
+    ephemeral: Vec<Value>,
+    views: Vec<Value>,
+    uploads: HashMap<String, Vec<u8>>,
+    completed_files: Vec<Value>,
+    groups: HashMap<String, Vec<String>>,
+    next_id: u64,
+    down: bool,
+    socket: socket::SocketState,
+}
+
+impl State {
+    fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+}
+
+struct Inner {
+    state: Mutex<State>,
+    changed: watch::Sender<u64>,
+    addr: SocketAddr,
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn notify(&self) {
+        self.changed.send_modify(|n| *n += 1);
+    }
+}
+
+pub struct FakeSlack {
+    inner: Arc<Inner>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for FakeSlack {
+    fn drop(&mut self) {
+        self.server.abort();
+        socket::close_all(&mut self.inner.lock());
+    }
+}
+
+impl FakeSlack {
+    pub async fn start() -> FakeSlack {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake Slack");
+        let addr = listener.local_addr().expect("fake Slack address");
+        let (changed, _) = watch::channel(0);
+        let state = State {
+            next_id: 1_795_712_400_000_000,
+            groups: HashMap::from([
+                (
+                    EDITORS.to_owned(),
+                    vec!["U0ANA".to_owned(), "U0BO".to_owned()],
+                ),
+                (
+                    APPROVERS.to_owned(),
+                    vec!["U0BO".to_owned(), "U0CY".to_owned()],
+                ),
+            ]),
+            ..State::default()
+        };
+        let inner = Arc::new(Inner {
+            state: Mutex::new(state),
+            changed,
+            addr,
+        });
+        let app = axum::Router::new()
+            .route("/link/", axum::routing::get(socket::upgrade))
+            .route("/upload/{file}", axum::routing::post(upload))
+            .route("/api/{method}", axum::routing::any(api))
+            .with_state(inner.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeSlack { inner, server }
+    }
+
+    /// What `SLACK_API_BASE` must be.
+    pub fn api_base(&self) -> reqwest::Url {
+        reqwest::Url::parse(&format!("http://{}/api/", self.inner.addr)).expect("a URL")
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner.lock()
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    pub fn calls_to(&self, method: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method)
+            .collect()
+    }
+
+    pub fn unknown_methods(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| !c.known)
+            .map(|c| c.method)
+            .collect()
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        self.lock().problems.clone()
+    }
+
+    /// Every channel message as it is now, oldest first.
+    pub fn posted(&self) -> Vec<Posted> {
+        self.lock().posted.clone()
+    }
+
+    pub fn posted_in(&self, channel: &str) -> Vec<Posted> {
+        self.posted()
+            .into_iter()
+            .filter(|p| p.channel == channel)
+            .collect()
+    }
+
+    /// The ephemeral messages (`chat.postEphemeral` bodies) and opened or updated views.
+    pub fn ephemeral(&self) -> Vec<Value> {
+        self.lock().ephemeral.clone()
+    }
+
+    pub fn views(&self) -> Vec<Value> {
+        self.lock().views.clone()
+    }
+
+    /// Files completed with `files.completeUploadExternal`: id, title, channel and bytes.
+    pub fn files(&self) -> Vec<Value> {
+        self.lock().completed_files.clone()
+    }
+
+    /// Sets who is in a user group.
+    pub fn set_group(&self, group: &str, users: &[&str]) {
+        self.lock().groups.insert(
+            group.to_owned(),
+            users.iter().map(|u| u.to_string()).collect(),
+        );
+    }
+
+    /// While down, every Web API call answers 503 (the socket stays as it is).
+    pub fn set_down(&self, down: bool) {
+        self.lock().down = down;
+    }
+
+    /// Posts a message as someone else would (for history and dedupe tests).
+    pub fn seed_message(&self, channel: &str, message: Value) -> String {
+        let mut state = self.lock();
+        let ts = ts(state.next_id());
+        let mut message = message;
+        message["ts"] = json!(ts);
+        message["type"] = json!("message");
+        state.posted.push(Posted {
+            channel: channel.to_owned(),
+            ts: ts.clone(),
+            message,
+            updates: Vec::new(),
+        });
+        ts
+    }
+
+    /// The first call matching `pred`, waiting for it if needed.
+    pub async fn wait_for_call(&self, what: &str, pred: impl Fn(&Call) -> bool) -> Call {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut changed = self.inner.changed.subscribe();
+        loop {
+            if let Some(found) = self.lock().calls.iter().find(|c| pred(c)).cloned() {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, changed.changed())
+                .await
+                .is_err()
+            {
+                panic!(
+                    "waited {WAIT:?} for {what}, in vain. Calls: {:#?}",
+                    self.calls()
+                );
+            }
+        }
+    }
+}
+
+fn ts(id: u64) -> String {
+    format!("{}.{:06}", id / 1_000_000, id % 1_000_000)
+}
+
+/// The arguments of a call: a JSON body, a form body, or the query.
+fn args(uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Value {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if content_type.starts_with("application/json") && !body.is_empty() {
+        return serde_json::from_slice(body).unwrap_or(Value::Null);
+    }
+    let raw = if body.is_empty() {
+        uri.query().unwrap_or_default().as_bytes().to_vec()
+    } else {
+        body.to_vec()
+    };
+    let mut map = Map::new();
+    let raw = String::from_utf8_lossy(&raw);
+    let Ok(parsed) = reqwest::Url::parse(&format!("http://form.invalid/?{raw}")) else {
+        return Value::Null;
+    };
+    for (k, v) in parsed.query_pairs() {
+        // Form values that hold JSON (blocks, view) arrive as strings.
+        let value = match k.as_ref() {
+            "blocks" | "view" | "metadata" | "files" => {
+                serde_json::from_str(&v).unwrap_or(Value::String(v.to_string()))
+            }
+            _ => Value::String(v.to_string()),
+        };
+        map.insert(k.to_string(), value);
+    }
+    Value::Object(map)
+}
+
+fn refuse(error: &str) -> Value {
+    json!({ "ok": false, "error": error })
+}
+
+async fn upload(
+    AxumState(inner): AxumState<Arc<Inner>>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut state = inner.lock();
+    if !state.uploads.contains_key(&file) {
+        return (StatusCode::NOT_FOUND, "no such upload").into_response();
+    }
+    state.uploads.insert(file, body.to_vec());
+    drop(state);
+    inner.notify();
+    (StatusCode::OK, "OK - 0").into_response()
+}
+
+async fn api(
+    AxumState(inner): AxumState<Arc<Inner>>,
+    axum::extract::Path(method): axum::extract::Path<String>,
+    uri: Uri,
+    verb: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let args = args(&uri, &headers, &body);
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .or_else(|| args["token"].as_str().map(str::to_owned));
+    let mut state = inner.lock();
+    let seq = state.calls.len();
+    if state.down {
+        state.calls.push(Call {
+            seq,
+            method,
+            args,
+            answer: Value::Null,
+            status: 503,
+            known: true,
+        });
+        drop(state);
+        inner.notify();
+        return (StatusCode::SERVICE_UNAVAILABLE, "fake Slack is down").into_response();
+    }
+    let _ = verb;
+    let (answer, known) = answer(&inner, &mut state, &method, &args, token.as_deref());
+    if let Some(error) = answer["error"].as_str() {
+        if error == "invalid_blocks" || error == "msg_too_long" {
+            let why = format!("{method}: {error}: {}", answer["errors"]);
+            state.problems.push(why);
+        }
+    }
+    state.calls.push(Call {
+        seq,
+        method,
+        args,
+        answer: answer.clone(),
+        status: 200,
+        known,
+    });
+    drop(state);
+    inner.notify();
+    axum::Json(answer).into_response()
+}
+
+/// Slack's answer to one call, and whether the fake knows the method.
+fn answer(
+    inner: &Inner,
+    state: &mut State,
+    method: &str,
+    args: &Value,
+    token: Option<&str>,
+) -> (Value, bool) {
+    let app_method = method == "apps.connections.open";
+    match token {
+        None => return (refuse("not_authed"), true),
+        Some(t) if t == APP_TOKEN && !app_method => {
+            return (refuse("not_allowed_token_type"), true)
+        }
+        Some(t) if t == BOT_TOKEN && app_method => return (refuse("not_allowed_token_type"), true),
+        Some(t) if t != APP_TOKEN && t != BOT_TOKEN => return (refuse("invalid_auth"), true),
+        Some(_) => {}
+    }
+    let channel_known = |c: &Value| matches!(c.as_str(), Some(ANNOUNCEMENTS | APPROVALS | GENERAL));
+    let answer = match method {
+        "auth.test" => json!({
+            "ok": true, "url": "https://fake.slack.com/", "team": "Fake", "user": "flashsale-bot",
+            "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID
+        }),
+        "apps.connections.open" => {
+            let ticket = socket::issue_ticket(state);
+            json!({ "ok": true, "url": format!("ws://{}/link/?ticket={ticket}", inner.addr) })
+        }
+        "chat.postMessage" => {
+            if !channel_known(&args["channel"]) {
+                refuse("channel_not_found")
+            } else if let Some(refused) = message_refusal(args) {
+                refused
+            } else {
+                let ts = ts(state.next_id());
+                let channel = args["channel"].as_str().unwrap_or_default().to_owned();
+                let mut message = json!({
+                    "type": "message", "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID,
+                    "text": args["text"].clone(), "team": TEAM_ID,
+                });
+                if !args["blocks"].is_null() {
+                    message["blocks"] = args["blocks"].clone();
+                }
+                if !args["metadata"].is_null() {
+                    message["metadata"] = args["metadata"].clone();
+                }
+                state.posted.push(Posted {
+                    channel: channel.clone(),
+                    ts: ts.clone(),
+                    message: message.clone(),
+                    updates: Vec::new(),
+                });
+                json!({ "ok": true, "channel": channel, "ts": ts, "message": message })
+            }
+        }
+        "chat.update" => {
+            let (channel, ts) = (args["channel"].as_str(), args["ts"].as_str());
+            let found = state
+                .posted
+                .iter()
+                .position(|p| Some(p.channel.as_str()) == channel && Some(p.ts.as_str()) == ts);
+            if !channel_known(&args["channel"]) {
+                refuse("channel_not_found")
+            } else if let Some(refused) = message_refusal(args) {
+                refused
+            } else if let Some(i) = found {
+                let posted = &mut state.posted[i];
+                for field in ["text", "blocks", "metadata"] {
+                    if !args[field].is_null() {
+                        posted.message[field] = args[field].clone();
+                    }
+                }
+                posted.message["edited"] = json!({ "user": BOT_USER_ID, "ts": posted.ts });
+                posted.updates.push(args.clone());
+                json!({
+                    "ok": true, "channel": posted.channel, "ts": posted.ts,
+                    "text": posted.message["text"], "message": posted.message
+                })
+            } else {
+                refuse("message_not_found")
+            }
+        }
+        "chat.postEphemeral" => {
+            if !channel_known(&args["channel"]) {
+                refuse("channel_not_found")
+            } else if args["user"]
+                .as_str()
+                .is_none_or(|u| !u.starts_with(['U', 'W']))
+            {
+                refuse("user_not_found")
+            } else if let Some(refused) = message_refusal(args) {
+                refused
+            } else {
+                state.ephemeral.push(args.clone());
+                json!({ "ok": true, "message_ts": ts(state.next_id()) })
+            }
+        }
+        "views.open" | "views.update" | "views.push" => {
+            let view = &args["view"];
+            let problems = limits::view(view);
+            if method == "views.open" && args["trigger_id"].as_str().is_none_or(str::is_empty) {
+                refuse("invalid_trigger_id")
+            } else if !problems.is_empty() {
+                json!({ "ok": false, "error": "invalid_arguments", "response_metadata": { "messages": problems } })
+            } else {
+                let id = format!("V{}", state.next_id());
+                let mut view = view.clone();
+                view["id"] = json!(args["view_id"].as_str().unwrap_or(&id));
+                state
+                    .views
+                    .push(json!({ "method": method, "view": view.clone() }));
+                json!({ "ok": true, "view": view })
+            }
+        }
+        "usergroups.users.list" => {
+            match args["usergroup"].as_str().and_then(|g| state.groups.get(g)) {
+                Some(users) => json!({ "ok": true, "users": users }),
+                None => refuse("no_such_subteam"),
+            }
+        }
+        "conversations.history" => {
+            if !channel_known(&args["channel"]) {
+                refuse("channel_not_found")
+            } else {
+                let limit = args["limit"]
+                    .as_str()
+                    .and_then(|l| l.parse::<usize>().ok())
+                    .or_else(|| args["limit"].as_u64().map(|l| l as usize))
+                    .unwrap_or(100)
+                    .clamp(1, 999);
+                let with_metadata =
+                    args["include_all_metadata"] == "true" || args["include_all_metadata"] == true;
+                let messages: Vec<Value> = state
+                    .posted
+                    .iter()
+                    .rev()
+                    .filter(|p| Some(p.channel.as_str()) == args["channel"].as_str())
+                    .take(limit)
+                    .map(|p| {
+                        let mut m = p.message.clone();
+                        if !with_metadata {
+                            if let Some(m) = m.as_object_mut() {
+                                m.remove("metadata");
+                            }
+                        }
+                        m
+                    })
+                    .collect();
+                json!({ "ok": true, "messages": messages, "has_more": false })
+            }
+        }
+        "files.getUploadURLExternal" => {
+            let length = args["length"]
+                .as_str()
+                .and_then(|l| l.parse::<u64>().ok())
+                .or(args["length"].as_u64());
+            if args["filename"].as_str().is_none_or(str::is_empty) || length.is_none() {
+                refuse("invalid_arguments")
+            } else {
+                let file = format!("F{}", state.next_id());
+                state.uploads.insert(file.clone(), Vec::new());
+                json!({ "ok": true, "file_id": file, "upload_url": format!("http://{}/upload/{file}", inner.addr) })
+            }
+        }
+        "files.completeUploadExternal" => {
+            let files = args["files"].as_array().cloned().unwrap_or_default();
+            let unknown = files.iter().any(|f| {
+                f["id"]
+                    .as_str()
+                    .is_none_or(|id| !state.uploads.contains_key(id))
+            });
+            if files.is_empty() || unknown {
+                refuse("invalid_arguments")
+            } else if !args["channel_id"].is_null() && !channel_known(&args["channel_id"]) {
+                refuse("channel_not_found")
+            } else {
+                let done: Vec<Value> = files
+                    .iter()
+                    .map(|f| {
+                        let id = f["id"].as_str().unwrap_or_default();
+                        let bytes = state.uploads.get(id).map_or(0, Vec::len);
+                        json!({ "id": id, "title": f["title"], "name": f["title"], "size": bytes, "channel": args["channel_id"] })
+                    })
+                    .collect();
+                state.completed_files.extend(done.iter().cloned());
+                json!({ "ok": true, "files": done })
+            }
+        }
+        _ => return (refuse("unknown_method"), false),
+    };
+    (answer, true)
+}
+
+/// Slack's refusal of a message body, if it has one.
+fn message_refusal(args: &Value) -> Option<Value> {
+    let text = args["text"].as_str().unwrap_or_default();
+    let blocks = args["blocks"].as_array().map_or(0, Vec::len);
+    if text.trim().is_empty() && blocks == 0 && args["blocks"].is_null() {
+        return Some(refuse("no_text"));
+    }
+    if text.chars().count() > limits::MESSAGE_TEXT {
+        return Some(refuse("msg_too_long"));
+    }
+    let problems = limits::message(args);
+    if problems.is_empty() {
+        None
+    } else {
+        Some(json!({ "ok": false, "error": "invalid_blocks", "errors": problems }))
+    }
+}
