@@ -241,6 +241,11 @@ impl Renderer {
         text.0.iter().fold(Markup::default(), |m, span| match span {
             Span::Plain(s) => m.typed(s.clone()),
             Span::Time(at, style) => m.append(self.time(*at, *style)),
+            // Slack users type the same `/flashsale name key:value`; shown as code.
+            Span::Command(hint) => m
+                .markup("`".to_owned())
+                .typed(hint.slash())
+                .markup("`".to_owned()),
         })
     }
 
