@@ -37,6 +37,8 @@ pub const SCHEDULER_POLL_SECS: &str = "SCHEDULER_POLL_SECS";
 pub const SCHEDULER_LEASE_SECS: &str = "SCHEDULER_LEASE_SECS";
 pub const SCHEDULER_HEARTBEAT_SECS: &str = "SCHEDULER_HEARTBEAT_SECS";
 pub const DISCORD_TOKEN: &str = "DISCORD_TOKEN";
+/// `discord` or `slack`: which platform `flashsale-bot run` joins; needed only when both are configured.
+pub const CHAT: &str = "CHAT";
 pub const DISCORD_GUILD_ID: &str = "DISCORD_GUILD_ID";
 pub const DISCORD_ANNOUNCEMENTS_CHANNEL_ID: &str = "DISCORD_ANNOUNCEMENTS_CHANNEL_ID";
 pub const DISCORD_APPROVALS_CHANNEL_ID: &str = "DISCORD_APPROVALS_CHANNEL_ID";
@@ -106,12 +108,22 @@ pub struct Config {
     pub daily_digest_cron: Option<String>,
     /// Present when `DISCORD_TOKEN` is set: the bot then runs in Discord.
     pub discord: Option<DiscordConfig>,
-    /// Present when `SLACK_BOT_TOKEN` is set. Which platform runs is the wiring's choice.
+    /// Present when `SLACK_BOT_TOKEN` is set.
     pub slack: Option<SlackConfig>,
+    /// The platform `flashsale-bot run` joins: `CHAT`, or the only one configured.
+    /// `None` when neither is configured.
+    pub chat: Option<ChatPlatform>,
     /// Where `/healthz`, `/readyz` and `/metrics` listen; `None` when `HTTP_ADDR=off`.
     pub http_addr: Option<SocketAddr>,
     /// The DejaVu fonts the cards' pictures are drawn with; elsewhere than Debian they live elsewhere.
     pub picture_font_dir: PathBuf,
+}
+
+/// Which chat platform `flashsale-bot run` joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatPlatform {
+    Discord,
+    Slack,
 }
 
 /// Where the bot lives in Discord. Ids are Discord snowflakes.
@@ -270,6 +282,7 @@ impl Config {
             None => None,
             Some(token) => Some(slack_config(&env, token)?),
         };
+        let chat = chat_platform(env.optional(CHAT), discord.is_some(), slack.is_some())?;
 
         let reminder_offsets = env.parse(
             REMINDER_OFFSETS,
@@ -351,6 +364,7 @@ impl Config {
             storefront_webhook_secret: storefront_webhook_secret.map(SecretString::from),
             discord,
             slack,
+            chat,
             database_url: SecretString::from(database_url),
             storefront_url,
             catalog_timeout: Duration::from_millis(catalog_timeout),
@@ -418,6 +432,42 @@ fn discord_config(env: &Env<'_>, token: String) -> Result<DiscordConfig, ConfigE
             parse_bool,
         )?,
     })
+}
+
+/// `CHAT` when set (its platform must be configured); otherwise the one
+/// platform whose token is set. Both tokens without `CHAT` is ambiguous.
+fn chat_platform(
+    chosen: Option<String>,
+    discord: bool,
+    slack: bool,
+) -> Result<Option<ChatPlatform>, ConfigError> {
+    match chosen.as_deref().map(str::trim) {
+        Some("discord") if discord => Ok(Some(ChatPlatform::Discord)),
+        Some("discord") => Err(ConfigError::Missing {
+            var: DISCORD_TOKEN,
+            expected: "a Discord bot token, since CHAT=discord",
+        }),
+        Some("slack") if slack => Ok(Some(ChatPlatform::Slack)),
+        Some("slack") => Err(ConfigError::Missing {
+            var: SLACK_BOT_TOKEN,
+            expected: "a Slack bot token (xoxb-...), since CHAT=slack",
+        }),
+        Some(other) => Err(ConfigError::Invalid {
+            var: CHAT,
+            value: other.to_owned(),
+            expected: "discord or slack".to_owned(),
+        }),
+        None => match (discord, slack) {
+            (true, true) => Err(ConfigError::Invalid {
+                var: CHAT,
+                value: String::new(),
+                expected: "discord or slack: both DISCORD_TOKEN and SLACK_BOT_TOKEN are set, so say which platform to join".to_owned(),
+            }),
+            (true, false) => Ok(Some(ChatPlatform::Discord)),
+            (false, true) => Ok(Some(ChatPlatform::Slack)),
+            (false, false) => Ok(None),
+        },
+    }
 }
 
 fn slack_config(env: &Env<'_>, bot_token: String) -> Result<SlackConfig, ConfigError> {

@@ -16,6 +16,7 @@ mod announce;
 pub mod buttons;
 pub mod cards;
 mod checks;
+pub mod command_line;
 mod drafting;
 mod error;
 mod export;

@@ -1,11 +1,11 @@
 //! The console's line parser: quoting, options, refusals, `as`, `press` and
 //! the framing of a paste. Pure: no database, no server.
 
-use flashsale_bot::app::ListRange;
-use flashsale_bot::chat::console::parser::{
+use flashsale_bot::app::command_line::parser::{
     parse_line, tokenize, ButtonRef, Command, Input, ParseError, PasteBuffer, PasteStep, Press,
     RoleChoice, Token,
 };
+use flashsale_bot::app::ListRange;
 
 fn command(line: &str) -> Command {
     match parse_line(line) {

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use super::parser::{ButtonRef, Press};
 use super::render::{buttons, Renderer};
+use crate::app::command_line::parser::{ButtonRef, Press};
 use crate::chat::buttons::ButtonId;
 use crate::chat::{Button, Channel, Chat, ChatError, Message, PostedRef};
 use crate::clock::Clock;

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::chat::Shared;
-use super::parser::{parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice};
 use super::replies::{error, help};
 use crate::app::buttons::{press_button, reject_with_reason, PressOutcome};
+use crate::app::command_line::parser::{
+    parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice,
+};
 use crate::app::headlines;
 use crate::app::{
     log_file_name, AppError, DraftFields, DraftInput, FlashSales, ImportError, ImportTarget,

@@ -8,7 +8,7 @@
 //! or the scheduler posts prints as it happens, between commands.
 //!
 //! Layout:
-//! - `parser`: a typed line into a command (pure, tested on its own).
+//! - the line parser is shared with Slack: `app::command_line::parser`.
 //! - `commands`: the acting person, the line's mode, and the use case it runs.
 //! - `chat`: `ConsoleChat`, the `Chat` implementation, and the buttons shown.
 //! - `render`: messages and cards as text boxes; `replies`: lists, logs, help.
@@ -33,7 +33,7 @@
 
 mod chat;
 mod commands;
-pub mod parser;
+
 pub mod render;
 mod replies;
 

@@ -8,9 +8,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::parser;
 use super::render::Renderer;
 use crate::app::cards::session_card;
+use crate::app::command_line::parser;
 use crate::app::{
     ActivityEntry, ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView,
 };

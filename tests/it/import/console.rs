@@ -60,7 +60,7 @@ async fn the_console_exports_to_a_folder_and_imports_from_a_path(pool: PgPool) {
 
 #[test]
 fn the_console_reads_import_export_and_log_export_options() {
-    use flashsale_bot::chat::console::parser::{parse_line, Command, Input, ParseError};
+    use flashsale_bot::app::command_line::parser::{parse_line, Command, Input, ParseError};
     let command = |line: &str| match parse_line(line) {
         Ok(Input::Flashsale(command)) => command,
         other => panic!("{line}: {other:?}"),

@@ -1,0 +1,169 @@
+//! The `/flashsale` command line, for the platforms whose people type commands
+//! as text (the console, Slack): the parser, and the one place that turns a
+//! parsed command into a use case call.
+//!
+//! Adapters parse a line (`parser`), build the `Actor`, call `run`, and render
+//! the `Answer` their own way; what a platform does differently (opening a
+//! form, reading or writing a file) comes back as `Answer::ForPlatform`.
+//! Discord's typed options call the use cases directly, with the same
+//! headlines (`app::headlines`).
+
+pub mod parser;
+
+use super::{
+    headlines, ActivityPage, AppError, BatchReport, DraftInput, FlashSales, ItemChange, ItemInput,
+    SessionSummaryView, SessionView,
+};
+use crate::chat::Text;
+use crate::domain::Actor;
+use parser::Command;
+
+/// What a command answered, for the adapter to render.
+#[derive(Debug)]
+pub enum Answer {
+    /// The session changed (or was made): a headline above its card.
+    Session {
+        headline: Text,
+        view: SessionView,
+    },
+    /// `view`: the card alone.
+    Card(SessionView),
+    Sessions(Vec<SessionSummaryView>),
+    /// A status change told in one line (submit, withdraw, cancel, ...).
+    Said(Text),
+    Log(ActivityPage),
+    /// Several items at once (clone): per line what happened, then the card.
+    Batch {
+        headline: String,
+        report: BatchReport,
+    },
+    /// Files for the person who asked (export, log export), with their names.
+    Files {
+        headline: String,
+        files: Vec<(String, Vec<u8>)>,
+    },
+    /// What only the platform can do: open the paste form, read an import
+    /// file, show its own help. Returned untouched.
+    ForPlatform(Command),
+}
+
+/// Runs `command` as `actor`. `approvals` is how the platform names the
+/// approvals channel in the answer to `submit` (`#approvals`, `<#C123>`).
+pub async fn run(
+    app: &FlashSales,
+    actor: &Actor,
+    command: Command,
+    approvals: &str,
+) -> Result<Answer, AppError> {
+    let session = |headline: Text| move |view: SessionView| Answer::Session { headline, view };
+    let said = |text: String| Answer::Said(Text::from(text));
+    Ok(match command {
+        Command::Draft {
+            title,
+            start,
+            end,
+            notes,
+        } => {
+            let input = DraftInput {
+                title,
+                start,
+                end,
+                notes,
+            };
+            let view = app.create_draft(actor, &input).await?;
+            session(headlines::drafted(view.id))(view)
+        }
+        Command::AddSku {
+            session: id,
+            sku,
+            discount,
+            quantity,
+        } => {
+            let item = ItemInput {
+                sku: sku.clone(),
+                discount,
+                quantity,
+            }
+            .parse(app.policy())?;
+            let view = app.add_item(actor, id, &item).await?;
+            session(Text::from(headlines::added(&view, &sku)))(view)
+        }
+        Command::EditSku {
+            session: id,
+            sku,
+            discount,
+            quantity,
+        } => {
+            let edit = ItemChange {
+                sku: sku.clone(),
+                discount,
+                quantity,
+            }
+            .parse(app.policy())?;
+            let view = app.update_item(actor, id, &edit).await?;
+            session(Text::from(headlines::changed(&view, &sku)))(view)
+        }
+        Command::RemoveSku { session: id, sku } => {
+            let view = app.remove_item(actor, id, &sku).await?;
+            session(Text::from(headlines::removed(&view, &sku)))(view)
+        }
+        Command::View { session: id } => Answer::Card(app.get(id).await?),
+        Command::List { range } => Answer::Sessions(app.list(range).await?),
+        Command::Submit { session: id } => said(headlines::submitted(
+            app.submit(actor, id).await?.id,
+            approvals,
+        )),
+        Command::Withdraw { session: id } => {
+            said(headlines::withdrew(app.withdraw(actor, id).await?.id))
+        }
+        Command::Cancel {
+            session: id,
+            reason,
+        } => said(headlines::cancelled(
+            app.cancel(actor, id, reason.as_deref()).await?.id,
+        )),
+        Command::Revoke {
+            session: id,
+            reason,
+        } => said(headlines::revoked(
+            app.revoke(actor, id, reason.as_deref()).await?.id,
+        )),
+        Command::Stop {
+            session: id,
+            reason,
+        } => said(headlines::stopping(app.stop(actor, id, &reason).await?.id)),
+        Command::Log { session: id, page } => Answer::Log(app.activity(id, page).await?),
+        Command::Clone {
+            session: id,
+            start,
+            end,
+            title,
+        } => {
+            let report = app
+                .clone_session(actor, id, &start, end.as_deref(), title.as_deref())
+                .await?;
+            Answer::Batch {
+                headline: headlines::cloned(id, report.session.id),
+                report,
+            }
+        }
+        Command::Export { session: id, .. } => {
+            let files = app.export_session(id).await?;
+            let stem = &files.file_stem;
+            Answer::Files {
+                headline: format!("Exported #{id}."),
+                files: vec![
+                    (format!("{stem}.csv"), files.csv),
+                    (format!("{stem}.xlsx"), files.xlsx),
+                ],
+            }
+        }
+        Command::LogExport { session: id, .. } => Answer::Files {
+            headline: format!("The activity log of #{id}."),
+            files: vec![(super::log_file_name(id), app.export_log(id).await?)],
+        },
+        other @ (Command::PasteSkus { .. } | Command::Import { .. } | Command::Help) => {
+            Answer::ForPlatform(other)
+        }
+    })
+}
