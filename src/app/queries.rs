@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
+use super::calendar::{calendar, ListView};
 use super::view::{self, SessionSummaryView};
 use super::{AppError, FlashSales, SessionView};
 use crate::chat::Text;
@@ -21,6 +22,18 @@ pub enum ListRange {
     Week,
     /// An explicit range, finished ones included.
     Between(DateTime<Utc>, DateTime<Utc>),
+}
+
+impl ListRange {
+    /// What a list of this range is called, e.g. `Upcoming flash sales`.
+    pub fn heading(&self) -> &'static str {
+        match self {
+            ListRange::Upcoming => "Upcoming flash sales",
+            ListRange::Today => "Flash sales today",
+            ListRange::Week => "Flash sales this week",
+            ListRange::Between(..) => "Flash sales",
+        }
+    }
 }
 
 /// One page of a session's activity log, oldest entry first.
@@ -85,6 +98,20 @@ impl FlashSales {
         view::load(&mut conn, session_id, &self.policy).await
     }
 
+    /// The calendar of `range`: its sessions in start order with the free time between them.
+    pub async fn list_view(&self, range: ListRange) -> Result<ListView, AppError> {
+        let sessions = self.list(range).await?;
+        let total = sessions.len() as i64;
+        Ok(ListView {
+            range,
+            rows: calendar(sessions),
+            page: 1,
+            pages: 1,
+            total,
+        })
+    }
+
+    /// The sessions of `range` in start order (at most 200).
     pub async fn list(&self, range: ListRange) -> Result<Vec<SessionSummaryView>, AppError> {
         let now = self.clock.now();
         let tz = self.policy.time_zone;

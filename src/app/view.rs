@@ -53,6 +53,17 @@ pub struct SessionSummaryView {
     pub approval_deadline: DateTime<Utc>,
 }
 
+impl SessionSummaryView {
+    /// The part of its window for which the session holds the storefront, or
+    /// `None` when it leaves its time free: a cancelled, expired or failed
+    /// session never will run, so its slot is free for another.
+    pub fn holds(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        self.status
+            .occupies_storefront()
+            .then(|| (self.window.starts_at(), self.window.ends_at()))
+    }
+}
+
 impl SessionView {
     /// What the storefront is sent to publish this session.
     pub fn sale_request(&self) -> SaleRequest {

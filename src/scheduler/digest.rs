@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
+use crate::app::calendar::calendar;
 use crate::app::pictures;
 use crate::app::{FlashSales, ListRange, SessionSummaryView};
 use crate::chat::{Channel, Message, Picture, Text, TimeStyle};
@@ -80,27 +81,26 @@ pub async fn prune(app: &FlashSales) {
     }
 }
 
-/// One line per session, and the gaps between the sessions that hold the storefront (a cancelled,
-/// expired or failed session leaves its time free).
+/// One line per session, and the gaps between the sessions that hold the
+/// storefront, as `list` shows them (`app::calendar`): a cancelled, expired
+/// or failed session leaves its time free.
 pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
     if sessions.is_empty() {
         return Text::from("Daily digest: no flash sales today or tomorrow. Every slot is free.");
     }
     let mut text = Text::from("Daily digest, today and tomorrow:");
-    let mut previous_end = None;
-    for s in sessions {
-        if let Some(end) = previous_end {
-            if s.window.starts_at() > end {
-                text = text.line(
-                    Text::new()
-                        .plain("  (free: ")
-                        .time(end, TimeStyle::Full)
-                        .plain(" → ")
-                        .time(s.window.starts_at(), TimeStyle::Full)
-                        .plain(")"),
-                );
-            }
+    for row in calendar(sessions.to_vec()) {
+        if let Some(free) = row.free_before {
+            text = text.line(
+                Text::new()
+                    .plain("  (free: ")
+                    .time(free.from, TimeStyle::Full)
+                    .plain(" → ")
+                    .time(free.to, TimeStyle::Full)
+                    .plain(")"),
+            );
         }
+        let s = &row.session;
         text = text.line(
             Text::new()
                 .plain(format!(
@@ -114,13 +114,6 @@ pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
                 .plain(" → ")
                 .time(s.window.ends_at(), TimeStyle::Full),
         );
-        if s.status.occupies_storefront() {
-            previous_end = Some(
-                previous_end.map_or(s.window.ends_at(), |e: chrono::DateTime<Utc>| {
-                    e.max(s.window.ends_at())
-                }),
-            );
-        }
     }
     text
 }

@@ -12,6 +12,7 @@ mod bench_ack;
 mod browser;
 mod catalog_client;
 mod catalog_failures;
+mod console_list;
 mod console_metrics;
 mod console_parser;
 mod console_session;

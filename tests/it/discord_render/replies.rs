@@ -2,8 +2,10 @@
 //! refusals, the forms, and the command registration.
 
 use chrono::{DateTime, Duration, Utc};
+use flashsale_bot::app::calendar::calendar;
 use flashsale_bot::app::{
-    ActivityEntry, ActivityPage, AppError, BatchReport, LineOutcome, SessionSummaryView,
+    ActivityEntry, ActivityPage, AppError, BatchReport, LineOutcome, ListRange, ListView,
+    SessionSummaryView,
 };
 use flashsale_bot::chat::discord::{commands, forms, Rendered};
 use flashsale_bot::domain::{RuleViolation, Status};
@@ -30,6 +32,17 @@ fn summary(
     }
 }
 
+/// All of `sessions` as one page of `range`, with the app's free time between them.
+fn one_page(range: ListRange, sessions: Vec<SessionSummaryView>) -> ListView {
+    ListView {
+        range,
+        total: sessions.len() as i64,
+        rows: calendar(sessions),
+        page: 1,
+        pages: 1,
+    }
+}
+
 #[test]
 fn the_list_is_a_compact_calendar_with_the_free_time_between_sessions() {
     let sessions = vec![
@@ -37,7 +50,7 @@ fn the_list_is_a_compact_calendar_with_the_free_time_between_sessions() {
         summary(12, Status::Draft, start(), 12, 4),
         summary(13, Status::Cancelled, start() + Duration::hours(12), 6, 6),
     ];
-    let sent = json(renderer().list("Upcoming flash sales", &sessions));
+    let sent = json(renderer().list(&one_page(ListRange::Upcoming, sessions)));
     assert_within_discord_limits(&sent);
     let embed = &sent["embeds"][0];
     assert_eq!(embed["title"], "Upcoming flash sales (3)");
@@ -66,7 +79,7 @@ fn a_long_list_is_cut_at_a_whole_session_and_says_how_many_more() {
             s
         })
         .collect();
-    let sent = json(renderer().list("Upcoming flash sales", &sessions));
+    let sent = json(renderer().list(&one_page(ListRange::Upcoming, sessions)));
     assert_within_discord_limits(&sent);
     let text = sent["embeds"][0]["description"].as_str().unwrap();
     assert!(text.contains(" more: use `range: today` or `week` to narrow it down."));
@@ -74,7 +87,7 @@ fn a_long_list_is_cut_at_a_whole_session_and_says_how_many_more() {
 
 #[test]
 fn an_empty_list_says_how_to_start() {
-    let sent = json(renderer().list("Flash sales today", &[]));
+    let sent = json(renderer().list(&one_page(ListRange::Today, vec![])));
     assert_eq!(
         sent["embeds"][0]["description"],
         "Nothing here. Start one with `/flashsale draft`."
