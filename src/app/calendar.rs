@@ -63,9 +63,21 @@ pub struct ListView {
 }
 
 impl ListView {
+    /// Sessions a page: ten of the longest entries still fit one Discord message.
+    pub const PAGE_SIZE: i64 = 10;
+
     /// The next page's number, when there is one.
     pub fn next_page(&self) -> Option<i64> {
         (self.page < self.pages).then_some(self.page + 1)
+    }
+
+    /// The command that shows the next page, e.g. `/flashsale list range:week page:2`.
+    pub fn next_page_command(&self) -> Option<String> {
+        let next = self.next_page()?;
+        Some(match self.range.option() {
+            Some(range) => format!("/flashsale list range:{range} page:{next}"),
+            None => format!("/flashsale list page:{next}"),
+        })
     }
 }
 

@@ -259,12 +259,33 @@ pub struct SessionSummary {
     pub item_count: i64,
 }
 
-/// Sessions whose window intersects [from, to), earliest first.
+/// How many sessions `list_between` would find without a limit.
+pub async fn count_between(
+    conn: &mut PgConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    include_final: bool,
+) -> Result<i64, StoreError> {
+    let count = sqlx::query_scalar(
+        "select count(*) from session s \
+         where s.ends_at > $1 and s.starts_at < $2 \
+           and ($3 or s.status not in ('ended', 'expired', 'cancelled', 'failed'))",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(include_final)
+    .fetch_one(conn)
+    .await?;
+    Ok(count)
+}
+
+/// The first `limit` sessions whose window intersects [from, to), earliest first.
 pub async fn list_between(
     conn: &mut PgConnection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     include_final: bool,
+    limit: i64,
 ) -> Result<Vec<SessionSummary>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -279,11 +300,12 @@ pub async fn list_between(
          from session s \
          where s.ends_at > $1 and s.starts_at < $2 \
            and ($3 or s.status not in ('ended', 'expired', 'cancelled', 'failed')) \
-         order by s.starts_at, s.id limit 200"
+         order by s.starts_at, s.id limit $4"
     ))
     .bind(from)
     .bind(to)
     .bind(include_final)
+    .bind(limit)
     .fetch_all(conn)
     .await?;
     rows.into_iter()

@@ -35,6 +35,7 @@ mod housekeeping;
 mod import;
 mod items;
 mod jobs;
+mod listing;
 mod observability;
 mod races;
 mod render;

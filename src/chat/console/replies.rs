@@ -33,8 +33,13 @@ impl Renderer {
         } else {
             "sessions"
         };
+        let page = if list.pages > 1 {
+            format!(" · page {} of {}", list.page, list.pages)
+        } else {
+            String::new()
+        };
         let mut out = format!(
-            "{} · {} {sessions}, times in {}:",
+            "{}{page} · {} {sessions}, times in {}:",
             list.range.heading(),
             list.total,
             self.time_zone.name()
@@ -62,6 +67,9 @@ impl Renderer {
                     self.time(s.approval_deadline, TimeStyle::FullAndRelative, now)
                 ));
             }
+        }
+        if let Some(next) = list.next_page_command() {
+            out.push_str(&format!("\nNext: {next}"));
         }
         out
     }

@@ -202,6 +202,9 @@ async fn view(
 async fn list(
     ctx: Ctx<'_>,
     #[description = "Which sessions: upcoming (default), today or this week"] range: Option<Range>,
+    #[description = "Page, from 1 (10 sessions a page)"]
+    #[min = 1]
+    page: Option<i64>,
 ) -> Result<(), Error> {
     let range = match range.unwrap_or(Range::Upcoming) {
         Range::Upcoming => ListRange::Upcoming,
@@ -209,7 +212,7 @@ async fn list(
         Range::Week => ListRange::Week,
     };
     deferred(ctx, async {
-        let list = ctx.data().app.list_view(range).await?;
+        let list = ctx.data().app.list_view(range, input::page(page)?).await?;
         Ok(ctx.data().render.list(&list))
     })
     .await

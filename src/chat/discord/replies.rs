@@ -64,12 +64,20 @@ impl Renderer {
                 "use `range: today` or `week` to narrow it down",
             )
         };
+        let mut title = format!("{} ({})", list.range.heading(), list.total);
+        if list.pages > 1 {
+            title.push_str(&format!(" · page {} of {}", list.page, list.pages));
+        }
+        let mut footer = format!("Times in {}", self.time_zone.name());
+        if let Some(next) = list.next_page_command() {
+            footer.push_str(&format!(" · next: {next}"));
+        }
         let embed = EmbedParts {
-            title: format!("{} ({})", list.range.heading(), list.total),
+            title,
             description: Some(description),
             colour: super::render::tone_colour(Tone::Neutral),
             fields: vec![],
-            footer: Some(format!("Times in {}", self.time_zone.name())),
+            footer: Some(footer),
         }
         .build();
         Rendered {
@@ -223,7 +231,7 @@ Approve or Reject on the card in the approvals channel (approvers; not your own 
 `/flashsale revoke` an approved session back to draft before it goes live";
 
 const HELP_LOOKING: &str = "\
-`/flashsale view` one session · `/flashsale list` upcoming, today or this week
+`/flashsale view` one session · `/flashsale list` upcoming, today or this week, 10 a page (`page:2`)
 `/flashsale log` what happened to a session, page by page (`export:true` as CSV)
 `/flashsale export` a session as .csv and .xlsx · `/flashsale help` this list";
 
