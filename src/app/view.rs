@@ -23,6 +23,8 @@ pub struct SessionView {
     pub created_by: ActorId,
     pub created_by_name: String,
     pub submitted_by: Option<ActorId>,
+    /// The submitter's display name (none for a session never submitted).
+    pub submitted_by_name: Option<String>,
     pub approved_by: Option<ActorId>,
     pub rejection_reason: Option<String>,
     pub notes: Option<String>,
@@ -120,6 +122,7 @@ pub(super) fn session_view(
         created_by: session.created_by,
         created_by_name: session.created_by_name,
         submitted_by: session.submitted_by,
+        submitted_by_name: session.submitted_by_name,
         approved_by: session.approved_by,
         rejection_reason: session.rejection_reason,
         notes: session.notes,

@@ -18,6 +18,8 @@ pub struct SessionRecord {
     pub created_by: ActorId,
     pub created_by_name: String,
     pub submitted_by: Option<ActorId>,
+    /// The submitter's display name when they submitted.
+    pub submitted_by_name: Option<String>,
     pub approved_by: Option<ActorId>,
     pub rejection_reason: Option<String>,
     pub notes: Option<String>,
@@ -36,6 +38,7 @@ struct SessionRow {
     created_by: String,
     created_by_name: String,
     submitted_by: Option<String>,
+    submitted_by_name: Option<String>,
     approved_by: Option<String>,
     rejection_reason: Option<String>,
     notes: Option<String>,
@@ -59,6 +62,7 @@ impl TryFrom<SessionRow> for SessionRecord {
             created_by: ActorId::from_stored(row.created_by),
             created_by_name: row.created_by_name,
             submitted_by: row.submitted_by.map(ActorId::from_stored),
+            submitted_by_name: row.submitted_by_name,
             approved_by: row.approved_by.map(ActorId::from_stored),
             rejection_reason: row.rejection_reason,
             notes: row.notes,
@@ -72,7 +76,7 @@ impl TryFrom<SessionRow> for SessionRecord {
 macro_rules! session_columns {
     () => {
         "id, title, starts_at, ends_at, status, version, created_by, \
-     created_by_name, submitted_by, approved_by, rejection_reason, notes, \
+     created_by_name, submitted_by, submitted_by_name, approved_by, rejection_reason, notes, \
          card_channel, card_message"
     };
 }
@@ -130,6 +134,8 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<SessionRecor
 #[derive(Debug, Default)]
 pub struct StatusChange<'a> {
     pub submitted_by: Option<&'a ActorId>,
+    /// Set together with `submitted_by`: the name the submitter had then.
+    pub submitted_by_name: Option<&'a str>,
     pub approved_by: Option<&'a ActorId>,
     /// `Some(None)` clears the last rejection reason; `None` leaves it.
     pub rejection_reason: Option<Option<&'a str>>,
@@ -147,6 +153,7 @@ pub async fn set_status(
     let result = sqlx::query_scalar(
         "update session set status = $2, version = version + 1, updated_at = now(), \
              submitted_by = coalesce($3, submitted_by), \
+             submitted_by_name = case when $3 is null then submitted_by_name else $7 end, \
              approved_by = case when $2 = 'approved' then $4 \
                                 when $2 in ('draft', 'pending_approval') then null \
                                 else approved_by end, \
@@ -159,6 +166,7 @@ pub async fn set_status(
     .bind(change.approved_by.map(ActorId::as_str))
     .bind(change.rejection_reason.is_some())
     .bind(change.rejection_reason.flatten())
+    .bind(change.submitted_by_name)
     .fetch_one(&mut *conn)
     .await;
     match result {

@@ -10,6 +10,7 @@ mod approval;
 mod batch;
 mod bench_ack;
 mod browser;
+mod card_footer;
 mod catalog_client;
 mod catalog_failures;
 mod console_list;
