@@ -132,6 +132,7 @@ mod tests {
             status,
             item_count: 6,
             approval_deadline: starts - Duration::hours(1),
+            ended_at: None,
         }
     }
 

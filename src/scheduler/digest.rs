@@ -83,7 +83,8 @@ pub async fn prune(app: &FlashSales) {
 
 /// One line per session, and the gaps between the sessions that hold the
 /// storefront, as `list` shows them (`app::calendar`): a cancelled, expired
-/// or failed session leaves its time free.
+/// or failed session leaves its time free, and one stopped early holds it
+/// only until it was stopped (`SessionSummaryView::holds` says why).
 pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
     if sessions.is_empty() {
         return Text::from("Daily digest: no flash sales today or tomorrow. Every slot is free.");
@@ -114,6 +115,12 @@ pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
                 .plain(" → ")
                 .time(s.window.ends_at(), TimeStyle::Full),
         );
+        if let Some(stopped) = s.stopped_early_at() {
+            text = text
+                .plain(" (stopped early ")
+                .time(stopped, TimeStyle::Full)
+                .plain(")");
+        }
     }
     text
 }
@@ -143,6 +150,7 @@ mod tests {
             status,
             item_count: 6,
             approval_deadline: starts - Duration::hours(1),
+            ended_at: None,
         }
     }
 
@@ -179,5 +187,32 @@ mod tests {
                 "{status:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_stopped_session_holds_its_time_only_until_it_was_stopped() {
+        let mut stopped = session(2, 10, 16, Status::Ended);
+        stopped.ended_at = Some(stopped.window.starts_at() + Duration::hours(2));
+        let sessions = [
+            session(1, 8, 10, Status::Ended),
+            stopped,
+            session(3, 18, 20, Status::Approved),
+        ];
+        assert_eq!(free_lines(&sessions), ["  (free: 12:00 → 18:00)"]);
+        let text = digest_text(&sessions).render(|at, _| at.format("%H:%M").to_string());
+        assert!(
+            text.contains("• #2 \"S2\" · Ended · 6/6 SKUs · 10:00 → 16:00 (stopped early 12:00)"),
+            "{text}"
+        );
+        assert!(!text.contains("#1 \"S1\" · Ended · 6/6 SKUs · 08:00 → 10:00 (stopped"));
+    }
+
+    #[test]
+    fn a_session_ended_on_time_holds_its_whole_window() {
+        let mut ended = session(1, 8, 10, Status::Ended);
+        // The end is recorded a moment after the planned end.
+        ended.ended_at = Some(ended.window.ends_at() + Duration::seconds(3));
+        let sessions = [ended, session(2, 10, 12, Status::Approved)];
+        assert!(free_lines(&sessions).is_empty());
     }
 }

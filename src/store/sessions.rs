@@ -25,6 +25,9 @@ pub struct SessionRecord {
     pub notes: Option<String>,
     /// Where the approval card was posted (platform channel and message ids).
     pub card: Option<(String, String)>,
+    /// When the status became ended (by the database's clock): before
+    /// `window.ends_at()` when an approver stopped the sale early.
+    pub ended_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -44,6 +47,7 @@ struct SessionRow {
     notes: Option<String>,
     card_channel: Option<String>,
     card_message: Option<String>,
+    ended_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<SessionRow> for SessionRecord {
@@ -67,6 +71,7 @@ impl TryFrom<SessionRow> for SessionRecord {
             rejection_reason: row.rejection_reason,
             notes: row.notes,
             card: row.card_channel.zip(row.card_message),
+            ended_at: row.ended_at,
         })
     }
 }
@@ -77,7 +82,7 @@ macro_rules! session_columns {
     () => {
         "id, title, starts_at, ends_at, status, version, created_by, \
      created_by_name, submitted_by, submitted_by_name, approved_by, rejection_reason, notes, \
-         card_channel, card_message"
+         card_channel, card_message, ended_at"
     };
 }
 
@@ -157,7 +162,8 @@ pub async fn set_status(
              approved_by = case when $2 = 'approved' then $4 \
                                 when $2 in ('draft', 'pending_approval') then null \
                                 else approved_by end, \
-             rejection_reason = case when $5 then $6 else rejection_reason end \
+             rejection_reason = case when $5 then $6 else rejection_reason end, \
+             ended_at = case when $2 = 'ended' then now() else ended_at end \
          where id = $1 returning version",
     )
     .bind(id)

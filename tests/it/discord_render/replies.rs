@@ -29,6 +29,7 @@ fn summary(
         status,
         item_count: items,
         approval_deadline: from - Duration::hours(1),
+        ended_at: None,
     }
 }
 
