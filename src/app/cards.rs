@@ -77,10 +77,31 @@ pub fn session_card(view: &SessionView) -> Card {
         tone: tone(view.status),
         description: Some(description),
         fields,
-        footer: Some(format!(
+        footer: Some(footer(view)),
+    }
+}
+
+/// `version 7 · drafted by Alice`; once submitted, who submitted it too:
+/// `version 8 · drafted by Alice · submitted by Carol`, or `version 8 ·
+/// submitted by Alice` when she did both. A draft again (withdrawn or
+/// rejected) shows only its drafter: whoever submits it next is not known yet.
+fn footer(view: &SessionView) -> String {
+    let submitter = view
+        .submitted_by_name
+        .as_deref()
+        .filter(|_| view.status != Status::Draft);
+    match submitter {
+        Some(name) if view.submitted_by.as_ref() == Some(&view.created_by) => {
+            format!("version {} · submitted by {name}", view.version)
+        }
+        Some(name) => format!(
+            "version {} · drafted by {} · submitted by {name}",
+            view.version, view.created_by_name
+        ),
+        None => format!(
             "version {} · drafted by {}",
             view.version, view.created_by_name
-        )),
+        ),
     }
 }
 

@@ -48,6 +48,7 @@ impl FlashSales {
             check_items(&seen_items, &products, &self.policy)?;
             let change = StatusChange {
                 submitted_by: Some(&actor.id),
+                submitted_by_name: Some(&actor.name),
                 rejection_reason: Some(None),
                 ..StatusChange::default()
             };

@@ -14,6 +14,7 @@
 
 mod announce;
 pub mod buttons;
+pub mod calendar;
 pub mod cards;
 mod checks;
 pub mod command_line;
@@ -41,6 +42,7 @@ use crate::domain::Policy;
 use crate::store::{sessions, PgPool, SessionRecord};
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
+pub use calendar::{FreeSlot, ListRow, ListView};
 pub use drafting::{DraftInput, ItemChange, ItemEdit, ItemInput, NewItem};
 pub use error::{AppError, InputError};
 pub use export::{log_file_name, ExportFiles};

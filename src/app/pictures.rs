@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use super::{SessionSummaryView, SessionView};
 use crate::catalog::Product;
 use crate::domain::{Sku, MAX_ITEMS};
-use crate::render::{Bar, BarTone, DaySheet, SaleSheet, Tile, TileProblem};
+use crate::render::{Bar, BarTone, DaySheet, Held, SaleSheet, Tile, TileProblem};
 
 /// The session as it stands: its items in slot order, an empty slot broken.
 pub fn sale_sheet(view: &SessionView) -> SaleSheet {
@@ -80,6 +80,11 @@ pub fn day_sheet(first_day: NaiveDate, sessions: &[SessionSummaryView]) -> DaySh
                 starts_at: s.window.starts_at(),
                 ends_at: s.window.ends_at(),
                 item_count: s.item_count,
+                held: match s.holds() {
+                    None => Held::Nothing,
+                    Some((_, end)) if end >= s.window.ends_at() => Held::Window,
+                    Some((_, end)) => Held::Until(end),
+                },
             })
             .collect(),
     }

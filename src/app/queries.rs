@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
+use super::calendar::{calendar, ListView};
 use super::view::{self, SessionSummaryView};
 use super::{AppError, FlashSales, SessionView};
 use crate::chat::Text;
 use crate::domain::rules;
 use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor, Sku};
+use crate::domain::{Action, ActivityKind, Actor, RuleViolation, Sku};
 use crate::store::{activity, sessions, ActivityRecord};
 
 /// Which sessions a list shows.
@@ -21,6 +22,37 @@ pub enum ListRange {
     Week,
     /// An explicit range, finished ones included.
     Between(DateTime<Utc>, DateTime<Utc>),
+}
+
+impl ListRange {
+    /// What a list of this range is called, e.g. `Upcoming flash sales`.
+    pub fn heading(&self) -> &'static str {
+        match self {
+            ListRange::Upcoming => "Upcoming flash sales",
+            ListRange::Today => "Flash sales today",
+            ListRange::Week => "Flash sales this week",
+            ListRange::Between(..) => "Flash sales",
+        }
+    }
+
+    /// The `range:` option that asks for this range again (none for the default, upcoming).
+    pub fn option(&self) -> Option<&'static str> {
+        match self {
+            ListRange::Today => Some("today"),
+            ListRange::Week => Some("week"),
+            ListRange::Upcoming | ListRange::Between(..) => None,
+        }
+    }
+
+    /// The list in words, for a page that does not exist.
+    fn described(&self) -> &'static str {
+        match self {
+            ListRange::Upcoming => "the list of upcoming sessions",
+            ListRange::Today => "today's list",
+            ListRange::Week => "this week's list",
+            ListRange::Between(..) => "the list",
+        }
+    }
 }
 
 /// One page of a session's activity log, oldest entry first.
@@ -85,7 +117,56 @@ impl FlashSales {
         view::load(&mut conn, session_id, &self.policy).await
     }
 
+    /// A page (1-based, [`ListView::PAGE_SIZE`] sessions) of the calendar
+    /// of `range`: its sessions in start order with the free time between them.
+    pub async fn list_view(&self, range: ListRange, page: i64) -> Result<ListView, AppError> {
+        let (from, to, include_final) = self.bounds(range);
+        let mut conn = self.pool.acquire().await?;
+        let total = sessions::count_between(&mut conn, from, to, include_final).await?;
+        let pages = ((total + ListView::PAGE_SIZE - 1) / ListView::PAGE_SIZE).max(1);
+        // An empty page would read as if there were nothing there.
+        if !(1..=pages).contains(&page) {
+            return Err(RuleViolation::ListPageNotFound {
+                page,
+                pages,
+                list: range.described().to_owned(),
+            }
+            .into());
+        }
+        // The sessions before this page decide the free time before its first one.
+        let upto = page * ListView::PAGE_SIZE;
+        let summaries = sessions::list_between(&mut conn, from, to, include_final, upto).await?;
+        let rows = calendar(
+            summaries
+                .into_iter()
+                .map(|s| view::summary_view(s, &self.policy))
+                .collect(),
+        )
+        .into_iter()
+        .skip(((page - 1) * ListView::PAGE_SIZE) as usize)
+        .collect();
+        Ok(ListView {
+            range,
+            rows,
+            page,
+            pages,
+            total,
+        })
+    }
+
+    /// The sessions of `range` in start order (at most 200).
     pub async fn list(&self, range: ListRange) -> Result<Vec<SessionSummaryView>, AppError> {
+        let (from, to, include_final) = self.bounds(range);
+        let mut conn = self.pool.acquire().await?;
+        let summaries = sessions::list_between(&mut conn, from, to, include_final, 200).await?;
+        Ok(summaries
+            .into_iter()
+            .map(|s| view::summary_view(s, &self.policy))
+            .collect())
+    }
+
+    /// The span `range` covers, and whether finished sessions count.
+    fn bounds(&self, range: ListRange) -> (DateTime<Utc>, DateTime<Utc>, bool) {
         let now = self.clock.now();
         let tz = self.policy.time_zone;
         let start_of_today = || {
@@ -97,7 +178,7 @@ impl FlashSales {
                 .earliest()
                 .map_or(now, |t| t.with_timezone(&Utc))
         };
-        let (from, to, include_final) = match range {
+        match range {
             ListRange::Upcoming => (now, now + chrono::Duration::days(3650), false),
             ListRange::Today => {
                 let from = start_of_today();
@@ -108,13 +189,7 @@ impl FlashSales {
                 (from, from + chrono::Duration::days(7), true)
             }
             ListRange::Between(from, to) => (from, to, true),
-        };
-        let mut conn = self.pool.acquire().await?;
-        let summaries = sessions::list_between(&mut conn, from, to, include_final).await?;
-        Ok(summaries
-            .into_iter()
-            .map(|s| view::summary_view(s, &self.policy))
-            .collect())
+        }
     }
 
     /// Whether `actor` may do `action` to the session as it is now (e.g. before

@@ -23,6 +23,8 @@ pub struct SessionView {
     pub created_by: ActorId,
     pub created_by_name: String,
     pub submitted_by: Option<ActorId>,
+    /// The submitter's display name (none for a session never submitted).
+    pub submitted_by_name: Option<String>,
     pub approved_by: Option<ActorId>,
     pub rejection_reason: Option<String>,
     pub notes: Option<String>,
@@ -51,6 +53,41 @@ pub struct SessionSummaryView {
     pub status: Status,
     pub item_count: i64,
     pub approval_deadline: DateTime<Utc>,
+    /// When it ended, for an ended session (earlier than the window's end when it was stopped).
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl SessionSummaryView {
+    /// The part of its window for which the session holds the storefront, or
+    /// `None` when it leaves its time free: a cancelled, expired or failed
+    /// session never ran, so its slot is free for another.
+    ///
+    /// A session an approver stopped early holds the storefront only until it
+    /// really ended: that is what shoppers saw, and what a marketer planning
+    /// the day expects (the rest of the slot is empty and a sale could use it).
+    /// Counting it until its planned end would report a busy storefront that
+    /// is empty; not counting it at all would hide that a sale did run then.
+    /// A session ended on time holds its whole window (its end may be logged
+    /// a moment after the planned end; the window is what was planned).
+    pub fn holds(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let (start, planned_end) = (self.window.starts_at(), self.window.ends_at());
+        match self.status {
+            Status::Cancelled | Status::Expired | Status::Failed => None,
+            Status::Ended => {
+                let end = self.ended_at.map_or(planned_end, |e| e.min(planned_end));
+                (end > start).then_some((start, end))
+            }
+            Status::Draft | Status::PendingApproval | Status::Approved | Status::Live => {
+                Some((start, planned_end))
+            }
+        }
+    }
+
+    /// When it was stopped, if it ended before its planned end.
+    pub fn stopped_early_at(&self) -> Option<DateTime<Utc>> {
+        self.ended_at
+            .filter(|at| self.status == Status::Ended && *at < self.window.ends_at())
+    }
 }
 
 impl SessionView {
@@ -109,6 +146,7 @@ pub(super) fn session_view(
         created_by: session.created_by,
         created_by_name: session.created_by_name,
         submitted_by: session.submitted_by,
+        submitted_by_name: session.submitted_by_name,
         approved_by: session.approved_by,
         rejection_reason: session.rejection_reason,
         notes: session.notes,
@@ -142,5 +180,6 @@ pub(super) fn summary_view(
         window: s.window,
         status: s.status,
         item_count: summary.item_count,
+        ended_at: s.ended_at,
     }
 }

@@ -64,6 +64,9 @@ pub enum RuleViolation {
     Reason(super::ReasonError),
     #[error("This session changed since you looked at it (you saw version {seen}, it is now version {current}). Look at the refreshed card and try again.")]
     StaleVersion { seen: i32, current: i32 },
+    /// A page of a list past its end; `list` names the list, e.g. `the list of upcoming sessions`.
+    #[error("Page {page} does not exist: {list} has {pages} {}, from 1.", if *.pages == 1 { "page" } else { "pages" })]
+    ListPageNotFound { page: i64, pages: i64, list: String },
     /// `other` describes the session in the way, e.g. `#12 "Midnight Deals"`.
     #[error("This session overlaps {other}, which is already approved: the storefront shows one flash sale at a time. Move one of them.")]
     Overlap { other: String },

@@ -34,6 +34,22 @@ pub struct Bar {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub item_count: i64,
+    /// How much of its window it holds the storefront for: the free time
+    /// shaded green is what no bar holds.
+    #[serde(default)]
+    pub held: Held,
+}
+
+/// How much of its window a session holds the storefront for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Held {
+    /// All of it (also what pictures stored before this field existed meant).
+    #[default]
+    Window,
+    /// From its start until then: it was stopped early.
+    Until(DateTime<Utc>),
+    /// None of it: it leaves its time free (cancelled, expired, failed).
+    Nothing,
 }
 
 /// How a bar is coloured: a status's colour on the Discord card.
@@ -287,7 +303,15 @@ fn held_spans(
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut held: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     for bar in bars {
-        let (start, end) = (bar.starts_at.max(from), bar.ends_at.min(to));
+        let held_until = match bar.held {
+            Held::Window => bar.ends_at,
+            Held::Until(until) => until.min(bar.ends_at),
+            Held::Nothing => continue,
+        };
+        let (start, end) = (bar.starts_at.max(from), held_until.min(to));
+        if end <= start {
+            continue;
+        }
         match held.last_mut() {
             Some(last) if start <= last.1 => last.1 = last.1.max(end),
             _ => held.push((start, end)),
@@ -377,6 +401,7 @@ mod tests {
             starts_at: from.parse().unwrap(),
             ends_at: to.parse().unwrap(),
             item_count: 6,
+            held: Held::Window,
         }
     }
 
@@ -402,6 +427,22 @@ mod tests {
             ]
         );
         assert_eq!(free_spans(&[], from, to), vec![(from, to)]);
+    }
+
+    #[test]
+    fn a_cancelled_or_stopped_session_holds_none_or_part_of_its_window() {
+        let (from, to) = (at("2026-11-27T00:00:00Z"), at("2026-11-28T00:00:00Z"));
+        let mut cancelled = bar(1, "2026-11-27T01:00:00Z", "2026-11-27T03:00:00Z");
+        cancelled.held = Held::Nothing;
+        let mut stopped = bar(2, "2026-11-27T04:00:00Z", "2026-11-27T08:00:00Z");
+        stopped.held = Held::Until(at("2026-11-27T05:30:00Z"));
+        let mut stopped_before_it_began = bar(3, "2026-11-27T10:00:00Z", "2026-11-27T11:00:00Z");
+        stopped_before_it_began.held = Held::Until(at("2026-11-27T09:00:00Z"));
+        let held = held_spans(&[&cancelled, &stopped, &stopped_before_it_began], from, to);
+        assert_eq!(
+            held,
+            vec![(at("2026-11-27T04:00:00Z"), at("2026-11-27T05:30:00Z"))]
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ use resvg::tiny_skia;
 use resvg::usvg;
 use serde::{Deserialize, Serialize};
 
-pub use day::{Bar, BarTone, DaySheet};
+pub use day::{Bar, BarTone, DaySheet, Held};
 pub use sale::{price_area, tile_area, Area, SaleSheet, Tile, TileProblem};
 pub use svg::escape;
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
+use crate::app::calendar::calendar;
 use crate::app::pictures;
 use crate::app::{FlashSales, ListRange, SessionSummaryView};
 use crate::chat::{Channel, Message, Picture, Text, TimeStyle};
@@ -80,27 +81,27 @@ pub async fn prune(app: &FlashSales) {
     }
 }
 
-/// One line per session, and the gaps between the sessions that hold the storefront (a cancelled,
-/// expired or failed session leaves its time free).
+/// One line per session, and the gaps between the sessions that hold the
+/// storefront, as `list` shows them (`app::calendar`): a cancelled, expired
+/// or failed session leaves its time free, and one stopped early holds it
+/// only until it was stopped (`SessionSummaryView::holds` says why).
 pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
     if sessions.is_empty() {
         return Text::from("Daily digest: no flash sales today or tomorrow. Every slot is free.");
     }
     let mut text = Text::from("Daily digest, today and tomorrow:");
-    let mut previous_end = None;
-    for s in sessions {
-        if let Some(end) = previous_end {
-            if s.window.starts_at() > end {
-                text = text.line(
-                    Text::new()
-                        .plain("  (free: ")
-                        .time(end, TimeStyle::Full)
-                        .plain(" → ")
-                        .time(s.window.starts_at(), TimeStyle::Full)
-                        .plain(")"),
-                );
-            }
+    for row in calendar(sessions.to_vec()) {
+        if let Some(free) = row.free_before {
+            text = text.line(
+                Text::new()
+                    .plain("  (free: ")
+                    .time(free.from, TimeStyle::Full)
+                    .plain(" → ")
+                    .time(free.to, TimeStyle::Full)
+                    .plain(")"),
+            );
         }
+        let s = &row.session;
         text = text.line(
             Text::new()
                 .plain(format!(
@@ -114,12 +115,11 @@ pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
                 .plain(" → ")
                 .time(s.window.ends_at(), TimeStyle::Full),
         );
-        if s.status.occupies_storefront() {
-            previous_end = Some(
-                previous_end.map_or(s.window.ends_at(), |e: chrono::DateTime<Utc>| {
-                    e.max(s.window.ends_at())
-                }),
-            );
+        if let Some(stopped) = s.stopped_early_at() {
+            text = text
+                .plain(" (stopped early ")
+                .time(stopped, TimeStyle::Full)
+                .plain(")");
         }
     }
     text
@@ -150,6 +150,7 @@ mod tests {
             status,
             item_count: 6,
             approval_deadline: starts - Duration::hours(1),
+            ended_at: None,
         }
     }
 
@@ -186,5 +187,32 @@ mod tests {
                 "{status:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_stopped_session_holds_its_time_only_until_it_was_stopped() {
+        let mut stopped = session(2, 10, 16, Status::Ended);
+        stopped.ended_at = Some(stopped.window.starts_at() + Duration::hours(2));
+        let sessions = [
+            session(1, 8, 10, Status::Ended),
+            stopped,
+            session(3, 18, 20, Status::Approved),
+        ];
+        assert_eq!(free_lines(&sessions), ["  (free: 12:00 → 18:00)"]);
+        let text = digest_text(&sessions).render(|at, _| at.format("%H:%M").to_string());
+        assert!(
+            text.contains("• #2 \"S2\" · Ended · 6/6 SKUs · 10:00 → 16:00 (stopped early 12:00)"),
+            "{text}"
+        );
+        assert!(!text.contains("#1 \"S1\" · Ended · 6/6 SKUs · 08:00 → 10:00 (stopped"));
+    }
+
+    #[test]
+    fn a_session_ended_on_time_holds_its_whole_window() {
+        let mut ended = session(1, 8, 10, Status::Ended);
+        // The end is recorded a moment after the planned end.
+        ended.ended_at = Some(ended.window.ends_at() + Duration::seconds(3));
+        let sessions = [ended, session(2, 10, 12, Status::Approved)];
+        assert!(free_lines(&sessions).is_empty());
     }
 }

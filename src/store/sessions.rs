@@ -18,11 +18,16 @@ pub struct SessionRecord {
     pub created_by: ActorId,
     pub created_by_name: String,
     pub submitted_by: Option<ActorId>,
+    /// The submitter's display name when they submitted.
+    pub submitted_by_name: Option<String>,
     pub approved_by: Option<ActorId>,
     pub rejection_reason: Option<String>,
     pub notes: Option<String>,
     /// Where the approval card was posted (platform channel and message ids).
     pub card: Option<(String, String)>,
+    /// When the status became ended (by the database's clock): before
+    /// `window.ends_at()` when an approver stopped the sale early.
+    pub ended_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,11 +41,13 @@ struct SessionRow {
     created_by: String,
     created_by_name: String,
     submitted_by: Option<String>,
+    submitted_by_name: Option<String>,
     approved_by: Option<String>,
     rejection_reason: Option<String>,
     notes: Option<String>,
     card_channel: Option<String>,
     card_message: Option<String>,
+    ended_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<SessionRow> for SessionRecord {
@@ -59,10 +66,12 @@ impl TryFrom<SessionRow> for SessionRecord {
             created_by: ActorId::from_stored(row.created_by),
             created_by_name: row.created_by_name,
             submitted_by: row.submitted_by.map(ActorId::from_stored),
+            submitted_by_name: row.submitted_by_name,
             approved_by: row.approved_by.map(ActorId::from_stored),
             rejection_reason: row.rejection_reason,
             notes: row.notes,
             card: row.card_channel.zip(row.card_message),
+            ended_at: row.ended_at,
         })
     }
 }
@@ -72,8 +81,8 @@ impl TryFrom<SessionRow> for SessionRecord {
 macro_rules! session_columns {
     () => {
         "id, title, starts_at, ends_at, status, version, created_by, \
-     created_by_name, submitted_by, approved_by, rejection_reason, notes, \
-         card_channel, card_message"
+     created_by_name, submitted_by, submitted_by_name, approved_by, rejection_reason, notes, \
+         card_channel, card_message, ended_at"
     };
 }
 
@@ -130,6 +139,8 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<SessionRecor
 #[derive(Debug, Default)]
 pub struct StatusChange<'a> {
     pub submitted_by: Option<&'a ActorId>,
+    /// Set together with `submitted_by`: the name the submitter had then.
+    pub submitted_by_name: Option<&'a str>,
     pub approved_by: Option<&'a ActorId>,
     /// `Some(None)` clears the last rejection reason; `None` leaves it.
     pub rejection_reason: Option<Option<&'a str>>,
@@ -147,10 +158,12 @@ pub async fn set_status(
     let result = sqlx::query_scalar(
         "update session set status = $2, version = version + 1, updated_at = now(), \
              submitted_by = coalesce($3, submitted_by), \
+             submitted_by_name = case when $3 is null then submitted_by_name else $7 end, \
              approved_by = case when $2 = 'approved' then $4 \
                                 when $2 in ('draft', 'pending_approval') then null \
                                 else approved_by end, \
-             rejection_reason = case when $5 then $6 else rejection_reason end \
+             rejection_reason = case when $5 then $6 else rejection_reason end, \
+             ended_at = case when $2 = 'ended' then now() else ended_at end \
          where id = $1 returning version",
     )
     .bind(id)
@@ -159,6 +172,7 @@ pub async fn set_status(
     .bind(change.approved_by.map(ActorId::as_str))
     .bind(change.rejection_reason.is_some())
     .bind(change.rejection_reason.flatten())
+    .bind(change.submitted_by_name)
     .fetch_one(&mut *conn)
     .await;
     match result {
@@ -259,12 +273,33 @@ pub struct SessionSummary {
     pub item_count: i64,
 }
 
-/// Sessions whose window intersects [from, to), earliest first.
+/// How many sessions `list_between` would find without a limit.
+pub async fn count_between(
+    conn: &mut PgConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    include_final: bool,
+) -> Result<i64, StoreError> {
+    let count = sqlx::query_scalar(
+        "select count(*) from session s \
+         where s.ends_at > $1 and s.starts_at < $2 \
+           and ($3 or s.status not in ('ended', 'expired', 'cancelled', 'failed'))",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(include_final)
+    .fetch_one(conn)
+    .await?;
+    Ok(count)
+}
+
+/// The first `limit` sessions whose window intersects [from, to), earliest first.
 pub async fn list_between(
     conn: &mut PgConnection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     include_final: bool,
+    limit: i64,
 ) -> Result<Vec<SessionSummary>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -279,11 +314,12 @@ pub async fn list_between(
          from session s \
          where s.ends_at > $1 and s.starts_at < $2 \
            and ($3 or s.status not in ('ended', 'expired', 'cancelled', 'failed')) \
-         order by s.starts_at, s.id limit 200"
+         order by s.starts_at, s.id limit $4"
     ))
     .bind(from)
     .bind(to)
     .bind(include_final)
+    .bind(limit)
     .fetch_all(conn)
     .await?;
     rows.into_iter()

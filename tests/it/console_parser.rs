@@ -79,13 +79,22 @@ fn the_flashsale_prefix_may_be_left_out() {
     assert_eq!(
         command("list range:week"),
         Command::List {
-            range: ListRange::Week
+            range: ListRange::Week,
+            page: 1
         }
     );
     assert_eq!(
         command("list"),
         Command::List {
-            range: ListRange::Upcoming
+            range: ListRange::Upcoming,
+            page: 1
+        }
+    );
+    assert_eq!(
+        command("list page:3"),
+        Command::List {
+            range: ListRange::Upcoming,
+            page: 3
         }
     );
 }
@@ -207,6 +216,14 @@ fn unknown_commands_and_unclosed_quotes_are_refused() {
         refusal("list range:month"),
         ParseError::BadRange(r) if r == "month"
     ));
+    assert_eq!(
+        refusal("list page:0").to_string(),
+        "page:\"0\" is not a page number: give a whole number above 0, e.g. page:3."
+    );
+    assert_eq!(
+        refusal("list range:week page:two").to_string(),
+        "page:\"two\" is not a page number: give a whole number above 0, e.g. page:3."
+    );
 }
 
 #[test]

@@ -171,7 +171,7 @@ async fn database_url(pool: &PgPool) -> String {
 pub use crate::support::storefront::dev_storefront;
 
 /// The id in `Drafted #12. Add six SKUs ...`
-fn draft_id(lines: &[String]) -> i64 {
+pub fn draft_id(lines: &[String]) -> i64 {
     let line = lines.last().expect("a draft line");
     let digits: String = line
         .split('#')

@@ -519,6 +519,16 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
         half.content(),
         "To add one SKU give sku, discount and quantity together; to paste several lines, give only the session."
     );
+    let page_past_the_end = story.run(&carol, "list", &[("page", json!(2))]).await;
+    assert_eq!(
+        page_past_the_end.content(),
+        "Page 2 does not exist: the list of upcoming sessions has 1 page, from 1."
+    );
+    let one_page = story.run(&carol, "list", &[("page", json!(1))]).await;
+    assert_eq!(
+        one_page.body["embeds"][0]["title"],
+        "Upcoming flash sales (1)"
+    );
     let not_a_session = story
         .run(&carol, "view", &[("session", json!("Midnight"))])
         .await;

@@ -59,6 +59,7 @@ fn session(status: Status, items: usize) -> SessionView {
         created_by: ActorId::new("discord", "81"),
         created_by_name: "Alice".to_owned(),
         submitted_by: Some(ActorId::new("discord", "81")),
+        submitted_by_name: Some("Alice".to_owned()),
         approved_by: None,
         rejection_reason: None,
         notes: None,

@@ -6,10 +6,11 @@ use std::time::Duration;
 use flashsale_bot::app::SystemOutcome;
 use flashsale_bot::chat::{Channel, Mention};
 use flashsale_bot::domain::{Action, ActivityKind, Status};
+use flashsale_bot::render::{Held, Picture};
 use flashsale_bot::store::jobs;
 use sqlx::PgPool;
 
-use crate::support::app::at;
+use crate::support::app::{at, test_now};
 use crate::support::golive::*;
 
 fn pending(jobs: &[(String, String)]) -> Vec<&str> {
@@ -372,6 +373,97 @@ async fn the_daily_digest_lists_the_sessions_and_is_posted_once_across_replicas(
              • #{} \"Midnight Deals\" · Draft · 0/6 SKUs · 08:00 → 11:00",
             first.id, second.id
         )
+    );
+}
+
+/// Only sessions that really run count as busy: a cancelled one leaves its
+/// time free, and one an approver stopped holds the storefront only until it
+/// was stopped, in the digest's text and in its picture.
+#[sqlx::test]
+async fn the_digest_counts_a_stopped_session_busy_only_until_it_was_stopped(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let stopped = g.t.approved().await;
+    let cancelled = g.t.draft_at("tomorrow 12:00", "tomorrow 14:00").await;
+    g.t.app
+        .cancel(&g.t.alice, cancelled.id, None)
+        .await
+        .unwrap();
+    let later = g.t.submitted_at("tomorrow 15:00", "tomorrow 18:00").await;
+    g.t.app
+        .approve(&g.t.bob, later.id, later.version)
+        .await
+        .unwrap();
+    // Live, then stopped by an approver and ended on the storefront.
+    g.make_due(stopped.id, "publish").await;
+    let scheduler = g.scheduler("a");
+    scheduler.run_due_now().await.unwrap();
+    g.t.clock.set(chrono::Utc::now());
+    g.t.app
+        .stop(&g.t.bob, stopped.id, "wrong price on FS-002")
+        .await
+        .unwrap();
+    scheduler.run_due_now().await.unwrap();
+    assert_eq!(g.t.app.get(stopped.id).await.unwrap().status, Status::Ended);
+    let ended_at: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select ended_at from session where id = $1")
+            .bind(stopped.id)
+            .fetch_one(&g.t.pool)
+            .await
+            .unwrap();
+    let ended_at = ended_at.expect("the end is recorded");
+    assert!((chrono::Utc::now() - ended_at).num_seconds().abs() < 60);
+    // The test cannot wait for tomorrow: the sale went live and stopped now,
+    // before its planned start. Place the stop two hours into the sale, as if
+    // it had run from its start.
+    sqlx::query("update session set ended_at = starts_at + interval '2 hours' where id = $1")
+        .bind(stopped.id)
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+    g.t.clock.set(test_now());
+
+    flashsale_bot::scheduler::digest::post_digest(&g.t.app).await;
+
+    let posts = g.t.chat.posts_to(Channel::Announcements);
+    let digest = posts
+        .iter()
+        .find(|p| {
+            p.message
+                .text
+                .render(|_, _| String::new())
+                .starts_with("Daily digest")
+        })
+        .expect("the digest");
+    let jakarta = |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&chrono_tz::Asia::Jakarta)
+            .format("%H:%M")
+            .to_string()
+    };
+    assert_eq!(
+        digest.message.text.render(|at, _| jakarta(at)),
+        format!(
+            "Daily digest, today and tomorrow:\n\
+             • #{} \"Midnight Deals\" · Ended · 6/6 SKUs · 00:00 → 12:00 (stopped early 02:00)\n\
+             • #{} \"Midnight Deals\" · Cancelled · 0/6 SKUs · 12:00 → 14:00\n  \
+             (free: 02:00 → 15:00)\n\
+             • #{} \"Midnight Deals\" · Approved · 6/6 SKUs · 15:00 → 18:00",
+            stopped.id, cancelled.id, later.id
+        )
+    );
+    let Some(Picture::Day(sheet)) = &digest.message.picture else {
+        panic!("the digest has its timeline: {:?}", digest.message.picture);
+    };
+    let held: Vec<(i64, Held)> = sheet.bars.iter().map(|b| (b.session_id, b.held)).collect();
+    assert_eq!(
+        held,
+        [
+            (
+                stopped.id,
+                Held::Until(stopped.window.starts_at() + chrono::Duration::hours(2))
+            ),
+            (cancelled.id, Held::Nothing),
+            (later.id, Held::Window),
+        ]
     );
 }
 

@@ -79,6 +79,7 @@ fn digest() -> Picture {
         status,
         item_count: items,
         approval_deadline: from - Duration::hours(1),
+        ended_at: None,
     };
     let sessions = [
         (
@@ -425,8 +426,9 @@ fn the_digest_is_drawn_as_a_timeline_with_its_free_time() {
     );
     assert!(svg.contains(">Fri 27 Nov<") && svg.contains(">Sat 28 Nov<"));
     assert!(svg.contains(">#12<") && svg.contains(">Lunch Fl…<") && svg.contains(">10–12<"));
-    // Free: before 06:00, 09:00-10:00, 15:00-22:00 on Friday; Saturday has four gaps.
-    assert_eq!(svg.matches(r#"class="free""#).count(), 3 + 3);
+    // Free: before 06:00, 09:00-10:00, 15:00-22:00 on Friday; on Saturday 02:00-09:00 and from
+    // 12:00 on, the cancelled session at 18:00 included (it holds no time).
+    assert_eq!(svg.matches(r#"class="free""#).count(), 3 + 2);
     let pixmap = draw(&picture, "digest.png");
     assert_eq!((pixmap.width(), pixmap.height()), (1200, 630));
     assert_like_golden(&pixmap, "digest.png", false);

@@ -12,7 +12,7 @@ pub mod parser;
 
 use super::{
     headlines, ActivityPage, AppError, BatchReport, DraftInput, FlashSales, ItemChange, ItemInput,
-    SessionSummaryView, SessionView,
+    ListView, SessionView,
 };
 use crate::chat::Text;
 use crate::domain::Actor;
@@ -28,7 +28,8 @@ pub enum Answer {
     },
     /// `view`: the card alone.
     Card(SessionView),
-    Sessions(Vec<SessionSummaryView>),
+    /// One page of the calendar, with its free time.
+    Sessions(ListView),
     /// A status change told in one line (submit, withdraw, cancel, ...).
     Said(Text),
     Log(ActivityPage),
@@ -108,7 +109,7 @@ pub async fn run(
             session(Text::from(headlines::removed(&view, &sku)))(view)
         }
         Command::View { session: id } => Answer::Card(app.get(id).await?),
-        Command::List { range } => Answer::Sessions(app.list(range).await?),
+        Command::List { range, page } => Answer::Sessions(app.list_view(range, page).await?),
         Command::Submit { session: id } => said(headlines::submitted(
             app.submit(actor, id).await?.id,
             approvals,

@@ -255,7 +255,10 @@ impl Session {
                 .get(session)
                 .await
                 .map(|v| r.card(&crate::app::cards::session_card(&v), now)),
-            Command::List { range } => app.list(range).await.map(|list| r.list(&list, now)),
+            Command::List { range, page } => app
+                .list_view(range, page)
+                .await
+                .map(|list| r.list(&list, now)),
             // The approvals channel is printed above, under "── #approvals".
             Command::Submit { session } => app
                 .submit(actor, session)

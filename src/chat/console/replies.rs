@@ -11,9 +11,7 @@ use chrono::{DateTime, Utc};
 use super::render::Renderer;
 use crate::app::cards::session_card;
 use crate::app::command_line::parser;
-use crate::app::{
-    ActivityEntry, ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView,
-};
+use crate::app::{ActivityEntry, ActivityPage, AppError, BatchReport, ListView, SessionView};
 use crate::chat::{CommandHint, TimeStyle};
 use crate::domain::{Status, MAX_ITEMS};
 
@@ -24,19 +22,37 @@ impl Renderer {
     }
 
     /// One line per session in start order: id, title, status, SKUs, window,
-    /// and the approval deadline while approval is still ahead.
-    pub fn list(&self, sessions: &[SessionSummaryView], now: DateTime<Utc>) -> String {
-        if sessions.is_empty() {
+    /// the approval deadline while approval is still ahead, and between
+    /// sessions the free time (`app::calendar`, as Discord shows it).
+    pub fn list(&self, list: &ListView, now: DateTime<Utc>) -> String {
+        if list.rows.is_empty() {
             return "No sessions here. Start one with /flashsale draft.".to_owned();
         }
-        let mut sorted: Vec<&SessionSummaryView> = sessions.iter().collect();
-        sorted.sort_by_key(|s| (s.window.starts_at(), s.id));
+        let sessions = if list.total == 1 {
+            "session"
+        } else {
+            "sessions"
+        };
+        let page = if list.pages > 1 {
+            format!(" · page {} of {}", list.page, list.pages)
+        } else {
+            String::new()
+        };
         let mut out = format!(
-            "{} session(s), times in {}:",
-            sorted.len(),
+            "{}{page} · {} {sessions}, times in {}:",
+            list.range.heading(),
+            list.total,
             self.time_zone.name()
         );
-        for s in sorted {
+        for row in &list.rows {
+            if let Some(free) = &row.free_before {
+                out.push_str(&format!(
+                    "\n  · free {}: {} ·",
+                    free.length_label(),
+                    self.local_span(free.from, free.to)
+                ));
+            }
+            let s = &row.session;
             out.push_str(&format!(
                 "\n  #{} {} · {} · {}/{MAX_ITEMS} SKUs · {}",
                 s.id,
@@ -51,6 +67,9 @@ impl Renderer {
                     self.time(s.approval_deadline, TimeStyle::FullAndRelative, now)
                 ));
             }
+        }
+        if let Some(next) = list.next_page_command() {
+            out.push_str(&format!("\nNext: {next}"));
         }
         out
     }

@@ -125,6 +125,7 @@ mod tests {
             status,
             item_count: 0,
             approval_deadline: start - Duration::hours(1),
+            ended_at: None,
         }
     }
 

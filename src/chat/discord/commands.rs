@@ -202,15 +202,18 @@ async fn view(
 async fn list(
     ctx: Ctx<'_>,
     #[description = "Which sessions: upcoming (default), today or this week"] range: Option<Range>,
+    #[description = "Page, from 1 (10 sessions a page)"]
+    #[min = 1]
+    page: Option<i64>,
 ) -> Result<(), Error> {
-    let (range, heading) = match range.unwrap_or(Range::Upcoming) {
-        Range::Upcoming => (ListRange::Upcoming, "Upcoming flash sales"),
-        Range::Today => (ListRange::Today, "Flash sales today"),
-        Range::Week => (ListRange::Week, "Flash sales this week"),
+    let range = match range.unwrap_or(Range::Upcoming) {
+        Range::Upcoming => ListRange::Upcoming,
+        Range::Today => ListRange::Today,
+        Range::Week => ListRange::Week,
     };
     deferred(ctx, async {
-        let sessions = ctx.data().app.list(range).await?;
-        Ok(ctx.data().render.list(heading, &sessions))
+        let list = ctx.data().app.list_view(range, input::page(page)?).await?;
+        Ok(ctx.data().render.list(&list))
     })
     .await
 }

@@ -5,12 +5,12 @@
 //! These are presentation only; the words of a session card come from
 //! `app::cards`, refusals from the `AppError` text as it is.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::render::{limits, truncate, EmbedField, EmbedParts, Rendered, Renderer};
 use crate::app::cards::session_card;
 use crate::app::{
-    ActivityEntry, ActivityPage, AppError, BatchReport, SessionSummaryView, SessionView,
+    ActivityEntry, ActivityPage, AppError, BatchReport, ListView, SessionSummaryView, SessionView,
 };
 use crate::chat::Tone;
 use crate::domain::Status;
@@ -37,29 +37,24 @@ impl Renderer {
     }
 
     /// The calendar: one entry per session in start order, with the free
-    /// time between sessions that will (or did) run.
-    pub fn list(&self, heading: &str, sessions: &[SessionSummaryView]) -> Rendered {
-        let mut sorted: Vec<&SessionSummaryView> = sessions.iter().collect();
-        sorted.sort_by_key(|s| (s.window.starts_at(), s.id));
-        let mut entries: Vec<String> = Vec::with_capacity(sorted.len());
-        let mut busy_until: Option<DateTime<Utc>> = None;
-        for s in &sorted {
-            let mut entry = String::new();
-            if let Some(until) = busy_until {
-                if s.window.starts_at() > until {
+    /// time between sessions that will (or did) run (`app::calendar`).
+    pub fn list(&self, list: &ListView) -> Rendered {
+        let entries: Vec<String> = list
+            .rows
+            .iter()
+            .map(|row| {
+                let mut entry = String::new();
+                if let Some(free) = &row.free_before {
                     entry.push_str(&format!(
                         "*· free {}: {} ·*\n",
-                        duration(s.window.starts_at() - until),
-                        self.local_span(until, s.window.starts_at())
+                        free.length_label(),
+                        self.local_span(free.from, free.to)
                     ));
                 }
-            }
-            entry.push_str(&self.list_entry(s));
-            entries.push(entry);
-            if s.status.occupies_storefront() {
-                busy_until = busy_until.max(Some(s.window.ends_at()));
-            }
-        }
+                entry.push_str(&self.list_entry(&row.session));
+                entry
+            })
+            .collect();
         let description = if entries.is_empty() {
             "Nothing here. Start one with `/flashsale draft`.".to_owned()
         } else {
@@ -69,12 +64,20 @@ impl Renderer {
                 "use `range: today` or `week` to narrow it down",
             )
         };
+        let mut title = format!("{} ({})", list.range.heading(), list.total);
+        if list.pages > 1 {
+            title.push_str(&format!(" · page {} of {}", list.page, list.pages));
+        }
+        let mut footer = format!("Times in {}", self.time_zone.name());
+        if let Some(next) = list.next_page_command() {
+            footer.push_str(&format!(" · next: {next}"));
+        }
         let embed = EmbedParts {
-            title: format!("{heading} ({})", sessions.len()),
+            title,
             description: Some(description),
             colour: super::render::tone_colour(Tone::Neutral),
             fields: vec![],
-            footer: Some(format!("Times in {}", self.time_zone.name())),
+            footer: Some(footer),
         }
         .build();
         Rendered {
@@ -228,26 +231,9 @@ Approve or Reject on the card in the approvals channel (approvers; not your own 
 `/flashsale revoke` an approved session back to draft before it goes live";
 
 const HELP_LOOKING: &str = "\
-`/flashsale view` one session · `/flashsale list` upcoming, today or this week
+`/flashsale view` one session · `/flashsale list` upcoming, today or this week, 10 a page (`page:2`)
 `/flashsale log` what happened to a session, page by page (`export:true` as CSV)
 `/flashsale export` a session as .csv and .xlsx · `/flashsale help` this list";
-
-/// Sessions that will or did show on the storefront take its time; the rest leave it free.
-/// `6h`, `1h 30m`, `2d 3h`.
-pub fn duration(d: Duration) -> String {
-    let minutes = d.num_minutes().max(0);
-    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
-    let parts: Vec<String> = [(days, "d"), (hours, "h"), (mins, "m")]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect();
-    if parts.is_empty() {
-        "0m".to_owned()
-    } else {
-        parts.join(" ")
-    }
-}
 
 /// Joins whole entries while they fit an embed description, then says how many were left out.
 fn fit_lines(entries: &[String], separator: &str, hint: &str) -> String {
@@ -276,14 +262,6 @@ fn fit_lines(entries: &[String], separator: &str, hint: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_like_people_say_them() {
-        assert_eq!(duration(Duration::minutes(360)), "6h");
-        assert_eq!(duration(Duration::minutes(90)), "1h 30m");
-        assert_eq!(duration(Duration::minutes(3060)), "2d 3h");
-        assert_eq!(duration(Duration::minutes(-5)), "0m");
-    }
 
     #[test]
     fn long_lists_stop_at_a_whole_entry_and_say_how_many_are_left() {

@@ -2,8 +2,10 @@
 //! refusals, the forms, and the command registration.
 
 use chrono::{DateTime, Duration, Utc};
+use flashsale_bot::app::calendar::calendar;
 use flashsale_bot::app::{
-    ActivityEntry, ActivityPage, AppError, BatchReport, LineOutcome, SessionSummaryView,
+    ActivityEntry, ActivityPage, AppError, BatchReport, LineOutcome, ListRange, ListView,
+    SessionSummaryView,
 };
 use flashsale_bot::chat::discord::{commands, forms, Rendered};
 use flashsale_bot::domain::{RuleViolation, Status};
@@ -27,6 +29,18 @@ fn summary(
         status,
         item_count: items,
         approval_deadline: from - Duration::hours(1),
+        ended_at: None,
+    }
+}
+
+/// All of `sessions` as one page of `range`, with the app's free time between them.
+fn one_page(range: ListRange, sessions: Vec<SessionSummaryView>) -> ListView {
+    ListView {
+        range,
+        total: sessions.len() as i64,
+        rows: calendar(sessions),
+        page: 1,
+        pages: 1,
     }
 }
 
@@ -37,7 +51,7 @@ fn the_list_is_a_compact_calendar_with_the_free_time_between_sessions() {
         summary(12, Status::Draft, start(), 12, 4),
         summary(13, Status::Cancelled, start() + Duration::hours(12), 6, 6),
     ];
-    let sent = json(renderer().list("Upcoming flash sales", &sessions));
+    let sent = json(renderer().list(&one_page(ListRange::Upcoming, sessions)));
     assert_within_discord_limits(&sent);
     let embed = &sent["embeds"][0];
     assert_eq!(embed["title"], "Upcoming flash sales (3)");
@@ -58,23 +72,52 @@ fn the_list_is_a_compact_calendar_with_the_free_time_between_sessions() {
 }
 
 #[test]
-fn a_long_list_is_cut_at_a_whole_session_and_says_how_many_more() {
-    let sessions: Vec<SessionSummaryView> = (1..=200)
+fn a_full_page_of_the_longest_entries_fits_and_the_footer_names_the_next_page() {
+    let sessions: Vec<SessionSummaryView> = (1..=ListView::PAGE_SIZE)
         .map(|i| {
-            let mut s = summary(i, Status::Draft, start() + Duration::hours(i), 1, 0);
+            // A day apart: every entry carries a free-time line with two dates.
+            let mut s = summary(i, Status::Draft, start() + Duration::hours(25 * i), 1, 0);
             s.title = "界".repeat(100);
+            s.id = 1_000_000_000 + i;
             s
         })
         .collect();
-    let sent = json(renderer().list("Upcoming flash sales", &sessions));
+    let page = ListView {
+        page: 2,
+        pages: 5,
+        total: 45,
+        ..one_page(ListRange::Week, sessions)
+    };
+    let sent = json(renderer().list(&page));
     assert_within_discord_limits(&sent);
-    let text = sent["embeds"][0]["description"].as_str().unwrap();
-    assert!(text.contains(" more: use `range: today` or `week` to narrow it down."));
+    let embed = &sent["embeds"][0];
+    let text = embed["description"].as_str().unwrap();
+    assert!(!text.contains(" more:"), "a whole page fits: {text}");
+    assert_eq!(text.matches("*· free 1d: ").count(), 9, "{text}");
+    assert_eq!(embed["title"], "Flash sales this week (45) · page 2 of 5");
+    assert_eq!(
+        embed["footer"]["text"],
+        "Times in Asia/Jakarta · next: /flashsale list range:week page:3"
+    );
+}
+
+#[test]
+fn the_last_page_names_no_next_page() {
+    let sessions = vec![summary(12, Status::Draft, start(), 12, 4)];
+    let page = ListView {
+        page: 3,
+        pages: 3,
+        total: 21,
+        ..one_page(ListRange::Upcoming, sessions)
+    };
+    let embed = &json(renderer().list(&page))["embeds"][0];
+    assert_eq!(embed["title"], "Upcoming flash sales (21) · page 3 of 3");
+    assert_eq!(embed["footer"]["text"], "Times in Asia/Jakarta");
 }
 
 #[test]
 fn an_empty_list_says_how_to_start() {
-    let sent = json(renderer().list("Flash sales today", &[]));
+    let sent = json(renderer().list(&one_page(ListRange::Today, vec![])));
     assert_eq!(
         sent["embeds"][0]["description"],
         "Nothing here. Start one with `/flashsale draft`."

@@ -60,6 +60,7 @@ pub fn session_view(
         created_by: ActorId::new("discord", "81"),
         created_by_name: "Alice".to_owned(),
         submitted_by: None,
+        submitted_by_name: None,
         approved_by: None,
         rejection_reason: None,
         notes: None,

@@ -40,6 +40,8 @@ pub enum Command {
     },
     List {
         range: ListRange,
+        /// 1-based.
+        page: i64,
     },
     Submit {
         session: i64,
@@ -135,7 +137,7 @@ const SPECS: &[Spec] = &[
     Spec { name: "remove-sku", required: &["session", "sku"], optional: &[],
         example: "/flashsale remove-sku session:3 sku:FS-001" },
     Spec { name: "view", required: &["session"], optional: &[], example: "/flashsale view session:3" },
-    Spec { name: "list", required: &[], optional: &["range"], example: "/flashsale list range:week" },
+    Spec { name: "list", required: &[], optional: &["range", "page"], example: "/flashsale list range:week page:2" },
     Spec { name: "submit", required: &["session"], optional: &[], example: "/flashsale submit session:3" },
     Spec { name: "withdraw", required: &["session"], optional: &[], example: "/flashsale withdraw session:3" },
     Spec { name: "cancel", required: &["session"], optional: &["reason"],
@@ -199,6 +201,10 @@ pub(super) fn subcommand(name: &str, tokens: &[Token]) -> Result<Command, ParseE
         },
         "list" => Command::List {
             range: list_range(o.take("range"))?,
+            page: match o.take("page") {
+                Some(page) => number("page", &page, "page number")?,
+                None => 1,
+            },
         },
         "submit" => Command::Submit {
             session: o.session()?,

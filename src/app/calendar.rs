@@ -1,0 +1,180 @@
+//! A calendar of sessions with the free time between them, computed once for
+//! every chat adapter and the daily digest, so Discord, the console and the
+//! digest show the same gaps.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::view::SessionSummaryView;
+use super::ListRange;
+
+/// Time between two sessions that no session holds the storefront for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreeSlot {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl FreeSlot {
+    pub fn length(&self) -> Duration {
+        self.to - self.from
+    }
+
+    /// `6h`, `1h 30m`, `2d 3h`: how long, as people say it.
+    pub fn length_label(&self) -> String {
+        duration_label(self.length())
+    }
+}
+
+/// `6h`, `1h 30m`, `2d 3h`; `0m` for nothing.
+pub fn duration_label(d: Duration) -> String {
+    let minutes = d.num_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let parts: Vec<String> = [(days, "d"), (hours, "h"), (mins, "m")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0m".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// One session of a calendar, and the free time that ends where it starts
+/// holding the storefront (if there is any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRow {
+    pub free_before: Option<FreeSlot>,
+    pub session: SessionSummaryView,
+}
+
+/// What `list` shows: one page of a calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListView {
+    pub range: ListRange,
+    /// This page's sessions in start order, each with the free time before it.
+    pub rows: Vec<ListRow>,
+    /// 1-based.
+    pub page: i64,
+    pub pages: i64,
+    /// Sessions in the whole range, on every page.
+    pub total: i64,
+}
+
+impl ListView {
+    /// Sessions a page: ten of the longest entries still fit one Discord message.
+    pub const PAGE_SIZE: i64 = 10;
+
+    /// The next page's number, when there is one.
+    pub fn next_page(&self) -> Option<i64> {
+        (self.page < self.pages).then_some(self.page + 1)
+    }
+
+    /// The command that shows the next page, e.g. `/flashsale list range:week page:2`.
+    pub fn next_page_command(&self) -> Option<String> {
+        let next = self.next_page()?;
+        Some(match self.range.option() {
+            Some(range) => format!("/flashsale list range:{range} page:{next}"),
+            None => format!("/flashsale list page:{next}"),
+        })
+    }
+}
+
+/// The sessions in start order (then by id), each with the free time before
+/// it: the gap between the time earlier sessions hold the storefront and
+/// the start of one that holds it again. A session that holds no time (see
+/// [`SessionSummaryView::holds`]) gets no gap and does not end one, so its
+/// time shows as free around it.
+pub fn calendar(mut sessions: Vec<SessionSummaryView>) -> Vec<ListRow> {
+    sessions.sort_by_key(|s| (s.window.starts_at(), s.id));
+    let mut held_until: Option<DateTime<Utc>> = None;
+    sessions
+        .into_iter()
+        .map(|session| {
+            let mut free_before = None;
+            if let Some((start, end)) = session.holds() {
+                if let Some(until) = held_until.filter(|until| start > *until) {
+                    free_before = Some(FreeSlot {
+                        from: until,
+                        to: start,
+                    });
+                }
+                held_until = held_until.max(Some(end));
+            }
+            ListRow {
+                free_before,
+                session,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Status, Window, WindowRules};
+    use chrono::TimeZone;
+
+    fn session(id: i64, from_hour: i64, to_hour: i64, status: Status) -> SessionSummaryView {
+        let base = Utc.with_ymd_and_hms(2030, 1, 2, 0, 0, 0).unwrap();
+        let starts = base + Duration::hours(from_hour);
+        SessionSummaryView {
+            id,
+            title: format!("S{id}"),
+            window: Window::new(
+                starts,
+                base + Duration::hours(to_hour),
+                base - Duration::days(1),
+                &WindowRules::default(),
+            )
+            .unwrap(),
+            status,
+            item_count: 6,
+            approval_deadline: starts - Duration::hours(1),
+            ended_at: None,
+        }
+    }
+
+    fn gaps(rows: &[ListRow]) -> Vec<(i64, u32, u32)> {
+        use chrono::Timelike;
+        rows.iter()
+            .filter_map(|r| {
+                r.free_before
+                    .map(|f| (r.session.id, f.from.hour(), f.to.hour()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_free_time_is_placed_before_the_session_that_ends_it() {
+        let rows = calendar(vec![
+            session(3, 18, 20, Status::Approved),
+            session(1, 8, 10, Status::Draft),
+            session(2, 12, 16, Status::Cancelled),
+        ]);
+        let order: Vec<i64> = rows.iter().map(|r| r.session.id).collect();
+        assert_eq!(order, [1, 2, 3]);
+        // The cancelled session holds nothing: one gap from 10 to 18, not 10-12 and again 10-18.
+        assert_eq!(gaps(&rows), [(3, 10, 18)]);
+    }
+
+    #[test]
+    fn overlapping_and_back_to_back_sessions_leave_no_gap() {
+        let rows = calendar(vec![
+            session(1, 8, 14, Status::Approved),
+            session(2, 9, 11, Status::Draft),
+            session(3, 14, 16, Status::PendingApproval),
+            session(4, 17, 18, Status::Live),
+        ]);
+        assert_eq!(gaps(&rows), [(4, 16, 17)]);
+    }
+
+    #[test]
+    fn durations_read_like_people_say_them() {
+        assert_eq!(duration_label(Duration::minutes(360)), "6h");
+        assert_eq!(duration_label(Duration::minutes(90)), "1h 30m");
+        assert_eq!(duration_label(Duration::minutes(3060)), "2d 3h");
+        assert_eq!(duration_label(Duration::minutes(-5)), "0m");
+    }
+}
