@@ -1,18 +1,21 @@
 //! The `flashsale-bot` binary: start-up and wiring only; the bot lives in the library.
 //!
 //!   flashsale-bot migrate   apply the database migrations and exit
-//!   flashsale-bot run       run the bot in Discord
+//!   flashsale-bot run       run the bot in Discord or Slack
 //!   flashsale-bot console   run the bot in this terminal (no Discord needed)
 //!   flashsale-bot help      show this list
 
-use flashsale_bot::{config::Config, runtime, telemetry};
+use flashsale_bot::config::{ChatPlatform, Config};
+use flashsale_bot::{runtime, telemetry};
 
 const USAGE: &str = "\
 Usage: flashsale-bot <command>
 
 Commands:
   migrate   Apply the database migrations (migrations/) to DATABASE_URL and exit.
-  run       Run the bot in Discord (needs DISCORD_TOKEN and the DISCORD_* ids).
+  run       Run the bot in Discord (DISCORD_TOKEN and the DISCORD_* ids) or Slack
+            (SLACK_BOT_TOKEN, SLACK_APP_TOKEN and the SLACK_* ids); CHAT picks one
+            when both are set.
   console   Run the bot in this terminal: type the chat commands, see cards and posts.
   help      Show this help.
 
@@ -25,7 +28,7 @@ async fn main() {
         "migrate" => migrate().await,
         // run modes: one arm each (Discord, console), calling into the library
         "console" => run_console().await,
-        "run" => run_discord().await,
+        "run" => run_chat().await,
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -43,15 +46,20 @@ async fn main() {
     }
 }
 
-/// The bot in Discord (`runtime::discord` wires it).
-async fn run_discord() -> anyhow::Result<()> {
+/// The bot in Discord or Slack (`CHAT`, or the one configured), wired by
+/// `runtime::discord` or `runtime::slack`.
+async fn run_chat() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     let config = Config::from_env()?;
-    if config.discord.is_none() {
-        anyhow::bail!(flashsale_bot::chat::discord::DiscordError::NotConfigured);
-    }
     telemetry::init(config.log_format);
-    runtime::discord::run(config).await?;
+    match config.chat {
+        Some(ChatPlatform::Discord) => runtime::discord::run(config).await?,
+        Some(ChatPlatform::Slack) => runtime::slack::run(config).await?,
+        None => anyhow::bail!(
+            "neither DISCORD_TOKEN nor SLACK_BOT_TOKEN is set: `run` joins Discord or Slack \
+             (see README, Running in Discord / Running in Slack); `console` needs neither."
+        ),
+    }
     Ok(())
 }
 

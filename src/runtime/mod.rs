@@ -3,13 +3,14 @@
 //! reconciler, digest, the HTTP listener, leadership and shutdown.
 //!
 //! `main.rs` only picks the run mode; each mode is a module here
-//! (`discord`, `console`) that takes from its adapter only what the platform
+//! (`discord`, `slack`, `console`) that takes from its adapter only what the platform
 //! needs (for Discord: the poise framework and the `Chat`). Adapters start
 //! no long-running task of their own. Kept in the library so tests and the
 //! bench start the same parts.
 
 pub mod console;
 pub mod discord;
+pub mod slack;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +60,8 @@ pub enum RunError {
     Startup(#[from] StartupError),
     #[error(transparent)]
     Discord(#[from] crate::chat::discord::DiscordError),
+    #[error(transparent)]
+    Slack(#[from] slack::SlackError),
     #[error(transparent)]
     Console(crate::chat::console::ConsoleError),
 }

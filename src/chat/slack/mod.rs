@@ -13,6 +13,8 @@
 //!   `chat.update`, at most once per dedupe key.
 //! - `roles`: editors and approvers from Slack user groups (cached briefly)
 //!   or fixed lists, as the domain's `Actor`.
+//! - `inbound`: commands, card buttons and forms into use cases
+//!   (`SlackInbound`, the socket's handler), answered to the person only.
 //! - `socket`: the Socket Mode connection: acknowledges every envelope at
 //!   once and hands slash commands and interactions to a handler.
 //!
@@ -22,12 +24,14 @@
 
 pub mod api;
 pub mod chat;
+pub mod inbound;
 pub mod render;
 pub mod roles;
 pub mod socket;
 
 pub use api::{SlackApi, SlackApiError};
 pub use chat::SlackChat;
+pub use inbound::SlackInbound;
 pub use render::Renderer;
 pub use roles::{RoleSource, SlackRoles};
 pub use socket::{Envelope, EnvelopeKind, SocketHandler, SocketMode, SocketState};
