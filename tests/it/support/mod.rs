@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod bot_process;
 pub mod catalog;
 pub mod contract;
 pub mod discord;
