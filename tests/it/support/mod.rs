@@ -11,6 +11,7 @@ pub mod fake_slack;
 pub mod golive;
 pub mod ops;
 pub mod pictures;
+pub mod slack_bot;
 pub mod storefront;
 
 /// `assert!(matches!(value, pattern))` that shows the value when it fails;
