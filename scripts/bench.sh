@@ -35,9 +35,10 @@ echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $FLASHSALE
 [ $# -gt 0 ] || set -- all
 "$bench" "$@"
 if [ "$1" = all ]; then
-  # The Discord adapter's acknowledgements need the fake Discord of the test
-  # suite, so these figures are measured by ignored tests (release build).
-  echo "== interaction acknowledgement (fake Discord, catalog stalled 10 s) and card press with pictures"
+  # The Discord and Slack adapters' acknowledgements need the fake Discord and
+  # fake Slack of the test suite, so these figures are measured by ignored
+  # tests (release build).
+  echo "== interaction acknowledgement (fake Discord, fake Slack; catalog stalled 10 s) and card press with pictures"
   cargo test --release --locked --test it bench_ -- --ignored --nocapture --test-threads 1 2>/dev/null \
     | grep '^| ' || { echo "interaction acknowledgement: the measurement failed" >&2; exit 1; }
 fi

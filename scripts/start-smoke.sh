@@ -22,10 +22,12 @@ cd "$(dirname "$0")/.."
 say() { printf '[smoke] %s\n' "$*" >&2; }
 
 [ -n "${DATABASE_URL:-}" ] || { say "DATABASE_URL is not set (scripts/test.sh sets it)"; exit 1; }
-if [ -f .env ] && grep -Eq '^[[:space:]]*DISCORD_TOKEN=[^[:space:]#]' .env; then
-  say "SKIPPED: .env has a DISCORD_TOKEN, so start.sh would run the bot in Discord, not the console"
-  exit 0
-fi
+for token in DISCORD_TOKEN SLACK_BOT_TOKEN; do
+  if [ -f .env ] && grep -Eq "^[[:space:]]*$token=[^[:space:]#]" .env; then
+    say "SKIPPED: .env has a $token, so start.sh would run the bot in a chat platform, not the console"
+    exit 0
+  fi
+done
 
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh   # for pg_pick_port
@@ -84,9 +86,9 @@ wib() { date -u -d "@$(($1 + 7 * 3600))" '+%Y-%m-%d %H:%M'; }
 mkfifo "$tmp/console.in"
 port=$(pg_pick_port)
 # As a newcomer would, but non-interactive: no STOREFRONT_URL (start.sh starts
-# the dev storefront), no Discord, demo timing tightened to zero lead.
+# the dev storefront), no Discord or Slack, demo timing tightened to zero lead.
 (
-  unset STOREFRONT_URL DISCORD_TOKEN
+  unset STOREFRONT_URL DISCORD_TOKEN SLACK_BOT_TOKEN CHAT
   export STOREFRONT_PORT=$port MIN_LEAD_MINUTES=0 APPROVAL_CUTOFF_MINUTES=0 \
     BUSINESS_TIME_ZONE=Asia/Jakarta
   exec setsid bash scripts/start.sh <"$tmp/console.in" >"$out" 2>"$err"

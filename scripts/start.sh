@@ -11,10 +11,13 @@
 #   to choose another; a free port when it is taken), with a webhook secret
 #   generated once into .local/webhook-secret; skipped when STOREFRONT_URL is
 #   set in the environment.
-# - The bot in the foreground: in Discord when .env (or the environment) has a
-#   DISCORD_TOKEN, otherwise in this terminal (`flashsale-bot console`). Its
-#   health listener (HTTP_ADDR) gets a free loopback port unless HTTP_ADDR is
-#   set (`off` turns it off), so two runs and the tests do not collide.
+# - The bot in the foreground: `flashsale-bot run` in Discord when .env (or
+#   the environment) has a DISCORD_TOKEN, in Slack when it has a
+#   SLACK_BOT_TOKEN, otherwise in this terminal (`flashsale-bot console`).
+#   With both tokens, CHAT=discord or CHAT=slack says which (the bot refuses
+#   to guess). Its health listener (HTTP_ADDR) gets a free loopback port
+#   unless HTTP_ADDR is set (`off` turns it off), so two runs and the tests do
+#   not collide.
 # - Binaries come from wherever cargo builds them (CARGO_TARGET_DIR honoured).
 #
 # Ctrl-C (or `quit` in the console) stops what this script started; the data
@@ -85,6 +88,28 @@ command -v cargo >/dev/null 2>&1 || {
   say "cargo not found: install Rust first (https://rustup.rs), then run this again"
   exit 1
 }
+
+# --- Which chat ------------------------------------------------------------------
+# Decided first, so a .env that cannot run stops before anything starts.
+# has VAR: VAR is set, in the environment or in .env.
+has() { [ -n "${!1:-}" ] || [ -n "$(dotenv_value "$1")" ]; }
+chat=$(printf '%s' "${CHAT:-$(dotenv_value CHAT)}" | tr '[:upper:]' '[:lower:]')
+if [ -z "$chat" ]; then
+  if has DISCORD_TOKEN && has SLACK_BOT_TOKEN; then
+    say "both DISCORD_TOKEN and SLACK_BOT_TOKEN are set (environment or .env): set CHAT=discord or CHAT=slack to pick one"
+    exit 1
+  elif has DISCORD_TOKEN; then chat=discord
+  elif has SLACK_BOT_TOKEN; then chat=slack
+  fi
+fi
+case "$chat" in
+  "") mode=console; bot_where="console in this terminal (no DISCORD_TOKEN or SLACK_BOT_TOKEN in .env): try \`help\`" ;;
+  discord) mode=run; bot_where="in Discord (DISCORD_TOKEN is set)" ;;
+  slack) mode=run; bot_where="in Slack (SLACK_BOT_TOKEN is set; Socket Mode, no public URL needed)" ;;
+  *) say "CHAT=$chat: expected discord or slack"; exit 1 ;;
+esac
+# The bot then runs what the banner says, whatever it would have guessed.
+if [ -n "$chat" ]; then export CHAT=$chat; fi
 
 # --- Postgres ----------------------------------------------------------------
 if [ -n "${DATABASE_URL:-}" ]; then
@@ -213,16 +238,11 @@ case "$http_addr" in
 esac
 
 # --- The bot -------------------------------------------------------------------
-mode=console
-if [ -n "${DISCORD_TOKEN:-}" ] || { [ -f .env ] && grep -Eq '^[[:space:]]*DISCORD_TOKEN=[^[:space:]#]' .env; }; then
-  mode=run
-fi
-
 cat >&2 <<EOF
 
   Storefront page  ${STOREFRONT_URL%/}/
   Database         $(printf '%s' "$DATABASE_URL" | sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#')
-  Bot              $([ "$mode" = run ] && echo "in Discord (DISCORD_TOKEN is set)" || echo "console in this terminal (no DISCORD_TOKEN in .env): try \`help\`")
+  Bot              $bot_where
   Timing           $timing
   Health           $health
   Exports          .local/exports (console \`export\` without dir:)

@@ -1,5 +1,6 @@
 //! Benchmarks, not tests: how fast the Discord adapter acknowledges an
-//! `add-sku` interaction while the catalog stalls for 10 s, and an Approve
+//! `add-sku` interaction while the catalog stalls for 10 s (and the Slack
+//! adapter a Socket Mode envelope, target/bench/slack-ack.json), and an Approve
 //! press on a card with its picture drawn (against the same with pictures
 //! off). They run only when asked (`scripts/bench.sh` does) and assert
 //! nothing about speed: they print the figures and write them to
@@ -12,6 +13,7 @@ use sqlx::PgPool;
 
 use crate::support::catalog::CatalogServer;
 use crate::support::fake_discord::story::{alice, bob, Story};
+use crate::support::slack_bot::{SlackStory, ANA};
 
 const INTERACTIONS: usize = 50;
 
@@ -67,6 +69,53 @@ async fn bench_interaction_acknowledgement_with_a_stalled_catalog(pool: PgPool) 
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
     });
     write_report("interaction.json", &report);
+    drop(stalled);
+    story.finish().await;
+}
+
+/// The same figure in Slack: Socket Mode envelopes (`/flashsale add-sku`)
+/// from the fake sending them to the bot's ack, with the catalog stalled
+/// 10 s. Slack shows an error after 3 s; the target is Discord's.
+#[sqlx::test]
+#[ignore = "benchmark: run by scripts/bench.sh (needs the Slack wiring of issue 15)"]
+async fn bench_slack_envelope_acknowledgement_with_a_stalled_catalog(pool: PgPool) {
+    let stalled = CatalogServer::stalling(Duration::from_secs(10)).await;
+    let url = stalled.url().to_string();
+    let story = SlackStory::start_with(
+        pool,
+        &[("STOREFRONT_URL", &url), ("CATALOG_TIMEOUT_MS", "15000")],
+    )
+    .await;
+    let start = chrono::Utc::now() + chrono::Duration::hours(3);
+    let session = story
+        .draft(ANA, "Ack bench", start, start + chrono::Duration::hours(1))
+        .await;
+    let mut acks = Vec::new();
+    for i in 0..INTERACTIONS {
+        let sent = story.fake.slash(
+            ANA,
+            &format!(
+                "add-sku session:{session} sku:FS-{:03} discount:30 quantity:1",
+                i % 12 + 1
+            ),
+        );
+        let ack = story.fake.ack(&sent).await;
+        acks.push(ack.after.as_secs_f64() * 1000.0);
+    }
+    acks.sort_by(f64::total_cmp);
+    let (p50, p99, max) = quantiles(&acks);
+    println!(
+        "\n| Slack envelope acknowledgement (add-sku, catalog stalled 10 s) | p50 {p50:.1} / p99 {p99:.1} / max {max:.1} ms over {INTERACTIONS} | always < 1 s, p99 < 100 ms | {} |",
+        if max < 1000.0 && p99 < 100.0 { "met" } else { "MISSED" }
+    );
+    let report = json!({
+        "figure": "slack envelope acknowledgement",
+        "envelopes": INTERACTIONS,
+        "catalog_stall_secs": 10,
+        "p50_ms": p50, "p99_ms": p99, "max_ms": max,
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+    });
+    write_report("slack-ack.json", &report);
     drop(stalled);
     story.finish().await;
 }

@@ -41,4 +41,5 @@ mod observability;
 mod races;
 mod render;
 mod slack;
+mod slack_e2e;
 mod storefront_client;

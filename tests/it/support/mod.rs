@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod bot_process;
 pub mod catalog;
 pub mod contract;
 pub mod discord;
@@ -10,6 +11,7 @@ pub mod fake_slack;
 pub mod golive;
 pub mod ops;
 pub mod pictures;
+pub mod slack_bot;
 pub mod storefront;
 
 /// `assert!(matches!(value, pattern))` that shows the value when it fails;

@@ -3,29 +3,21 @@
 //! own database, plus the people who play the story and the moves they make.
 
 use std::future::Future;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use flashsale_bot::devstore;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
+use crate::support::bot_process::{
+    self, base_env, with_overrides, BotProcess, LOG_TAIL, START_LIMIT,
+};
+pub use crate::support::bot_process::{session_number, Row};
 use crate::support::storefront::{dev_storefront, CheckedStore};
 
 use super::{
     FakeDiscord, Person, Recorded, Reply, ANNOUNCEMENTS_CHANNEL, API, APPLICATION_ID,
     APPROVALS_CHANNEL, APPROVER_ROLE, EDITOR_ROLE, GUILD_ID, PLAIN_ROLE,
 };
-
-/// Start-up of the binary (database, migrations, gateway, commands) takes
-/// well under a second; the margin is for a loaded CI machine.
-const START_LIMIT: Duration = Duration::from_secs(20);
-/// Lines of the bot's log printed when a story fails.
-const LOG_TAIL: usize = 200;
 
 /// Alice edits.
 pub fn alice() -> Person {
@@ -70,105 +62,15 @@ pub fn typed(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// The real bot as a child process; killed when dropped.
-struct Bot {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Bot {
-    /// Waits until this process logs a line containing `needle`; `who` names
-    /// it in the failure message.
-    async fn wait_log(&self, who: &str, needle: &str) {
-        let deadline = tokio::time::Instant::now() + START_LIMIT;
-        loop {
-            if self
-                .log
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .iter()
-                .any(|line| line.contains(needle))
-            {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{who} never logged {needle:?}; its log:\n{}",
-                self.tail()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn spawn(env: &[(String, String)]) -> Bot {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_flashsale-bot"));
-        command
-            .arg("run")
-            // Only what the story sets: no .env, no developer's DISCORD_TOKEN.
-            .env_clear()
-            .current_dir(std::env::temp_dir())
-            // Parallel bots cannot share the default port; a story may override it.
-            .env("HTTP_ADDR", "127.0.0.1:0")
-            // Under scripts/test-shifted-clock.sh the bot must live in the
-            // same shifted time as the tests and Postgres.
-            .envs(
-                ["LD_PRELOAD", "FAKETIME"]
-                    .into_iter()
-                    .filter_map(|k| std::env::var(k).ok().map(|v| (k, v))),
-            )
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = command.spawn().expect("start flashsale-bot run");
-        let log: Arc<Mutex<Vec<String>>> = Arc::default();
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
-        for stream in [
-            Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
-            Box::new(stderr),
-        ] {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stream).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    log.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(line);
-                }
-            });
-        }
-        Bot { child, log }
-    }
-
-    fn tail(&self) -> String {
-        let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-        let skip = log.len().saturating_sub(LOG_TAIL);
-        log[skip..].join("\n")
-    }
-}
-
-/// The session as the database has it: what a refusal must leave untouched.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Row {
-    pub status: String,
-    pub version: i32,
-    pub items: i64,
-    pub activity: i64,
-    pub rejection_reason: Option<String>,
-    pub card_message: Option<String>,
-}
-
 pub struct Story {
     pub fake: FakeDiscord,
     pub store: CheckedStore,
     pub pool: PgPool,
-    bot: Bot,
+    bot: BotProcess,
     /// The bot's environment, for more processes of it (`spawn_replica`).
     env: Vec<(String, String)>,
     /// More processes of the bot on the same database and fake Discord.
-    replicas: Vec<Bot>,
+    replicas: Vec<BotProcess>,
 }
 
 impl Drop for Story {
@@ -196,8 +98,7 @@ impl Story {
     pub async fn start_with(pool: PgPool, env: &[(&str, &str)]) -> Story {
         let fake = FakeDiscord::start().await;
         let store = dev_storefront().await;
-        let mut vars: Vec<(String, String)> = [
-            ("DATABASE_URL", database_url(&pool).await),
+        let discord = [
             ("DISCORD_TOKEN", "fake-bot-token".to_owned()),
             ("DISCORD_API_BASE", fake.api_base()),
             ("DISCORD_GUILD_ID", GUILD_ID.to_string()),
@@ -211,26 +112,11 @@ impl Story {
             ),
             ("DISCORD_EDITOR_ROLE_ID", EDITOR_ROLE.to_string()),
             ("DISCORD_APPROVER_ROLE_ID", APPROVER_ROLE.to_string()),
-            ("STOREFRONT_URL", store.url()),
-            ("STOREFRONT_WEBHOOK_SECRET", devstore::test_secret()),
-            ("BUSINESS_TIME_ZONE", "Asia/Jakarta".to_owned()),
-            ("SCHEDULER_POLL_SECS", "1".to_owned()),
-            ("DAILY_DIGEST_CRON", "off".to_owned()),
-            // The log is read by people when a story fails: no colour codes.
-            ("NO_COLOR", "1".to_owned()),
-            (
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "info,sqlx=warn".to_owned()),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        for (key, value) in env {
-            vars.retain(|(k, _)| k != key);
-            vars.push((key.to_string(), value.to_string()));
-        }
-        let bot = Bot::spawn(&vars);
+        ];
+        let mut vars = base_env(&pool, store.url()).await;
+        vars.extend(discord.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        let vars = with_overrides(vars, env);
+        let bot = BotProcess::spawn(&vars);
         let story = Story {
             fake,
             store,
@@ -292,21 +178,21 @@ impl Story {
                 );
             }
         }
-        let _ = self.bot.child.kill().await;
+        self.bot.kill().await;
         for replica in &mut self.replicas {
-            let _ = replica.child.kill().await;
+            replica.kill().await;
         }
     }
 
     /// Starts another process of the bot with the same settings; returns its index.
     pub fn spawn_replica(&mut self) -> usize {
-        self.replicas.push(Bot::spawn(&self.env));
+        self.replicas.push(BotProcess::spawn(&self.env));
         self.replicas.len() - 1
     }
 
     /// Kills the first process with SIGKILL, as a lost machine would end it.
     pub async fn kill_first(&mut self) {
-        let _ = self.bot.child.kill().await;
+        self.bot.kill().await;
     }
 
     /// Waits until replica `index` logs a line containing `needle`.
@@ -318,11 +204,7 @@ impl Story {
 
     /// Every line the first process has logged so far.
     pub fn first_log(&self) -> Vec<String> {
-        self.bot
-            .log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.bot.lines()
     }
 
     /// Waits until the first process logs a line containing `needle`.
@@ -332,23 +214,11 @@ impl Story {
 
     /// The session as the database has it.
     pub async fn row(&self, session: i64) -> Row {
-        sqlx::query_as(
-            "select status, version, rejection_reason, card_message, \
-                    (select count(*) from session_item where session_id = s.id) as items, \
-                    (select count(*) from activity where session_id = s.id) as activity \
-             from session s where id = $1",
-        )
-        .bind(session)
-        .fetch_one(&self.pool)
-        .await
-        .unwrap()
+        bot_process::row(&self.pool, session).await
     }
 
     pub async fn sessions(&self) -> i64 {
-        sqlx::query_scalar("select count(*) from session")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
+        bot_process::sessions(&self.pool).await
     }
 
     /// The answer `who` sees to `/flashsale <sub> ...`.
@@ -612,36 +482,12 @@ impl Story {
 
     /// Makes the session's pending `kind` job due now (by the database clock).
     pub async fn make_due(&self, session: i64, kind: &str) {
-        let moved = sqlx::query(
-            "update job set next_attempt_at = now() \
-             where session_id = $1 and kind = $2 and state = 'pending'",
-        )
-        .bind(session)
-        .bind(kind)
-        .execute(&self.pool)
-        .await
-        .unwrap();
-        assert_eq!(
-            moved.rows_affected(),
-            1,
-            "no pending {kind} job for #{session}"
-        );
+        bot_process::make_due(&self.pool, session, kind).await;
     }
 
     /// Waits until the session reaches `status`.
     pub async fn wait_status(&self, session: i64, status: &str) {
-        let deadline = tokio::time::Instant::now() + super::WAIT;
-        loop {
-            let now = self.row(session).await.status;
-            if now == status {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "#{session} stayed {now}, expected {status}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        bot_process::wait_status(&self.pool, session, status, super::WAIT).await;
     }
 }
 
@@ -654,24 +500,4 @@ fn card_path(id: u64) -> String {
 pub fn registers_commands(r: &Recorded) -> bool {
     let path = format!("{API}/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands");
     r.is("PUT", &path) && r.status == 200
-}
-
-/// The number after `prefix` in `text`, e.g. 12 in "Drafted #12. Add ...".
-pub fn session_number(text: &str, prefix: &str) -> Option<i64> {
-    let rest = &text[text.find(prefix)? + prefix.len()..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
-}
-
-/// The test database's URL: `DATABASE_URL` with the database `#[sqlx::test]` made.
-async fn database_url(pool: &PgPool) -> String {
-    let name: String = sqlx::query_scalar("select current_database()")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    // Read the way #[sqlx::test] reads it (the environment, then .env).
-    let base = dotenvy::var("DATABASE_URL").expect("DATABASE_URL is set for #[sqlx::test]");
-    let mut url = reqwest::Url::parse(&base).expect("DATABASE_URL is a URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
 }

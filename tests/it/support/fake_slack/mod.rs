@@ -172,6 +172,7 @@ impl FakeSlack {
             .route("/link/", axum::routing::get(socket::upgrade))
             .route("/upload/{file}", axum::routing::post(upload))
             .route("/api/{method}", axum::routing::any(api))
+            .route("/response/{trigger}", axum::routing::post(response_url))
             .with_state(inner.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -190,6 +191,11 @@ impl FakeSlack {
 
     pub fn calls(&self) -> Vec<Call> {
         self.lock().calls.clone()
+    }
+
+    /// The number of calls so far: `wait_call_after` looks at later ones.
+    pub fn mark(&self) -> usize {
+        self.lock().calls.len()
     }
 
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
@@ -268,10 +274,27 @@ impl FakeSlack {
 
     /// The first call matching `pred`, waiting for it if needed.
     pub async fn wait_for_call(&self, what: &str, pred: impl Fn(&Call) -> bool) -> Call {
+        self.wait_call_after(0, what, pred).await
+    }
+
+    /// The first call at or after `mark` matching `pred`, waiting for it if needed.
+    pub async fn wait_call_after(
+        &self,
+        mark: usize,
+        what: &str,
+        pred: impl Fn(&Call) -> bool,
+    ) -> Call {
         let deadline = tokio::time::Instant::now() + WAIT;
         let mut changed = self.inner.changed.subscribe();
         loop {
-            if let Some(found) = self.lock().calls.iter().find(|c| pred(c)).cloned() {
+            if let Some(found) = self
+                .lock()
+                .calls
+                .iter()
+                .skip(mark)
+                .find(|c| pred(c))
+                .cloned()
+            {
                 return found;
             }
             if tokio::time::timeout_at(deadline, changed.changed())
@@ -321,6 +344,33 @@ fn args(uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Value {
         map.insert(k.to_string(), value);
     }
     Value::Object(map)
+}
+
+/// An answer through a command's `response_url`. Recorded as a call the fake
+/// does not know (`unknown_methods` lists it), because the bot answers people
+/// with `chat.postEphemeral`; a story that sees it fails saying so.
+async fn response_url(
+    AxumState(inner): AxumState<Arc<Inner>>,
+    axum::extract::Path(trigger): axum::extract::Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut args = args(&uri, &headers, &body);
+    args["trigger_id"] = json!(trigger);
+    let mut state = inner.lock();
+    let seq = state.calls.len();
+    state.calls.push(Call {
+        seq,
+        method: "response_url".to_owned(),
+        args,
+        answer: json!({ "ok": true }),
+        status: 200,
+        known: false,
+    });
+    drop(state);
+    inner.notify();
+    (StatusCode::OK, "ok").into_response()
 }
 
 fn refuse(error: &str) -> Value {

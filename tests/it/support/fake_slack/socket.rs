@@ -197,6 +197,20 @@ impl FakeSlack {
         }
     }
 
+    /// Envelopes sent (their last delivery) that no ack answered yet, by label.
+    pub fn unacked(&self) -> Vec<String> {
+        let state = self.lock();
+        let mut out: Vec<String> = state
+            .socket
+            .sent
+            .iter()
+            .filter(|(id, _)| !state.socket.acks.iter().any(|a| &a.envelope_id == *id))
+            .map(|(id, (_, frame))| format!("{id} ({})", frame["type"]))
+            .collect();
+        out.sort();
+        out
+    }
+
     pub fn acks(&self) -> Vec<Ack> {
         self.lock().socket.acks.clone()
     }
@@ -292,6 +306,15 @@ impl FakeSlack {
         values: &[(&str, &str, &str)],
     ) -> Sent {
         let trigger = format!("{}.{}.submit", self.lock().socket.next_envelope + 1, user);
+        // Slack submits the view it showed: the latest one opened (or
+        // updated) with this callback_id, with its id, title, blocks and the
+        // private_metadata the bot put in it (e.g. the command's channel).
+        let shown = self
+            .views()
+            .into_iter()
+            .rev()
+            .map(|v| v["view"].clone())
+            .find(|v| v["callback_id"] == callback_id);
         let mut state_values = serde_json::Map::new();
         for (block, action, text) in values {
             state_values.insert(
@@ -314,6 +337,14 @@ impl FakeSlack {
                 "app_id": APP_ID, "bot_id": super::BOT_ID
             },
         });
+        let mut payload = payload;
+        if let Some(shown) = shown {
+            for field in ["id", "title", "blocks", "private_metadata"] {
+                if !shown[field].is_null() {
+                    payload["view"][field] = shown[field].clone();
+                }
+            }
+        }
         self.push(
             "interactive",
             payload,
