@@ -39,7 +39,6 @@ fn in_three_hours() -> (DateTime<Utc>, DateTime<Utc>) {
 /// start that is not a time is refused under its field on the ack, and
 /// nothing is saved; filled in properly, it makes a draft.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn a_draft_is_made_through_the_modal_and_a_bad_field_is_refused_under_it(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -101,7 +100,6 @@ async fn a_draft_is_made_through_the_modal_and_a_bad_field_is_refused_under_it(p
 
 /// One SKU by options, five by the paste modal: six in the session.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn six_skus_arrive_one_by_options_and_five_through_the_paste_modal(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -142,7 +140,6 @@ async fn six_skus_arrive_one_by_options_and_five_through_the_paste_modal(pool: P
 /// SKUs, Approve (primary) and Reject (danger) carrying session and version,
 /// and a mention of the approver group, the only mention the bot makes.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn submitting_posts_a_card_with_buttons_that_mentions_the_approver_group(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -221,7 +218,6 @@ async fn submitting_posts_a_card_with_buttons_that_mentions_the_approver_group(p
 /// A click on Approve by someone who is not an approver (an editor, someone
 /// in no group) is refused privately and changes neither the session nor the card.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn a_non_approvers_click_is_refused_and_changes_nothing(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -250,7 +246,6 @@ async fn a_non_approvers_click_is_refused_and_changes_nothing(pool: PgPool) {
 
 /// Bo submitted the session, so Bo, though an approver, may not approve it.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn the_four_eyes_rule_refuses_the_submitters_own_approval(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -274,7 +269,6 @@ async fn the_four_eyes_rule_refuses_the_submitters_own_approval(pool: PgPool) {
 /// Withdrawn, edited and submitted again: Approve on the first card is
 /// refused as stale, naming both versions; the new card approves.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn a_stale_card_is_refused_after_a_withdraw_and_a_resubmit(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -327,7 +321,6 @@ async fn a_stale_card_is_refused_after_a_withdraw_and_a_resubmit(pool: PgPool) {
 /// Cy approves: the answer says when it goes live, the card is updated in
 /// place (same message, buttons gone, "Approved by"), and the session is locked.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn an_approval_updates_the_card_in_place_without_buttons_and_locks_the_session(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -369,7 +362,6 @@ async fn an_approval_updates_the_card_in_place_without_buttons_and_locks_the_ses
 /// field on the ack; with one, the session is a draft again, the card says
 /// so and the submitter is told in the announcements channel.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn a_rejection_needs_a_reason_and_returns_the_session_to_draft(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -425,7 +417,6 @@ async fn a_rejection_needs_a_reason_and_returns_the_session_to_draft(pool: PgPoo
 /// publish, "now live" once in the announcements channel, the card says
 /// Live; at its end "ended".
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn an_approved_session_goes_live_by_itself_and_says_so_once(pool: PgPool) {
     let story = SlackStory::start_with(
         pool,
@@ -471,7 +462,6 @@ async fn an_approved_session_goes_live_by_itself_and_says_so_once(pool: PgPool) 
 /// without a word: each time the bot opens a new one, is ready again, and
 /// the story goes on.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn after_a_disconnect_the_bot_reconnects_and_the_story_goes_on(pool: PgPool) {
     let mut story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -507,7 +497,6 @@ async fn after_a_disconnect_the_bot_reconnects_and_the_story_goes_on(pool: PgPoo
 /// Slack spreads envelopes over them). Every envelope is acted on once, also
 /// when Slack delivers it again, to either replica.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn two_replicas_each_connected_act_on_every_envelope_once(pool: PgPool) {
     let mut story = SlackStory::start(pool).await;
     story.spawn_replica(2).await;
@@ -575,7 +564,6 @@ async fn two_replicas_each_connected_act_on_every_envelope_once(pool: PgPool) {
 /// A slash command and a modal submission delivered twice (the same
 /// envelope again, as Slack does when it missed the ack) act once.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn a_redelivered_command_or_submission_acts_once(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let (start, end) = in_three_hours();
@@ -645,7 +633,6 @@ async fn a_redelivered_command_or_submission_acts_once(pool: PgPool) {
 /// `/flashsale name key:value`, not the console's own commands (`as`,
 /// `press`, `quit`) nor Discord's option pickers and markdown.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn help_answers_privately_in_slacks_syntax(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let help = story.command(EVE, "help").await;
@@ -705,7 +692,6 @@ async fn help_answers_privately_in_slacks_syntax(pool: PgPool) {
 /// `add-sku`s, a `help`) is still acknowledged within Slack's 3 s, and the
 /// `help` is answered while the `add-sku`s wait.
 #[sqlx::test]
-#[ignore = "Slack wiring (issue 15) not merged yet"]
 async fn every_envelope_is_acked_in_time_while_the_catalog_stalls(pool: PgPool) {
     let stalled = CatalogServer::stalling(Duration::from_secs(10)).await;
     let url = stalled.url().to_string();

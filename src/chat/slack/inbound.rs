@@ -666,7 +666,7 @@ fn log_text(page: &ActivityPage) -> Text {
 
 fn batch_text(headline: &str, report: &BatchReport) -> Text {
     let mut text = Text::from(format!(
-        "{headline} Added {} of {} lines:",
+        "{headline} Added {} of {} lines.",
         report.added(),
         report.lines.len()
     ));

@@ -55,11 +55,19 @@ pub fn typed(at: DateTime<Utc>) -> String {
 /// `chat.update`, `chat.postEphemeral` arguments): the text and the blocks'
 /// texts, header, fields, context elements and button labels.
 pub fn slack_text(body: &Value) -> String {
-    let mut out = body["text"].as_str().unwrap_or_default().to_owned();
+    // With blocks, Slack shows the blocks; `text` is only the notification's fallback.
+    let has_blocks = body["blocks"].as_array().is_some_and(|b| !b.is_empty());
+    let mut out = if has_blocks {
+        String::new()
+    } else {
+        body["text"].as_str().unwrap_or_default().to_owned()
+    };
     for block in body["blocks"].as_array().into_iter().flatten() {
         let mut push = |v: &Value| {
             if let Some(s) = v["text"].as_str() {
-                out.push('\n');
+                if !out.is_empty() {
+                    out.push('\n');
+                }
                 out.push_str(s);
             }
         };
