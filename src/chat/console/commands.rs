@@ -11,16 +11,16 @@ use std::time::Instant;
 use super::chat::Shared;
 use super::replies::{error, help};
 use crate::app::buttons::{press_button, reject_with_reason, PressOutcome};
+use crate::app::cards::session_card;
 use crate::app::command_line::parser::{
     parse_line, Command, Input, PasteBuffer, PasteStep, Press, RoleChoice,
 };
+use crate::app::command_line::{self, Answer};
 use crate::app::headlines;
-use crate::app::{
-    log_file_name, AppError, DraftFields, DraftInput, FlashSales, ImportError, ImportTarget,
-    ItemChange, ItemInput, SessionView,
-};
+use crate::app::{AppError, DraftFields, FlashSales, ImportError, ImportTarget};
 use crate::domain::{Action, Actor, ActorId, Roles};
 use crate::metrics;
+use chrono::{DateTime, Utc};
 
 /// The platform part of console actor ids (`console:alice`) and event ids.
 pub const PLATFORM: &str = "console";
@@ -178,42 +178,10 @@ impl Session {
         let (app, actor, shared) = (self.app.clone(), self.actor.clone(), self.shared.clone());
         let (app, actor, r) = (&app, &actor, &shared.renderer);
         let now = app.clock().now();
-        let card = |headline: String, view: SessionView| r.session(&headline, &view, now);
         let (name, started) = (command.name(), Instant::now());
+        // What only a terminal does (paste mode, files on this machine, its
+        // own help) is here; every other command is the shared command line's.
         let reply: Result<String, AppError> = match command {
-            Command::Draft {
-                title,
-                start,
-                end,
-                notes,
-            } => {
-                let input = DraftInput {
-                    title,
-                    start,
-                    end,
-                    notes,
-                };
-                app.create_draft(actor, &input)
-                    .await
-                    .map(|v| card(r.text(&headlines::drafted(v.id), now), v))
-            }
-            Command::AddSku {
-                session,
-                sku,
-                discount,
-                quantity,
-            } => {
-                let input = ItemInput {
-                    sku: sku.clone(),
-                    discount,
-                    quantity,
-                };
-                let added = match input.parse(app.policy()) {
-                    Ok(item) => app.add_item(actor, session, &item).await,
-                    Err(unparsed) => Err(unparsed),
-                };
-                added.map(|v| card(headlines::added(&v, &sku), v))
-            }
             Command::PasteSkus { session } => {
                 // Refuse now rather than after the person pasted six lines.
                 match app.check_allowed(actor, session, Action::EditItems).await {
@@ -230,72 +198,6 @@ impl Session {
                     Err(e) => Err(e),
                 }
             }
-            Command::EditSku {
-                session,
-                sku,
-                discount,
-                quantity,
-            } => {
-                let change = ItemChange {
-                    sku: sku.clone(),
-                    discount,
-                    quantity,
-                };
-                let changed = match change.parse(app.policy()) {
-                    Ok(edit) => app.update_item(actor, session, &edit).await,
-                    Err(unparsed) => Err(unparsed),
-                };
-                changed.map(|v| card(headlines::changed(&v, &sku), v))
-            }
-            Command::RemoveSku { session, sku } => app
-                .remove_item(actor, session, &sku)
-                .await
-                .map(|v| card(headlines::removed(&v, &sku), v)),
-            Command::View { session } => app
-                .get(session)
-                .await
-                .map(|v| r.card(&crate::app::cards::session_card(&v), now)),
-            Command::List { range, page } => app
-                .list_view(range, page)
-                .await
-                .map(|list| r.list(&list, now)),
-            // The approvals channel is printed above, under "── #approvals".
-            Command::Submit { session } => app
-                .submit(actor, session)
-                .await
-                .map(|v| headlines::submitted(v.id, "#approvals")),
-            Command::Withdraw { session } => app
-                .withdraw(actor, session)
-                .await
-                .map(|v| headlines::withdrew(v.id)),
-            Command::Cancel { session, reason } => app
-                .cancel(actor, session, reason.as_deref())
-                .await
-                .map(|v| headlines::cancelled(v.id)),
-            Command::Revoke { session, reason } => app
-                .revoke(actor, session, reason.as_deref())
-                .await
-                .map(|v| headlines::revoked(v.id)),
-            Command::Stop { session, reason } => app
-                .stop(actor, session, &reason)
-                .await
-                .map(|v| headlines::stopping(v.id)),
-            Command::Log { session, page } => app
-                .activity(session, page)
-                .await
-                .map(|page| r.log(&page, app.clock().now())),
-            Command::Clone {
-                session,
-                start,
-                end,
-                title,
-            } => app
-                .clone_session(actor, session, &start, end.as_deref(), title.as_deref())
-                .await
-                .map(|report| {
-                    let headline = headlines::cloned(session, report.session.id);
-                    r.batch(&headline, &report, now)
-                }),
             Command::Import {
                 path,
                 session,
@@ -315,53 +217,64 @@ impl Session {
                     Ok(Ok(bytes)) => app
                         .import(actor, &path, &bytes, sheet.as_deref(), target)
                         .await
-                        .map(|report| card(r.text(&report.headline(), now), report.session)),
+                        .map(|report| {
+                            r.session(&r.text(&report.headline(), now), &report.session, now)
+                        }),
                 },
             },
-            Command::Export { session, dir } => match app.export_session(session).await {
-                Ok(files) => {
-                    let stem = &files.file_stem;
-                    let written = write_files(
-                        dir.as_deref(),
-                        [
-                            (format!("{stem}.csv"), files.csv),
-                            (format!("{stem}.xlsx"), files.xlsx),
-                        ],
-                    )
-                    .await;
-                    written
-                        .map(|paths| format!("Exported #{session}:\n  {}", paths.join("\n  ")))
-                        .map_err(|e| AppError::File {
-                            action: "write the files into",
-                            path: dir.clone().unwrap_or_else(|| DEFAULT_EXPORT_DIR.to_owned()),
-                            reason: e.to_string(),
-                        })
-                }
-                Err(e) => Err(e),
-            },
-            Command::LogExport { session, dir } => match app.export_log(session).await {
-                Ok(csv) => {
-                    let written =
-                        write_files(dir.as_deref(), [(log_file_name(session), csv)]).await;
-                    written
+            Command::Export { session, ref dir } | Command::LogExport { session, ref dir } => {
+                let dir = dir.clone();
+                let log = matches!(command, Command::LogExport { .. });
+                match command_line::run(app, actor, command, "#approvals").await {
+                    Ok(Answer::Files { files, .. }) => write_files(dir.as_deref(), files)
+                        .await
                         .map(|paths| {
-                            format!("The activity log of #{session}: {}", paths.join(", "))
+                            if log {
+                                format!("The activity log of #{session}: {}", paths.join(", "))
+                            } else {
+                                format!("Exported #{session}:\n  {}", paths.join("\n  "))
+                            }
                         })
                         .map_err(|e| AppError::File {
-                            action: "write the file into",
-                            path: dir.clone().unwrap_or_else(|| DEFAULT_EXPORT_DIR.to_owned()),
+                            action: if log {
+                                "write the file into"
+                            } else {
+                                "write the files into"
+                            },
+                            path: dir.unwrap_or_else(|| DEFAULT_EXPORT_DIR.to_owned()),
                             reason: e.to_string(),
-                        })
+                        }),
+                    Ok(_) => Ok(String::new()),
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
-            },
+            }
             Command::Help => Ok(help(r.time_zone.name())),
+            // The approvals channel is printed above, under "── #approvals".
+            command => command_line::run(app, actor, command, "#approvals")
+                .await
+                .map(|answer| self.render(answer, now)),
         };
         let outcome = reply
             .as_ref()
             .map_or_else(AppError::outcome_label, |_| "ok");
         metrics::command(name, outcome, Some(started.elapsed()));
         self.say(reply.unwrap_or_else(|e| error(&e)));
+    }
+
+    /// A shared command's answer, as the console prints it.
+    fn render(&self, answer: Answer, now: DateTime<Utc>) -> String {
+        let r = &self.shared.renderer;
+        match answer {
+            Answer::Session { headline, view } => r.session(&r.text(&headline, now), &view, now),
+            Answer::Card(view) => r.card(&session_card(&view), now),
+            Answer::Sessions(list) => r.list(&list, now),
+            Answer::Said(text) => r.text(&text, now),
+            Answer::Log(page) => r.log(&page, now),
+            Answer::Batch { headline, report } => r.batch(&headline, &report, now),
+            // Files and the platform's own commands are handled before `run`.
+            Answer::Files { headline, .. } => headline,
+            Answer::ForPlatform(_) => help(r.time_zone.name()),
+        }
     }
 
     async fn paste(&mut self, session_id: i64, text: &str) {
@@ -471,9 +384,9 @@ async fn read_file(path: &str) -> std::io::Result<Result<Vec<u8>, crate::import:
 pub const DEFAULT_EXPORT_DIR: &str = ".local/exports";
 
 /// Writes each file into `dir` (default: [`DEFAULT_EXPORT_DIR`]) and returns their paths.
-async fn write_files<const N: usize>(
+async fn write_files(
     dir: Option<&str>,
-    files: [(String, Vec<u8>); N],
+    files: Vec<(String, Vec<u8>)>,
 ) -> std::io::Result<Vec<String>> {
     let dir = std::path::PathBuf::from(
         dir.map(str::trim)
@@ -481,7 +394,7 @@ async fn write_files<const N: usize>(
             .unwrap_or(DEFAULT_EXPORT_DIR),
     );
     tokio::fs::create_dir_all(&dir).await?;
-    let mut paths = Vec::with_capacity(N);
+    let mut paths = Vec::with_capacity(files.len());
     for (name, bytes) in files {
         let path = dir.join(name);
         tokio::fs::write(&path, bytes).await?;
