@@ -784,6 +784,65 @@ mod tests {
         (SLACK_APPROVER_GROUP_ID, "S0APPROVERS"),
     ];
 
+    const DISCORD: [(&str, &str); 6] = [
+        (DISCORD_TOKEN, "abc"),
+        (DISCORD_GUILD_ID, "1"),
+        (DISCORD_ANNOUNCEMENTS_CHANNEL_ID, "2"),
+        (DISCORD_APPROVALS_CHANNEL_ID, "3"),
+        (DISCORD_EDITOR_ROLE_ID, "4"),
+        (DISCORD_APPROVER_ROLE_ID, "5"),
+    ];
+
+    #[test]
+    fn the_platform_is_the_one_configured_or_the_one_chat_names() {
+        let both: Vec<_> = [DB].iter().chain(&DISCORD).chain(&SLACK).copied().collect();
+        let only_slack: Vec<_> = [DB].iter().chain(&SLACK).copied().collect();
+        let only_discord: Vec<_> = [DB].iter().chain(&DISCORD).copied().collect();
+        assert_eq!(config(&[DB]).unwrap().chat, None);
+        assert_eq!(config(&only_slack).unwrap().chat, Some(ChatPlatform::Slack));
+        assert_eq!(
+            config(&only_discord).unwrap().chat,
+            Some(ChatPlatform::Discord)
+        );
+        assert_eq!(
+            config(&with(&both, &[(CHAT, "slack")])).unwrap().chat,
+            Some(ChatPlatform::Slack)
+        );
+        assert_eq!(
+            config(&with(&both, &[(CHAT, "discord")])).unwrap().chat,
+            Some(ChatPlatform::Discord)
+        );
+    }
+
+    #[test]
+    fn both_tokens_without_chat_or_a_chat_without_its_token_is_refused() {
+        let both: Vec<_> = [DB].iter().chain(&DISCORD).chain(&SLACK).copied().collect();
+        let err = config(&both).unwrap_err().to_string();
+        assert!(
+            err.contains("CHAT")
+                && err.contains("DISCORD_TOKEN")
+                && err.contains("SLACK_BOT_TOKEN"),
+            "{err}"
+        );
+        let only_discord: Vec<_> = [DB].iter().chain(&DISCORD).copied().collect();
+        let err = config(&with(&only_discord, &[(CHAT, "slack")])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    var: SLACK_BOT_TOKEN,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = config(&with(&only_discord, &[(CHAT, "teams")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "CHAT=\"teams\" is not valid: expected discord or slack."
+        );
+    }
+
     fn with(
         base: &[(&'static str, &'static str)],
         extra: &[(&'static str, &'static str)],
