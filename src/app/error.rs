@@ -31,6 +31,10 @@ pub enum InputError {
     Notes(#[from] NotesError),
     #[error("Nothing to change: give a new discount, a new quantity, or both.")]
     NothingToChange,
+    #[error(
+        "\"{0}\" is not a session number: give a whole number above 0, e.g. 12, or leave it blank."
+    )]
+    NotASession(String),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,7 @@
 pub mod buttons;
 pub mod console;
 pub mod discord;
+pub mod download;
 mod memory;
 pub mod slack;
 mod text;

@@ -52,6 +52,7 @@ pub async fn run(config: Config) -> Result<(), RunError> {
         roles,
         renderer,
         slack.approvals_channel_id.clone(),
+        slack.bot_token.clone(),
     );
     let socket = SocketMode::new(&slack.api_base, &slack.app_token, Arc::new(inbound))
         .map_err(SlackError::Client)?

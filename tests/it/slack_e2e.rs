@@ -732,3 +732,67 @@ async fn every_envelope_is_acked_in_time_while_the_catalog_stalls(pool: PgPool) 
     );
     story.finish().await;
 }
+
+#[sqlx::test]
+async fn a_spreadsheet_is_imported_through_the_file_form_and_read_only_when_allowed(pool: PgPool) {
+    let story = SlackStory::start(pool).await;
+    let (start, end) = in_three_hours();
+    let session = story.draft(ANA, "Import me", start, end).await;
+
+    let form = story.command(ANA, "import").await;
+    assert!(form.is_modal(), "{}", form.text());
+    assert_eq!(form.callback_id(), "fs:import");
+    let csv = b"SKU,Discount,Qty\nFS-001,30,1\nFS-002,25,2\n";
+    let file = story.fake.host_file("more.csv", csv);
+
+    // A session that is not a number is refused under its field; nothing is read.
+    let sent = story.fake.submit_view_with_files(
+        ANA,
+        "fs:import",
+        &[("session", "session", "twelve")],
+        &[("file", vec![file.clone()])],
+    );
+    let ack = story.fake.ack(&sent).await;
+    assert_eq!(
+        ack.payload["response_action"], "errors",
+        "{:?}",
+        ack.payload
+    );
+    let said = ack.payload["errors"]["session"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(said.contains("not a session number"), "{said}");
+
+    // Someone who may not edit is refused before the file is downloaded.
+    let mark = story.fake.mark();
+    let sent = story.fake.submit_view_with_files(
+        CY,
+        "fs:import",
+        &[("session", "session", &session.to_string())],
+        &[("file", vec![file.clone()])],
+    );
+    let refused = story.answer_to(&sent, mark, CY, GENERAL).await;
+    assert!(refused.text().contains("editor"), "{}", refused.text());
+    assert_eq!(
+        story.fake.file_reads(),
+        0,
+        "read before the role was checked"
+    );
+    assert_eq!(story.row(session).await.items, 0);
+
+    // The editor's file fills the draft.
+    let mark = story.fake.mark();
+    let sent = story.fake.submit_view_with_files(
+        ANA,
+        "fs:import",
+        &[("session", "session", &session.to_string())],
+        &[("file", vec![file])],
+    );
+    let imported = story.answer_to(&sent, mark, ANA, GENERAL).await;
+    imported.assert_starts_with(&format!(
+        "Imported 2 SKUs from \"more.csv\" into #{session}: it has 2 of 6."
+    ));
+    assert_eq!(story.fake.file_reads(), 1);
+    assert_eq!(story.row(session).await.items, 2);
+    story.finish().await;
+}

@@ -21,7 +21,6 @@
 mod autocomplete;
 mod chat;
 pub mod commands;
-pub mod download;
 pub mod forms;
 pub mod input;
 pub mod interactions;
@@ -34,6 +33,7 @@ use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
 use serenity::{ChannelId, GatewayIntents, GuildId, HttpBuilder, RoleId};
 
+pub use super::download;
 pub use chat::{nonce_text, DiscordChat};
 pub use input::RoleIds;
 pub use render::{Rendered, Renderer};

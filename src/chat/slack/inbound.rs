@@ -27,16 +27,20 @@ use crate::app::cards::session_card;
 use crate::app::command_line::parser::{parse_line, Command, Input};
 use crate::app::command_line::{self, Answer};
 use crate::app::{
-    headlines, parse_paste, ActivityPage, AppError, BatchReport, FlashSales, ListView,
+    headlines, parse_paste, ActivityPage, AppError, BatchReport, DraftFields, FlashSales,
+    ImportError, ImportTarget, InputError, ListView,
 };
+use crate::chat::download::{self, download_request, DownloadError};
 use crate::chat::{Message, Text, TimeStyle};
 use crate::domain::{Actor, Notes, Reason, Title, Window, MAX_ITEMS};
 use crate::metrics;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Form (modal) ids: `callback_id`s, parsed strictly when submitted.
 const DRAFT_FORM: &str = "fs:draft";
 const PASTE_FORM: &str = "fs:paste";
 const REASON_FORM: &str = "fs:reason";
+const IMPORT_FORM: &str = "fs:import";
 
 /// The Slack side of the bot's inbound traffic.
 pub struct SlackInbound {
@@ -46,6 +50,9 @@ pub struct SlackInbound {
     renderer: Renderer,
     /// Named in the answer to `submit` (`<#C123>`).
     approvals_channel: String,
+    /// Reads an imported file from its private URL, with the bot token.
+    downloads: reqwest::Client,
+    bot_token: SecretString,
 }
 
 impl SlackInbound {
@@ -55,6 +62,7 @@ impl SlackInbound {
         roles: SlackRoles,
         renderer: Renderer,
         approvals_channel: impl Into<String>,
+        bot_token: SecretString,
     ) -> SlackInbound {
         SlackInbound {
             app,
@@ -62,6 +70,8 @@ impl SlackInbound {
             roles,
             renderer,
             approvals_channel: approvals_channel.into(),
+            downloads: reqwest::Client::new(),
+            bot_token,
         }
     }
 
@@ -117,6 +127,12 @@ impl SlackInbound {
             // `draft` alone opens the form rather than listing what is missing.
             Err(_) if text.trim() == "draft" => {
                 return self.open(channel, user, trigger, draft_form(channel)).await;
+            }
+            // A file comes through Slack's file form, not a path on the bot's machine.
+            Err(_) if text.trim() == "import" => {
+                return self
+                    .open(channel, user, trigger, import_form(channel))
+                    .await;
             }
             Err(e) => {
                 return self
@@ -174,7 +190,9 @@ impl SlackInbound {
                 for (name, bytes) in files {
                     if let Err(e) = self.api.upload_file(channel, &name, bytes, None).await {
                         tracing::warn!(error = %e, file = %name, "could not upload an export to Slack");
-                        let said = format!("Sorry, the file {name} could not be uploaded to Slack; try again.");
+                        let said = format!(
+                            "Sorry, the file {name} could not be uploaded to Slack; try again."
+                        );
                         return self.tell_text(channel, user, Text::from(said)).await;
                     }
                 }
@@ -183,9 +201,11 @@ impl SlackInbound {
             Answer::ForPlatform(Command::PasteSkus { session }) => {
                 return self.paste_form(channel, user, trigger, session).await;
             }
-            Answer::ForPlatform(Command::Import { .. }) => text_message(Text::from(
-                "Importing a spreadsheet is not available in Slack yet: use Discord's or the console's import.",
-            )),
+            Answer::ForPlatform(Command::Import { .. }) => {
+                return self
+                    .open(channel, user, trigger, import_form(channel))
+                    .await;
+            }
             Answer::ForPlatform(_) => text_message(help_text()),
         };
         self.tell(channel, user, &message).await;
@@ -334,11 +354,58 @@ impl SlackInbound {
                     Err(e) => self.refuse(&channel, user, &e).await,
                 }
             }
+            Some(FormId::Import) => {
+                if !self.first(&channel, user, &event).await {
+                    return;
+                }
+                match self.import(&actor, view, &values).await {
+                    Ok(answer) => self.answer(&channel, user, "", answer).await,
+                    Err(e) => self.refuse(&channel, user, &e).await,
+                }
+            }
             None => {
                 let said = "This form is not one of ours or is damaged; open it again.";
                 self.tell_text(&channel, user, Text::from(said)).await;
             }
         }
+    }
+
+    /// The import form: who may import and the file's declared size are
+    /// checked before anything is downloaded; then the file, read with the
+    /// bot token from its private URL, goes to the use case.
+    async fn import(
+        &self,
+        actor: &Actor,
+        view: &Value,
+        values: &Map<String, Value>,
+    ) -> Result<Answer, AppError> {
+        let target = import_target(values)?;
+        self.app.check_import_allowed(actor, &target).await?;
+        let Some(file) = uploaded_file(view) else {
+            return Err(AppError::unexpected(anyhow::anyhow!(
+                "an import form came without its file"
+            )));
+        };
+        let too_big = |e| AppError::from(ImportError::from(e));
+        crate::import::check_size(&file.name, file.size).map_err(too_big)?;
+        let request = self
+            .downloads
+            .get(&file.url)
+            .bearer_auth(self.bot_token.expose_secret());
+        let bytes = match download_request(request, &file.name, download::TIMEOUT).await {
+            Ok(bytes) => bytes,
+            Err(DownloadError::File(e)) => return Err(too_big(e)),
+            Err(e) => return Err(AppError::unexpected(e)),
+        };
+        let sheet = Some(values.text("sheet")).filter(|s| !s.trim().is_empty());
+        let report = self
+            .app
+            .import(actor, &file.name, &bytes, sheet.as_deref(), target)
+            .await?;
+        Ok(Answer::Session {
+            headline: report.headline(),
+            view: report.session,
+        })
     }
 
     /// True the first time this event is seen; a refusal is told.
@@ -380,6 +447,7 @@ impl SocketHandler for SlackInbound {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FormId {
     Draft,
+    Import,
     Paste { session: i64 },
     Reason { session: i64, version: i32 },
 }
@@ -389,6 +457,9 @@ impl FormId {
         use crate::domain::number::positive;
         if raw == DRAFT_FORM {
             return Some(FormId::Draft);
+        }
+        if raw == IMPORT_FORM {
+            return Some(FormId::Import);
         }
         if let Some(session) = raw
             .strip_prefix(PASTE_FORM)
@@ -464,6 +535,14 @@ fn form_errors(callback: &str, values: &Map<String, Value>, app: &FlashSales) ->
                 }
             }
         }
+        FormId::Import => {
+            if let Err(e) = import_target(values) {
+                errors.insert(
+                    "session".into(),
+                    e.message().render(|_, _| String::new()).into(),
+                );
+            }
+        }
         FormId::Paste { .. } => {
             if let Err(e) = parse_paste(&values.text("lines")) {
                 errors.insert("lines".into(), e.to_string().into());
@@ -482,6 +561,45 @@ fn form_errors(callback: &str, values: &Map<String, Value>, app: &FlashSales) ->
         }
     }
     (!errors.is_empty()).then_some(Value::Object(errors))
+}
+
+/// Where an import goes: the draft in `session`, or a new draft from the
+/// optional title and times (the file's cells fill what is left blank).
+fn import_target(values: &Map<String, Value>) -> Result<ImportTarget, AppError> {
+    let session = values.text("session");
+    let session = match session.trim().trim_start_matches('#') {
+        "" => None,
+        id => Some(
+            crate::domain::number::positive(id)
+                .ok_or_else(|| AppError::from(InputError::NotASession(session.clone())))?,
+        ),
+    };
+    let field = |key: &str| Some(values.text(key)).filter(|v| !v.trim().is_empty());
+    let fields = DraftFields {
+        title: field("title"),
+        start: field("start"),
+        end: field("end"),
+    };
+    Ok(ImportTarget::from_options(session, fields)?)
+}
+
+/// The file a `file_input` carried: Slack's name, size and private URL.
+struct UploadedFile {
+    name: String,
+    size: u64,
+    url: String,
+}
+
+fn uploaded_file(view: &Value) -> Option<UploadedFile> {
+    let file = view["state"]["values"]["file"]["file"]["files"].get(0)?;
+    Some(UploadedFile {
+        name: file["name"].as_str()?.to_owned(),
+        size: file["size"].as_u64().unwrap_or_default(),
+        url: file["url_private_download"]
+            .as_str()
+            .or(file["url_private"].as_str())?
+            .to_owned(),
+    })
 }
 
 fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
@@ -552,6 +670,58 @@ fn draft_form(channel: &str) -> Value {
                 true,
                 true,
             ),
+        ],
+    )
+}
+
+fn import_form(channel: &str) -> Value {
+    let file = json!({
+        "type": "input",
+        "block_id": "file",
+        "label": plain("Spreadsheet (.xlsx, .xls, .ods or .csv, at most 2 MiB)"),
+        "element": {
+            "type": "file_input",
+            "action_id": "file",
+            "filetypes": ["xlsx", "xls", "ods", "csv"],
+            "max_files": 1,
+        },
+    });
+    modal(
+        IMPORT_FORM.to_owned(),
+        "Import a spreadsheet",
+        "Import",
+        channel,
+        vec![
+            file,
+            input(
+                "session",
+                "Into draft # (blank: a new draft)",
+                "12",
+                false,
+                true,
+            ),
+            input(
+                "title",
+                "New draft's title (blank: the file's)",
+                "Midnight Deals",
+                false,
+                true,
+            ),
+            input(
+                "start",
+                "Start (blank: the file's)",
+                "tomorrow 00:00",
+                false,
+                true,
+            ),
+            input(
+                "end",
+                "End (blank: the file's)",
+                "tomorrow 02:00",
+                false,
+                true,
+            ),
+            input("sheet", "Sheet (blank: the first)", "Sheet1", false, true),
         ],
     )
 }
@@ -685,7 +855,8 @@ fn help_text() -> Text {
     let mut text = Text::from(
         "Flash sales from Slack: type `/flashsale <command> option:value ...`. \
          `/flashsale draft` alone opens a form; `/flashsale add-sku session:12` alone opens \
-         the paste form. Approvers use the buttons on the card in the approvals channel.\n\
+         the paste form; `/flashsale import` opens the file form. Approvers use the buttons \
+         on the card in the approvals channel.\n\
          Examples:",
     );
     for example in crate::app::command_line::parser::examples() {
@@ -737,6 +908,7 @@ mod tests {
     fn forms_stay_within_slack_limits() {
         for form in [
             draft_form("C1"),
+            import_form("C1"),
             paste_form("C1", 123456),
             reason_form("C1", 123456, 99),
         ] {

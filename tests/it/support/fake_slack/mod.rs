@@ -101,6 +101,10 @@ struct State {
     views: Vec<Value>,
     uploads: HashMap<String, Vec<u8>>,
     completed_files: Vec<Value>,
+    /// Files people "attached" in a form: id -> bytes, read at `/files/<id>` with the bot token.
+    hosted: HashMap<String, Vec<u8>>,
+    /// How often a hosted file was read.
+    file_reads: u64,
     groups: HashMap<String, Vec<String>>,
     next_id: u64,
     down: bool,
@@ -171,6 +175,7 @@ impl FakeSlack {
         let app = axum::Router::new()
             .route("/link/", axum::routing::get(socket::upgrade))
             .route("/upload/{file}", axum::routing::post(upload))
+            .route("/files/{file}", axum::routing::get(hosted_file))
             .route("/api/{method}", axum::routing::any(api))
             .route("/response/{trigger}", axum::routing::post(response_url))
             .with_state(inner.clone());
@@ -252,6 +257,27 @@ impl FakeSlack {
     }
 
     /// While down, every Web API call answers 503 (the socket stays as it is).
+    /// A file someone picked in a form's `file_input`: the file object Slack
+    /// puts in the submission (name, size, a private URL on this fake).
+    pub fn host_file(&self, name: &str, bytes: &[u8]) -> Value {
+        let mut state = self.lock();
+        let id = format!("F{:08}", state.next_id());
+        state.hosted.insert(id.clone(), bytes.to_vec());
+        json!({
+            "id": id,
+            "name": name,
+            "title": name,
+            "size": bytes.len(),
+            "url_private": format!("http://{}/files/{id}", self.inner.addr),
+            "url_private_download": format!("http://{}/files/{id}", self.inner.addr),
+        })
+    }
+
+    /// How often the bot read a hosted file.
+    pub fn file_reads(&self) -> u64 {
+        self.lock().file_reads
+    }
+
     pub fn set_down(&self, down: bool) {
         self.lock().down = down;
     }
@@ -375,6 +401,28 @@ async fn response_url(
 
 fn refuse(error: &str) -> Value {
     json!({ "ok": false, "error": error })
+}
+
+/// A file from a `file_input`, as Slack serves `url_private_download`: only
+/// with the bot token.
+async fn hosted_file(
+    AxumState(inner): AxumState<Arc<Inner>>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if bearer != Some(BOT_TOKEN) {
+        return (StatusCode::FORBIDDEN, "not authed").into_response();
+    }
+    let mut state = inner.lock();
+    state.file_reads += 1;
+    match state.hosted.get(&file) {
+        Some(bytes) => (StatusCode::OK, bytes.clone()).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such file").into_response(),
+    }
 }
 
 async fn upload(

@@ -305,6 +305,17 @@ impl FakeSlack {
         callback_id: &str,
         values: &[(&str, &str, &str)],
     ) -> Sent {
+        self.submit_view_with_files(user, callback_id, values, &[])
+    }
+
+    /// As `submit_view`, with `file_input` blocks: (block id = action id, files).
+    pub fn submit_view_with_files(
+        &self,
+        user: &str,
+        callback_id: &str,
+        values: &[(&str, &str, &str)],
+        files: &[(&str, Vec<Value>)],
+    ) -> Sent {
         let trigger = format!("{}.{}.submit", self.lock().socket.next_envelope + 1, user);
         // Slack submits the view it showed: the latest one opened (or
         // updated) with this callback_id, with its id, title, blocks and the
@@ -320,6 +331,12 @@ impl FakeSlack {
             state_values.insert(
                 block.to_string(),
                 json!({ *action: { "type": "plain_text_input", "value": text } }),
+            );
+        }
+        for (block, picked) in files {
+            state_values.insert(
+                block.to_string(),
+                json!({ *block: { "type": "file_input", "files": picked } }),
             );
         }
         let payload = json!({

@@ -1,4 +1,5 @@
-//! Fetching an attachment from Discord's CDN for `/flashsale import`.
+//! Fetching a file someone attached for `/flashsale import`: from Discord's
+//! CDN, or Slack's private file URL (with the bot token).
 //!
 //! serenity's `Attachment::download` has no timeout and reads whatever the
 //! server sends. This one gives up after [`TIMEOUT`] and stops reading one
@@ -31,13 +32,23 @@ pub async fn download(
     name: &str,
     timeout: Duration,
 ) -> Result<Vec<u8>, DownloadError> {
-    tokio::time::timeout(timeout, read(client, url, name))
+    download_request(client.get(url), name, timeout).await
+}
+
+/// As `download`, for a request that needs more than a URL (Slack's files
+/// need the bot token).
+pub async fn download_request(
+    request: reqwest::RequestBuilder,
+    name: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, DownloadError> {
+    tokio::time::timeout(timeout, read(request, name))
         .await
         .map_err(|_| DownloadError::Timeout(timeout))?
 }
 
-async fn read(client: &reqwest::Client, url: &str, name: &str) -> Result<Vec<u8>, DownloadError> {
-    let mut response = client.get(url).send().await?.error_for_status()?;
+async fn read(request: reqwest::RequestBuilder, name: &str) -> Result<Vec<u8>, DownloadError> {
+    let mut response = request.send().await?.error_for_status()?;
     if let Some(declared) = response.content_length() {
         import::check_size(name, declared)?;
     }
