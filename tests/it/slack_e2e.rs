@@ -796,3 +796,35 @@ async fn a_spreadsheet_is_imported_through_the_file_form_and_read_only_when_allo
     assert_eq!(story.row(session).await.items, 2);
     story.finish().await;
 }
+
+#[sqlx::test]
+async fn an_export_arrives_as_files_in_the_channel(pool: PgPool) {
+    let story = SlackStory::start(pool).await;
+    let (start, end) = in_three_hours();
+    let session = story.draft(ANA, "Export me", start, end).await;
+    story.add_sku(ANA, session, "FS-001", 30, 5).await;
+
+    let answer = story
+        .command(ANA, &format!("export session:{session}"))
+        .await;
+    answer.assert_starts_with(&format!("Exported #{session}."));
+    let files = story.fake.files();
+    let names: Vec<&str> = files.iter().filter_map(|f| f["title"].as_str()).collect();
+    assert_eq!(names.len(), 2, "{files:?}");
+    assert!(names.iter().any(|n| n.ends_with(".csv")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".xlsx")), "{names:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| f["channel"] == GENERAL && f["size"].as_u64().unwrap_or(0) > 0),
+        "{files:?}"
+    );
+
+    // A session that does not exist uploads nothing and says so.
+    story
+        .command(ANA, "export session:999")
+        .await
+        .assert_starts_with("Session #999 does not exist. Use `/flashsale list`");
+    assert_eq!(story.fake.files().len(), 2);
+    story.finish().await;
+}
