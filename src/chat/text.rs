@@ -43,6 +43,17 @@ impl CommandHint {
     }
 }
 
+/// At most `max` characters; a cut ends in `…` and never splits a character.
+/// Every platform has its limits; this is how each adapter keeps to them.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// A line or paragraph of message text.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Text(pub Vec<Span>);

@@ -44,15 +44,7 @@ pub mod limits {
     pub const CHOICES: usize = 25;
 }
 
-/// At most `max` characters; a cut ends in `…` and never splits a character.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub use crate::chat::text::truncate;
 
 /// What Discord should send: the parts every builder shares.
 #[derive(Debug, Clone, Default)]

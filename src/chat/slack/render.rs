@@ -59,16 +59,8 @@ pub mod limits {
     pub const MESSAGE_TEXT: usize = 3000;
 }
 
-/// At most `max` characters; a cut ends in `…` and never splits a character.
 /// For plain text only (headers, buttons): mrkdwn is cut by `Markup::fit`.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub use crate::chat::text::truncate;
 
 /// `&`, `<` and `>` as Slack wants them in any text a person typed.
 pub fn escape(s: &str) -> String {
