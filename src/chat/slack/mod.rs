@@ -14,7 +14,8 @@
 //! - `roles`: editors and approvers from Slack user groups (cached briefly)
 //!   or fixed lists, as the domain's `Actor`.
 //! - `inbound`: commands, card buttons and forms into use cases
-//!   (`SlackInbound`, the socket's handler), answered to the person only.
+//!   (`SlackInbound`, the socket's handler), answered to the person only;
+//!   `forms` (the modals and their checks) and `replies` (the answers' words) serve it.
 //! - `socket`: the Socket Mode connection: acknowledges every envelope at
 //!   once and hands slash commands and interactions to a handler.
 //!
@@ -24,8 +25,10 @@
 
 pub mod api;
 pub mod chat;
+mod forms;
 pub mod inbound;
 pub mod render;
+mod replies;
 pub mod roles;
 pub mod socket;
 
