@@ -54,6 +54,15 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// A dash for a blank title, label or field: platforms refuse empty ones.
+pub fn non_empty(s: &str) -> &str {
+    if s.trim().is_empty() {
+        "—"
+    } else {
+        s
+    }
+}
+
 /// A line or paragraph of message text.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Text(pub Vec<Span>);

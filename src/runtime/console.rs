@@ -32,10 +32,7 @@ pub async fn run(config: Config) -> Result<(), RunError> {
         ended = console.run(app, tokio::io::stdin(), tokio::io::stdout()) => { ended?; false }
         _ = shutdown_signal() => true,
     };
-    background.stop().await;
-    if let Some(http) = http {
-        http.stop().await;
-    }
+    super::stop(background, http).await;
     if interrupted {
         // A pending read of stdin cannot be cancelled and would keep the runtime
         // from shutting down until Enter is pressed: leave now, all is stopped.

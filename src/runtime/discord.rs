@@ -120,9 +120,6 @@ pub async fn run(config: Config) -> Result<(), RunError> {
         break connected.map_err(DiscordError::from);
     };
     readiness.set_chat_state(ChatState::Disconnected);
-    background.stop().await;
-    if let Some(http_server) = http_server {
-        http_server.stop().await;
-    }
+    super::stop(background, http_server).await;
     Ok(outcome?)
 }

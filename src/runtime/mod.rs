@@ -247,6 +247,15 @@ impl HttpServer {
     }
 }
 
+/// Every run mode's last step: no new jobs (running ones finish or are handed
+/// back), then the health listener, so `/readyz` answers until the work is done.
+pub async fn stop(background: Background, http: Option<HttpServer>) {
+    background.stop().await;
+    if let Some(http) = http {
+        http.stop().await;
+    }
+}
+
 /// Resolves on SIGTERM (what systemd and container runtimes send) or Ctrl-C.
 pub async fn shutdown_signal() {
     #[cfg(unix)]

@@ -82,9 +82,6 @@ pub async fn run(config: Config) -> Result<(), RunError> {
     };
     readiness.set_chat_state(ChatState::Disconnected);
     socket.shutdown().await;
-    background.stop().await;
-    if let Some(http_server) = http_server {
-        http_server.stop().await;
-    }
+    super::stop(background, http_server).await;
     Ok(outcome?)
 }

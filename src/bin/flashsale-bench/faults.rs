@@ -331,15 +331,7 @@ impl PgServer {
 /// publish is killed (SIGKILL) once its PUT is applied and while the
 /// storefront holds the answer back; the other must take the job over.
 async fn leader_killed(bench: &Bench) -> anyhow::Result<Measured> {
-    let exe = std::env::current_exe()?
-        .parent()
-        .context("no folder for the bench binary")?
-        .join("flashsale-bot");
-    anyhow::ensure!(
-        exe.exists(),
-        "{} is missing: build it with `cargo build --release --bins`",
-        exe.display()
-    );
+    let exe = crate::process::bot_exe()?;
     let app = bench.app();
     let pool = &bench.services.pool;
     let view = draft(app, &editor("editor"), 0, 6).await?;

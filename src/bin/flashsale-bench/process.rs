@@ -13,8 +13,8 @@ use crate::{quantile, Figure};
 
 const RUNS: usize = 5;
 
-pub async fn measure() -> anyhow::Result<Vec<Figure>> {
-    let bench = Bench::start("process").await?;
+/// The `flashsale-bot` binary built beside this bench (release).
+pub fn bot_exe() -> anyhow::Result<std::path::PathBuf> {
     let exe = std::env::current_exe()?
         .parent()
         .context("no folder for the bench binary")?
@@ -24,6 +24,12 @@ pub async fn measure() -> anyhow::Result<Vec<Figure>> {
         "{} is missing: build it with `cargo build --release --bins`",
         exe.display()
     );
+    Ok(exe)
+}
+
+pub async fn measure() -> anyhow::Result<Vec<Figure>> {
+    let bench = Bench::start("process").await?;
+    let exe = bot_exe()?;
     eprintln!("process: starting the console bot {RUNS} times...");
     let mut startups = Vec::new();
     let mut idle = None;

@@ -44,6 +44,7 @@ pub mod limits {
     pub const CHOICES: usize = 25;
 }
 
+use crate::chat::text::non_empty;
 pub use crate::chat::text::truncate;
 
 /// What Discord should send: the parts every builder shares.
@@ -350,14 +351,6 @@ impl EmbedParts {
             embed = embed.footer(CreateEmbedFooter::new(footer));
         }
         embed
-    }
-}
-
-fn non_empty(s: &str) -> &str {
-    if s.trim().is_empty() {
-        "—"
-    } else {
-        s
     }
 }
 

@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::app::{parse_paste, AppError, DraftFields, FlashSales, ImportTarget, InputError};
-use crate::domain::{Notes, Reason, Title, Window, MAX_ITEMS};
+use crate::domain::{Notes, Title, Window, MAX_ITEMS};
 
 /// Form (modal) ids: `callback_id`s, parsed strictly when submitted.
 const DRAFT_FORM: &str = "fs:draft";
@@ -123,14 +123,9 @@ pub(super) fn form_errors(
             }
         }
         FormId::Reason { .. } => {
-            if let Err(e) = Reason::parse(&values.text("reason")) {
-                let said = match e {
-                    crate::domain::ReasonError::Empty => {
-                        "A reason is required: tell the editors what to change.".to_owned()
-                    }
-                    other => other.to_string(),
-                };
-                errors.insert("reason".into(), said.into());
+            // The rule reject itself applies, so the form says what the use case would.
+            if let Err(e) = crate::domain::rules::require_reason(&values.text("reason")) {
+                errors.insert("reason".into(), e.to_string().into());
             }
         }
     }

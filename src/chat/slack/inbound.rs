@@ -137,14 +137,8 @@ impl SlackInbound {
             }
         };
         let metric = command.name();
-        match self
-            .app
-            .first_delivery(PLATFORM, &envelope.event_id())
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(e) => return self.refuse(channel, user, &e).await,
+        if !self.first(channel, user, &envelope.event_id()).await {
+            return;
         }
         let answered = match self.actor(user, name).await {
             Ok(actor) => {
@@ -237,11 +231,7 @@ impl SlackInbound {
     /// A card button.
     async fn press(&self, envelope: &Envelope) {
         let p = &envelope.payload;
-        let user = str_of(&p["user"], "id");
-        let name = p["user"]["username"]
-            .as_str()
-            .or(p["user"]["name"].as_str())
-            .unwrap_or_default();
+        let (user, name) = person(p);
         let channel = p["channel"]["id"]
             .as_str()
             .or(p["container"]["channel_id"].as_str())
@@ -282,11 +272,7 @@ impl SlackInbound {
         if form_errors(callback, &values, &self.app).is_some() {
             return;
         }
-        let user = str_of(&p["user"], "id");
-        let name = p["user"]["username"]
-            .as_str()
-            .or(p["user"]["name"].as_str())
-            .unwrap_or_default();
+        let (user, name) = person(p);
         let channel = view["private_metadata"]
             .as_str()
             .filter(|c| super::is_slack_id(c, &['C', 'G', 'D']))
@@ -437,6 +423,13 @@ impl SocketHandler for SlackInbound {
             },
         }
     }
+}
+
+/// Who pressed or submitted: Slack's user id and the name it shows.
+fn person(payload: &Value) -> (&str, &str) {
+    let user = &payload["user"];
+    let name = user["username"].as_str().or(user["name"].as_str());
+    (str_of(user, "id"), name.unwrap_or_default())
 }
 
 fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {

@@ -59,6 +59,7 @@ pub mod limits {
     pub const MESSAGE_TEXT: usize = 3000;
 }
 
+use crate::chat::text::non_empty;
 /// For plain text only (headers, buttons): mrkdwn is cut by `Markup::fit`.
 pub use crate::chat::text::truncate;
 
@@ -449,14 +450,6 @@ pub fn buttons(buttons: &[Button]) -> Vec<SlackBlock> {
         .chunks(limits::ACTIONS)
         .map(|chunk| SlackBlock::Actions(SlackActionsBlock::new(chunk.to_vec())))
         .collect()
-}
-
-fn non_empty(s: &str) -> &str {
-    if s.trim().is_empty() {
-        "—"
-    } else {
-        s
-    }
 }
 
 #[cfg(test)]
