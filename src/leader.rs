@@ -25,7 +25,8 @@ use sqlx::{ConnectOptions, Connection};
 
 /// The advisory lock every bot process of one database competes for
 /// ("flashbot" in ASCII). Any other user of advisory locks in the same
-/// database must stay clear of it.
+/// database must stay clear of it. (The schedulers' presence locks,
+/// `store::presence`, use the two-key form, which never meets a one-key lock.)
 pub const LOCK_KEY: i64 = 0x666c_6173_6862_6f74;
 
 #[derive(Debug, Clone)]

@@ -8,8 +8,9 @@
 //! backstop because a notification sent while disconnected is lost. Jobs are
 //! claimed with `FOR UPDATE SKIP LOCKED`, a lease and an attempt number
 //! (`store::jobs`); outcomes are written only while the attempt still owns
-//! the job. A process killed mid-job leaves a lease that expires; any replica
-//! then runs the job again with the same idempotency key.
+//! the job. A process killed mid-job loses its presence lock with its
+//! connection (`store::presence`) and its lease runs out; at whichever comes
+//! first, any replica runs the job again with the same idempotency key.
 //!
 //! Time: the database's clock is the only one the scheduler reads (due jobs,
 //! leases, retry windows, the due time `stop` sets, go-live lateness); the
@@ -33,6 +34,7 @@ mod handlers;
 mod outbox;
 mod reconcile;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +47,7 @@ pub use reconcile::Finding;
 use crate::app::FlashSales;
 use crate::domain::JobKind;
 use crate::store::jobs::{self, ClaimedJob, NOTIFY_CHANNEL};
+use crate::store::presence::Presence;
 use crate::store::{PgPool, StoreError};
 use crate::storefront::Storefront;
 
@@ -104,6 +107,29 @@ pub struct Scheduler {
     app: FlashSales,
     storefront: Arc<dyn Storefront>,
     config: Arc<SchedulerConfig>,
+    present: PresentKey,
+}
+
+/// This process's presence key while its lock is known to be held
+/// (`store::presence`); claims are stamped with it. Keys are non-negative,
+/// so a negative value means "not held": claims then rely on the lease.
+#[derive(Clone)]
+struct PresentKey(Arc<AtomicI64>);
+
+impl PresentKey {
+    fn absent() -> PresentKey {
+        PresentKey(Arc::new(AtomicI64::new(-1)))
+    }
+
+    fn set(&self, key: Option<i32>) {
+        self.0.store(key.map_or(-1, i64::from), Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Option<i32> {
+        i32::try_from(self.0.load(Ordering::Relaxed))
+            .ok()
+            .filter(|k| *k >= 0)
+    }
 }
 
 impl Scheduler {
@@ -118,12 +144,26 @@ impl Scheduler {
             app,
             storefront,
             config: Arc::new(config),
+            present: PresentKey::absent(),
         }
     }
 
     /// Runs until `shutdown` turns true, then stops claiming, lets running
     /// jobs finish (up to the grace period) and hands unfinished claims back.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        // Released only after the claims are handed back (below), so nobody
+        // takes over a job this process is still finishing.
+        // Taken before the first claim, so that claim carries the key.
+        let (leave, leaving) = watch::channel(false);
+        let first = match Presence::hold(&self.pool).await {
+            Ok(presence) => Some(presence),
+            Err(e) => {
+                tracing::warn!(error = %e, "no presence lock yet; claims rely on their lease");
+                None
+            }
+        };
+        self.present.set(first.as_ref().map(Presence::key));
+        let presence = tokio::spawn(self.clone().keep_present(first, leaving));
         let mut listener = self.listen().await;
         let mut running = JoinSet::new();
         // One delivery at a time per process keeps a session's notices in order.
@@ -205,6 +245,63 @@ impl Scheduler {
             let _ = tokio::time::timeout(self.config.shutdown_grace, delivering).await;
         }
         self.shut_down(running).await;
+        let _ = leave.send(true);
+        if let Err(e) = presence.await {
+            tracing::warn!(error = %e, "the presence task failed");
+        }
+    }
+
+    /// Holds this process's presence lock while the loop runs, reconnecting
+    /// when its connection drops. While it is not held, claims carry no key
+    /// and only their lease protects them.
+    async fn keep_present(self, mut held: Option<Presence>, mut leaving: watch::Receiver<bool>) {
+        let mut failures: i32 = 0;
+        while !*leaving.borrow() {
+            let next = match held.take() {
+                Some(presence) => Ok(presence),
+                None => Presence::hold(&self.pool).await,
+            };
+            let mut presence = match next {
+                Ok(presence) => presence,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(error = %e, attempt = failures, "no presence lock; claims rely on their lease");
+                    let wait = backoff::delay(
+                        failures,
+                        Duration::from_millis(250),
+                        self.config.poll.max(Duration::from_millis(250)),
+                        rand::random::<f64>(),
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        changed = leaving.changed() => if changed.is_err() { break },
+                    }
+                    continue;
+                }
+            };
+            failures = 0;
+            self.present.set(Some(presence.key()));
+            tracing::debug!(key = presence.key(), "presence lock held");
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.config.heartbeat) => {
+                        if let Err(e) = presence.check().await {
+                            // The lock went with the connection: claims made
+                            // with the old key are already anybody's.
+                            tracing::warn!(error = %e, "presence connection lost; taking a new lock");
+                            self.present.set(None);
+                            break;
+                        }
+                    }
+                    _ = leaving.changed() => {
+                        self.present.set(None);
+                        presence.release().await;
+                        return;
+                    }
+                }
+            }
+        }
+        self.present.set(None);
     }
 
     /// Claims and runs one batch of due jobs to completion, then delivers the
@@ -224,6 +321,7 @@ impl Scheduler {
         jobs::claim_due_within(
             &self.pool,
             &self.config.worker_id,
+            self.present.get(),
             self.config.lease,
             self.config.batch,
             self.config.lookahead,
@@ -260,7 +358,7 @@ impl Scheduler {
     }
 
     async fn wait_for_next(&self) -> Duration {
-        match jobs::time_until_next(&self.pool).await {
+        match jobs::time_until_next(&self.pool, self.config.heartbeat).await {
             // A due job that could not be claimed is held by another replica
             // right now: look again shortly rather than spinning.
             // Woken a lookahead early: that job can be claimed then.

@@ -30,8 +30,14 @@ const BATCH: i64 = 50;
 impl Scheduler {
     /// Claims and delivers the posts that are due. Returns how many were claimed.
     pub(super) async fn deliver_outbox(&self) -> Result<usize, StoreError> {
-        let posts =
-            outbox::claim_due(&self.pool, &self.config.worker_id, self.config.lease, BATCH).await?;
+        let posts = outbox::claim_due(
+            &self.pool,
+            &self.config.worker_id,
+            self.present.get(),
+            self.config.lease,
+            BATCH,
+        )
+        .await?;
         let count = posts.len();
         let mut posts = posts.into_iter().peekable();
         while let Some(post) = posts.next() {

@@ -10,7 +10,9 @@
 //!
 //! Leases are short (seconds) and a running job renews its own (`renew`, the
 //! heartbeat), so a dead worker's job is taken over within one lease while a
-//! slow but live one keeps it. Due times are compared with the database clock
+//! slow but live one keeps it. A process that is killed is noticed sooner:
+//! its presence lock goes with its connection (`store::presence`), and its
+//! claims are taken over at the next look. Due times are compared with the database clock
 //! (`now()`), never a replica's.
 
 use std::time::Duration;
@@ -86,7 +88,7 @@ pub async fn apply_plan(
              values ($1, $2, $3, $3, $4) \
              on conflict (session_id, kind) do update set \
                  due_at = excluded.due_at, next_attempt_at = excluded.due_at, state = 'pending', \
-                 attempts = 0, last_error = null, claimed_by = null, claimed_until = null, \
+                 attempts = 0, last_error = null, claimed_by = null, claimed_presence = null, claimed_until = null, \
                  idempotency_key = excluded.idempotency_key, updated_at = now() \
              where job.state in ('cancelled', 'failed') or job.due_at <> excluded.due_at",
         )
@@ -127,33 +129,44 @@ pub async fn rearm_if_tried(
 }
 
 /// Claims up to `limit` due jobs: pending ones whose time has come, and
-/// running ones whose lease expired (their worker died).
+/// running ones whose worker is gone (lease expired, or presence lost).
+/// Claims made here carry no presence key, so only their lease protects
+/// them: for tests and tools, not for a scheduler.
 pub async fn claim_due(
     pool: &PgPool,
     worker: &str,
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
-    claim_due_within(pool, worker, lease, limit, Duration::ZERO).await
+    claim_due_within(pool, worker, None, lease, limit, Duration::ZERO).await
 }
 
 /// Like `claim_due`, and also pending jobs that fall due within `ahead`: the
 /// claimer prepares them and acts at their due time (`starts_in_us`), so no
 /// database round trip stands between the due time and the action.
+///
+/// `presence` is the claimer's presence key (`store::presence`) while it
+/// holds it: a running job whose key nobody holds any more belongs to a
+/// process that died and is taken over without waiting for its lease. A claim
+/// without a key waits for its lease; hence the `is not null` before every
+/// `not in`, which is true for a null key when nobody is present.
 pub async fn claim_due_within(
     pool: &PgPool,
     worker: &str,
+    presence: Option<i32>,
     lease: Duration,
     limit: i64,
     ahead: Duration,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let jobs = sqlx::query_as(
         "update job set state = 'running', attempts = attempts + 1, claims = claims + 1, claimed_by = $1, \
-             claimed_until = now() + make_interval(secs => $2), updated_at = now() \
+             claimed_presence = $5, claimed_until = now() + make_interval(secs => $2), updated_at = now() \
          where id in ( \
              select id from job \
              where (state = 'pending' and next_attempt_at <= now() + make_interval(secs => $4)) \
-                or (state = 'running' and claimed_until < now()) \
+                or (state = 'running' and (claimed_until < now() \
+                    or (claimed_presence is not null \
+                        and claimed_presence not in (select key from present_worker)))) \
              order by next_attempt_at limit $3 for update skip locked) \
          returning id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, claims as claim, \
              idempotency_key, \
@@ -163,6 +176,7 @@ pub async fn claim_due_within(
     .bind(lease.as_secs_f64())
     .bind(limit)
     .bind(ahead.as_secs_f64())
+    .bind(presence)
     .fetch_all(pool)
     .await?;
     Ok(jobs)
@@ -207,7 +221,7 @@ pub async fn retry_later(
     let updated = sqlx::query(
         "with retried as ( \
              update job set state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
-                 last_error = $4, claimed_by = null, claimed_until = null, updated_at = now() \
+                 last_error = $4, claimed_by = null, claimed_presence = null, claimed_until = null, updated_at = now() \
              where id = $1 and claims = $2 and state = 'running' returning session_id) \
          select pg_notify($5, session_id::text) from retried",
     )
@@ -256,7 +270,7 @@ pub async fn renew(pool: &PgPool, fence: Fence, lease: Duration) -> Result<bool,
 pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError> {
     let released = sqlx::query(
         "update job set state = 'pending', next_attempt_at = least(next_attempt_at, now()), \
-             claimed_by = null, claimed_until = null, updated_at = now() \
+             claimed_by = null, claimed_presence = null, claimed_until = null, updated_at = now() \
          where claimed_by = $1 and state = 'running'",
     )
     .bind(worker)
@@ -267,14 +281,29 @@ pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError>
 
 /// How long until the next job or outbox post may be claimed, by the
 /// database clock (zero: something is due now). `None` when nothing is waiting.
-pub async fn time_until_next(pool: &PgPool) -> Result<Option<Duration>, StoreError> {
+///
+/// A running job or post is looked at again at least every `recheck`: its
+/// process may die at any moment, and nobody would be woken to notice (a
+/// dead process sends no NOTIFY). One whose process is gone is due now.
+pub async fn time_until_next(
+    pool: &PgPool,
+    recheck: Duration,
+) -> Result<Option<Duration>, StoreError> {
     let seconds: Option<f64> = sqlx::query_scalar(
-        "select extract(epoch from least( \
-             (select min(case when state = 'pending' then next_attempt_at else claimed_until end) \
+        "with present as (select key from present_worker) \
+         select extract(epoch from least( \
+             (select min(case when state = 'pending' then next_attempt_at \
+                              when claimed_presence is not null \
+                                   and claimed_presence not in (select key from present) then now() \
+                              else least(claimed_until, now() + make_interval(secs => $1)) end) \
               from job where state in ('pending', 'running')), \
-             (select min(case when state = 'pending' then next_attempt_at else claimed_until end) \
+             (select min(case when state = 'pending' then next_attempt_at \
+                              when claimed_presence is not null \
+                                   and claimed_presence not in (select key from present) then now() \
+                              else least(claimed_until, now() + make_interval(secs => $1)) end) \
               from outbox where state in ('pending', 'sending'))) - now())::float8",
     )
+    .bind(recheck.as_secs_f64())
     .fetch_one(pool)
     .await?;
     Ok(seconds.map(|s| Duration::from_secs_f64(s.max(0.0))))

@@ -12,6 +12,7 @@ pub mod events;
 pub mod items;
 pub mod jobs;
 pub mod outbox;
+pub mod presence;
 pub mod reconcile;
 pub mod sessions;
 
@@ -31,6 +32,9 @@ pub enum StoreError {
     /// A stored value the code does not understand (a bug or a bad manual edit).
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// Every presence key drawn was taken (`presence`): practically never.
+    #[error("no free presence key")]
+    NoPresenceKey,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

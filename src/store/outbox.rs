@@ -68,26 +68,31 @@ pub async fn enqueue(
 }
 
 /// Claims up to `limit` posts that are due, oldest first: pending ones whose
-/// time has come, and ones whose deliverer's lease ran out.
+/// time has come, and ones whose deliverer is gone (its lease ran out, or
+/// its presence: see `jobs::claim_due_within`).
 pub async fn claim_due(
     pool: &PgPool,
     worker: &str,
+    presence: Option<i32>,
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<ClaimedPost>, StoreError> {
     let posts = sqlx::query_as(
         "update outbox set state = 'sending', attempts = attempts + 1, claims = claims + 1, \
-             claimed_by = $1, claimed_until = now() + make_interval(secs => $2) \
+             claimed_by = $1, claimed_presence = $4, claimed_until = now() + make_interval(secs => $2) \
          where id in ( \
              select id from outbox \
              where (state = 'pending' and next_attempt_at <= now()) \
-                or (state = 'sending' and claimed_until < now()) \
+                or (state = 'sending' and (claimed_until < now() \
+                    or (claimed_presence is not null \
+                        and claimed_presence not in (select key from present_worker)))) \
              order by id limit $3 for update skip locked) \
          returning id, session_id, event, channel, message, attempts as attempt, claims as claim",
     )
     .bind(worker)
     .bind(lease.as_secs_f64())
     .bind(limit)
+    .bind(presence)
     .fetch_all(pool)
     .await?;
     let mut posts: Vec<ClaimedPost> = posts;
@@ -128,7 +133,7 @@ pub async fn retry_later(
 ) -> Result<bool, StoreError> {
     let updated = sqlx::query(
         "update outbox set state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
-             last_error = $4, claimed_by = null, claimed_until = null \
+             last_error = $4, claimed_by = null, claimed_presence = null, claimed_until = null \
          where id = $1 and claims = $2 and state = 'sending'",
     )
     .bind(id)
@@ -158,7 +163,7 @@ pub async fn refused(pool: &PgPool, id: i64, claim: i64, error: &str) -> Result<
 pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError> {
     let released = sqlx::query(
         "update outbox set state = 'pending', next_attempt_at = least(next_attempt_at, now()), \
-             claimed_by = null, claimed_until = null \
+             claimed_by = null, claimed_presence = null, claimed_until = null \
          where claimed_by = $1 and state = 'sending'",
     )
     .bind(worker)

@@ -91,6 +91,47 @@ async fn a_bot_killed_mid_publish_is_taken_over_after_restart_and_says_now_live_
 }
 
 #[sqlx::test]
+async fn a_killed_bots_publish_is_taken_over_at_once_not_after_its_lease(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // A lease far longer than the test: only the killed process's presence
+    // lock, gone with its connection, can hand the job over in time.
+    let env = [
+        ("SCHEDULER_LEASE_SECS", "600"),
+        ("SCHEDULER_HEARTBEAT_SECS", "1"),
+        ("STOREFRONT_TIMEOUT_MS", "15000"),
+    ];
+    g.stall_next_call(5);
+    let first = Console::start(&g.t.pool, &g.store, &env).await;
+    g.make_due(session.id, "publish").await;
+    g.wait_for_job(session.id, "publish", "running").await;
+    let deadline = tokio::time::Instant::now() + STEP;
+    while g.store.sale(session.id).is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the PUT never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    first.kill().await;
+    let killed = std::time::Instant::now();
+    let mut second = Console::start(&g.t.pool, &g.store, &env).await;
+    second.expect("is now live", STEP).await;
+
+    assert!(
+        killed.elapsed() < Duration::from_secs(20),
+        "live {:?} after the kill, with a 600 s lease",
+        killed.elapsed()
+    );
+    assert_eq!(status(&g, session.id).await, "live");
+    assert_eq!(g.publishes(session.id).len(), 1, "the retry was a replay");
+    wait_sent(&g, session.id, "live").await;
+    assert_eq!(sent_notices(&g, session.id, "live").await, 1);
+    second.finish().await;
+}
+
+#[sqlx::test]
 async fn a_bot_quit_mid_publish_posts_now_live_once_after_restart(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;

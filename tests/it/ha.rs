@@ -118,11 +118,13 @@ async fn only_the_leader_holds_the_gateway_and_a_follower_takes_over_when_it_is_
     story.finish().await;
 }
 
-/// Postgres processes of this test's database holding an advisory lock (a
-/// macro so queries stay literals: sqlx refuses dynamic SQL).
+/// Postgres processes of this test's database holding the leader's lock (a
+/// macro so queries stay literals: sqlx refuses dynamic SQL). It is the only
+/// one-key advisory lock (`objsubid = 1`); every scheduler's presence lock
+/// is a two-key one.
 macro_rules! lock_holders {
     () => {
-        "from pg_locks where locktype = 'advisory' and granted \
+        "from pg_locks where locktype = 'advisory' and granted and objsubid = 1 \
          and database = (select oid from pg_database where datname = current_database())"
     };
 }

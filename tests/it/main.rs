@@ -38,6 +38,7 @@ mod items;
 mod jobs;
 mod listing;
 mod observability;
+mod presence;
 mod races;
 mod render;
 mod slack;

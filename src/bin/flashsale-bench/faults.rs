@@ -22,6 +22,10 @@
 //!   one that claimed the publish has its PUT held by the storefront and is
 //!   killed (SIGKILL) once the sale is up, and the other must finish the job.
 //!   Posts are read from both processes' output.
+//!
+//! "Worker killed mid-publish" is in process: a claim stamped with a presence
+//! key, the PUT applied, then the presence connection closed, as a kill
+//! closes a process's sockets.
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -32,6 +36,7 @@ use flashsale_bot::chat::Channel;
 use flashsale_bot::devstore::Faults;
 use flashsale_bot::scheduler::{Scheduler, SchedulerConfig};
 use flashsale_bot::store::jobs;
+use flashsale_bot::store::presence::Presence;
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 
@@ -173,15 +178,28 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
             store_faults.method = Some("GET".to_owned());
         }
         Fault::KilledMidPublish => {
-            // A worker claims the job, sends the PUT (it is applied), and dies.
+            // A worker claims the job as a scheduler does (production lease,
+            // its presence key), sends the PUT (it is applied), and dies: its
+            // connections close, as a killed process's do.
             sqlx::query(publish_due).bind(id).execute(pool).await?;
-            let claimed = jobs::claim_due(pool, "killed", Duration::from_secs(10), 1).await?;
+            let presence = Presence::hold(pool).await?;
+            let lease = SchedulerConfig::default().lease;
+            let claimed = jobs::claim_due_within(
+                pool,
+                "killed",
+                Some(presence.key()),
+                lease,
+                1,
+                Duration::ZERO,
+            )
+            .await?;
             let Some(job) = claimed.first() else {
                 bail!("the publish job was not due");
             };
             storefront
                 .publish(&view.sale_request(), &job.idempotency_key.to_string())
                 .await?;
+            presence.release().await;
         }
         Fault::PostgresRestart => {
             // The PUT is applied and its answer held back while the server goes down.

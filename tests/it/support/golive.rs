@@ -51,18 +51,22 @@ impl GoLive {
         config: SchedulerConfig,
         storefront_timeout: Duration,
     ) -> Scheduler {
-        let storefront = HttpStorefront::new(
-            self.store.url().parse().unwrap(),
-            &SecretString::from(devstore::test_secret()),
-            storefront_timeout,
-        )
-        .unwrap();
         Scheduler::new(
             self.t.pool.clone(),
             self.t.app.clone(),
-            Arc::new(storefront),
+            Arc::new(self.storefront(storefront_timeout)),
             config,
         )
+    }
+
+    /// A client of the dev storefront, as a scheduler has.
+    pub fn storefront(&self, timeout: Duration) -> HttpStorefront {
+        HttpStorefront::new(
+            self.store.url().parse().unwrap(),
+            &SecretString::from(devstore::test_secret()),
+            timeout,
+        )
+        .unwrap()
     }
 
     /// Runs a scheduler loop in the background until the returned sender is dropped or sent `true`.

@@ -1,0 +1,203 @@
+//! Presence: a process that dies (its connection to Postgres closes) loses
+//! its claims at once, not one lease later; a live one keeps them for its
+//! whole lease. The lease stays the backstop (`convergence.rs`).
+
+use std::time::{Duration, Instant};
+
+use flashsale_bot::chat::Channel;
+use flashsale_bot::scheduler::SchedulerConfig;
+use flashsale_bot::store::presence::{self, Presence};
+use flashsale_bot::store::{jobs, outbox};
+use flashsale_bot::storefront::Storefront;
+use sqlx::PgPool;
+
+use crate::support::golive::*;
+
+/// Longer than any test here waits: only presence can free a claim in time.
+const LEASE: Duration = Duration::from_secs(600);
+
+#[sqlx::test]
+async fn a_claim_of_a_process_that_is_gone_is_taken_over_before_its_lease_runs_out(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    let dying = Presence::hold(&g.t.pool).await.unwrap();
+    let first = jobs::claim_due_within(
+        &g.t.pool,
+        "dying",
+        Some(dying.key()),
+        LEASE,
+        10,
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(presence::is_present(&g.t.pool, dying.key()).await.unwrap());
+    assert!(
+        jobs::claim_due(&g.t.pool, "other", LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "its process is alive: the claim holds"
+    );
+
+    dying.release().await;
+
+    let taken = jobs::claim_due(&g.t.pool, "other", LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1, "taken over without waiting for the lease");
+    assert!(taken[0].claim > first[0].claim);
+    let mut conn = g.t.pool.acquire().await.unwrap();
+    assert!(
+        !jobs::finish(&mut conn, first[0].fence()).await.unwrap(),
+        "the old claim is fenced off"
+    );
+}
+
+#[sqlx::test]
+async fn a_claim_without_a_presence_key_waits_for_its_lease(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    // A tool's claim (no key) next to a scheduler whose presence comes and goes.
+    jobs::claim_due(&g.t.pool, "tool", LEASE, 10).await.unwrap();
+    let passer_by = Presence::hold(&g.t.pool).await.unwrap();
+    passer_by.release().await;
+
+    assert!(jobs::claim_due(&g.t.pool, "other", LEASE, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[sqlx::test]
+async fn the_next_look_is_due_at_once_when_a_running_jobs_process_is_gone(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    let dying = Presence::hold(&g.t.pool).await.unwrap();
+    jobs::claim_due_within(
+        &g.t.pool,
+        "dying",
+        Some(dying.key()),
+        LEASE,
+        10,
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let recheck = Duration::from_secs(30);
+    let alive = jobs::time_until_next(&g.t.pool, recheck)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        alive > Duration::from_secs(20) && alive <= recheck,
+        "a running job is looked at again within the recheck, not the lease: {alive:?}"
+    );
+
+    dying.release().await;
+
+    let gone = jobs::time_until_next(&g.t.pool, recheck)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone, Duration::ZERO);
+}
+
+#[sqlx::test]
+async fn a_post_whose_deliverer_is_gone_is_claimed_again_at_once(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    let mut tx = g.t.pool.begin().await.unwrap();
+    let message = serde_json::json!({ "text": [] });
+    outbox::enqueue(&mut tx, session.id, "test", 1, "announcements", &message)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let dying = Presence::hold(&g.t.pool).await.unwrap();
+    let first = outbox::claim_due(&g.t.pool, "dying", Some(dying.key()), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(outbox::claim_due(&g.t.pool, "other", None, LEASE, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    dying.release().await;
+
+    let taken = outbox::claim_due(&g.t.pool, "other", None, LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    assert!(taken[0].claim > first[0].claim);
+}
+
+#[sqlx::test]
+async fn a_killed_schedulers_publish_goes_live_long_before_its_lease(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    // A scheduler claims the publish as the loop does, puts the sale up, and
+    // is killed: its connection closes, its lease has ten minutes to run.
+    let dying = Presence::hold(&g.t.pool).await.unwrap();
+    let claimed = jobs::claim_due_within(
+        &g.t.pool,
+        "dying",
+        Some(dying.key()),
+        LEASE,
+        10,
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let view = g.t.app.get(session.id).await.unwrap();
+    let storefront = g.storefront(Duration::from_secs(2));
+    storefront
+        .publish(
+            &view.sale_request(),
+            &claimed[0].idempotency_key.to_string(),
+        )
+        .await
+        .unwrap();
+    dying.release().await;
+    let killed = Instant::now();
+
+    let config = SchedulerConfig {
+        lease: LEASE,
+        heartbeat: Duration::from_millis(500),
+        poll: Duration::from_secs(300),
+        ..fast_config("survivor")
+    };
+    let (stop, handle) = g.spawn_loop(g.scheduler_with(config, Duration::from_secs(2)));
+    g.wait_for_status(session.id, "live", 15).await;
+    let taken_over = killed.elapsed();
+    g.wait_for_notices(session.id).await;
+    stop.send(true).unwrap();
+    handle.await.unwrap();
+
+    assert!(
+        taken_over < Duration::from_secs(5),
+        "live {taken_over:?} after the kill"
+    );
+    assert!(g
+        .store
+        .sale(session.id)
+        .is_some_and(|sale| sale["status"] != "ended"));
+    assert_eq!(g.publishes(session.id).len(), 1, "the retry was a replay");
+    let now_live =
+        g.t.chat
+            .posts_to(Channel::Announcements)
+            .into_iter()
+            .filter(|p| {
+                p.message
+                    .text
+                    .render(|_, _| String::new())
+                    .contains("is now live")
+            })
+            .count();
+    assert_eq!(now_live, 1);
+}
