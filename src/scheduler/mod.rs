@@ -26,6 +26,7 @@
 //!
 //! Layout: `handlers` (what each kind of job does), `outbox` (delivering
 //! notices), `reconcile` (storefront vs database), `backoff` (retry waits),
+//! `timing` (a database time on this process's clock),
 //! `digest` (the daily digest, driven by tokio-cron-scheduler).
 
 mod backoff;
@@ -33,6 +34,7 @@ pub mod digest;
 mod handlers;
 mod outbox;
 mod reconcile;
+mod timing;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;

@@ -47,6 +47,11 @@ pub struct ClaimedJob {
     /// when it is due already. Jobs may be claimed a little ahead
     /// (`claim_due_within`) and then wait this long before acting.
     pub starts_in_us: i64,
+    /// The time, by the database clock, this claim was made to act at (the
+    /// job's next attempt). A claimer that must act on the dot maps it onto
+    /// its own clock more tightly than `starts_in_us` can
+    /// (`scheduler::timing`).
+    pub acts_at: DateTime<Utc>,
 }
 
 impl ClaimedJob {
@@ -169,7 +174,7 @@ pub async fn claim_due_within(
                         and claimed_presence not in (select key from present_worker)))) \
              order by next_attempt_at limit $3 for update skip locked) \
          returning id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, claims as claim, \
-             idempotency_key, \
+             idempotency_key, next_attempt_at as acts_at, \
              (extract(epoch from next_attempt_at - clock_timestamp()) * 1000000)::int8 as starts_in_us",
     )
     .bind(worker)

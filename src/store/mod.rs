@@ -52,6 +52,15 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("./migrations").run(pool).await
 }
 
+/// The database's clock as it runs (`clock_timestamp()`), read with the
+/// lightest statement there is: what `scheduler::timing` samples to map a
+/// due time onto a process's own clock.
+pub async fn db_clock_reading(pool: &PgPool) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    Ok(sqlx::query_scalar("select clock_timestamp()")
+        .fetch_one(pool)
+        .await?)
+}
+
 /// The database's clock: the one every replica shares, and so the authority
 /// for due times, leases and anything the scheduler compares (`crate::clock`).
 /// Inside a transaction this is the transaction's start time.

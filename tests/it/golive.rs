@@ -474,3 +474,40 @@ async fn assert_taken_down(g: &GoLive, session_id: i64) {
     let actions = g.t.activity_actions(session_id).await;
     assert!(actions.contains(&"taken_down".to_owned()), "{actions:?}");
 }
+
+#[sqlx::test]
+async fn a_publish_claimed_ahead_reaches_the_storefront_on_its_due_time_never_before(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // Due 300 ms from now by the database clock: inside the lookahead, so
+    // the loop claims it at once and must wait for the due time itself.
+    g.make_due_in(session.id, "publish", 0.3).await;
+    let due: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
+        "select next_attempt_at from job where session_id = $1 and kind = 'publish'",
+    )
+    .bind(session.id)
+    .fetch_one(&g.t.pool)
+    .await
+    .unwrap();
+    let config = flashsale_bot::scheduler::SchedulerConfig {
+        lookahead: Duration::from_millis(500),
+        ..fast_config("ahead")
+    };
+    let (stop, handle) = g.spawn_loop(g.scheduler_with(config, Duration::from_secs(2)));
+    g.wait_for_status(session.id, "live", 10).await;
+    stop.send(true).unwrap();
+    handle.await.unwrap();
+
+    let puts = g.publishes(session.id);
+    assert_eq!(puts.len(), 1);
+    let late = puts[0].at - due;
+    assert!(
+        late >= chrono::Duration::zero(),
+        "the PUT arrived {late} before the due time"
+    );
+    // Generous: the figure itself is the go-live bench's.
+    assert!(
+        late < chrono::Duration::seconds(1),
+        "the PUT arrived {late} late"
+    );
+}

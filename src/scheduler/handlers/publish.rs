@@ -14,7 +14,7 @@ use crate::app::{AppError, Notice, SessionView, SystemOutcome};
 use crate::chat::{Channel, Text, TimeStyle};
 use crate::domain::{Action, ActivityKind, Status};
 use crate::metrics;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{timing, Scheduler};
 use crate::store::db_now;
 use crate::store::jobs::ClaimedJob;
 use crate::storefront::StorefrontError;
@@ -35,7 +35,16 @@ impl Scheduler {
         let started = Instant::now();
         let view = self.app.get(job.session_id).await?;
         let read = started.elapsed();
+        // Claimed ahead: place the due time on our clock as tightly as the
+        // database allows (`timing`); a job claimed late acts at once.
+        let due = if job.starts_in_us > 0 {
+            timing::local_instant_of(&self.pool, job.acts_at, due).await
+        } else {
+            due
+        };
         tokio::time::sleep_until(due).await;
+        // How late this task ran after its timer: the runtime's share of lateness.
+        let woke_late = tokio::time::Instant::now().saturating_duration_since(due);
         match view.status {
             Status::Approved => {}
             // A re-run after the change committed: its notice is in the outbox.
@@ -55,6 +64,7 @@ impl Scheduler {
                 due_in_ms = job.starts_in_us as f64 / 1000.0,
                 read_ms = read.as_secs_f64() * 1000.0,
                 waited_ms = (put - started - read).as_secs_f64() * 1000.0,
+                woke_late_ms = woke_late.as_secs_f64() * 1000.0,
                 put_ms = put.elapsed().as_secs_f64() * 1000.0,
                 "publish timing"
             );
