@@ -110,6 +110,8 @@ pub struct Scheduler {
     storefront: Arc<dyn Storefront>,
     config: Arc<SchedulerConfig>,
     present: PresentKey,
+    /// When this process last woke the other loops after a claim.
+    told: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
 }
 
 /// This process's presence key while its lock is known to be held
@@ -147,6 +149,7 @@ impl Scheduler {
             storefront,
             config: Arc::new(config),
             present: PresentKey::absent(),
+            told: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 
@@ -219,7 +222,11 @@ impl Scheduler {
                 }
             };
             let full_batch = claimed.len() as i64 >= self.config.batch;
+            let claimed_any = !claimed.is_empty();
             self.start_jobs(claimed, &mut running);
+            if claimed_any {
+                self.tell_others_of_claims().await;
+            }
             if delivering.as_ref().is_none_or(|d| d.is_finished()) {
                 let this = self.clone();
                 delivering = Some(tokio::spawn(async move {
@@ -316,6 +323,24 @@ impl Scheduler {
         while running.join_next().await.is_some() {}
         while self.deliver_outbox().await? > 0 {}
         Ok(count)
+    }
+
+    /// After claiming: wakes the other loops, so a loop that slept a whole
+    /// poll learns that a job runs and watches its claimer's presence from
+    /// then on (`jobs::time_until_next` brings it back every heartbeat while
+    /// anything runs). Once a heartbeat is enough for that, which keeps a
+    /// burst of claims at go-live from waking every loop for each one.
+    async fn tell_others_of_claims(&self) {
+        let now = tokio::time::Instant::now();
+        if let Ok(mut last) = self.told.lock() {
+            if last.is_some_and(|at| now.duration_since(at) < self.config.heartbeat) {
+                return;
+            }
+            *last = Some(now);
+        }
+        if let Err(e) = jobs::wake_schedulers(&self.pool).await {
+            tracing::debug!(error = %e, "could not wake the other schedulers; their poll will");
+        }
     }
 
     /// Claims what is due, and what falls due within the lookahead.

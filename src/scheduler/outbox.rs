@@ -38,6 +38,9 @@ impl Scheduler {
             BATCH,
         )
         .await?;
+        if !posts.is_empty() {
+            self.tell_others_of_claims().await;
+        }
         let count = posts.len();
         let mut posts = posts.into_iter().peekable();
         while let Some(post) = posts.next() {

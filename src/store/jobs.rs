@@ -187,6 +187,18 @@ pub async fn claim_due_within(
     Ok(jobs)
 }
 
+/// Tells every scheduler loop that something was claimed. A loop that slept
+/// a whole poll because nothing was due then knows a job is running, and
+/// looks at it again within a heartbeat (`time_until_next`): if the claimer
+/// dies, that is how soon it is noticed.
+pub async fn wake_schedulers(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::query("select pg_notify($1, 'claimed')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// True while the fence still owns the job; locks the job row until the
 /// transaction ends, so an outcome and the state change it implies commit together.
 pub async fn still_owned(conn: &mut PgConnection, fence: Fence) -> Result<bool, StoreError> {

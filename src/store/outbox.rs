@@ -96,6 +96,7 @@ pub async fn claim_due(
     .fetch_all(pool)
     .await?;
     let mut posts: Vec<ClaimedPost> = posts;
+
     // `returning` keeps no order: deliver in the order things happened.
     posts.sort_by_key(|p| p.id);
     Ok(posts)

@@ -201,3 +201,78 @@ async fn a_killed_schedulers_publish_goes_live_long_before_its_lease(pool: PgPoo
             .count();
     assert_eq!(now_live, 1);
 }
+
+#[sqlx::test]
+async fn a_loop_asleep_for_a_whole_poll_takes_over_from_a_claimer_whose_connection_vanished(
+    pool: PgPool,
+) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // A looks at its own claims again only after a minute: only B can
+    // notice in time, and only if A's claim woke it.
+    let config = |worker, heartbeat| SchedulerConfig {
+        lease: LEASE,
+        heartbeat,
+        poll: Duration::from_secs(300),
+        ..fast_config(worker)
+    };
+    let (a_config, b_config) = (
+        config("a", Duration::from_secs(60)),
+        config("b", Duration::from_millis(500)),
+    );
+    // B looks once, finds nothing due and sleeps for its poll.
+    let (stop_b, b) = g.spawn_loop(g.scheduler_with(b_config, Duration::from_secs(10)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A starts, claims the publish (waking B) and its PUT is applied with
+    // the answer held back.
+    g.stall_next_call(5);
+    g.make_due(session.id, "publish").await;
+    let (stop_a, a) = g.spawn_loop(g.scheduler_with(a_config, Duration::from_secs(10)));
+    g.wait_for_job(session.id, "publish", "running").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while g.store.sale(session.id).is_none() {
+        assert!(Instant::now() < deadline, "the PUT never arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // A's presence connection is cut (a failover, a dying host's socket).
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "select pg_terminate_backend(l.pid) from pg_locks l \
+         join job j on j.claimed_presence = l.objid::int8::int4 \
+         where l.locktype = 'advisory' and l.objsubid = 2 and l.classid = $1 \
+           and j.session_id = $2 and j.kind = 'publish'",
+    )
+    .bind(presence::NAMESPACE)
+    .bind(session.id)
+    .fetch_all(&g.t.pool)
+    .await
+    .unwrap();
+    assert_eq!(cut, [true]);
+    let cut_at = Instant::now();
+    g.wait_for_status(session.id, "live", 10).await;
+    let taken_over = cut_at.elapsed();
+    g.wait_for_notices(session.id).await;
+    stop_a.send(true).unwrap();
+    stop_b.send(true).unwrap();
+    a.await.unwrap();
+    b.await.unwrap();
+
+    // A's own answer comes only 5 s after its PUT: B finished the job.
+    assert!(
+        taken_over < Duration::from_secs(3),
+        "live {taken_over:?} after the cut"
+    );
+    assert_eq!(g.publishes(session.id).len(), 1, "B's PUT was a replay");
+    let now_live =
+        g.t.chat
+            .posts_to(Channel::Announcements)
+            .into_iter()
+            .filter(|p| {
+                p.message
+                    .text
+                    .render(|_, _| String::new())
+                    .contains("is now live")
+            })
+            .count();
+    assert_eq!(now_live, 1);
+}

@@ -23,9 +23,9 @@
 //!   killed (SIGKILL) once the sale is up, and the other must finish the job.
 //!   Posts are read from both processes' output.
 //!
-//! "Worker killed mid-publish" is in process: a claim stamped with a presence
-//! key, the PUT applied, then the presence connection closed, as a kill
-//! closes a process's sockets.
+//! "Worker killed mid-publish" is in process: while the surviving scheduler
+//! runs, a claim stamped with a presence key, the PUT applied, then the
+//! presence connection closed, as a kill closes a process's sockets.
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -177,30 +177,8 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
             store_faults.status = Some(404);
             store_faults.method = Some("GET".to_owned());
         }
-        Fault::KilledMidPublish => {
-            // A worker claims the job as a scheduler does (production lease,
-            // its presence key), sends the PUT (it is applied), and dies: its
-            // connections close, as a killed process's do.
-            sqlx::query(publish_due).bind(id).execute(pool).await?;
-            let presence = Presence::hold(pool).await?;
-            let lease = SchedulerConfig::default().lease;
-            let claimed = jobs::claim_due_within(
-                pool,
-                "killed",
-                Some(presence.key()),
-                lease,
-                1,
-                Duration::ZERO,
-            )
-            .await?;
-            let Some(job) = claimed.first() else {
-                bail!("the publish job was not due");
-            };
-            storefront
-                .publish(&view.sale_request(), &job.idempotency_key.to_string())
-                .await?;
-            presence.release().await;
-        }
+        // Set up below, once the surviving scheduler runs.
+        Fault::KilledMidPublish => {}
         Fault::PostgresRestart => {
             // The PUT is applied and its answer held back while the server goes down.
             store_faults.stall_next = 1;
@@ -220,11 +198,42 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
     }
     let posts_before = bench.chat.posts().len();
     bench.store.set_faults(store_faults);
-    sqlx::query(publish_due).bind(id).execute(pool).await?;
-    let started = Instant::now();
+    let killed = matches!(fault, Fault::KilledMidPublish);
+    if !killed {
+        sqlx::query(publish_due).bind(id).execute(pool).await?;
+    }
+    let mut started = Instant::now();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(scheduler.clone().run(stopped.clone()));
     let reconciling = tokio::spawn(scheduler.clone().reconcile_loop(stopped));
+    if killed {
+        // The surviving scheduler has looked once and sleeps (nothing is
+        // due). Another worker claims the publish as a scheduler does
+        // (production lease, its presence key), its PUT is applied, and it
+        // dies: its connections close, as a killed process's do. The window
+        // runs from the PUT.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sqlx::query(publish_due).bind(id).execute(pool).await?;
+        let presence = Presence::hold(pool).await?;
+        let lease = SchedulerConfig::default().lease;
+        let claimed = jobs::claim_due_within(
+            pool,
+            "killed",
+            Some(presence.key()),
+            lease,
+            1,
+            Duration::ZERO,
+        )
+        .await?;
+        let Some(job) = claimed.first() else {
+            bail!("the publish job was not due, or the survivor took it first");
+        };
+        started = Instant::now();
+        storefront
+            .publish(&view.sale_request(), &job.idempotency_key.to_string())
+            .await?;
+        presence.release().await;
+    }
 
     // Stopped as the PUT arrives (the storefront holds its answer back).
     let mut restart = match fault {
