@@ -1,5 +1,5 @@
-//! Telling people: the approval card and its later edits. (Posts that report
-//! a change go through the outbox: `notices`.)
+//! Telling people: the approval card's edits. (The card itself and the posts
+//! that report a change go through the outbox: `notices`, `delivery`.)
 //!
 //! A use case commits first and talks second. The database is the truth; a
 //! chat failure is logged and never undoes or fails the change (the card is
@@ -13,35 +13,11 @@ use super::cards::{approval_request, card_update};
 use super::pictures;
 use super::{FlashSales, SessionView};
 use crate::catalog::Product;
-use crate::chat::{Channel, Message, Picture, PostedRef, Text, TimeStyle};
+use crate::chat::{Message, Picture, PostedRef, Text, TimeStyle};
 use crate::domain::{ActivityKind, Actor, Sku, Status};
 use crate::store::sessions;
 
 impl FlashSales {
-    /// Posts the approval card for a session that was just submitted and
-    /// remembers where it went.
-    pub(super) async fn post_approval_card(&self, view: &SessionView) {
-        let posted = match self
-            .chat
-            .post(Channel::Approvals, &approval_request(view))
-            .await
-        {
-            Ok(posted) => posted,
-            Err(e) => {
-                tracing::warn!(session = view.id, error = %e, "could not post the approval card");
-                return;
-            }
-        };
-        let stored = async {
-            let mut conn = self.pool.acquire().await?;
-            sessions::set_card(&mut conn, view.id, &posted.channel, &posted.message).await?;
-            Ok::<_, super::AppError>(())
-        };
-        if let Err(e) = stored.await {
-            tracing::warn!(session = view.id, error = %e, "could not remember where the approval card is");
-        }
-    }
-
     /// Edits the approval card, if there is one, to show `view` with `outcome`.
     pub(crate) async fn update_card(&self, view: &SessionView, outcome: Text) {
         let Some(card) = self.card_of(view.id).await else {

@@ -60,9 +60,10 @@ impl FlashSales {
             let view = self
                 .record_status_change(&mut tx, &session, next, change, entry)
                 .await?;
+            notices::enqueue(&mut tx, &view, &[notices::approval_card(&view)]).await?;
             tx.commit().await?;
             tracing::info!("submitted for approval");
-            self.post_approval_card(&view).await;
+            self.deliver_card_now(&view).await;
             return Ok(view);
         }
         Err(AppError::unexpected(anyhow::anyhow!(

@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod cards;
 mod checks;
 pub mod command_line;
+mod delivery;
 mod drafting;
 mod error;
 mod export;

@@ -17,11 +17,13 @@
 //! finishes their job, see `FlashSales::finish_jobs_with_notices`). Reminders
 //! due together are delivered as one post (`reminder_post`).
 //!
+//! The approval card goes the same way, written with the submit and posted
+//! at once by the submit itself when the chat takes it (`app::delivery`).
+//!
 //! What stays direct: edits of the approval card (a later edit shows the
-//! whole card again, so a lost one is superseded, and `refresh_card` redraws
-//! it on demand), the approval card itself (its message id is stored for
-//! those edits when it is posted; see `FlashSales::post_approval_card`), and
-//! the daily digest (about no one session, and guarded by its own record in
+//! whole card again, so a lost one is superseded, `refresh_card` redraws it
+//! on demand, and a press on a stale card redraws it), and the daily digest
+//! (about no one session, and guarded by its own record in
 //! `processed_event`).
 
 use std::borrow::Cow;
@@ -44,6 +46,14 @@ pub struct Notice {
 
 /// The outbox event of reminders starts with this (`reminder:60`).
 pub const REMINDER_EVENT: &str = "reminder:";
+
+/// Whether an outbox event is a reminder line.
+pub fn is_reminder(event: &str) -> bool {
+    event.starts_with(REMINDER_EVENT)
+}
+
+/// The outbox event of the approval card (`app::delivery`).
+pub const CARD_EVENT: &str = "card";
 
 impl Notice {
     pub fn new(event: impl Into<Cow<'static, str>>, channel: Channel, message: Message) -> Notice {
@@ -151,6 +161,15 @@ pub(super) async fn enqueue_at(
     )
     .await?;
     Ok(())
+}
+
+/// The approval card for a session just submitted.
+pub(super) fn approval_card(view: &SessionView) -> Notice {
+    Notice::new(
+        CARD_EVENT,
+        Channel::Approvals,
+        super::cards::approval_request(view),
+    )
 }
 
 impl FlashSales {

@@ -34,6 +34,8 @@ pub struct ClaimedPost {
     pub attempt: i32,
     /// The fencing token of this claim.
     pub claim: i64,
+    /// The session version the post was written at.
+    pub version: i32,
 }
 
 /// Writes a post in the caller's transaction; a post already written under
@@ -87,7 +89,7 @@ pub async fn claim_due(
                     or (claimed_presence is not null \
                         and claimed_presence not in (select key from present_worker)))) \
              order by id limit $3 for update skip locked) \
-         returning id, session_id, event, channel, message, attempts as attempt, claims as claim",
+         returning id, session_id, event, channel, message, attempts as attempt, claims as claim, version",
     )
     .bind(worker)
     .bind(lease.as_secs_f64())
@@ -100,6 +102,36 @@ pub async fn claim_due(
     // `returning` keeps no order: deliver in the order things happened.
     posts.sort_by_key(|p| p.id);
     Ok(posts)
+}
+
+/// Claims one post by its key while it is still pending: the caller that
+/// wrote it delivers it at once, and the scheduler is left with it only if
+/// that fails. `None` when it is not pending (already taken or delivered).
+pub async fn claim_event(
+    pool: &PgPool,
+    worker: &str,
+    lease: Duration,
+    session_id: i64,
+    event: &str,
+    version: i32,
+) -> Result<Option<ClaimedPost>, StoreError> {
+    let post = sqlx::query_as(
+        "update outbox set state = 'sending', attempts = attempts + 1, claims = claims + 1, \
+             claimed_by = $1, claimed_presence = null, claimed_until = now() + make_interval(secs => $2) \
+         where id = ( \
+             select id from outbox \
+             where session_id = $3 and event = $4 and version = $5 and state = 'pending' \
+             for update skip locked) \
+         returning id, session_id, event, channel, message, attempts as attempt, claims as claim, version",
+    )
+    .bind(worker)
+    .bind(lease.as_secs_f64())
+    .bind(session_id)
+    .bind(event)
+    .bind(version)
+    .fetch_optional(pool)
+    .await?;
+    Ok(post)
 }
 
 /// Records where the chat put the post. False when this claim no longer owns it.

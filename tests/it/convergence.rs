@@ -321,12 +321,13 @@ async fn a_now_live_the_chat_could_not_take_is_posted_once_when_it_is_back(pool:
     g.scheduler("other").run_due_now().await.unwrap();
 
     assert_eq!(now_live_posts(&g), 1);
-    let sent: i64 =
-        sqlx::query_scalar("select count(*) from outbox where session_id = $1 and state = 'sent'")
-            .bind(session.id)
-            .fetch_one(&g.t.pool)
-            .await
-            .unwrap();
+    let sent: i64 = sqlx::query_scalar(
+        "select count(*) from outbox where session_id = $1 and event = 'live' and state = 'sent'",
+    )
+    .bind(session.id)
+    .fetch_one(&g.t.pool)
+    .await
+    .unwrap();
     assert_eq!(sent, 1);
 }
 
@@ -350,7 +351,8 @@ async fn a_state_change_and_its_notice_commit_together_once_per_version(pool: Pg
             .fetch_all(&g.t.pool)
             .await
             .unwrap();
-    assert_eq!(notices, ["live"]);
+    // The approval card, written with the submit, then "now live" once.
+    assert_eq!(notices, ["card", "live"]);
     assert_eq!(now_live_posts(&g), 1);
 }
 
@@ -495,7 +497,10 @@ async fn a_reminder_the_chat_could_not_take_is_posted_once_when_it_is_back(pool:
     assert!(posts[0].starts_with("Reminder:"), "{}", posts[0]);
     assert_eq!(
         outbox_events(&g, waiting.id).await,
-        [("reminder:60".to_owned(), "sent".to_owned())]
+        [
+            ("card".to_owned(), "sent".to_owned()),
+            ("reminder:60".to_owned(), "sent".to_owned())
+        ]
     );
 }
 
@@ -549,4 +554,85 @@ async fn a_heads_up_the_chat_could_not_take_is_posted_once_when_it_is_back(pool:
     g.scheduler("b").run_due_now().await.unwrap();
 
     assert_eq!(posts_with(&g, Channel::Announcements, "Armed").len(), 1);
+}
+
+/// Makes every waiting outbox post due now (its backoff is not the story).
+async fn outbox_due_now(g: &GoLive) {
+    sqlx::query("update outbox set next_attempt_at = now() where state = 'pending'")
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+}
+
+#[sqlx::test]
+async fn an_approval_card_the_chat_could_not_take_is_posted_once_when_it_is_back(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let draft = g.t.draft_with(6).await;
+    g.t.chat.set_down(true);
+
+    let submitted = g.t.app.submit(&g.t.alice, draft.id).await.unwrap();
+    assert_eq!(submitted.status, Status::PendingApproval);
+    assert!(
+        g.t.chat.posts_to(Channel::Approvals).is_empty(),
+        "the chat is down"
+    );
+    assert_eq!(
+        outbox_events(&g, draft.id).await,
+        [("card".to_owned(), "pending".to_owned())]
+    );
+
+    // The chat comes back; whichever process looks next posts it, once.
+    g.t.chat.set_down(false);
+    outbox_due_now(&g).await;
+    g.scheduler("a").run_due_now().await.unwrap();
+    g.scheduler("b").run_due_now().await.unwrap();
+
+    let cards = g.t.chat.posts_to(Channel::Approvals);
+    assert_eq!(cards.len(), 1);
+    assert!(!cards[0].message.buttons.is_empty(), "Approve and Reject");
+    // The session knows where its card is: the approval edits it in place.
+    g.t.app
+        .approve(&g.t.bob, draft.id, submitted.version)
+        .await
+        .unwrap();
+    let card = &g.t.chat.posts_to(Channel::Approvals)[0];
+    let last = card.edits.last().expect("the approval edited the card");
+    assert!(last.buttons.is_empty(), "an approved card is read-only");
+}
+
+#[sqlx::test]
+async fn a_card_that_arrives_after_its_session_moved_on_is_redrawn_at_once(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let draft = g.t.draft_with(6).await;
+    g.t.chat.set_down(true);
+    g.t.app.submit(&g.t.alice, draft.id).await.unwrap();
+    // Withdrawn while the card still waits for the chat.
+    let withdrawn = g.t.app.withdraw(&g.t.alice, draft.id).await.unwrap();
+    assert_eq!(withdrawn.status, Status::Draft);
+
+    g.t.chat.set_down(false);
+    outbox_due_now(&g).await;
+    g.scheduler("a").run_due_now().await.unwrap();
+
+    let cards = g.t.chat.posts_to(Channel::Approvals);
+    assert_eq!(cards.len(), 1);
+    let shown = cards[0].edits.last().expect("redrawn after posting");
+    assert!(shown.buttons.is_empty(), "nothing left to approve");
+    let text = shown.text.render(|_, _| String::new());
+    assert!(text.contains("Draft"), "{text}");
+}
+
+#[sqlx::test]
+async fn a_card_the_chat_takes_at_once_is_posted_by_the_submit_itself(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let submitted = g.t.submitted().await;
+
+    // No scheduler has run: the submit posted it.
+    assert_eq!(g.t.chat.posts_to(Channel::Approvals).len(), 1);
+    assert_eq!(
+        outbox_events(&g, submitted.id).await,
+        [("card".to_owned(), "sent".to_owned())]
+    );
+    g.scheduler("a").run_due_now().await.unwrap();
+    assert_eq!(g.t.chat.posts_to(Channel::Approvals).len(), 1, "not twice");
 }
