@@ -87,11 +87,13 @@ impl FlashSales {
         });
         match self.chat.post(channel, &message).await {
             Ok(posted) => {
+                // Where the card is, first: the submitter may press on it now.
+                let card = group[0].event == CARD_EVENT;
+                if card {
+                    self.remember_card(&group[0], &posted).await;
+                }
                 metrics::outbox_post("sent");
                 tracing::info!("posted");
-                if group[0].event == CARD_EVENT {
-                    self.card_posted(&group[0], &posted).await;
-                }
                 for post in &group {
                     self.record_post(
                         outbox::sent(
@@ -103,6 +105,9 @@ impl FlashSales {
                         )
                         .await,
                     );
+                }
+                if card {
+                    self.redraw_if_moved_on(&group[0]).await;
                 }
             }
             Err(ChatError::Unavailable(why)) => {
@@ -125,9 +130,8 @@ impl FlashSales {
         }
     }
 
-    /// Remembers where the card went, and redraws it if the session has
-    /// moved on since the card was written.
-    async fn card_posted(&self, post: &ClaimedPost, posted: &PostedRef) {
+    /// Remembers where the card went, for the edits that follow.
+    async fn remember_card(&self, post: &ClaimedPost, posted: &PostedRef) {
         let stored = async {
             let mut conn = self.pool.acquire().await?;
             sessions::set_card(&mut conn, post.session_id, &posted.channel, &posted.message)
@@ -136,8 +140,12 @@ impl FlashSales {
         };
         if let Err(e) = stored.await {
             tracing::warn!(session = post.session_id, error = %e, "could not remember where the approval card is");
-            return;
         }
+    }
+
+    /// Redraws a card that arrived after its session moved on (withdrawn,
+    /// approved by command): it must not offer buttons for what is gone.
+    async fn redraw_if_moved_on(&self, post: &ClaimedPost) {
         match self.get(post.session_id).await {
             Ok(now) if now.version == post.version && now.status == Status::PendingApproval => {}
             Ok(_) => self.refresh_card(post.session_id).await,

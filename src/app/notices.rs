@@ -27,6 +27,7 @@
 //! `processed_event`).
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use sqlx::PgConnection;
 
@@ -42,6 +43,9 @@ pub struct Notice {
     pub event: Cow<'static, str>,
     pub channel: Channel,
     pub message: Message,
+    /// How long the schedulers leave it to the use case that wrote it
+    /// (zero: theirs at once; see `store::outbox::enqueue`).
+    pub held: Duration,
 }
 
 /// The outbox event of reminders starts with this (`reminder:60`).
@@ -61,6 +65,7 @@ impl Notice {
             event: event.into(),
             channel,
             message,
+            held: Duration::ZERO,
         }
     }
 
@@ -158,18 +163,26 @@ pub(super) async fn enqueue_at(
         version,
         notice.channel.as_stored(),
         &message,
+        notice.held,
     )
     .await?;
     Ok(())
 }
 
+/// How long the schedulers leave a new approval card to the submit, which
+/// posts it itself so the submitter finds it in the channel when told so.
+const CARD_HELD_FOR_SUBMIT: Duration = Duration::from_secs(5);
+
 /// The approval card for a session just submitted.
 pub(super) fn approval_card(view: &SessionView) -> Notice {
-    Notice::new(
-        CARD_EVENT,
-        Channel::Approvals,
-        super::cards::approval_request(view),
-    )
+    Notice {
+        held: CARD_HELD_FOR_SUBMIT,
+        ..Notice::new(
+            CARD_EVENT,
+            Channel::Approvals,
+            super::cards::approval_request(view),
+        )
+    }
 }
 
 impl FlashSales {

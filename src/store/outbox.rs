@@ -40,7 +40,9 @@ pub struct ClaimedPost {
 
 /// Writes a post in the caller's transaction; a post already written under
 /// the same key is left as it is. Returns whether this call wrote it. The
-/// schedulers are woken at commit.
+/// schedulers are woken at commit; they take it once `hold` has passed, which
+/// leaves a writer that delivers its post itself (`claim_event`) that long
+/// before a scheduler steps in.
 pub async fn enqueue(
     conn: &mut PgConnection,
     session_id: i64,
@@ -48,10 +50,11 @@ pub async fn enqueue(
     version: i32,
     channel: &str,
     message: &serde_json::Value,
+    hold: Duration,
 ) -> Result<bool, StoreError> {
     let written = sqlx::query(
-        "insert into outbox (session_id, event, version, channel, message) \
-         values ($1, $2, $3, $4, $5) \
+        "insert into outbox (session_id, event, version, channel, message, next_attempt_at) \
+         values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6)) \
          on conflict on constraint outbox_one_post_per_event do nothing",
     )
     .bind(session_id)
@@ -59,6 +62,7 @@ pub async fn enqueue(
     .bind(version)
     .bind(channel)
     .bind(message)
+    .bind(hold.as_secs_f64())
     .execute(&mut *conn)
     .await?;
     sqlx::query("select pg_notify($1, $2)")
@@ -104,9 +108,9 @@ pub async fn claim_due(
     Ok(posts)
 }
 
-/// Claims one post by its key while it is still pending: the caller that
-/// wrote it delivers it at once, and the scheduler is left with it only if
-/// that fails. `None` when it is not pending (already taken or delivered).
+/// Claims one post by its key while it is still pending, held or not: the
+/// caller that wrote it delivers it at once, and the scheduler is left with
+/// it only if that fails. `None` when it is not pending (already taken or delivered).
 pub async fn claim_event(
     pool: &PgPool,
     worker: &str,

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use flashsale_bot::chat::Channel;
 use flashsale_bot::scheduler::SchedulerConfig;
+use flashsale_bot::store::jobs::{self, ClaimedJob};
+use flashsale_bot::store::outbox;
 use flashsale_bot::store::presence::{self, Presence};
-use flashsale_bot::store::{jobs, outbox};
 use flashsale_bot::storefront::Storefront;
 use sqlx::PgPool;
 
@@ -16,22 +16,29 @@ use crate::support::golive::*;
 /// Longer than any test here waits: only presence can free a claim in time.
 const LEASE: Duration = Duration::from_secs(600);
 
-#[sqlx::test]
-async fn a_claim_of_a_process_that_is_gone_is_taken_over_before_its_lease_runs_out(pool: PgPool) {
-    let g = GoLive::new(pool).await;
-    let session = g.t.approved().await;
-    g.make_due(session.id, "publish").await;
-    let dying = Presence::hold(&g.t.pool).await.unwrap();
-    let first = jobs::claim_due_within(
+/// Claims what is due as a scheduler does: stamped with a presence key its
+/// caller holds (and drops, to die).
+async fn claim_as_a_scheduler(g: &GoLive) -> (Presence, Vec<ClaimedJob>) {
+    let presence = Presence::hold(&g.t.pool).await.unwrap();
+    let claimed = jobs::claim_due_within(
         &g.t.pool,
         "dying",
-        Some(dying.key()),
+        Some(presence.key()),
         LEASE,
         10,
         Duration::ZERO,
     )
     .await
     .unwrap();
+    (presence, claimed)
+}
+
+#[sqlx::test]
+async fn a_claim_of_a_process_that_is_gone_is_taken_over_before_its_lease_runs_out(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    let (dying, first) = claim_as_a_scheduler(&g).await;
     assert_eq!(first.len(), 1);
     assert!(presence::is_present(&g.t.pool, dying.key()).await.unwrap());
     assert!(
@@ -77,17 +84,7 @@ async fn the_next_look_is_due_at_once_when_a_running_jobs_process_is_gone(pool: 
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
     g.make_due(session.id, "publish").await;
-    let dying = Presence::hold(&g.t.pool).await.unwrap();
-    jobs::claim_due_within(
-        &g.t.pool,
-        "dying",
-        Some(dying.key()),
-        LEASE,
-        10,
-        Duration::ZERO,
-    )
-    .await
-    .unwrap();
+    let (dying, _) = claim_as_a_scheduler(&g).await;
     let recheck = Duration::from_secs(30);
     let alive = jobs::time_until_next(&g.t.pool, recheck)
         .await
@@ -113,9 +110,17 @@ async fn a_post_whose_deliverer_is_gone_is_claimed_again_at_once(pool: PgPool) {
     let session = g.t.approved().await;
     let mut tx = g.t.pool.begin().await.unwrap();
     let message = serde_json::json!({ "text": [] });
-    outbox::enqueue(&mut tx, session.id, "test", 1, "announcements", &message)
-        .await
-        .unwrap();
+    outbox::enqueue(
+        &mut tx,
+        session.id,
+        "test",
+        1,
+        "announcements",
+        &message,
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let dying = Presence::hold(&g.t.pool).await.unwrap();
     let first = outbox::claim_due(&g.t.pool, "dying", Some(dying.key()), LEASE, 10)
@@ -143,17 +148,7 @@ async fn a_killed_schedulers_publish_goes_live_long_before_its_lease(pool: PgPoo
     g.make_due(session.id, "publish").await;
     // A scheduler claims the publish as the loop does, puts the sale up, and
     // is killed: its connection closes, its lease has ten minutes to run.
-    let dying = Presence::hold(&g.t.pool).await.unwrap();
-    let claimed = jobs::claim_due_within(
-        &g.t.pool,
-        "dying",
-        Some(dying.key()),
-        LEASE,
-        10,
-        Duration::ZERO,
-    )
-    .await
-    .unwrap();
+    let (dying, claimed) = claim_as_a_scheduler(&g).await;
     let view = g.t.app.get(session.id).await.unwrap();
     let storefront = g.storefront(Duration::from_secs(2));
     storefront
@@ -188,18 +183,7 @@ async fn a_killed_schedulers_publish_goes_live_long_before_its_lease(pool: PgPoo
         .sale(session.id)
         .is_some_and(|sale| sale["status"] != "ended"));
     assert_eq!(g.publishes(session.id).len(), 1, "the retry was a replay");
-    let now_live =
-        g.t.chat
-            .posts_to(Channel::Announcements)
-            .into_iter()
-            .filter(|p| {
-                p.message
-                    .text
-                    .render(|_, _| String::new())
-                    .contains("is now live")
-            })
-            .count();
-    assert_eq!(now_live, 1);
+    assert_eq!(now_live_posts(&g), 1);
 }
 
 #[sqlx::test]
@@ -229,11 +213,7 @@ async fn a_loop_asleep_for_a_whole_poll_takes_over_from_a_claimer_whose_connecti
     g.make_due(session.id, "publish").await;
     let (stop_a, a) = g.spawn_loop(g.scheduler_with(a_config, Duration::from_secs(10)));
     g.wait_for_job(session.id, "publish", "running").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while g.store.sale(session.id).is_none() {
-        assert!(Instant::now() < deadline, "the PUT never arrived");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    g.wait_for_put(session.id).await;
 
     // A's presence connection is cut (a failover, a dying host's socket).
     let cut: Vec<bool> = sqlx::query_scalar(
@@ -263,16 +243,5 @@ async fn a_loop_asleep_for_a_whole_poll_takes_over_from_a_claimer_whose_connecti
         "live {taken_over:?} after the cut"
     );
     assert_eq!(g.publishes(session.id).len(), 1, "B's PUT was a replay");
-    let now_live =
-        g.t.chat
-            .posts_to(Channel::Announcements)
-            .into_iter()
-            .filter(|p| {
-                p.message
-                    .text
-                    .render(|_, _| String::new())
-                    .contains("is now live")
-            })
-            .count();
-    assert_eq!(now_live, 1);
+    assert_eq!(now_live_posts(&g), 1);
 }
