@@ -16,20 +16,6 @@ use sqlx::PgPool;
 use crate::support::app::at;
 use crate::support::golive::*;
 
-/// The texts posted to `channel` that contain `needle`.
-fn posts_with(g: &GoLive, channel: Channel, needle: &str) -> Vec<String> {
-    g.t.chat
-        .posts_to(channel)
-        .into_iter()
-        .map(|p| p.message.text.render(|_, _| String::new()))
-        .filter(|text| text.contains(needle))
-        .collect()
-}
-
-fn now_live_posts(g: &GoLive) -> usize {
-    posts_with(g, Channel::Announcements, "is now live").len()
-}
-
 /// Whether the storefront shows the session's sale to shoppers.
 fn up_on_storefront(g: &GoLive, session_id: i64) -> bool {
     g.store

@@ -63,14 +63,7 @@ async fn a_bot_killed_mid_publish_is_taken_over_after_restart_and_says_now_live_
     let first = Console::start(&g.t.pool, &g.store, &ENV).await;
     g.make_due(session.id, "publish").await;
     g.wait_for_job(session.id, "publish", "running").await;
-    let deadline = tokio::time::Instant::now() + STEP;
-    while g.store.sale(session.id).is_none() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the PUT never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    g.wait_for_put(session.id).await;
 
     let before = first.kill().await;
     // Up on the storefront, approved here: the divergence a restart must end.
@@ -105,14 +98,7 @@ async fn a_killed_bots_publish_is_taken_over_at_once_not_after_its_lease(pool: P
     let first = Console::start(&g.t.pool, &g.store, &env).await;
     g.make_due(session.id, "publish").await;
     g.wait_for_job(session.id, "publish", "running").await;
-    let deadline = tokio::time::Instant::now() + STEP;
-    while g.store.sale(session.id).is_none() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the PUT never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    g.wait_for_put(session.id).await;
 
     first.kill().await;
     let killed = std::time::Instant::now();

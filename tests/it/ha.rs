@@ -305,3 +305,74 @@ async fn a_database_outage_makes_the_bot_not_ready_and_the_job_due_during_it_run
     stop.send(true).unwrap();
     handle.await.unwrap();
 }
+
+fn is_now_live_post(r: &crate::support::fake_discord::Recorded) -> bool {
+    r.method == "POST"
+        && r.path.ends_with("/messages")
+        && r.body["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("is now live"))
+}
+
+/// The bot is killed (SIGKILL) after Discord took "now live" and before the
+/// bot heard back; the bot started again posts it again with the same nonce,
+/// which Discord answers with the first message: one post in the channel,
+/// recorded as sent once.
+#[sqlx::test]
+async fn a_bot_killed_mid_announcement_leaves_one_now_live_after_restart(pool: PgPool) {
+    let mut story = Story::start_with(
+        pool.clone(),
+        &[("APPROVAL_CUTOFF_MINUTES", "0"), ("MIN_LEAD_MINUTES", "0")],
+    )
+    .await;
+    let start = Utc::now() + chrono::Duration::minutes(2);
+    let (session, card) = story
+        .submitted(start, start + chrono::Duration::minutes(30))
+        .await;
+    story.approve_from_card(&bob(), session, &card).await;
+    story
+        .fake
+        .hold_next_post_containing("is now live", Duration::from_secs(30));
+    let mark = story.fake.mark();
+    story.make_due(session, "publish").await;
+    let first = story
+        .fake
+        .wait_after(mark, "the now-live post", is_now_live_post)
+        .await;
+
+    story.kill_first().await;
+    story.spawn_replica();
+    let deadline = tokio::time::Instant::now() + TAKEOVER_LIMIT;
+    loop {
+        let sent: i64 = sqlx::query_scalar(
+            "select count(*) from outbox where session_id = $1 and event = 'live' and state = 'sent'",
+        )
+        .bind(session)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if sent == 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the restarted bot never recorded \"now live\" as sent"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let posts: Vec<_> = story
+        .fake
+        .requests()
+        .into_iter()
+        .filter(is_now_live_post)
+        .collect();
+    assert_eq!(posts.len(), 2, "posted again after the restart");
+    assert_eq!(posts[1].body["nonce"], first.body["nonce"]);
+    assert_eq!(posts[1].body["enforce_nonce"], true);
+    assert_eq!(
+        posts[1].response["id"], first.response["id"],
+        "Discord answered with the first message: one post in the channel"
+    );
+    story.finish().await;
+}

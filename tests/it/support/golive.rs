@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use flashsale_bot::chat::Channel;
 use flashsale_bot::devstore::{self, Faults, RecordedCall};
 use flashsale_bot::scheduler::{Scheduler, SchedulerConfig};
 use flashsale_bot::storefront::HttpStorefront;
@@ -162,6 +163,19 @@ impl GoLive {
     }
 
     /// Publish calls the storefront received for the session that were not replays.
+    /// Waits until the session's PUT has reached the storefront and been
+    /// applied (its answer may still be held back).
+    pub async fn wait_for_put(&self, session_id: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while self.store.sale(session_id).is_none() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the PUT never arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn publishes(&self, session_id: i64) -> Vec<RecordedCall> {
         let path = format!("/api/flash-sales/{session_id}");
         self.store
@@ -239,4 +253,19 @@ pub struct JobRow {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub key: String,
+}
+
+/// The texts posted to `channel` that contain `needle`.
+pub fn posts_with(g: &GoLive, channel: Channel, needle: &str) -> Vec<String> {
+    g.t.chat
+        .posts_to(channel)
+        .into_iter()
+        .map(|p| p.message.text.render(|_, _| String::new()))
+        .filter(|text| text.contains(needle))
+        .collect()
+}
+
+/// How many "now live" posts the announcements channel has.
+pub fn now_live_posts(g: &GoLive) -> usize {
+    posts_with(g, Channel::Announcements, "is now live").len()
 }

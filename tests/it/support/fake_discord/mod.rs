@@ -238,6 +238,9 @@ struct State {
     problems: Vec<String>,
     /// Every message that exists: channel posts and interaction messages.
     messages: HashMap<u64, Value>,
+    /// The next channel post whose content contains this is created, then
+    /// its answer held back this long (the bot may die waiting).
+    hold_post: Option<(String, std::time::Duration)>,
     /// (channel, nonce) -> message, for `enforce_nonce`.
     nonces: HashMap<(u64, String), u64>,
     interactions: HashMap<u64, IxState>,
@@ -301,6 +304,7 @@ impl FakeDiscord {
                 requests: Vec::new(),
                 problems: Vec::new(),
                 messages: HashMap::new(),
+                hold_post: None,
                 nonces: HashMap::new(),
                 interactions: HashMap::new(),
                 tokens: HashMap::new(),
@@ -438,6 +442,13 @@ impl FakeDiscord {
             out.push_str(&format!("Problems: {:#?}\n", state.problems));
         }
         out
+    }
+
+    /// Creates the next channel post containing `needle` as usual, then
+    /// holds its answer back for `hold`: Discord took it, the bot does not
+    /// know yet.
+    pub fn hold_next_post_containing(&self, needle: &str, hold: std::time::Duration) {
+        self.lock().hold_post = Some((needle.to_owned(), hold));
     }
 
     /// Closes the bot's gateway connection with `code` (4000: unknown error,

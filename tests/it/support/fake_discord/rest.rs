@@ -68,30 +68,50 @@ pub async fn handle(
         (json, Vec::new())
     };
     let path = uri.path().to_owned();
-    let mut state = inner.lock();
-    if let Some(e) = unreadable {
-        state.problem(format!(
-            "{method} {path}: an unreadable multipart body: {e}"
-        ));
-    }
-    let routed = route(&mut state, &inner, method.as_str(), &path, &body, &files);
-    let known = routed.is_some();
-    let (status, answer) = routed.unwrap_or_else(|| error(404, 0, "404: Not Found"));
-    let seq = state.requests.len();
-    state.requests.push(Recorded {
-        seq,
-        at: Instant::now(),
-        method: method.to_string(),
-        path,
-        query: uri.query().map(str::to_owned),
-        body,
-        status,
-        response: answer.clone().unwrap_or(Value::Null),
-        known,
-        files,
-    });
-    drop(state);
+    // The lock is released before any await (it is not Send).
+    let (status, answer, held) = {
+        let mut state = inner.lock();
+        if let Some(e) = unreadable {
+            state.problem(format!(
+                "{method} {path}: an unreadable multipart body: {e}"
+            ));
+        }
+        let held = match &state.hold_post {
+            Some((needle, hold))
+                if method == Method::POST
+                    && path.ends_with("/messages")
+                    && body["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(needle.as_str())) =>
+            {
+                let hold = *hold;
+                state.hold_post = None;
+                Some(hold)
+            }
+            _ => None,
+        };
+        let routed = route(&mut state, &inner, method.as_str(), &path, &body, &files);
+        let known = routed.is_some();
+        let (status, answer) = routed.unwrap_or_else(|| error(404, 0, "404: Not Found"));
+        let seq = state.requests.len();
+        state.requests.push(Recorded {
+            seq,
+            at: Instant::now(),
+            method: method.to_string(),
+            path,
+            query: uri.query().map(str::to_owned),
+            body,
+            status,
+            response: answer.clone().unwrap_or(Value::Null),
+            known,
+            files,
+        });
+        (status, answer, held)
+    };
     inner.notify();
+    if let Some(hold) = held {
+        tokio::time::sleep(hold).await;
+    }
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match answer {
         Some(json) => (status, axum::Json(json)).into_response(),
