@@ -148,7 +148,9 @@ impl FlashSales {
     async fn redraw_if_moved_on(&self, post: &ClaimedPost) {
         match self.get(post.session_id).await {
             Ok(now) if now.version == post.version && now.status == Status::PendingApproval => {}
-            Ok(_) => self.refresh_card(post.session_id).await,
+            Ok(_) => {
+                self.refresh_card(post.session_id).await;
+            }
             Err(e) => {
                 tracing::warn!(session = post.session_id, error = %e, "could not read the session its card was posted for")
             }

@@ -20,11 +20,10 @@
 //! The approval card goes the same way, written with the submit and posted
 //! at once by the submit itself when the chat takes it (`app::delivery`).
 //!
-//! What stays direct: edits of the approval card (a later edit shows the
-//! whole card again, so a lost one is superseded, `refresh_card` redraws it
-//! on demand, and a press on a stale card redraws it), and the daily digest
-//! (about no one session, and guarded by its own record in
-//! `processed_event`).
+//! What stays direct: edits of the approval card (each shows the whole card
+//! again, and one the chat did not take is caught up by the reconciler,
+//! `FlashSales::redraw_stale_cards`), and the daily digest (about no one
+//! session, and guarded by its own record in `processed_event`).
 
 use std::borrow::Cow;
 use std::time::Duration;

@@ -13,6 +13,9 @@
 //! - a live session past its end is left to its end job, which retries until
 //!   the storefront confirms.
 //!
+//! Each round also redraws approval cards left behind by an edit the chat did
+//! not take (`FlashSales::redraw_stale_cards`), so the channel converges too.
+//!
 //! A repair that fails is tried again on the next check; approvers hear of it
 //! once per session version (the notice's key). This catches whatever the
 //! jobs missed: a crash between two calls, an answer lost in a timeout, a sale
@@ -62,6 +65,10 @@ impl Scheduler {
         while !*shutdown.borrow() {
             if let Err(e) = self.reconcile_now().await {
                 tracing::warn!(error = %e, "reconciling failed; trying again next round");
+            }
+            // The channel's side: cards left behind by an edit the chat did not take.
+            if let Err(e) = self.app.redraw_stale_cards().await {
+                tracing::warn!(error = %e, "could not redraw stale cards; trying again next round");
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.config.reconcile_every) => {}

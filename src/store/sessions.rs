@@ -188,20 +188,58 @@ pub async fn set_status(
     }
 }
 
-/// Remembers where the approval card was posted, so later changes edit it.
+/// Remembers where the approval card was posted (showing the session pending
+/// approval), so later changes edit it.
 pub async fn set_card(
     conn: &mut PgConnection,
     id: i64,
     channel: &str,
     message: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("update session set card_channel = $2, card_message = $3 where id = $1")
+    sqlx::query(
+        "update session set card_channel = $2, card_message = $3, card_status = $4 where id = $1",
+    )
+    .bind(id)
+    .bind(channel)
+    .bind(message)
+    .bind(Status::PendingApproval.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the status the approval card shows after an edit.
+pub async fn set_card_status(
+    conn: &mut PgConnection,
+    id: i64,
+    status: Status,
+) -> Result<(), StoreError> {
+    sqlx::query("update session set card_status = $2 where id = $1")
         .bind(id)
-        .bind(channel)
-        .bind(message)
+        .bind(status.as_str())
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Sessions whose approval card shows another status than the session has,
+/// last changed more than `grace` ago (a change's own edit follows it at
+/// once; only one the chat did not take is left behind).
+pub async fn stale_cards(
+    conn: &mut PgConnection,
+    grace: std::time::Duration,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "select id from session \
+         where card_message is not null and card_status is distinct from status \
+           and updated_at < now() - make_interval(secs => $1) \
+         order by updated_at limit $2",
+    )
+    .bind(grace.as_secs_f64())
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Records that the session's content changed (its items), so cards showing

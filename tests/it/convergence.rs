@@ -622,3 +622,43 @@ async fn a_card_the_chat_takes_at_once_is_posted_by_the_submit_itself(pool: PgPo
     g.scheduler("a").run_due_now().await.unwrap();
     assert_eq!(g.t.chat.posts_to(Channel::Approvals).len(), 1, "not twice");
 }
+
+#[sqlx::test]
+async fn a_card_edit_the_chat_could_not_take_is_redrawn_when_it_is_back(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let submitted = g.t.submitted().await;
+    g.t.chat.set_down(true);
+    g.t.app
+        .approve(&g.t.bob, submitted.id, submitted.version)
+        .await
+        .unwrap();
+    g.t.chat.set_down(false);
+    let card = g.t.chat.posts_to(Channel::Approvals).remove(0);
+    assert!(card.edits.is_empty(), "the approval's edit was lost");
+    assert!(
+        !card.message.buttons.is_empty(),
+        "the card still offers Approve"
+    );
+    // A change's own edit follows it at once: a fresh one is left alone.
+    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0);
+
+    sqlx::query("update session set updated_at = now() - interval '1 minute' where id = $1")
+        .bind(submitted.id)
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 1);
+
+    let card = g.t.chat.posts_to(Channel::Approvals).remove(0);
+    let shown = card.edits.last().expect("the card was redrawn");
+    assert!(shown.buttons.is_empty(), "an approved card is read-only");
+    assert_eq!(
+        shown.card.as_ref().map(|c| c.status.as_str()),
+        Some("Approved")
+    );
+    assert_eq!(
+        g.t.app.redraw_stale_cards().await.unwrap(),
+        0,
+        "the card and the database agree now"
+    );
+}
