@@ -112,11 +112,11 @@ impl FlashSales {
             }
             Err(ChatError::Unavailable(why)) => {
                 metrics::outbox_post("retry");
-                let wait = retry_wait;
-                tracing::warn!(%why, wait_ms = wait.as_millis() as u64, "chat unavailable; the post waits");
+                tracing::warn!(%why, wait_ms = retry_wait.as_millis() as u64, "chat unavailable; the post waits");
                 for post in &group {
                     self.record_post(
-                        outbox::retry_later(&self.pool, post.id, post.claim, wait, &why).await,
+                        outbox::retry_later(&self.pool, post.id, post.claim, retry_wait, &why)
+                            .await,
                     );
                 }
             }

@@ -26,17 +26,18 @@
 //!
 //! Layout: `handlers` (what each kind of job does), `outbox` (delivering
 //! notices), `reconcile` (storefront vs database), `backoff` (retry waits),
-//! `timing` (a database time on this process's clock),
+//! `timing` (a database time on this process's clock), `presence` (this
+//! process's presence lock while the loop runs),
 //! `digest` (the daily digest, driven by tokio-cron-scheduler).
 
 mod backoff;
 pub mod digest;
 mod handlers;
 mod outbox;
+mod presence;
 mod reconcile;
 mod timing;
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,9 +50,9 @@ pub use reconcile::Finding;
 use crate::app::FlashSales;
 use crate::domain::JobKind;
 use crate::store::jobs::{self, ClaimedJob, NOTIFY_CHANNEL};
-use crate::store::presence::Presence;
 use crate::store::{PgPool, StoreError};
 use crate::storefront::Storefront;
+use presence::PresentKey;
 
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
@@ -114,28 +115,6 @@ pub struct Scheduler {
     told: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
 }
 
-/// This process's presence key while its lock is known to be held
-/// (`store::presence`); claims are stamped with it. Keys are non-negative,
-/// so a negative value means "not held": claims then rely on the lease.
-#[derive(Clone)]
-struct PresentKey(Arc<AtomicI64>);
-
-impl PresentKey {
-    fn absent() -> PresentKey {
-        PresentKey(Arc::new(AtomicI64::new(-1)))
-    }
-
-    fn set(&self, key: Option<i32>) {
-        self.0.store(key.map_or(-1, i64::from), Ordering::Relaxed);
-    }
-
-    fn get(&self) -> Option<i32> {
-        i32::try_from(self.0.load(Ordering::Relaxed))
-            .ok()
-            .filter(|k| *k >= 0)
-    }
-}
-
 impl Scheduler {
     pub fn new(
         pool: PgPool,
@@ -160,14 +139,7 @@ impl Scheduler {
         // takes over a job this process is still finishing.
         // Taken before the first claim, so that claim carries the key.
         let (leave, leaving) = watch::channel(false);
-        let first = match Presence::hold(&self.pool).await {
-            Ok(presence) => Some(presence),
-            Err(e) => {
-                tracing::warn!(error = %e, "no presence lock yet; claims rely on their lease");
-                None
-            }
-        };
-        self.present.set(first.as_ref().map(Presence::key));
+        let first = self.take_presence().await;
         let presence = tokio::spawn(self.clone().keep_present(first, leaving));
         let mut listener = self.listen().await;
         let mut running = JoinSet::new();
@@ -200,12 +172,7 @@ impl Scheduler {
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
-                    let wait = backoff::delay(
-                        failures,
-                        Duration::from_millis(250),
-                        self.config.poll.max(Duration::from_millis(250)),
-                        rand::random::<f64>(),
-                    );
+                    let wait = self.database_backoff(failures);
                     if failures == 1 {
                         tracing::error!(error = %e, "could not claim jobs: database unreachable? retrying with backoff");
                     } else {
@@ -260,59 +227,6 @@ impl Scheduler {
         }
     }
 
-    /// Holds this process's presence lock while the loop runs, reconnecting
-    /// when its connection drops. While it is not held, claims carry no key
-    /// and only their lease protects them.
-    async fn keep_present(self, mut held: Option<Presence>, mut leaving: watch::Receiver<bool>) {
-        let mut failures: i32 = 0;
-        while !*leaving.borrow() {
-            let next = match held.take() {
-                Some(presence) => Ok(presence),
-                None => Presence::hold(&self.pool).await,
-            };
-            let mut presence = match next {
-                Ok(presence) => presence,
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(error = %e, attempt = failures, "no presence lock; claims rely on their lease");
-                    let wait = backoff::delay(
-                        failures,
-                        Duration::from_millis(250),
-                        self.config.poll.max(Duration::from_millis(250)),
-                        rand::random::<f64>(),
-                    );
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        changed = leaving.changed() => if changed.is_err() { break },
-                    }
-                    continue;
-                }
-            };
-            failures = 0;
-            self.present.set(Some(presence.key()));
-            tracing::debug!(key = presence.key(), "presence lock held");
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(self.config.heartbeat) => {
-                        if let Err(e) = presence.check().await {
-                            // The lock went with the connection: claims made
-                            // with the old key are already anybody's.
-                            tracing::warn!(error = %e, "presence connection lost; taking a new lock");
-                            self.present.set(None);
-                            break;
-                        }
-                    }
-                    _ = leaving.changed() => {
-                        self.present.set(None);
-                        presence.release().await;
-                        return;
-                    }
-                }
-            }
-        }
-        self.present.set(None);
-    }
-
     /// Claims and runs one batch of due jobs to completion, then delivers the
     /// notices that are due; for tests and tools. Returns the jobs run.
     pub async fn run_due_now(&self) -> Result<usize, StoreError> {
@@ -323,6 +237,19 @@ impl Scheduler {
         while running.join_next().await.is_some() {}
         while self.deliver_outbox().await? > 0 {}
         Ok(count)
+    }
+
+    /// The wait before trying the database again after `failures` failures
+    /// in a row: from 250 ms up to the poll interval, so an outage is neither
+    /// hammered nor outlasted by much.
+    fn database_backoff(&self, failures: i32) -> Duration {
+        let floor = Duration::from_millis(250);
+        backoff::delay(
+            failures,
+            floor,
+            self.config.poll.max(floor),
+            rand::random::<f64>(),
+        )
     }
 
     /// After claiming: wakes the other loops, so a loop that slept a whole

@@ -60,10 +60,15 @@ fn place(arrived: Instant, reading: DateTime<Utc>, at: DateTime<Utc>) -> Instant
 mod tests {
     use super::*;
 
+    /// Any database reading will do; a fixed one keeps the wall clock out.
+    fn reading() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
+
     #[test]
     fn a_time_ahead_of_the_reading_lands_that_far_after_its_arrival() {
         let arrived = Instant::now();
-        let reading = Utc::now();
+        let reading = reading();
         let at = reading + chrono::Duration::milliseconds(480);
         assert_eq!(
             place(arrived, reading, at),
@@ -74,7 +79,7 @@ mod tests {
     #[test]
     fn a_time_already_past_by_the_database_clock_is_now() {
         let arrived = Instant::now();
-        let reading = Utc::now();
+        let reading = reading();
         let at = reading - chrono::Duration::milliseconds(5);
         assert_eq!(place(arrived, reading, at), arrived);
     }

@@ -12,8 +12,8 @@
 //! heartbeat), so a dead worker's job is taken over within one lease while a
 //! slow but live one keeps it. A process that is killed is noticed sooner:
 //! its presence lock goes with its connection (`store::presence`), and its
-//! claims are taken over at the next look. Due times are compared with the database clock
-//! (`now()`), never a replica's.
+//! claims are taken over at the next look. Due times are compared with the
+//! database clock (`now()`), never a replica's.
 
 use std::time::Duration;
 

@@ -33,6 +33,22 @@ async fn claim_as_a_scheduler(g: &GoLive) -> (Presence, Vec<ClaimedJob>) {
     (presence, claimed)
 }
 
+/// Closes the presence connection, as a killed process's closes, and waits
+/// until Postgres has let the lock go (its backend exits a moment after the
+/// socket closes).
+async fn die(g: &GoLive, presence: Presence) {
+    let key = presence.key();
+    presence.release().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while presence::is_present(&g.t.pool, key).await.unwrap() {
+        assert!(
+            Instant::now() < deadline,
+            "the lock outlived its connection"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[sqlx::test]
 async fn a_claim_of_a_process_that_is_gone_is_taken_over_before_its_lease_runs_out(pool: PgPool) {
     let g = GoLive::new(pool).await;
@@ -49,7 +65,7 @@ async fn a_claim_of_a_process_that_is_gone_is_taken_over_before_its_lease_runs_o
         "its process is alive: the claim holds"
     );
 
-    dying.release().await;
+    die(&g, dying).await;
 
     let taken = jobs::claim_due(&g.t.pool, "other", LEASE, 10)
         .await
@@ -71,7 +87,7 @@ async fn a_claim_without_a_presence_key_waits_for_its_lease(pool: PgPool) {
     // A tool's claim (no key) next to a scheduler whose presence comes and goes.
     jobs::claim_due(&g.t.pool, "tool", LEASE, 10).await.unwrap();
     let passer_by = Presence::hold(&g.t.pool).await.unwrap();
-    passer_by.release().await;
+    die(&g, passer_by).await;
 
     assert!(jobs::claim_due(&g.t.pool, "other", LEASE, 10)
         .await
@@ -95,7 +111,7 @@ async fn the_next_look_is_due_at_once_when_a_running_jobs_process_is_gone(pool: 
         "a running job is looked at again within the recheck, not the lease: {alive:?}"
     );
 
-    dying.release().await;
+    die(&g, dying).await;
 
     let gone = jobs::time_until_next(&g.t.pool, recheck)
         .await
@@ -132,7 +148,7 @@ async fn a_post_whose_deliverer_is_gone_is_claimed_again_at_once(pool: PgPool) {
         .unwrap()
         .is_empty());
 
-    dying.release().await;
+    die(&g, dying).await;
 
     let taken = outbox::claim_due(&g.t.pool, "other", None, LEASE, 10)
         .await
