@@ -26,7 +26,7 @@ use crate::chat::{Channel, Mention, Message, Text, TimeStyle};
 use crate::domain::{Action, ActivityKind, JobKind, Status, MAX_ITEMS};
 use crate::metrics;
 use crate::store::jobs::{self, ClaimedJob, Fence};
-use crate::storefront::StorefrontError;
+use crate::storefront::{SaleWrite, StorefrontError};
 
 /// How a handler left its job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,8 +205,8 @@ impl Scheduler {
             // Ended already (a re-run: its notice is in the outbox), or never live.
             return Ok(JobOutcome::Done);
         }
-        let key = job.idempotency_key.to_string();
-        let down = match self.storefront.end(view.id, &key).await {
+        let write = self.new_write(job.idempotency_key.to_string()).await?;
+        let down = match self.storefront.end(view.id, &write).await {
             Ok(()) => self.confirmed_down(view.id).await,
             Err(e) => Err(e),
         };
@@ -291,6 +291,12 @@ impl Scheduler {
             after,
             reason: e.to_string(),
         })
+    }
+
+    /// A write with `key` and a newly drawn revision.
+    pub(super) async fn new_write(&self, key: String) -> Result<SaleWrite, AppError> {
+        let revision = crate::store::sale::next_revision(&self.pool).await?;
+        Ok(SaleWrite { key, revision })
     }
 
     /// Reads the sale back: true when it is gone or ended on the storefront.

@@ -123,10 +123,11 @@ impl Scheduler {
         tracing::warn!("{}; repairing", repair.found);
         // A fresh key: a replay of the old one would only repeat the old answer.
         let key = uuid::Uuid::new_v4().to_string();
+        let write = self.new_write(key.clone()).await?;
         let applied = if repair.up {
-            self.storefront.publish(&view.sale_request(), &key).await
+            self.storefront.publish(&view.sale_request(), &write).await
         } else {
-            self.storefront.end(view.id, &key).await
+            self.storefront.end(view.id, &write).await
         };
         let repaired = match applied {
             Ok(()) => self

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod presence;
 pub mod reconcile;
+pub mod sale;
 pub mod sessions;
 
 use crate::domain::RuleViolation;

@@ -8,7 +8,7 @@ use reqwest::{Client, Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use standardwebhooks::Webhook;
 
-use super::{SaleRequest, Storefront, StorefrontError, MAX_RETRY_AFTER};
+use super::{SaleRequest, SaleWrite, Storefront, StorefrontError, MAX_RETRY_AFTER};
 use crate::clock::{Clock, SystemClock};
 use crate::metrics;
 
@@ -106,21 +106,67 @@ impl HttpStorefront {
     }
 }
 
+/// The body of a `PUT`: the sale and the write's revision.
+#[derive(serde::Serialize)]
+struct PublishBody<'a> {
+    #[serde(flatten)]
+    sale: &'a SaleRequest,
+    revision: i64,
+}
+
+/// The body of a `DELETE`: which sale, and the write's revision.
+#[derive(serde::Serialize)]
+struct EndBody {
+    session_id: i64,
+    revision: i64,
+}
+
+/// A `409` that says a newer write was applied: `{"code": "stale_revision", "revision": N}`.
+#[derive(serde::Deserialize)]
+struct StaleRevision {
+    code: String,
+    revision: i64,
+}
+
 /// Turns a non-success answer into an error that keeps what the alert needs.
 async fn status_error(response: reqwest::Response) -> StorefrontError {
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    if status == 409 {
+        // A conflict is retried unless it names the newer revision applied.
+        let retry_after = retry_after(&response);
+        let bytes = response.bytes().await.unwrap_or_default();
+        if let Ok(stale) = serde_json::from_slice::<StaleRevision>(&bytes) {
+            if stale.code == "stale_revision" {
+                return StorefrontError::Superseded {
+                    applied: stale.revision,
+                };
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY_READ)]);
+        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        return StorefrontError::Status {
+            status,
+            retry_after,
+            body: crate::domain::text::excerpt(&line, MAX_BODY_IN_ERRORS),
+        };
+    }
+    let retry_after = retry_after(&response);
     let body = body_start(response).await;
     StorefrontError::Status {
         status,
         retry_after,
         body,
     }
+}
+
+/// The `Retry-After` asked for, in whole seconds, at most [`MAX_RETRY_AFTER`].
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 /// The start of an error body as one clean line: at most `MAX_BODY_READ`
@@ -162,17 +208,27 @@ fn error_kind(e: &StorefrontError) -> &'static str {
         StorefrontError::Malformed(_) => "malformed",
         StorefrontError::Signing(_) => "signing",
         StorefrontError::NotReadBack => "not_read_back",
+        StorefrontError::Superseded { .. } => "superseded",
     }
 }
 
 #[async_trait]
 impl Storefront for HttpStorefront {
-    async fn publish(&self, sale: &SaleRequest, key: &str) -> Result<(), StorefrontError> {
+    async fn publish(&self, sale: &SaleRequest, write: &SaleWrite) -> Result<(), StorefrontError> {
         observed("publish", async {
+            let body = PublishBody {
+                sale,
+                revision: write.revision,
+            };
             let body =
-                serde_json::to_vec(sale).map_err(|e| StorefrontError::Malformed(e.to_string()))?;
+                serde_json::to_vec(&body).map_err(|e| StorefrontError::Malformed(e.to_string()))?;
             let response = self
-                .signed(Method::PUT, self.sale_url(sale.session_id)?, key, body)
+                .signed(
+                    Method::PUT,
+                    self.sale_url(sale.session_id)?,
+                    &write.key,
+                    body,
+                )
                 .await?;
             if !response.status().is_success() {
                 return Err(status_error(response).await);
@@ -208,10 +264,16 @@ impl Storefront for HttpStorefront {
         .await
     }
 
-    async fn end(&self, session_id: i64, key: &str) -> Result<(), StorefrontError> {
+    async fn end(&self, session_id: i64, write: &SaleWrite) -> Result<(), StorefrontError> {
         observed("end", async {
+            let body = EndBody {
+                session_id,
+                revision: write.revision,
+            };
+            let body =
+                serde_json::to_vec(&body).map_err(|e| StorefrontError::Malformed(e.to_string()))?;
             let response = self
-                .signed(Method::DELETE, self.sale_url(session_id)?, key, Vec::new())
+                .signed(Method::DELETE, self.sale_url(session_id)?, &write.key, body)
                 .await?;
             // Already gone is what we wanted.
             if response.status().is_success() || response.status() == StatusCode::NOT_FOUND {

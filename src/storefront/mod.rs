@@ -86,6 +86,18 @@ impl SaleRequest {
     }
 }
 
+/// One write to a sale: the idempotency key its retries repeat, and its
+/// revision. Revisions only grow per sale: each new decision (a publish, an
+/// end, a repair, a re-stop) gets a new one, a retry of the same decision
+/// keeps its own, and the storefront applies a write only when its revision
+/// is newer than the last it applied (docs/storefront-api.yaml, "Revisions"),
+/// so no late or retried old write can undo a newer one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleWrite {
+    pub key: String,
+    pub revision: i64,
+}
+
 /// The longest `Retry-After` honoured. A take-down waits in a task for what
 /// the storefront asks; a server that asks for a day (or is not the
 /// storefront) must not hold a sale open that long.
@@ -112,6 +124,11 @@ pub enum StorefrontError {
     /// The storefront accepted the sale but does not show it when asked.
     #[error("the storefront accepted the sale but does not show it yet")]
     NotReadBack,
+    /// The storefront has applied a newer write to this sale than this one
+    /// (`applied` is its revision): this write decided from an older state
+    /// and must not be retried; its writer decides again.
+    #[error("the storefront already applied a newer change to this sale (revision {applied})")]
+    Superseded { applied: i64 },
 }
 
 impl StorefrontError {
@@ -124,7 +141,9 @@ impl StorefrontError {
             StorefrontError::Status { status, .. } => {
                 *status >= 500 || matches!(status, 408 | 409 | 429)
             }
-            StorefrontError::Malformed(_) | StorefrontError::Signing(_) => false,
+            StorefrontError::Malformed(_)
+            | StorefrontError::Signing(_)
+            | StorefrontError::Superseded { .. } => false,
         }
     }
 
@@ -142,15 +161,18 @@ impl StorefrontError {
 
 #[async_trait]
 pub trait Storefront: Send + Sync {
-    /// Publishes (or re-publishes) the sale. `key` is the idempotency key.
-    async fn publish(&self, sale: &SaleRequest, key: &str) -> Result<(), StorefrontError>;
+    /// Publishes (or re-publishes) the sale, unless the storefront applied a
+    /// newer write already ([`StorefrontError::Superseded`]).
+    async fn publish(&self, sale: &SaleRequest, write: &SaleWrite) -> Result<(), StorefrontError>;
     /// The sale as the storefront has it, or `None` if it does not know it.
     async fn read_back(
         &self,
         session_id: i64,
     ) -> Result<Option<serde_json::Value>, StorefrontError>;
-    /// Ends the sale now. Ending an unknown or ended sale is not an error.
-    async fn end(&self, session_id: i64, key: &str) -> Result<(), StorefrontError>;
+    /// Ends the sale now. Ending an unknown or ended sale is not an error; a
+    /// storefront that applied a newer write answers
+    /// [`StorefrontError::Superseded`].
+    async fn end(&self, session_id: i64, write: &SaleWrite) -> Result<(), StorefrontError>;
 }
 
 #[cfg(test)]

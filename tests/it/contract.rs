@@ -12,11 +12,19 @@ use chrono::{TimeZone, Utc};
 use flashsale_bot::catalog::{Catalog, Freshness, HttpCatalog};
 use flashsale_bot::devstore::{self, Faults, RecordedCall};
 use flashsale_bot::domain::{Currency, Sku, SkuRules};
-use flashsale_bot::storefront::{HttpStorefront, SaleItem, SaleRequest, Storefront};
+use flashsale_bot::storefront::{HttpStorefront, SaleItem, SaleRequest, SaleWrite, Storefront};
 use secrecy::SecretString;
 
 use crate::support::contract::{problems_of, Check, Contract, CONTRACT_PATH};
 use crate::support::storefront::dev_storefront;
+
+/// A write with `key` at `revision`.
+fn write(key: &str, revision: i64) -> SaleWrite {
+    SaleWrite {
+        key: key.to_owned(),
+        revision,
+    }
+}
 
 /// A valid secret that is not the one the dev storefront checks against.
 const OTHER_SECRET: &str = "whsec_YW5vdGhlci1zZWNyZXQtdGhhdC1pcy1ub3Qtb3VycyE=";
@@ -83,11 +91,13 @@ async fn every_kind_of_call() -> Vec<RecordedCall> {
 
     let shop = storefront(&store.url(), &devstore::test_secret());
     let sale12 = sale(12);
-    shop.publish(&sale12, "publish-12")
+    shop.publish(&sale12, &write("publish-12", 1))
         .await
         .expect("published");
     // A retry after a lost answer: same id, same bytes, answered from memory.
-    shop.publish(&sale12, "publish-12").await.expect("replayed");
+    shop.publish(&sale12, &write("publish-12", 1))
+        .await
+        .expect("replayed");
     let read = shop.read_back(12).await.expect("read back");
     assert_eq!(read.expect("the sale is there")["session_id"], 12);
     assert_eq!(shop.read_back(99).await.expect("read back"), None);
@@ -95,13 +105,16 @@ async fn every_kind_of_call() -> Vec<RecordedCall> {
     // Refused: a flash price that does not follow from the discount.
     let mut wrong = sale(13);
     wrong.items[0].flash_price_minor += 1_000;
-    let refused = shop.publish(&wrong, "publish-13").await.expect_err("422");
+    let refused = shop
+        .publish(&wrong, &write("publish-13", 3))
+        .await
+        .expect_err("422");
     assert!(!refused.is_transient(), "{refused}");
 
     // Signed with another secret.
     let impostor = storefront(&store.url(), OTHER_SECRET);
     let unsigned = impostor
-        .publish(&sale(14), "publish-14")
+        .publish(&sale(14), &write("publish-14", 4))
         .await
         .expect_err("401");
     assert!(!unsigned.is_transient(), "{unsigned}");
@@ -115,7 +128,7 @@ async fn every_kind_of_call() -> Vec<RecordedCall> {
             ..Faults::default()
         });
         let e = shop
-            .publish(&sale(15), "publish-15")
+            .publish(&sale(15), &write("publish-15", 5))
             .await
             .expect_err("fault");
         assert!(e.is_transient(), "{status}: {e}");
@@ -125,12 +138,14 @@ async fn every_kind_of_call() -> Vec<RecordedCall> {
         status: Some(400),
         ..Faults::default()
     });
-    let bad = shop.end(12, "end-12").await.expect_err("400");
+    let bad = shop.end(12, &write("end-12", 6)).await.expect_err("400");
     assert!(!bad.is_transient(), "{bad}");
 
-    shop.end(12, "end-12").await.expect("ended");
-    shop.end(12, "end-12").await.expect("replayed end");
-    shop.end(98, "end-98")
+    shop.end(12, &write("end-12", 7)).await.expect("ended");
+    shop.end(12, &write("end-12", 7))
+        .await
+        .expect("replayed end");
+    shop.end(98, &write("end-98", 9))
         .await
         .expect("an unknown sale is gone already");
     store.calls()

@@ -8,7 +8,8 @@ use flashsale_bot::scheduler::SchedulerConfig;
 use flashsale_bot::store::jobs::{self, ClaimedJob};
 use flashsale_bot::store::outbox;
 use flashsale_bot::store::presence::{self, Presence};
-use flashsale_bot::storefront::Storefront;
+use flashsale_bot::store::sale;
+use flashsale_bot::storefront::{SaleWrite, Storefront};
 use sqlx::PgPool;
 
 use crate::support::golive::*;
@@ -170,7 +171,10 @@ async fn a_killed_schedulers_publish_goes_live_long_before_its_lease(pool: PgPoo
     storefront
         .publish(
             &view.sale_request(),
-            &claimed[0].idempotency_key.to_string(),
+            &SaleWrite {
+                key: claimed[0].idempotency_key.to_string(),
+                revision: sale::next_revision(&g.t.pool).await.unwrap(),
+            },
         )
         .await
         .unwrap();

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use flashsale_bot::devstore;
-use flashsale_bot::storefront::{HttpStorefront, Storefront, StorefrontError, MAX_RETRY_AFTER};
+use flashsale_bot::storefront::{
+    HttpStorefront, SaleWrite, Storefront, StorefrontError, MAX_RETRY_AFTER,
+};
 use reqwest::Url;
 use secrecy::SecretString;
 use wiremock::matchers::any;
@@ -27,7 +29,17 @@ async fn a_retry_after_of_a_day_is_capped() {
         .mount(&server)
         .await;
 
-    let err = client(&server).await.end(7, "key-1").await.unwrap_err();
+    let err = client(&server)
+        .await
+        .end(
+            7,
+            &SaleWrite {
+                key: "key-1".to_owned(),
+                revision: 1,
+            },
+        )
+        .await
+        .unwrap_err();
 
     assert!(err.is_transient());
     assert_eq!(err.retry_after(), Some(MAX_RETRY_AFTER));
@@ -46,7 +58,17 @@ async fn a_huge_error_page_becomes_one_short_clean_line() {
         .mount(&server)
         .await;
 
-    let err = client(&server).await.end(7, "key-1").await.unwrap_err();
+    let err = client(&server)
+        .await
+        .end(
+            7,
+            &SaleWrite {
+                key: "key-1".to_owned(),
+                revision: 1,
+            },
+        )
+        .await
+        .unwrap_err();
 
     let StorefrontError::Status { status, body, .. } = &err else {
         panic!("{err:?}");

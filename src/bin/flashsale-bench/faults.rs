@@ -37,6 +37,8 @@ use flashsale_bot::devstore::Faults;
 use flashsale_bot::scheduler::{Scheduler, SchedulerConfig};
 use flashsale_bot::store::jobs;
 use flashsale_bot::store::presence::Presence;
+use flashsale_bot::store::sale;
+use flashsale_bot::storefront::SaleWrite;
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 
@@ -232,7 +234,13 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
         jobs::wake_schedulers(pool).await?;
         started = Instant::now();
         storefront
-            .publish(&view.sale_request(), &job.idempotency_key.to_string())
+            .publish(
+                &view.sale_request(),
+                &SaleWrite {
+                    key: job.idempotency_key.to_string(),
+                    revision: sale::next_revision(pool).await?,
+                },
+            )
             .await?;
         presence.release().await;
     }

@@ -57,7 +57,13 @@ impl Scheduler {
         let key = job.idempotency_key.to_string();
         let published = async {
             let put = Instant::now();
-            self.storefront.publish(&view.sale_request(), &key).await?;
+            let write = self
+                .new_write(key.clone())
+                .await
+                .map_err(|e| StorefrontError::Unreachable(e.to_string()))?;
+            self.storefront
+                .publish(&view.sale_request(), &write)
+                .await?;
             // Where a late publish lost its time: negative `due_in_ms` is
             // lateness at the end of the claim, then the session read.
             tracing::debug!(
@@ -174,7 +180,8 @@ impl Scheduler {
     async fn take_down(&self, job: &ClaimedJob, now: &SessionView) -> Result<(), AppError> {
         // Derived from the publish job's key, so a re-run sends the same id.
         let key = format!("{}-take-down", job.idempotency_key);
-        let down = match self.storefront.end(now.id, &key).await {
+        let write = self.new_write(key.clone()).await?;
+        let down = match self.storefront.end(now.id, &write).await {
             Ok(()) => self.confirmed_down(now.id).await,
             Err(e) => Err(e),
         };
