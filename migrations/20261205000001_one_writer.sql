@@ -17,3 +17,9 @@ alter table job add column revision bigint;
 -- must be down, whatever a reconcile round reads, and a second stop is
 -- recorded and announced without planning the end again.
 alter table session add column stop_requested_at timestamptz;
+
+-- The reconciler's candidates, found without reading every session: the live
+-- ones, and those whose storefront jobs ran lately.
+create index session_live on session (id) where status = 'live';
+create index job_storefront_recent on job (updated_at, session_id)
+    where kind in ('publish', 'end', 'repair') and claims > 0;

@@ -97,6 +97,9 @@ impl ActivityRecord {
             ActivityKind::Republished => {
                 "put its sale back on the storefront: it was missing there while live".to_owned()
             }
+            ActivityKind::Missed => {
+                "marked it missed: its window had passed before it could go live".to_owned()
+            }
             ActivityKind::Imported => return describe_import(d),
         };
         Text::from(text)

@@ -5,6 +5,8 @@
 //! holds its lease (`Fence`): the job row is locked in the same transaction
 //! as the session row, so a replica that lost the job cannot change the session.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 
@@ -54,6 +56,12 @@ impl FlashSales {
             .map(|(kind, at)| (kind.as_stored(), at))
             .collect();
         jobs::apply_plan(conn, session_id, &plan).await?;
+        // Whenever a session becomes live its end will run, whatever its end
+        // job did before (a run that found it not yet live is `done`, and an
+        // unchanged plan would leave it so).
+        if status == Status::Live {
+            jobs::ensure_end_armed(conn, session_id, window.ends_at()).await?;
+        }
         // Revoke or cancel while a publish waits for its retry: an earlier
         // attempt may have put the sale up (its answer lost), so the publish
         // job runs once more, finds the session no longer approved, and takes
@@ -94,6 +102,10 @@ impl FlashSales {
     /// with the notices that report it (built from the changed session),
     /// committed together: the change is never made without its notices
     /// reaching the outbox, nor announced without being made.
+    ///
+    /// Lock order, as everywhere: the session row first, then its job rows
+    /// (people's commands lock the session and then re-plan its jobs; taking
+    /// the job first here could deadlock a `stop` against an end's commit).
     #[tracing::instrument(skip_all, fields(session = session_id, job = fence.job_id, fence = fence.token, action = ?action))]
     pub async fn system_transition(
         &self,
@@ -106,10 +118,10 @@ impl FlashSales {
     ) -> Result<SystemOutcome, AppError> {
         let system = Actor::system();
         let mut tx = self.pool.begin().await?;
+        let session = lock_session(&mut tx, session_id).await?;
         if !jobs::still_owned(&mut tx, fence).await? {
             return Ok(SystemOutcome::LostLease);
         }
-        let session = lock_session(&mut tx, session_id).await?;
         let Ok(next) = transition(session.status, action, Roles::SYSTEM) else {
             let current = view::load(&mut tx, session_id, &self.policy).await?;
             return Ok(SystemOutcome::NotApplicable(current));
@@ -186,7 +198,11 @@ impl FlashSales {
     }
 
     /// An approver ends a live sale early: the end job is moved to now (it
-    /// ends the sale on the storefront and marks it ended), with the reason logged.
+    /// ends the sale on the storefront and marks it ended), with the reason
+    /// logged and announced. The session is marked stopping, so no repair
+    /// puts its sale back. A second stop (by anyone) is logged and announced
+    /// with its own reason, and leaves the end job alone: moving it again
+    /// would give a take-down already under way a new key, and send it twice.
     #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
     pub async fn stop(
         &self,
@@ -198,10 +214,14 @@ impl FlashSales {
         let mut tx = self.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::Stop, actor.roles)?;
-        // Due by the database's clock, the one the scheduler compares with:
-        // the replica's clock may be ahead or behind (`crate::clock`).
-        let end_now = vec![(JobKind::End.as_stored(), db_now(&mut *tx).await?)];
-        jobs::apply_plan(&mut tx, session_id, &end_now).await?;
+        let earlier_stops =
+            activity::count_of(&mut tx, session_id, ActivityKind::Stopped.as_str()).await?;
+        if sessions::request_stop(&mut tx, session_id).await? {
+            // Due by the database's clock, the one the scheduler compares with:
+            // the replica's clock may be ahead or behind (`crate::clock`).
+            let end_now = vec![(JobKind::End.as_stored(), db_now(&mut *tx).await?)];
+            jobs::apply_plan(&mut tx, session_id, &end_now).await?;
+        }
         activity::append(
             &mut tx,
             session_id,
@@ -211,14 +231,18 @@ impl FlashSales {
         )
         .await?;
         let view = view::load(&mut tx, session_id, &self.policy).await?;
+        let (event, also) = match earlier_stops {
+            0 => (Cow::Borrowed("stopping"), ""),
+            n => (Cow::Owned(format!("stopping:{}", n + 1)), " too"),
+        };
         let notice = Message {
             text: Text::from(format!(
-                "{} is stopping #{} \"{}\" early: {reason}",
+                "{} is stopping #{} \"{}\" early{also}: {reason}",
                 actor.name, view.id, view.title
             )),
             ..Message::default()
         };
-        let notice = Notice::new("stopping", Channel::Announcements, notice);
+        let notice = Notice::new(event, Channel::Announcements, notice);
         notices::enqueue(&mut tx, &view, &[notice]).await?;
         tx.commit().await?;
         tracing::info!("stop requested");

@@ -26,10 +26,12 @@ pub enum ActivityKind {
     TakenDown,
     /// A live sale found missing on the storefront and put back by the bot.
     Republished,
+    /// An approved session whose window passed before it could go live.
+    Missed,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 18] = [
+    pub const ALL: [ActivityKind; 19] = [
         ActivityKind::Drafted,
         ActivityKind::ItemAdded,
         ActivityKind::ItemUpdated,
@@ -48,6 +50,7 @@ impl ActivityKind {
         ActivityKind::Imported,
         ActivityKind::TakenDown,
         ActivityKind::Republished,
+        ActivityKind::Missed,
     ];
 
     /// The name stored in the log.
@@ -71,6 +74,7 @@ impl ActivityKind {
             ActivityKind::Imported => "imported",
             ActivityKind::TakenDown => "taken_down",
             ActivityKind::Republished => "republished",
+            ActivityKind::Missed => "missed",
         }
     }
 

@@ -17,6 +17,8 @@
 //! - `schedule`: the future actions (jobs) a session has in each status.
 //! - `policy`: the business settings (`Policy`) the rules and the schedule are tuned by.
 //! - `rules`: the session rules that need more than one value.
+//! - `sale`: what the storefront must show for a session, and what its one
+//!   writer (publish, end, repair) decides from the state it reads.
 
 pub mod activity;
 pub mod actor;
@@ -27,6 +29,7 @@ pub mod policy;
 pub mod quantity;
 pub mod reason;
 pub mod rules;
+pub mod sale;
 pub mod schedule;
 pub mod sku;
 pub mod status;

@@ -25,6 +25,9 @@ pub enum JobKind {
     HeadsUp,
     Publish,
     End,
+    /// Asked for by the reconciler when the storefront disagrees with the
+    /// database: the sale's writer looks again and repairs. Never planned.
+    Repair,
 }
 
 impl JobKind {
@@ -36,6 +39,7 @@ impl JobKind {
             JobKind::HeadsUp => "heads_up".to_owned(),
             JobKind::Publish => "publish".to_owned(),
             JobKind::End => "end".to_owned(),
+            JobKind::Repair => "repair".to_owned(),
         }
     }
 
@@ -45,6 +49,7 @@ impl JobKind {
             "heads_up" => Some(JobKind::HeadsUp),
             "publish" => Some(JobKind::Publish),
             "end" => Some(JobKind::End),
+            "repair" => Some(JobKind::Repair),
             other => {
                 let minutes = other.strip_prefix("reminder:")?.parse().ok()?;
                 Some(JobKind::Reminder {

@@ -105,13 +105,15 @@ pub enum Action {
     Cancel,
     GoLive,
     PublishFailed,
+    /// The window passed before the approved session could go live.
+    Miss,
     Expire,
     End,
     Stop,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::EditItems,
         Action::Submit,
         Action::Withdraw,
@@ -121,6 +123,7 @@ impl Action {
         Action::Cancel,
         Action::GoLive,
         Action::PublishFailed,
+        Action::Miss,
         Action::Expire,
         Action::End,
         Action::Stop,
@@ -138,6 +141,7 @@ impl Action {
             Action::Cancel => "cancelled",
             Action::GoLive => "put live",
             Action::PublishFailed => "marked failed",
+            Action::Miss => "marked missed",
             Action::Expire => "expired",
             Action::End => "ended",
             Action::Stop => "stopped",
@@ -155,7 +159,11 @@ impl Action {
             Action::Revoke => Some("revoke"),
             Action::Cancel => Some("cancel"),
             Action::Stop => Some("stop"),
-            Action::GoLive | Action::PublishFailed | Action::Expire | Action::End => None,
+            Action::GoLive
+            | Action::PublishFailed
+            | Action::Miss
+            | Action::Expire
+            | Action::End => None,
         }
     }
 }
@@ -285,7 +293,7 @@ fn rule(from: Status, action: Action) -> Option<(Status, Role)> {
         (S::PendingApproval, A::Reject) => (S::Draft, Role::Approver),
         (S::Approved, A::Revoke) => (S::Draft, Role::Approver),
         (S::Approved, A::GoLive) => (S::Live, Role::System),
-        (S::Approved, A::PublishFailed) => (S::Failed, Role::System),
+        (S::Approved, A::PublishFailed | A::Miss) => (S::Failed, Role::System),
         (S::Draft | S::PendingApproval, A::Expire) => (S::Expired, Role::System),
         (S::Live, A::End) => (S::Ended, Role::System),
         (S::Live, A::Stop) => (S::Ended, Role::Approver),

@@ -18,11 +18,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 mod publish;
+mod repair;
 
+use super::writer::Section;
 use super::{backoff, Scheduler};
 use crate::app::cards::ended;
 use crate::app::{notices, AppError, Notice, SessionView, SystemOutcome};
 use crate::chat::{Channel, Mention, Message, Text, TimeStyle};
+use crate::domain::sale::EndDecision;
 use crate::domain::{Action, ActivityKind, JobKind, Status, MAX_ITEMS};
 use crate::metrics;
 use crate::store::jobs::{self, ClaimedJob, Fence};
@@ -72,6 +75,7 @@ fn metric_kind(kind: JobKind) -> &'static str {
         JobKind::Expire => "expire",
         JobKind::HeadsUp => "heads_up",
         JobKind::Reminder { .. } => "reminder",
+        JobKind::Repair => "repair",
     }
 }
 
@@ -98,6 +102,7 @@ impl Scheduler {
                 Some(JobKind::End) => self.end(&job).await,
                 Some(JobKind::Expire) => self.expire(&job).await,
                 Some(JobKind::HeadsUp) => self.heads_up(&job).await,
+                Some(JobKind::Repair) => self.repair(&job).await,
                 Some(JobKind::Reminder { .. }) => {
                     self.remind(std::slice::from_ref(&job)).await;
                     Ok(JobOutcome::Done)
@@ -198,27 +203,51 @@ impl Scheduler {
     /// Ends the sale on the storefront at `ends_at` (or when an approver
     /// stopped it), and only when the storefront confirms it is off marks the
     /// session ended: a refused or unconfirmed take-down is retried, never
-    /// assumed.
+    /// assumed. Made in the sale's writer section, from the session read
+    /// there: an end that finds the session still approved after its window
+    /// marks it missed, so an overdue publish can never follow it.
     async fn end(&self, job: &ClaimedJob) -> Handled {
-        let view = self.app.get(job.session_id).await?;
-        if view.status != Status::Live {
+        let mut section = self.enter(job.session_id).await?;
+        let outcome = self.end_in(&mut section, job).await;
+        section.leave().await;
+        outcome
+    }
+
+    async fn end_in(&self, section: &mut Section, job: &ClaimedJob) -> Handled {
+        let facts = section.facts().await?;
+        match facts.end() {
             // Ended already (a re-run: its notice is in the outbox), or never live.
-            return Ok(JobOutcome::Done);
-        }
-        let write = self.new_write(job.idempotency_key.to_string()).await?;
-        let down = match self.storefront.end(view.id, &write).await {
-            Ok(()) => self.confirmed_down(view.id).await,
-            Err(e) => Err(e),
-        };
-        match down {
-            Ok(true) => {}
-            Ok(false) => {
-                let e = StorefrontError::Malformed(
-                    "the storefront still shows the sale after ending it".to_owned(),
-                );
-                return self.end_not_confirmed(job, &view, e).await;
+            EndDecision::Nothing => return Ok(JobOutcome::Done),
+            EndDecision::NotYet => {
+                // Claimed before its publish could run: the end comes at the end.
+                let after = (facts.window.ends_at() - facts.now)
+                    .to_std()
+                    .unwrap_or(Duration::ZERO);
+                return Ok(JobOutcome::Retry {
+                    after,
+                    reason: "the session is not live yet".to_owned(),
+                });
             }
+            EndDecision::Missed => {
+                let view = self.app.get(job.session_id).await?;
+                let why = "no bot was running to publish it while its window was open";
+                return self.missed(job, &view, &facts, why).await;
+            }
+            EndDecision::End => {}
+        }
+        let view = self.app.get(job.session_id).await?;
+        let Some(write) = self.job_write(job, false).await? else {
+            return Ok(JobOutcome::LostLease);
+        };
+        let down = match self.end_on_storefront(job, view.id, write).await {
+            Ok(down) => down,
             Err(e) => return self.end_not_confirmed(job, &view, e).await,
+        };
+        if !down {
+            let e = StorefrontError::Malformed(
+                "the storefront still shows the sale after ending it".to_owned(),
+            );
+            return self.end_not_confirmed(job, &view, e).await;
         }
         let early = self.ended_early(job, &view);
         let how = if early { " early" } else { "" };
@@ -246,6 +275,44 @@ impl Scheduler {
                 .await;
         }
         Ok(JobOutcome::after(&change))
+    }
+
+    /// The DELETE of this decision, confirmed by reading the sale back; true
+    /// when it is off the shop. If the storefront answers that a newer write
+    /// won, or still shows the sale after a DELETE it took (a replay of our
+    /// key answered as before, while a newer write put it back), this writer
+    /// decides afresh once with a new revision and key.
+    async fn end_on_storefront(
+        &self,
+        job: &ClaimedJob,
+        session_id: i64,
+        write: SaleWrite,
+    ) -> Result<bool, StorefrontError> {
+        let mut write = write;
+        for fresh in [false, true] {
+            if fresh {
+                write = match self.job_write(job, true).await {
+                    Ok(Some(write)) => write,
+                    // Taken over: the new owner decides.
+                    Ok(None) => return Ok(false),
+                    Err(e) => return Err(StorefrontError::Unreachable(e.to_string())),
+                };
+            }
+            match self.storefront.end(session_id, &write).await {
+                Ok(()) if self.confirmed_down(session_id).await? => return Ok(true),
+                Ok(()) => tracing::warn!(
+                    revision = write.revision,
+                    "ended, but the storefront still shows the sale"
+                ),
+                Err(StorefrontError::Superseded { applied }) if !fresh => tracing::warn!(
+                    applied,
+                    ours = write.revision,
+                    "a newer write was applied; ending with a new revision"
+                ),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
     }
 
     /// The end job is due at `ends_at` unless `stop` moved it earlier (to the
@@ -291,12 +358,6 @@ impl Scheduler {
             after,
             reason: e.to_string(),
         })
-    }
-
-    /// A write with `key` and a newly drawn revision.
-    pub(super) async fn new_write(&self, key: String) -> Result<SaleWrite, AppError> {
-        let revision = crate::store::sale::next_revision(&self.pool).await?;
-        Ok(SaleWrite { key, revision })
     }
 
     /// Reads the sale back: true when it is gone or ended on the storefront.

@@ -24,7 +24,13 @@
 //! should be up or lately came down back from the storefront and repairs what
 //! differs, whatever the jobs missed.
 //!
-//! Layout: `handlers` (what each kind of job does), `outbox` (delivering
+//! Every storefront write is made by one writer per sale (`writer`): the
+//! publish, end and repair jobs each hold the session's writer section and
+//! decide from the state they read inside it; the reconciler only reads, and
+//! asks for a repair when the storefront disagrees.
+//!
+//! Layout: `handlers` (what each kind of job does), `writer` (the section
+//! every storefront write is made in), `outbox` (delivering
 //! notices), `reconcile` (storefront vs database), `backoff` (retry waits),
 //! `timing` (a database time on this process's clock), `presence` (this
 //! process's presence lock while the loop runs),
@@ -37,6 +43,7 @@ mod outbox;
 mod presence;
 mod reconcile;
 mod timing;
+mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,6 +120,8 @@ pub struct Scheduler {
     present: PresentKey,
     /// When this process last woke the other loops after a claim.
     told: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
+    /// Writer sections this process may still enter (`writer`).
+    writers: Arc<tokio::sync::Semaphore>,
 }
 
 impl Scheduler {
@@ -123,6 +132,7 @@ impl Scheduler {
         config: SchedulerConfig,
     ) -> Scheduler {
         Scheduler {
+            writers: writer::section_permits(&pool),
             pool,
             app,
             storefront,

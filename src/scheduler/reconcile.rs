@@ -1,44 +1,44 @@
 //! The reconciler: the storefront's state is read, never assumed.
 //!
 //! Every few seconds each bot process claims the sessions due for a check
-//! (`store::reconcile`: live ones, and ones whose publish or end ran lately
-//! but that are no longer live), reads each sale back from the storefront and
-//! compares it with what the database says:
+//! (`store::reconcile`: live ones, and ones whose publish, end or repair ran
+//! lately), reads each sale back from the storefront and compares it with
+//! what the database says it must show (`domain::sale`): up while live, not
+//! stopping and before its end; down otherwise.
 //!
-//! - live here and before its end, but missing (or ended) there: put it back
-//!   (a PUT with a fresh idempotency key, since a replay of the old one would
-//!   only repeat the old answer), log `republished`, tell approvers;
-//! - not live here, but up there: take it down (a DELETE, then a read to
-//!   confirm), log `taken_down`, tell approvers;
-//! - a live session past its end is left to its end job, which retries until
-//!   the storefront confirms.
+//! It never writes to the storefront itself. A disagreement becomes work for
+//! the sale's one writer: a repair job in the same queue as the publish and
+//! end jobs (`jobs::arm_repair`), which takes the sale's writer section,
+//! reads the session again there and decides (`handlers::repair`). So a
+//! round that read the sale a moment before a stop, an end or a go-live can
+//! never undo it. A live session past its end (or stopping) whose end job is
+//! not going to run is also handed to a repair, which re-arms the end.
 //!
 //! Each round also redraws approval cards left behind by an edit the chat did
 //! not take (`FlashSales::redraw_stale_cards`), so the channel converges too.
 //!
-//! A repair that fails is tried again on the next check; approvers hear of it
-//! once per session version (the notice's key). This catches whatever the
-//! jobs missed: a crash between two calls, an answer lost in a timeout, a sale
-//! edited on the storefront by hand.
+//! This catches whatever the jobs missed: a crash between two calls, an
+//! answer lost in a timeout, a sale edited on the storefront by hand.
 
-use serde_json::json;
-
-use super::handlers::sale_is_down;
 use super::Scheduler;
-use crate::app::{AppError, Notice, SessionView};
-use crate::chat::Text;
-use crate::domain::{ActivityKind, Status};
+use crate::app::AppError;
+use crate::domain::sale::{SaleFacts, Shown};
+use crate::domain::{Status, Window};
 use crate::metrics;
+use crate::store::jobs;
 use crate::store::reconcile::{self, Candidate};
+use crate::store::StoreError;
 
 /// Sessions compared per round.
 const BATCH: i64 = 20;
 
-/// What one comparison found (the metric label).
+/// What one comparison (or the repair it asked for) found (the metric label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finding {
     /// The storefront shows what the database says.
     Agrees,
+    /// They differ: a repair was asked of the sale's writer.
+    RepairAsked,
     TakenDown,
     Republished,
     /// They differ and the repair did not work this time.
@@ -48,9 +48,10 @@ pub enum Finding {
 }
 
 impl Finding {
-    fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Finding::Agrees => "agrees",
+            Finding::RepairAsked => "repair_asked",
             Finding::TakenDown => "taken_down",
             Finding::Republished => "republished",
             Finding::Unrepaired => "unrepaired",
@@ -77,7 +78,8 @@ impl Scheduler {
         }
     }
 
-    /// One round: compares every session due for a check. Returns what each showed.
+    /// One round: compares every session due for a check, and asks for a
+    /// repair where they differ. Returns what each showed.
     pub async fn reconcile_now(&self) -> Result<Vec<(i64, Finding)>, AppError> {
         let due = reconcile::claim_due(&self.pool, self.config.reconcile_every, BATCH).await?;
         let mut found = Vec::with_capacity(due.len());
@@ -91,136 +93,39 @@ impl Scheduler {
 
     #[tracing::instrument(skip_all, fields(session = candidate.session_id, status = %candidate.status))]
     async fn reconcile(&self, candidate: &Candidate) -> Result<Finding, AppError> {
-        let live = candidate.status == Status::Live.as_str();
-        if live && candidate.checked_at >= candidate.ends_at {
-            // Its end job owns this and retries until the storefront confirms.
+        let status = Status::from_stored(&candidate.status).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "session {} has status {:?}",
+                candidate.session_id, candidate.status
+            ))
+        })?;
+        let facts = SaleFacts {
+            status,
+            window: Window::from_stored(candidate.starts_at, candidate.ends_at),
+            stopping: candidate.stop_requested_at.is_some(),
+            now: candidate.checked_at,
+        };
+        let wanted = facts.wanted();
+        // Approved: its publish job owns the sale until its window passes.
+        if status == Status::Approved && candidate.checked_at < candidate.ends_at {
             return Ok(Finding::Agrees);
         }
-        let sale = match self.storefront.read_back(candidate.session_id).await {
-            Ok(sale) => sale,
+        let shown = match self.confirmed_down(candidate.session_id).await {
+            Ok(true) => Shown::Down,
+            Ok(false) => Shown::Up,
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the sale back");
                 return Ok(Finding::Unreadable);
             }
         };
-        let down = sale_is_down(sale.as_ref());
-        if live != down {
+        // A live session that must come down needs its end job to run.
+        let end_missing = status == Status::Live && wanted == Shown::Down && !candidate.end_armed;
+        if shown == wanted && !end_missing {
             return Ok(Finding::Agrees);
         }
-        let view = self.app.get(candidate.session_id).await?;
-        if view.status.as_str() != candidate.status {
-            // It moved on since the claim; the next round sees the new state.
-            return Ok(Finding::Agrees);
+        if jobs::arm_repair(&self.pool, candidate.session_id).await? {
+            tracing::warn!(?shown, ?wanted, "the storefront disagrees; repair asked");
         }
-        let repair = if live { &PUT_BACK } else { &TAKE_OFF };
-        self.repair(&view, repair).await
-    }
-
-    /// Makes the storefront show what the database says (the sale up for a
-    /// live session, down for any other), confirms it by reading it back, and
-    /// tells approvers what was found and whether the repair worked.
-    async fn repair(&self, view: &SessionView, repair: &Repair) -> Result<Finding, AppError> {
-        tracing::warn!("{}; repairing", repair.found);
-        // A fresh key: a replay of the old one would only repeat the old answer.
-        let key = uuid::Uuid::new_v4().to_string();
-        let write = self.new_write(key.clone()).await?;
-        let applied = if repair.up {
-            self.storefront.publish(&view.sale_request(), &write).await
-        } else {
-            self.storefront.end(view.id, &write).await
-        };
-        let repaired = match applied {
-            Ok(()) => self
-                .confirmed_down(view.id)
-                .await
-                .map(|down| down != repair.up),
-            Err(e) => Err(e),
-        };
-        let what = format!(
-            "#{} \"{}\" is {}, but its sale was {} on the storefront",
-            view.id,
-            view.title,
-            view.status.label().to_lowercase(),
-            if repair.up { "missing" } else { "up" },
-        );
-        match repaired {
-            Ok(true) => {
-                let details = json!({ "status": view.status.as_str(), "idempotency_key": key });
-                self.app
-                    .log_system_event(view.id, repair.done_kind, details)
-                    .await?;
-                let text = format!("{what}: it was {}.", repair.done);
-                self.app
-                    .notify(
-                        view.id,
-                        Notice::alert(repair.done_kind.as_str(), Text::from(text)),
-                    )
-                    .await?;
-                Ok(repair.finding)
-            }
-            outcome => {
-                let why = match outcome {
-                    Err(e) => e.to_string(),
-                    Ok(_) => repair.still.to_owned(),
-                };
-                let text = format!(
-                    "{what}, and {} failed ({why}). Retrying every few seconds; {}",
-                    repair.doing,
-                    (repair.advice)(view.id)
-                );
-                self.app
-                    .notify(
-                        view.id,
-                        Notice::alert(repair.failed_event, Text::from(text)),
-                    )
-                    .await?;
-                Ok(Finding::Unrepaired)
-            }
-        }
+        Ok(Finding::RepairAsked)
     }
 }
-
-/// One direction of a repair: the same steps, told in different words.
-struct Repair {
-    /// Whether the sale must be up on the storefront.
-    up: bool,
-    /// What the log says was found.
-    found: &'static str,
-    /// The activity logged and the alert's event when it worked.
-    done_kind: ActivityKind,
-    finding: Finding,
-    /// "it was {done}."
-    done: &'static str,
-    failed_event: &'static str,
-    /// "{doing} failed"
-    doing: &'static str,
-    /// Why it failed when the storefront answered but the read disagrees.
-    still: &'static str,
-    advice: fn(i64) -> String,
-}
-
-/// A live sale is missing on the storefront: publish it again.
-const PUT_BACK: Repair = Repair {
-    up: true,
-    found: "a live sale is missing on the storefront",
-    done_kind: ActivityKind::Republished,
-    finding: Finding::Republished,
-    done: "published again",
-    failed_event: "republish_failed",
-    doing: "publishing it again",
-    still: "it still does not show it",
-    advice: |_| "stop it if it should not run.".to_owned(),
-};
-
-/// A sale is up although its session is not live: end it there.
-const TAKE_OFF: Repair = Repair {
-    up: false,
-    found: "a sale is up on the storefront for a session that is not live",
-    done_kind: ActivityKind::TakenDown,
-    finding: Finding::TakenDown,
-    done: "taken down",
-    failed_event: "take_down_failed",
-    doing: "taking it down",
-    still: "it still shows it",
-    advice: |id| format!("remove flash sale {id} from the storefront by hand if it stays."),
-};

@@ -41,6 +41,21 @@ pub async fn append(
     Ok(())
 }
 
+/// How many entries of `action` the session's log holds.
+pub async fn count_of(
+    conn: &mut PgConnection,
+    session_id: i64,
+    action: &str,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("select count(*) from activity where session_id = $1 and action = $2")
+            .bind(session_id)
+            .bind(action)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 /// A page of a session's log, oldest first.
 pub async fn list(
     conn: &mut PgConnection,

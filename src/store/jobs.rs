@@ -81,10 +81,13 @@ pub async fn apply_plan(
     let kinds: Vec<&str> = plan.iter().map(|(k, _)| k.as_str()).collect();
     sqlx::query(
         "update job set state = 'cancelled', updated_at = now() \
-         where session_id = $1 and state = 'pending' and kind <> all($2)",
+         where session_id = $1 and state = 'pending' and kind <> all($2) and kind <> $3",
     )
     .bind(session_id)
     .bind(&kinds)
+    // A repair is asked for by the reconciler, never planned: a plan change
+    // leaves it to run (its writer decides from the state it then reads).
+    .bind(REPAIR)
     .execute(&mut *conn)
     .await?;
     for (kind, due_at) in plan {
@@ -94,7 +97,7 @@ pub async fn apply_plan(
              on conflict (session_id, kind) do update set \
                  due_at = excluded.due_at, next_attempt_at = excluded.due_at, state = 'pending', \
                  attempts = 0, last_error = null, claimed_by = null, claimed_presence = null, claimed_until = null, \
-                 idempotency_key = excluded.idempotency_key, updated_at = now() \
+                 idempotency_key = excluded.idempotency_key, revision = null, updated_at = now() \
              where job.state in ('cancelled', 'failed') or job.due_at <> excluded.due_at",
         )
         .bind(session_id)
@@ -111,6 +114,103 @@ pub async fn apply_plan(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// The stored kind of a repair job (`JobKind::Repair`).
+const REPAIR: &str = "repair";
+
+/// The write a job's current decision sends to the storefront: the
+/// idempotency key its retries repeat and its revision.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobWrite {
+    pub key: Uuid,
+    pub revision: i64,
+}
+
+/// The write for the job's current decision, fenced by its claim: the one
+/// already drawn (a retry of the same decision repeats key and revision), or
+/// a first one. With `fresh`, a new decision: a new revision and, when one
+/// was drawn before, a new key too, since the storefront answers a known key
+/// as a replay of the old write. `None` when the fence lost the job.
+///
+/// Committed at once, before the call it is for goes out: a revision is
+/// drawn from the `sale_revision` sequence, which no rollback returns, so a
+/// writer that crashes after sending can never have its number reused for
+/// another write.
+pub async fn sale_write(
+    pool: &PgPool,
+    fence: Fence,
+    fresh: bool,
+) -> Result<Option<JobWrite>, StoreError> {
+    let write = sqlx::query_as(
+        "update job set \
+             idempotency_key = case when $3 and revision is not null then gen_random_uuid() \
+                                    else idempotency_key end, \
+             revision = case when $3 or revision is null then nextval('sale_revision') else revision end, \
+             updated_at = now() \
+         where id = $1 and claims = $2 and state = 'running' \
+         returning idempotency_key as key, revision",
+    )
+    .bind(fence.job_id)
+    .bind(fence.token)
+    .bind(fresh)
+    .fetch_optional(pool)
+    .await?;
+    Ok(write)
+}
+
+/// Asks the sale's writer to look again now: arms the session's repair job
+/// (due at once, a new key, no write drawn yet) unless one is waiting or
+/// running already. Wakes the schedulers. Returns whether it was armed here.
+pub async fn arm_repair(pool: &PgPool, session_id: i64) -> Result<bool, StoreError> {
+    let armed = sqlx::query(
+        "with armed as ( \
+             insert into job (session_id, kind, due_at, next_attempt_at, idempotency_key) \
+             values ($1, $2, now(), now(), gen_random_uuid()) \
+             on conflict (session_id, kind) do update set \
+                 due_at = now(), next_attempt_at = now(), state = 'pending', attempts = 0, last_error = null, \
+                 claimed_by = null, claimed_presence = null, claimed_until = null, \
+                 idempotency_key = gen_random_uuid(), revision = null, updated_at = now() \
+             where job.state not in ('pending', 'running') \
+             returning session_id) \
+         select pg_notify($3, session_id::text) from armed",
+    )
+    .bind(session_id)
+    .bind(REPAIR)
+    .bind(NOTIFY_CHANNEL)
+    .execute(pool)
+    .await?;
+    Ok(armed.rows_affected() == 1)
+}
+
+/// Makes sure the session's end job will run: a live session's end is
+/// guaranteed whatever became of the end job before (done by a run that
+/// found the session not yet live, failed, cancelled). Left alone while it
+/// waits or runs; otherwise re-armed for `due_at` (due at once if that
+/// passed) with a new key and no write drawn. Returns whether it was re-armed.
+pub async fn ensure_end_armed(
+    conn: &mut PgConnection,
+    session_id: i64,
+    due_at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let armed = sqlx::query(
+        "with armed as ( \
+             insert into job (session_id, kind, due_at, next_attempt_at, idempotency_key) \
+             values ($1, 'end', $2, $2, gen_random_uuid()) \
+             on conflict (session_id, kind) do update set \
+                 due_at = excluded.due_at, next_attempt_at = excluded.due_at, state = 'pending', \
+                 attempts = 0, last_error = null, claimed_by = null, claimed_presence = null, claimed_until = null, \
+                 idempotency_key = gen_random_uuid(), revision = null, updated_at = now() \
+             where job.state not in ('pending', 'running') \
+             returning session_id) \
+         select pg_notify($3, session_id::text) from armed",
+    )
+    .bind(session_id)
+    .bind(due_at)
+    .bind(NOTIFY_CHANNEL)
+    .execute(conn)
+    .await?;
+    Ok(armed.rows_affected() == 1)
 }
 
 /// Runs the session's `kind` job again now if a plan change just cancelled it

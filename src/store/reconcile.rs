@@ -1,12 +1,14 @@
 //! Which sessions the reconciler compares with the storefront, and who does.
 //!
 //! Candidates are sessions whose sale should be up (live) and sessions whose
-//! sale should be down but was touched lately: a publish or end job tried in
-//! the last hour (revoked, cancelled, failed or ended meanwhile). Approved
-//! sessions are left to their publish job. Each check takes a short lease on
-//! the session row, claimed with `FOR UPDATE SKIP LOCKED`, so every replica
-//! can run the reconciler and no two check one session at once; the lease
-//! also spaces the checks of one session.
+//! sale should be down but was touched lately: a publish, end or repair job
+//! tried in the last hour (revoked, cancelled, failed or ended meanwhile),
+//! and approved ones whose window has passed. Both are found through
+//! indexes (live sessions; recently updated storefront jobs), so a round
+//! reads candidates, not the whole history. Each check takes a short lease
+//! on the session row, claimed with `FOR UPDATE SKIP LOCKED`, so every
+//! replica can run the reconciler and no two check one session at once; the
+//! lease also spaces the checks of one session.
 
 use std::time::Duration;
 
@@ -20,7 +22,11 @@ use super::StoreError;
 pub struct Candidate {
     pub session_id: i64,
     pub status: String,
+    pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    pub stop_requested_at: Option<DateTime<Utc>>,
+    /// Whether its end job waits or runs (a live session's end must).
+    pub end_armed: bool,
     pub checked_at: DateTime<Utc>,
 }
 
@@ -31,17 +37,23 @@ pub async fn claim_due(
     limit: i64,
 ) -> Result<Vec<Candidate>, StoreError> {
     let candidates = sqlx::query_as(
-        "update session s set reconcile_lease_until = now() + make_interval(secs => $1) \
+        "with candidate as ( \
+             select id from session where status = 'live' \
+             union \
+             select j.session_id from job j \
+             where j.kind in ('publish', 'end', 'repair') and j.claims > 0 \
+               and j.updated_at > now() - interval '1 hour') \
+         update session s set reconcile_lease_until = now() + make_interval(secs => $1) \
          where s.id in ( \
              select c.id from session c \
-             where (c.reconcile_lease_until is null or c.reconcile_lease_until <= now()) \
-               and (c.status = 'live' \
-                    or (c.status <> 'approved' and exists ( \
-                        select 1 from job j where j.session_id = c.id \
-                          and j.kind in ('publish', 'end') and j.claims > 0 \
-                          and j.updated_at > now() - interval '1 hour'))) \
+             where c.id in (select id from candidate) \
+               and (c.reconcile_lease_until is null or c.reconcile_lease_until <= now()) \
+               and (c.status <> 'approved' or c.ends_at <= now()) \
              order by c.id limit $2 for update skip locked) \
-         returning s.id as session_id, s.status, s.ends_at, now() as checked_at",
+         returning s.id as session_id, s.status, s.starts_at, s.ends_at, s.stop_requested_at, \
+             exists (select 1 from job e where e.session_id = s.id and e.kind = 'end' \
+                     and e.state in ('pending', 'running')) as end_armed, \
+             now() as checked_at",
     )
     .bind(every.as_secs_f64())
     .bind(limit)

@@ -146,6 +146,20 @@ pub struct StatusChange<'a> {
     pub rejection_reason: Option<Option<&'a str>>,
 }
 
+/// Records that an approver asked to stop the live sale: from now on its
+/// sale must be down (`domain::sale`). True for the first stop; a later one
+/// keeps the first time.
+pub async fn request_stop(conn: &mut PgConnection, id: i64) -> Result<bool, StoreError> {
+    let first = sqlx::query(
+        "update session set stop_requested_at = now(), updated_at = now() \
+         where id = $1 and stop_requested_at is null",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(first.rows_affected() == 1)
+}
+
 /// Sets the status and bumps the version. Going back to draft forgets the
 /// approver (the approval no longer holds). The exclusion constraint on
 /// approved/live windows is mapped to `RuleViolation::Overlap`.

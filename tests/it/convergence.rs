@@ -179,9 +179,10 @@ async fn an_end_the_storefront_refuses_keeps_the_sale_live_here_and_alerts_once(
 async fn a_404_to_the_end_call_counts_only_when_the_sale_is_really_gone(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let id = live(&g).await;
-    // The storefront answers 404 without having ended anything.
+    // The storefront answers 404 without having ended anything, also to the
+    // fresh DELETE the end job sends when it still reads the sale up.
     g.store.set_faults(Faults {
-        fail_next: 1,
+        fail_next: 2,
         status: Some(404),
         method: Some("DELETE".to_owned()),
         ..Faults::default()
@@ -374,7 +375,8 @@ async fn the_reconciler_puts_back_a_live_sale_missing_on_the_storefront(pool: Pg
     let found = g.scheduler("a").reconcile_now().await.unwrap();
     g.scheduler("a").run_due_now().await.unwrap();
 
-    assert_eq!(found, [(id, Finding::Republished)]);
+    // The round only reads, and asks the sale's writer for a repair.
+    assert_eq!(found, [(id, Finding::RepairAsked)]);
     assert!(up_on_storefront(&g, id));
     assert_eq!(status(&g, id).await, Status::Live);
     assert!(g.t.activity_count(id, "republished").await == 1);
@@ -420,7 +422,7 @@ async fn the_reconciler_takes_down_a_sale_whose_session_was_cancelled(pool: PgPo
     let found = g.scheduler("a").reconcile_now().await.unwrap();
     g.scheduler("a").run_due_now().await.unwrap();
 
-    assert_eq!(found, [(session.id, Finding::TakenDown)]);
+    assert_eq!(found, [(session.id, Finding::RepairAsked)]);
     assert!(!up_on_storefront(&g, session.id));
     assert_eq!(g.t.activity_count(session.id, "taken_down").await, 1);
     assert_eq!(

@@ -171,10 +171,7 @@ async fn a_killed_schedulers_publish_goes_live_long_before_its_lease(pool: PgPoo
     storefront
         .publish(
             &view.sale_request(),
-            &SaleWrite {
-                key: claimed[0].idempotency_key.to_string(),
-                revision: sale::next_revision(&g.t.pool).await.unwrap(),
-            },
+            &written(&g, &claimed[0]).await,
         )
         .await
         .unwrap();
@@ -235,19 +232,22 @@ async fn a_loop_asleep_for_a_whole_poll_takes_over_from_a_claimer_whose_connecti
     g.wait_for_job(session.id, "publish", "running").await;
     g.wait_for_put(session.id).await;
 
-    // A's presence connection is cut (a failover, a dying host's socket).
+    // A's connections are cut (a failover, a dying host's sockets): its
+    // presence lock, and the sale's writer section it holds.
     let cut: Vec<bool> = sqlx::query_scalar(
         "select pg_terminate_backend(l.pid) from pg_locks l \
-         join job j on j.claimed_presence = l.objid::int8::int4 \
-         where l.locktype = 'advisory' and l.objsubid = 2 and l.classid = $1 \
-           and j.session_id = $2 and j.kind = 'publish'",
+         where l.locktype = 'advisory' and l.objsubid = 2 and ( \
+             (l.classid = $1 and l.objid::int8::int4 in ( \
+                 select claimed_presence from job where session_id = $3 and kind = 'publish')) \
+          or (l.classid = $2 and l.objid::int8 = $3))",
     )
     .bind(presence::NAMESPACE)
+    .bind(sale::NAMESPACE)
     .bind(session.id)
     .fetch_all(&g.t.pool)
     .await
     .unwrap();
-    assert_eq!(cut, [true]);
+    assert_eq!(cut, [true, true]);
     let cut_at = Instant::now();
     g.wait_for_status(session.id, "live", 10).await;
     let taken_over = cut_at.elapsed();
@@ -264,4 +264,17 @@ async fn a_loop_asleep_for_a_whole_poll_takes_over_from_a_claimer_whose_connecti
     );
     assert_eq!(g.publishes(session.id).len(), 1, "B's PUT was a replay");
     assert_eq!(now_live_posts(&g), 1);
+}
+
+/// The write a scheduler draws for its claim before it calls the storefront
+/// (`jobs::sale_write`), so a take-over repeats its key and revision.
+async fn written(g: &GoLive, job: &ClaimedJob) -> SaleWrite {
+    let write = jobs::sale_write(&g.t.pool, job.fence(), false)
+        .await
+        .unwrap()
+        .expect("the claim still owns the job");
+    SaleWrite {
+        key: write.key.to_string(),
+        revision: write.revision,
+    }
 }

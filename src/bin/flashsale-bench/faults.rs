@@ -37,7 +37,6 @@ use flashsale_bot::devstore::Faults;
 use flashsale_bot::scheduler::{Scheduler, SchedulerConfig};
 use flashsale_bot::store::jobs;
 use flashsale_bot::store::presence::Presence;
-use flashsale_bot::store::sale;
 use flashsale_bot::storefront::SaleWrite;
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
@@ -236,9 +235,15 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
         storefront
             .publish(
                 &view.sale_request(),
-                &SaleWrite {
-                    key: job.idempotency_key.to_string(),
-                    revision: sale::next_revision(pool).await?,
+                &{
+                    // Drawn for the claim before the call, as a scheduler does.
+                    let write = jobs::sale_write(pool, job.fence(), false)
+                        .await?
+                        .context("the claim lost the job")?;
+                    SaleWrite {
+                        key: write.key.to_string(),
+                        revision: write.revision,
+                    }
                 },
             )
             .await?;

@@ -3,6 +3,12 @@
 //! pass for as long as the sale could still run; and make sure a sale that
 //! must not be up (its session stopped being approved, or publishing failed)
 //! is taken down again.
+//!
+//! All of it happens in the sale's writer section (`scheduler::writer`), and
+//! the decision is made from the session read right before the PUT: a
+//! revoke or cancel that commits before that read is obeyed; one that
+//! commits while the PUT is in flight (the one call a writer can have out)
+//! finds the sale taken down again before the section is left.
 
 use std::time::{Duration, Instant};
 
@@ -12,28 +18,47 @@ use super::{Handled, JobOutcome};
 use crate::app::cards::now_live;
 use crate::app::{AppError, Notice, SessionView, SystemOutcome};
 use crate::chat::{Channel, Text, TimeStyle};
+use crate::domain::sale::{PublishDecision, SaleFacts};
 use crate::domain::{Action, ActivityKind, Status};
 use crate::metrics;
+use crate::scheduler::writer::Section;
 use crate::scheduler::{timing, Scheduler};
 use crate::store::db_now;
 use crate::store::jobs::ClaimedJob;
-use crate::storefront::StorefrontError;
+use crate::storefront::{SaleWrite, StorefrontError};
+
+/// A publish this much after its start says so in "now live".
+const LATE_ENOUGH_TO_SAY: Duration = Duration::from_secs(60);
 
 impl Scheduler {
     /// Publishes at `starts_at`, confirms by reading the sale back, marks the
     /// session live and announces it.
     ///
     /// The job may be claimed a little before its due time (`due`, by the
-    /// scheduler's lookahead): the session is read first and the PUT waits
-    /// for the due time, so the database is not between the due time and the
-    /// storefront. A revoke or cancel that lands in that moment is caught as
-    /// one that lands while the PUT is in flight: the fenced status change
-    /// finds the session moved on and the sale is taken down (`went_live`).
+    /// scheduler's lookahead): the section is entered, the sale's body read
+    /// and its write drawn first, and only the session's status is read again
+    /// after the wait, right before the PUT.
     pub(super) async fn publish(&self, job: &ClaimedJob, due: tokio::time::Instant) -> Handled {
         // Lateness is the database clock's (at the claim) plus the time this
         // handler has taken since: no replica's wall clock is involved.
         let started = Instant::now();
-        let view = self.app.get(job.session_id).await?;
+        let mut section = self.enter(job.session_id).await?;
+        let outcome = self.publish_in(&mut section, job, due, started).await;
+        section.leave().await;
+        outcome
+    }
+
+    async fn publish_in(
+        &self,
+        section: &mut Section,
+        job: &ClaimedJob,
+        due: tokio::time::Instant,
+        started: Instant,
+    ) -> Handled {
+        let mut view = self.app.get(job.session_id).await?;
+        let Some(write) = self.job_write(job, false).await? else {
+            return Ok(JobOutcome::LostLease);
+        };
         let read = started.elapsed();
         // Claimed ahead: place the due time on our clock as tightly as the
         // database allows (`timing`); a job claimed late acts at once.
@@ -45,25 +70,34 @@ impl Scheduler {
         tokio::time::sleep_until(due).await;
         // How late this task ran after its timer: the runtime's share of lateness.
         let woke_late = tokio::time::Instant::now().saturating_duration_since(due);
-        match view.status {
-            Status::Approved => {}
-            // A re-run after the change committed: its notice is in the outbox.
-            Status::Live => return Ok(JobOutcome::Done),
+        let facts = section.facts().await?;
+        let late = match facts.publish() {
+            PublishDecision::Publish { late } => late.to_std().unwrap_or_default(),
+            PublishDecision::AlreadyLive => return Ok(JobOutcome::Done),
             // Re-armed after a revoke or cancel (see `FlashSales::replan`): an
             // earlier attempt may have reached the storefront.
-            _ if job.attempt > 1 => return self.take_down_if_published(job, &view).await,
-            _ => return Ok(JobOutcome::Done),
+            PublishDecision::NotApproved if job.attempt > 1 => {
+                let now = self.app.get(job.session_id).await?;
+                return self.take_down_if_published(job, &now).await;
+            }
+            PublishDecision::NotApproved => return Ok(JobOutcome::Done),
+            PublishDecision::Missed => {
+                let why = if job.attempt > 1 {
+                    "publishing kept failing until its window ended"
+                } else {
+                    "no bot was running to publish it while its window was open"
+                };
+                return self.missed(job, &view, &facts, why).await;
+            }
+        };
+        if section.version().await? != Some(view.version) {
+            // Changed and approved again since the body was read (it cannot
+            // be edited while approved): read the body it now has.
+            view = self.app.get(job.session_id).await?;
         }
-        let key = job.idempotency_key.to_string();
         let published = async {
             let put = Instant::now();
-            let write = self
-                .new_write(key.clone())
-                .await
-                .map_err(|e| StorefrontError::Unreachable(e.to_string()))?;
-            self.storefront
-                .publish(&view.sale_request(), &write)
-                .await?;
+            self.put_sale(job, &view, &write).await?;
             // Where a late publish lost its time: negative `due_in_ms` is
             // lateness at the end of the claim, then the session read.
             tracing::debug!(
@@ -77,14 +111,14 @@ impl Scheduler {
             // Accepted is not shown: only a sale read back counts as up. Not
             // there yet is worth another try (the same key makes the PUT a
             // replay), not a verdict.
-            match self.storefront.read_back(view.id).await? {
-                Some(sale) if sale["session_id"] == view.id => Ok(()),
-                _ => Err(StorefrontError::NotReadBack),
+            match self.confirmed_down(view.id).await? {
+                false => Ok(()),
+                true => Err(StorefrontError::NotReadBack),
             }
         }
         .await;
         let e = match published {
-            Ok(()) => return self.went_live(job, &view, &key, started).await,
+            Ok(()) => return self.went_live(job, &view, &write.key, late, started).await,
             Err(e) => e,
         };
         if !e.is_transient() {
@@ -94,14 +128,42 @@ impl Scheduler {
         self.publish_failed_for_now(job, &view, e).await
     }
 
+    /// The PUT of this decision; when the storefront answers that a newer
+    /// write won, this writer (holding the section, having just read the
+    /// session) decides afresh once, with a new revision.
+    async fn put_sale(
+        &self,
+        job: &ClaimedJob,
+        view: &SessionView,
+        write: &SaleWrite,
+    ) -> Result<(), StorefrontError> {
+        match self.storefront.publish(&view.sale_request(), write).await {
+            Err(StorefrontError::Superseded { applied }) => {
+                tracing::warn!(
+                    applied,
+                    ours = write.revision,
+                    "a newer write was applied; publishing with a new revision"
+                );
+                let fresh = self
+                    .job_write(job, true)
+                    .await
+                    .map_err(|e| StorefrontError::Unreachable(e.to_string()))?
+                    .ok_or(StorefrontError::Superseded { applied })?;
+                self.storefront.publish(&view.sale_request(), &fresh).await
+            }
+            other => other,
+        }
+    }
+
     async fn went_live(
         &self,
         job: &ClaimedJob,
         view: &SessionView,
         key: &str,
+        late: Duration,
         started: Instant,
     ) -> Handled {
-        let details = json!({ "attempt": job.attempt, "idempotency_key": key });
+        let details = json!({ "attempt": job.attempt, "idempotency_key": key, "late_seconds": late.as_secs() });
         let change = self
             .app
             .system_transition(
@@ -110,7 +172,16 @@ impl Scheduler {
                 Action::GoLive,
                 ActivityKind::WentLive,
                 details,
-                |live| vec![Notice::new("live", Channel::Announcements, now_live(live))],
+                |live| {
+                    let mut message = now_live(live);
+                    if late >= LATE_ENOUGH_TO_SAY {
+                        message.text = message.text.plain(format!(
+                            " It went up {} after its start: no bot was able to publish it sooner.",
+                            how_long(late)
+                        ));
+                    }
+                    vec![Notice::new("live", Channel::Announcements, message)]
+                },
             )
             .await?;
         match &change {
@@ -137,6 +208,61 @@ impl Scheduler {
                 }
                 Ok(JobOutcome::Done)
             }
+            SystemOutcome::LostLease => Ok(JobOutcome::LostLease),
+        }
+    }
+
+    /// The window passed while the session was approved and not up: it is
+    /// marked failed (missed), with one post saying `why`, and a sale an
+    /// earlier attempt may have put up comes down. Shared by the publish
+    /// and end jobs, whichever reads the session first.
+    pub(super) async fn missed(
+        &self,
+        job: &ClaimedJob,
+        view: &SessionView,
+        facts: &SaleFacts,
+        why: &str,
+    ) -> Handled {
+        let details = json!({ "attempt": job.attempt, "job": job.kind, "reason": why });
+        let change = self
+            .app
+            .system_transition(
+                job.fence(),
+                view.id,
+                Action::Miss,
+                ActivityKind::Missed,
+                details,
+                |failed| {
+                    let text = Text::new()
+                        .plain(format!(
+                            "#{} \"{}\" could not go live: {why}. It was due ",
+                            failed.id, failed.title
+                        ))
+                        .time(failed.window.starts_at(), TimeStyle::Full)
+                        .plain(" to ")
+                        .time(failed.window.ends_at(), TimeStyle::Full)
+                        .plain(" and the bot got to it ")
+                        .time(facts.now, TimeStyle::Full)
+                        .plain(". Clone it to a new start to run it again.");
+                    vec![Notice::alert("missed", text)]
+                },
+            )
+            .await?;
+        match &change {
+            SystemOutcome::Changed(failed) => {
+                self.app
+                    .update_card(
+                        failed,
+                        Text::from("Missed: its window passed before it went live"),
+                    )
+                    .await;
+                // An earlier publish attempt may have put it up, its answer lost.
+                if let Ok(false) = self.confirmed_down(failed.id).await {
+                    self.take_down(job, failed).await?;
+                }
+                Ok(JobOutcome::Done)
+            }
+            SystemOutcome::NotApplicable(_) => Ok(JobOutcome::Done),
             SystemOutcome::LostLease => Ok(JobOutcome::LostLease),
         }
     }
@@ -174,13 +300,15 @@ impl Scheduler {
     }
 
     /// The sale is up although its session is not live: take it down and tell
-    /// approvers. One try here; if it does not come down (or cannot be
-    /// confirmed down), the reconciler (`scheduler::reconcile`) keeps trying
-    /// every few seconds, so no task sleeps on a storefront's `Retry-After`.
+    /// approvers. One try here, made in the writer's section with a write of
+    /// its own (a new decision: a new key and revision); if it does not come
+    /// down (or cannot be confirmed down), the reconciler finds it and asks
+    /// for a repair, so no task sleeps on a storefront's `Retry-After`.
     async fn take_down(&self, job: &ClaimedJob, now: &SessionView) -> Result<(), AppError> {
-        // Derived from the publish job's key, so a re-run sends the same id.
-        let key = format!("{}-take-down", job.idempotency_key);
-        let write = self.new_write(key.clone()).await?;
+        let Some(write) = self.job_write(job, true).await? else {
+            // Taken over: the new owner decides.
+            return Ok(());
+        };
         let down = match self.storefront.end(now.id, &write).await {
             Ok(()) => self.confirmed_down(now.id).await,
             Err(e) => Err(e),
@@ -200,7 +328,11 @@ impl Scheduler {
         let alert = match down {
             Ok(true) => {
                 tracing::warn!(session = now.id, "published sale taken down again");
-                let details = json!({ "status": now.status.as_str(), "idempotency_key": key });
+                let details = json!({
+                    "status": now.status.as_str(),
+                    "idempotency_key": write.key,
+                    "revision": write.revision,
+                });
                 self.app
                     .log_system_event(now.id, ActivityKind::TakenDown, details)
                     .await?;
@@ -236,7 +368,8 @@ impl Scheduler {
 
     /// A transient failure: retry while the sale can still run. The wait is
     /// the backoff (or `Retry-After`), capped so that a retry still lands
-    /// inside the window; only a sale whose window has passed is given up.
+    /// inside the window; a retry that lands at or after the end finds the
+    /// window passed (`SaleFacts::publish`) and marks the session missed.
     async fn publish_failed_for_now(
         &self,
         job: &ClaimedJob,
@@ -244,7 +377,7 @@ impl Scheduler {
         e: StorefrontError,
     ) -> Handled {
         // The database's clock decides whether the window is over, like every
-        // due time (`crate::clock`).
+        // due time (`crate::clock`), read after the calls that failed.
         let now = db_now(&self.pool).await?;
         let left = (view.window.ends_at() - now)
             .to_std()
@@ -315,5 +448,30 @@ impl Scheduler {
             SystemOutcome::NotApplicable(_) => Ok(JobOutcome::Failed(e.to_string())),
             SystemOutcome::LostLease => Ok(JobOutcome::LostLease),
         }
+    }
+}
+
+/// "12 min", "2 h 5 min", "45 s": how late, for people.
+fn how_long(late: Duration) -> String {
+    let secs = late.as_secs();
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min", secs / 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lateness_reads_in_the_largest_unit_that_fits() {
+        assert_eq!(how_long(Duration::from_secs(45)), "45 s");
+        assert_eq!(how_long(Duration::from_secs(12 * 60 + 5)), "12 min");
+        assert_eq!(
+            how_long(Duration::from_secs(2 * 3600 + 5 * 60)),
+            "2 h 5 min"
+        );
     }
 }
