@@ -16,23 +16,12 @@ use sqlx::PgPool;
 use crate::support::app::at;
 use crate::support::golive::*;
 
-/// Whether the storefront shows the session's sale to shoppers.
-fn up_on_storefront(g: &GoLive, session_id: i64) -> bool {
-    g.store
-        .sale(session_id)
-        .is_some_and(|sale| sale["status"] != "ended")
-}
-
-async fn status(g: &GoLive, session_id: i64) -> Status {
-    g.t.app.get(session_id).await.unwrap().status
-}
-
 /// A live session, published by one scheduler run, its notices delivered.
 async fn live(g: &GoLive) -> i64 {
     let session = g.t.approved().await;
     g.make_due(session.id, "publish").await;
     g.scheduler("a").run_due_now().await.unwrap();
-    assert_eq!(status(g, session.id).await, Status::Live);
+    assert_eq!(g.status(session.id).await, Status::Live);
     session.id
 }
 
@@ -51,13 +40,13 @@ async fn a_read_back_that_misses_a_published_sale_is_retried_and_the_sale_goes_l
     let scheduler = g.scheduler("a");
 
     scheduler.run_due_now().await.unwrap();
-    assert_eq!(status(&g, session.id).await, Status::Approved, "not failed");
+    assert_eq!(g.status(session.id).await, Status::Approved, "not failed");
     assert_eq!(g.job(session.id, "publish").await.state, "pending");
     g.make_due(session.id, "publish").await;
     scheduler.run_due_now().await.unwrap();
 
-    assert_eq!(status(&g, session.id).await, Status::Live);
-    assert!(up_on_storefront(&g, session.id));
+    assert_eq!(g.status(session.id).await, Status::Live);
+    assert!(g.up_on_storefront(session.id));
     assert_eq!(now_live_posts(&g), 1);
     assert!(posts_with(&g, Channel::Approvals, "could not be published").is_empty());
 }
@@ -78,9 +67,9 @@ async fn a_publish_that_fails_for_good_takes_the_sale_down_again(pool: PgPool) {
 
     g.scheduler("a").run_due_now().await.unwrap();
 
-    assert_eq!(status(&g, session.id).await, Status::Failed);
+    assert_eq!(g.status(session.id).await, Status::Failed);
     assert!(
-        !up_on_storefront(&g, session.id),
+        !g.up_on_storefront(session.id),
         "the storefront must agree with \"will not go live\""
     );
     assert_eq!(
@@ -109,11 +98,7 @@ async fn a_long_retry_after_is_capped_to_the_window_and_the_sale_still_goes_live
 
     scheduler.run_due_now().await.unwrap();
 
-    assert_eq!(
-        status(&g, session.id).await,
-        Status::Approved,
-        "not given up"
-    );
+    assert_eq!(g.status(session.id).await, Status::Approved, "not given up");
     let retry_in_window: bool = sqlx::query_scalar(
         "select j.next_attempt_at < s.ends_at from job j join session s on s.id = j.session_id \
          where j.session_id = $1 and j.kind = 'publish' and j.state = 'pending'",
@@ -128,8 +113,8 @@ async fn a_long_retry_after_is_capped_to_the_window_and_the_sale_still_goes_live
     );
     g.make_due(session.id, "publish").await;
     scheduler.run_due_now().await.unwrap();
-    assert_eq!(status(&g, session.id).await, Status::Live);
-    assert!(up_on_storefront(&g, session.id));
+    assert_eq!(g.status(session.id).await, Status::Live);
+    assert!(g.up_on_storefront(session.id));
     assert_eq!(now_live_posts(&g), 1);
 }
 
@@ -151,11 +136,11 @@ async fn an_end_the_storefront_refuses_keeps_the_sale_live_here_and_alerts_once(
     scheduler.run_due_now().await.unwrap();
 
     assert_eq!(
-        status(&g, id).await,
+        g.status(id).await,
         Status::Live,
         "still live there, so here"
     );
-    assert!(up_on_storefront(&g, id));
+    assert!(g.up_on_storefront(id));
     assert_eq!(g.job(id, "end").await.state, "pending", "still trying");
     assert_eq!(
         posts_with(&g, Channel::Approvals, "refused to end").len(),
@@ -167,8 +152,8 @@ async fn an_end_the_storefront_refuses_keeps_the_sale_live_here_and_alerts_once(
     // The storefront takes it now.
     g.make_due(id, "end").await;
     scheduler.run_due_now().await.unwrap();
-    assert_eq!(status(&g, id).await, Status::Ended);
-    assert!(!up_on_storefront(&g, id));
+    assert_eq!(g.status(id).await, Status::Ended);
+    assert!(!g.up_on_storefront(id));
     assert_eq!(
         posts_with(&g, Channel::Announcements, "has ended early").len(),
         1
@@ -191,8 +176,8 @@ async fn a_404_to_the_end_call_counts_only_when_the_sale_is_really_gone(pool: Pg
 
     g.scheduler("a").run_due_now().await.unwrap();
 
-    assert!(up_on_storefront(&g, id));
-    assert_eq!(status(&g, id).await, Status::Live, "the read says it is up");
+    assert!(g.up_on_storefront(id));
+    assert_eq!(g.status(id).await, Status::Live, "the read says it is up");
     assert!(posts_with(&g, Channel::Announcements, "has ended").is_empty());
 }
 
@@ -218,7 +203,7 @@ async fn a_retry_runs_on_its_backoff_not_on_the_next_poll(pool: PgPool) {
     handle.await.unwrap();
 
     assert_eq!(g.job(session.id, "publish").await.attempts, 2);
-    assert!(up_on_storefront(&g, session.id));
+    assert!(g.up_on_storefront(session.id));
     assert_eq!(now_live_posts(&g), 1);
 }
 
@@ -246,7 +231,7 @@ async fn a_dead_workers_job_is_taken_over_within_one_lease(pool: PgPool) {
     stop.send(true).unwrap();
     handle.await.unwrap();
 
-    assert!(up_on_storefront(&g, session.id));
+    assert!(g.up_on_storefront(session.id));
     assert_eq!(g.publishes(session.id).len(), 1);
     assert_eq!(now_live_posts(&g), 1);
 }
@@ -294,8 +279,8 @@ async fn a_now_live_the_chat_could_not_take_is_posted_once_when_it_is_back(pool:
     // Two replicas, one after the other, while the chat is down.
     g.scheduler("a").run_due_now().await.unwrap();
     g.scheduler("b").run_due_now().await.unwrap();
-    assert_eq!(status(&g, session.id).await, Status::Live);
-    assert!(up_on_storefront(&g, session.id));
+    assert_eq!(g.status(session.id).await, Status::Live);
+    assert!(g.up_on_storefront(session.id));
     assert_eq!(now_live_posts(&g), 0, "the chat is down");
 
     // The chat comes back; a restarted process delivers what waited, once.
@@ -377,8 +362,8 @@ async fn the_reconciler_puts_back_a_live_sale_missing_on_the_storefront(pool: Pg
 
     // The round only reads, and asks the sale's writer for a repair.
     assert_eq!(found, [(id, Finding::RepairAsked)]);
-    assert!(up_on_storefront(&g, id));
-    assert_eq!(status(&g, id).await, Status::Live);
+    assert!(g.up_on_storefront(id));
+    assert_eq!(g.status(id).await, Status::Live);
     assert!(g.t.activity_count(id, "republished").await == 1);
     assert_eq!(
         posts_with(&g, Channel::Approvals, "was published again").len(),
@@ -407,7 +392,7 @@ async fn the_reconciler_takes_down_a_sale_whose_session_was_cancelled(pool: PgPo
         .run_due_now()
         .await
         .unwrap();
-    assert!(up_on_storefront(&g, session.id));
+    assert!(g.up_on_storefront(session.id));
     g.t.app
         .cancel(&g.t.bob, session.id, Some("supplier pulled out"))
         .await
@@ -423,7 +408,7 @@ async fn the_reconciler_takes_down_a_sale_whose_session_was_cancelled(pool: PgPo
     g.scheduler("a").run_due_now().await.unwrap();
 
     assert_eq!(found, [(session.id, Finding::RepairAsked)]);
-    assert!(!up_on_storefront(&g, session.id));
+    assert!(!g.up_on_storefront(session.id));
     assert_eq!(g.t.activity_count(session.id, "taken_down").await, 1);
     assert_eq!(
         posts_with(&g, Channel::Approvals, "it was taken down").len(),

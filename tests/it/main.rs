@@ -38,6 +38,7 @@ mod items;
 mod jobs;
 mod listing;
 mod observability;
+mod one_writer;
 mod presence;
 mod races;
 mod render;

@@ -169,10 +169,7 @@ async fn a_killed_schedulers_publish_goes_live_long_before_its_lease(pool: PgPoo
     let view = g.t.app.get(session.id).await.unwrap();
     let storefront = g.storefront(Duration::from_secs(2));
     storefront
-        .publish(
-            &view.sale_request(),
-            &written(&g, &claimed[0]).await,
-        )
+        .publish(&view.sale_request(), &written(&g, &claimed[0]).await)
         .await
         .unwrap();
     dying.release().await;

@@ -233,19 +233,16 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
         jobs::wake_schedulers(pool).await?;
         started = Instant::now();
         storefront
-            .publish(
-                &view.sale_request(),
-                &{
-                    // Drawn for the claim before the call, as a scheduler does.
-                    let write = jobs::sale_write(pool, job.fence(), false)
-                        .await?
-                        .context("the claim lost the job")?;
-                    SaleWrite {
-                        key: write.key.to_string(),
-                        revision: write.revision,
-                    }
-                },
-            )
+            .publish(&view.sale_request(), &{
+                // Drawn for the claim before the call, as a scheduler does.
+                let write = jobs::sale_write(pool, job.fence(), false)
+                    .await?
+                    .context("the claim lost the job")?;
+                SaleWrite {
+                    key: write.key.to_string(),
+                    revision: write.revision,
+                }
+            })
             .await?;
         presence.release().await;
     }

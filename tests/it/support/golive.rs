@@ -80,6 +80,17 @@ impl GoLive {
         (stop, handle)
     }
 
+    /// Whether the storefront shows the session's sale to shoppers.
+    pub fn up_on_storefront(&self, session_id: i64) -> bool {
+        self.store
+            .sale(session_id)
+            .is_some_and(|sale| sale["status"] != "ended")
+    }
+
+    pub async fn status(&self, session_id: i64) -> flashsale_bot::domain::Status {
+        self.t.app.get(session_id).await.unwrap().status
+    }
+
     /// Makes the session's `kind` job run now (by the database clock), plus
     /// `offset` seconds. Its planned `due_at` stays, so later re-plans see no change.
     pub async fn make_due_in(&self, session_id: i64, kind: &str, offset_secs: f64) {
