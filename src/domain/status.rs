@@ -346,6 +346,7 @@ mod tests {
         (S::Approved, A::Revoke, Roles::APPROVER, S::Draft),
         (S::Approved, A::GoLive, Roles::SYSTEM, S::Live),
         (S::Approved, A::PublishFailed, Roles::SYSTEM, S::Failed),
+        (S::Approved, A::Miss, Roles::SYSTEM, S::Failed),
         (S::Draft, A::Expire, Roles::SYSTEM, S::Expired),
         (S::PendingApproval, A::Expire, Roles::SYSTEM, S::Expired),
         (S::Live, A::End, Roles::SYSTEM, S::Ended),
@@ -394,7 +395,7 @@ mod tests {
                 refused += 1;
             }
         }
-        assert_eq!(refused, 8 * 12 - ALLOWED.len());
+        assert_eq!(refused, 8 * 13 - ALLOWED.len());
     }
 
     #[test]

@@ -152,3 +152,31 @@ async fn a_bot_quit_mid_publish_posts_now_live_once_after_restart(pool: PgPool) 
         .is_some_and(|s| s["status"] != "ended"));
     second.finish().await;
 }
+
+#[sqlx::test]
+async fn a_bot_down_for_a_whole_window_says_the_sale_was_missed_and_publishes_nothing(
+    pool: PgPool,
+) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // A window that opens in 3 s and closes 2 s later.
+    g.window_from_now(session.id, 3.0, 5.0).await;
+    // Every bot process is stopped before the start...
+    let first = Console::start(&g.t.pool, &g.store, &ENV).await;
+    first.kill().await;
+    // ...and one is started again after the end.
+    g.wait_for_db_clock_past(session.id).await;
+    let mut second = Console::start(&g.t.pool, &g.store, &ENV).await;
+    second.expect("could not go live", STEP).await;
+
+    assert_eq!(status(&g, session.id).await, "failed");
+    assert!(
+        g.publishes(session.id).is_empty(),
+        "nothing published after its end"
+    );
+    assert!(g.store.sale(session.id).is_none());
+    wait_sent(&g, session.id, "missed").await;
+    assert_eq!(sent_notices(&g, session.id, "missed").await, 1);
+    assert_eq!(now_live_lines(second.transcript()), 0);
+    second.finish().await;
+}

@@ -27,31 +27,6 @@ async fn live(g: &GoLive) -> i64 {
     session.id
 }
 
-/// Moves the session's window to start and end these many seconds from now
-/// (by the database clock), with its publish and end jobs due at them: the
-/// bot was not running while the window came and, for negative offsets, went.
-async fn window_from_now(g: &GoLive, session_id: i64, start: f64, end: f64) {
-    sqlx::query(
-        "update session set starts_at = now() + make_interval(secs => $2), \
-             ends_at = now() + make_interval(secs => $3) where id = $1",
-    )
-    .bind(session_id)
-    .bind(start)
-    .bind(end)
-    .execute(&g.t.pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "update job j set due_at = case j.kind when 'end' then s.ends_at else s.starts_at end, \
-             next_attempt_at = case j.kind when 'end' then s.ends_at else s.starts_at end \
-         from session s where s.id = j.session_id and j.session_id = $1 and j.kind in ('publish', 'end')",
-    )
-    .bind(session_id)
-    .execute(&g.t.pool)
-    .await
-    .unwrap();
-}
-
 /// The storefront's writes for the session (PUT or DELETE) that were
 /// applied: not replays, not refused.
 fn applied_writes(g: &GoLive, session_id: i64, method: &str) -> usize {
@@ -79,7 +54,7 @@ async fn an_overdue_sale_whose_window_passed_is_missed_not_published(pool: PgPoo
     let g = GoLive::new(pool).await;
     let id = g.t.approved().await.id;
     // Every bot was down from before the start until after the end.
-    window_from_now(&g, id, -120.0, -30.0).await;
+    g.window_from_now(id, -120.0, -30.0).await;
 
     // One claim returns both jobs, as for a bot started again.
     g.scheduler("a").run_due_now().await.unwrap();
@@ -110,7 +85,7 @@ async fn an_overdue_sale_is_missed_whichever_of_its_jobs_runs_first(pool: PgPool
     for first in ["end", "publish"] {
         let g = GoLive::new(pool.clone()).await;
         let id = g.t.approved().await.id;
-        window_from_now(&g, id, -120.0, -30.0).await;
+        g.window_from_now(id, -120.0, -30.0).await;
         let other = if first == "end" { "publish" } else { "end" };
         // Only `first` is due: the other waits a minute more.
         sqlx::query(
@@ -148,12 +123,12 @@ async fn a_publish_retry_that_lands_after_the_end_marks_it_missed_and_puts_nothi
 ) {
     let g = GoLive::new(pool).await;
     let id = g.t.approved().await.id;
-    window_from_now(&g, id, -60.0, 60.0).await;
+    g.window_from_now(id, -60.0, 60.0).await;
     // The first PUT fails, and its retry comes only after the window.
     g.fail_next_calls(1, 503);
     g.scheduler("a").run_due_now().await.unwrap();
     assert_eq!(g.status(id).await, Status::Approved);
-    window_from_now(&g, id, -120.0, -1.0).await;
+    g.window_from_now(id, -120.0, -1.0).await;
     g.make_due(id, "publish").await;
 
     g.scheduler("a").run_due_now().await.unwrap();
@@ -170,7 +145,7 @@ async fn a_publish_retry_that_lands_after_the_end_marks_it_missed_and_puts_nothi
 async fn a_late_publish_inside_its_window_goes_live_and_says_how_late(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let id = g.t.approved().await.id;
-    window_from_now(&g, id, -600.0, 600.0).await;
+    g.window_from_now(id, -600.0, 600.0).await;
 
     g.scheduler("a").run_due_now().await.unwrap();
 
@@ -206,7 +181,7 @@ async fn a_session_that_goes_live_always_has_an_end_that_will_run(pool: PgPool) 
 async fn a_live_session_past_its_end_whose_end_job_is_gone_is_ended_by_a_repair(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let id = live(&g).await;
-    window_from_now(&g, id, -120.0, -5.0).await;
+    g.window_from_now(id, -120.0, -5.0).await;
     sqlx::query("update job set state = 'done' where session_id = $1 and kind = 'end'")
         .bind(id)
         .execute(&g.t.pool)
@@ -301,7 +276,7 @@ async fn a_reconcile_round_right_after_the_end_neither_republishes_nor_alarms(po
     let g = GoLive::new(pool).await;
     let id = live(&g).await;
     // The end is due now; its DELETE is applied and the answer held back.
-    window_from_now(&g, id, -60.0, 5.0).await;
+    g.window_from_now(id, -60.0, 5.0).await;
     g.make_due(id, "end").await;
     g.store.set_faults(Faults {
         stall_secs: 1,

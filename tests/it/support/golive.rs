@@ -91,6 +91,51 @@ impl GoLive {
         self.t.app.get(session_id).await.unwrap().status
     }
 
+    /// Moves the session's window to start and end these many seconds from
+    /// now (by the database clock), with its publish and end jobs due at
+    /// them: as if no bot had been running while the window came and, for
+    /// negative offsets, went.
+    pub async fn window_from_now(&self, session_id: i64, start: f64, end: f64) {
+        sqlx::query(
+            "update session set starts_at = now() + make_interval(secs => $2), \
+                 ends_at = now() + make_interval(secs => $3) where id = $1",
+        )
+        .bind(session_id)
+        .bind(start)
+        .bind(end)
+        .execute(&self.t.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "update job j set due_at = case j.kind when 'end' then s.ends_at else s.starts_at end, \
+                 next_attempt_at = case j.kind when 'end' then s.ends_at else s.starts_at end \
+             from session s \
+             where s.id = j.session_id and j.session_id = $1 and j.kind in ('publish', 'end')",
+        )
+        .bind(session_id)
+        .execute(&self.t.pool)
+        .await
+        .unwrap();
+    }
+
+    /// Waits (at most 30 s) until the database clock is past the session's end.
+    pub async fn wait_for_db_clock_past(&self, session_id: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let past: bool =
+                sqlx::query_scalar("select now() > ends_at from session where id = $1")
+                    .bind(session_id)
+                    .fetch_one(&self.t.pool)
+                    .await
+                    .unwrap();
+            if past {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the end never came");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Makes the session's `kind` job run now (by the database clock), plus
     /// `offset` seconds. Its planned `due_at` stays, so later re-plans see no change.
     pub async fn make_due_in(&self, session_id: i64, kind: &str, offset_secs: f64) {
