@@ -34,6 +34,7 @@ mod golive;
 mod ha;
 mod housekeeping;
 mod import;
+mod interleavings;
 mod items;
 mod jobs;
 mod listing;
