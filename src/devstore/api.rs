@@ -259,7 +259,7 @@ async fn end_sale(
 ) -> Result<Response, ApiError> {
     let id = session_id(&raw)?;
     let webhook_id = verified_id(&shared, &headers, &body)?;
-    Ok(answer(shared.end(id, &webhook_id)))
+    Ok(answer(shared.end(id, &webhook_id, &body)))
 }
 
 async fn read_sale(State(shared): AppState, Path(raw): Path<String>) -> Result<Response, ApiError> {

@@ -12,7 +12,11 @@
 //!   the catalog knows and that are active, discounts of 1-90 %, flash prices that follow from the
 //!   discount, and an end after the start (422 with the reason otherwise);
 //! - a repeated `webhook-id` is answered from memory, the way a storefront that honours idempotency keys
-//!   would, so retries can be seen not to publish twice.
+//!   would, so retries can be seen not to publish twice;
+//! - every `PUT` and `DELETE` body carries a revision, and a write is applied only when its revision is
+//!   larger than the last one applied to that session (an end of an unknown sale counts too); an older
+//!   one is answered 409 `stale_revision` with the current sale and changes nothing, so a late write
+//!   can be seen not to undo a newer one.
 //!
 //! Tests and demos can also read every API call it received and inject failures (`/admin/*`, or
 //! [`DevStore::calls`] and [`DevStore::set_faults`] in-process). It deliberately shares no code with
@@ -20,8 +24,8 @@
 //! hide the bugs it is here to find.
 //!
 //! Layout:
-//! - `state`: the in-memory shop (products, sales, call log, faults, idempotency memory).
-//! - `sale`: the publish body and its validation.
+//! - `state`: the in-memory shop (products, sales, revisions, call log, faults, idempotency memory).
+//! - `sale`: the publish and end bodies and their validation.
 //! - `stored`: a published sale and its status over time.
 //! - `api`: the axum routes, the call recorder and the fault injector.
 //! - `page`: the Flash Sale section as a self-contained HTML page.
@@ -248,12 +252,19 @@ impl DevStore {
         self.shared.sale_json(session_id, shop_now())
     }
 
+    /// The last revision the storefront applied to `session_id` (a publish, or an end even of a sale it
+    /// did not have), or `None` when no write to it was applied.
+    pub fn revision(&self, session_id: i64) -> Option<i64> {
+        self.shared.revision(session_id)
+    }
+
     /// Replaces the pending faults (see [`Faults`]).
     pub fn set_faults(&self, faults: Faults) {
         self.shared.set_faults(faults);
     }
 
-    /// Drops a sale as if someone deleted it on the storefront by hand.
+    /// Drops a sale as if someone deleted it on the storefront by hand. Its revision is kept: a write
+    /// older than the last one applied is still refused.
     pub fn forget_sale(&self, session_id: i64) {
         self.shared.forget_sale(session_id);
     }

@@ -185,6 +185,7 @@ mod tests {
             },
             published_at: at("2026-11-26T10:00:00Z"),
             ended_at: None,
+            revision: 1,
         }
     }
 

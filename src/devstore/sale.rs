@@ -1,6 +1,8 @@
 //! A flash sale as the storefront receives it: the publish body as sent (`PublishBody`) and the checked
-//! sale built from it and the catalog (`Sale`). Every rule a publish must pass lives here, so the
-//! routes only map a `SaleError` to a 422.
+//! sale built from it and the catalog (`Sale`), and the end body (`EndBody`). Every rule a write's body
+//! must pass lives here, so `state` only maps a `SaleError` to a 422. Both bodies carry the write's
+//! revision; whether it is newer than the last one applied is `state`'s question, since only the shop's
+//! memory can answer it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,19 @@ pub(crate) struct PublishBody {
     ends_at: DateTime<Utc>,
     currency: String,
     items: Vec<PublishItem>,
+    /// Optional in the wire shape only so that a missing one gets its own sentence, not serde's.
+    #[serde(default)]
+    revision: Option<i64>,
+}
+
+/// The `DELETE /api/flash-sales/{id}` body as it comes over the wire. Unknown fields are refused, as
+/// the contract's `additionalProperties: false` says: an end has nothing else to say.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EndBody {
+    session_id: i64,
+    #[serde(default)]
+    revision: Option<i64>,
 }
 
 /// One item of a publish body. `name` and `base_price_minor` may be left out: the catalog knows them.
@@ -60,11 +75,17 @@ pub(crate) struct SaleItem {
     pub quantity: i64,
 }
 
-/// Why a publish body is refused with 422; the message is the answer's `error`.
+/// Why a write's body is refused with 422; the message is the answer's `error`.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum SaleError {
     #[error("session_id {body} in the body does not match {path} in the path")]
     SessionMismatch { path: i64, body: i64 },
+    #[error("the body has no revision: every write carries one, a whole number from 1 that is larger than the last write's")]
+    MissingRevision,
+    #[error("revision {0} is not allowed: a revision is a whole number from 1")]
+    Revision(i64),
+    #[error("the body is not an end ({0}); send {{\"session_id\": <the path's id>, \"revision\": <a whole number from 1>}}")]
+    EndShape(String),
     #[error("the title must be 1-{MAX_TITLE_CHARS} characters")]
     Title,
     #[error("currency {0:?} is not a three-letter upper-case code")]
@@ -99,6 +120,49 @@ pub(crate) enum SaleError {
         base: i64,
         discount: i64,
     },
+}
+
+/// A revision as a write must carry it: present, and at least 1.
+fn checked_revision(raw: Option<i64>) -> Result<i64, SaleError> {
+    match raw {
+        None => Err(SaleError::MissingRevision),
+        Some(revision) if revision < 1 => Err(SaleError::Revision(revision)),
+        Some(revision) => Ok(revision),
+    }
+}
+
+impl PublishBody {
+    /// The write's revision, checked with the session it names before the sale itself is: a stale
+    /// write is answered as stale (409) even when its sale would now be refused, because the newer
+    /// decision is what the bot needs to hear about.
+    pub(crate) fn revision(&self, path_id: i64) -> Result<i64, SaleError> {
+        if self.session_id != path_id {
+            return Err(SaleError::SessionMismatch {
+                path: path_id,
+                body: self.session_id,
+            });
+        }
+        checked_revision(self.revision)
+    }
+}
+
+impl EndBody {
+    /// The revision of an end sent to `path_id`, or why its body is refused. The body is required:
+    /// without a revision an end could not be told apart from a late, older one.
+    pub(crate) fn revision_of(body: &[u8], path_id: i64) -> Result<i64, SaleError> {
+        if body.is_empty() {
+            return Err(SaleError::EndShape("the body is empty".to_owned()));
+        }
+        let parsed: EndBody =
+            serde_json::from_slice(body).map_err(|e| SaleError::EndShape(e.to_string()))?;
+        if parsed.session_id != path_id {
+            return Err(SaleError::SessionMismatch {
+                path: path_id,
+                body: parsed.session_id,
+            });
+        }
+        checked_revision(parsed.revision)
+    }
 }
 
 impl Sale {
@@ -250,7 +314,7 @@ mod tests {
                             "base_price_minor": 149_500, "flash_price_minor": 104_650, "quantity": 10}))
             .collect();
         json!({"session_id": 12, "title": " Midnight Deals ", "starts_at": "2026-11-26T17:00:00Z",
-               "ends_at": "2026-11-27T05:00:00Z", "currency": "IDR", "items": items})
+               "ends_at": "2026-11-27T05:00:00Z", "currency": "IDR", "items": items, "revision": 3})
     }
 
     fn check(body: Value) -> Result<Sale, SaleError> {
@@ -327,6 +391,66 @@ mod tests {
             check(b),
             Err(SaleError::FlashPrice { index: 1, .. })
         ));
+    }
+
+    fn publish_revision(body: Value) -> Result<i64, SaleError> {
+        let body: PublishBody = serde_json::from_value(body).expect("wire shape");
+        body.revision(12)
+    }
+
+    #[test]
+    fn a_publish_carries_its_revision() {
+        assert_eq!(publish_revision(body(6)), Ok(3));
+    }
+
+    #[test]
+    fn a_publish_without_a_revision_or_with_one_below_one_is_refused() {
+        let mut b = body(6);
+        b.as_object_mut().expect("an object").remove("revision");
+        assert_eq!(publish_revision(b), Err(SaleError::MissingRevision));
+        for value in [0, -5] {
+            let mut b = body(6);
+            b["revision"] = json!(value);
+            assert_eq!(publish_revision(b), Err(SaleError::Revision(value)));
+        }
+    }
+
+    #[test]
+    fn a_publish_revision_that_is_not_a_whole_number_is_not_a_publish_body() {
+        let mut b = body(6);
+        b["revision"] = json!(1.5);
+        assert!(serde_json::from_value::<PublishBody>(b).is_err());
+    }
+
+    #[test]
+    fn an_end_carries_the_path_session_and_a_revision() {
+        let end = |v: Value| EndBody::revision_of(v.to_string().as_bytes(), 12);
+        assert_eq!(end(json!({"session_id": 12, "revision": 7})), Ok(7));
+        assert_eq!(
+            end(json!({"session_id": 13, "revision": 7})),
+            Err(SaleError::SessionMismatch { path: 12, body: 13 })
+        );
+        assert_eq!(
+            end(json!({"session_id": 12})),
+            Err(SaleError::MissingRevision)
+        );
+        assert_eq!(
+            end(json!({"session_id": 12, "revision": 0})),
+            Err(SaleError::Revision(0))
+        );
+    }
+
+    #[test]
+    fn an_empty_or_foreign_end_body_is_refused_with_the_shape_to_send() {
+        for body in [
+            &b""[..],
+            b"null",
+            b"{\"session_id\": 12, \"revision\": 7, \"why\": \"x\"}",
+        ] {
+            let e = EndBody::revision_of(body, 12).expect_err("refused");
+            assert!(matches!(e, SaleError::EndShape(_)), "{e:?}");
+            assert!(e.to_string().contains("\"revision\""), "{e}");
+        }
     }
 
     #[test]

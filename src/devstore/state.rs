@@ -1,7 +1,13 @@
-//! The in-memory shop behind the routes: products, sales, the call log, pending faults and the answers
-//! remembered per `webhook-id`. One mutex guards it all; it is never held across an `.await`, so each
-//! publish (check the id, validate, store, remember the answer) is atomic and two retries racing each
-//! other cannot both publish.
+//! The in-memory shop behind the routes: products, sales, the last revision applied per session, the
+//! call log, pending faults and the answers remembered per `webhook-id`. One mutex guards it all; it is
+//! never held across an `.await`, so each write (check the id, parse, compare the revision, validate,
+//! store, remember the answer) is atomic: two retries racing each other cannot both publish, and no
+//! write can slip between another's revision check and its effect.
+//!
+//! Revisions: a `PUT` or `DELETE` is applied only when its revision is larger than the last one applied
+//! to that session, otherwise it is answered 409 `stale_revision` with the current state and changes
+//! nothing. An end of a sale the shop does not have still records its revision (a tombstone), so a
+//! publish that was decided before the end but arrives after it cannot bring the sale up.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -13,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use standardwebhooks::{Webhook, WebhookError};
 
-use super::sale::{find_product, PublishBody, Sale};
+use super::sale::{find_product, EndBody, PublishBody, Sale};
 use super::shop_now;
 use super::stored::{Status, StoredSale};
 use super::{DevProduct, DevStoreError};
@@ -115,7 +121,11 @@ struct Remembered {
 /// Everything behind the mutex.
 struct Inner {
     products: Vec<DevProduct>,
+    /// Each keeps the revision last applied to it ([`StoredSale::revision`]).
     sales: BTreeMap<i64, StoredSale>,
+    /// The last revision applied to sessions that have no stored sale: an end of an unknown sale, or a
+    /// sale forgotten by hand. A session is in `sales` or here, never both.
+    tombstones: HashMap<i64, i64>,
     calls: VecDeque<RecordedCall>,
     faults: Faults,
     /// Keyed by method, session id and `webhook-id`, so one id cannot replay another route's answer.
@@ -145,6 +155,7 @@ impl Shared {
             inner: Mutex::new(Inner {
                 products,
                 sales: BTreeMap::new(),
+                tombstones: HashMap::new(),
                 calls: VecDeque::new(),
                 faults: Faults::default(),
                 remembered: HashMap::new(),
@@ -263,8 +274,18 @@ impl Shared {
         None
     }
 
+    /// Drops the sale but keeps its revision: the shop lost the sale, not the record of the writes it
+    /// applied, so a late older write still cannot bring it back.
     pub(crate) fn forget_sale(&self, session_id: i64) {
-        self.lock().sales.remove(&session_id);
+        let mut inner = self.lock();
+        if let Some(stored) = inner.sales.remove(&session_id) {
+            inner.tombstones.insert(session_id, stored.revision);
+        }
+    }
+
+    /// The last revision applied to `session_id`, if any write to it was.
+    pub(crate) fn revision(&self, session_id: i64) -> Option<i64> {
+        self.lock().last_applied(session_id)
     }
 
     pub(crate) fn sale_json(&self, session_id: i64, now: DateTime<Utc>) -> Option<Value> {
@@ -302,38 +323,97 @@ impl Shared {
                 )
             }
         };
+        let revision = match parsed.revision(session_id) {
+            Ok(revision) => revision,
+            Err(e) => return Answer::error(StatusCode::UNPROCESSABLE_ENTITY, e),
+        };
+        if let Some(stale) = inner.stale(session_id, revision, now) {
+            return stale;
+        }
         let sale = match Sale::from_body(parsed, session_id, &inner.products) {
             Ok(sale) => sale,
             Err(e) => return Answer::error(StatusCode::UNPROCESSABLE_ENTITY, e),
         };
-        // A new id for a known session is a re-publish: the new sale replaces the old one entirely.
+        // A newer write for a known session is a re-publish: the new sale replaces the old one
+        // entirely, an ended one too (the bot decided again after the end).
         let stored = StoredSale {
             sale,
             published_at: now,
             ended_at: None,
+            revision,
         };
         let answer = Answer::fresh(StatusCode::OK, stored.to_json(now));
+        inner.tombstones.remove(&session_id);
         inner.sales.insert(session_id, stored);
         remember(&mut inner, key, body, &answer);
         answer
     }
 
     /// `DELETE /api/flash-sales/{id}` after the signature checked out: ends the sale now, once.
-    pub(crate) fn end(&self, session_id: i64, webhook_id: &str) -> Answer {
+    pub(crate) fn end(&self, session_id: i64, webhook_id: &str, body: &[u8]) -> Answer {
         let now = shop_now();
         let mut inner = self.lock();
         let key = ("DELETE".to_owned(), session_id, webhook_id.to_owned());
-        if let Some(replayed) = replay(&inner, &key, b"") {
+        if let Some(replayed) = replay(&inner, &key, body) {
             return replayed;
         }
-        let Some(stored) = inner.sales.get_mut(&session_id) else {
-            return Answer::error(StatusCode::NOT_FOUND, "no such flash sale");
+        let revision = match EndBody::revision_of(body, session_id) {
+            Ok(revision) => revision,
+            Err(e) => return Answer::error(StatusCode::UNPROCESSABLE_ENTITY, e),
         };
-        // Ending twice keeps the first end time: DELETE is idempotent by nature, not only by id.
-        stored.ended_at.get_or_insert(now);
-        let answer = Answer::fresh(StatusCode::OK, stored.to_json(now));
-        remember(&mut inner, key, b"", &answer);
+        if let Some(stale) = inner.stale(session_id, revision, now) {
+            return stale;
+        }
+        let answer = match inner.sales.get_mut(&session_id) {
+            Some(stored) => {
+                // Ending twice keeps the first end time: DELETE is idempotent by nature, not only by
+                // id. The newer revision is recorded all the same: it is the decision now in force.
+                stored.ended_at.get_or_insert(now);
+                stored.revision = revision;
+                Answer::fresh(StatusCode::OK, stored.to_json(now))
+            }
+            None => {
+                // Nothing to end, but the end is applied: its tombstone keeps an older publish, still
+                // on its way, from putting the sale up afterwards.
+                inner.tombstones.insert(session_id, revision);
+                Answer::error(StatusCode::NOT_FOUND, "no such flash sale")
+            }
+        };
+        remember(&mut inner, key, body, &answer);
         answer
+    }
+}
+
+impl Inner {
+    /// The last revision applied to `session_id`, whether or not the shop still has its sale.
+    fn last_applied(&self, session_id: i64) -> Option<i64> {
+        self.sales
+            .get(&session_id)
+            .map(|stored| stored.revision)
+            .or_else(|| self.tombstones.get(&session_id).copied())
+    }
+
+    /// The 409 for a write at `revision` when that revision or a newer one was applied already: the
+    /// write was decided from an older state than the shop's, so applying it would undo a newer
+    /// decision. The answer shows the last revision and the sale as it is, so the writer can decide
+    /// again from that; `None` when the write is newer and may be applied.
+    fn stale(&self, session_id: i64, revision: i64, now: DateTime<Utc>) -> Option<Answer> {
+        let applied = self.last_applied(session_id)?;
+        if revision > applied {
+            return None;
+        }
+        let error = format!(
+            "revision {revision} is not newer than revision {applied}, the last change applied to \
+             flash sale {session_id}: this write is superseded and changed nothing"
+        );
+        let sale = self
+            .sales
+            .get(&session_id)
+            .map(|stored| stored.to_json(now));
+        Some(Answer::fresh(
+            StatusCode::CONFLICT,
+            json!({ "error": error, "code": "stale_revision", "revision": applied, "sale": sale }),
+        ))
     }
 }
 
@@ -356,8 +436,10 @@ fn replay(inner: &Inner, key: &(String, i64, String), body: &[u8]) -> Option<Ans
     })
 }
 
-/// Only successes are remembered: a refused call changed nothing, so retrying it should be re-checked
-/// (the catalog may have changed), as idempotency keys usually work.
+/// Only applied writes are remembered: a refused call changed nothing, so retrying it should be
+/// re-checked (the catalog may have changed), as idempotency keys usually work. The end of an unknown
+/// sale is applied (it leaves a tombstone), so its 404 is remembered: its retry repeats its revision,
+/// and must hear 404 again, not a 409 about its own write.
 fn remember(inner: &mut Inner, key: (String, i64, String), body: &[u8], answer: &Answer) {
     inner.remembered.insert(
         key,
@@ -366,4 +448,274 @@ fn remember(inner: &mut Inner, key: (String, i64, String), body: &[u8], answer: 
             answer: answer.clone(),
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devstore::{sample_catalog, test_secret};
+
+    fn shop() -> Shared {
+        let products = sample_catalog().expect("the sample catalog");
+        Shared::new(products, verifier(&test_secret()).expect("the test secret"))
+    }
+
+    /// A live six-item sale of FS-001..FS-006 for `session_id` at `revision`, priced from the catalog.
+    fn publish_body(session_id: i64, title: &str, revision: i64) -> Vec<u8> {
+        let catalog = sample_catalog().expect("the sample catalog");
+        let items: Vec<Value> = (1..=6)
+            .map(|n| {
+                let sku = format!("FS-{n:03}");
+                let base = find_product(&catalog, &sku).expect("FS-0xx").price_minor;
+                json!({"sku": sku, "discount_percent": 30, "base_price_minor": base,
+                       "flash_price_minor": (base * 70 + 50) / 100, "quantity": 10})
+            })
+            .collect();
+        let starts_at = shop_now() - chrono::Duration::hours(1);
+        let ends_at = starts_at + chrono::Duration::hours(3);
+        json!({"session_id": session_id, "title": title, "starts_at": starts_at, "ends_at": ends_at,
+               "currency": "IDR", "items": items, "revision": revision})
+        .to_string()
+        .into_bytes()
+    }
+
+    fn end_body(session_id: i64, revision: i64) -> Vec<u8> {
+        json!({"session_id": session_id, "revision": revision})
+            .to_string()
+            .into_bytes()
+    }
+
+    fn assert_stale(answer: &Answer, applied: i64) {
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.json);
+        assert_eq!(answer.json["code"], "stale_revision");
+        assert_eq!(answer.json["revision"], applied);
+        assert!(answer.json["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+
+    #[test]
+    fn a_newer_publish_replaces_the_sale_and_records_its_revision() {
+        let shop = shop();
+        shop.publish(12, "a", &publish_body(12, "First", 3));
+
+        let answer = shop.publish(12, "b", &publish_body(12, "Second", 4));
+
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.json["revision"], 4);
+        let sale = shop.sale_json(12, shop_now()).expect("stored");
+        assert_eq!(
+            (sale["title"].clone(), sale["revision"].clone()),
+            (json!("Second"), json!(4))
+        );
+    }
+
+    #[test]
+    fn a_publish_at_the_same_or_an_older_revision_is_refused_with_the_sale_as_it_is() {
+        let shop = shop();
+        shop.publish(12, "a", &publish_body(12, "First", 5));
+        let before = shop.sale_json(12, shop_now());
+
+        for (key, revision) in [("b", 5), ("c", 4)] {
+            let answer = shop.publish(12, key, &publish_body(12, "Older", revision));
+
+            assert_stale(&answer, 5);
+            assert_eq!(Some(answer.json["sale"].clone()), before);
+        }
+        assert_eq!(shop.sale_json(12, shop_now()), before);
+    }
+
+    #[test]
+    fn a_stale_publish_is_refused_as_stale_before_its_sale_is_checked() {
+        let shop = shop();
+        shop.publish(12, "a", &publish_body(12, "First", 5));
+        let mut invalid: Value =
+            serde_json::from_slice(&publish_body(12, "Older", 2)).expect("JSON");
+        invalid["items"][0]["flash_price_minor"] = json!(1);
+
+        let answer = shop.publish(12, "b", invalid.to_string().as_bytes());
+
+        assert_stale(&answer, 5);
+    }
+
+    #[test]
+    fn a_refused_stale_write_is_not_remembered() {
+        let shop = shop();
+        shop.publish(12, "a", &publish_body(12, "First", 5));
+        let late = publish_body(12, "Late", 4);
+        shop.publish(12, "b", &late);
+
+        let again = shop.publish(12, "b", &late);
+
+        assert_stale(&again, 5);
+        assert!(!again.replay);
+    }
+
+    #[test]
+    fn a_retry_of_an_applied_write_is_a_replay_even_after_a_newer_one() {
+        let shop = shop();
+        let first = publish_body(12, "First", 3);
+        let applied = shop.publish(12, "a", &first);
+        shop.end(12, "end", &end_body(12, 4));
+
+        let retried = shop.publish(12, "a", &first);
+
+        assert!(retried.replay);
+        assert_eq!(
+            (retried.status, retried.json),
+            (applied.status, applied.json)
+        );
+        let sale = shop.sale_json(12, shop_now()).expect("stored");
+        assert_eq!(
+            (sale["status"].clone(), sale["revision"].clone()),
+            (json!("ended"), json!(4))
+        );
+    }
+
+    #[test]
+    fn an_end_then_a_late_older_publish_leaves_the_sale_ended() {
+        let shop = shop();
+        shop.publish(12, "publish", &publish_body(12, "Live", 1));
+        let ended = shop.end(12, "stop", &end_body(12, 3));
+        assert_eq!(ended.status, StatusCode::OK);
+        assert_eq!(ended.json["revision"], 3);
+
+        // A repair decided before the stop, arriving after it.
+        let late = shop.publish(12, "repair", &publish_body(12, "Live", 2));
+
+        assert_stale(&late, 3);
+        assert_eq!(late.json["sale"]["status"], "ended");
+        let sale = shop.sale_json(12, shop_now()).expect("stored");
+        assert_eq!(sale["status"], "ended");
+    }
+
+    #[test]
+    fn an_older_end_after_a_newer_publish_leaves_the_sale_up() {
+        let shop = shop();
+        shop.publish(12, "publish", &publish_body(12, "Live", 4));
+
+        let late = shop.end(12, "old-end", &end_body(12, 2));
+
+        assert_stale(&late, 4);
+        assert_eq!(late.json["sale"]["status"], "live");
+        assert_eq!(
+            shop.sale_json(12, shop_now()).expect("stored")["status"],
+            "live"
+        );
+    }
+
+    #[test]
+    fn an_end_of_an_unknown_sale_leaves_a_tombstone_an_older_publish_cannot_pass() {
+        let shop = shop();
+        let end = end_body(12, 7);
+        let gone = shop.end(12, "stop", &end);
+        assert_eq!(gone.status, StatusCode::NOT_FOUND);
+        assert_eq!(shop.revision(12), Some(7));
+
+        let late = shop.publish(12, "publish", &publish_body(12, "Live", 6));
+
+        assert_stale(&late, 7);
+        assert_eq!(late.json["sale"], Value::Null);
+        assert_eq!(shop.sale_json(12, shop_now()), None);
+        // Its own retry hears what it heard the first time, not a 409 about itself.
+        let retried = shop.end(12, "stop", &end);
+        assert_eq!(
+            (retried.status, retried.replay),
+            (StatusCode::NOT_FOUND, true)
+        );
+    }
+
+    #[test]
+    fn a_newer_publish_after_an_end_puts_the_sale_up_again() {
+        let shop = shop();
+        shop.publish(12, "publish", &publish_body(12, "First", 1));
+        shop.end(12, "stop", &end_body(12, 2));
+
+        let again = shop.publish(12, "again", &publish_body(12, "Again", 3));
+
+        assert_eq!(again.status, StatusCode::OK);
+        let sale = shop.sale_json(12, shop_now()).expect("stored");
+        assert_eq!(
+            (sale["status"].clone(), sale["ended_at"].clone()),
+            (json!("live"), Value::Null)
+        );
+        assert_eq!(sale["revision"], 3);
+    }
+
+    #[test]
+    fn a_newer_publish_after_an_end_of_an_unknown_sale_puts_it_up() {
+        let shop = shop();
+        shop.end(12, "stop", &end_body(12, 2));
+
+        let up = shop.publish(12, "publish", &publish_body(12, "Live", 3));
+
+        assert_eq!(up.status, StatusCode::OK);
+        assert_eq!(shop.revision(12), Some(3));
+        // A later, older end is stale against the publish, not the tombstone it replaced.
+        assert_stale(&shop.end(12, "old", &end_body(12, 2)), 3);
+    }
+
+    #[test]
+    fn revisions_are_kept_per_session() {
+        let shop = shop();
+        shop.publish(12, "a", &publish_body(12, "Twelve", 9));
+
+        let other = shop.publish(13, "b", &publish_body(13, "Thirteen", 1));
+
+        assert_eq!(other.status, StatusCode::OK);
+        assert_eq!((shop.revision(12), shop.revision(13)), (Some(9), Some(1)));
+    }
+
+    #[test]
+    fn an_end_without_a_valid_body_is_refused_and_changes_nothing() {
+        let shop = shop();
+        shop.publish(12, "publish", &publish_body(12, "Live", 1));
+
+        for body in [
+            Vec::new(),
+            end_body(13, 5),
+            b"{\"session_id\": 12}".to_vec(),
+            end_body(12, 0),
+        ] {
+            let refused = shop.end(12, "stop", &body);
+
+            assert_eq!(
+                refused.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                refused.json
+            );
+            assert!(refused.json["error"].is_string());
+        }
+        assert_eq!(
+            shop.sale_json(12, shop_now()).expect("stored")["status"],
+            "live"
+        );
+        assert_eq!(shop.revision(12), Some(1));
+    }
+
+    #[test]
+    fn a_publish_without_a_revision_is_refused() {
+        let shop = shop();
+        let mut body: Value = serde_json::from_slice(&publish_body(12, "Live", 1)).expect("JSON");
+        body.as_object_mut().expect("an object").remove("revision");
+
+        let refused = shop.publish(12, "a", body.to_string().as_bytes());
+
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.json["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("revision")));
+        assert_eq!(shop.revision(12), None);
+    }
+
+    #[test]
+    fn a_sale_forgotten_by_hand_keeps_its_revision() {
+        let shop = shop();
+        shop.publish(12, "a", &publish_body(12, "Live", 4));
+        shop.forget_sale(12);
+
+        let late = shop.publish(12, "b", &publish_body(12, "Late", 3));
+
+        assert_stale(&late, 4);
+        assert_eq!(shop.sale_json(12, shop_now()), None);
+    }
 }

@@ -1,6 +1,8 @@
 //! A published sale as the storefront keeps it (`StoredSale`) and where it is in its life (`Status`).
 //! Status is computed when read, never stored, so a sale goes live and ends without any timer in the
-//! server, and a test can ask about any instant.
+//! server, and a test can ask about any instant. The sale also keeps the revision of the last write
+//! applied to it, which every answer shows, so a person comparing the shop with the bot can see which
+//! decision the shop is following.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -25,6 +27,8 @@ pub(crate) struct StoredSale {
     pub published_at: DateTime<Utc>,
     /// When a DELETE ended it early; `None` while it follows its own window.
     pub ended_at: Option<DateTime<Utc>>,
+    /// The revision of the last write applied to this sale: its publish, or a later end.
+    pub revision: i64,
 }
 
 impl StoredSale {
@@ -39,7 +43,8 @@ impl StoredSale {
         }
     }
 
-    /// The answer of `GET /api/flash-sales/{id}`: the sale's fields plus status and timestamps.
+    /// The answer of `GET /api/flash-sales/{id}`: the sale's fields plus status, timestamps and the
+    /// last applied revision.
     pub(crate) fn to_json(&self, now: DateTime<Utc>) -> Value {
         #[derive(Serialize)]
         struct View<'a> {
@@ -48,12 +53,14 @@ impl StoredSale {
             status: Status,
             published_at: DateTime<Utc>,
             ended_at: Option<DateTime<Utc>>,
+            revision: i64,
         }
         let view = View {
             sale: &self.sale,
             status: self.status_at(now),
             published_at: self.published_at,
             ended_at: self.ended_at,
+            revision: self.revision,
         };
         // Plain strings, numbers and dates always serialize; Null is unreachable, not a fallback.
         serde_json::to_value(view).unwrap_or(Value::Null)
@@ -89,6 +96,7 @@ mod tests {
             },
             published_at: at("2026-11-26T10:00:00Z"),
             ended_at: ended_at.map(at),
+            revision: 41,
         }
     }
 
@@ -111,13 +119,14 @@ mod tests {
     }
 
     #[test]
-    fn the_json_carries_the_body_fields_status_and_timestamps() {
+    fn the_json_carries_the_body_fields_status_timestamps_and_revision() {
         let v = stored(None).to_json(at("2026-11-26T18:00:00Z"));
         assert_eq!(v["session_id"], 12);
         assert_eq!(v["status"], "live");
         assert_eq!(v["starts_at"], "2026-11-26T17:00:00Z");
         assert_eq!(v["published_at"], "2026-11-26T10:00:00Z");
         assert_eq!(v["ended_at"], Value::Null);
+        assert_eq!(v["revision"], 41);
         assert_eq!(v["items"].as_array().map(Vec::len), Some(6));
     }
 }

@@ -237,6 +237,7 @@ async fn publish(
     let body = serde_json::to_vec(&json!({
         "session_id": session_id, "title": title, "starts_at": starts_at,
         "ends_at": starts_at + chrono::Duration::hours(hours), "currency": "IDR", "items": items,
+        "revision": 1,
     }))
     .expect("JSON");
     let id = format!("browser-test-{session_id}");

@@ -3,7 +3,8 @@
 //! request and answer, and each one is checked against the document for its path, method and status.
 //! Every other test that uses the dev storefront checks its calls the same way when it ends
 //! (`support::storefront::CheckedStore`); this one makes sure each operation and each kind of answer
-//! (success, replay, refusal, signature failure, throttling, server error, not found) is exercised.
+//! (success, replay, refusal, signature failure, throttling, server error, not found, a write refused
+//! as older than the last one applied) is exercised.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -12,7 +13,9 @@ use chrono::{TimeZone, Utc};
 use flashsale_bot::catalog::{Catalog, Freshness, HttpCatalog};
 use flashsale_bot::devstore::{self, Faults, RecordedCall};
 use flashsale_bot::domain::{Currency, Sku, SkuRules};
-use flashsale_bot::storefront::{HttpStorefront, SaleItem, SaleRequest, SaleWrite, Storefront};
+use flashsale_bot::storefront::{
+    HttpStorefront, SaleItem, SaleRequest, SaleWrite, Storefront, StorefrontError,
+};
 use secrecy::SecretString;
 
 use crate::support::contract::{problems_of, Check, Contract, CONTRACT_PATH};
@@ -141,13 +144,56 @@ async fn every_kind_of_call() -> Vec<RecordedCall> {
     let bad = shop.end(12, &write("end-12", 6)).await.expect_err("400");
     assert!(!bad.is_transient(), "{bad}");
 
-    shop.end(12, &write("end-12", 7)).await.expect("ended");
-    shop.end(12, &write("end-12", 7))
+    // The end tried again repeats its key and revision, as every retry does.
+    shop.end(12, &write("end-12", 6)).await.expect("ended");
+    shop.end(12, &write("end-12", 6))
         .await
         .expect("replayed end");
     shop.end(98, &write("end-98", 9))
         .await
         .expect("an unknown sale is gone already");
+
+    // Older than the last write applied: refused with the sale as it is (or null), changing nothing.
+    let late_publish = shop
+        .publish(&sale12, &write("repair-12", 2))
+        .await
+        .expect_err("older than the end");
+    assert!(
+        matches!(late_publish, StorefrontError::Superseded { applied: 6 }),
+        "{late_publish:?}"
+    );
+    let late_end = shop
+        .end(12, &write("end-12-earlier", 5))
+        .await
+        .expect_err("older than the end");
+    assert!(
+        matches!(late_end, StorefrontError::Superseded { applied: 6 }),
+        "{late_end:?}"
+    );
+    let after_tombstone = shop
+        .publish(&sale(98), &write("publish-98", 8))
+        .await
+        .expect_err("older than the end of the unknown sale");
+    assert!(
+        matches!(after_tombstone, StorefrontError::Superseded { applied: 9 }),
+        "{after_tombstone:?}"
+    );
+    assert!(!after_tombstone.is_transient(), "{after_tombstone}");
+    // A conflict that is not about revisions stays worth retrying, on an end too.
+    store.set_faults(Faults {
+        fail_next: 1,
+        status: Some(409),
+        ..Faults::default()
+    });
+    let busy = shop
+        .end(12, &write("end-12-again", 10))
+        .await
+        .expect_err("409");
+    assert!(busy.is_transient(), "{busy}");
+    // A newer decision puts the ended sale up again.
+    shop.publish(&sale12, &write("publish-12-again", 11))
+        .await
+        .expect("republished");
     store.calls()
 }
 
@@ -182,6 +228,7 @@ async fn every_call_of_the_bots_clients_and_every_answer_follow_the_document() {
         ("GET", 404),
         ("DELETE", 400),
         ("DELETE", 404),
+        ("DELETE", 409),
     ] {
         let (method, status) = expected;
         assert!(
@@ -190,6 +237,55 @@ async fn every_call_of_the_bots_clients_and_every_answer_follow_the_document() {
         );
     }
     assert!(calls.iter().any(|c| c.replay), "a replay was answered");
+    // Both kinds of 409, for both writes: superseded (the document's StaleRevision) and any other.
+    let stale = |c: &RecordedCall| {
+        c.status == 409
+            && c.response
+                .as_ref()
+                .is_some_and(|r| r["code"] == "stale_revision")
+    };
+    for method in ["PUT", "DELETE"] {
+        let of = |c: &&RecordedCall| c.method == method && c.status == 409;
+        assert!(
+            calls.iter().filter(of).any(stale),
+            "no {method} answered stale_revision"
+        );
+        assert!(
+            calls.iter().filter(of).any(|c| !stale(c)),
+            "no other {method} 409"
+        );
+    }
+    assert!(
+        calls
+            .iter()
+            .any(|c| stale(c) && c.response.as_ref().is_some_and(|r| r["sale"].is_null())),
+        "no stale_revision answered for a sale the shop does not have"
+    );
+}
+
+#[tokio::test]
+async fn a_document_whose_stale_revision_answer_differs_from_the_dev_storefronts_is_caught() {
+    let calls = every_kind_of_call().await;
+    let text = std::fs::read_to_string(format!("{}/{CONTRACT_PATH}", env!("CARGO_MANIFEST_DIR")))
+        .expect("the contract");
+    // The last applied revision under another name, as a hand edit of the document might leave it.
+    let drifted = text.replacen(
+        "required: [error, code, revision, sale]",
+        "required: [error, code, applied_revision, sale]",
+        1,
+    );
+    assert_ne!(drifted, text, "the edit applies");
+
+    let problems = problems_of(&Contract::parse(&drifted), &calls, Check::BotAndStorefront);
+
+    for method in ["PUT", "DELETE"] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(method) && p.contains("-> 409: answer 409")),
+            "the {method} stale_revision answer was not caught: {problems:#?}"
+        );
+    }
 }
 
 #[tokio::test]

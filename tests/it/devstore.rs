@@ -1,16 +1,21 @@
 //! The dev storefront over real HTTP on loopback: the catalog, signed publishing, idempotency,
-//! injected faults and the Flash Sale page. No database needed.
+//! revisions (a late older write never undoes a newer one), injected faults and the Flash Sale page.
+//! No database needed.
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{TimeZone, Utc};
 use flashsale_bot::devstore::{self, DevStore, Faults, RecordedCall};
+use flashsale_bot::storefront::{
+    HttpStorefront, SaleItem, SaleRequest, SaleWrite, Storefront, StorefrontError,
+};
 use reqwest::{Client, RequestBuilder, StatusCode};
+use secrecy::SecretString;
 use serde_json::{json, Value};
 use standardwebhooks::Webhook;
 
 use crate::support::contract::Check;
-use crate::support::storefront::{dev_storefront_checking, CheckedStore};
+use crate::support::storefront::{dev_storefront, dev_storefront_checking, CheckedStore};
 
 /// A valid secret that is not the one the server checks against.
 const OTHER_SECRET: &str = "whsec_YW5vdGhlci1zZWNyZXQtdGhhdC1pcy1ub3Qtb3VycyE=";
@@ -51,7 +56,7 @@ fn signed(
 }
 
 /// A six-item sale of FS-001..FS-006 at 30 % off (flash prices from the sample catalog) that starts
-/// `starts_in` hours from now (negative: already started) and lasts `hours` hours.
+/// `starts_in` hours from now (negative: already started) and lasts `hours` hours, at revision 1.
 fn sale_body(session_id: i64, title: &str, starts_in: i64, hours: i64, items: usize) -> Vec<u8> {
     let catalog = devstore::sample_catalog().expect("sample catalog");
     let items: Vec<Value> = (1..=items)
@@ -65,13 +70,25 @@ fn sale_body(session_id: i64, title: &str, starts_in: i64, hours: i64, items: us
     let starts_at = Utc::now() + chrono::Duration::hours(starts_in);
     let ends_at = starts_at + chrono::Duration::hours(hours);
     let body = json!({"session_id": session_id, "title": title, "starts_at": starts_at,
-                      "ends_at": ends_at, "currency": "IDR", "items": items});
+                      "ends_at": ends_at, "currency": "IDR", "items": items, "revision": 1});
     serde_json::to_vec(&body).expect("JSON")
 }
 
-/// A sale that is live now.
+/// A sale that is live now, at revision 1.
 fn live_body(session_id: i64, title: &str) -> Vec<u8> {
     sale_body(session_id, title, -1, 2, 6)
+}
+
+/// A sale that is live now, at `revision`.
+fn live_body_at(session_id: i64, title: &str, revision: i64) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&live_body(session_id, title)).expect("JSON");
+    body["revision"] = json!(revision);
+    serde_json::to_vec(&body).expect("JSON")
+}
+
+/// The body of an end of `session_id` at `revision`.
+fn end_body(session_id: i64, revision: i64) -> Vec<u8> {
+    serde_json::to_vec(&json!({"session_id": session_id, "revision": revision})).expect("JSON")
 }
 
 /// `PUT /api/flash-sales/{session_id}` sending `sent`, with a signature over `signed_body` made with
@@ -103,16 +120,27 @@ async fn put(store: &DevStore, session_id: i64, id: &str, body: Vec<u8>) -> reqw
     request.body(body).send().await.expect("storefront answers")
 }
 
-async fn delete(store: &DevStore, session_id: i64, id: &str) -> reqwest::Response {
+/// `DELETE /api/flash-sales/{session_id}` at `revision`.
+async fn delete(store: &DevStore, session_id: i64, id: &str, revision: i64) -> reqwest::Response {
+    delete_sending(store, session_id, id, end_body(session_id, revision)).await
+}
+
+/// `DELETE /api/flash-sales/{session_id}` with `body` as it is, signed.
+async fn delete_sending(
+    store: &DevStore,
+    session_id: i64,
+    id: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
     let url = format!("{}/api/flash-sales/{session_id}", store.url());
     let request = signed(
         client().delete(url),
         &devstore::test_secret(),
         id,
         now_ts(),
-        b"",
+        &body,
     );
-    request.send().await.expect("storefront answers")
+    request.body(body).send().await.expect("storefront answers")
 }
 
 async fn get(store: &DevStore, path: &str) -> reqwest::Response {
@@ -229,8 +257,10 @@ async fn a_correct_publish_is_accepted_and_readable() {
     let published = json_of(response).await;
     assert_eq!(published["status"], "live");
     assert_eq!(published["ended_at"], Value::Null);
+    assert_eq!(published["revision"], 1);
     let read = json_of(get(&store, "/api/flash-sales/12").await).await;
     assert_eq!(read["title"], "Midnight Deals");
+    assert_eq!(read["revision"], 1);
     assert_eq!(read["items"].as_array().map(Vec::len), Some(6));
     assert_eq!(read["items"][0]["flash_price_minor"], 104_650);
     let current = json_of(get(&store, "/api/flash-sales/current").await).await;
@@ -275,14 +305,97 @@ async fn a_replayed_webhook_id_does_not_publish_twice() {
 }
 
 #[tokio::test]
-async fn a_new_webhook_id_replaces_the_sale() {
+async fn a_new_webhook_id_with_a_newer_revision_replaces_the_sale() {
+    let store = start().await;
+    put(&store, 12, "msg-1", live_body_at(12, "Midnight Deals", 1)).await;
+
+    let response = put(&store, 12, "msg-2", live_body_at(12, "Payday Deals", 2)).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let sale = store.sale(12).expect("stored");
+    assert_eq!(
+        (sale["title"].clone(), sale["revision"].clone()),
+        (json!("Payday Deals"), json!(2))
+    );
+}
+
+#[tokio::test]
+async fn a_publish_without_a_revision_is_refused_and_nothing_is_stored() {
+    let store = start().await;
+    let mut body: Value = serde_json::from_slice(&live_body(12, "Midnight Deals")).expect("JSON");
+    body.as_object_mut().expect("an object").remove("revision");
+
+    let response = put(
+        &store,
+        12,
+        "msg-1",
+        serde_json::to_vec(&body).expect("JSON"),
+    )
+    .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let reason = json_of(response).await["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(reason.contains("revision"), "{reason}");
+    assert_eq!(store.sale(12), None);
+    assert_eq!(store.revision(12), None);
+}
+
+#[tokio::test]
+async fn an_end_whose_body_names_another_session_is_refused_and_the_sale_stays_up() {
     let store = start().await;
     put(&store, 12, "msg-1", live_body(12, "Midnight Deals")).await;
 
-    let response = put(&store, 12, "msg-2", live_body(12, "Payday Deals")).await;
+    let response = delete_sending(&store, 12, "end-1", end_body(13, 2)).await;
 
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(store.sale(12).expect("stored")["title"], "Payday Deals");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let reason = json_of(response).await["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(reason.contains("13") && reason.contains("12"), "{reason}");
+    assert_eq!(store.sale(12).expect("stored")["status"], "live");
+    assert_eq!(store.revision(12), Some(1));
+}
+
+#[tokio::test]
+async fn an_end_without_a_body_or_a_revision_is_refused_and_the_sale_stays_up() {
+    let store = start().await;
+    put(&store, 12, "msg-1", live_body(12, "Midnight Deals")).await;
+
+    for (id, body) in [
+        ("end-1", Vec::new()),
+        ("end-2", br#"{"session_id": 12}"#.to_vec()),
+        ("end-3", end_body(12, 0)),
+        ("end-4", br#"{"session_id": 12, "revision": "2"}"#.to_vec()),
+    ] {
+        let response = delete_sending(&store, 12, id, body).await;
+
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{id}");
+        assert!(json_of(response).await["error"].is_string());
+    }
+    assert_eq!(store.sale(12).expect("stored")["status"], "live");
+}
+
+#[tokio::test]
+async fn an_older_publish_by_hand_is_answered_409_with_the_sale_as_it_is() {
+    let store = start().await;
+    put(&store, 12, "msg-1", live_body_at(12, "Midnight Deals", 5)).await;
+    let before = store.sale(12).expect("stored");
+
+    let response = put(&store, 12, "msg-2", live_body_at(12, "Payday Deals", 4)).await;
+
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let answer = json_of(response).await;
+    assert_eq!(answer["code"], "stale_revision");
+    assert_eq!(answer["revision"], 5);
+    assert_eq!(answer["sale"], before);
+    assert!(answer["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("superseded")));
+    assert_eq!(store.sale(12).expect("stored"), before);
 }
 
 #[tokio::test]
@@ -306,13 +419,17 @@ async fn delete_ends_a_sale_once() {
     let store = start().await;
     put(&store, 12, "msg-1", live_body(12, "Midnight Deals")).await;
 
-    let first = json_of(delete(&store, 12, "end-1").await).await;
-    let again = json_of(delete(&store, 12, "end-2").await).await;
-    let unknown = delete(&store, 99, "end-3").await;
+    let first = json_of(delete(&store, 12, "end-1", 2).await).await;
+    let again = json_of(delete(&store, 12, "end-2", 3).await).await;
+    let unknown = delete(&store, 99, "end-3", 4).await;
 
     assert_eq!(first["status"], "ended");
     assert!(first["ended_at"].is_string());
     assert_eq!(again["ended_at"], first["ended_at"]);
+    assert_eq!(
+        (first["revision"].clone(), again["revision"].clone()),
+        (json!(2), json!(3))
+    );
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
@@ -438,4 +555,235 @@ async fn the_page_says_no_flash_sale_right_now_when_nothing_is_live() {
     assert!(page.contains("No flash sale right now"));
     assert!(page.contains("Payday Deals"));
     assert!(!page.contains("class=\"tile\""));
+}
+
+// Revisions through the bot's own client: the requests and answers are checked against the contract
+// too (`dev_storefront`), and a refusal is read as the bot reads it.
+
+fn shop(store: &DevStore) -> HttpStorefront {
+    HttpStorefront::new(
+        store.url().parse().expect("dev storefront URL"),
+        &SecretString::from(devstore::test_secret()),
+        Duration::from_secs(5),
+    )
+    .expect("storefront client")
+}
+
+/// A write with `key` at `revision`.
+fn write(key: &str, revision: i64) -> SaleWrite {
+    SaleWrite {
+        key: key.to_owned(),
+        revision,
+    }
+}
+
+/// Six sample-catalog products at 30 % off, live from an hour ago for three hours.
+fn live_sale(session_id: i64) -> SaleRequest {
+    let catalog = devstore::sample_catalog().expect("sample catalog");
+    let now = Utc::now();
+    let starts_at = Utc
+        .timestamp_opt(now.timestamp() - 3600, 0)
+        .single()
+        .expect("a time");
+    SaleRequest {
+        session_id,
+        title: "Revision Flash".to_owned(),
+        starts_at,
+        ends_at: starts_at + chrono::Duration::hours(3),
+        currency: "IDR".to_owned(),
+        items: catalog
+            .iter()
+            .take(6)
+            .map(|p| SaleItem {
+                sku: p.sku.clone(),
+                name: p.name.clone(),
+                discount_percent: 30,
+                base_price_minor: p.price_minor,
+                flash_price_minor: (p.price_minor * 70 + 50) / 100,
+                quantity: 5,
+            })
+            .collect(),
+    }
+}
+
+/// Whether the storefront shows the sale to shoppers (known and not ended).
+fn is_up(store: &DevStore, session_id: i64) -> bool {
+    store
+        .sale(session_id)
+        .is_some_and(|sale| sale["status"] != "ended")
+}
+
+#[tokio::test]
+async fn a_newer_revision_applies() {
+    let store = dev_storefront().await;
+    let shop = shop(&store);
+    let first = live_sale(12);
+    let mut changed = live_sale(12);
+    changed.title = "Revision Flash, again".to_owned();
+
+    shop.publish(&first, &write("publish", 1))
+        .await
+        .expect("published");
+    shop.publish(&changed, &write("republish", 2))
+        .await
+        .expect("the newer write is applied");
+
+    let read = shop.read_back(12).await.expect("read").expect("there");
+    assert_eq!(read["title"], "Revision Flash, again");
+    assert_eq!(read["revision"], 2);
+}
+
+#[tokio::test]
+async fn an_older_revision_is_refused_with_the_current_state_and_changes_nothing() {
+    let store = dev_storefront().await;
+    let shop = shop(&store);
+    shop.publish(&live_sale(12), &write("publish", 5))
+        .await
+        .expect("published");
+    let before = store.sale(12).expect("stored");
+    let mut older = live_sale(12);
+    older.title = "Decided earlier".to_owned();
+
+    let refused = shop
+        .publish(&older, &write("repair", 4))
+        .await
+        .expect_err("stale");
+
+    assert!(
+        matches!(refused, StorefrontError::Superseded { applied: 5 }),
+        "{refused:?}"
+    );
+    assert!(!refused.is_transient(), "a superseded write is not retried");
+    assert_eq!(store.sale(12).expect("stored"), before);
+    let answer = store.calls().last().expect("recorded").clone();
+    assert_eq!(answer.status, 409);
+    let body = answer.response.expect("a JSON answer");
+    assert_eq!(
+        (
+            body["code"].clone(),
+            body["revision"].clone(),
+            body["sale"].clone()
+        ),
+        (json!("stale_revision"), json!(5), before)
+    );
+}
+
+#[tokio::test]
+async fn a_replay_with_the_same_key_revision_and_bytes_is_answered_as_before() {
+    let store = dev_storefront().await;
+    let shop = shop(&store);
+    let sale = live_sale(12);
+
+    shop.publish(&sale, &write("publish", 3))
+        .await
+        .expect("published");
+    // The answer was lost; the retry repeats key, revision and bytes, even after a newer end.
+    shop.end(12, &write("stop", 4)).await.expect("ended");
+    shop.publish(&sale, &write("publish", 3))
+        .await
+        .expect("answered from memory");
+
+    let calls = store.calls();
+    let puts: Vec<&RecordedCall> = calls.iter().filter(|c| c.method == "PUT").collect();
+    assert_eq!(puts.len(), 2);
+    assert_eq!((puts[1].replay, puts[1].status), (true, 200));
+    assert_eq!(puts[1].response, puts[0].response);
+    assert_eq!(puts[1].body, puts[0].body);
+    assert!(!is_up(&store, 12), "the replay did not undo the end");
+    assert_eq!(store.revision(12), Some(4));
+}
+
+#[tokio::test]
+async fn a_late_older_publish_after_a_stop_leaves_the_sale_down() {
+    let store = dev_storefront().await;
+    let shop = shop(&store);
+    let sale = live_sale(12);
+    shop.publish(&sale, &write("publish", 1))
+        .await
+        .expect("published");
+
+    // An approver stops the sale (revision 3) while a repair decided before the stop (revision 2)
+    // is still on its way; it arrives last.
+    shop.end(12, &write("stop", 3)).await.expect("stopped");
+    let late = shop
+        .publish(&sale, &write("repair", 2))
+        .await
+        .expect_err("superseded");
+
+    assert!(
+        matches!(late, StorefrontError::Superseded { applied: 3 }),
+        "{late:?}"
+    );
+    assert!(
+        !is_up(&store, 12),
+        "the stop was undone: {:?}",
+        store.sale(12)
+    );
+    let read = shop.read_back(12).await.expect("read").expect("known");
+    assert_eq!(
+        (read["status"].clone(), read["revision"].clone()),
+        (json!("ended"), json!(3))
+    );
+}
+
+#[tokio::test]
+async fn an_older_publish_after_an_end_of_an_unknown_sale_leaves_nothing_up() {
+    let store = dev_storefront().await;
+    let shop = shop(&store);
+
+    // The publish's first attempt never arrived; the take-down did, then the publish's retry.
+    shop.end(12, &write("take-down", 6))
+        .await
+        .expect("an unknown sale is gone already");
+    let late = shop
+        .publish(&live_sale(12), &write("publish", 5))
+        .await
+        .expect_err("superseded");
+
+    assert!(
+        matches!(late, StorefrontError::Superseded { applied: 6 }),
+        "{late:?}"
+    );
+    assert_eq!(store.sale(12), None);
+    assert_eq!(shop.read_back(12).await.expect("read"), None);
+    let answer = store.calls().last().expect("recorded").clone();
+    assert_eq!(answer.response.expect("a JSON answer")["sale"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_publish_with_a_higher_revision_after_an_end_puts_the_sale_up_again() {
+    let store = dev_storefront().await;
+    let shop = shop(&store);
+    let sale = live_sale(12);
+    shop.publish(&sale, &write("publish", 1))
+        .await
+        .expect("published");
+    shop.end(12, &write("stop", 2)).await.expect("stopped");
+
+    shop.publish(&sale, &write("approved-again", 3))
+        .await
+        .expect("a newer decision applies");
+
+    assert!(is_up(&store, 12), "{:?}", store.sale(12));
+    assert_eq!(store.revision(12), Some(3));
+}
+
+#[tokio::test]
+async fn an_older_end_after_a_newer_publish_leaves_the_sale_up() {
+    let store = dev_storefront().await;
+    let shop = shop(&store);
+    shop.publish(&live_sale(12), &write("repair", 8))
+        .await
+        .expect("published");
+
+    let late = shop
+        .end(12, &write("old-end", 7))
+        .await
+        .expect_err("superseded");
+
+    assert!(
+        matches!(late, StorefrontError::Superseded { applied: 8 }),
+        "{late:?}"
+    );
+    assert!(is_up(&store, 12), "{:?}", store.sale(12));
 }

@@ -1,11 +1,13 @@
 //! The storefront client against a real loopback server that asks for too
-//! long a wait or answers with a huge, hostile error page.
+//! long a wait, answers with a huge, hostile error page, or answers 409 with
+//! or without the stale-revision code.
 
 use std::time::Duration;
 
+use chrono::{TimeZone, Utc};
 use flashsale_bot::devstore;
 use flashsale_bot::storefront::{
-    HttpStorefront, SaleWrite, Storefront, StorefrontError, MAX_RETRY_AFTER,
+    HttpStorefront, SaleRequest, SaleWrite, Storefront, StorefrontError, MAX_RETRY_AFTER,
 };
 use reqwest::Url;
 use secrecy::SecretString;
@@ -80,4 +82,83 @@ async fn a_huge_error_page_becomes_one_short_clean_line() {
     );
     assert_eq!(body.chars().count(), 121, "{body}");
     assert!(!err.to_string().chars().any(char::is_control), "{err}");
+}
+
+fn write(revision: i64) -> SaleWrite {
+    SaleWrite {
+        key: "key-1".to_owned(),
+        revision,
+    }
+}
+
+/// A sale; the client does not check it, the storefront would.
+fn sale() -> SaleRequest {
+    let starts_at = Utc
+        .with_ymd_and_hms(2030, 1, 2, 12, 0, 0)
+        .single()
+        .expect("a time");
+    SaleRequest {
+        session_id: 7,
+        title: "Client Flash".to_owned(),
+        starts_at,
+        ends_at: starts_at + chrono::Duration::minutes(30),
+        currency: "IDR".to_owned(),
+        items: Vec::new(),
+    }
+}
+
+/// A server that answers every call 409 with `body`.
+async fn conflict(body: serde_json::Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(409).set_body_json(body))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_stale_revision_409_is_superseded_with_the_applied_revision_and_not_retried() {
+    let server = conflict(serde_json::json!({
+        "error": "revision 3 is not newer than revision 9",
+        "code": "stale_revision",
+        "revision": 9,
+        "sale": null,
+    }))
+    .await;
+    let shop = client(&server).await;
+
+    let publish = shop.publish(&sale(), &write(3)).await.unwrap_err();
+    let end = shop.end(7, &write(3)).await.unwrap_err();
+
+    for err in [publish, end] {
+        assert!(
+            matches!(err, StorefrontError::Superseded { applied: 9 }),
+            "{err:?}"
+        );
+        assert!(!err.is_transient(), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_409_without_the_stale_revision_code_stays_a_transient_status() {
+    for body in [
+        serde_json::json!({"error": "busy with another write to this sale"}),
+        serde_json::json!({"error": "busy", "code": "locked", "revision": 9}),
+        serde_json::json!({"error": "no number", "code": "stale_revision"}),
+    ] {
+        let server = conflict(body.clone()).await;
+        let shop = client(&server).await;
+
+        let publish = shop.publish(&sale(), &write(3)).await.unwrap_err();
+        let end = shop.end(7, &write(3)).await.unwrap_err();
+
+        for err in [publish, end] {
+            assert!(
+                matches!(err, StorefrontError::Status { status: 409, .. }),
+                "{body}: {err:?}"
+            );
+            assert!(err.is_transient(), "{body}: {err}");
+        }
+    }
 }
