@@ -230,8 +230,7 @@ impl Scheduler {
             }
             EndDecision::Missed => {
                 let view = self.app.get(job.session_id).await?;
-                let why = "no bot was running to publish it while its window was open";
-                return self.missed(job, &view, &facts, why).await;
+                return self.missed(job, &view, &facts).await;
             }
             EndDecision::End => {}
         }

@@ -213,6 +213,18 @@ pub async fn ensure_end_armed(
     Ok(armed.rows_affected() == 1)
 }
 
+/// Whether an attempt to publish the session failed before (its publish job
+/// keeps the last error until it is planned anew).
+pub async fn publish_failed_before(pool: &PgPool, session_id: i64) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from job where session_id = $1 and kind = 'publish' \
+             and last_error is not null)",
+    )
+    .bind(session_id)
+    .fetch_one(pool)
+    .await?)
+}
+
 /// Runs the session's `kind` job again now if a plan change just cancelled it
 /// after it had been tried: a publish that was tried may have reached the
 /// storefront although its answer never came back, and only its handler can

@@ -24,7 +24,7 @@ use crate::metrics;
 use crate::scheduler::writer::Section;
 use crate::scheduler::{timing, Scheduler};
 use crate::store::db_now;
-use crate::store::jobs::ClaimedJob;
+use crate::store::jobs::{self, ClaimedJob};
 use crate::storefront::{SaleWrite, StorefrontError};
 
 /// A publish this much after its start says so in "now live".
@@ -81,14 +81,7 @@ impl Scheduler {
                 return self.take_down_if_published(job, &now).await;
             }
             PublishDecision::NotApproved => return Ok(JobOutcome::Done),
-            PublishDecision::Missed => {
-                let why = if job.attempt > 1 {
-                    "publishing kept failing until its window ended"
-                } else {
-                    "no bot was running to publish it while its window was open"
-                };
-                return self.missed(job, &view, &facts, why).await;
-            }
+            PublishDecision::Missed => return self.missed(job, &view, &facts).await,
         };
         if section.version().await? != Some(view.version) {
             // Changed and approved again since the body was read (it cannot
@@ -213,16 +206,21 @@ impl Scheduler {
     }
 
     /// The window passed while the session was approved and not up: it is
-    /// marked failed (missed), with one post saying `why`, and a sale an
+    /// marked failed (missed), with one post saying why, and a sale an
     /// earlier attempt may have put up comes down. Shared by the publish
-    /// and end jobs, whichever reads the session first.
+    /// and end jobs, whichever reads the session first: both tell the same
+    /// story, from whether publishing was tried and failed.
     pub(super) async fn missed(
         &self,
         job: &ClaimedJob,
         view: &SessionView,
         facts: &SaleFacts,
-        why: &str,
     ) -> Handled {
+        let why = if jobs::publish_failed_before(&self.pool, view.id).await? {
+            "publishing kept failing until its window ended"
+        } else {
+            "no bot was running to publish it while its window was open"
+        };
         let details = json!({ "attempt": job.attempt, "job": job.kind, "reason": why });
         let change = self
             .app
