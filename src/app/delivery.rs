@@ -134,8 +134,15 @@ impl FlashSales {
     async fn remember_card(&self, post: &ClaimedPost, posted: &PostedRef) {
         let stored = async {
             let mut conn = self.pool.acquire().await?;
-            sessions::set_card(&mut conn, post.session_id, &posted.channel, &posted.message)
-                .await?;
+            // The card shows the session as it was submitted.
+            sessions::set_card(
+                &mut conn,
+                post.session_id,
+                &posted.channel,
+                &posted.message,
+                (Status::PendingApproval, post.version),
+            )
+            .await?;
             Ok::<_, super::AppError>(())
         };
         if let Err(e) = stored.await {
@@ -146,15 +153,9 @@ impl FlashSales {
     /// Redraws a card that arrived after its session moved on (withdrawn,
     /// approved by command): it must not offer buttons for what is gone.
     async fn redraw_if_moved_on(&self, post: &ClaimedPost) {
-        match self.get(post.session_id).await {
-            Ok(now) if now.version == post.version && now.status == Status::PendingApproval => {}
-            Ok(_) => {
-                self.refresh_card(post.session_id).await;
-            }
-            Err(e) => {
-                tracing::warn!(session = post.session_id, error = %e, "could not read the session its card was posted for")
-            }
-        }
+        // The card was recorded as showing the submitted version: a session
+        // that moved on since is behind, and only then is the card redrawn.
+        self.refresh_card(post.session_id).await;
     }
 
     fn record_post(&self, written: Result<bool, StoreError>) {

@@ -170,7 +170,7 @@ async fn a_forged_button_id_is_refused(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn a_press_on_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPool) {
+async fn a_press_on_an_old_card_is_refused_and_the_current_card_is_left_as_it_is(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let old = t.submitted().await;
     t.app.withdraw(&t.alice, old.id).await.unwrap();
@@ -191,18 +191,57 @@ async fn a_press_on_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPo
         outcome,
         PressOutcome::Refused(AppError::Rule(RuleViolation::StaleVersion { .. }))
     );
-    // The resubmit already posted a card with the current version: the press
-    // itself must edit the session's card once more, showing that version.
-    assert_eq!(card_edits(&t), edits_before + 1, "the card was refreshed");
+    // The resubmit posted a card with the current version: the refusal's
+    // "look at the current card" is true without drawing it again.
+    assert_eq!(card_edits(&t), edits_before, "nothing to redraw");
     let cards = t.chat.posts_to(Channel::Approvals);
     let latest_card = cards.last().unwrap();
-    let shown = latest_card.edits.last().unwrap();
     assert!(
-        shown.buttons[0]
+        latest_card.message.buttons[0]
             .id
             .ends_with(&format!(":{}", current.version)),
         "{:?}",
-        shown.buttons
+        latest_card.message.buttons
+    );
+}
+
+#[sqlx::test]
+async fn a_stale_or_forged_press_on_a_current_card_redraws_nothing(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let edits_before = t.chat.edit_calls();
+
+    // An old client's press, and presses someone typed with made-up versions.
+    for (n, version) in [session.version - 1, session.version + 1, 999]
+        .into_iter()
+        .enumerate()
+    {
+        for action in ["approve", "reject"] {
+            let custom_id = format!("fs:{action}:{}:{version}", session.id);
+            let outcome = t
+                .unchanged(
+                    session.id,
+                    press_button(
+                        &t.app,
+                        &t.bob,
+                        "test",
+                        &format!("e{n}-{action}"),
+                        &custom_id,
+                    ),
+                )
+                .await;
+            assert_matches!(
+                outcome,
+                PressOutcome::Refused(AppError::Rule(RuleViolation::StaleVersion { .. })),
+                "{custom_id}"
+            );
+        }
+    }
+
+    assert_eq!(
+        t.chat.edit_calls(),
+        edits_before,
+        "the card already shows the session: no edit, no new picture"
     );
 }
 
@@ -216,7 +255,7 @@ fn card_edits(t: &TestApp) -> usize {
 }
 
 #[sqlx::test]
-async fn a_reject_of_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPool) {
+async fn a_reject_of_an_old_card_is_refused_and_the_current_card_is_left_as_it_is(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let old = t.submitted().await;
     t.app.withdraw(&t.alice, old.id).await.unwrap();
@@ -252,7 +291,11 @@ async fn a_reject_of_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgP
         Err(AppError::Rule(RuleViolation::StaleVersion { seen, current: now }))
             if seen == old.version && now == current.version
     );
-    assert_eq!(card_edits(&t), edits_before + 1, "the card was refreshed");
+    assert_eq!(
+        card_edits(&t),
+        edits_before,
+        "the current card is not redrawn"
+    );
     assert_eq!(
         t.app.get(old.id).await.unwrap().status,
         Status::PendingApproval
