@@ -1,8 +1,8 @@
 //! What the app says in chat: the approval card, its edits, and button presses.
 
 use flashsale_bot::app::buttons::{press_button, reject_with_reason, PressOutcome};
-use flashsale_bot::app::AppError;
-use flashsale_bot::chat::{ButtonStyle, Channel, Mention};
+use flashsale_bot::app::{AppError, Notice};
+use flashsale_bot::chat::{ButtonStyle, Channel, Mention, Text};
 use flashsale_bot::domain::{RuleViolation, Status, TransitionRefused};
 use sqlx::PgPool;
 
@@ -347,4 +347,90 @@ async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
     assert_eq!(first.map(|v| v.status), Some(Status::Draft));
     assert!(again.is_none());
     assert_eq!(t.activity_count(session.id, "rejected").await, 1);
+}
+
+#[sqlx::test]
+async fn a_post_the_chat_refuses_for_good_alerts_approvers(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    // The bot lost its permission in the announcements channel.
+    t.chat.set_refusing(Channel::Announcements, true);
+
+    t.app
+        .reject(&t.bob, session.id, "FS-003 is on another promo")
+        .await
+        .unwrap();
+    t.deliver_notices().await;
+    t.deliver_notices().await;
+
+    assert!(t.chat.posts_to(Channel::Announcements).is_empty());
+    let alerts: Vec<_> = t
+        .chat
+        .posts_to(Channel::Approvals)
+        .into_iter()
+        .filter(|p| p.message.card.is_none())
+        .collect();
+    assert_eq!(alerts.len(), 1, "told once: {alerts:?}");
+    assert_eq!(alerts[0].message.mentions, [Mention::Approvers]);
+    let said = alerts[0].message.text.render(|_, _| String::new());
+    assert!(said.contains("announcements channel was refused"), "{said}");
+    assert!(said.contains("missing permission"), "{said}");
+    assert!(said.contains("FS-003 is on another promo"), "{said}");
+    let states: Vec<(String, String)> =
+        sqlx::query_as("select event, state from outbox where session_id = $1 order by id")
+            .bind(session.id)
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+    let refused_alert = format!("refused:{}", outbox_id(&t, session.id, "rejected").await);
+    assert_eq!(
+        states,
+        [
+            ("card".to_owned(), "sent".to_owned()),
+            ("rejected".to_owned(), "refused".to_owned()),
+            (refused_alert, "sent".to_owned()),
+        ]
+    );
+}
+
+#[sqlx::test]
+async fn a_post_the_approvals_channel_refuses_for_good_is_kept_and_alerts_nowhere(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    t.chat.set_refusing(Channel::Approvals, true);
+
+    t.app
+        .notify(
+            session.id,
+            Notice::alert("check", Text::from("Check FS-002's price")),
+        )
+        .await
+        .unwrap();
+    t.deliver_notices().await;
+    t.deliver_notices().await;
+
+    // Logged at ERROR: there is nowhere left to say it in chat, and no loop.
+    let states: Vec<(String, String)> =
+        sqlx::query_as("select event, state from outbox where session_id = $1 order by id")
+            .bind(session.id)
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        states,
+        [
+            ("card".to_owned(), "sent".to_owned()),
+            ("check".to_owned(), "refused".to_owned()),
+        ]
+    );
+    assert!(t.chat.posts_to(Channel::Announcements).is_empty());
+}
+
+async fn outbox_id(t: &TestApp, session_id: i64, event: &str) -> i64 {
+    sqlx::query_scalar("select id from outbox where session_id = $1 and event = $2")
+        .bind(session_id)
+        .bind(event)
+        .fetch_one(&t.pool)
+        .await
+        .unwrap()
 }

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use flashsale_bot::chat::Channel;
+use flashsale_bot::app::Notice;
+use flashsale_bot::chat::{Channel, Text};
 use flashsale_bot::devstore::Faults;
 use flashsale_bot::domain::Status;
 use flashsale_bot::scheduler::{Finding, SchedulerConfig};
@@ -818,4 +819,119 @@ async fn the_stale_card_scan_reads_only_cards_that_are_behind_through_its_index(
     assert!(plan.contains("session_card_behind"), "{plan}");
     // And the scan still finds the one card that is behind.
     assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 1);
+}
+
+#[sqlx::test]
+async fn a_slow_post_keeps_its_lease_by_heartbeat_and_is_posted_once(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.t.app
+        .notify(
+            session.id,
+            Notice::alert("slow", Text::from("Check the prices of #1")),
+        )
+        .await
+        .unwrap();
+    // Each post takes 3 s (Slack: a history read, then the post); the lease
+    // is 1 s: only the heartbeat keeps the claim.
+    g.t.chat.set_post_delay(Duration::from_secs(3));
+    let calls_before = g.t.chat.post_calls();
+    let config = |worker| SchedulerConfig {
+        lease: Duration::from_secs(1),
+        heartbeat: Duration::from_millis(200),
+        ..fast_config(worker)
+    };
+    let a = g.scheduler_with(config("a"), Duration::from_secs(2));
+    let posting = tokio::spawn(async move { a.run_due_now().await });
+    wait_for_outbox_state(&g, session.id, "slow", "sending").await;
+
+    // Another replica looks after the lease would have run out.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    g.scheduler_with(config("b"), Duration::from_secs(2))
+        .run_due_now()
+        .await
+        .unwrap();
+    posting.await.unwrap().unwrap();
+
+    assert_eq!(
+        g.t.chat.post_calls() - calls_before,
+        1,
+        "nobody else posted it"
+    );
+    assert_eq!(
+        posts_with(&g, Channel::Approvals, "Check the prices").len(),
+        1
+    );
+    let (state, claims): (String, i64) =
+        sqlx::query_as("select state, claims from outbox where session_id = $1 and event = 'slow'")
+            .bind(session.id)
+            .fetch_one(&g.t.pool)
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), claims), ("sent", 1));
+}
+
+async fn wait_for_outbox_state(g: &GoLive, session_id: i64, event: &str, state: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let now: String =
+            sqlx::query_scalar("select state from outbox where session_id = $1 and event = $2")
+                .bind(session_id)
+                .bind(event)
+                .fetch_one(&g.t.pool)
+                .await
+                .unwrap();
+        if now == state {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the {event} post stayed {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[sqlx::test]
+async fn a_sessions_posts_go_out_in_the_order_they_were_written(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.t.chat.set_down(true);
+    for (event, said) in [
+        ("first", "First: FS-002 is sold out"),
+        ("second", "Second: fixed"),
+    ] {
+        g.t.app
+            .notify(session.id, Notice::alert(event, Text::from(said)))
+            .await
+            .unwrap();
+    }
+    g.scheduler("a").run_due_now().await.unwrap();
+    g.t.chat.set_down(false);
+    // The first waits out a longer backoff than the second.
+    sqlx::query(
+        "update outbox set next_attempt_at = now() + case event when 'first' then interval '1 hour' else interval '0' end \
+         where session_id = $1 and state = 'pending'",
+    )
+    .bind(session.id)
+    .execute(&g.t.pool)
+    .await
+    .unwrap();
+
+    g.scheduler("b").run_due_now().await.unwrap();
+    assert!(
+        posts_with(&g, Channel::Approvals, "Second").is_empty(),
+        "the second waits for the first"
+    );
+
+    outbox_due_now(&g).await;
+    g.scheduler("c").run_due_now().await.unwrap();
+    let said: Vec<String> =
+        g.t.chat
+            .posts_to(Channel::Approvals)
+            .into_iter()
+            .map(|p| p.message.text.render(|_, _| String::new()))
+            .filter(|text| text.starts_with("First") || text.starts_with("Second"))
+            .collect();
+    assert_eq!(said, ["First: FS-002 is sold out", "Second: fixed"]);
 }
