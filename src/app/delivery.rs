@@ -76,6 +76,30 @@ impl FlashSales {
         }
     }
 
+    /// Writes a post about no one session (the daily digest) under `event`,
+    /// unless one was written already, and posts it now unless another
+    /// process has taken it; if the chat cannot take it, the scheduler posts
+    /// it when the chat is back. Whoever writes it, it is posted once.
+    pub async fn post_unattached(
+        &self,
+        event: &str,
+        channel: Channel,
+        message: &Message,
+    ) -> Result<(), AppError> {
+        let stored = serde_json::to_value(message)
+            .map_err(|e| AppError::unexpected(anyhow::anyhow!("a post did not serialise: {e}")))?;
+        let mut conn = self.pool.acquire().await?;
+        outbox::enqueue_unattached(&mut conn, event, channel.as_stored(), &stored).await?;
+        drop(conn);
+        let claimed =
+            outbox::claim_unattached(&self.pool, "writer", OWN_POST_LEASE.lease, event).await?;
+        if let Some(post) = claimed {
+            self.deliver(vec![post], OWN_POST_RETRY, OWN_POST_LEASE)
+                .await;
+        }
+        Ok(())
+    }
+
     /// Delivers one claimed post, or reminder lines as one post, and records
     /// the outcome on every row; a post the chat could not take waits
     /// `retry_wait` and goes back to the scheduler. The claim is renewed by
