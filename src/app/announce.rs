@@ -1,12 +1,22 @@
 //! Telling people: the approval card's edits. (The card itself and the posts
-//! that report a change go through the outbox: `notices`, `delivery`.) The
-//! session records the status its card shows, so a card left behind by an
-//! edit the chat did not take is redrawn later (`redraw_stale_cards`).
+//! that report a change go through the outbox: `notices`, `delivery`.)
+//!
+//! The session records what its card shows (status and version), so a card
+//! left behind by an edit the chat did not take is redrawn later
+//! (`redraw_stale_cards`), and a card that is not behind is never redrawn: a
+//! stale or forged press on a current card costs no edit and no upload.
+//!
+//! An edit the chat refuses for good (the message was deleted, the bot lost
+//! its permission: `ChatError::Refused`) marks the card lost, and a lost card
+//! is never edited again: the stale-card scan leaves it out (no retry loop,
+//! nothing held back behind it), and the next state change posts a fresh card
+//! in the approvals channel instead. A state change whose own edit is
+//! refused is that next change: it posts the fresh card at once. A fresh
+//! card the chat cannot take right now (it is down) leaves the card lost
+//! until the change after.
 //!
 //! A use case commits first and talks second. The database is the truth; a
-//! chat failure is logged and never undoes or fails the change (the card is
-//! brought up to date by the next change, and `refresh_card` can be called at
-//! any time).
+//! chat failure is logged and never undoes or fails the change.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,9 +25,9 @@ use super::cards::{approval_request, card_update};
 use super::pictures;
 use super::{AppError, FlashSales, SessionView};
 use crate::catalog::Product;
-use crate::chat::{Message, Picture, PostedRef, Text, TimeStyle};
+use crate::chat::{Channel, ChatError, Message, Picture, PostedRef, Text, TimeStyle};
 use crate::domain::{ActivityKind, Actor, Sku, Status};
-use crate::store::sessions;
+use crate::store::sessions::{self, CardRecord};
 
 /// How long after a change its own card edit is left to finish before a
 /// card still behind counts as stale.
@@ -25,39 +35,41 @@ const STALE_CARD_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Cards redrawn per round at most.
 const STALE_CARD_BATCH: i64 = 20;
 
+/// What became of an edit of the card.
+enum Edited {
+    Taken,
+    /// The chat could not take it now; the card stays behind and is redrawn later.
+    NotNow,
+    /// The chat refused it for good: the card is recorded lost.
+    Lost,
+}
+
 impl FlashSales {
-    /// Edits the approval card, if there is one, to show `view` with
-    /// `outcome`, and records the status it now shows. An edit the chat
-    /// does not take leaves the card behind; `redraw_stale_cards` catches up.
-    /// True when the chat took the edit.
+    /// After a state change: edits the approval card, if there is one, to
+    /// show `view` with `outcome`, and records what it now shows. A card the
+    /// chat has lost (or refuses to edit now) is replaced by a fresh card.
+    /// An edit the chat does not take leaves the card behind;
+    /// `redraw_stale_cards` catches up. True when the chat took the card.
     pub(crate) async fn update_card(&self, view: &SessionView, outcome: Text) -> bool {
         let Some(card) = self.card_of(view.id).await else {
             return false;
         };
-        let message = if view.status == Status::PendingApproval {
-            approval_request(view)
-        } else {
-            card_update(view, outcome)
-        };
-        if let Err(e) = self.chat.edit(&card, &message).await {
-            tracing::warn!(session = view.id, error = %e, "could not update the approval card; it is redrawn when the chat is back");
-            return false;
+        let message = card_message(view, outcome);
+        if !card.lost {
+            match self.edit_card(view, &card, &message).await {
+                Edited::Taken => return true,
+                Edited::NotNow => return false,
+                Edited::Lost => {}
+            }
         }
-        let recorded = async {
-            let mut conn = self.pool.acquire().await?;
-            sessions::set_card_status(&mut conn, view.id, view.status).await
-        };
-        if let Err(e) = recorded.await {
-            tracing::warn!(session = view.id, error = %e, "could not record what the approval card shows");
-        }
-        true
+        self.post_fresh_card(view, &message).await
     }
 
-    /// Redraws approval cards that show another status than their session
-    /// has in the database: edits the chat could not take (it was down)
-    /// are caught up, so a card never offers buttons for what was decided.
-    /// Every replica's reconciler runs it; a card redrawn twice looks the
-    /// same. Returns how many cards it brought up to date.
+    /// Redraws approval cards that are behind their session in the database:
+    /// edits the chat could not take (it was down) are caught up, so a card
+    /// never offers buttons for what was decided. Every replica's reconciler
+    /// runs it; a card redrawn twice looks the same. Returns how many cards it
+    /// brought up to date.
     pub async fn redraw_stale_cards(&self) -> Result<usize, AppError> {
         let stale = {
             let mut conn = self.pool.acquire().await?;
@@ -72,11 +84,113 @@ impl FlashSales {
         Ok(redrawn)
     }
 
+    /// Brings the approval card up to date with the stored session, e.g.
+    /// after a press on a card that showed an older version, if it is behind;
+    /// a card that already shows the session, or one the chat lost, is left
+    /// alone. True when the chat took a new drawing.
+    pub async fn refresh_card(&self, session_id: i64) -> bool {
+        let view = match self.get(session_id).await {
+            Ok(view) => view,
+            Err(e) => {
+                tracing::warn!(session = session_id, error = %e, "could not refresh the card");
+                return false;
+            }
+        };
+        let Some(card) = self.card_of(session_id).await else {
+            return false;
+        };
+        if card.lost || !card.behind(view.status, view.version) {
+            return false;
+        }
+        let outcome = Text::from(format!("Status: {}", view.status.label()));
+        let message = card_message(&view, outcome);
+        matches!(self.edit_card(&view, &card, &message).await, Edited::Taken)
+    }
+
+    /// Edits `card` to `message` (a drawing of `view`) and records the outcome.
+    async fn edit_card(&self, view: &SessionView, card: &CardRecord, message: &Message) -> Edited {
+        let posted = PostedRef {
+            channel: card.channel.clone(),
+            message: card.message.clone(),
+        };
+        match self.chat.edit(&posted, message).await {
+            Ok(()) => {
+                let recorded = async {
+                    let mut conn = self.pool.acquire().await?;
+                    sessions::set_card_shows(
+                        &mut conn,
+                        view.id,
+                        &card.message,
+                        (view.status, view.version),
+                    )
+                    .await
+                };
+                if let Err(e) = recorded.await {
+                    tracing::warn!(session = view.id, error = %e, "could not record what the approval card shows");
+                }
+                Edited::Taken
+            }
+            Err(ChatError::Unavailable(why)) => {
+                tracing::warn!(session = view.id, %why, "could not update the approval card; it is redrawn when the chat is back");
+                Edited::NotNow
+            }
+            Err(ChatError::Refused(why)) => {
+                tracing::warn!(session = view.id, %why, "the chat refused to edit the approval card for good; the next state change posts a fresh one");
+                self.record_card_lost(view.id, &card.message, &why).await;
+                Edited::Lost
+            }
+        }
+    }
+
+    async fn record_card_lost(&self, session_id: i64, message: &str, why: &str) {
+        let recorded = async {
+            let mut conn = self.pool.acquire().await?;
+            sessions::set_card_lost(&mut conn, session_id, message, why).await
+        };
+        if let Err(e) = recorded.await {
+            tracing::warn!(session = session_id, error = %e, "could not record that the approval card is lost; it is tried again next round");
+        }
+    }
+
+    /// Posts a fresh approval card in place of a lost one and remembers it.
+    async fn post_fresh_card(&self, view: &SessionView, message: &Message) -> bool {
+        let posted = match self.chat.post(Channel::Approvals, message).await {
+            Ok(posted) => posted,
+            Err(ChatError::Unavailable(why)) => {
+                tracing::warn!(session = view.id, %why, "could not post a fresh approval card; the next state change tries again");
+                return false;
+            }
+            Err(ChatError::Refused(why)) => {
+                tracing::error!(session = view.id, %why, "the chat refused a fresh approval card; the session has no card until a later change");
+                return false;
+            }
+        };
+        tracing::info!(
+            session = view.id,
+            "posted a fresh approval card in place of a lost one"
+        );
+        let recorded = async {
+            let mut conn = self.pool.acquire().await?;
+            sessions::set_card(
+                &mut conn,
+                view.id,
+                &posted.channel,
+                &posted.message,
+                (view.status, view.version),
+            )
+            .await
+        };
+        if let Err(e) = recorded.await {
+            tracing::warn!(session = view.id, error = %e, "could not remember where the fresh approval card is");
+        }
+        true
+    }
+
     /// After the catalog refused an approval: if products are gone or inactive,
     /// the card's picture draws their tiles broken, so approvers see what
     /// shoppers could not buy.
     pub(super) async fn show_unsellable(&self, session_id: i64, products: &HashMap<Sku, Product>) {
-        let Some(card) = self.card_of(session_id).await else {
+        let Some(card) = self.card_of(session_id).await.filter(|card| !card.lost) else {
             return;
         };
         let view = match self.get(session_id).await {
@@ -96,25 +210,8 @@ impl FlashSales {
             picture: Some(Picture::Sale(Arc::new(sheet))),
             ..approval_request(&view)
         };
-        if let Err(e) = self.chat.edit(&card, &message).await {
-            tracing::warn!(session = session_id, error = %e, "could not mark the unsellable products on the card");
-        }
-    }
-
-    /// Brings the approval card up to date with the stored session, e.g. after
-    /// a press on a card that showed an older version.
-    /// True when the chat took the new card.
-    pub async fn refresh_card(&self, session_id: i64) -> bool {
-        match self.get(session_id).await {
-            Ok(view) => {
-                let outcome = Text::from(format!("Status: {}", view.status.label()));
-                self.update_card(&view, outcome).await
-            }
-            Err(e) => {
-                tracing::warn!(session = session_id, error = %e, "could not refresh the card");
-                false
-            }
-        }
+        // Still a drawing of `view`: recorded like any edit, a refusal marks it lost.
+        self.edit_card(&view, &card, &message).await;
     }
 
     /// The card after a decision or change by `actor`: who, what, when.
@@ -135,12 +232,28 @@ impl FlashSales {
         self.update_card(view, outcome).await;
     }
 
-    async fn card_of(&self, session_id: i64) -> Option<PostedRef> {
-        let mut conn = self.pool.acquire().await.ok()?;
-        let session = sessions::get(&mut conn, session_id).await.ok()??;
-        session
-            .card
-            .map(|(channel, message)| PostedRef { channel, message })
+    async fn card_of(&self, session_id: i64) -> Option<CardRecord> {
+        let read = async {
+            let mut conn = self.pool.acquire().await?;
+            sessions::card(&mut conn, session_id).await
+        };
+        match read.await {
+            Ok(card) => card,
+            Err(e) => {
+                tracing::warn!(session = session_id, error = %e, "could not read where the approval card is");
+                None
+            }
+        }
+    }
+}
+
+/// The card drawn for `view`: Approve/Reject while it waits for approval,
+/// read-only with `outcome` once it moved on.
+fn card_message(view: &SessionView, outcome: Text) -> Message {
+    if view.status == Status::PendingApproval {
+        approval_request(view)
+    } else {
+        card_update(view, outcome)
     }
 }
 

@@ -4,7 +4,12 @@
 //!
 //! A post the chat took is recorded with where it went; one it could not
 //! take goes back with a wait, however long the chat is out: delayed, never
-//! dropped; one it refused for good is kept as `refused`. Every post carries
+//! dropped; one it refused for good is kept as `refused`, and approvers are
+//! told in their channel, in the same transaction (an alert the approvals
+//! channel itself refuses is only logged, at ERROR: there is nowhere left to
+//! say it in chat). While the chat call runs, the post's lease is renewed
+//! every heartbeat (`PostLease`), so a slow chat never lets another replica
+//! post the same message. Every post carries
 //! the dedupe key `outbox:<id>` unless it has its own, so a delivery repeated
 //! after a crash between the chat's answer and the `sent` write is dropped by
 //! the adapter (Discord's nonce, the console's memory).
@@ -15,20 +20,35 @@
 //! for later edits, and a card that arrives after the session moved on
 //! (approved by command, withdrawn) is redrawn at once.
 
+use std::future::Future;
 use std::time::Duration;
 
-use super::notices::{self, CARD_EVENT};
-use super::{FlashSales, SessionView};
-use crate::chat::{Channel, ChatError, Message, PostedRef};
+use super::notices::{self, Notice, CARD_EVENT};
+use super::{AppError, FlashSales, SessionView};
+use crate::chat::{Channel, ChatError, Message, PostedRef, Text};
 use crate::domain::Status;
 use crate::metrics;
 use crate::store::outbox::{self, ClaimedPost};
 use crate::store::{sessions, StoreError};
 
-/// How long the use case that wrote the card holds it while posting.
-const CARD_LEASE: Duration = Duration::from_secs(10);
-/// A card the chat could not take at once goes to the scheduler after this.
-const CARD_RETRY: Duration = Duration::from_secs(1);
+/// How a deliverer holds the posts it claimed: a lease of `lease` from the
+/// claim, renewed every `heartbeat` while the chat call runs. The lease is
+/// what another replica waits out before it may post the same message (when
+/// the deliverer's presence does not show it gone first); the heartbeat,
+/// well under it, keeps a slow but live deliverer's claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostLease {
+    pub lease: Duration,
+    pub heartbeat: Duration,
+}
+
+/// How the use case that wrote a post (the card, the digest) holds it while posting.
+const OWN_POST_LEASE: PostLease = PostLease {
+    lease: Duration::from_secs(10),
+    heartbeat: Duration::from_secs(2),
+};
+/// A post the chat could not take at once goes to the scheduler after this.
+const OWN_POST_RETRY: Duration = Duration::from_secs(1);
 
 impl FlashSales {
     /// Posts the approval card that `submit` wrote to the outbox, now, unless
@@ -38,14 +58,17 @@ impl FlashSales {
         let claimed = outbox::claim_event(
             &self.pool,
             "submit",
-            CARD_LEASE,
+            OWN_POST_LEASE.lease,
             view.id,
             CARD_EVENT,
             view.version,
         )
         .await;
         match claimed {
-            Ok(Some(post)) => self.deliver(vec![post], CARD_RETRY).await,
+            Ok(Some(post)) => {
+                self.deliver(vec![post], OWN_POST_RETRY, OWN_POST_LEASE)
+                    .await
+            }
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(session = view.id, error = %e, "could not take the approval card to post it; the scheduler will")
@@ -53,11 +76,36 @@ impl FlashSales {
         }
     }
 
+    /// Writes a post about no one session (the daily digest) under `event`,
+    /// unless one was written already, and posts it now unless another
+    /// process has taken it; if the chat cannot take it, the scheduler posts
+    /// it when the chat is back. Whoever writes it, it is posted once.
+    pub async fn post_unattached(
+        &self,
+        event: &str,
+        channel: Channel,
+        message: &Message,
+    ) -> Result<(), AppError> {
+        let stored = serde_json::to_value(message)
+            .map_err(|e| AppError::unexpected(anyhow::anyhow!("a post did not serialise: {e}")))?;
+        let mut conn = self.pool.acquire().await?;
+        outbox::enqueue_unattached(&mut conn, event, channel.as_stored(), &stored).await?;
+        drop(conn);
+        let claimed =
+            outbox::claim_unattached(&self.pool, "writer", OWN_POST_LEASE.lease, event).await?;
+        if let Some(post) = claimed {
+            self.deliver(vec![post], OWN_POST_RETRY, OWN_POST_LEASE)
+                .await;
+        }
+        Ok(())
+    }
+
     /// Delivers one claimed post, or reminder lines as one post, and records
     /// the outcome on every row; a post the chat could not take waits
-    /// `retry_wait` and goes back to the scheduler.
+    /// `retry_wait` and goes back to the scheduler. The claim is renewed by
+    /// `lease` while the chat call runs.
     #[tracing::instrument(skip_all, fields(post = group[0].id, session = group[0].session_id, event = %group[0].event, attempt = group[0].attempt, rows = group.len()))]
-    pub async fn deliver(&self, group: Vec<ClaimedPost>, retry_wait: Duration) {
+    pub async fn deliver(&self, group: Vec<ClaimedPost>, retry_wait: Duration, lease: PostLease) {
         let decoded: Option<Vec<Message>> = group
             .iter()
             .map(|post| serde_json::from_value::<Message>(post.message.clone()).ok())
@@ -67,11 +115,7 @@ impl FlashSales {
             // Written by this code, so a bug or a hand edit: keep it, say so.
             tracing::error!("an outbox post could not be read; it is kept as refused");
             metrics::outbox_post("unreadable");
-            for post in &group {
-                self.record_post(
-                    outbox::refused(&self.pool, post.id, post.claim, "unreadable post").await,
-                );
-            }
+            self.refuse(&group, None, "unreadable post").await;
             return;
         };
         let mut message = if notices::is_reminder(&group[0].event) {
@@ -85,7 +129,8 @@ impl FlashSales {
             let ids: Vec<String> = group.iter().map(|p| p.id.to_string()).collect();
             format!("outbox:{}", ids.join(","))
         });
-        match self.chat.post(channel, &message).await {
+        let posting = self.chat.post(channel, &message);
+        match self.holding(&group, lease, posting).await {
             Ok(posted) => {
                 // Where the card is, first: the submitter may press on it now.
                 let card = group[0].event == CARD_EVENT;
@@ -122,38 +167,124 @@ impl FlashSales {
             }
             Err(ChatError::Refused(why)) => {
                 metrics::outbox_post("refused");
-                tracing::error!(%why, "the chat refused a post for good");
-                for post in &group {
-                    self.record_post(outbox::refused(&self.pool, post.id, post.claim, &why).await);
+                if channel == Channel::Approvals {
+                    tracing::error!(%why, "the approvals channel refused a post for good; approvers cannot be told in chat");
+                } else {
+                    tracing::error!(%why, "the chat refused a post for good; approvers are told");
                 }
+                self.refuse(&group, Some((channel, &message)), &why).await;
+            }
+        }
+    }
+
+    /// Runs `work` (the chat call) while renewing the lease of `group`'s
+    /// claims every heartbeat. A renewal that finds a claim gone (another
+    /// worker took the post over after this process stalled past its lease)
+    /// is logged; the call is not cut short, since the chat may have the post
+    /// already, and the fenced `sent` write keeps the outcome the new owner's.
+    async fn holding<T>(
+        &self,
+        group: &[ClaimedPost],
+        lease: PostLease,
+        work: impl Future<Output = T>,
+    ) -> T {
+        let claims: Vec<(i64, i64)> = group.iter().map(|p| (p.id, p.claim)).collect();
+        let mut beat = tokio::time::interval_at(
+            tokio::time::Instant::now() + lease.heartbeat,
+            lease.heartbeat,
+        );
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                done = &mut work => return done,
+                _ = beat.tick() => match outbox::renew(&self.pool, &claims, lease.lease).await {
+                    Ok(held) if held == claims.len() as u64 => {}
+                    Ok(_) => tracing::warn!("lost the claim of a post while posting it"),
+                    Err(e) => tracing::warn!(error = %e, "could not renew the post's lease; trying again next heartbeat"),
+                },
+            }
+        }
+    }
+
+    /// Keeps the posts as refused and, when the refusal was not in the
+    /// approvals channel, alerts approvers there, in one transaction: the
+    /// alert is written once, with the refusal (its key names the post).
+    async fn refuse(&self, group: &[ClaimedPost], refused: Option<(Channel, &Message)>, why: &str) {
+        let written = async {
+            let mut tx = self.pool.begin().await?;
+            let mut recorded = false;
+            for post in group {
+                recorded |= outbox::refused(&mut tx, post.id, post.claim, why).await?;
+            }
+            let alert = match refused {
+                Some((channel, message)) if recorded && channel != Channel::Approvals => {
+                    Some(refused_alert(&group[0], channel, message, why))
+                }
+                _ => None,
+            };
+            if let Some(alert) = alert {
+                let post = &group[0];
+                match post.session_id {
+                    Some(session) => {
+                        notices::enqueue_at(&mut tx, session, post.version, &alert).await?
+                    }
+                    None => {
+                        let message = serde_json::to_value(&alert.message).map_err(|e| {
+                            AppError::unexpected(anyhow::anyhow!("an alert did not serialise: {e}"))
+                        })?;
+                        outbox::enqueue_unattached(
+                            &mut tx,
+                            &alert.event,
+                            alert.channel.as_stored(),
+                            &message,
+                        )
+                        .await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, AppError>(recorded)
+        };
+        match written.await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("lost the post's claim before recording it"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not record the refused post; its lease will expire and it is tried again")
             }
         }
     }
 
     /// Remembers where the card went, for the edits that follow.
     async fn remember_card(&self, post: &ClaimedPost, posted: &PostedRef) {
+        let Some(session_id) = post.session_id else {
+            return;
+        };
         let stored = async {
             let mut conn = self.pool.acquire().await?;
-            sessions::set_card(&mut conn, post.session_id, &posted.channel, &posted.message)
-                .await?;
-            Ok::<_, super::AppError>(())
+            // The card shows the session as it was submitted.
+            sessions::set_card(
+                &mut conn,
+                session_id,
+                &posted.channel,
+                &posted.message,
+                (Status::PendingApproval, post.version),
+            )
+            .await?;
+            Ok::<_, AppError>(())
         };
         if let Err(e) = stored.await {
-            tracing::warn!(session = post.session_id, error = %e, "could not remember where the approval card is");
+            tracing::warn!(session = session_id, error = %e, "could not remember where the approval card is");
         }
     }
 
     /// Redraws a card that arrived after its session moved on (withdrawn,
     /// approved by command): it must not offer buttons for what is gone.
     async fn redraw_if_moved_on(&self, post: &ClaimedPost) {
-        match self.get(post.session_id).await {
-            Ok(now) if now.version == post.version && now.status == Status::PendingApproval => {}
-            Ok(_) => {
-                self.refresh_card(post.session_id).await;
-            }
-            Err(e) => {
-                tracing::warn!(session = post.session_id, error = %e, "could not read the session its card was posted for")
-            }
+        // The card was recorded as showing the submitted version: a session
+        // that moved on since is behind, and only then is the card redrawn.
+        if let Some(session_id) = post.session_id {
+            self.refresh_card(session_id).await;
         }
     }
 
@@ -166,4 +297,15 @@ impl FlashSales {
             }
         }
     }
+}
+
+/// The alert that a post was refused for good: where, why, and what it said,
+/// so approvers can say it themselves.
+fn refused_alert(post: &ClaimedPost, channel: Channel, message: &Message, why: &str) -> Notice {
+    let text = Text::from(format!(
+        "A post to the {} channel was refused by the chat for good ({why}); it will not be tried again. It said:",
+        channel.as_stored()
+    ))
+    .line(message.text.clone());
+    Notice::alert(format!("refused:{}", post.id), text)
 }

@@ -44,6 +44,7 @@ use crate::store::{sessions, PgPool, SessionRecord};
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use calendar::{FreeSlot, ListRow, ListView};
+pub use delivery::PostLease;
 pub use drafting::{DraftInput, ItemChange, ItemEdit, ItemInput, NewItem};
 pub use error::{AppError, InputError};
 pub use export::{log_file_name, ExportFiles};

@@ -20,10 +20,14 @@
 //! The approval card goes the same way, written with the submit and posted
 //! at once by the submit itself when the chat takes it (`app::delivery`).
 //!
+//! So does the daily digest, about no one session: written without one and
+//! keyed by its date (`FlashSales::post_unattached`), so it counts as posted
+//! only once the chat took it.
+//!
 //! What stays direct: edits of the approval card (each shows the whole card
-//! again, and one the chat did not take is caught up by the reconciler,
-//! `FlashSales::redraw_stale_cards`), and the daily digest (about no one
-//! session, and guarded by its own record in `processed_event`).
+//! again; one the chat did not take is caught up by the reconciler,
+//! `FlashSales::redraw_stale_cards`, and a card the chat lost is replaced by
+//! a fresh one at the next state change, `app::announce`).
 
 use std::borrow::Cow;
 use std::time::Duration;

@@ -3,9 +3,14 @@
 //! Tests assert on what the bot said; the console adapter could print from it.
 //! It honours `dedupe_key` like a real platform must: a second post with the
 //! same key returns the first post's reference and records nothing.
+//!
+//! Its knobs play the chat's failures: down (everything `Unavailable`), a
+//! message deleted by someone (its edits `Refused`), a channel that refuses
+//! every post (`Refused`, as after a lost permission), and a slow post.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -31,6 +36,15 @@ struct State {
     by_dedupe_key: HashMap<String, PostedRef>,
     /// While set, every post and edit fails as `Unavailable` (a chat outage).
     down: bool,
+    /// Messages deleted in the chat: editing one is refused for good.
+    deleted: HashSet<PostedRef>,
+    /// Channels that refuse every post for good.
+    refusing: HashSet<Channel>,
+    /// How long each post takes before the chat answers.
+    post_delay: Duration,
+    /// Calls made, answered or not.
+    post_calls: usize,
+    edit_calls: usize,
 }
 
 impl RecordingChat {
@@ -55,6 +69,36 @@ impl RecordingChat {
         self.lock().down = down;
     }
 
+    /// Someone deletes the message in the chat: its edits are refused from now on.
+    pub fn delete(&self, posted: &PostedRef) {
+        self.lock().deleted.insert(posted.clone());
+    }
+
+    /// The channel refuses every post for good (or takes them again).
+    pub fn set_refusing(&self, channel: Channel, refusing: bool) {
+        let mut state = self.lock();
+        if refusing {
+            state.refusing.insert(channel);
+        } else {
+            state.refusing.remove(&channel);
+        }
+    }
+
+    /// Each post takes this long before the chat answers (a slow platform).
+    pub fn set_post_delay(&self, delay: Duration) {
+        self.lock().post_delay = delay;
+    }
+
+    /// How many times a post was asked for, whatever the answer.
+    pub fn post_calls(&self) -> usize {
+        self.lock().post_calls
+    }
+
+    /// How many times an edit was asked for, whatever the answer.
+    pub fn edit_calls(&self) -> usize {
+        self.lock().edit_calls
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state
             .lock()
@@ -65,9 +109,22 @@ impl RecordingChat {
 #[async_trait]
 impl Chat for RecordingChat {
     async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError> {
+        let delay = {
+            let mut state = self.lock();
+            state.post_calls += 1;
+            state.post_delay
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let mut state = self.lock();
         if state.down {
             return Err(ChatError::Unavailable("the chat is down".to_owned()));
+        }
+        if state.refusing.contains(&channel) {
+            return Err(ChatError::Refused(format!(
+                "missing permission to post in {channel:?}"
+            )));
         }
         if let Some(key) = &message.dedupe_key {
             if let Some(existing) = state.by_dedupe_key.get(key) {
@@ -92,8 +149,15 @@ impl Chat for RecordingChat {
 
     async fn edit(&self, posted: &PostedRef, message: &Message) -> Result<(), ChatError> {
         let mut state = self.lock();
+        state.edit_calls += 1;
         if state.down {
             return Err(ChatError::Unavailable("the chat is down".to_owned()));
+        }
+        if state.deleted.contains(posted) {
+            return Err(ChatError::Refused(format!(
+                "unknown message {}",
+                posted.message
+            )));
         }
         let target = state
             .posts

@@ -2,10 +2,16 @@
 //! empty slots, posted at a cron time in the business time zone, with the two
 //! days drawn as a timeline (`render::DaySheet`).
 //!
-//! Every replica runs the cron; the first one to record the day's digest in
-//! `processed_event` posts it, the others stand down. The same job is the
-//! daily housekeeping: it prunes `processed_event` past its retention (every
-//! replica may; deleting twice is harmless).
+//! Every replica runs the cron, and each writes the day's digest to the
+//! outbox under the key `digest:<date>` (`FlashSales::post_unattached`): the
+//! first write wins, and the post is recorded as the day's digest only once
+//! the chat took it. Whoever wrote it posts it at once when it can; if the
+//! chat is out at cron time, the schedulers deliver it when the chat is back,
+//! once, on one replica (before, the day was claimed first and posted after,
+//! so an outage at cron time lost that day's digest). It says what the
+//! sessions were at cron time. The same job is the daily housekeeping: it
+//! prunes `processed_event` past its retention (every replica may; deleting
+//! twice is harmless).
 
 use std::sync::Arc;
 
@@ -30,20 +36,12 @@ pub async fn start(app: FlashSales, cron: &str) -> Result<JobScheduler, JobSched
     Ok(scheduler)
 }
 
-/// Prunes old handled events, then posts today's digest unless another
-/// replica already did.
+/// Prunes old handled events, then writes today's digest for the chat
+/// unless another replica already did, and posts it if nobody else is.
 pub async fn post_digest(app: &FlashSales) {
     prune(app).await;
     let tz = app.policy().time_zone;
     let today = app.clock().now().with_timezone(&tz).date_naive();
-    match app.first_delivery("digest", &today.to_string()).await {
-        Ok(true) => {}
-        Ok(false) => return,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not claim the daily digest");
-            return;
-        }
-    }
     let midnight = today.and_time(NaiveTime::MIN);
     let from = tz
         .from_local_datetime(&midnight)
@@ -67,8 +65,12 @@ pub async fn post_digest(app: &FlashSales) {
         dedupe_key: Some(format!("digest:{today}")),
         ..Message::default()
     };
-    if let Err(e) = app.chat().post(Channel::Announcements, &message).await {
-        tracing::warn!(error = %e, "could not post the daily digest");
+    let event = format!("digest:{today}");
+    if let Err(e) = app
+        .post_unattached(&event, Channel::Announcements, &message)
+        .await
+    {
+        tracing::warn!(error = %e, "could not write the daily digest for the chat");
     }
 }
 

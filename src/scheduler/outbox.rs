@@ -2,53 +2,59 @@
 //! `store::outbox`) go to the chat until it takes them.
 //!
 //! Each loop claims due posts like it claims jobs (any replica, each post
-//! once, a dead claimer's posts taken over by its presence or lease), posts
-//! them in the order they were written, and hands each to
-//! `FlashSales::deliver`, which posts it and records the outcome; a chat that
-//! is down or closed puts the post back with this loop's backoff, however
-//! long it takes: a post is delayed, never dropped.
+//! once, a dead claimer's posts taken over by its presence or lease), but
+//! one at a time, each with its own lease that `FlashSales::deliver` renews
+//! every heartbeat while the chat call runs: a batch sharing one lease let a
+//! slow post (Slack: two calls of up to 10 s) outlive the lease of the posts
+//! behind it, and another replica posted them too. A post is taken only when
+//! no older post of its session waits, so each session's notices go out in
+//! the order they were written. A chat that is down or closed puts the post
+//! back with this loop's backoff, however long it takes: a post is delayed,
+//! never dropped.
 //!
-//! Reminder lines (`reminder:<minutes>`) claimed together and next to each
-//! other go out as one post (`notices::reminder_post`), each row recorded
-//! with where it went; a failure puts them all back.
+//! Reminder lines (`reminder:<minutes>`) due for the same channel are claimed
+//! together and go out as one post (`notices::reminder_post`), each row
+//! recorded with where it went; a failure puts them all back.
 
 use std::time::Duration;
 
 use super::{backoff, Scheduler};
-use crate::app::notices::is_reminder;
+use crate::app::PostLease;
 use crate::store::outbox;
 use crate::store::StoreError;
 
-/// Posts claimed at once.
-const BATCH: i64 = 50;
+/// Posts delivered per call at most, so the loop gets back to its jobs.
+const PER_ROUND: usize = 50;
+/// Reminder lines gathered into one post at most.
+const REMINDER_GROUP: i64 = 50;
 
 impl Scheduler {
-    /// Claims and delivers the posts that are due. Returns how many were claimed.
+    /// Claims and delivers the posts that are due, one after the other.
+    /// Returns how many rows were claimed.
     pub(super) async fn deliver_outbox(&self) -> Result<usize, StoreError> {
-        let posts = outbox::claim_due(
-            &self.pool,
-            &self.config.worker_id,
-            self.present.get(),
-            self.config.lease,
-            BATCH,
-        )
-        .await?;
-        if !posts.is_empty() {
-            self.tell_others_of_claims().await;
-        }
-        let count = posts.len();
-        let mut posts = posts.into_iter().peekable();
-        while let Some(post) = posts.next() {
-            let mut group = vec![post];
-            while let Some(next) = posts.next_if(|next| {
-                is_reminder(&next.event)
-                    && is_reminder(&group[0].event)
-                    && next.channel == group[0].channel
-            }) {
-                group.push(next);
+        let lease = PostLease {
+            lease: self.config.lease,
+            heartbeat: self.config.heartbeat,
+        };
+        let mut count = 0;
+        for _ in 0..PER_ROUND {
+            let group = outbox::claim_due(
+                &self.pool,
+                &self.config.worker_id,
+                self.present.get(),
+                self.config.lease,
+                REMINDER_GROUP,
+            )
+            .await?;
+            if group.is_empty() {
+                break;
             }
+            if count == 0 {
+                self.tell_others_of_claims().await;
+            }
+            count += group.len();
             let wait = self.post_backoff(group[0].attempt);
-            self.app.deliver(group, wait).await;
+            self.app.deliver(group, wait, lease).await;
         }
         Ok(count)
     }

@@ -3,8 +3,9 @@
 //!
 //! Rows are kept for [`RETENTION_DAYS`] and then pruned: a Discord
 //! interaction can only be answered for 15 minutes and is redelivered, if at
-//! all, within that time, and the daily digest's claim (`digest`, the date)
-//! only matters on its day. A week leaves room for a replica that was down.
+//! all, within that time. A week leaves room for a replica that was down.
+//! (The daily digest once claimed its day here, before it was posted; it is
+//! an outbox post now, recorded when the chat took it.)
 
 use sqlx::PgConnection;
 

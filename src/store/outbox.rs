@@ -10,6 +10,19 @@
 //! delivery failed goes back to `pending` with a backoff; one the chat
 //! refused for good (too long, unknown channel) is kept as `refused`.
 //!
+//! Posts are claimed one at a time (`claim_due`; reminder lines due
+//! together as one group), each with its own lease that the deliverer renews
+//! while the chat call runs (`renew`, every heartbeat): a slow post (Slack
+//! reads the channel's history, then posts: two calls of up to 10 s) keeps
+//! its claim for as long as its deliverer lives, and nobody else posts it
+//! meanwhile; when the deliverer dies, its presence or the lease frees it.
+//! Claiming one at a time also keeps a session's posts in the order they
+//! were written: a post is taken only when no older post of its session
+//! still waits or is being sent.
+//!
+//! A post about no one session (the daily digest, `enqueue_unattached`) has
+//! no session and is keyed by its event alone.
+//!
 //! What remains is the moment between the chat accepting a post and `sent`
 //! being written: a crash there delivers again, and the adapters' dedupe key
 //! (`outbox:<id>`: Discord's nonce, the console's memory) is what keeps that
@@ -26,7 +39,8 @@ use super::StoreError;
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ClaimedPost {
     pub id: i64,
-    pub session_id: i64,
+    /// `None` for a post about no one session (the daily digest).
+    pub session_id: Option<i64>,
     pub event: String,
     pub channel: String,
     pub message: serde_json::Value,
@@ -73,39 +87,125 @@ pub async fn enqueue(
     Ok(written.rows_affected() == 1)
 }
 
-/// Claims up to `limit` posts that are due, oldest first: pending ones whose
-/// time has come, and ones whose deliverer is gone (its lease ran out, or
-/// its presence: see `jobs::claim_due_within`).
+/// Writes a post about no one session (the daily digest), keyed by `event`
+/// alone; a post already written under it is left as it is. Returns whether
+/// this call wrote it.
+pub async fn enqueue_unattached(
+    conn: &mut PgConnection,
+    event: &str,
+    channel: &str,
+    message: &serde_json::Value,
+) -> Result<bool, StoreError> {
+    let written = sqlx::query(
+        "insert into outbox (session_id, event, version, channel, message) \
+         values (null, $1, 0, $2, $3) on conflict do nothing",
+    )
+    .bind(event)
+    .bind(channel)
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("select pg_notify($1, 'outbox')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(&mut *conn)
+        .await?;
+    Ok(written.rows_affected() == 1)
+}
+
+// Which rows a deliverer may take, as a macro so queries stay string
+// literals: pending ones whose time has come, and ones whose deliverer is
+// gone (its lease ran out, or its presence: see `jobs::claim_due_within`);
+// and of those only the oldest waiting post of its session, so a session's
+// posts go out in the order they were written (posts without a session wait
+// for nobody).
+macro_rules! claimable {
+    () => {
+        "((o.state = 'pending' and o.next_attempt_at <= now()) \
+            or (o.state = 'sending' and (o.claimed_until < now() \
+                or (o.claimed_presence is not null \
+                    and o.claimed_presence not in (select key from present_worker))))) \
+         and not exists (select 1 from outbox e \
+             where e.session_id = o.session_id and e.id < o.id \
+               and e.state in ('pending', 'sending'))"
+    };
+}
+
+/// Claims the next post due, oldest first, with a lease of its own: the
+/// caller delivers it and renews the lease every heartbeat while it does
+/// (`renew`). A reminder line comes with the other reminder lines due for the
+/// same channel (at most `group_limit` rows), which go out as one post.
+/// Empty when nothing is due.
 pub async fn claim_due(
     pool: &PgPool,
     worker: &str,
     presence: Option<i32>,
     lease: Duration,
-    limit: i64,
+    group_limit: i64,
 ) -> Result<Vec<ClaimedPost>, StoreError> {
-    let posts = sqlx::query_as(
+    let mut tx = pool.begin().await?;
+    let head: Option<(i64, String, String)> = sqlx::query_as(concat!(
+        "select o.id, o.event, o.channel from outbox o where ",
+        claimable!(),
+        " order by o.id limit 1 for update of o skip locked"
+    ))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((head, event, channel)) = head else {
+        return Ok(Vec::new());
+    };
+    let mut ids = vec![head];
+    if event.starts_with("reminder:") {
+        let others: Vec<i64> = sqlx::query_scalar(concat!(
+            "select o.id from outbox o where ",
+            claimable!(),
+            " and o.event like 'reminder:%' and o.channel = $1 and o.id > $2 \
+             order by o.id limit $3 for update of o skip locked"
+        ))
+        .bind(&channel)
+        .bind(head)
+        .bind(group_limit.saturating_sub(1))
+        .fetch_all(&mut *tx)
+        .await?;
+        ids.extend(others);
+    }
+    let mut posts: Vec<ClaimedPost> = sqlx::query_as(
         "update outbox set state = 'sending', attempts = attempts + 1, claims = claims + 1, \
-             claimed_by = $1, claimed_presence = $4, claimed_until = now() + make_interval(secs => $2) \
-         where id in ( \
-             select id from outbox \
-             where (state = 'pending' and next_attempt_at <= now()) \
-                or (state = 'sending' and (claimed_until < now() \
-                    or (claimed_presence is not null \
-                        and claimed_presence not in (select key from present_worker)))) \
-             order by id limit $3 for update skip locked) \
+             claimed_by = $1, claimed_presence = $2, claimed_until = now() + make_interval(secs => $3) \
+         where id = any($4) \
          returning id, session_id, event, channel, message, attempts as attempt, claims as claim, version",
     )
     .bind(worker)
-    .bind(lease.as_secs_f64())
-    .bind(limit)
     .bind(presence)
-    .fetch_all(pool)
+    .bind(lease.as_secs_f64())
+    .bind(&ids)
+    .fetch_all(&mut *tx)
     .await?;
-    let mut posts: Vec<ClaimedPost> = posts;
-
+    tx.commit().await?;
     // `returning` keeps no order: deliver in the order things happened.
     posts.sort_by_key(|p| p.id);
     Ok(posts)
+}
+
+/// Renews the lease of posts this worker is delivering, each under its own
+/// claim. Returns how many it still owned: fewer than asked means another
+/// worker took some over (a lease ran out under a stalled process).
+pub async fn renew(
+    pool: &PgPool,
+    posts: &[(i64, i64)],
+    lease: Duration,
+) -> Result<u64, StoreError> {
+    let (ids, claims): (Vec<i64>, Vec<i64>) = posts.iter().copied().unzip();
+    let renewed = sqlx::query(
+        "update outbox set claimed_until = now() + make_interval(secs => $3) \
+         from unnest($1::bigint[], $2::bigint[]) as held (id, claim) \
+         where outbox.id = held.id and outbox.claims = held.claim and outbox.state = 'sending'",
+    )
+    .bind(&ids)
+    .bind(&claims)
+    .bind(lease.as_secs_f64())
+    .execute(pool)
+    .await?;
+    Ok(renewed.rows_affected())
 }
 
 /// Claims one post by its key while it is still pending, held or not: the
@@ -133,6 +233,30 @@ pub async fn claim_event(
     .bind(session_id)
     .bind(event)
     .bind(version)
+    .fetch_optional(pool)
+    .await?;
+    Ok(post)
+}
+
+/// As `claim_event`, for a post about no one session (`enqueue_unattached`).
+pub async fn claim_unattached(
+    pool: &PgPool,
+    worker: &str,
+    lease: Duration,
+    event: &str,
+) -> Result<Option<ClaimedPost>, StoreError> {
+    let post = sqlx::query_as(
+        "update outbox set state = 'sending', attempts = attempts + 1, claims = claims + 1, \
+             claimed_by = $1, claimed_presence = null, claimed_until = now() + make_interval(secs => $2) \
+         where id = ( \
+             select id from outbox \
+             where session_id is null and event = $3 and state = 'pending' \
+             for update skip locked) \
+         returning id, session_id, event, channel, message, attempts as attempt, claims as claim, version",
+    )
+    .bind(worker)
+    .bind(lease.as_secs_f64())
+    .bind(event)
     .fetch_optional(pool)
     .await?;
     Ok(post)
@@ -183,7 +307,13 @@ pub async fn retry_later(
 }
 
 /// The chat refused the post for good: keep it, with why, and stop trying.
-pub async fn refused(pool: &PgPool, id: i64, claim: i64, error: &str) -> Result<bool, StoreError> {
+/// In the caller's transaction, so the alert that tells of it commits with it.
+pub async fn refused(
+    conn: &mut PgConnection,
+    id: i64,
+    claim: i64,
+    error: &str,
+) -> Result<bool, StoreError> {
     let updated = sqlx::query(
         "update outbox set state = 'refused', last_error = $3, claimed_until = null \
          where id = $1 and claims = $2 and state = 'sending'",
@@ -191,7 +321,7 @@ pub async fn refused(pool: &PgPool, id: i64, claim: i64, error: &str) -> Result<
     .bind(id)
     .bind(claim)
     .bind(error)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(updated.rows_affected() == 1)
 }

@@ -202,58 +202,161 @@ pub async fn set_status(
     }
 }
 
-/// Remembers where the approval card was posted (showing the session pending
-/// approval), so later changes edit it.
+/// The approval card as the session knows it: where it is, what it shows,
+/// and whether the chat has lost it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardRecord {
+    pub channel: String,
+    pub message: String,
+    /// The status and version the card was last drawn with (`None` when an
+    /// older release drew it and did not say).
+    pub shows: (Option<Status>, Option<i32>),
+    /// Set when the chat refused an edit of this card for good (the message
+    /// is gone, or the bot may no longer touch it): never edit it again.
+    pub lost: bool,
+}
+
+impl CardRecord {
+    /// Whether the card shows another status or version than the session has.
+    pub fn behind(&self, status: Status, version: i32) -> bool {
+        self.shows != (Some(status), Some(version))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CardRow {
+    card_channel: Option<String>,
+    card_message: Option<String>,
+    card_status: Option<String>,
+    card_version: Option<i32>,
+    lost: bool,
+}
+
+/// The session's approval card, if one was ever posted.
+pub async fn card(conn: &mut PgConnection, id: i64) -> Result<Option<CardRecord>, StoreError> {
+    let row: Option<CardRow> = sqlx::query_as(
+        "select card_channel, card_message, card_status, card_version, \
+                card_lost_at is not null as lost \
+         from session where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    let Some(CardRow {
+        card_channel: Some(channel),
+        card_message: Some(message),
+        card_status,
+        card_version,
+        lost,
+    }) = row
+    else {
+        return Ok(None);
+    };
+    let status = match card_status {
+        Some(stored) => Some(Status::from_stored(&stored).ok_or_else(|| {
+            StoreError::Corrupt(format!("session {id}'s card shows status {stored:?}"))
+        })?),
+        None => None,
+    };
+    Ok(Some(CardRecord {
+        channel,
+        message,
+        shows: (status, card_version),
+        lost,
+    }))
+}
+
+/// Remembers where a new approval card was posted and what it shows, so
+/// later changes edit it; a card lost before is forgotten with it.
 pub async fn set_card(
     conn: &mut PgConnection,
     id: i64,
     channel: &str,
     message: &str,
+    shows: (Status, i32),
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "update session set card_channel = $2, card_message = $3, card_status = $4 where id = $1",
+        "update session set card_channel = $2, card_message = $3, card_status = $4, \
+             card_version = $5, card_lost_at = null, card_lost_reason = null \
+         where id = $1",
     )
     .bind(id)
     .bind(channel)
     .bind(message)
-    .bind(Status::PendingApproval.as_str())
+    .bind(shows.0.as_str())
+    .bind(shows.1)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Records the status the approval card shows after an edit.
-pub async fn set_card_status(
+/// Records what the card `message` shows after an edit. Nothing when the
+/// session has another card by now (a fresh one replaced it).
+pub async fn set_card_shows(
     conn: &mut PgConnection,
     id: i64,
-    status: Status,
+    message: &str,
+    shows: (Status, i32),
 ) -> Result<(), StoreError> {
-    sqlx::query("update session set card_status = $2 where id = $1")
-        .bind(id)
-        .bind(status.as_str())
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "update session set card_status = $3, card_version = $4 \
+         where id = $1 and card_message = $2",
+    )
+    .bind(id)
+    .bind(message)
+    .bind(shows.0.as_str())
+    .bind(shows.1)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-/// Sessions whose approval card shows another status than the session has,
-/// last changed more than `grace` ago (a change's own edit follows it at
-/// once; only one the chat did not take is left behind).
+/// Records that the chat refused an edit of the card `message` for good.
+/// Nothing when the session has another card by now.
+pub async fn set_card_lost(
+    conn: &mut PgConnection,
+    id: i64,
+    message: &str,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update session set card_lost_at = now(), card_lost_reason = $3 \
+         where id = $1 and card_message = $2",
+    )
+    .bind(id)
+    .bind(message)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The stale-card scan: sessions whose card shows another status or version
+/// than the session has, changed more than `$1` seconds ago, oldest change
+/// first, at most `$2`. Its `where` repeats the predicate of the partial index
+/// `session_card_behind` (migration 20261205000002) word for word, so each
+/// round reads only the cards that are behind, not the whole table; lost
+/// cards are not in it, so they neither loop nor hold newer ones back.
+/// Public so that a test can check its plan.
+pub const STALE_CARDS: &str = "select id from session \
+     where card_message is not null and card_lost_at is null \
+       and (card_status is distinct from status or card_version is distinct from version) \
+       and updated_at < now() - make_interval(secs => $1) \
+     order by updated_at limit $2";
+
+/// Sessions whose approval card is behind (`STALE_CARDS`), last changed more
+/// than `grace` ago (a change's own edit follows it at once; only one the
+/// chat did not take is left behind).
 pub async fn stale_cards(
     conn: &mut PgConnection,
     grace: std::time::Duration,
     limit: i64,
 ) -> Result<Vec<i64>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "select id from session \
-         where card_message is not null and card_status is distinct from status \
-           and updated_at < now() - make_interval(secs => $1) \
-         order by updated_at limit $2",
-    )
-    .bind(grace.as_secs_f64())
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    Ok(sqlx::query_scalar(STALE_CARDS)
+        .bind(grace.as_secs_f64())
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Records that the session's content changed (its items), so cards showing

@@ -1,8 +1,8 @@
 //! What the app says in chat: the approval card, its edits, and button presses.
 
 use flashsale_bot::app::buttons::{press_button, reject_with_reason, PressOutcome};
-use flashsale_bot::app::AppError;
-use flashsale_bot::chat::{ButtonStyle, Channel, Mention};
+use flashsale_bot::app::{AppError, Notice};
+use flashsale_bot::chat::{ButtonStyle, Channel, Mention, Text};
 use flashsale_bot::domain::{RuleViolation, Status, TransitionRefused};
 use sqlx::PgPool;
 
@@ -170,7 +170,7 @@ async fn a_forged_button_id_is_refused(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn a_press_on_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPool) {
+async fn a_press_on_an_old_card_is_refused_and_the_current_card_is_left_as_it_is(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let old = t.submitted().await;
     t.app.withdraw(&t.alice, old.id).await.unwrap();
@@ -191,18 +191,57 @@ async fn a_press_on_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPo
         outcome,
         PressOutcome::Refused(AppError::Rule(RuleViolation::StaleVersion { .. }))
     );
-    // The resubmit already posted a card with the current version: the press
-    // itself must edit the session's card once more, showing that version.
-    assert_eq!(card_edits(&t), edits_before + 1, "the card was refreshed");
+    // The resubmit posted a card with the current version: the refusal's
+    // "look at the current card" is true without drawing it again.
+    assert_eq!(card_edits(&t), edits_before, "nothing to redraw");
     let cards = t.chat.posts_to(Channel::Approvals);
     let latest_card = cards.last().unwrap();
-    let shown = latest_card.edits.last().unwrap();
     assert!(
-        shown.buttons[0]
+        latest_card.message.buttons[0]
             .id
             .ends_with(&format!(":{}", current.version)),
         "{:?}",
-        shown.buttons
+        latest_card.message.buttons
+    );
+}
+
+#[sqlx::test]
+async fn a_stale_or_forged_press_on_a_current_card_redraws_nothing(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    let edits_before = t.chat.edit_calls();
+
+    // An old client's press, and presses someone typed with made-up versions.
+    for (n, version) in [session.version - 1, session.version + 1, 999]
+        .into_iter()
+        .enumerate()
+    {
+        for action in ["approve", "reject"] {
+            let custom_id = format!("fs:{action}:{}:{version}", session.id);
+            let outcome = t
+                .unchanged(
+                    session.id,
+                    press_button(
+                        &t.app,
+                        &t.bob,
+                        "test",
+                        &format!("e{n}-{action}"),
+                        &custom_id,
+                    ),
+                )
+                .await;
+            assert_matches!(
+                outcome,
+                PressOutcome::Refused(AppError::Rule(RuleViolation::StaleVersion { .. })),
+                "{custom_id}"
+            );
+        }
+    }
+
+    assert_eq!(
+        t.chat.edit_calls(),
+        edits_before,
+        "the card already shows the session: no edit, no new picture"
     );
 }
 
@@ -216,7 +255,7 @@ fn card_edits(t: &TestApp) -> usize {
 }
 
 #[sqlx::test]
-async fn a_reject_of_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgPool) {
+async fn a_reject_of_an_old_card_is_refused_and_the_current_card_is_left_as_it_is(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let old = t.submitted().await;
     t.app.withdraw(&t.alice, old.id).await.unwrap();
@@ -252,7 +291,11 @@ async fn a_reject_of_a_stale_card_is_refused_and_the_card_is_refreshed(pool: PgP
         Err(AppError::Rule(RuleViolation::StaleVersion { seen, current: now }))
             if seen == old.version && now == current.version
     );
-    assert_eq!(card_edits(&t), edits_before + 1, "the card was refreshed");
+    assert_eq!(
+        card_edits(&t),
+        edits_before,
+        "the current card is not redrawn"
+    );
     assert_eq!(
         t.app.get(old.id).await.unwrap().status,
         Status::PendingApproval
@@ -304,4 +347,90 @@ async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
     assert_eq!(first.map(|v| v.status), Some(Status::Draft));
     assert!(again.is_none());
     assert_eq!(t.activity_count(session.id, "rejected").await, 1);
+}
+
+#[sqlx::test]
+async fn a_post_the_chat_refuses_for_good_alerts_approvers(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    // The bot lost its permission in the announcements channel.
+    t.chat.set_refusing(Channel::Announcements, true);
+
+    t.app
+        .reject(&t.bob, session.id, "FS-003 is on another promo")
+        .await
+        .unwrap();
+    t.deliver_notices().await;
+    t.deliver_notices().await;
+
+    assert!(t.chat.posts_to(Channel::Announcements).is_empty());
+    let alerts: Vec<_> = t
+        .chat
+        .posts_to(Channel::Approvals)
+        .into_iter()
+        .filter(|p| p.message.card.is_none())
+        .collect();
+    assert_eq!(alerts.len(), 1, "told once: {alerts:?}");
+    assert_eq!(alerts[0].message.mentions, [Mention::Approvers]);
+    let said = alerts[0].message.text.render(|_, _| String::new());
+    assert!(said.contains("announcements channel was refused"), "{said}");
+    assert!(said.contains("missing permission"), "{said}");
+    assert!(said.contains("FS-003 is on another promo"), "{said}");
+    let states: Vec<(String, String)> =
+        sqlx::query_as("select event, state from outbox where session_id = $1 order by id")
+            .bind(session.id)
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+    let refused_alert = format!("refused:{}", outbox_id(&t, session.id, "rejected").await);
+    assert_eq!(
+        states,
+        [
+            ("card".to_owned(), "sent".to_owned()),
+            ("rejected".to_owned(), "refused".to_owned()),
+            (refused_alert, "sent".to_owned()),
+        ]
+    );
+}
+
+#[sqlx::test]
+async fn a_post_the_approvals_channel_refuses_for_good_is_kept_and_alerts_nowhere(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = t.submitted().await;
+    t.chat.set_refusing(Channel::Approvals, true);
+
+    t.app
+        .notify(
+            session.id,
+            Notice::alert("check", Text::from("Check FS-002's price")),
+        )
+        .await
+        .unwrap();
+    t.deliver_notices().await;
+    t.deliver_notices().await;
+
+    // Logged at ERROR: there is nowhere left to say it in chat, and no loop.
+    let states: Vec<(String, String)> =
+        sqlx::query_as("select event, state from outbox where session_id = $1 order by id")
+            .bind(session.id)
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        states,
+        [
+            ("card".to_owned(), "sent".to_owned()),
+            ("check".to_owned(), "refused".to_owned()),
+        ]
+    );
+    assert!(t.chat.posts_to(Channel::Announcements).is_empty());
+}
+
+async fn outbox_id(t: &TestApp, session_id: i64, event: &str) -> i64 {
+    sqlx::query_scalar("select id from outbox where session_id = $1 and event = $2")
+        .bind(session_id)
+        .bind(event)
+        .fetch_one(&t.pool)
+        .await
+        .unwrap()
 }

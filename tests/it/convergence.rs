@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use flashsale_bot::chat::Channel;
+use flashsale_bot::app::Notice;
+use flashsale_bot::chat::{Channel, Text};
 use flashsale_bot::devstore::Faults;
 use flashsale_bot::domain::Status;
 use flashsale_bot::scheduler::{Finding, SchedulerConfig};
@@ -648,4 +649,276 @@ async fn a_card_edit_the_chat_could_not_take_is_redrawn_when_it_is_back(pool: Pg
         0,
         "the card and the database agree now"
     );
+}
+
+/// Makes the session's last change older than the stale-card grace, as if
+/// the reconciler's round came a minute later.
+async fn changed_a_while_ago(g: &GoLive, session_id: i64, ago: &str) {
+    sqlx::query("update session set updated_at = now() - $2::interval where id = $1")
+        .bind(session_id)
+        .bind(ago)
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+}
+
+/// A submitted session whose approval the chat did not take: its card still
+/// offers Approve, and is behind.
+async fn approved_while_the_chat_was_down(g: &GoLive) -> i64 {
+    let submitted = g.t.submitted().await;
+    g.t.chat.set_down(true);
+    g.t.app
+        .approve(&g.t.bob, submitted.id, submitted.version)
+        .await
+        .unwrap();
+    g.t.chat.set_down(false);
+    submitted.id
+}
+
+#[sqlx::test]
+async fn a_card_edit_the_chat_refuses_for_good_is_given_up_and_holds_no_newer_card_back(
+    pool: PgPool,
+) {
+    let g = GoLive::new(pool).await;
+    // 25 cards someone deleted in the chat, each behind its session (withdrawn
+    // while the chat was down), older than any other stale card.
+    sqlx::query(
+        "insert into session (title, starts_at, ends_at, status, created_by, created_by_name, \
+             card_channel, card_message, card_status, card_version, updated_at) \
+         select 'Gone ' || n, now() + interval '2 days', now() + interval '2 days 1 hour', \
+             'draft', 'test:alice', 'alice', 'Approvals', 'deleted-' || n, 'pending_approval', 1, \
+             now() - interval '10 minutes' \
+         from generate_series(1, 25) as n",
+    )
+    .execute(&g.t.pool)
+    .await
+    .unwrap();
+    // And one card left behind by an approval the chat did not take, newer.
+    let id = approved_while_the_chat_was_down(&g).await;
+    changed_a_while_ago(&g, id, "1 minute").await;
+
+    // Two rounds of the reconciler: the first meets 20 deleted cards (its
+    // limit) and gives each up; the second reaches the approved session's.
+    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0);
+    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 1);
+
+    let card = g.t.chat.posts_to(Channel::Approvals).remove(0);
+    let shown = card.edits.last().expect("the approved card was redrawn");
+    assert_eq!(
+        shown.card.as_ref().map(|c| c.status.as_str()),
+        Some("Approved")
+    );
+    let lost: Vec<String> = sqlx::query_scalar(
+        "select card_lost_reason from session where card_lost_at is not null order by id",
+    )
+    .fetch_all(&g.t.pool)
+    .await
+    .unwrap();
+    assert_eq!(lost.len(), 25, "every refused card is recorded as lost");
+    assert!(lost[0].contains("unknown message"), "{}", lost[0]);
+    // No retry loop: later rounds ask the chat nothing.
+    let edits = g.t.chat.edit_calls();
+    for _ in 0..3 {
+        assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0);
+    }
+    assert_eq!(g.t.chat.edit_calls(), edits);
+}
+
+#[sqlx::test]
+async fn after_its_card_was_lost_the_next_state_change_posts_a_fresh_card(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let id = approved_while_the_chat_was_down(&g).await;
+    let first = g.t.chat.posts_to(Channel::Approvals).remove(0);
+    g.t.chat.delete(&first.reference);
+    changed_a_while_ago(&g, id, "1 minute").await;
+    // The reconciler's redraw is refused for good: the card is lost, and
+    // nothing is posted in its place yet.
+    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0);
+    assert_eq!(g.t.chat.posts_to(Channel::Approvals).len(), 1);
+
+    // The session still works; its next change posts a fresh card.
+    let revoked =
+        g.t.app
+            .revoke(&g.t.bob, id, Some("prices change tomorrow"))
+            .await
+            .unwrap();
+    assert_eq!(revoked.status, Status::Draft);
+    let cards = g.t.chat.posts_to(Channel::Approvals);
+    assert_eq!(cards.len(), 2, "a fresh card in place of the lost one");
+    let fresh = &cards[1];
+    assert_eq!(
+        fresh.message.card.as_ref().map(|c| c.status.as_str()),
+        Some("Draft")
+    );
+    assert!(fresh.message.buttons.is_empty());
+    assert!(cards[0].edits.is_empty(), "the lost card is not touched");
+    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0, "up to date");
+
+    // The change after that edits the fresh card in place.
+    g.t.app.cancel(&g.t.alice, id, None).await.unwrap();
+    let cards = g.t.chat.posts_to(Channel::Approvals);
+    assert_eq!(cards.len(), 2, "no third card");
+    let shown = cards[1].edits.last().expect("the fresh card was edited");
+    assert_eq!(
+        shown.card.as_ref().map(|c| c.status.as_str()),
+        Some("Cancelled")
+    );
+}
+
+#[sqlx::test]
+async fn the_stale_card_scan_reads_only_cards_that_are_behind_through_its_index(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    // A year of history: 20,000 sessions, their cards up to date.
+    sqlx::query(
+        "insert into session (title, starts_at, ends_at, status, created_by, created_by_name, \
+             card_channel, card_message, card_status, card_version, updated_at) \
+         select 'Old ' || n, now() - make_interval(days => n % 365 + 1), \
+             now() - make_interval(days => n % 365 + 1) + interval '1 hour', \
+             'ended', 'test:alice', 'alice', 'Approvals', 'card-' || n, 'ended', 1, \
+             now() - make_interval(days => n % 365 + 1) \
+         from generate_series(1, 20000) as n",
+    )
+    .execute(&g.t.pool)
+    .await
+    .unwrap();
+    let behind = approved_while_the_chat_was_down(&g).await;
+    changed_a_while_ago(&g, behind, "1 minute").await;
+    sqlx::query("analyze session")
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+
+    let plan: serde_json::Value = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "explain (format json) {}",
+        flashsale_bot::store::sessions::STALE_CARDS
+    )))
+    .bind(5.0_f64)
+    .bind(20_i64)
+    .fetch_one(&g.t.pool)
+    .await
+    .unwrap();
+
+    let plan = plan.to_string();
+    assert!(
+        !plan.contains("Seq Scan"),
+        "the whole table is read: {plan}"
+    );
+    assert!(plan.contains("session_card_behind"), "{plan}");
+    // And the scan still finds the one card that is behind.
+    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 1);
+}
+
+#[sqlx::test]
+async fn a_slow_post_keeps_its_lease_by_heartbeat_and_is_posted_once(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.t.app
+        .notify(
+            session.id,
+            Notice::alert("slow", Text::from("Check the prices of #1")),
+        )
+        .await
+        .unwrap();
+    // Each post takes 3 s (Slack: a history read, then the post); the lease
+    // is 1 s: only the heartbeat keeps the claim.
+    g.t.chat.set_post_delay(Duration::from_secs(3));
+    let calls_before = g.t.chat.post_calls();
+    let config = |worker| SchedulerConfig {
+        lease: Duration::from_secs(1),
+        heartbeat: Duration::from_millis(200),
+        ..fast_config(worker)
+    };
+    let a = g.scheduler_with(config("a"), Duration::from_secs(2));
+    let posting = tokio::spawn(async move { a.run_due_now().await });
+    wait_for_outbox_state(&g, session.id, "slow", "sending").await;
+
+    // Another replica looks after the lease would have run out.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    g.scheduler_with(config("b"), Duration::from_secs(2))
+        .run_due_now()
+        .await
+        .unwrap();
+    posting.await.unwrap().unwrap();
+
+    assert_eq!(
+        g.t.chat.post_calls() - calls_before,
+        1,
+        "nobody else posted it"
+    );
+    assert_eq!(
+        posts_with(&g, Channel::Approvals, "Check the prices").len(),
+        1
+    );
+    let (state, claims): (String, i64) =
+        sqlx::query_as("select state, claims from outbox where session_id = $1 and event = 'slow'")
+            .bind(session.id)
+            .fetch_one(&g.t.pool)
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), claims), ("sent", 1));
+}
+
+async fn wait_for_outbox_state(g: &GoLive, session_id: i64, event: &str, state: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let now: String =
+            sqlx::query_scalar("select state from outbox where session_id = $1 and event = $2")
+                .bind(session_id)
+                .bind(event)
+                .fetch_one(&g.t.pool)
+                .await
+                .unwrap();
+        if now == state {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the {event} post stayed {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[sqlx::test]
+async fn a_sessions_posts_go_out_in_the_order_they_were_written(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.t.chat.set_down(true);
+    for (event, said) in [
+        ("first", "First: FS-002 is sold out"),
+        ("second", "Second: fixed"),
+    ] {
+        g.t.app
+            .notify(session.id, Notice::alert(event, Text::from(said)))
+            .await
+            .unwrap();
+    }
+    g.scheduler("a").run_due_now().await.unwrap();
+    g.t.chat.set_down(false);
+    // The first waits out a longer backoff than the second.
+    sqlx::query(
+        "update outbox set next_attempt_at = now() + case event when 'first' then interval '1 hour' else interval '0' end \
+         where session_id = $1 and state = 'pending'",
+    )
+    .bind(session.id)
+    .execute(&g.t.pool)
+    .await
+    .unwrap();
+
+    g.scheduler("b").run_due_now().await.unwrap();
+    assert!(
+        posts_with(&g, Channel::Approvals, "Second").is_empty(),
+        "the second waits for the first"
+    );
+
+    outbox_due_now(&g).await;
+    g.scheduler("c").run_due_now().await.unwrap();
+    let said: Vec<String> =
+        g.t.chat
+            .posts_to(Channel::Approvals)
+            .into_iter()
+            .map(|p| p.message.text.render(|_, _| String::new()))
+            .filter(|text| text.starts_with("First") || text.starts_with("Second"))
+            .collect();
+    assert_eq!(said, ["First: FS-002 is sold out", "Second: fixed"]);
 }

@@ -376,6 +376,37 @@ async fn the_daily_digest_lists_the_sessions_and_is_posted_once_across_replicas(
     );
 }
 
+#[sqlx::test]
+async fn a_digest_the_chat_could_not_take_at_cron_time_is_posted_once_when_it_is_back(
+    pool: PgPool,
+) {
+    let g = GoLive::new(pool).await;
+    g.t.approved().await;
+    let digests = |g: &GoLive| posts_with(g, Channel::Announcements, "Daily digest").len();
+    // Cron time on two replicas, while the chat is down.
+    g.t.chat.set_down(true);
+    tokio::join!(
+        flashsale_bot::scheduler::digest::post_digest(&g.t.app),
+        flashsale_bot::scheduler::digest::post_digest(&g.t.app)
+    );
+    assert_eq!(digests(&g), 0, "the chat is down");
+
+    // The chat comes back: whichever scheduler looks next posts it, once.
+    g.t.chat.set_down(false);
+    sqlx::query("update outbox set next_attempt_at = now() where state = 'pending'")
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+    g.scheduler("a").run_due_now().await.unwrap();
+    g.scheduler("b").run_due_now().await.unwrap();
+    assert_eq!(digests(&g), 1);
+
+    // The cron firing again that day (a restarted replica) posts no second one.
+    flashsale_bot::scheduler::digest::post_digest(&g.t.app).await;
+    g.scheduler("a").run_due_now().await.unwrap();
+    assert_eq!(digests(&g), 1);
+}
+
 /// Only sessions that really run count as busy: a cancelled one leaves its
 /// time free, and one an approver stopped holds the storefront only until it
 /// was stopped, in the digest's text and in its picture.
