@@ -39,6 +39,7 @@ mod jobs;
 mod listing;
 mod observability;
 mod presence;
+mod presence_pooling;
 mod races;
 mod render;
 mod slack;
