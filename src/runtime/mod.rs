@@ -143,7 +143,8 @@ pub fn build_with_chat(
         config.policy.clone(),
         Arc::new(SystemClock),
         chat,
-    );
+    )
+    .with_queue_retention(config.queue_retention_days);
     Ok(Services { config, pool, app })
 }
 

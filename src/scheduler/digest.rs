@@ -4,8 +4,9 @@
 //!
 //! Every replica runs the cron; the first one to record the day's digest in
 //! `processed_event` posts it, the others stand down. The same job is the
-//! daily housekeeping: it prunes `processed_event` past its retention (every
-//! replica may; deleting twice is harmless).
+//! daily housekeeping: it prunes `processed_event` past its retention, and
+//! finished jobs and delivered posts past `QUEUE_RETENTION_DAYS`
+//! (`store::housekeeping`; every replica may, deleting twice is harmless).
 
 use std::sync::Arc;
 
@@ -30,8 +31,8 @@ pub async fn start(app: FlashSales, cron: &str) -> Result<JobScheduler, JobSched
     Ok(scheduler)
 }
 
-/// Prunes old handled events, then posts today's digest unless another
-/// replica already did.
+/// Prunes what is past its retention (`prune`), then posts today's digest
+/// unless another replica already did.
 pub async fn post_digest(app: &FlashSales) {
     prune(app).await;
     let tz = app.policy().time_zone;
@@ -72,12 +73,22 @@ pub async fn post_digest(app: &FlashSales) {
     }
 }
 
-/// Forgets handled events past their retention; a failure is only logged
-/// (the table just grows until the next day).
+/// Forgets handled events, finished jobs and delivered posts past their
+/// retention; a failure is only logged (the tables just grow until the
+/// next day).
 pub async fn prune(app: &FlashSales) {
     match app.prune_processed_events().await {
         Ok(pruned) => tracing::info!(pruned, "pruned old handled events"),
         Err(e) => tracing::warn!(error = %e, "could not prune old handled events"),
+    }
+    match app.prune_finished_work().await {
+        Ok(pruned) => tracing::info!(
+            jobs = pruned.jobs,
+            posts = pruned.posts,
+            retention_days = app.queue_retention_days(),
+            "pruned finished jobs and delivered posts"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not prune finished jobs and delivered posts"),
     }
 }
 
