@@ -4,11 +4,13 @@
 #   scripts/test.sh [extra cargo test args]
 #
 # Installs PostgreSQL if it is missing, starts a throwaway cluster on a free
-# loopback port, exports DATABASE_URL, installs Chromium if it is missing (the
-# browser test), then runs rustfmt, clippy and the whole test suite, and, when
-# no arguments narrow the tests, runs the time-sensitive tests again with the
-# clocks moved 400 days ahead (scripts/test-shifted-clock.sh) and smoke-tests
-# scripts/start.sh (scripts/start-smoke.sh). The cluster and its folder are removed on exit,
+# loopback port, exports DATABASE_URL, installs Chromium (the browser test)
+# and pgbouncer (the pooling test, which skips, saying so, only when
+# pgbouncer could not be installed) if they are missing, then runs rustfmt,
+# clippy and the whole test suite, and, when no arguments narrow the tests,
+# runs the time-sensitive tests again with the clocks moved 400 days ahead
+# (scripts/test-shifted-clock.sh) and smoke-tests scripts/start.sh
+# (scripts/start-smoke.sh). The cluster and its folder are removed on exit,
 # also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,8 @@ cd "$(dirname "$0")/.."
 source scripts/pg.sh
 # shellcheck source=scripts/chromium.sh
 source scripts/chromium.sh
+# shellcheck source=scripts/pgbouncer.sh
+source scripts/pgbouncer.sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/flashsale-test.XXXXXX")
 cleanup() {
@@ -27,6 +31,7 @@ trap 'exit 130' INT TERM
 
 pg_start "$tmp/pg"
 chromium_install
+pgbouncer_install || pgbouncer_log "could not install pgbouncer: tests/it/presence_pooling.rs skips its pgbouncer cases"
 source scripts/fonts.sh && fonts_install
 
 echo "== cargo fmt --check"

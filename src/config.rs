@@ -33,6 +33,7 @@ pub const STOREFRONT_TIMEOUT_MS: &str = "STOREFRONT_TIMEOUT_MS";
 pub const REMINDER_OFFSETS: &str = "REMINDER_OFFSETS";
 pub const HEADS_UP_MINUTES: &str = "HEADS_UP_MINUTES";
 pub const DAILY_DIGEST_CRON: &str = "DAILY_DIGEST_CRON";
+pub const QUEUE_RETENTION_DAYS: &str = "QUEUE_RETENTION_DAYS";
 pub const SCHEDULER_POLL_SECS: &str = "SCHEDULER_POLL_SECS";
 pub const SCHEDULER_LEASE_SECS: &str = "SCHEDULER_LEASE_SECS";
 pub const SCHEDULER_HEARTBEAT_SECS: &str = "SCHEDULER_HEARTBEAT_SECS";
@@ -106,6 +107,10 @@ pub struct Config {
     pub scheduler_heartbeat: Duration,
     /// Six-field cron (with seconds) in the business time zone, or `None` for no digest.
     pub daily_digest_cron: Option<String>,
+    /// How many days finished jobs and delivered (or refused) posts of a
+    /// settled session are kept before the daily housekeeping deletes them
+    /// (`store::housekeeping`).
+    pub queue_retention_days: u32,
     /// Present when `DISCORD_TOKEN` is set: the bot then runs in Discord.
     pub discord: Option<DiscordConfig>,
     /// Present when `SLACK_BOT_TOKEN` is set.
@@ -331,6 +336,13 @@ impl Config {
             }
         };
 
+        let queue_retention_days = env.parse(
+            QUEUE_RETENTION_DAYS,
+            &crate::app::DEFAULT_QUEUE_RETENTION_DAYS.to_string(),
+            "a whole number of days from 1 to 3650",
+            |v| v.parse::<u32>().ok().filter(|n| (1..=3650).contains(n)),
+        )?;
+
         let http_addr = match env.optional(HTTP_ADDR) {
             Some(off) if off.eq_ignore_ascii_case("off") => None,
             value => {
@@ -361,6 +373,7 @@ impl Config {
             scheduler_lease: Duration::from_secs(scheduler_lease),
             scheduler_heartbeat: Duration::from_secs(scheduler_heartbeat),
             daily_digest_cron,
+            queue_retention_days,
             storefront_webhook_secret: storefront_webhook_secret.map(SecretString::from),
             discord,
             slack,
@@ -1034,6 +1047,24 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn finished_jobs_and_posts_are_kept_thirty_days_unless_told_otherwise() {
+        assert_eq!(config(&[DB]).unwrap().queue_retention_days, 30);
+        assert_eq!(
+            config(&[DB, (QUEUE_RETENTION_DAYS, "90")])
+                .unwrap()
+                .queue_retention_days,
+            90
+        );
+        for bad in ["0", "-1", "3651", "30d"] {
+            let err = config(&[DB, (QUEUE_RETENTION_DAYS, bad)]).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("QUEUE_RETENTION_DAYS={bad:?} is not valid: expected a whole number of days from 1 to 3650."),
+            );
+        }
     }
 
     #[test]

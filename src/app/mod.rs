@@ -57,6 +57,9 @@ pub use queries::{ActivityEntry, ActivityPage, ListRange, ProductSuggestion};
 pub use system::SystemOutcome;
 pub use view::{ItemView, SessionSummaryView, SessionView};
 
+/// `QUEUE_RETENTION_DAYS`'s default (`config`).
+pub const DEFAULT_QUEUE_RETENTION_DAYS: u32 = 30;
+
 /// The flash-sale service: the use cases, with what they need to run.
 #[derive(Clone)]
 pub struct FlashSales {
@@ -66,6 +69,15 @@ pub struct FlashSales {
     clock: Arc<dyn Clock>,
     /// Where approval cards and notices go; the platform is chosen at start-up.
     chat: Arc<dyn Chat>,
+    /// Days finished jobs and delivered posts are kept (`QUEUE_RETENTION_DAYS`).
+    queue_retention_days: u32,
+}
+
+/// What one housekeeping run of the work queues deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrunedWork {
+    pub jobs: u64,
+    pub posts: u64,
 }
 
 impl FlashSales {
@@ -82,7 +94,19 @@ impl FlashSales {
             policy,
             clock,
             chat,
+            queue_retention_days: DEFAULT_QUEUE_RETENTION_DAYS,
         }
+    }
+
+    /// Keeps finished jobs and delivered posts `days` days (the configured
+    /// `QUEUE_RETENTION_DAYS`; without this call, the default 30).
+    pub fn with_queue_retention(mut self, days: u32) -> FlashSales {
+        self.queue_retention_days = days;
+        self
+    }
+
+    pub fn queue_retention_days(&self) -> u32 {
+        self.queue_retention_days
     }
 
     pub fn chat(&self) -> &Arc<dyn Chat> {

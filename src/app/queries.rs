@@ -4,11 +4,11 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use super::calendar::{calendar, ListView};
 use super::view::{self, SessionSummaryView};
-use super::{AppError, FlashSales, SessionView};
+use super::{AppError, FlashSales, PrunedWork, SessionView};
 use crate::chat::Text;
 use crate::domain::rules;
 use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor, RuleViolation, Sku};
+use crate::domain::{Action, ActivityKind, Actor, RuleViolation, Sku, Status};
 use crate::store::{activity, sessions, ActivityRecord};
 
 /// Which sessions a list shows.
@@ -210,6 +210,38 @@ impl FlashSales {
     pub async fn prune_processed_events(&self) -> Result<u64, AppError> {
         let mut conn = self.pool.acquire().await?;
         Ok(crate::store::events::prune(&mut conn).await?)
+    }
+
+    /// Housekeeping: deletes finished jobs and delivered (or refused) posts
+    /// of settled sessions older than the queue retention
+    /// (`store::housekeeping` says which rows may go); returns how many.
+    /// Batch by batch, so a large first prune holds no long locks.
+    pub async fn prune_finished_work(&self) -> Result<PrunedWork, AppError> {
+        use crate::store::housekeeping::{prune_jobs, prune_outbox, BATCH};
+        // The domain says which statuses nothing leads out of; a status
+        // added later is kept until it is declared final there.
+        let final_statuses: Vec<&str> = Status::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .map(Status::as_str)
+            .collect();
+        let days = i32::try_from(self.queue_retention_days).unwrap_or(i32::MAX);
+        let mut pruned = PrunedWork::default();
+        loop {
+            let n = prune_jobs(&self.pool, days, &final_statuses, BATCH).await?;
+            pruned.jobs += n;
+            if n < u64::from(BATCH) {
+                break;
+            }
+        }
+        loop {
+            let n = prune_outbox(&self.pool, days, &final_statuses, BATCH).await?;
+            pruned.posts += n;
+            if n < u64::from(BATCH) {
+                break;
+            }
+        }
+        Ok(pruned)
     }
 
     /// As [`FlashSales::check_allowed`], and the session is still at the version a card showed.

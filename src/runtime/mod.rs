@@ -34,6 +34,18 @@ use tokio_cron_scheduler::JobScheduler;
 pub enum StartupError {
     #[error("could not connect to the database (DATABASE_URL): {0}")]
     Database(#[source] sqlx::Error),
+    /// Checked before the migrations, whose own advisory lock would be left
+    /// behind on a pooled backend the same way (`store::presence::detect_pooling`).
+    #[error(
+        "DATABASE_URL leads to a pooler in transaction (or statement) mode: it hands a connection's \
+         Postgres backend to other clients between transactions, so the session-level locks the bot \
+         holds (presence, leadership, migrations) and its LISTEN would not stay with it. Connect \
+         directly to Postgres or through a pooler in session mode (pgbouncer: pool_mode = session); \
+         see README, Connection pooling"
+    )]
+    TransactionPooling,
+    #[error("could not tell how connections to the database are pooled: {0}")]
+    PoolingCheck(#[source] store::StoreError),
     #[error("could not apply the migrations: {0}")]
     Migrations(#[source] sqlx::migrate::MigrateError),
     #[error("could not set up the catalog client (STOREFRONT_URL): {0}")]
@@ -74,7 +86,8 @@ pub struct Services {
     pub app: FlashSales,
 }
 
-/// Connects with a bounded pool and applies pending migrations.
+/// Connects with a bounded pool, checks that its connections keep their
+/// backend (no transaction pooling) and applies pending migrations.
 pub async fn connect_database(config: &Config) -> Result<PgPool, StartupError> {
     let pool = PgPoolOptions::new()
         .max_connections(config.database_max_connections)
@@ -82,6 +95,20 @@ pub async fn connect_database(config: &Config) -> Result<PgPool, StartupError> {
         .connect(config.database_url.expose_secret())
         .await
         .map_err(StartupError::Database)?;
+    // Refuse rather than spin: behind a transaction pooler every presence
+    // check would fail (or pass on a backend that is not this process's)
+    // and the scheduler would re-take its lock and re-claim its own jobs
+    // without end.
+    match store::presence::detect_pooling(&pool)
+        .await
+        .map_err(StartupError::PoolingCheck)?
+    {
+        store::presence::Pooling::PerConnection => {}
+        store::presence::Pooling::PerTransaction => {
+            pool.close().await;
+            return Err(StartupError::TransactionPooling);
+        }
+    }
     store::migrate(&pool)
         .await
         .map_err(StartupError::Migrations)?;
@@ -116,7 +143,8 @@ pub fn build_with_chat(
         config.policy.clone(),
         Arc::new(SystemClock),
         chat,
-    );
+    )
+    .with_queue_retention(config.queue_retention_days);
     Ok(Services { config, pool, app })
 }
 

@@ -10,8 +10,9 @@
 //! once, on one replica (before, the day was claimed first and posted after,
 //! so an outage at cron time lost that day's digest). It says what the
 //! sessions were at cron time. The same job is the daily housekeeping: it
-//! prunes `processed_event` past its retention (every replica may; deleting
-//! twice is harmless).
+//! prunes `processed_event` past its retention, and finished jobs and
+//! delivered posts past `QUEUE_RETENTION_DAYS` (`store::housekeeping`; every
+//! replica may, deleting twice is harmless).
 
 use std::sync::Arc;
 
@@ -36,8 +37,9 @@ pub async fn start(app: FlashSales, cron: &str) -> Result<JobScheduler, JobSched
     Ok(scheduler)
 }
 
-/// Prunes old handled events, then writes today's digest for the chat
-/// unless another replica already did, and posts it if nobody else is.
+/// Prunes what is past its retention (`prune`), then writes today's digest
+/// for the chat unless another replica already did, and posts it if nobody
+/// else is.
 pub async fn post_digest(app: &FlashSales) {
     prune(app).await;
     let tz = app.policy().time_zone;
@@ -74,12 +76,22 @@ pub async fn post_digest(app: &FlashSales) {
     }
 }
 
-/// Forgets handled events past their retention; a failure is only logged
-/// (the table just grows until the next day).
+/// Forgets handled events, finished jobs and delivered posts past their
+/// retention; a failure is only logged (the tables just grow until the
+/// next day).
 pub async fn prune(app: &FlashSales) {
     match app.prune_processed_events().await {
         Ok(pruned) => tracing::info!(pruned, "pruned old handled events"),
         Err(e) => tracing::warn!(error = %e, "could not prune old handled events"),
+    }
+    match app.prune_finished_work().await {
+        Ok(pruned) => tracing::info!(
+            jobs = pruned.jobs,
+            posts = pruned.posts,
+            retention_days = app.queue_retention_days(),
+            "pruned finished jobs and delivered posts"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not prune finished jobs and delivered posts"),
     }
 }
 

@@ -82,12 +82,25 @@ impl Scheduler {
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(self.config.heartbeat) => {
-                        if let Err(e) = presence.check().await {
-                            // The lock went with the connection: claims made
-                            // with the old key are already anybody's.
-                            tracing::warn!(error = %e, "presence connection lost; taking a new lock");
-                            self.present.set(None);
-                            break;
+                        match presence.check().await {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                // The connection is up but its backend let the
+                                // lock go (an unlock, a reset): claims made with
+                                // the key are already anybody's, so stop stamping
+                                // it and take a lock that is really held.
+                                tracing::warn!(key = presence.key(), "presence lock no longer held on its connection; taking a new lock");
+                                self.present.set(None);
+                                presence.release().await;
+                                break;
+                            }
+                            Err(e) => {
+                                // The lock went with the connection: claims made
+                                // with the old key are already anybody's.
+                                tracing::warn!(error = %e, "presence connection lost; taking a new lock");
+                                self.present.set(None);
+                                break;
+                            }
                         }
                     }
                     _ = leaving.changed() => {

@@ -9,6 +9,7 @@
 
 pub mod activity;
 pub mod events;
+pub mod housekeeping;
 pub mod items;
 pub mod jobs;
 pub mod outbox;

@@ -41,6 +41,7 @@ mod listing;
 mod observability;
 mod one_writer;
 mod presence;
+mod presence_pooling;
 mod races;
 mod render;
 mod slack;

@@ -10,6 +10,7 @@ pub mod fake_discord;
 pub mod fake_slack;
 pub mod golive;
 pub mod ops;
+pub mod pgbouncer;
 pub mod pictures;
 pub mod slack_bot;
 pub mod storefront;
