@@ -160,52 +160,48 @@ pub async fn sale_write(
 }
 
 /// Asks the sale's writer to look again now: arms the session's repair job
-/// (due at once, a new key, no write drawn yet) unless one is waiting or
-/// running already. Wakes the schedulers. Returns whether it was armed here.
+/// (due at once) unless one is waiting or running already. Wakes the
+/// schedulers. Returns whether it was armed here.
 pub async fn arm_repair(pool: &PgPool, session_id: i64) -> Result<bool, StoreError> {
-    let armed = sqlx::query(
-        "with armed as ( \
-             insert into job (session_id, kind, due_at, next_attempt_at, idempotency_key) \
-             values ($1, $2, now(), now(), gen_random_uuid()) \
-             on conflict (session_id, kind) do update set \
-                 due_at = now(), next_attempt_at = now(), state = 'pending', attempts = 0, last_error = null, \
-                 claimed_by = null, claimed_presence = null, claimed_until = null, \
-                 idempotency_key = gen_random_uuid(), revision = null, updated_at = now() \
-             where job.state not in ('pending', 'running') \
-             returning session_id) \
-         select pg_notify($3, session_id::text) from armed",
-    )
-    .bind(session_id)
-    .bind(REPAIR)
-    .bind(NOTIFY_CHANNEL)
-    .execute(pool)
-    .await?;
-    Ok(armed.rows_affected() == 1)
+    arm_unless_waiting(pool, session_id, REPAIR, None).await
 }
 
 /// Makes sure the session's end job will run: a live session's end is
 /// guaranteed whatever became of the end job before (done by a run that
 /// found the session not yet live, failed, cancelled). Left alone while it
 /// waits or runs; otherwise re-armed for `due_at` (due at once if that
-/// passed) with a new key and no write drawn. Returns whether it was re-armed.
+/// passed). Returns whether it was re-armed.
 pub async fn ensure_end_armed(
     conn: &mut PgConnection,
     session_id: i64,
     due_at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    arm_unless_waiting(conn, session_id, "end", Some(due_at)).await
+}
+
+/// Arms the session's `kind` job for `due_at` (now when `None`) with a new
+/// key and no write drawn, unless it is waiting or running already; wakes
+/// the schedulers when it did.
+async fn arm_unless_waiting(
+    conn: impl sqlx::PgExecutor<'_>,
+    session_id: i64,
+    kind: &str,
+    due_at: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
     let armed = sqlx::query(
         "with armed as ( \
              insert into job (session_id, kind, due_at, next_attempt_at, idempotency_key) \
-             values ($1, 'end', $2, $2, gen_random_uuid()) \
+             values ($1, $2, coalesce($3, now()), coalesce($3, now()), gen_random_uuid()) \
              on conflict (session_id, kind) do update set \
                  due_at = excluded.due_at, next_attempt_at = excluded.due_at, state = 'pending', \
                  attempts = 0, last_error = null, claimed_by = null, claimed_presence = null, claimed_until = null, \
                  idempotency_key = gen_random_uuid(), revision = null, updated_at = now() \
              where job.state not in ('pending', 'running') \
              returning session_id) \
-         select pg_notify($3, session_id::text) from armed",
+         select pg_notify($4, session_id::text) from armed",
     )
     .bind(session_id)
+    .bind(kind)
     .bind(due_at)
     .bind(NOTIFY_CHANNEL)
     .execute(conn)

@@ -17,15 +17,6 @@ use sqlx::PgPool;
 use crate::support::app::at;
 use crate::support::golive::*;
 
-/// A live session, published by one scheduler run, its notices delivered.
-async fn live(g: &GoLive) -> i64 {
-    let session = g.t.approved().await;
-    g.make_due(session.id, "publish").await;
-    g.scheduler("a").run_due_now().await.unwrap();
-    assert_eq!(g.status(session.id).await, Status::Live);
-    session.id
-}
-
 #[sqlx::test]
 async fn a_read_back_that_misses_a_published_sale_is_retried_and_the_sale_goes_live(pool: PgPool) {
     let g = GoLive::new(pool).await;
@@ -122,7 +113,7 @@ async fn a_long_retry_after_is_capped_to_the_window_and_the_sale_still_goes_live
 #[sqlx::test]
 async fn an_end_the_storefront_refuses_keeps_the_sale_live_here_and_alerts_once(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     g.t.app.stop(&g.t.bob, id, "supplier recall").await.unwrap();
     g.store.set_faults(Faults {
         fail_next: 2,
@@ -164,7 +155,7 @@ async fn an_end_the_storefront_refuses_keeps_the_sale_live_here_and_alerts_once(
 #[sqlx::test]
 async fn a_404_to_the_end_call_counts_only_when_the_sale_is_really_gone(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     // The storefront answers 404 without having ended anything, also to the
     // fresh DELETE the end job sends when it still reads the sale up.
     g.store.set_faults(Faults {
@@ -307,7 +298,7 @@ async fn a_now_live_the_chat_could_not_take_is_posted_once_when_it_is_back(pool:
 #[sqlx::test]
 async fn a_state_change_and_its_notice_commit_together_once_per_version(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     // The publish job runs again (a crash before it was marked done): the
     // change is made already and writes no second notice.
     sqlx::query("update job set state = 'pending', next_attempt_at = now() where session_id = $1 and kind = 'publish'")
@@ -332,7 +323,7 @@ async fn a_state_change_and_its_notice_commit_together_once_per_version(pool: Pg
 #[sqlx::test]
 async fn fencing_tokens_only_grow_when_a_running_job_is_replanned(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     g.make_due(id, "end").await;
     let stale = jobs::claim_due(&g.t.pool, "slow", Duration::from_secs(60), 10)
         .await
@@ -355,7 +346,7 @@ async fn fencing_tokens_only_grow_when_a_running_job_is_replanned(pool: PgPool) 
 #[sqlx::test]
 async fn the_reconciler_puts_back_a_live_sale_missing_on_the_storefront(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     g.store.forget_sale(id);
 
     let found = g.scheduler("a").reconcile_now().await.unwrap();
@@ -420,7 +411,7 @@ async fn the_reconciler_takes_down_a_sale_whose_session_was_cancelled(pool: PgPo
 #[sqlx::test]
 async fn the_reconciler_leaves_agreeing_sessions_alone(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     let calls_before = g.store.calls().len();
 
     let found = g.scheduler("a").reconcile_now().await.unwrap();

@@ -18,15 +18,6 @@ use sqlx::PgPool;
 
 use crate::support::golive::*;
 
-/// A live session, published by one scheduler run.
-async fn live(g: &GoLive) -> i64 {
-    let session = g.t.approved().await;
-    g.make_due(session.id, "publish").await;
-    g.scheduler("a").run_due_now().await.unwrap();
-    assert_eq!(g.status(session.id).await, Status::Live);
-    session.id
-}
-
 /// The storefront's writes for the session (PUT or DELETE) that were
 /// applied: not replays, not refused.
 fn applied_writes(g: &GoLive, session_id: i64, method: &str) -> usize {
@@ -179,7 +170,7 @@ async fn a_session_that_goes_live_always_has_an_end_that_will_run(pool: PgPool) 
 #[sqlx::test]
 async fn a_live_session_past_its_end_whose_end_job_is_gone_is_ended_by_a_repair(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     g.window_from_now(id, -120.0, -5.0).await;
     sqlx::query("update job set state = 'done' where session_id = $1 and kind = 'end'")
         .bind(id)
@@ -204,7 +195,7 @@ async fn a_live_session_past_its_end_whose_end_job_is_gone_is_ended_by_a_repair(
 #[sqlx::test]
 async fn a_stop_whose_read_back_is_throttled_stays_stopped(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     // The DELETE is applied; the read-back after it answers 429 for a while.
     g.store.set_faults(Faults {
         fail_next: 1,
@@ -243,14 +234,9 @@ async fn a_stop_whose_read_back_is_throttled_stays_stopped(pool: PgPool) {
 #[sqlx::test]
 async fn a_repair_asked_while_a_stop_is_in_flight_never_republishes(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     // The stop's DELETE is applied, its answer held back 2 s.
-    g.store.set_faults(Faults {
-        stall_secs: 2,
-        stall_next: 1,
-        method: Some("DELETE".to_owned()),
-        ..Faults::default()
-    });
+    g.stall_next("DELETE", 2);
     g.t.app.stop(&g.t.bob, id, "wrong prices").await.unwrap();
     let a = g.scheduler("a");
     let ending = tokio::spawn(async move { a.run_due_now().await });
@@ -273,16 +259,11 @@ async fn a_repair_asked_while_a_stop_is_in_flight_never_republishes(pool: PgPool
 #[sqlx::test]
 async fn a_reconcile_round_right_after_the_end_neither_republishes_nor_alarms(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
     // The end is due now; its DELETE is applied and the answer held back.
     g.window_from_now(id, -60.0, 5.0).await;
     g.make_due(id, "end").await;
-    g.store.set_faults(Faults {
-        stall_secs: 1,
-        stall_next: 1,
-        method: Some("DELETE".to_owned()),
-        ..Faults::default()
-    });
+    g.stall_next("DELETE", 1);
     let a = g.scheduler("a");
     let ending = tokio::spawn(async move { a.run_due_now().await });
     wait_until(|| !g.up_on_storefront(id)).await;
@@ -339,12 +320,7 @@ async fn a_cancel_while_the_put_is_in_flight_takes_the_sale_down_before_the_writ
     let g = GoLive::new(pool).await;
     let id = g.t.approved().await.id;
     g.make_due(id, "publish").await;
-    g.store.set_faults(Faults {
-        stall_secs: 1,
-        stall_next: 1,
-        method: Some("PUT".to_owned()),
-        ..Faults::default()
-    });
+    g.stall_next("PUT", 1);
     let a = g.scheduler("a");
     let publishing = tokio::spawn(async move { a.run_due_now().await });
     g.wait_for_put(id).await;
@@ -366,7 +342,7 @@ async fn a_cancel_while_the_put_is_in_flight_takes_the_sale_down_before_the_writ
 #[sqlx::test]
 async fn a_second_stop_is_logged_and_announced_and_the_sale_comes_down_once(pool: PgPool) {
     let g = GoLive::new(pool).await;
-    let id = live(&g).await;
+    let id = g.live().await;
 
     g.t.app.stop(&g.t.bob, id, "wrong prices").await.unwrap();
     g.t.app
@@ -395,7 +371,7 @@ async fn a_second_stop_is_logged_and_announced_and_the_sale_comes_down_once(pool
 async fn a_stop_against_the_ends_commit_never_deadlocks(pool: PgPool) {
     let g = GoLive::new(pool).await;
     for round in 0..25 {
-        let id = live(&g).await;
+        let id = g.live().await;
         g.make_due(id, "end").await;
         let claimed = jobs::claim_due(&g.t.pool, "end", Duration::from_secs(60), 10)
             .await

@@ -11,6 +11,7 @@
 //!   flashsale-bench faults                   convergence under storefront faults
 //!   flashsale-bench import                   time and peak memory of hostile import files
 //!   flashsale-bench pictures [--pictures N]  time to draw a card's and the digest's picture
+//!   flashsale-bench history                  the reconciler's scan with a long history vs none
 //!
 //! Needs `DATABASE_URL` (a server where it may create throwaway databases;
 //! `scripts/bench.sh` starts one) and, for `process`, the release
@@ -19,6 +20,7 @@
 
 mod faults;
 mod golive;
+mod history;
 mod import;
 mod pictures;
 mod process;
@@ -107,6 +109,16 @@ async fn main() {
             )
             .await
         }
+        Some("history") => {
+            run(
+                &args[1..],
+                Parts {
+                    history: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
         Some("pictures") => {
             run(
                 &args[1..],
@@ -119,7 +131,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | golive-loaded [--editors E] [golive's options] | usecases [--secs S] | process | faults | import | pictures [--pictures N]"
+                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | golive-loaded [--editors E] [golive's options] | usecases [--secs S] | process | faults | import | pictures [--pictures N] | history"
             );
             std::process::exit(2);
         }
@@ -142,6 +154,8 @@ struct Parts {
     /// Hostile import files; needs no database.
     import: bool,
     pictures: bool,
+    /// The reconciler's scan with a long history.
+    history: bool,
 }
 
 impl Parts {
@@ -153,6 +167,7 @@ impl Parts {
         faults: false,
         import: false,
         pictures: false,
+        history: false,
     };
     const ALL: Parts = Parts {
         golive: true,
@@ -162,6 +177,7 @@ impl Parts {
         faults: true,
         import: true,
         pictures: true,
+        history: true,
     };
 }
 
@@ -187,6 +203,9 @@ async fn run(args: &[String], parts: Parts) -> anyhow::Result<()> {
     }
     if parts.import {
         figures.extend(import::measure().await?);
+    }
+    if parts.history {
+        figures.extend(history::measure().await?);
     }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

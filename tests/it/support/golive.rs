@@ -80,6 +80,29 @@ impl GoLive {
         (stop, handle)
     }
 
+    /// A live session, published by one scheduler run, its notices delivered.
+    pub async fn live(&self) -> i64 {
+        let session = self.t.approved().await;
+        self.make_due(session.id, "publish").await;
+        self.scheduler("a").run_due_now().await.unwrap();
+        assert_eq!(
+            self.status(session.id).await,
+            flashsale_bot::domain::Status::Live
+        );
+        session.id
+    }
+
+    /// The storefront handles its next `method` call, then holds the answer
+    /// back for `secs`.
+    pub fn stall_next(&self, method: &str, secs: u64) {
+        self.store.set_faults(Faults {
+            stall_secs: secs,
+            stall_next: 1,
+            method: Some(method.to_owned()),
+            ..Faults::default()
+        });
+    }
+
     /// Whether the storefront shows the session's sale to shoppers.
     pub fn up_on_storefront(&self, session_id: i64) -> bool {
         self.store
