@@ -34,6 +34,8 @@ pub(super) fn section_permits(pool: &PgPool) -> Arc<Semaphore> {
 /// The exclusive right to write one session's sale.
 pub(super) struct Section {
     inner: WriterSection,
+    /// The session's version at the last `facts` read.
+    version: Option<i32>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -47,6 +49,7 @@ impl Section {
             .read()
             .await?
             .ok_or(AppError::SessionNotFound(id))?;
+        self.version = Some(state.version);
         let status = Status::from_stored(&state.status).ok_or_else(|| {
             StoreError::Corrupt(format!("session {id} has status {:?}", state.status))
         })?;
@@ -58,10 +61,10 @@ impl Section {
         })
     }
 
-    /// The session's version at the last read, to tell whether a body read
-    /// before is still the one approved.
-    pub(super) async fn version(&mut self) -> Result<Option<i32>, AppError> {
-        Ok(self.inner.read().await?.map(|s| s.version))
+    /// The session's version at the last `facts` read, to tell whether a
+    /// body read before is still the one approved.
+    pub(super) fn version(&self) -> Option<i32> {
+        self.version
     }
 
     pub(super) async fn leave(self) {
@@ -83,6 +86,7 @@ impl Scheduler {
         let inner = WriterSection::enter(&self.pool, session_id).await?;
         Ok(Section {
             inner,
+            version: None,
             _permit: permit,
         })
     }

@@ -106,7 +106,9 @@ pub async fn measure_loaded(args: &[String]) -> anyhow::Result<Vec<Figure>> {
 /// the load to reach its pace.
 const LEAD_SECS: u64 = 3;
 
-async fn lateness(args: &[String], editors: i64) -> anyhow::Result<Vec<Figure>> {
+/// With `--history` in `args`, the database first gets a long history
+/// (`history::fill`), to compare with an empty one.
+pub(crate) async fn lateness(args: &[String], editors: i64) -> anyhow::Result<Vec<Figure>> {
     let sessions = option(args, "--sessions", 200)? as i64;
     let spread = option(args, "--spread-secs", 3)?;
     let workers = option(args, "--workers", 2)?;
@@ -117,6 +119,10 @@ async fn lateness(args: &[String], editors: i64) -> anyhow::Result<Vec<Figure>> 
     })
     .await?;
     let pool = bench.services.pool.clone();
+    if args.iter().any(|a| a == "--history") {
+        eprintln!("go-live: writing a long history first...");
+        crate::history::fill(&pool).await?;
+    }
     eprintln!("go-live: preparing {sessions} approved sessions...");
     let (alice, bob) = (editor("editor"), approver());
     let mut ids = Vec::new();

@@ -25,7 +25,7 @@ pub async fn measure(args: &[String]) -> anyhow::Result<Vec<Figure>> {
 /// 50 actors, each on its own session holding three items, loop
 /// add_item -> update_item -> get -> remove_item (which leaves the session
 /// as it was) for `secs` seconds. The catalog cache is warmed first.
-async fn throughput(bench: &Bench, secs: u64) -> anyhow::Result<Vec<Figure>> {
+pub(crate) async fn throughput(bench: &Bench, secs: u64) -> anyhow::Result<Vec<Figure>> {
     eprintln!("use cases: {ACTORS} actors for {secs} s...");
     let sessions = editor_sessions(bench.app(), ACTORS).await?;
     let started = Instant::now();

@@ -83,7 +83,7 @@ impl Scheduler {
             PublishDecision::NotApproved => return Ok(JobOutcome::Done),
             PublishDecision::Missed => return self.missed(job, &view, &facts).await,
         };
-        if section.version().await? != Some(view.version) {
+        if section.version() != Some(view.version) {
             // Changed and approved again since the body was read (it cannot
             // be edited while approved): read the body it now has.
             view = self.app.get(job.session_id).await?;
