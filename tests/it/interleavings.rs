@@ -92,6 +92,12 @@ enum Step {
     Clock(At),
     Fault(Fault),
     ChatDown(bool),
+    /// The approvals channel refuses posts for good (a lost permission), or
+    /// takes them again.
+    ApprovalsRefusing(bool),
+    /// Someone deletes the session's approval card: its edits are refused
+    /// for good from now on.
+    CardDeleted,
     /// A process claims what is due and dies before finishing any of it.
     Crash,
     /// Replica `n` runs what is due with its next storefront call held
@@ -154,7 +160,12 @@ fn schedule(seed: u64) -> Vec<Step> {
             38..=47 => Step::Reconcile(pick(&mut rng, 3)),
             48..=61 => Step::Clock(AT[pick(&mut rng, AT.len())]),
             62..=73 => Step::Fault(FAULTS[pick(&mut rng, FAULTS.len())]),
-            74..=75 => Step::ChatDown(rng.random_bool(0.5)),
+            74 => Step::ChatDown(rng.random_bool(0.5)),
+            75 => match rng.random_range(0..3) {
+                0 => Step::ApprovalsRefusing(true),
+                1 => Step::ApprovalsRefusing(false),
+                _ => Step::CardDeleted,
+            },
             76..=78 => Step::Crash,
             79..=85 => Step::InFlight(pick(&mut rng, 3), command(&mut rng)),
             86..=92 => Step::DuringWait(pick(&mut rng, 3), command(&mut rng)),
@@ -221,6 +232,7 @@ impl<'a> Run<'a> {
     async fn start(g: &'a GoLive, replicas: &'a [Scheduler]) -> Run<'a> {
         g.store.set_faults(Faults::default());
         g.t.chat.set_down(false);
+        g.t.chat.set_refusing(Channel::Approvals, false);
         // A run that failed half-way (or a shrinker's try) leaves its session
         // where it stopped: retire it, so its window and its jobs stay out of
         // the next run's way.
@@ -273,6 +285,24 @@ impl<'a> Run<'a> {
             }
             Step::ChatDown(down) => {
                 self.g.t.chat.set_down(down);
+                Ok(())
+            }
+            Step::ApprovalsRefusing(refusing) => {
+                self.g.t.chat.set_refusing(Channel::Approvals, refusing);
+                Ok(())
+            }
+            Step::CardDeleted => {
+                let card = self
+                    .g
+                    .t
+                    .chat
+                    .posts_to(Channel::Approvals)
+                    .into_iter()
+                    .rev()
+                    .find(|p| p.message.card.is_some() && self.mentions(&p.message.text));
+                if let Some(card) = card {
+                    self.g.t.chat.delete(&card.reference);
+                }
                 Ok(())
             }
             Step::Crash => self.crash().await,
@@ -538,6 +568,12 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Whether a post's text names this run's session (`#12 `).
+    fn mentions(&self, text: &flashsale_bot::chat::Text) -> bool {
+        text.render(|_, _| String::new())
+            .contains(&format!("#{} ", self.id))
+    }
+
     fn calls(&self) -> Vec<RecordedCall> {
         let path = format!("/api/flash-sales/{}", self.id);
         self.g
@@ -651,6 +687,7 @@ impl<'a> Run<'a> {
     async fn quiesce(&mut self) -> Result<(), String> {
         self.g.store.set_faults(Faults::default());
         self.g.t.chat.set_down(false);
+        self.g.t.chat.set_refusing(Channel::Approvals, false);
         if self.seen.stalled {
             // A held-back answer still on its way.
             tokio::time::sleep(Duration::from_millis(1100)).await;
