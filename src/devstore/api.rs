@@ -80,7 +80,7 @@ async fn record_and_inject(State(shared): AppState, request: Request, next: Next
     if !path.starts_with(API_PREFIX) {
         return next.run(request).await;
     }
-    let at = shop_now();
+    let mut at = shop_now();
     let method = request.method().to_string();
     let query = request.uri().query().map(str::to_owned);
     let webhook_id = request
@@ -103,6 +103,11 @@ async fn record_and_inject(State(shared): AppState, request: Request, next: Next
             } else {
                 None
             };
+            if let Some(Fault::Delay(wait)) = fault {
+                // Arrives late: handled, and recorded, as of now.
+                tokio::time::sleep(wait).await;
+                at = shop_now();
+            }
             let response = match fault {
                 Some(Fault::Fail {
                     status,

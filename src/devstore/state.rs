@@ -30,7 +30,9 @@ const MAX_CALLS: usize = 10_000;
 /// Failures to inject into the next calls to `/api/flash-sales/*` (never `/api/products`, so the
 /// catalog stays usable). A failing call answers at once without touching any sale; a stalled call is
 /// handled normally and then holds its answer back, like a storefront that applied a publish but
-/// whose answer arrived too late. When both are pending, failing comes first.
+/// whose answer arrived too late; a delayed call waits before it is handled, like a request slow
+/// to arrive (a read made before a write can then see the write). When several are pending,
+/// failing comes first, then stalling, then delaying.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
@@ -44,6 +46,10 @@ pub struct Faults {
     pub stall_secs: u64,
     /// How many of the next calls stall.
     pub stall_next: u32,
+    /// How long a delayed call waits before it is handled, in milliseconds.
+    pub delay_ms: u64,
+    /// How many of the next calls are delayed.
+    pub delay_next: u32,
     /// Only calls with this method (`PUT`, `GET`, `DELETE`) take the faults
     /// above; the others are handled. All calls when not given.
     #[serde(default)]
@@ -58,6 +64,7 @@ pub(crate) enum Fault {
         retry_after_secs: Option<u64>,
     },
     Stall(Duration),
+    Delay(Duration),
 }
 
 /// One API call as the storefront received it, for tests and `GET /admin/calls`.
@@ -270,6 +277,10 @@ impl Shared {
         if faults.stall_next > 0 {
             faults.stall_next -= 1;
             return Some(Fault::Stall(Duration::from_secs(faults.stall_secs)));
+        }
+        if faults.delay_next > 0 {
+            faults.delay_next -= 1;
+            return Some(Fault::Delay(Duration::from_millis(faults.delay_ms)));
         }
         None
     }
