@@ -52,7 +52,7 @@ enum Race {
     StopDeleteStalled,
     RevokeInLookahead,
     OverdueWindow,
-    EndRace,
+    PlannedEnd,
 }
 
 impl Race {
@@ -62,7 +62,7 @@ impl Race {
             Race::StopDeleteStalled => "stop, DELETE's answer held 3 s",
             Race::RevokeInLookahead => "revoke while the publish waits in its lookahead",
             Race::OverdueWindow => "overdue window: loops started 30 s after the end",
-            Race::EndRace => "planned end, DELETE's answer held 3 s, reconciler every 2 s",
+            Race::PlannedEnd => "planned end, DELETE's answer held 3 s, reconciler every 2 s",
         }
     }
 }
@@ -72,7 +72,7 @@ const ALL: [Race; 5] = [
     Race::StopDeleteStalled,
     Race::RevokeInLookahead,
     Race::OverdueWindow,
-    Race::EndRace,
+    Race::PlannedEnd,
 ];
 
 /// Gives up on a row after this long.
@@ -98,6 +98,19 @@ struct Seen {
     /// The outcome posts the row expects (see `Race::value`).
     posts: usize,
     settled: bool,
+    /// When the row's decision was made (the stop, the revoke), or the loops started.
+    decided: Instant,
+    /// When the window ended, on this process's clock (overdue, planned end).
+    end_at: Option<Instant>,
+    /// How long before the publish's start the revoke came.
+    lead: Option<Duration>,
+    /// The alerts the row expects (overdue: "could not go live").
+    alerts: usize,
+    /// How often the writer ran a repair the reconciler asked for: shows
+    /// whether a round asked for one in the race (and its repair put nothing back).
+    repairs: i64,
+    /// Reconciler comparisons that finished in the gap (see `run`).
+    gap_rounds: u64,
 }
 
 impl Seen {
@@ -154,7 +167,7 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
     let scheduler = Scheduler::new(pool.clone(), app.clone(), storefront, config);
     let live = matches!(
         race,
-        Race::StopReadBack429 | Race::StopDeleteStalled | Race::EndRace
+        Race::StopReadBack429 | Race::StopDeleteStalled | Race::PlannedEnd
     );
     if live {
         // Live before the loops start, as `GoLive::live` makes it.
@@ -178,7 +191,7 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
             // Every bot was down from before the start until after the end.
             end_at = Some(window_from_now(pool, id, -120.0, -30.0).await?);
         }
-        Race::EndRace => {
+        Race::PlannedEnd => {
             end_at = Some(window_from_now(pool, id, -60.0, 2.0).await?);
             // The end's DELETE is applied at once; its answer comes 3 s later,
             // so at least one reconcile round starts while the database
@@ -255,7 +268,7 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
             app.revoke(&approver(), id, Some("bench: wrong SKU"))
                 .await?;
         }
-        Race::OverdueWindow | Race::EndRace => {}
+        Race::OverdueWindow | Race::PlannedEnd => {}
     }
 
     // Settled: the outcome each row expects, in the database and the
@@ -269,7 +282,7 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
         // A revoked draft whose start passes expires: either is "not live".
         Race::RevokeInLookahead => ("", Channel::Announcements, &["draft", "expired"]),
         Race::OverdueWindow => ("could not go live", Channel::Approvals, &["failed"]),
-        Race::EndRace => ("has ended", Channel::Announcements, &["ended"]),
+        Race::PlannedEnd => ("has ended", Channel::Announcements, &["ended"]),
     };
     let mut samples = Vec::new();
     let mut settled_at: Option<Instant> = None;
@@ -344,31 +357,32 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
             _ => posts(bench, posts_before, id, channel, &[wanted]),
         },
         settled: settled_at.is_some(),
+        decided,
+        end_at,
+        lead,
+        alerts: posts(bench, posts_before, id, channel, &[wanted]),
+        repairs: sqlx::query_scalar(
+            "select coalesce(sum(claims), 0)::int8 from job \
+             where session_id = $1 and kind = 'repair'",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await?,
+        gap_rounds,
     };
-    let alerts = posts(bench, posts_before, id, channel, &[wanted]);
-    // How often the writer ran a repair the reconciler asked for: shows a
-    // round did land in the race (and that its repair put nothing back).
-    let repairs: i64 = sqlx::query_scalar(
-        "select coalesce(sum(claims), 0)::int8 from job where session_id = $1 and kind = 'repair'",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await?;
-    Ok(figure(
-        race, &seen, decided, end_at, lead, alerts, repairs, gap_rounds,
-    ))
+    Ok(figure(race, &seen))
 }
 
-fn figure(
-    race: Race,
-    seen: &Seen,
-    decided: Instant,
-    end_at: Option<Instant>,
-    lead: Option<Duration>,
-    alerts: usize,
-    repairs: i64,
-    gap_rounds: u64,
-) -> Figure {
+fn figure(race: Race, seen: &Seen) -> Figure {
+    let Seen {
+        decided,
+        end_at,
+        lead,
+        alerts,
+        repairs,
+        gap_rounds,
+        ..
+    } = *seen;
     let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
     let status = seen.last_status().to_owned();
     let counts = format!(
@@ -419,7 +433,7 @@ fn figure(
                 }),
             )
         }
-        Race::OverdueWindow | Race::EndRace => {
+        Race::OverdueWindow | Race::PlannedEnd => {
             let from = end_at.unwrap_or(decided);
             let up = seen.up_after(from);
             let extra = if matches!(race, Race::OverdueWindow) {
