@@ -23,6 +23,10 @@
 //!   killed (SIGKILL) once the sale is up, and the other must finish the job.
 //!   Posts are read from both processes' output.
 //!
+//! The rows of the races between writers (a stop with a slow read-back, a
+//! revoke in the lookahead, an overdue window, the end-time race) follow,
+//! with their own figures and targets: see `races.rs`.
+//!
 //! "Worker killed mid-publish" is in process: while the surviving scheduler
 //! runs, a claim stamped with a presence key, the PUT applied, then the
 //! presence connection closed, as a kill closes a process's sockets.
@@ -116,7 +120,7 @@ pub async fn measure() -> anyhow::Result<Vec<Figure>> {
     }
     let met =
         |m: &Measured| m.divergence <= Duration::from_secs(10) && m.publishes <= 1 && m.posts == 1;
-    Ok(rows
+    let mut figures: Vec<Figure> = rows
         .into_iter()
         .map(|(fault, m)| Figure {
             name: fault.name(),
@@ -138,7 +142,10 @@ pub async fn measure() -> anyhow::Result<Vec<Figure>> {
                 "posts": m.posts,
             }),
         })
-        .collect())
+        .collect();
+    // The races between writers (issue 23, cases 1-4) have targets of their own.
+    figures.extend(crate::races::measure().await?);
+    Ok(figures)
 }
 
 async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Measured> {

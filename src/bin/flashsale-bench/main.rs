@@ -24,6 +24,7 @@ mod history;
 mod import;
 mod pictures;
 mod process;
+mod races;
 mod setup;
 mod usecases;
 
