@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark command: every figure of the Performance section of README.
 #
-#   scripts/bench.sh [all|golive|golive-loaded|usecases|process|faults|import|pictures] [options]
+#   scripts/bench.sh [all|golive|golive-loaded|usecases|process|faults|import|pictures|history] [options]
 #
 # Starts a throwaway Postgres (as scripts/test.sh does), builds in release
 # mode and runs `flashsale-bench` (default: all), which starts the dev
