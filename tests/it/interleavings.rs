@@ -522,6 +522,23 @@ impl<'a> Run<'a> {
     /// The command commits while the replica's first storefront call is
     /// applied and its answer held back.
     async fn in_flight(&mut self, n: usize, command: Command) -> Result<(), String> {
+        let running = self.run_with_a_call_held_back(n).await;
+        if self.command(command).await? {
+            self.committed(command);
+        }
+        joined(n, running).await
+    }
+
+    /// Replica `n` runs what is due, in the background.
+    fn spawn_run(&self, n: usize) -> Running {
+        let replica = self.replicas[n].clone();
+        tokio::spawn(async move { replica.run_due_now().await })
+    }
+
+    /// Replica `n` runs what is due with its next storefront call applied
+    /// and its answer held back 1 s; returns once that call arrived (or the
+    /// run ended without one).
+    async fn run_with_a_call_held_back(&mut self, n: usize) -> Running {
         self.seen.stalled = true;
         self.g.store.set_faults(Faults {
             stall_next: 1,
@@ -529,8 +546,7 @@ impl<'a> Run<'a> {
             ..Faults::default()
         });
         let before = self.g.store.calls().len();
-        let replica = self.replicas[n].clone();
-        let running = tokio::spawn(async move { replica.run_due_now().await });
+        let running = self.spawn_run(n);
         let deadline = Instant::now() + Duration::from_secs(2);
         while self.g.store.calls().len() == before
             && !running.is_finished()
@@ -538,14 +554,7 @@ impl<'a> Run<'a> {
         {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        if self.command(command).await? {
-            self.committed(command);
-        }
-        match running.await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(format!("replica {n} failed to run its jobs: {e}")),
-            Err(e) => Err(format!("replica {n} panicked: {e}")),
-        }
+        running
     }
 
     async fn during_wait(&mut self, n: usize, command: Command) -> Result<(), String> {
@@ -560,43 +569,19 @@ impl<'a> Run<'a> {
         if start_in > 1.0 {
             self.shift(1.0 - start_in).await?;
         }
-        let replica = self.replicas[n].clone();
-        let running = tokio::spawn(async move { replica.run_due_now().await });
+        let running = self.spawn_run(n);
         tokio::time::sleep(Duration::from_millis(200)).await;
         if self.command(command).await? {
             self.committed(command);
         }
-        match running.await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(format!("replica {n} failed to run its jobs: {e}")),
-            Err(e) => Err(format!("replica {n} panicked: {e}")),
-        }
+        joined(n, running).await
     }
 
     async fn reconcile_during(&mut self, n: usize, m: usize) -> Result<(), String> {
-        self.seen.stalled = true;
-        self.g.store.set_faults(Faults {
-            stall_next: 1,
-            stall_secs: 1,
-            ..Faults::default()
-        });
-        let before = self.g.store.calls().len();
-        let replica = self.replicas[n].clone();
-        let running = tokio::spawn(async move { replica.run_due_now().await });
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while self.g.store.calls().len() == before
-            && !running.is_finished()
-            && Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let running = self.run_with_a_call_held_back(n).await;
         self.step(Step::Reconcile(m)).await?;
         self.step(Step::Run(m)).await?;
-        match running.await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(format!("replica {n} failed to run its jobs: {e}")),
-            Err(e) => Err(format!("replica {n} panicked: {e}")),
-        }
+        joined(n, running).await
     }
 
     async fn read_across_end(&mut self, n: usize, m: usize) -> Result<(), String> {
@@ -628,8 +613,7 @@ impl<'a> Run<'a> {
         // A reconciler patient enough to wait for that slow read.
         let reconciler = self.replicas[PATIENT].clone();
         let reconciling = tokio::spawn(async move { reconciler.reconcile_now().await });
-        let replica = self.replicas[n].clone();
-        let running = tokio::spawn(async move { replica.run_due_now().await });
+        let running = self.spawn_run(n);
         let ran = running.await;
         let reconciled = reconciling.await;
         match (ran, reconciled) {
@@ -873,6 +857,18 @@ impl<'a> Run<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// A replica's run in the background.
+type Running = tokio::task::JoinHandle<Result<usize, flashsale_bot::store::StoreError>>;
+
+/// Waits for replica `n`'s run; its failure is the step's.
+async fn joined(n: usize, running: Running) -> Result<(), String> {
+    match running.await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("replica {n} failed to run its jobs: {e}")),
+        Err(e) => Err(format!("replica {n} panicked: {e}")),
     }
 }
 
