@@ -42,6 +42,9 @@ struct State {
     refusing: HashSet<Channel>,
     /// How long each post takes before the chat answers.
     post_delay: Duration,
+    /// Posts the chat makes whose answer is then lost (a timeout after the
+    /// platform took it): the caller sees `Unavailable` and tries again.
+    answers_to_lose: u32,
     /// Calls made, answered or not.
     post_calls: usize,
     edit_calls: usize,
@@ -82,6 +85,11 @@ impl RecordingChat {
         } else {
             state.refusing.remove(&channel);
         }
+    }
+
+    /// The next `posts` posts are made, and their answers lost.
+    pub fn lose_answers(&self, posts: u32) {
+        self.lock().answers_to_lose = posts;
     }
 
     /// Each post takes this long before the chat answers (a slow platform).
@@ -144,6 +152,12 @@ impl Chat for RecordingChat {
             message: message.clone(),
             edits: Vec::new(),
         });
+        if state.answers_to_lose > 0 {
+            state.answers_to_lose -= 1;
+            return Err(ChatError::Unavailable(
+                "the post was made, and its answer lost".to_owned(),
+            ));
+        }
         Ok(reference)
     }
 

@@ -104,6 +104,8 @@ enum Step {
     /// Someone deletes the session's approval card: its edits are refused
     /// for good from now on.
     CardDeleted,
+    /// The chat makes the next post and its answer is lost.
+    ChatLosesAnswer,
     /// A process claims what is due and dies before finishing any of it.
     Crash,
     /// Replica `n` runs what is due with its next storefront call held
@@ -186,9 +188,10 @@ fn schedule(seed: u64) -> Vec<Step> {
             48..=61 => Step::Clock(AT[pick(&mut rng, AT.len())]),
             62..=73 => Step::Fault(FAULTS[pick(&mut rng, FAULTS.len())]),
             74 => Step::ChatDown(rng.random_bool(0.5)),
-            75 => match rng.random_range(0..3) {
+            75 => match rng.random_range(0..4) {
                 0 => Step::ApprovalsRefusing(true),
                 1 => Step::ApprovalsRefusing(false),
+                2 => Step::ChatLosesAnswer,
                 _ => Step::CardDeleted,
             },
             76..=78 => Step::Crash,
@@ -262,6 +265,7 @@ impl<'a> Run<'a> {
         g.store.set_faults(Faults::default());
         g.t.chat.set_down(false);
         g.t.chat.set_refusing(Channel::Approvals, false);
+        g.t.chat.lose_answers(0);
         // A run that failed half-way (or a shrinker's try) leaves its session
         // where it stopped: retire it, so its window and its jobs stay out of
         // the next run's way.
@@ -314,6 +318,10 @@ impl<'a> Run<'a> {
             }
             Step::ChatDown(down) => {
                 self.g.t.chat.set_down(down);
+                Ok(())
+            }
+            Step::ChatLosesAnswer => {
+                self.g.t.chat.lose_answers(1);
                 Ok(())
             }
             Step::ApprovalsRefusing(refusing) => {
@@ -762,6 +770,7 @@ impl<'a> Run<'a> {
         self.g.store.set_faults(Faults::default());
         self.g.t.chat.set_down(false);
         self.g.t.chat.set_refusing(Channel::Approvals, false);
+        self.g.t.chat.lose_answers(0);
         if self.seen.stalled {
             // A held-back answer still on its way.
             tokio::time::sleep(Duration::from_millis(1100)).await;
