@@ -22,7 +22,7 @@
 
 use super::Scheduler;
 use crate::app::AppError;
-use crate::domain::sale::{SaleFacts, Shown};
+use crate::domain::sale::{RepairDecision, SaleFacts, Shown};
 use crate::domain::{Status, Window};
 use crate::metrics;
 use crate::store::jobs;
@@ -106,8 +106,10 @@ impl Scheduler {
             now: candidate.checked_at,
         };
         let wanted = facts.wanted();
-        // Approved: its publish job owns the sale until its window passes.
-        if status == Status::Approved && candidate.checked_at < candidate.ends_at {
+        // The repair's own rule decides what is its business: an approved
+        // sale is its publish job's until the window passes.
+        let decision = facts.repair();
+        if decision == RepairDecision::LeaveToPublish {
             return Ok(Finding::Agrees);
         }
         let shown = match self.confirmed_down(candidate.session_id).await {
@@ -119,7 +121,7 @@ impl Scheduler {
             }
         };
         // A live session that must come down needs its end job to run.
-        let end_missing = status == Status::Live && wanted == Shown::Down && !candidate.end_armed;
+        let end_missing = decision == RepairDecision::ArmEnd && !candidate.end_armed;
         if shown == wanted && !end_missing {
             return Ok(Finding::Agrees);
         }
