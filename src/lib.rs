@@ -47,6 +47,7 @@ pub mod http;
 pub mod import;
 pub mod leader;
 pub mod metrics;
+pub mod platforms;
 pub mod render;
 pub mod runtime;
 pub mod scheduler;

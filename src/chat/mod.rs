@@ -10,18 +10,14 @@
 //! The port is used as `Arc<dyn Chat>`: the platform is chosen at run time.
 
 pub mod buttons;
-pub mod console;
-pub mod discord;
-pub mod download;
 mod memory;
-pub mod slack;
 mod text;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use memory::{Posted, RecordingChat};
-pub use text::{CommandHint, Span, Text, TimeStyle};
+pub use text::{non_empty, truncate, CommandHint, Span, Text, TimeStyle};
 
 use crate::domain::ActorId;
 pub use crate::render::Picture;

@@ -3,9 +3,9 @@
 
 use std::io::IsTerminal;
 
-use crate::chat::console::{self, Console, ConsoleError};
 use crate::config::Config;
 use crate::http::{ChatState, Readiness};
+use crate::platforms::console::{self, Console, ConsoleError};
 use crate::render::Painter;
 
 use super::{shutdown_signal, RunError};

@@ -14,10 +14,10 @@ use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
 
-use crate::chat::discord::{self, DiscordError};
 use crate::config::Config;
 use crate::http::{ChatState, Readiness};
 use crate::leader::{self, LeaderConfig};
+use crate::platforms::discord::{self, DiscordError};
 use crate::render::Painter;
 
 use super::{shutdown_signal, RunError, StartupError};

@@ -71,11 +71,11 @@ pub enum RunError {
     #[error(transparent)]
     Startup(#[from] StartupError),
     #[error(transparent)]
-    Discord(#[from] crate::chat::discord::DiscordError),
+    Discord(#[from] crate::platforms::discord::DiscordError),
     #[error(transparent)]
     Slack(#[from] slack::SlackError),
     #[error(transparent)]
-    Console(crate::chat::console::ConsoleError),
+    Console(crate::platforms::console::ConsoleError),
 }
 
 /// What every run mode needs.

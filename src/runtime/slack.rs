@@ -9,11 +9,11 @@
 
 use std::sync::Arc;
 
-use crate::chat::slack::{
-    Renderer, SlackApi, SlackApiError, SlackChat, SlackInbound, SlackRoles, SocketMode, SocketState,
-};
 use crate::config::Config;
 use crate::http::{ChatState, Readiness};
+use crate::platforms::slack::{
+    Renderer, SlackApi, SlackApiError, SlackChat, SlackInbound, SlackRoles, SocketMode, SocketState,
+};
 
 use super::{shutdown_signal, RunError};
 

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use flashsale_bot::chat::discord::download::{download, DownloadError};
 use flashsale_bot::import::FileError;
+use flashsale_bot::platforms::discord::download::{download, DownloadError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

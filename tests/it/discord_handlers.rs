@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 
 use flashsale_bot::app::AppError;
-use flashsale_bot::chat::discord::forms::{self, FormId};
-use flashsale_bot::chat::discord::interactions::{pressed, submitted, Pressed};
-use flashsale_bot::chat::discord::{Data, Rendered};
 use flashsale_bot::chat::{Channel, Mention};
 use flashsale_bot::domain::{Actor, RuleViolation, Status, TransitionRefused};
+use flashsale_bot::platforms::discord::forms::{self, FormId};
+use flashsale_bot::platforms::discord::interactions::{pressed, submitted, Pressed};
+use flashsale_bot::platforms::discord::{Data, Rendered};
 use sqlx::PgPool;
 
 use crate::support::app::TestApp;

@@ -7,17 +7,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use flashsale_bot::chat::slack::render::limits;
-use flashsale_bot::chat::slack::{
-    Envelope, EnvelopeKind, Renderer, SlackApi, SlackChat, SlackRoles, SocketHandler, SocketMode,
-    SocketState,
-};
 use flashsale_bot::chat::{
     Button, ButtonStyle, Card, Channel, Chat, ChatError, Field, Mention, Message, PostedRef, Text,
     Tone,
 };
 use flashsale_bot::config::SlackConfig;
 use flashsale_bot::domain::Roles;
+use flashsale_bot::platforms::slack::render::limits;
+use flashsale_bot::platforms::slack::{
+    Envelope, EnvelopeKind, Renderer, SlackApi, SlackChat, SlackRoles, SocketHandler, SocketMode,
+    SocketState,
+};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 

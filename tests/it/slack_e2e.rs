@@ -8,7 +8,7 @@
 //! Block Kit's limits and for broadcast mentions.
 //!
 //! NOT RUN YET: these need the Slack run mode (issue 15's wiring:
-//! `src/runtime/slack.rs`, `src/chat/slack/inbound.rs`, `CHAT=slack` in the
+//! `src/runtime/slack.rs`, `src/platforms/slack/inbound.rs`, `CHAT=slack` in the
 //! config), which is built on another branch. Until it is merged they are
 //! `#[ignore]`d with the reason "Slack wiring (issue 15) not merged yet"; once
 //! it is, delete those lines:

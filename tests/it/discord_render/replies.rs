@@ -7,8 +7,8 @@ use flashsale_bot::app::{
     ActivityEntry, ActivityPage, AppError, BatchReport, LineOutcome, ListRange, ListView,
     SessionSummaryView,
 };
-use flashsale_bot::chat::discord::{commands, forms, Rendered};
 use flashsale_bot::domain::{RuleViolation, Status};
+use flashsale_bot::platforms::discord::{commands, forms, Rendered};
 use flashsale_bot::store::ActivityRecord;
 use serde_json::{json, Value};
 

@@ -3,9 +3,9 @@
 //! serialised message, so each test can say "and it fits".
 
 use flashsale_bot::app::FlashSales;
-use flashsale_bot::chat::discord::{Data, Rendered, Renderer, RoleIds};
 use flashsale_bot::config::DiscordConfig;
 use flashsale_bot::domain::Actor;
+use flashsale_bot::platforms::discord::{Data, Rendered, Renderer, RoleIds};
 use poise::serenity_prelude::{RoleId, UserId};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -32,7 +32,12 @@ pub fn renderer() -> Renderer {
 /// A guild member holding `role_ids`, as the adapter sees them.
 pub fn member(user_id: u64, name: &str, role_ids: &[u64]) -> Actor {
     let member_roles: Vec<RoleId> = role_ids.iter().map(|r| RoleId::new(*r)).collect();
-    flashsale_bot::chat::discord::input::actor(UserId::new(user_id), name, &member_roles, roles())
+    flashsale_bot::platforms::discord::input::actor(
+        UserId::new(user_id),
+        name,
+        &member_roles,
+        roles(),
+    )
 }
 
 pub fn discord_config() -> DiscordConfig {

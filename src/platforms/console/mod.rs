@@ -17,13 +17,13 @@
 //!
 //! ```no_run
 //! # async fn demo(config: flashsale_bot::config::Config) -> anyhow::Result<()> {
-//! use flashsale_bot::chat::console::Console;
-//! use flashsale_bot::chat::console::PictureFolder;
+//! use flashsale_bot::platforms::console::Console;
+//! use flashsale_bot::platforms::console::PictureFolder;
 //! use flashsale_bot::render::Painter;
 //! let zone = config.policy.time_zone;
 //! let pictures = PictureFolder {
 //!     painter: Painter::new(zone, config.picture_font_dir.clone()),
-//!     dir: flashsale_bot::chat::console::PICTURES_DIR.into(),
+//!     dir: flashsale_bot::platforms::console::PICTURES_DIR.into(),
 //! };
 //! let console = Console::new(zone, Some(pictures));
 //! let services = flashsale_bot::runtime::build(config, console.chat()).await?;

@@ -25,7 +25,7 @@ pub(super) enum Failure {
 
 /// Why the framework's checks stop a command before it answers at all.
 #[derive(Debug, thiserror::Error)]
-pub(in crate::chat::discord) enum Stopped {
+pub(in crate::platforms::discord) enum Stopped {
     /// From another server the bot is in, or a DM.
     #[error("Flash sales are run from the team's own server: this bot answers nothing here.")]
     NotOurGuild,
@@ -37,7 +37,7 @@ pub(in crate::chat::discord) enum Stopped {
 /// The framework's `command_check` (commands and autocomplete, every level
 /// of `/flashsale`): only the configured server gets an answer, so a server
 /// the bot was also added to cannot read sessions or unreleased prices.
-pub(in crate::chat::discord) async fn in_our_guild(
+pub(in crate::platforms::discord) async fn in_our_guild(
     ctx: poise::Context<'_, super::super::Data, Error>,
 ) -> Result<bool, Error> {
     if ctx.guild_id() == Some(ctx.data().guild) {
@@ -50,7 +50,7 @@ pub(in crate::chat::discord) async fn in_our_guild(
 /// The `/flashsale` group's check, run once per command before anything
 /// answers: a redelivered interaction (a gateway replay) is recognised
 /// here, by its id, and never deferred or answered a second time.
-pub(in crate::chat::discord) async fn first_time(
+pub(in crate::platforms::discord) async fn first_time(
     ctx: poise::Context<'_, super::super::Data, Error>,
 ) -> Result<bool, Error> {
     let poise::Context::Application(app) = ctx else {
@@ -176,7 +176,9 @@ where
 
 /// The framework's `pre_command` hook: when the command arrived, for the
 /// interaction latency metric.
-pub(in crate::chat::discord) async fn arrived(ctx: poise::Context<'_, super::super::Data, Error>) {
+pub(in crate::platforms::discord) async fn arrived(
+    ctx: poise::Context<'_, super::super::Data, Error>,
+) {
     ctx.set_invocation_data(Instant::now()).await;
 }
 

@@ -44,8 +44,8 @@ pub mod limits {
     pub const CHOICES: usize = 25;
 }
 
-use crate::chat::text::non_empty;
-pub use crate::chat::text::truncate;
+use crate::chat::non_empty;
+pub use crate::chat::truncate;
 
 /// What Discord should send: the parts every builder shares.
 #[derive(Debug, Clone, Default)]

@@ -32,10 +32,10 @@ use crate::app::cards::session_card;
 use crate::app::command_line::parser::{parse_line, Command, Input};
 use crate::app::command_line::{self, Answer};
 use crate::app::{headlines, AppError, FlashSales, ImportError};
-use crate::chat::download::{self, download_request, DownloadError};
 use crate::chat::{Message, Text};
 use crate::domain::Actor;
 use crate::metrics;
+use crate::platforms::download::{self, download_request, DownloadError};
 use secrecy::{ExposeSecret, SecretString};
 
 /// The Slack side of the bot's inbound traffic.

@@ -61,7 +61,7 @@ async fn not_here(
         ?guild,
         "refused an interaction from outside the configured server"
     );
-    let text = crate::chat::discord::commands::Stopped::NotOurGuild.to_string();
+    let text = crate::platforms::discord::commands::Stopped::NotOurGuild.to_string();
     let reply = CreateInteractionResponseMessage::new()
         .ephemeral(true)
         .content(text)

@@ -59,9 +59,9 @@ pub mod limits {
     pub const MESSAGE_TEXT: usize = 3000;
 }
 
-use crate::chat::text::non_empty;
+use crate::chat::non_empty;
 /// For plain text only (headers, buttons): mrkdwn is cut by `Markup::fit`.
-pub use crate::chat::text::truncate;
+pub use crate::chat::truncate;
 
 /// `&`, `<` and `>` as Slack wants them in any text a person typed.
 pub fn escape(s: &str) -> String {
