@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use super::cards::{approval_request, card_update};
 use super::pictures;
-use super::{AppError, FlashSales, SessionView};
+use super::{AppError, Core, Operations, SessionView};
 use crate::catalog::Product;
 use crate::chat::{Channel, ChatError, Message, Picture, PostedRef, Text, TimeStyle};
 use crate::domain::{ActivityKind, Actor, Sku, Status};
@@ -44,13 +44,13 @@ enum Edited {
     Lost,
 }
 
-impl FlashSales {
+impl Core {
     /// After a state change: edits the approval card, if there is one, to
     /// show `view` with `outcome`, and records what it now shows. A card the
     /// chat has lost (or refuses to edit now) is replaced by a fresh card.
     /// An edit the chat does not take leaves the card behind;
     /// `redraw_stale_cards` catches up. True when the chat took the card.
-    pub(crate) async fn update_card(&self, view: &SessionView, outcome: Text) -> bool {
+    pub(super) async fn update_card(&self, view: &SessionView, outcome: Text) -> bool {
         let Some(card) = self.card_of(view.id).await else {
             return false;
         };
@@ -64,7 +64,9 @@ impl FlashSales {
         }
         self.post_fresh_card(view, &message).await
     }
+}
 
+impl Operations {
     /// Redraws approval cards that are behind their session in the database:
     /// edits the chat could not take (it was down) are caught up, so a card
     /// never offers buttons for what was decided. Every replica's reconciler
@@ -72,24 +74,26 @@ impl FlashSales {
     /// brought up to date.
     pub async fn redraw_stale_cards(&self) -> Result<usize, AppError> {
         let stale = {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.core.pool.acquire().await?;
             sessions::stale_cards(&mut conn, STALE_CARD_GRACE, STALE_CARD_BATCH).await?
         };
         let mut redrawn = 0;
         for session_id in stale {
-            if self.refresh_card(session_id).await {
+            if self.core.refresh_card(session_id).await {
                 redrawn += 1;
             }
         }
         Ok(redrawn)
     }
+}
 
+impl Core {
     /// Brings the approval card up to date with the stored session, e.g.
     /// after a press on a card that showed an older version, if it is behind;
     /// a card that already shows the session, or one the chat lost, is left
     /// alone. True when the chat took a new drawing.
     pub async fn refresh_card(&self, session_id: i64) -> bool {
-        let view = match self.get(session_id).await {
+        let view = match self.view(session_id).await {
             Ok(view) => view,
             Err(e) => {
                 tracing::warn!(session = session_id, error = %e, "could not refresh the card");
@@ -193,7 +197,7 @@ impl FlashSales {
         let Some(card) = self.card_of(session_id).await.filter(|card| !card.lost) else {
             return;
         };
-        let view = match self.get(session_id).await {
+        let view = match self.view(session_id).await {
             Ok(view) if view.status == Status::PendingApproval => view,
             Ok(_) => return,
             Err(e) => {

@@ -4,7 +4,7 @@
 //! platform's event id makes a double click (or a redelivery) act once, and
 //! the use case decides the rest. Adapters only translate the outcome.
 
-use super::{AppError, FlashSales, SessionView};
+use super::{AppError, Front, SessionView};
 use crate::chat::buttons::{ButtonId, CardAction};
 use crate::domain::{Action, Actor, RuleViolation};
 
@@ -22,7 +22,7 @@ pub enum PressOutcome {
 }
 
 pub async fn press_button(
-    app: &FlashSales,
+    app: &Front,
     actor: &Actor,
     platform: &str,
     event_id: &str,
@@ -33,9 +33,13 @@ pub async fn press_button(
         Err(e) => return PressOutcome::Refused(AppError::Button(e)),
     };
     let outcome = match button.action {
-        CardAction::Approve => match app.first_delivery(platform, event_id).await {
+        CardAction::Approve => match app.desk.first_delivery(platform, event_id).await {
             Ok(false) => PressOutcome::AlreadyHandled,
-            Ok(true) => match app.approve(actor, button.session_id, button.version).await {
+            Ok(true) => match app
+                .desk
+                .approve(actor, button.session_id, button.version)
+                .await
+            {
                 Ok(view) => PressOutcome::Approved(view),
                 Err(e) => PressOutcome::Refused(e),
             },
@@ -45,6 +49,7 @@ pub async fn press_button(
         // refusing it early spares a non-approver (or one looking at an old
         // card) a form they cannot use.
         CardAction::Reject => match app
+            .desk
             .check_allowed_at(actor, button.session_id, Action::Reject, button.version)
             .await
         {
@@ -63,15 +68,15 @@ pub async fn press_button(
 
 /// A card older than its session was pressed: show the current one, so the
 /// refusal's "look at the refreshed card" is true on every platform.
-async fn refresh_if_stale(app: &FlashSales, session_id: i64, refused: &AppError) {
+async fn refresh_if_stale(app: &Front, session_id: i64, refused: &AppError) {
     if matches!(refused, AppError::Rule(RuleViolation::StaleVersion { .. })) {
-        app.refresh_card(session_id).await;
+        app.desk.refresh_card(session_id).await;
     }
 }
 
 /// The reason form was submitted: reject what the card showed (`seen_version`), once per event.
 pub async fn reject_with_reason(
-    app: &FlashSales,
+    app: &Front,
     actor: &Actor,
     platform: &str,
     event_id: &str,
@@ -79,10 +84,11 @@ pub async fn reject_with_reason(
     seen_version: i32,
     reason: &str,
 ) -> Result<Option<SessionView>, AppError> {
-    if !app.first_delivery(platform, event_id).await? {
+    if !app.desk.first_delivery(platform, event_id).await? {
         return Ok(None);
     }
     let rejected = app
+        .desk
         .reject_seen(actor, session_id, seen_version, reason)
         .await;
     if let Err(e) = &rejected {

@@ -24,7 +24,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::notices::{self, Notice, CARD_EVENT};
-use super::{AppError, FlashSales, SessionView};
+use super::{AppError, Core, Operations, SessionView};
 use crate::chat::{Channel, ChatError, Message, PostedRef, Text};
 use crate::domain::Status;
 use crate::metrics;
@@ -50,7 +50,7 @@ const OWN_POST_LEASE: PostLease = PostLease {
 /// A post the chat could not take at once goes to the scheduler after this.
 const OWN_POST_RETRY: Duration = Duration::from_secs(1);
 
-impl FlashSales {
+impl Core {
     /// Posts the approval card that `submit` wrote to the outbox, now, unless
     /// a scheduler already took it. If the chat is out, the scheduler posts it
     /// when the chat is back.
@@ -75,7 +75,9 @@ impl FlashSales {
             }
         }
     }
+}
 
+impl Operations {
     /// Writes a post about no one session (the daily digest) under `event`,
     /// unless one was written already, and posts it now unless another
     /// process has taken it; if the chat cannot take it, the scheduler posts
@@ -88,24 +90,33 @@ impl FlashSales {
     ) -> Result<(), AppError> {
         let stored = serde_json::to_value(message)
             .map_err(|e| AppError::unexpected(anyhow::anyhow!("a post did not serialise: {e}")))?;
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.core.pool.acquire().await?;
         outbox::enqueue_unattached(&mut conn, event, channel.as_stored(), &stored).await?;
         drop(conn);
         let claimed =
-            outbox::claim_unattached(&self.pool, "writer", OWN_POST_LEASE.lease, event).await?;
+            outbox::claim_unattached(&self.core.pool, "writer", OWN_POST_LEASE.lease, event)
+                .await?;
         if let Some(post) = claimed {
-            self.deliver(vec![post], OWN_POST_RETRY, OWN_POST_LEASE)
+            self.core
+                .deliver(vec![post], OWN_POST_RETRY, OWN_POST_LEASE)
                 .await;
         }
         Ok(())
     }
+}
 
+impl Core {
     /// Delivers one claimed post, or reminder lines as one post, and records
     /// the outcome on every row; a post the chat could not take waits
     /// `retry_wait` and goes back to the scheduler. The claim is renewed by
     /// `lease` while the chat call runs.
     #[tracing::instrument(skip_all, fields(post = group[0].id, session = group[0].session_id, event = %group[0].event, attempt = group[0].attempt, rows = group.len()))]
-    pub async fn deliver(&self, group: Vec<ClaimedPost>, retry_wait: Duration, lease: PostLease) {
+    pub(super) async fn deliver(
+        &self,
+        group: Vec<ClaimedPost>,
+        retry_wait: Duration,
+        lease: PostLease,
+    ) {
         let decoded: Option<Vec<Message>> = group
             .iter()
             .map(|post| serde_json::from_value::<Message>(post.message.clone()).ok())

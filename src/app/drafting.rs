@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::json;
 use sqlx::{Postgres, Transaction};
 
-use super::{lock_session, view, AppError, FlashSales, InputError, SessionView};
+use super::{lock_session, view, AppError, Core, Desk, InputError, SessionView};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self};
 use crate::domain::status::{self, transition};
@@ -118,7 +118,7 @@ impl ItemChange {
     }
 }
 
-impl FlashSales {
+impl Desk {
     #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     pub async fn create_draft(
         &self,
@@ -127,22 +127,22 @@ impl FlashSales {
     ) -> Result<SessionView, AppError> {
         status::start_draft(actor.roles)?;
         let title = Title::parse(&input.title)?;
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let window = Window::parse(
             &input.start,
             &input.end,
-            self.policy.time_zone,
+            self.core.policy.time_zone,
             now,
-            &self.policy.window,
+            &self.core.policy.window,
         )?;
         // A draft that could never be approved in time is refused now, not at submit.
-        rules::check_before_deadline(now, window.starts_at(), &self.policy)?;
+        rules::check_before_deadline(now, window.starts_at(), &self.core.policy)?;
         let notes = match input.notes.as_deref() {
             Some(raw) => Notes::parse(raw).map_err(InputError::from)?,
             None => None,
         };
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let session = sessions::insert(
             &mut tx,
             title.as_str(),
@@ -151,7 +151,8 @@ impl FlashSales {
             actor,
         )
         .await?;
-        self.replan(&mut tx, session.id, Status::Draft, &window)
+        self.core
+            .replan(&mut tx, session.id, Status::Draft, &window)
             .await?;
         activity::append(
             &mut tx,
@@ -166,7 +167,7 @@ impl FlashSales {
             }),
         )
         .await?;
-        let view = view::load(&mut tx, session.id, &self.policy).await?;
+        let view = view::load(&mut tx, session.id, &self.core.policy).await?;
         tx.commit().await?;
         tracing::info!(session = view.id, "draft created");
         Ok(view)
@@ -187,7 +188,7 @@ impl FlashSales {
         let (sku, discount, quantity) = (sku.clone(), *discount, *quantity);
         let product = self.product(&sku, Freshness::AllowCached).await?;
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
         let mut items = items::list(&mut tx, session_id).await?;
@@ -239,7 +240,7 @@ impl FlashSales {
         }
         let product = self.product(&sku, Freshness::AllowCached).await?;
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
         let mut items = items::list(&mut tx, session_id).await?;
@@ -286,8 +287,8 @@ impl FlashSales {
         session_id: i64,
         sku: &str,
     ) -> Result<SessionView, AppError> {
-        let sku = Sku::parse(sku, &self.policy.sku)?;
-        let mut tx = self.pool.begin().await?;
+        let sku = Sku::parse(sku, &self.core.policy.sku)?;
+        let mut tx = self.core.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
         let mut items = items::list(&mut tx, session_id).await?;
@@ -328,7 +329,7 @@ impl FlashSales {
     ) -> Result<SessionView, AppError> {
         let session =
             sessions::record_edit(&mut tx, session_id, actor, kind.as_str(), details).await?;
-        let view = view::session_view(session, items_now, &self.policy)?;
+        let view = view::session_view(session, items_now, &self.core.policy)?;
         tx.commit().await?;
         Ok(view)
     }
@@ -336,12 +337,15 @@ impl FlashSales {
     /// The catalog's answer for one SKU (`None`: the catalog does not know it).
     async fn product(&self, sku: &Sku, freshness: Freshness) -> Result<Option<Product>, AppError> {
         let mut found = self
+            .core
             .catalog
             .products(std::slice::from_ref(sku), freshness)
             .await?;
         Ok(found.remove(sku))
     }
+}
 
+impl Core {
     /// The catalog's answers for several SKUs at once.
     pub(super) async fn products(
         &self,

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-use super::{AppError, FlashSales, SessionView};
+use super::{AppError, Queries, SessionView};
 use crate::domain::window::format_local;
 use crate::domain::Money;
 use crate::store::{activity, sessions};
@@ -44,7 +44,7 @@ const TABLE_HEADER: [&str; 7] = [
 const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 const LOCAL_FORMAT: &str = "%Y-%m-%d %H:%M";
 
-impl FlashSales {
+impl Queries {
     #[tracing::instrument(skip_all, fields(session = session_id))]
     pub async fn export_session(&self, session_id: i64) -> Result<ExportFiles, AppError> {
         let view = self.get(session_id).await?;
@@ -59,12 +59,12 @@ impl FlashSales {
     /// The whole activity log, oldest first, with each entry in words.
     #[tracing::instrument(skip_all, fields(session = session_id))]
     pub async fn export_log(&self, session_id: i64) -> Result<Vec<u8>, AppError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.core.pool.acquire().await?;
         sessions::get(&mut conn, session_id)
             .await?
             .ok_or(AppError::SessionNotFound(session_id))?;
         let entries = activity::list_all(&mut conn, session_id).await?;
-        let tz = self.policy.time_zone;
+        let tz = self.core.policy.time_zone;
         let mut out = csv_writer();
         let local = format!("Time ({})", tz.name());
         out.write_record([
@@ -98,7 +98,7 @@ impl FlashSales {
 
     /// The labelled cells above the table, in order.
     fn labels(&self, view: &SessionView) -> Vec<(&'static str, String)> {
-        let tz = self.policy.time_zone;
+        let tz = self.core.policy.time_zone;
         let local = |at: chrono::DateTime<chrono::Utc>| {
             at.with_timezone(&tz).format(LOCAL_FORMAT).to_string()
         };

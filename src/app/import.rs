@@ -20,7 +20,7 @@ pub use problems::{BadRow, ImportError, RowProblem, SessionProblem};
 use rows::GoodRow;
 
 use super::error::InputError;
-use super::{lock_session, view, AppError, FlashSales, SessionView};
+use super::{lock_session, view, AppError, Desk, SessionView};
 use crate::catalog::Product;
 use crate::chat::Text;
 use crate::domain::rules;
@@ -120,7 +120,7 @@ impl ImportReport {
     }
 }
 
-impl FlashSales {
+impl Desk {
     /// Whether `actor` may import into `target`: adapters ask before they
     /// fetch the file, so a member who may not import costs no download.
     /// Gives the existing draft, if that is the target.
@@ -135,7 +135,7 @@ impl FlashSales {
                 Ok(None)
             }
             ImportTarget::Existing(id) => {
-                let view = self.get(*id).await?;
+                let view = self.core.view(*id).await?;
                 transition(view.status, Action::EditItems, actor.roles)?;
                 Ok(Some(view))
             }
@@ -233,21 +233,21 @@ impl FlashSales {
         if end.is_none() {
             problems.push(SessionProblem::MissingTime { field: "end" });
         }
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let window = match (start, end) {
             (Some(start), Some(end)) => Window::parse(
                 &start,
                 &end,
-                self.policy.time_zone,
+                self.core.policy.time_zone,
                 now,
-                &self.policy.window,
+                &self.core.policy.window,
             )
             .map_err(|e| problems.push(InputError::from(e).into()))
             .ok(),
             _ => None,
         };
         let window = window.filter(|w| {
-            rules::check_before_deadline(now, w.starts_at(), &self.policy)
+            rules::check_before_deadline(now, w.starts_at(), &self.core.policy)
                 .map_err(|e| problems.push(e.into()))
                 .is_ok()
         });
@@ -276,14 +276,15 @@ impl FlashSales {
         table: &ImportSheet,
         rows: Vec<(GoodRow, Product)>,
     ) -> Result<ImportReport, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let (session_id, created) = match (target, &draft) {
             (ImportTarget::NewDraft(_), Some(draft)) => {
                 let notes = Some(draft.notes.as_str());
                 let session =
                     sessions::insert(&mut tx, draft.title.as_str(), &draft.window, notes, actor)
                         .await?;
-                self.replan(&mut tx, session.id, Status::Draft, &draft.window)
+                self.core
+                    .replan(&mut tx, session.id, Status::Draft, &draft.window)
                     .await?;
                 (session.id, true)
             }
@@ -357,7 +358,7 @@ impl FlashSales {
             }),
         )
         .await?;
-        let session = view::load(&mut tx, session_id, &self.policy).await?;
+        let session = view::load(&mut tx, session_id, &self.core.policy).await?;
         tx.commit().await?;
         Ok(ImportReport {
             session,

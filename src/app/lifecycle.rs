@@ -8,7 +8,7 @@ use serde_json::json;
 use super::checks::{item_problems, skus_of};
 use super::notices;
 use super::system::LogEntry;
-use super::{lock_session, AppError, FlashSales, SessionView};
+use super::{lock_session, AppError, Core, Desk, SessionView};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::status::transition;
@@ -20,32 +20,33 @@ use crate::store::{activity, items, sessions, ItemRecord, SessionRecord};
 /// How often submit re-reads a draft that changed while the catalog was asked.
 const SUBMIT_ATTEMPTS: usize = 3;
 
-impl FlashSales {
+impl Desk {
     /// Sends a draft with exactly six valid items to the approvers.
     #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
     pub async fn submit(&self, actor: &Actor, session_id: i64) -> Result<SessionView, AppError> {
         for _ in 0..SUBMIT_ATTEMPTS {
             // Ask the catalog about the items as they are now, without holding
             // the lock; if they changed meanwhile, look again.
-            let (seen, seen_items) = self.read(session_id).await?;
+            let (seen, seen_items) = self.core.read(session_id).await?;
             transition(seen.status, Action::Submit, actor.roles)?;
             rules::check_submittable(seen_items.len())?;
             let products = self
+                .core
                 .products(&skus_of(&seen_items), Freshness::AllowCached)
                 .await?;
 
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.core.pool.begin().await?;
             let session = lock_session(&mut tx, session_id).await?;
             if session.version != seen.version {
                 continue;
             }
             let next = transition(session.status, Action::Submit, actor.roles)?;
             rules::check_before_deadline(
-                self.clock.now(),
+                self.core.clock.now(),
                 session.window.starts_at(),
-                &self.policy,
+                &self.core.policy,
             )?;
-            check_items(&seen_items, &products, &self.policy)?;
+            check_items(&seen_items, &products, &self.core.policy)?;
             let change = StatusChange {
                 submitted_by: Some(&actor.id),
                 submitted_by_name: Some(&actor.name),
@@ -58,12 +59,13 @@ impl FlashSales {
                 details: json!({ "version": session.version }),
             };
             let view = self
+                .core
                 .record_status_change(&mut tx, &session, next, change, entry)
                 .await?;
             notices::enqueue(&mut tx, &view, &[notices::approval_card(&view)]).await?;
             tx.commit().await?;
             tracing::info!("submitted for approval");
-            self.deliver_card_now(&view).await;
+            self.core.deliver_card_now(&view).await;
             return Ok(view);
         }
         Err(AppError::unexpected(anyhow::anyhow!(
@@ -96,17 +98,18 @@ impl FlashSales {
         session_id: i64,
         seen_version: i32,
     ) -> Result<SessionView, AppError> {
-        let (seen, seen_items) = self.read(session_id).await?;
+        let (seen, seen_items) = self.core.read(session_id).await?;
         if matches!(seen.status, Status::Approved | Status::Live) && actor.roles.approver {
             return Err(self.already_approved(session_id).await);
         }
         transition(seen.status, Action::Approve, actor.roles)?;
         rules::check_version(seen_version, seen.version)?;
         let products = self
+            .core
             .products(&skus_of(&seen_items), Freshness::Live)
             .await?;
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         if matches!(session.status, Status::Approved | Status::Live) && actor.roles.approver {
             // Another approver won the race.
@@ -115,16 +118,20 @@ impl FlashSales {
         }
         let next = transition(session.status, Action::Approve, actor.roles)?;
         rules::check_version(seen_version, session.version)?;
-        rules::check_before_deadline(self.clock.now(), session.window.starts_at(), &self.policy)?;
+        rules::check_before_deadline(
+            self.core.clock.now(),
+            session.window.starts_at(),
+            &self.core.policy,
+        )?;
         let editors =
             activity::editors(&mut tx, session_id, &ActivityKind::content_shaping()).await?;
-        rules::check_four_eyes(&actor.id, &editors, &self.policy)?;
+        rules::check_four_eyes(&actor.id, &editors, &self.core.policy)?;
         // Items cannot change outside draft, so the version check above
         // guarantees these are the items the catalog was asked about.
-        if let Err(refused) = check_items(&seen_items, &products, &self.policy) {
+        if let Err(refused) = check_items(&seen_items, &products, &self.core.policy) {
             // The row lock is not needed to tell the approvers why.
             drop(tx);
-            self.show_unsellable(session_id, &products).await;
+            self.core.show_unsellable(session_id, &products).await;
             return Err(refused);
         }
         if let Some((other_id, other_title)) =
@@ -145,11 +152,13 @@ impl FlashSales {
             details: json!({ "version": seen_version }),
         };
         let view = self
+            .core
             .record_status_change(&mut tx, &session, next, change, entry)
             .await?;
         tx.commit().await?;
         tracing::info!("approved");
-        self.after_change(&view, actor, ActivityKind::Approved, None)
+        self.core
+            .after_change(&view, actor, ActivityKind::Approved, None)
             .await;
         Ok(view)
     }
@@ -247,7 +256,7 @@ impl FlashSales {
         reason: Option<String>,
         seen_version: Option<i32>,
     ) -> Result<SessionView, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         let next = transition(session.status, action, actor.roles)?;
         if let Some(seen) = seen_version {
@@ -268,6 +277,7 @@ impl FlashSales {
             }),
         };
         let view = self
+            .core
             .record_status_change(&mut tx, &session, next, change, entry)
             .await?;
         if action == Action::Reject {
@@ -281,14 +291,15 @@ impl FlashSales {
             to = next.as_str(),
             "status changed"
         );
-        self.after_change(&view, actor, kind, reason.as_deref())
+        self.core
+            .after_change(&view, actor, kind, reason.as_deref())
             .await;
         Ok(view)
     }
 
     /// Who approved the session and when, from its log, for a second approver.
     async fn already_approved(&self, session_id: i64) -> AppError {
-        let entries = match self.pool.acquire().await {
+        let entries = match self.core.pool.acquire().await {
             Ok(mut conn) => activity::list_all(&mut conn, session_id).await,
             Err(e) => return e.into(),
         };
@@ -301,14 +312,17 @@ impl FlashSales {
                 AppError::AlreadyApproved {
                     session_id,
                     by: approval.map_or_else(|| "someone".to_owned(), |e| e.actor_name.clone()),
-                    at: approval
-                        .map_or_else(String::new, |e| format_local(e.at, self.policy.time_zone)),
+                    at: approval.map_or_else(String::new, |e| {
+                        format_local(e.at, self.core.policy.time_zone)
+                    }),
                 }
             }
             Err(e) => e.into(),
         }
     }
+}
 
+impl Core {
     /// The session and its items, read without a lock.
     pub(super) async fn read(
         &self,
@@ -320,6 +334,42 @@ impl FlashSales {
             .ok_or(AppError::SessionNotFound(session_id))?;
         let items = items::list(&mut conn, session_id).await?;
         Ok((session, items))
+    }
+}
+
+impl Desk {
+    /// Whether `actor` may do `action` to the session as it is now (e.g. before
+    /// showing a form whose submit would be refused anyway).
+    pub async fn check_allowed(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        action: Action,
+    ) -> Result<(), AppError> {
+        let session = self.core.view(session_id).await?;
+        transition(session.status, action, actor.roles)?;
+        Ok(())
+    }
+
+    /// As [`FlashSales::check_allowed`], and the session is still at the version a card showed.
+    pub async fn check_allowed_at(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        action: Action,
+        seen_version: i32,
+    ) -> Result<(), AppError> {
+        let session = self.core.view(session_id).await?;
+        transition(session.status, action, actor.roles)?;
+        rules::check_version(seen_version, session.version)?;
+        Ok(())
+    }
+
+    /// True the first time a platform event (e.g. a Discord interaction id) is
+    /// seen; adapters ignore an event for which this is false.
+    pub async fn first_delivery(&self, platform: &str, event_id: &str) -> Result<bool, AppError> {
+        let mut conn = self.core.pool.acquire().await?;
+        Ok(crate::store::events::record(&mut conn, platform, event_id).await?)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The use cases editors and approvers run, independent of any chat platform.
 //!
-//! `FlashSales` is the service every adapter calls. Each use case takes an
+//! The use cases are split by audience: `Desk` (what editors and approvers
+//! do), `Queries` (what people read) and `Operations` (what the scheduler
+//! needs); a chat adapter gets the first two as a `Front`. Each use case takes an
 //! `Actor` and plain input, asks `domain` for every decision, asks the
 //! catalog for facts, and writes the result together with its activity entry
 //! in one transaction that starts by locking the session row. It returns a
@@ -19,6 +21,7 @@ pub mod cards;
 mod checks;
 pub mod command_line;
 mod delivery;
+mod digest;
 mod drafting;
 mod error;
 mod export;
@@ -35,11 +38,14 @@ mod view;
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use sqlx::PgConnection;
 
 use crate::catalog::Catalog;
-use crate::chat::Chat;
+use crate::chat::{Chat, Text};
 use crate::domain::Policy;
+use crate::store::outbox::ClaimedPost;
 use crate::store::{sessions, PgPool, SessionRecord};
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
@@ -60,17 +66,72 @@ pub use view::{ItemView, SessionSummaryView, SessionView};
 /// `QUEUE_RETENTION_DAYS`'s default (`config`).
 pub const DEFAULT_QUEUE_RETENTION_DAYS: u32 = 30;
 
-/// The flash-sale service: the use cases, with what they need to run.
+/// What every service runs with. Shared, never handed out: a caller reaches
+/// the database, the catalog, the clock and the chat only through a service's
+/// use cases. The pieces several services share (the approval card's edits,
+/// the outbox's delivery, status changes) are `Core`'s, private to `app`.
 #[derive(Clone)]
-pub struct FlashSales {
+struct Core {
     pool: PgPool,
     catalog: Arc<dyn Catalog>,
     policy: Policy,
     clock: Arc<dyn Clock>,
     /// Where approval cards and notices go; the platform is chosen at start-up.
     chat: Arc<dyn Chat>,
+}
+
+impl Core {
+    /// The session with its items and computed flash prices.
+    async fn view(&self, session_id: i64) -> Result<SessionView, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        view::load(&mut conn, session_id, &self.policy).await
+    }
+}
+
+/// What editors and approvers do: draft, fill, submit, approve, reject,
+/// revoke, cancel and stop sessions (`drafting`, `paste`, `import`,
+/// `lifecycle`, `system`'s stop), and the checks an adapter makes before it
+/// opens a form. Every change is one transaction with its activity entry.
+#[derive(Clone)]
+pub struct Desk {
+    core: Core,
+}
+
+/// What people read: a session, the calendar, the activity log, catalog
+/// suggestions and the exports. Nothing here writes.
+#[derive(Clone)]
+pub struct Queries {
+    core: Core,
+}
+
+/// What the bot does by itself, for the scheduler: scheduled status changes,
+/// alerts, the outbox's delivery, card redraws and housekeeping.
+#[derive(Clone)]
+pub struct Operations {
+    core: Core,
     /// Days finished jobs and delivered posts are kept (`QUEUE_RETENTION_DAYS`).
     queue_retention_days: u32,
+}
+
+/// The three services, built together from one set of parts; `runtime`
+/// hands each to whoever needs it (a chat adapter gets the `Front`).
+#[derive(Clone)]
+pub struct Services {
+    pub desk: Desk,
+    pub queries: Queries,
+    pub operations: Operations,
+}
+
+/// What a chat adapter may call: the desk and the queries, nothing of the
+/// scheduler's. The policy and the clock come along for parsing input at the
+/// edge (an SKU by the rules, "tomorrow 00:00" in the business zone); the
+/// use cases check again what they decide.
+#[derive(Clone)]
+pub struct Front {
+    pub desk: Desk,
+    pub queries: Queries,
+    pub policy: Policy,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// What one housekeeping run of the work queues deleted.
@@ -80,45 +141,77 @@ pub struct PrunedWork {
     pub posts: u64,
 }
 
-impl FlashSales {
+impl Services {
     pub fn new(
         pool: PgPool,
         catalog: Arc<dyn Catalog>,
         policy: Policy,
         clock: Arc<dyn Clock>,
         chat: Arc<dyn Chat>,
-    ) -> FlashSales {
-        FlashSales {
+    ) -> Services {
+        let core = Core {
             pool,
             catalog,
             policy,
             clock,
             chat,
-            queue_retention_days: DEFAULT_QUEUE_RETENTION_DAYS,
+        };
+        Services {
+            desk: Desk { core: core.clone() },
+            queries: Queries { core: core.clone() },
+            operations: Operations {
+                core,
+                queue_retention_days: DEFAULT_QUEUE_RETENTION_DAYS,
+            },
         }
     }
 
     /// Keeps finished jobs and delivered posts `days` days (the configured
     /// `QUEUE_RETENTION_DAYS`; without this call, the default 30).
-    pub fn with_queue_retention(mut self, days: u32) -> FlashSales {
-        self.queue_retention_days = days;
+    pub fn with_queue_retention(mut self, days: u32) -> Services {
+        self.operations.queue_retention_days = days;
         self
     }
 
+    /// The part a chat adapter gets.
+    pub fn front(&self) -> Front {
+        Front {
+            desk: self.desk.clone(),
+            queries: self.queries.clone(),
+            policy: self.desk.core.policy.clone(),
+            clock: self.desk.core.clock.clone(),
+        }
+    }
+}
+
+impl Desk {
+    /// Redraws the session's approval card if it is behind the session (a
+    /// press on an old card was refused: the person then sees the current one).
+    pub async fn refresh_card(&self, session_id: i64) -> bool {
+        self.core.refresh_card(session_id).await
+    }
+}
+
+impl Operations {
+    /// The session with its items as the database holds it now.
+    pub async fn get(&self, session_id: i64) -> Result<SessionView, AppError> {
+        self.core.view(session_id).await
+    }
+
+    /// Days finished jobs and delivered posts are kept.
     pub fn queue_retention_days(&self) -> u32 {
         self.queue_retention_days
     }
 
-    pub fn chat(&self) -> &Arc<dyn Chat> {
-        &self.chat
+    /// After a status change the scheduler made: the approval card shows it
+    /// (see `Core::update_card`).
+    pub(crate) async fn update_card(&self, view: &SessionView, outcome: Text) -> bool {
+        self.core.update_card(view, outcome).await
     }
 
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
-    }
-
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    /// Delivers posts the scheduler claimed from the outbox (see `Core::deliver`).
+    pub async fn deliver(&self, group: Vec<ClaimedPost>, retry_wait: Duration, lease: PostLease) {
+        self.core.deliver(group, retry_wait, lease).await
     }
 }
 

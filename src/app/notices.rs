@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use sqlx::PgConnection;
 
-use super::{AppError, FlashSales, SessionView};
+use super::{AppError, Operations, SessionView};
 use crate::chat::{Channel, Mention, Message, Text};
 use crate::domain::Actor;
 use crate::store::{outbox, sessions};
@@ -188,11 +188,11 @@ pub(super) fn approval_card(view: &SessionView) -> Notice {
     }
 }
 
-impl FlashSales {
+impl Operations {
     /// Writes a notice that goes with no status change (an alert), keyed by
     /// the session's current version.
     pub async fn notify(&self, session_id: i64, notice: Notice) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let Some(session) = sessions::get(&mut tx, session_id).await? else {
             return Err(AppError::SessionNotFound(session_id));
         };

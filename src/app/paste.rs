@@ -5,7 +5,7 @@
 //! happened. The catalog is asked once, live, for every SKU up front, which
 //! refreshes the cache the single adds then read from.
 
-use super::{AppError, DraftInput, FlashSales, ItemInput, NewItem, SessionView};
+use super::{AppError, Desk, DraftInput, ItemInput, NewItem, SessionView};
 use crate::catalog::Freshness;
 use crate::domain::{Actor, Sku, MAX_ITEMS};
 
@@ -125,7 +125,7 @@ impl BatchReport {
     }
 }
 
-impl FlashSales {
+impl Desk {
     /// Adds pasted lines one by one; each refused line changes nothing.
     #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
     pub async fn add_pasted(
@@ -139,7 +139,7 @@ impl FlashSales {
             .into_iter()
             .map(|l| BatchLine {
                 line_no: l.line_no,
-                item: l.input.parse(&self.policy),
+                item: l.input.parse(&self.core.policy),
                 sku: l.input.sku,
             })
             .collect();
@@ -153,7 +153,7 @@ impl FlashSales {
         lines: Vec<BatchLine>,
     ) -> Result<BatchReport, AppError> {
         // Refuse an unknown session once, not once per line.
-        self.get(session_id).await?;
+        self.core.view(session_id).await?;
         let skus: Vec<Sku> = lines
             .iter()
             .filter_map(|l| l.item.as_ref().ok().map(|i| i.sku.clone()))
@@ -161,7 +161,7 @@ impl FlashSales {
         // One live call for all lines: it refreshes the cache that each single
         // add then reads, so a batch (a clone especially) sees current stock.
         // Best effort: if it fails, each line reports the catalog error itself.
-        let _ = self.catalog.products(&skus, Freshness::Live).await;
+        let _ = self.core.catalog.products(&skus, Freshness::Live).await;
         let mut outcomes = Vec::with_capacity(lines.len());
         for line in lines {
             let added = match line.item {
@@ -182,7 +182,7 @@ impl FlashSales {
         }
         Ok(BatchReport {
             lines: outcomes,
-            session: self.get(session_id).await?,
+            session: self.core.view(session_id).await?,
         })
     }
 
@@ -197,7 +197,7 @@ impl FlashSales {
         end: Option<&str>,
         title: Option<&str>,
     ) -> Result<BatchReport, AppError> {
-        let source = self.get(source_id).await?;
+        let source = self.core.view(source_id).await?;
         let end = match end {
             Some(end) => end.to_owned(),
             None => {
@@ -205,10 +205,10 @@ impl FlashSales {
                 // Resolve the start the same way create_draft will, then keep the length.
                 let start_at = crate::domain::Window::parse_start(
                     start,
-                    self.policy.time_zone,
-                    self.clock.now(),
+                    self.core.policy.time_zone,
+                    self.core.clock.now(),
                 )?;
-                let end_local = (start_at + duration).with_timezone(&self.policy.time_zone);
+                let end_local = (start_at + duration).with_timezone(&self.core.policy.time_zone);
                 end_local.format("%Y-%m-%d %H:%M").to_string()
             }
         };

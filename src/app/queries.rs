@@ -4,11 +4,9 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
 use super::calendar::{calendar, ListView};
 use super::view::{self, SessionSummaryView};
-use super::{AppError, FlashSales, PrunedWork, SessionView};
+use super::{AppError, Core, Queries, SessionView};
 use crate::chat::Text;
-use crate::domain::rules;
-use crate::domain::status::transition;
-use crate::domain::{Action, ActivityKind, Actor, RuleViolation, Sku, Status};
+use crate::domain::{ActivityKind, RuleViolation, Sku};
 use crate::store::{activity, sessions, ActivityRecord};
 
 /// Which sessions a list shows.
@@ -110,18 +108,18 @@ impl ActivityRecord {
     }
 }
 
-impl FlashSales {
+impl Queries {
     /// The session with its items and computed flash prices.
     pub async fn get(&self, session_id: i64) -> Result<SessionView, AppError> {
-        let mut conn = self.pool.acquire().await?;
-        view::load(&mut conn, session_id, &self.policy).await
+        let mut conn = self.core.pool.acquire().await?;
+        view::load(&mut conn, session_id, &self.core.policy).await
     }
 
     /// A page (1-based, [`ListView::PAGE_SIZE`] sessions) of the calendar
     /// of `range`: its sessions in start order with the free time between them.
     pub async fn list_view(&self, range: ListRange, page: i64) -> Result<ListView, AppError> {
-        let (from, to, include_final) = self.bounds(range);
-        let mut conn = self.pool.acquire().await?;
+        let (from, to, include_final) = self.core.bounds(range);
+        let mut conn = self.core.pool.acquire().await?;
         let total = sessions::count_between(&mut conn, from, to, include_final).await?;
         let pages = ((total + ListView::PAGE_SIZE - 1) / ListView::PAGE_SIZE).max(1);
         // An empty page would read as if there were nothing there.
@@ -139,7 +137,7 @@ impl FlashSales {
         let rows = calendar(
             summaries
                 .into_iter()
-                .map(|s| view::summary_view(s, &self.policy))
+                .map(|s| view::summary_view(s, &self.core.policy))
                 .collect(),
         )
         .into_iter()
@@ -156,6 +154,13 @@ impl FlashSales {
 
     /// The sessions of `range` in start order (at most 200).
     pub async fn list(&self, range: ListRange) -> Result<Vec<SessionSummaryView>, AppError> {
+        self.core.list(range).await
+    }
+}
+
+impl Core {
+    /// The sessions of `range` in start order (at most 200).
+    pub(super) async fn list(&self, range: ListRange) -> Result<Vec<SessionSummaryView>, AppError> {
         let (from, to, include_final) = self.bounds(range);
         let mut conn = self.pool.acquire().await?;
         let summaries = sessions::list_between(&mut conn, from, to, include_final, 200).await?;
@@ -166,7 +171,7 @@ impl FlashSales {
     }
 
     /// The span `range` covers, and whether finished sessions count.
-    fn bounds(&self, range: ListRange) -> (DateTime<Utc>, DateTime<Utc>, bool) {
+    pub(super) fn bounds(&self, range: ListRange) -> (DateTime<Utc>, DateTime<Utc>, bool) {
         let now = self.clock.now();
         let tz = self.policy.time_zone;
         let start_of_today = || {
@@ -191,87 +196,16 @@ impl FlashSales {
             ListRange::Between(from, to) => (from, to, true),
         }
     }
+}
 
-    /// Whether `actor` may do `action` to the session as it is now (e.g. before
-    /// showing a form whose submit would be refused anyway).
-    pub async fn check_allowed(
-        &self,
-        actor: &Actor,
-        session_id: i64,
-        action: Action,
-    ) -> Result<(), AppError> {
-        let session = self.get(session_id).await?;
-        transition(session.status, action, actor.roles)?;
-        Ok(())
-    }
-
-    /// Housekeeping: forgets handled events older than their retention
-    /// (`store::events::RETENTION_DAYS`); returns how many.
-    pub async fn prune_processed_events(&self) -> Result<u64, AppError> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(crate::store::events::prune(&mut conn).await?)
-    }
-
-    /// Housekeeping: deletes finished jobs and delivered (or refused) posts
-    /// of settled sessions older than the queue retention
-    /// (`store::housekeeping` says which rows may go); returns how many.
-    /// Batch by batch, so a large first prune holds no long locks.
-    pub async fn prune_finished_work(&self) -> Result<PrunedWork, AppError> {
-        use crate::store::housekeeping::{prune_jobs, prune_outbox, BATCH};
-        // The domain says which statuses nothing leads out of; a status
-        // added later is kept until it is declared final there.
-        let final_statuses: Vec<&str> = Status::ALL
-            .into_iter()
-            .filter(|s| s.is_final())
-            .map(Status::as_str)
-            .collect();
-        let days = i32::try_from(self.queue_retention_days).unwrap_or(i32::MAX);
-        let mut pruned = PrunedWork::default();
-        loop {
-            let n = prune_jobs(&self.pool, days, &final_statuses, BATCH).await?;
-            pruned.jobs += n;
-            if n < u64::from(BATCH) {
-                break;
-            }
-        }
-        loop {
-            let n = prune_outbox(&self.pool, days, &final_statuses, BATCH).await?;
-            pruned.posts += n;
-            if n < u64::from(BATCH) {
-                break;
-            }
-        }
-        Ok(pruned)
-    }
-
-    /// As [`FlashSales::check_allowed`], and the session is still at the version a card showed.
-    pub async fn check_allowed_at(
-        &self,
-        actor: &Actor,
-        session_id: i64,
-        action: Action,
-        seen_version: i32,
-    ) -> Result<(), AppError> {
-        let session = self.get(session_id).await?;
-        transition(session.status, action, actor.roles)?;
-        rules::check_version(seen_version, session.version)?;
-        Ok(())
-    }
-
-    /// True the first time a platform event (e.g. a Discord interaction id) is
-    /// seen; adapters ignore an event for which this is false.
-    pub async fn first_delivery(&self, platform: &str, event_id: &str) -> Result<bool, AppError> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(crate::store::events::record(&mut conn, platform, event_id).await?)
-    }
-
+impl Queries {
     /// Catalog products whose SKU or name matches `query`, for autocompletion (at most `limit`).
     pub async fn suggest_products(
         &self,
         query: &str,
         limit: usize,
     ) -> Result<Vec<ProductSuggestion>, AppError> {
-        let products = self.catalog.search(query, limit).await?;
+        let products = self.core.catalog.search(query, limit).await?;
         Ok(products
             .into_iter()
             .map(|p| ProductSuggestion {
@@ -285,7 +219,7 @@ impl FlashSales {
 
     /// A page (1-based) of the session's activity log.
     pub async fn activity(&self, session_id: i64, page: i64) -> Result<ActivityPage, AppError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.core.pool.acquire().await?;
         sessions::get(&mut conn, session_id)
             .await?
             .ok_or(AppError::SessionNotFound(session_id))?;

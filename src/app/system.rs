@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 
 use super::checks::{item_problems, skus_of};
 use super::notices::{self, Notice};
-use super::{lock_session, view, AppError, FlashSales, SessionView};
+use super::{lock_session, view, AppError, Core, Desk, Operations, SessionView};
 use crate::catalog::Freshness;
 use crate::chat::{Channel, Message, Text};
 use crate::domain::rules::{self, RuleViolation};
@@ -42,7 +42,7 @@ pub(super) struct LogEntry<'a> {
     pub details: Value,
 }
 
-impl FlashSales {
+impl Core {
     /// Replaces the session's future jobs with those its new status implies.
     pub(super) async fn replan(
         &self,
@@ -97,7 +97,9 @@ impl FlashSales {
         .await?;
         view::load(conn, session.id, &self.policy).await
     }
+}
 
+impl Operations {
     /// A status change made by the scheduler for the job behind `fence`,
     /// with the notices that report it (built from the changed session),
     /// committed together: the change is never made without its notices
@@ -117,13 +119,13 @@ impl FlashSales {
         notices: impl FnOnce(&SessionView) -> Vec<Notice>,
     ) -> Result<SystemOutcome, AppError> {
         let system = Actor::system();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         if !jobs::still_owned(&mut tx, fence).await? {
             return Ok(SystemOutcome::LostLease);
         }
         let Ok(next) = transition(session.status, action, Roles::SYSTEM) else {
-            let current = view::load(&mut tx, session_id, &self.policy).await?;
+            let current = view::load(&mut tx, session_id, &self.core.policy).await?;
             return Ok(SystemOutcome::NotApplicable(current));
         };
         let entry = LogEntry {
@@ -132,6 +134,7 @@ impl FlashSales {
             details,
         };
         let view = self
+            .core
             .record_status_change(&mut tx, &session, next, StatusChange::default(), entry)
             .await?;
         notices::enqueue(&mut tx, &view, &notices(&view)).await?;
@@ -154,7 +157,7 @@ impl FlashSales {
         &self,
         done: &[(Fence, i64, Option<Notice>)],
     ) -> Result<Vec<bool>, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let mut finished = Vec::with_capacity(done.len());
         for (fence, session_id, notice) in done {
             let owned = jobs::finish(&mut tx, *fence).await?;
@@ -172,9 +175,12 @@ impl FlashSales {
 
     /// Asks the catalog, live, whether every item can still be sold as approved.
     pub async fn recheck_items(&self, session_id: i64) -> Result<Vec<RuleViolation>, AppError> {
-        let (_, items) = self.read(session_id).await?;
-        let products = self.products(&skus_of(&items), Freshness::Live).await?;
-        item_problems(&items, &products, &self.policy)
+        let (_, items) = self.core.read(session_id).await?;
+        let products = self
+            .core
+            .products(&skus_of(&items), Freshness::Live)
+            .await?;
+        item_problems(&items, &products, &self.core.policy)
     }
 
     /// Logs, as the bot, something the scheduler did outside the status
@@ -185,7 +191,7 @@ impl FlashSales {
         kind: ActivityKind,
         details: Value,
     ) -> Result<(), AppError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.core.pool.acquire().await?;
         activity::append(
             &mut conn,
             session_id,
@@ -196,7 +202,9 @@ impl FlashSales {
         .await?;
         Ok(())
     }
+}
 
+impl Desk {
     /// An approver ends a live sale early: the end job is moved to now (it
     /// ends the sale on the storefront and marks it ended), with the reason
     /// logged and announced. The session is marked stopping, so no repair
@@ -211,7 +219,7 @@ impl FlashSales {
         reason: &str,
     ) -> Result<SessionView, AppError> {
         let reason = rules::require_reason(reason)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.core.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::Stop, actor.roles)?;
         let earlier_stops =
@@ -230,7 +238,7 @@ impl FlashSales {
             json!({ "reason": reason }),
         )
         .await?;
-        let view = view::load(&mut tx, session_id, &self.policy).await?;
+        let view = view::load(&mut tx, session_id, &self.core.policy).await?;
         let (event, also) = match earlier_stops {
             0 => (Cow::Borrowed("stopping"), ""),
             n => (Cow::Owned(format!("stopping:{}", n + 1)), " too"),

@@ -27,7 +27,7 @@ pub async fn run(config: Config) -> Result<(), RunError> {
     let http = super::start_http(&services, readiness).await?;
     // The scheduler posts reminders and "now live" through the same console.
     let background = super::start_background(&services).await?;
-    let app = services.app.clone();
+    let app = services.app.front();
     let interrupted = tokio::select! {
         ended = console.run(app, tokio::io::stdin(), tokio::io::stdout()) => { ended?; false }
         _ = shutdown_signal() => true,

@@ -72,7 +72,7 @@ pub async fn run(config: Config) -> Result<(), RunError> {
         let register_failed: Arc<OnceLock<String>> = Arc::default();
         let framework = discord::framework(
             &discord,
-            &services.app,
+            &services.app.front(),
             register_failed.clone(),
             readiness.clone(),
         );

@@ -18,7 +18,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::app::{FlashSales, SystemClock};
+use crate::app::{Services as AppServices, SystemClock};
 use crate::catalog::{CachedCatalog, Catalog, CatalogError, HttpCatalog};
 use crate::chat::Chat;
 use crate::config::Config;
@@ -83,7 +83,7 @@ pub enum RunError {
 pub struct Services {
     pub config: Config,
     pub pool: PgPool,
-    pub app: FlashSales,
+    pub app: AppServices,
 }
 
 /// Connects with a bounded pool, checks that its connections keep their
@@ -137,7 +137,7 @@ pub fn build_with_chat(
     pool: PgPool,
     chat: Arc<dyn Chat>,
 ) -> Result<Services, StartupError> {
-    let app = FlashSales::new(
+    let app = AppServices::new(
         pool.clone(),
         catalog(&config)?,
         config.policy.clone(),
@@ -174,7 +174,7 @@ pub struct Background {
 pub async fn start_background(services: &Services) -> Result<Background, StartupError> {
     let scheduler = Scheduler::new(
         services.pool.clone(),
-        services.app.clone(),
+        services.app.operations.clone(),
         storefront(&services.config)?,
         SchedulerConfig {
             poll: services.config.scheduler_poll,
@@ -188,13 +188,17 @@ pub async fn start_background(services: &Services) -> Result<Background, Startup
     let scheduler = tokio::spawn(scheduler.run(stop));
     // Housekeeping runs with the daily digest; once at start too, so that
     // a bot with the digest off (DAILY_DIGEST_CRON=off) still prunes.
-    let app = services.app.clone();
-    tokio::spawn(async move { digest::prune(&app).await });
+    let operations = services.app.operations.clone();
+    tokio::spawn(async move { operations.prune().await });
     let digest = match &services.config.daily_digest_cron {
         Some(cron) => Some(
-            digest::start(services.app.clone(), cron)
-                .await
-                .map_err(StartupError::Digest)?,
+            digest::start(
+                services.app.operations.clone(),
+                cron,
+                services.config.policy.time_zone,
+            )
+            .await
+            .map_err(StartupError::Digest)?,
         ),
         None => None,
     };

@@ -47,7 +47,7 @@ pub async fn run(config: Config) -> Result<(), RunError> {
 
     let roles = SlackRoles::new(Arc::new(api.clone()), &slack);
     let inbound = SlackInbound::new(
-        services.app.clone(),
+        services.app.front(),
         api,
         roles,
         renderer,

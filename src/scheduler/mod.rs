@@ -54,7 +54,7 @@ use tokio::task::JoinSet;
 
 pub use reconcile::Finding;
 
-use crate::app::FlashSales;
+use crate::app::Operations;
 use crate::domain::JobKind;
 use crate::store::jobs::{self, ClaimedJob, NOTIFY_CHANNEL};
 use crate::store::{PgPool, StoreError};
@@ -114,7 +114,7 @@ impl Default for SchedulerConfig {
 #[derive(Clone)]
 pub struct Scheduler {
     pool: PgPool,
-    app: FlashSales,
+    app: Operations,
     storefront: Arc<dyn Storefront>,
     config: Arc<SchedulerConfig>,
     present: PresentKey,
@@ -127,7 +127,7 @@ pub struct Scheduler {
 impl Scheduler {
     pub fn new(
         pool: PgPool,
-        app: FlashSales,
+        app: Operations,
         storefront: Arc<dyn Storefront>,
         config: SchedulerConfig,
     ) -> Scheduler {

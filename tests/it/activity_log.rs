@@ -84,6 +84,7 @@ async fn the_log_is_paged_oldest_first(pool: PgPool) {
     let session = t.draft_with(6).await;
     for _ in 0..5 {
         t.app
+            .desk
             .remove_item(&t.alice, session.id, "FS-006")
             .await
             .unwrap();
@@ -94,9 +95,9 @@ async fn the_log_is_paged_oldest_first(pool: PgPool) {
     }
     // 1 drafted + 6 added + 10 remove/add = 17 entries: two pages of 15.
 
-    let first = t.app.activity(session.id, 1).await.unwrap();
-    let second = t.app.activity(session.id, 2).await.unwrap();
-    let beyond = t.app.activity(session.id, 9).await.unwrap_err();
+    let first = t.app.queries.activity(session.id, 1).await.unwrap();
+    let second = t.app.queries.activity(session.id, 2).await.unwrap();
+    let beyond = t.app.queries.activity(session.id, 9).await.unwrap_err();
 
     assert_eq!((first.total, first.pages, first.entries.len()), (17, 2, 15));
     assert_eq!(first.entries[0].action, "drafted");
@@ -116,7 +117,7 @@ async fn the_log_is_paged_oldest_first(pool: PgPool) {
 #[sqlx::test]
 async fn the_log_of_a_missing_session_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
-    let err = t.app.activity(42, 1).await.unwrap_err();
+    let err = t.app.queries.activity(42, 1).await.unwrap_err();
     // The use case names the command; the adapter writes it (here: the slash form).
     assert_eq!(err.to_string(), "Session #42 does not exist.");
     assert_eq!(

@@ -64,6 +64,7 @@ async fn rejecting_tells_the_submitter_and_edits_the_card(pool: PgPool) {
     let session = t.submitted().await;
 
     t.app
+        .desk
         .reject(&t.bob, session.id, "FS-003 is on another promo")
         .await
         .unwrap();
@@ -93,8 +94,8 @@ async fn an_approver_press_approves_once_even_when_clicked_twice(pool: PgPool) {
     let session = t.submitted().await;
     let id = format!("fs:approve:{}:{}", session.id, session.version);
 
-    let first = press_button(&t.app, &t.bob, "test", "event-1", &id).await;
-    let second = press_button(&t.app, &t.bob, "test", "event-1", &id).await;
+    let first = press_button(&t.app.front(), &t.bob, "test", "event-1", &id).await;
+    let second = press_button(&t.app.front(), &t.bob, "test", "event-1", &id).await;
 
     assert_matches!(first, PressOutcome::Approved(ref v) if v.status == Status::Approved);
     assert_matches!(second, PressOutcome::AlreadyHandled);
@@ -113,7 +114,13 @@ async fn a_press_by_a_non_approver_is_refused_and_changes_nothing(pool: PgPool) 
         let outcome = t
             .unchanged(
                 session.id,
-                press_button(&t.app, &nobody("mallory"), "test", &custom_id, &custom_id),
+                press_button(
+                    &t.app.front(),
+                    &nobody("mallory"),
+                    "test",
+                    &custom_id,
+                    &custom_id,
+                ),
             )
             .await;
         assert_matches!(
@@ -128,13 +135,13 @@ async fn the_submitter_pressing_approve_is_refused_by_four_eyes(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let erin = editor_and_approver("erin");
     let session = t.draft_with(6).await;
-    let submitted = t.app.submit(&erin, session.id).await.unwrap();
+    let submitted = t.app.desk.submit(&erin, session.id).await.unwrap();
     let approve = format!("fs:approve:{}:{}", session.id, submitted.version);
 
     let outcome = t
         .unchanged(
             session.id,
-            press_button(&t.app, &erin, "test", "e1", &approve),
+            press_button(&t.app.front(), &erin, "test", "e1", &approve),
         )
         .await;
 
@@ -158,7 +165,7 @@ async fn a_forged_button_id_is_refused(pool: PgPool) {
         let outcome = t
             .unchanged(
                 session.id,
-                press_button(&t.app, &t.bob, "test", forged, forged),
+                press_button(&t.app.front(), &t.bob, "test", forged, forged),
             )
             .await;
         assert_matches!(
@@ -173,13 +180,13 @@ async fn a_forged_button_id_is_refused(pool: PgPool) {
 async fn a_press_on_an_old_card_is_refused_and_the_current_card_is_left_as_it_is(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let old = t.submitted().await;
-    t.app.withdraw(&t.alice, old.id).await.unwrap();
-    let current = t.app.submit(&t.alice, old.id).await.unwrap();
+    t.app.desk.withdraw(&t.alice, old.id).await.unwrap();
+    let current = t.app.desk.submit(&t.alice, old.id).await.unwrap();
 
     let edits_before = card_edits(&t);
 
     let outcome = press_button(
-        &t.app,
+        &t.app.front(),
         &t.bob,
         "test",
         "e1",
@@ -222,7 +229,7 @@ async fn a_stale_or_forged_press_on_a_current_card_redraws_nothing(pool: PgPool)
                 .unchanged(
                     session.id,
                     press_button(
-                        &t.app,
+                        &t.app.front(),
                         &t.bob,
                         "test",
                         &format!("e{n}-{action}"),
@@ -258,11 +265,11 @@ fn card_edits(t: &TestApp) -> usize {
 async fn a_reject_of_an_old_card_is_refused_and_the_current_card_is_left_as_it_is(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let old = t.submitted().await;
-    t.app.withdraw(&t.alice, old.id).await.unwrap();
-    let current = t.app.submit(&t.alice, old.id).await.unwrap();
+    t.app.desk.withdraw(&t.alice, old.id).await.unwrap();
+    let current = t.app.desk.submit(&t.alice, old.id).await.unwrap();
 
     let pressed = press_button(
-        &t.app,
+        &t.app.front(),
         &t.bob,
         "test",
         "e1",
@@ -276,7 +283,7 @@ async fn a_reject_of_an_old_card_is_refused_and_the_current_card_is_left_as_it_i
     // A form opened from the old card before the session changed carries the old version too.
     let edits_before = card_edits(&t);
     let submitted = reject_with_reason(
-        &t.app,
+        &t.app.front(),
         &t.bob,
         "test",
         "modal-1",
@@ -297,7 +304,7 @@ async fn a_reject_of_an_old_card_is_refused_and_the_current_card_is_left_as_it_i
         "the current card is not redrawn"
     );
     assert_eq!(
-        t.app.get(old.id).await.unwrap().status,
+        t.app.queries.get(old.id).await.unwrap().status,
         Status::PendingApproval
     );
     assert_eq!(t.activity_count(old.id, "rejected").await, 0);
@@ -309,7 +316,7 @@ async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
     let session = t.submitted().await;
 
     let outcome = press_button(
-        &t.app,
+        &t.app.front(),
         &t.bob,
         "test",
         "e1",
@@ -322,7 +329,7 @@ async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
     );
 
     let first = reject_with_reason(
-        &t.app,
+        &t.app.front(),
         &t.bob,
         "test",
         "modal-1",
@@ -333,7 +340,7 @@ async fn reject_asks_for_a_reason_then_rejects_once(pool: PgPool) {
     .await
     .unwrap();
     let again = reject_with_reason(
-        &t.app,
+        &t.app.front(),
         &t.bob,
         "test",
         "modal-1",
@@ -357,6 +364,7 @@ async fn a_post_the_chat_refuses_for_good_alerts_approvers(pool: PgPool) {
     t.chat.set_refusing(Channel::Announcements, true);
 
     t.app
+        .desk
         .reject(&t.bob, session.id, "FS-003 is on another promo")
         .await
         .unwrap();
@@ -400,6 +408,7 @@ async fn a_post_the_approvals_channel_refuses_for_good_is_kept_and_alerts_nowher
     t.chat.set_refusing(Channel::Approvals, true);
 
     t.app
+        .operations
         .notify(
             session.id,
             Notice::alert("check", Text::from("Check FS-002's price")),

@@ -11,12 +11,13 @@ use crate::support::assert_matches;
 async fn the_whole_happy_path_is_logged_step_by_step(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let draft = t.draft_with(6).await;
-    let submitted = t.app.submit(&t.alice, draft.id).await.unwrap();
+    let submitted = t.app.desk.submit(&t.alice, draft.id).await.unwrap();
     assert_eq!(submitted.status, Status::PendingApproval);
     assert_eq!(submitted.submitted_by.as_ref(), Some(&t.alice.id));
 
     let approved = t
         .app
+        .desk
         .approve(&t.bob, draft.id, submitted.version)
         .await
         .unwrap();
@@ -38,7 +39,7 @@ async fn the_whole_happy_path_is_logged_step_by_step(pool: PgPool) {
             "approved"
         ]
     );
-    let log = t.app.activity(draft.id, 1).await.unwrap();
+    let log = t.app.queries.activity(draft.id, 1).await.unwrap();
     assert_eq!(log.total, 9);
     assert_eq!(
         log.entries.last().map(|e| e.actor_name.as_str()),
@@ -52,7 +53,7 @@ async fn submit_with_five_items_is_refused(pool: PgPool) {
     let session = t.draft_with(5).await;
 
     let err = t
-        .refused(session.id, t.app.submit(&t.alice, session.id))
+        .refused(session.id, t.app.desk.submit(&t.alice, session.id))
         .await;
 
     assert_eq!(
@@ -69,7 +70,7 @@ async fn submit_after_the_deadline_is_refused(pool: PgPool) {
     t.clock.advance(chrono::Duration::hours(6));
 
     let err = t
-        .refused(session.id, t.app.submit(&t.alice, session.id))
+        .refused(session.id, t.app.desk.submit(&t.alice, session.id))
         .await;
 
     assert_matches!(
@@ -87,7 +88,7 @@ async fn approve_by_a_non_approver_is_refused(pool: PgPool) {
     let err = t
         .refused(
             session.id,
-            t.app.approve(&dave, session.id, session.version),
+            t.app.desk.approve(&dave, session.id, session.version),
         )
         .await;
 
@@ -108,12 +109,12 @@ async fn approver_cannot_approve_own_session(pool: PgPool) {
         .add_text(&erin, session.id, &item("FS-009", "10", "1"))
         .await
         .unwrap();
-    let submitted = t.app.submit(&t.alice, session.id).await.unwrap();
+    let submitted = t.app.desk.submit(&t.alice, session.id).await.unwrap();
 
     let err = t
         .refused(
             session.id,
-            t.app.approve(&erin, session.id, submitted.version),
+            t.app.desk.approve(&erin, session.id, submitted.version),
         )
         .await;
 
@@ -130,14 +131,16 @@ async fn an_editor_whose_item_was_removed_still_cannot_approve(pool: PgPool) {
         .await
         .unwrap();
     t.app
+        .desk
         .remove_item(&t.alice, session.id, "FS-009")
         .await
         .unwrap();
     t.fill(session.id, 6).await;
-    let submitted = t.app.submit(&t.alice, session.id).await.unwrap();
+    let submitted = t.app.desk.submit(&t.alice, session.id).await.unwrap();
 
     let err = t
         .app
+        .desk
         .approve(&erin, session.id, submitted.version)
         .await
         .unwrap_err();
@@ -157,10 +160,11 @@ async fn self_approval_is_allowed_when_four_eyes_is_switched_off(pool: PgPool) {
         .add_text(&erin, session.id, &item("FS-009", "10", "1"))
         .await
         .unwrap();
-    let submitted = t.app.submit(&erin, session.id).await.unwrap();
+    let submitted = t.app.desk.submit(&erin, session.id).await.unwrap();
 
     let approved = t
         .app
+        .desk
         .approve(&erin, session.id, submitted.version)
         .await
         .unwrap();
@@ -174,7 +178,7 @@ async fn approving_a_stale_version_is_refused(pool: PgPool) {
     let first = t.submitted().await;
     // The card Bob sees shows `first.version`; meanwhile Alice withdraws,
     // edits and resubmits.
-    t.app.withdraw(&t.alice, first.id).await.unwrap();
+    t.app.desk.withdraw(&t.alice, first.id).await.unwrap();
     let change = flashsale_bot::app::ItemChange {
         sku: "FS-001".into(),
         discount: Some("80".into()),
@@ -184,10 +188,13 @@ async fn approving_a_stale_version_is_refused(pool: PgPool) {
         .update_text(&t.alice, first.id, &change)
         .await
         .unwrap();
-    let current = t.app.submit(&t.alice, first.id).await.unwrap();
+    let current = t.app.desk.submit(&t.alice, first.id).await.unwrap();
 
     let err = t
-        .refused(first.id, t.app.approve(&t.bob, first.id, first.version))
+        .refused(
+            first.id,
+            t.app.desk.approve(&t.bob, first.id, first.version),
+        )
         .await;
 
     match err {
@@ -208,7 +215,7 @@ async fn approving_after_the_deadline_is_refused(pool: PgPool) {
     let err = t
         .refused(
             session.id,
-            t.app.approve(&t.bob, session.id, session.version),
+            t.app.desk.approve(&t.bob, session.id, session.version),
         )
         .await;
 
@@ -225,7 +232,10 @@ async fn overlapping_approvals_are_refused(pool: PgPool) {
     let second = t.submitted_at("tomorrow 11:00", "tomorrow 15:00").await;
 
     let err = t
-        .refused(second.id, t.app.approve(&t.bob, second.id, second.version))
+        .refused(
+            second.id,
+            t.app.desk.approve(&t.bob, second.id, second.version),
+        )
         .await;
 
     assert_eq!(
@@ -242,7 +252,12 @@ async fn back_to_back_sessions_can_both_be_approved(pool: PgPool) {
     let t = TestApp::new(pool).await;
     t.approved().await;
     let next = t.submitted_at("tomorrow 12:00", "tomorrow 18:00").await;
-    let approved = t.app.approve(&t.bob, next.id, next.version).await.unwrap();
+    let approved = t
+        .app
+        .desk
+        .approve(&t.bob, next.id, next.version)
+        .await
+        .unwrap();
     assert_eq!(approved.status, Status::Approved);
 }
 
@@ -256,7 +271,7 @@ async fn approval_rechecks_stock_live_and_refuses_what_sold_out(pool: PgPool) {
     let err = t
         .refused(
             session.id,
-            t.app.approve(&t.bob, session.id, session.version),
+            t.app.desk.approve(&t.bob, session.id, session.version),
         )
         .await;
 
@@ -277,7 +292,7 @@ async fn approval_is_refused_when_a_base_price_changed_since_the_item_was_set(po
     let err = t
         .refused(
             session.id,
-            t.app.approve(&t.bob, session.id, session.version),
+            t.app.desk.approve(&t.bob, session.id, session.version),
         )
         .await;
 
@@ -295,10 +310,12 @@ async fn an_item_set_again_after_a_price_change_sells_at_the_new_price(pool: PgP
     let session = t.submitted().await;
     t.catalog.set_price("FS-003", 39_900).await;
     t.app
+        .desk
         .approve(&t.bob, session.id, session.version)
         .await
         .unwrap_err();
     t.app
+        .desk
         .reject(&t.bob, session.id, "FS-003 changed price")
         .await
         .unwrap();
@@ -321,9 +338,10 @@ async fn an_item_set_again_after_a_price_change_sells_at_the_new_price(pool: PgP
     assert_eq!(item.base_price.minor(), 39_900);
     assert_eq!(item.flash_price.minor(), 27_930, "39,900 less 30 %");
 
-    let submitted = t.app.submit(&t.alice, session.id).await.unwrap();
+    let submitted = t.app.desk.submit(&t.alice, session.id).await.unwrap();
     let approved = t
         .app
+        .desk
         .approve(&t.bob, session.id, submitted.version)
         .await
         .unwrap();
@@ -336,7 +354,7 @@ async fn reject_requires_a_reason(pool: PgPool) {
     let session = t.submitted().await;
 
     let err = t
-        .refused(session.id, t.app.reject(&t.bob, session.id, "   "))
+        .refused(session.id, t.app.desk.reject(&t.bob, session.id, "   "))
         .await;
 
     assert_eq!(
@@ -352,6 +370,7 @@ async fn reject_returns_the_session_to_draft_with_the_reason(pool: PgPool) {
 
     let rejected = t
         .app
+        .desk
         .reject(&t.bob, session.id, " FS-003 is on another promo ")
         .await
         .unwrap();
@@ -369,7 +388,7 @@ async fn reject_returns_the_session_to_draft_with_the_reason(pool: PgPool) {
         Some("rejected")
     );
     // Resubmitting clears the old reason.
-    let resubmitted = t.app.submit(&t.alice, session.id).await.unwrap();
+    let resubmitted = t.app.desk.submit(&t.alice, session.id).await.unwrap();
     assert_eq!(resubmitted.rejection_reason, None);
 }
 
@@ -377,7 +396,12 @@ async fn reject_returns_the_session_to_draft_with_the_reason(pool: PgPool) {
 async fn an_editor_cannot_reject(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.submitted().await;
-    let err = t.app.reject(&t.alice, session.id, "no").await.unwrap_err();
+    let err = t
+        .app
+        .desk
+        .reject(&t.alice, session.id, "no")
+        .await
+        .unwrap_err();
     assert_matches!(
         err,
         AppError::Transition(TransitionRefused::Forbidden { .. })
@@ -388,7 +412,7 @@ async fn an_editor_cannot_reject(pool: PgPool) {
 async fn withdraw_brings_a_pending_session_back_to_draft(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.submitted().await;
-    let view = t.app.withdraw(&t.alice, session.id).await.unwrap();
+    let view = t.app.desk.withdraw(&t.alice, session.id).await.unwrap();
     assert_eq!(view.status, Status::Draft);
     assert_eq!(
         t.activity_actions(session.id)
@@ -406,6 +430,7 @@ async fn revoke_unlocks_an_approved_session_for_editing(pool: PgPool) {
 
     let revoked = t
         .app
+        .desk
         .revoke(&t.bob, session.id, Some("price change"))
         .await
         .unwrap();
@@ -413,6 +438,7 @@ async fn revoke_unlocks_an_approved_session_for_editing(pool: PgPool) {
     assert_eq!(revoked.status, Status::Draft);
     assert_eq!(revoked.approved_by, None);
     t.app
+        .desk
         .remove_item(&t.alice, session.id, "FS-001")
         .await
         .unwrap();
@@ -424,10 +450,10 @@ async fn an_editor_cannot_revoke_or_cancel_an_approved_session(pool: PgPool) {
     let session = t.approved().await;
 
     let revoke = t
-        .refused(session.id, t.app.revoke(&t.alice, session.id, None))
+        .refused(session.id, t.app.desk.revoke(&t.alice, session.id, None))
         .await;
     let cancel = t
-        .refused(session.id, t.app.cancel(&t.alice, session.id, None))
+        .refused(session.id, t.app.desk.cancel(&t.alice, session.id, None))
         .await;
 
     for err in [revoke, cancel] {
@@ -444,13 +470,14 @@ async fn a_cancelled_session_accepts_nothing_more(pool: PgPool) {
     let session = t.draft_with(6).await;
     let cancelled = t
         .app
+        .desk
         .cancel(&t.alice, session.id, Some("promo moved"))
         .await
         .unwrap();
     assert_eq!(cancelled.status, Status::Cancelled);
 
     let err = t
-        .refused(session.id, t.app.submit(&t.alice, session.id))
+        .refused(session.id, t.app.desk.submit(&t.alice, session.id))
         .await;
 
     assert_eq!(
@@ -465,6 +492,7 @@ async fn approving_twice_is_refused_the_second_time(pool: PgPool) {
     let session = t.submitted().await;
     let approved = t
         .app
+        .desk
         .approve(&t.bob, session.id, session.version)
         .await
         .unwrap();
@@ -472,7 +500,7 @@ async fn approving_twice_is_refused_the_second_time(pool: PgPool) {
     let err = t
         .refused(
             session.id,
-            t.app.approve(&t.carol, session.id, approved.version),
+            t.app.desk.approve(&t.carol, session.id, approved.version),
         )
         .await;
 

@@ -14,7 +14,12 @@ async fn pasted_lines_are_added_one_by_one_and_refusals_are_reported_per_line(po
     let session = t.draft_with(1).await;
     let paste = "SKU\tDiscount\tQty\nFS-002\t30%\t10\nFS-003, 95, 10\n\nNOPE-9 20 1\nfs-001 10 1\nFS-004 40 % 5\n";
 
-    let report = t.app.add_pasted(&t.alice, session.id, paste).await.unwrap();
+    let report = t
+        .app
+        .desk
+        .add_pasted(&t.alice, session.id, paste)
+        .await
+        .unwrap();
 
     let outcomes: Vec<(usize, &str, bool)> = report
         .lines
@@ -60,7 +65,10 @@ async fn a_paste_of_seven_lines_is_refused_whole(pool: PgPool) {
         .join("\n");
 
     let err = t
-        .refused(session.id, t.app.add_pasted(&t.alice, session.id, &paste))
+        .refused(
+            session.id,
+            t.app.desk.add_pasted(&t.alice, session.id, &paste),
+        )
         .await;
 
     assert_matches!(
@@ -76,6 +84,7 @@ async fn a_paste_that_overflows_the_session_adds_until_full(pool: PgPool) {
 
     let report = t
         .app
+        .desk
         .add_pasted(&t.alice, session.id, "FS-007 10 1\nFS-008 10 1")
         .await
         .unwrap();
@@ -95,6 +104,7 @@ async fn cloning_makes_a_new_draft_with_the_same_items_and_length(pool: PgPool) 
 
     let report = t
         .app
+        .desk
         .clone_session(&t.alice, source.id, &at(2, "00:00"), None, None)
         .await
         .unwrap();
@@ -121,6 +131,7 @@ async fn cloning_revalidates_every_item_against_the_catalog(pool: PgPool) {
 
     let report = t
         .app
+        .desk
         .clone_session(
             &t.alice,
             source.id,
@@ -147,10 +158,10 @@ async fn cloning_revalidates_every_item_against_the_catalog(pool: PgPool) {
 #[sqlx::test]
 async fn a_platform_event_is_handled_only_the_first_time(pool: PgPool) {
     let t = TestApp::new(pool).await;
-    assert!(t.app.first_delivery("discord", "1234").await.unwrap());
-    assert!(!t.app.first_delivery("discord", "1234").await.unwrap());
+    assert!(t.app.desk.first_delivery("discord", "1234").await.unwrap());
+    assert!(!t.app.desk.first_delivery("discord", "1234").await.unwrap());
     assert!(
-        t.app.first_delivery("console", "1234").await.unwrap(),
+        t.app.desk.first_delivery("console", "1234").await.unwrap(),
         "ids are per platform"
     );
 }

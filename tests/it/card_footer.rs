@@ -20,7 +20,7 @@ async fn the_footer_names_the_submitter_and_the_drafter_when_they_differ(pool: P
         format!("version {} · drafted by alice", draft.version)
     );
 
-    let submitted = t.app.submit(&dana, draft.id).await.unwrap();
+    let submitted = t.app.desk.submit(&dana, draft.id).await.unwrap();
     assert_eq!(submitted.submitted_by_name.as_deref(), Some("dana"));
     assert_eq!(
         footer(&submitted),
@@ -45,6 +45,7 @@ async fn the_footer_names_the_submitter_and_the_drafter_when_they_differ(pool: P
     );
     let approved = t
         .app
+        .desk
         .approve(&t.bob, draft.id, submitted.version)
         .await
         .unwrap();
@@ -74,14 +75,14 @@ async fn a_session_that_is_a_draft_again_names_only_its_drafter(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let dana = editor("dana");
     let draft = t.draft_with(6).await;
-    t.app.submit(&dana, draft.id).await.unwrap();
-    let withdrawn = t.app.withdraw(&dana, draft.id).await.unwrap();
+    t.app.desk.submit(&dana, draft.id).await.unwrap();
+    let withdrawn = t.app.desk.withdraw(&dana, draft.id).await.unwrap();
     assert_eq!(
         footer(&withdrawn),
         format!("version {} · drafted by alice", withdrawn.version)
     );
     // Submitted again by someone else: the footer names the new submitter.
-    let again = t.app.submit(&t.alice, draft.id).await.unwrap();
+    let again = t.app.desk.submit(&t.alice, draft.id).await.unwrap();
     assert_eq!(
         footer(&again),
         format!("version {} · submitted by alice", again.version)
@@ -95,9 +96,9 @@ async fn the_migration_names_the_submitters_of_older_sessions(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let dana = editor("dana");
     let draft = t.draft_with(6).await;
-    t.app.submit(&dana, draft.id).await.unwrap();
-    t.app.withdraw(&dana, draft.id).await.unwrap();
-    t.app.submit(&t.alice, draft.id).await.unwrap();
+    t.app.desk.submit(&dana, draft.id).await.unwrap();
+    t.app.desk.withdraw(&dana, draft.id).await.unwrap();
+    t.app.desk.submit(&t.alice, draft.id).await.unwrap();
     let never = t.draft().await;
     sqlx::query("update session set submitted_by_name = null")
         .execute(&t.pool)
@@ -109,8 +110,8 @@ async fn the_migration_names_the_submitters_of_older_sessions(pool: PgPool) {
     let backfill = &migration[migration.find("update session").expect("the backfill")..];
     sqlx::raw_sql(backfill).execute(&t.pool).await.unwrap();
 
-    let submitted = t.app.get(draft.id).await.unwrap();
+    let submitted = t.app.queries.get(draft.id).await.unwrap();
     assert_eq!(submitted.submitted_by_name.as_deref(), Some("alice"));
-    let never = t.app.get(never.id).await.unwrap();
+    let never = t.app.queries.get(never.id).await.unwrap();
     assert_eq!(never.submitted_by_name, None);
 }

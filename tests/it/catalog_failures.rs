@@ -83,7 +83,7 @@ async fn approval_with_the_catalog_down_changes_nothing(pool: PgPool) {
     let err = t
         .refused(
             session.id,
-            t.app.approve(&t.bob, session.id, session.version),
+            t.app.desk.approve(&t.bob, session.id, session.version),
         )
         .await;
 

@@ -66,6 +66,7 @@ async fn a_seventh_slot_or_a_repeated_sku_cannot_be_stored(pool: PgPool) {
     let err = insert_item(&pool, session.id, 3, "RAW-3", 10, 1).await;
     assert_eq!(constraint(&err).as_deref(), Some("session_item_pkey"));
     t.app
+        .desk
         .remove_item(&t.alice, session.id, "FS-006")
         .await
         .unwrap();

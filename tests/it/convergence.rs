@@ -114,7 +114,11 @@ async fn a_long_retry_after_is_capped_to_the_window_and_the_sale_still_goes_live
 async fn an_end_the_storefront_refuses_keeps_the_sale_live_here_and_alerts_once(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let id = g.live().await;
-    g.t.app.stop(&g.t.bob, id, "supplier recall").await.unwrap();
+    g.t.app
+        .desk
+        .stop(&g.t.bob, id, "supplier recall")
+        .await
+        .unwrap();
     g.store.set_faults(Faults {
         fail_next: 2,
         status: Some(400),
@@ -330,7 +334,11 @@ async fn fencing_tokens_only_grow_when_a_running_job_is_replanned(pool: PgPool) 
         .unwrap();
     assert_eq!(stale.len(), 1);
     // `stop` moves the running end job: it is pending again, attempts reset.
-    g.t.app.stop(&g.t.bob, id, "wrong prices").await.unwrap();
+    g.t.app
+        .desk
+        .stop(&g.t.bob, id, "wrong prices")
+        .await
+        .unwrap();
     let fresh = jobs::claim_due(&g.t.pool, "fresh", Duration::from_secs(60), 10)
         .await
         .unwrap();
@@ -386,6 +394,7 @@ async fn the_reconciler_takes_down_a_sale_whose_session_was_cancelled(pool: PgPo
         .unwrap();
     assert!(g.up_on_storefront(session.id));
     g.t.app
+        .desk
         .cancel(&g.t.bob, session.id, Some("supplier pulled out"))
         .await
         .unwrap();
@@ -535,7 +544,7 @@ async fn an_approval_card_the_chat_could_not_take_is_posted_once_when_it_is_back
     let draft = g.t.draft_with(6).await;
     g.t.chat.set_down(true);
 
-    let submitted = g.t.app.submit(&g.t.alice, draft.id).await.unwrap();
+    let submitted = g.t.app.desk.submit(&g.t.alice, draft.id).await.unwrap();
     assert_eq!(submitted.status, Status::PendingApproval);
     assert!(
         g.t.chat.posts_to(Channel::Approvals).is_empty(),
@@ -557,6 +566,7 @@ async fn an_approval_card_the_chat_could_not_take_is_posted_once_when_it_is_back
     assert!(!cards[0].message.buttons.is_empty(), "Approve and Reject");
     // The session knows where its card is: the approval edits it in place.
     g.t.app
+        .desk
         .approve(&g.t.bob, draft.id, submitted.version)
         .await
         .unwrap();
@@ -570,9 +580,9 @@ async fn a_card_that_arrives_after_its_session_moved_on_is_redrawn_at_once(pool:
     let g = GoLive::new(pool).await;
     let draft = g.t.draft_with(6).await;
     g.t.chat.set_down(true);
-    g.t.app.submit(&g.t.alice, draft.id).await.unwrap();
+    g.t.app.desk.submit(&g.t.alice, draft.id).await.unwrap();
     // Withdrawn while the card still waits for the chat.
-    let withdrawn = g.t.app.withdraw(&g.t.alice, draft.id).await.unwrap();
+    let withdrawn = g.t.app.desk.withdraw(&g.t.alice, draft.id).await.unwrap();
     assert_eq!(withdrawn.status, Status::Draft);
 
     g.t.chat.set_down(false);
@@ -608,6 +618,7 @@ async fn a_card_edit_the_chat_could_not_take_is_redrawn_when_it_is_back(pool: Pg
     let submitted = g.t.submitted().await;
     g.t.chat.set_down(true);
     g.t.app
+        .desk
         .approve(&g.t.bob, submitted.id, submitted.version)
         .await
         .unwrap();
@@ -619,14 +630,14 @@ async fn a_card_edit_the_chat_could_not_take_is_redrawn_when_it_is_back(pool: Pg
         "the card still offers Approve"
     );
     // A change's own edit follows it at once: a fresh one is left alone.
-    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0);
+    assert_eq!(g.t.app.operations.redraw_stale_cards().await.unwrap(), 0);
 
     sqlx::query("update session set updated_at = now() - interval '1 minute' where id = $1")
         .bind(submitted.id)
         .execute(&g.t.pool)
         .await
         .unwrap();
-    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 1);
+    assert_eq!(g.t.app.operations.redraw_stale_cards().await.unwrap(), 1);
 
     let card = g.t.chat.posts_to(Channel::Approvals).remove(0);
     let shown = card.edits.last().expect("the card was redrawn");
@@ -636,7 +647,7 @@ async fn a_card_edit_the_chat_could_not_take_is_redrawn_when_it_is_back(pool: Pg
         Some("Approved")
     );
     assert_eq!(
-        g.t.app.redraw_stale_cards().await.unwrap(),
+        g.t.app.operations.redraw_stale_cards().await.unwrap(),
         0,
         "the card and the database agree now"
     );
@@ -659,6 +670,7 @@ async fn approved_while_the_chat_was_down(g: &GoLive) -> i64 {
     let submitted = g.t.submitted().await;
     g.t.chat.set_down(true);
     g.t.app
+        .desk
         .approve(&g.t.bob, submitted.id, submitted.version)
         .await
         .unwrap();
@@ -690,8 +702,8 @@ async fn a_card_edit_the_chat_refuses_for_good_is_given_up_and_holds_no_newer_ca
 
     // Two rounds of the reconciler: the first meets 20 deleted cards (its
     // limit) and gives each up; the second reaches the approved session's.
-    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0);
-    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 1);
+    assert_eq!(g.t.app.operations.redraw_stale_cards().await.unwrap(), 0);
+    assert_eq!(g.t.app.operations.redraw_stale_cards().await.unwrap(), 1);
 
     let card = g.t.chat.posts_to(Channel::Approvals).remove(0);
     let shown = card.edits.last().expect("the approved card was redrawn");
@@ -710,7 +722,7 @@ async fn a_card_edit_the_chat_refuses_for_good_is_given_up_and_holds_no_newer_ca
     // No retry loop: later rounds ask the chat nothing.
     let edits = g.t.chat.edit_calls();
     for _ in 0..3 {
-        assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0);
+        assert_eq!(g.t.app.operations.redraw_stale_cards().await.unwrap(), 0);
     }
     assert_eq!(g.t.chat.edit_calls(), edits);
 }
@@ -724,12 +736,13 @@ async fn after_its_card_was_lost_the_next_state_change_posts_a_fresh_card(pool: 
     changed_a_while_ago(&g, id, "1 minute").await;
     // The reconciler's redraw is refused for good: the card is lost, and
     // nothing is posted in its place yet.
-    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0);
+    assert_eq!(g.t.app.operations.redraw_stale_cards().await.unwrap(), 0);
     assert_eq!(g.t.chat.posts_to(Channel::Approvals).len(), 1);
 
     // The session still works; its next change posts a fresh card.
     let revoked =
         g.t.app
+            .desk
             .revoke(&g.t.bob, id, Some("prices change tomorrow"))
             .await
             .unwrap();
@@ -743,10 +756,14 @@ async fn after_its_card_was_lost_the_next_state_change_posts_a_fresh_card(pool: 
     );
     assert!(fresh.message.buttons.is_empty());
     assert!(cards[0].edits.is_empty(), "the lost card is not touched");
-    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 0, "up to date");
+    assert_eq!(
+        g.t.app.operations.redraw_stale_cards().await.unwrap(),
+        0,
+        "up to date"
+    );
 
     // The change after that edits the fresh card in place.
-    g.t.app.cancel(&g.t.alice, id, None).await.unwrap();
+    g.t.app.desk.cancel(&g.t.alice, id, None).await.unwrap();
     let cards = g.t.chat.posts_to(Channel::Approvals);
     assert_eq!(cards.len(), 2, "no third card");
     let shown = cards[1].edits.last().expect("the fresh card was edited");
@@ -796,7 +813,7 @@ async fn the_stale_card_scan_reads_only_cards_that_are_behind_through_its_index(
     );
     assert!(plan.contains("session_card_behind"), "{plan}");
     // And the scan still finds the one card that is behind.
-    assert_eq!(g.t.app.redraw_stale_cards().await.unwrap(), 1);
+    assert_eq!(g.t.app.operations.redraw_stale_cards().await.unwrap(), 1);
 }
 
 #[sqlx::test]
@@ -804,6 +821,7 @@ async fn a_slow_post_keeps_its_lease_by_heartbeat_and_is_posted_once(pool: PgPoo
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;
     g.t.app
+        .operations
         .notify(
             session.id,
             Notice::alert("slow", Text::from("Check the prices of #1")),
@@ -880,6 +898,7 @@ async fn a_sessions_posts_go_out_in_the_order_they_were_written(pool: PgPool) {
         ("second", "Second: fixed"),
     ] {
         g.t.app
+            .operations
             .notify(session.id, Notice::alert(event, Text::from(said)))
             .await
             .unwrap();

@@ -39,7 +39,7 @@ fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 }
 
 async fn status(t: &TestApp, id: i64) -> Status {
-    t.app.get(id).await.unwrap().status
+    t.app.queries.get(id).await.unwrap().status
 }
 
 #[sqlx::test]
@@ -89,7 +89,7 @@ async fn an_approver_approves_from_the_card_and_sees_the_session(pool: PgPool) {
         format!("Approved #{}. It goes live <t:{go_live}:R>.", session.id)
     );
     assert_eq!(answer.embeds.len(), 1);
-    let approved = t.app.get(session.id).await.unwrap();
+    let approved = t.app.queries.get(session.id).await.unwrap();
     assert_eq!(approved.status, Status::Approved);
     assert_eq!(approved.approved_by.unwrap().as_str(), "discord:71");
 }
@@ -122,6 +122,7 @@ async fn a_member_with_both_roles_cannot_approve_what_they_drafted(pool: PgPool)
     let drafted = submitted(&d, &dana, "f1", FormId::Draft, &draft).await;
     let id = t
         .app
+        .queries
         .list(flashsale_bot::app::ListRange::Upcoming)
         .await
         .unwrap()[0]
@@ -137,7 +138,7 @@ async fn a_member_with_both_roles_cannot_approve_what_they_drafted(pool: PgPool)
         &values(&[(forms::LINES, lines)]),
     )
     .await;
-    let pending = t.app.submit(&dana, id).await.unwrap();
+    let pending = t.app.desk.submit(&dana, id).await.unwrap();
 
     let answer = reply(pressed(&d, &dana, "i1", &approve_id(id, pending.version)).await);
 
@@ -153,8 +154,8 @@ async fn a_press_on_a_stale_card_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let d = data(&t.app);
     let old = t.submitted().await;
-    t.app.withdraw(&t.alice, old.id).await.unwrap();
-    let current = t.app.submit(&t.alice, old.id).await.unwrap();
+    t.app.desk.withdraw(&t.alice, old.id).await.unwrap();
+    let current = t.app.desk.submit(&t.alice, old.id).await.unwrap();
 
     let answer = reply(pressed(&d, &bob(), "i1", &approve_id(old.id, old.version)).await);
 
@@ -247,7 +248,7 @@ async fn reject_asks_for_a_reason_then_rejects_once_and_tells_the_submitter(pool
     );
     assert_eq!(again.content, "This was already handled.");
     t.deliver_notices().await;
-    let rejected = t.app.get(session.id).await.unwrap();
+    let rejected = t.app.queries.get(session.id).await.unwrap();
     assert_eq!(rejected.status, Status::Draft);
     assert_eq!(
         rejected.rejection_reason.as_deref(),
@@ -297,6 +298,7 @@ async fn the_draft_form_creates_one_draft_even_when_delivered_twice(pool: PgPool
 
     let sessions = t
         .app
+        .queries
         .list(flashsale_bot::app::ListRange::Upcoming)
         .await
         .unwrap();
@@ -307,7 +309,7 @@ async fn the_draft_form_creates_one_draft_even_when_delivered_twice(pool: PgPool
         format!("Drafted #{id}. Add six SKUs with /flashsale add-sku session:{id}.")
     );
     assert_eq!(again.content, "This was already handled.");
-    let view = t.app.get(id).await.unwrap();
+    let view = t.app.queries.get(id).await.unwrap();
     assert_eq!(
         (view.title.as_str(), view.notes.as_deref()),
         ("Payday", Some("Bags only"))
@@ -335,6 +337,7 @@ async fn a_member_without_the_editor_role_cannot_draft(pool: PgPool) {
     );
     assert!(t
         .app
+        .queries
         .list(flashsale_bot::app::ListRange::Upcoming)
         .await
         .unwrap()
@@ -371,5 +374,5 @@ async fn pasted_lines_are_reported_one_by_one(pool: PgPool) {
     );
     assert_eq!(content[4], "✅ line 4 · FS-002 added");
     assert_eq!(answer.embeds.len(), 1, "the session card comes with it");
-    assert_eq!(t.app.get(session.id).await.unwrap().items.len(), 2);
+    assert_eq!(t.app.queries.get(session.id).await.unwrap().items.len(), 2);
 }

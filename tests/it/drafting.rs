@@ -25,7 +25,7 @@ async fn session_count(pool: &PgPool) -> i64 {
 
 /// `who` drafts with `input`; the app must refuse it and store no session.
 async fn refused_draft(t: &TestApp, who: &Actor, input: DraftInput) -> AppError {
-    let err = t.app.create_draft(who, &input).await.unwrap_err();
+    let err = t.app.desk.create_draft(who, &input).await.unwrap_err();
     assert_eq!(
         session_count(&t.pool).await,
         0,
@@ -39,6 +39,7 @@ async fn an_editor_drafts_a_session_in_the_business_time_zone(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t
         .app
+        .desk
         .create_draft(
             &t.alice,
             &input(" Midnight  Deals ", "tomorrow 00:00", "tomorrow 12:00"),
@@ -204,14 +205,14 @@ async fn control_characters_in_free_text_are_refused_by_name_and_change_nothing(
     let session = t.submitted().await;
     for (bad, what) in table {
         let reject = t
-            .refused(session.id, t.app.reject(&t.bob, session.id, bad))
+            .refused(session.id, t.app.desk.reject(&t.bob, session.id, bad))
             .await;
         assert_eq!(
             reject.to_string(),
             format!("The reason {what}: type or paste plain text.")
         );
         let cancel = t
-            .refused(session.id, t.app.cancel(&t.bob, session.id, Some(bad)))
+            .refused(session.id, t.app.desk.cancel(&t.bob, session.id, Some(bad)))
             .await;
         assert_eq!(
             cancel.to_string(),
@@ -221,7 +222,7 @@ async fn control_characters_in_free_text_are_refused_by_name_and_change_nothing(
     // A carriage return is a line break in notes and a space in a title.
     let mut crlf = input("Midnight\r\nDeals", "tomorrow 00:00", "tomorrow 12:00");
     crlf.notes = Some("line one\r\nline two\rthree".into());
-    let drafted = t.app.create_draft(&t.alice, &crlf).await.unwrap();
+    let drafted = t.app.desk.create_draft(&t.alice, &crlf).await.unwrap();
     assert_eq!(drafted.title, "Midnight Deals");
     assert_eq!(drafted.notes.as_deref(), Some("line one\nline two\nthree"));
 }
@@ -234,14 +235,17 @@ async fn a_reason_over_the_limit_is_refused_with_the_limit(pool: PgPool) {
     let long = "x".repeat(1001);
 
     let err = t
-        .refused(session.id, t.app.reject(&t.bob, session.id, &long))
+        .refused(session.id, t.app.desk.reject(&t.bob, session.id, &long))
         .await;
     assert_eq!(
         err.to_string(),
         "The reason is 1001 characters long: allowed at most 1000."
     );
     let err = t
-        .refused(session.id, t.app.cancel(&t.bob, session.id, Some(&long)))
+        .refused(
+            session.id,
+            t.app.desk.cancel(&t.bob, session.id, Some(&long)),
+        )
         .await;
     assert_eq!(
         err.to_string(),

@@ -11,6 +11,7 @@ use crate::support::assert_matches;
 async fn varied_draft(t: &TestApp, title: &str) -> SessionView {
     let draft = t
         .app
+        .desk
         .create_draft(
             &t.alice,
             &DraftInput {
@@ -30,7 +31,7 @@ async fn varied_draft(t: &TestApp, title: &str) -> SessionView {
             .await
             .unwrap();
     }
-    t.app.get(draft.id).await.unwrap()
+    t.app.queries.get(draft.id).await.unwrap()
 }
 
 /// What must survive a round trip: everything but who and when.
@@ -62,7 +63,7 @@ async fn export_then_import_gives_the_same_session_from_either_file(pool: PgPool
     let t = TestApp::new(pool).await;
     let original = varied_draft(&t, "Payday Deals").await;
 
-    let files = t.app.export_session(original.id).await.unwrap();
+    let files = t.app.queries.export_session(original.id).await.unwrap();
     let from_xlsx = reimport(&t, &format!("{}.xlsx", files.file_stem), &files.xlsx).await;
     let from_csv = reimport(&t, &format!("{}.csv", files.file_stem), &files.csv).await;
 
@@ -80,7 +81,7 @@ async fn a_title_a_spreadsheet_would_run_as_a_formula_is_disarmed_and_survives(p
     let t = TestApp::new(pool).await;
     let original = varied_draft(&t, "=HYPERLINK(\"x\") -50% Mega").await;
 
-    let files = t.app.export_session(original.id).await.unwrap();
+    let files = t.app.queries.export_session(original.id).await.unwrap();
     let csv = String::from_utf8(files.csv.clone()).unwrap();
     let back = reimport(&t, "mega.csv", &files.csv).await;
 
@@ -96,7 +97,7 @@ async fn the_csv_export_reads_as_labels_then_a_table(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.draft_with(2).await;
 
-    let files = t.app.export_session(session.id).await.unwrap();
+    let files = t.app.queries.export_session(session.id).await.unwrap();
 
     let csv = String::from_utf8(files.csv).unwrap();
     let expected = format!(
@@ -117,7 +118,7 @@ async fn the_activity_log_exports_every_entry_in_words(pool: PgPool) {
     let t = TestApp::new(pool).await;
     let session = t.submitted().await;
 
-    let csv = String::from_utf8(t.app.export_log(session.id).await.unwrap()).unwrap();
+    let csv = String::from_utf8(t.app.queries.export_log(session.id).await.unwrap()).unwrap();
 
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
@@ -147,8 +148,8 @@ async fn the_activity_log_exports_every_entry_in_words(pool: PgPool) {
 async fn exporting_a_session_that_does_not_exist_is_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
 
-    let files = t.app.export_session(404).await;
-    let log = t.app.export_log(404).await;
+    let files = t.app.queries.export_session(404).await;
+    let log = t.app.queries.export_log(404).await;
 
     assert_matches!(files, Err(AppError::SessionNotFound(404)));
     assert_matches!(log, Err(AppError::SessionNotFound(404)));

@@ -149,7 +149,7 @@ async fn too_many_requests_waits_as_long_as_retry_after_says(pool: PgPool) {
     assert_eq!(job.state, "pending");
     assert!(job.last_error.unwrap().contains("429"));
     assert_eq!(
-        g.t.app.get(session.id).await.unwrap().status,
+        g.t.app.queries.get(session.id).await.unwrap().status,
         Status::Approved
     );
 }
@@ -201,7 +201,7 @@ async fn a_refused_publish_is_not_retried_and_fails_the_session_with_an_alert(po
     let job = g.job(session.id, "publish").await;
     assert_eq!((job.state.as_str(), job.attempts), ("failed", 1));
     assert_eq!(
-        g.t.app.get(session.id).await.unwrap().status,
+        g.t.app.queries.get(session.id).await.unwrap().status,
         Status::Failed
     );
     let alert =
@@ -244,7 +244,7 @@ async fn at_the_end_the_sale_is_ended_on_the_storefront_and_announced(pool: PgPo
 
     scheduler.run_due_now().await.unwrap();
 
-    let view = g.t.app.get(session.id).await.unwrap();
+    let view = g.t.app.queries.get(session.id).await.unwrap();
     assert_eq!(view.status, Status::Ended);
     let deletes = g
         .store
@@ -281,6 +281,7 @@ async fn an_approver_stops_a_live_sale_early_with_a_reason(pool: PgPool) {
 
     let refused =
         g.t.app
+            .desk
             .stop(&g.t.alice, session.id, "oops")
             .await
             .unwrap_err();
@@ -288,18 +289,27 @@ async fn an_approver_stops_a_live_sale_early_with_a_reason(pool: PgPool) {
         refused.to_string().starts_with("Only approvers"),
         "{refused}"
     );
-    let blank = g.t.app.stop(&g.t.bob, session.id, "  ").await.unwrap_err();
+    let blank =
+        g.t.app
+            .desk
+            .stop(&g.t.bob, session.id, "  ")
+            .await
+            .unwrap_err();
     assert_eq!(
         blank.to_string(),
         "A reason is required: tell the editors what to change."
     );
     g.t.app
+        .desk
         .stop(&g.t.bob, session.id, "wrong price on FS-002")
         .await
         .unwrap();
     scheduler.run_due_now().await.unwrap();
 
-    assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Ended);
+    assert_eq!(
+        g.t.app.queries.get(session.id).await.unwrap().status,
+        Status::Ended
+    );
     let log = g.t.activity_actions(session.id).await;
     assert_eq!(log[log.len() - 2..], ["stopped", "ended"]);
     assert_eq!(
@@ -326,6 +336,7 @@ async fn a_sale_revoked_while_it_was_being_published_is_taken_down_again(pool: P
     wait_until(5, || g.publishes(session.id).len() == 1).await;
 
     g.t.app
+        .desk
         .revoke(&g.t.bob, session.id, Some("wrong banner"))
         .await
         .unwrap();
@@ -343,7 +354,10 @@ async fn a_sale_revoked_while_it_was_being_published_is_taken_down_again(pool: P
     handle.await.unwrap();
 
     assert_taken_down(&g, session.id).await;
-    assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Draft);
+    assert_eq!(
+        g.t.app.queries.get(session.id).await.unwrap().status,
+        Status::Draft
+    );
     let actions = g.t.activity_actions(session.id).await;
     assert!(!actions.contains(&"went_live".to_owned()), "{actions:?}");
     assert_eq!(
@@ -396,6 +410,7 @@ async fn a_sale_cancelled_while_its_publish_awaits_a_retry_is_taken_down(pool: P
     );
 
     g.t.app
+        .desk
         .cancel(&g.t.bob, session.id, Some("supplier pulled out"))
         .await
         .unwrap();
@@ -426,6 +441,7 @@ async fn a_cancelled_publish_that_never_reached_the_storefront_is_left_alone(poo
     g.wait_for_job(session.id, "publish", "pending").await;
 
     g.t.app
+        .desk
         .cancel(&g.t.bob, session.id, Some("supplier pulled out"))
         .await
         .unwrap();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use flashsale_bot::app::FlashSales;
+use flashsale_bot::app::Services;
 use flashsale_bot::catalog::{CachedCatalog, HttpCatalog};
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -250,7 +250,7 @@ async fn a_database_outage_makes_the_bot_not_ready_and_the_job_due_during_it_run
         Duration::from_millis(500),
     )
     .unwrap();
-    let app = FlashSales::new(
+    let app = Services::new(
         proxied.clone(),
         Arc::new(CachedCatalog::new(catalog, Duration::from_secs(5))),
         policy,
@@ -265,7 +265,7 @@ async fn a_database_outage_makes_the_bot_not_ready_and_the_job_due_during_it_run
     .unwrap();
     let scheduler = flashsale_bot::scheduler::Scheduler::new(
         proxied,
-        app,
+        app.operations,
         Arc::new(storefront),
         fast_config("proxied"),
     );

@@ -4,7 +4,6 @@
 //! can still need goes.
 
 use flashsale_bot::app::PrunedWork;
-use flashsale_bot::scheduler::digest;
 use flashsale_bot::store::events::RETENTION_DAYS;
 use flashsale_bot::store::jobs;
 use sqlx::PgPool;
@@ -39,10 +38,10 @@ async fn handled_events_older_than_the_retention_are_pruned(pool: PgPool) {
         .unwrap();
     }
 
-    assert_eq!(t.app.prune_processed_events().await.unwrap(), 2);
+    assert_eq!(t.app.operations.prune_processed_events().await.unwrap(), 2);
     assert_eq!(events(&t.pool).await, ["a-fresh", "b-six-days"]);
     // The daily job does the same (and a second run finds nothing to do).
-    digest::prune(&t.app).await;
+    t.app.operations.prune().await;
     assert_eq!(events(&t.pool).await, ["a-fresh", "b-six-days"]);
 }
 
@@ -133,7 +132,7 @@ async fn finished_jobs_and_delivered_posts_of_settled_sessions_are_pruned_after_
     pool: PgPool,
 ) {
     let t = TestApp::new(pool).await;
-    assert_eq!(t.app.queue_retention_days(), 30);
+    assert_eq!(t.app.operations.queue_retention_days(), 30);
     let p = &t.pool;
 
     // Settled: ended 40 days ago, nothing waiting.
@@ -186,7 +185,7 @@ async fn finished_jobs_and_delivered_posts_of_settled_sessions_are_pruned_after_
     let draft = past_session(p, "draft", 40, 40).await;
     job(p, draft, "reminder_1h", "cancelled", 40).await;
 
-    let pruned = t.app.prune_finished_work().await.unwrap();
+    let pruned = t.app.operations.prune_finished_work().await.unwrap();
     assert_eq!((pruned.jobs, pruned.posts), (6, 3));
 
     assert_eq!(
@@ -217,7 +216,7 @@ async fn finished_jobs_and_delivered_posts_of_settled_sessions_are_pruned_after_
     );
 
     // The daily job does the same (and a second run finds nothing to do).
-    digest::prune(&t.app).await;
+    t.app.operations.prune().await;
     assert_eq!(jobs_left(p).await.len(), 10);
     assert_eq!(posts_left(p).await.len(), 6);
 
@@ -250,13 +249,13 @@ async fn the_queue_retention_is_configurable(pool: PgPool) {
     post(p, settled, "live", "sent", 10, 10).await;
 
     assert_eq!(
-        t.app.prune_finished_work().await.unwrap(),
+        t.app.operations.prune_finished_work().await.unwrap(),
         PrunedWork::default()
     );
     assert_eq!(jobs_left(p).await.len(), 1);
 
     let week = t.app.clone().with_queue_retention(7);
-    let pruned = week.prune_finished_work().await.unwrap();
+    let pruned = week.operations.prune_finished_work().await.unwrap();
     assert_eq!((pruned.jobs, pruned.posts), (1, 1));
     assert!(jobs_left(p).await.is_empty());
     assert!(posts_left(p).await.is_empty());
@@ -280,7 +279,7 @@ async fn a_large_history_is_pruned_batch_by_batch(pool: PgPool) {
     .execute(p)
     .await
     .unwrap();
-    let pruned = t.app.prune_finished_work().await.unwrap();
+    let pruned = t.app.operations.prune_finished_work().await.unwrap();
     assert_eq!(i64::try_from(pruned.posts).unwrap(), batch + 7);
     assert!(posts_left(p).await.is_empty());
 }

@@ -64,6 +64,7 @@ async fn import_with_options(
         end: Some(end.into()),
     };
     t.app
+        .desk
         .import(
             &t.alice,
             name,
@@ -142,7 +143,7 @@ async fn a_workbook_with_six_rows_becomes_a_draft_with_its_title_and_times(pool:
         )
     );
     // It is a complete draft: it can be submitted as it is.
-    t.app.submit(&t.alice, s.id).await.unwrap();
+    t.app.desk.submit(&t.alice, s.id).await.unwrap();
 }
 
 #[sqlx::test]
@@ -222,6 +223,7 @@ async fn an_existing_draft_is_filled_in_one_step_with_one_log_entry(pool: PgPool
 
     let report = t
         .app
+        .desk
         .import(
             &t.alice,
             "/home/alice/more.csv",
@@ -251,7 +253,7 @@ async fn a_file_that_overfills_a_draft_or_repeats_its_skus_changes_nothing(pool:
     let err = t
         .refused(
             draft.id,
-            t.app.import(
+            t.app.desk.import(
                 &t.alice,
                 "more.csv",
                 text.as_bytes(),
@@ -348,6 +350,7 @@ async fn import_new_as(
     target: ImportTarget,
 ) -> Result<ImportReport, AppError> {
     t.app
+        .desk
         .import(actor, "lunch.xlsx", &six_row_workbook(), None, target)
         .await
 }
@@ -359,9 +362,14 @@ async fn whoever_imported_a_session_may_not_approve_it(pool: PgPool) {
     let report = import_new_as(&t, &dana, ImportTarget::NewDraft(DraftFields::default()))
         .await
         .unwrap();
-    let pending = t.app.submit(&t.alice, report.session.id).await.unwrap();
+    let pending = t
+        .app
+        .desk
+        .submit(&t.alice, report.session.id)
+        .await
+        .unwrap();
 
-    let refused = t.app.approve(&dana, pending.id, pending.version).await;
+    let refused = t.app.desk.approve(&dana, pending.id, pending.version).await;
 
     assert_matches!(refused, Err(AppError::Rule(RuleViolation::SelfApproval)));
 }

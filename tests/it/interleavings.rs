@@ -4,7 +4,7 @@
 //! faults and crashed claims, checking after every step and at quiescence
 //! that the storefront, the database and the channel tell one story.
 //!
-//! It drives the shipping code: `FlashSales` (the use cases), `Scheduler`
+//! It drives the shipping code: `Services` (the use cases), `Scheduler`
 //! (jobs, outbox, reconciler) and the store, on a real Postgres, against the
 //! dev storefront (its fault knobs, its call log) and the recording chat.
 //! The clock moves by moving the session's window and its pending jobs back
@@ -355,21 +355,35 @@ impl<'a> Run<'a> {
     async fn command(&mut self, command: Command) -> Result<bool, String> {
         let t = &self.g.t;
         let id = self.id;
-        let status = t.app.get(id).await.map_err(|e| e.to_string())?.status;
+        let status = t
+            .app
+            .queries
+            .get(id)
+            .await
+            .map_err(|e| e.to_string())?
+            .status;
         let result = match command {
-            Command::Submit => t.app.submit(&t.alice, id).await.map(|_| ()),
-            Command::Withdraw => t.app.withdraw(&t.alice, id).await.map(|_| ()),
+            Command::Submit => t.app.desk.submit(&t.alice, id).await.map(|_| ()),
+            Command::Withdraw => t.app.desk.withdraw(&t.alice, id).await.map(|_| ()),
             Command::Approve => {
-                let version = t.app.get(id).await.map_err(|e| e.to_string())?.version;
-                t.app.approve(&t.bob, id, version).await.map(|_| ())
+                let version = t
+                    .app
+                    .queries
+                    .get(id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .version;
+                t.app.desk.approve(&t.bob, id, version).await.map(|_| ())
             }
             Command::Reject => t
                 .app
+                .desk
                 .reject(&t.bob, id, "prices too deep")
                 .await
                 .map(|_| ()),
             Command::Revoke => t
                 .app
+                .desk
                 .revoke(&t.bob, id, Some("wrong SKU"))
                 .await
                 .map(|_| ()),
@@ -382,13 +396,20 @@ impl<'a> Run<'a> {
                     &t.alice
                 };
                 t.app
+                    .desk
                     .cancel(who, id, Some("supplier pulled out"))
                     .await
                     .map(|_| ())
             }
-            Command::Stop => t.app.stop(&t.bob, id, "wrong prices").await.map(|_| ()),
+            Command::Stop => t
+                .app
+                .desk
+                .stop(&t.bob, id, "wrong prices")
+                .await
+                .map(|_| ()),
             Command::SecondStop => t
                 .app
+                .desk
                 .stop(&t.carol, id, "supplier called")
                 .await
                 .map(|_| ()),

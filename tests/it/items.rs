@@ -288,6 +288,7 @@ async fn removing_an_item_frees_its_slot_for_another(pool: PgPool) {
 
     let view = t
         .app
+        .desk
         .remove_item(&t.alice, session.id, "fs-003")
         .await
         .unwrap();
@@ -314,7 +315,7 @@ async fn removing_an_item_that_is_not_there_is_refused(pool: PgPool) {
     let err = t
         .refused(
             session.id,
-            t.app.remove_item(&t.alice, session.id, "FS-005"),
+            t.app.desk.remove_item(&t.alice, session.id, "FS-005"),
         )
         .await;
     assert_matches!(err, AppError::Rule(RuleViolation::ItemNotInSession { .. }));
@@ -337,7 +338,7 @@ async fn items_cannot_change_while_waiting_for_approval(pool: PgPool) {
     let remove = t
         .refused(
             session.id,
-            t.app.remove_item(&t.alice, session.id, "FS-001"),
+            t.app.desk.remove_item(&t.alice, session.id, "FS-001"),
         )
         .await;
 
@@ -357,7 +358,7 @@ async fn an_approved_session_is_read_only(pool: PgPool) {
     let err = t
         .refused(
             session.id,
-            t.app.remove_item(&t.alice, session.id, "FS-001"),
+            t.app.desk.remove_item(&t.alice, session.id, "FS-001"),
         )
         .await;
     assert_eq!(
@@ -380,10 +381,11 @@ async fn every_edit_replies_with_the_session_as_stored(pool: PgPool) {
 
     let removed = t
         .app
+        .desk
         .remove_item(&t.alice, session.id, "FS-003")
         .await
         .unwrap();
-    assert_eq!(removed, t.app.get(session.id).await.unwrap());
+    assert_eq!(removed, t.app.queries.get(session.id).await.unwrap());
 
     // The lowest free slot is in the middle: the reply keeps slot order.
     let added = t
@@ -392,7 +394,7 @@ async fn every_edit_replies_with_the_session_as_stored(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(added.items[2].sku.as_str(), "FS-009");
-    assert_eq!(added, t.app.get(session.id).await.unwrap());
+    assert_eq!(added, t.app.queries.get(session.id).await.unwrap());
 
     let change = ItemChange {
         sku: "FS-005".into(),
@@ -410,7 +412,7 @@ async fn every_edit_replies_with_the_session_as_stored(pool: PgPool) {
             .map(|i| i.discount.get()),
         Some(45)
     );
-    assert_eq!(updated, t.app.get(session.id).await.unwrap());
+    assert_eq!(updated, t.app.queries.get(session.id).await.unwrap());
     assert_eq!(updated.version, session.version + 3);
 }
 

@@ -33,10 +33,16 @@ async fn each_status_has_its_planned_jobs(pool: PgPool) {
 
     let approved =
         g.t.app
+            .desk
             .approve(
                 &g.t.bob,
                 draft.id,
-                g.t.app.submit(&g.t.alice, draft.id).await.unwrap().version,
+                g.t.app
+                    .desk
+                    .submit(&g.t.alice, draft.id)
+                    .await
+                    .unwrap()
+                    .version,
             )
             .await
             .unwrap();
@@ -46,6 +52,7 @@ async fn each_status_has_its_planned_jobs(pool: PgPool) {
     );
 
     g.t.app
+        .desk
         .revoke(&g.t.bob, draft.id, Some("price change"))
         .await
         .unwrap();
@@ -54,7 +61,11 @@ async fn each_status_has_its_planned_jobs(pool: PgPool) {
         ["expire", "reminder:15", "reminder:60"]
     );
 
-    g.t.app.cancel(&g.t.alice, draft.id, None).await.unwrap();
+    g.t.app
+        .desk
+        .cancel(&g.t.alice, draft.id, None)
+        .await
+        .unwrap();
     assert!(pending(&g.jobs_of(draft.id).await).is_empty());
 }
 
@@ -63,9 +74,10 @@ async fn re_approval_gets_a_fresh_idempotency_key(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let first = g.t.approved().await;
     let first_key = g.job(first.id, "publish").await.key;
-    g.t.app.revoke(&g.t.bob, first.id, None).await.unwrap();
-    let again = g.t.app.submit(&g.t.alice, first.id).await.unwrap();
+    g.t.app.desk.revoke(&g.t.bob, first.id, None).await.unwrap();
+    let again = g.t.app.desk.submit(&g.t.alice, first.id).await.unwrap();
     g.t.app
+        .desk
         .approve(&g.t.bob, first.id, again.version)
         .await
         .unwrap();
@@ -90,6 +102,7 @@ async fn two_schedulers_publish_fifty_due_sessions_exactly_once_each(pool: PgPoo
         let fmt = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
         let session = g.t.submitted_at(&fmt(start), &fmt(end)).await;
         g.t.app
+            .desk
             .approve(&g.t.bob, session.id, session.version)
             .await
             .unwrap();
@@ -151,7 +164,10 @@ async fn a_job_whose_worker_died_is_taken_over_once_and_the_late_writer_is_fence
 
     assert_eq!(g.scheduler("b").run_due_now().await.unwrap(), 1);
 
-    assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Live);
+    assert_eq!(
+        g.t.app.queries.get(session.id).await.unwrap().status,
+        Status::Live
+    );
     let job = g.job(session.id, "publish").await;
     assert_eq!((job.state.as_str(), job.attempts), ("done", 2));
     assert_eq!(g.publishes(session.id).len(), 1);
@@ -165,6 +181,7 @@ async fn a_job_whose_worker_died_is_taken_over_once_and_the_late_writer_is_fence
     );
     let late =
         g.t.app
+            .operations
             .system_transition(
                 stale_fence,
                 session.id,
@@ -176,7 +193,10 @@ async fn a_job_whose_worker_died_is_taken_over_once_and_the_late_writer_is_fence
             .await
             .unwrap();
     assert!(matches!(late, SystemOutcome::LostLease), "{late:?}");
-    assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Live);
+    assert_eq!(
+        g.t.app.queries.get(session.id).await.unwrap().status,
+        Status::Live
+    );
     assert_eq!(g.job(session.id, "publish").await.state, "done");
 }
 
@@ -196,7 +216,10 @@ async fn graceful_shutdown_hands_claimed_jobs_back(pool: PgPool) {
         1,
         "runs at once elsewhere"
     );
-    assert_eq!(g.t.app.get(session.id).await.unwrap().status, Status::Live);
+    assert_eq!(
+        g.t.app.queries.get(session.id).await.unwrap().status,
+        Status::Live
+    );
 }
 
 #[sqlx::test]
@@ -240,8 +263,9 @@ async fn an_approved_session_is_not_nagged(pool: PgPool) {
     let claimed = jobs::claim_due(&g.t.pool, "slow", Duration::from_secs(60), 10)
         .await
         .unwrap();
-    let submitted = g.t.app.submit(&g.t.alice, session.id).await.unwrap();
+    let submitted = g.t.app.desk.submit(&g.t.alice, session.id).await.unwrap();
     g.t.app
+        .desk
         .approve(&g.t.bob, session.id, submitted.version)
         .await
         .unwrap();
@@ -265,7 +289,7 @@ async fn an_unapproved_session_expires_at_the_deadline(pool: PgPool) {
     g.scheduler("a").run_due_now().await.unwrap();
 
     assert_eq!(
-        g.t.app.get(session.id).await.unwrap().status,
+        g.t.app.queries.get(session.id).await.unwrap().status,
         Status::Expired
     );
     let notice = &g.t.chat.posts_to(Channel::Announcements)[0].message;
@@ -331,6 +355,7 @@ async fn a_publish_for_a_session_cancelled_meanwhile_does_nothing(pool: PgPool) 
         .await
         .unwrap();
     g.t.app
+        .desk
         .cancel(&g.t.bob, session.id, Some("promo cancelled"))
         .await
         .unwrap();
@@ -340,7 +365,7 @@ async fn a_publish_for_a_session_cancelled_meanwhile_does_nothing(pool: PgPool) 
     g.scheduler("a").run_due_now().await.unwrap();
 
     assert_eq!(
-        g.t.app.get(session.id).await.unwrap().status,
+        g.t.app.queries.get(session.id).await.unwrap().status,
         Status::Cancelled
     );
     assert!(g.publishes(session.id).is_empty());
@@ -354,8 +379,8 @@ async fn the_daily_digest_lists_the_sessions_and_is_posted_once_across_replicas(
 
     // Two replicas' cron jobs fire at the same time.
     tokio::join!(
-        flashsale_bot::scheduler::digest::post_digest(&g.t.app),
-        flashsale_bot::scheduler::digest::post_digest(&g.t.app)
+        g.t.app.operations.post_digest(),
+        g.t.app.operations.post_digest()
     );
 
     let posts = g.t.chat.posts_to(Channel::Announcements);
@@ -386,8 +411,8 @@ async fn a_digest_the_chat_could_not_take_at_cron_time_is_posted_once_when_it_is
     // Cron time on two replicas, while the chat is down.
     g.t.chat.set_down(true);
     tokio::join!(
-        flashsale_bot::scheduler::digest::post_digest(&g.t.app),
-        flashsale_bot::scheduler::digest::post_digest(&g.t.app)
+        g.t.app.operations.post_digest(),
+        g.t.app.operations.post_digest()
     );
     assert_eq!(digests(&g), 0, "the chat is down");
 
@@ -402,7 +427,7 @@ async fn a_digest_the_chat_could_not_take_at_cron_time_is_posted_once_when_it_is
     assert_eq!(digests(&g), 1);
 
     // The cron firing again that day (a restarted replica) posts no second one.
-    flashsale_bot::scheduler::digest::post_digest(&g.t.app).await;
+    g.t.app.operations.post_digest().await;
     g.scheduler("a").run_due_now().await.unwrap();
     assert_eq!(digests(&g), 1);
 }
@@ -416,11 +441,13 @@ async fn the_digest_counts_a_stopped_session_busy_only_until_it_was_stopped(pool
     let stopped = g.t.approved().await;
     let cancelled = g.t.draft_at("tomorrow 12:00", "tomorrow 14:00").await;
     g.t.app
+        .desk
         .cancel(&g.t.alice, cancelled.id, None)
         .await
         .unwrap();
     let later = g.t.submitted_at("tomorrow 15:00", "tomorrow 18:00").await;
     g.t.app
+        .desk
         .approve(&g.t.bob, later.id, later.version)
         .await
         .unwrap();
@@ -430,11 +457,15 @@ async fn the_digest_counts_a_stopped_session_busy_only_until_it_was_stopped(pool
     scheduler.run_due_now().await.unwrap();
     g.t.clock.set(chrono::Utc::now());
     g.t.app
+        .desk
         .stop(&g.t.bob, stopped.id, "wrong price on FS-002")
         .await
         .unwrap();
     scheduler.run_due_now().await.unwrap();
-    assert_eq!(g.t.app.get(stopped.id).await.unwrap().status, Status::Ended);
+    assert_eq!(
+        g.t.app.queries.get(stopped.id).await.unwrap().status,
+        Status::Ended
+    );
     let ended_at: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("select ended_at from session where id = $1")
             .bind(stopped.id)
@@ -453,7 +484,7 @@ async fn the_digest_counts_a_stopped_session_busy_only_until_it_was_stopped(pool
         .unwrap();
     g.t.clock.set(test_now());
 
-    flashsale_bot::scheduler::digest::post_digest(&g.t.app).await;
+    g.t.app.operations.post_digest().await;
 
     let posts = g.t.chat.posts_to(Channel::Announcements);
     let digest = posts

@@ -32,8 +32,18 @@ async fn a_long_list_comes_in_pages_and_the_free_time_carries_across_them(pool: 
     let t = TestApp::new(pool).await;
     let all = drafts(&t, 12).await;
 
-    let first = t.app.list_view(ListRange::Upcoming, 1).await.unwrap();
-    let second = t.app.list_view(ListRange::Upcoming, 2).await.unwrap();
+    let first = t
+        .app
+        .queries
+        .list_view(ListRange::Upcoming, 1)
+        .await
+        .unwrap();
+    let second = t
+        .app
+        .queries
+        .list_view(ListRange::Upcoming, 2)
+        .await
+        .unwrap();
 
     assert_eq!(ListView::PAGE_SIZE, 10);
     assert_eq!((first.page, first.pages, first.total), (1, 2, 12));
@@ -60,7 +70,7 @@ async fn a_long_list_comes_in_pages_and_the_free_time_carries_across_them(pool: 
         .chain(&second.rows)
         .all(|r| r.free_before.map(|f| f.length()) == Some(Duration::minutes(30))));
 
-    let week = t.app.list_view(ListRange::Week, 1).await.unwrap();
+    let week = t.app.queries.list_view(ListRange::Week, 1).await.unwrap();
     assert_eq!(
         week.next_page_command().as_deref(),
         Some("/flashsale list range:week page:2")
@@ -70,14 +80,24 @@ async fn a_long_list_comes_in_pages_and_the_free_time_carries_across_them(pool: 
 #[sqlx::test]
 async fn a_page_past_the_end_is_refused_with_how_many_pages_there_are(pool: PgPool) {
     let t = TestApp::new(pool).await;
-    let refused = t.app.list_view(ListRange::Upcoming, 2).await.unwrap_err();
+    let refused = t
+        .app
+        .queries
+        .list_view(ListRange::Upcoming, 2)
+        .await
+        .unwrap_err();
     assert_eq!(
         refused.to_string(),
         "Page 2 does not exist: the list of upcoming sessions has 1 page, from 1."
     );
     assert!(refused.is_user_error());
     // An empty list still has its one (empty) page.
-    let empty = t.app.list_view(ListRange::Upcoming, 1).await.unwrap();
+    let empty = t
+        .app
+        .queries
+        .list_view(ListRange::Upcoming, 1)
+        .await
+        .unwrap();
     assert_eq!((empty.rows.len(), empty.pages, empty.total), (0, 1, 0));
 
     drafts(&t, 11).await;
@@ -98,7 +118,7 @@ async fn a_page_past_the_end_is_refused_with_how_many_pages_there_are(pool: PgPo
             "Page 2 does not exist: today's list has 1 page, from 1.",
         ),
     ] {
-        let refused = t.app.list_view(range, page).await.unwrap_err();
+        let refused = t.app.queries.list_view(range, page).await.unwrap_err();
         assert_eq!(refused.to_string(), refusal);
     }
 }

@@ -204,7 +204,11 @@ async fn a_stop_whose_read_back_is_throttled_stays_stopped(pool: PgPool) {
         method: Some("GET".to_owned()),
         ..Faults::default()
     });
-    g.t.app.stop(&g.t.bob, id, "wrong prices").await.unwrap();
+    g.t.app
+        .desk
+        .stop(&g.t.bob, id, "wrong prices")
+        .await
+        .unwrap();
     g.scheduler("a").run_due_now().await.unwrap();
     assert_eq!(g.status(id).await, Status::Live, "not confirmed yet");
     assert!(!g.up_on_storefront(id));
@@ -237,7 +241,11 @@ async fn a_repair_asked_while_a_stop_is_in_flight_never_republishes(pool: PgPool
     let id = g.live().await;
     // The stop's DELETE is applied, its answer held back 2 s.
     g.stall_next("DELETE", 2);
-    g.t.app.stop(&g.t.bob, id, "wrong prices").await.unwrap();
+    g.t.app
+        .desk
+        .stop(&g.t.bob, id, "wrong prices")
+        .await
+        .unwrap();
     let a = g.scheduler("a");
     let ending = tokio::spawn(async move { a.run_due_now().await });
     wait_until(|| !g.up_on_storefront(id)).await;
@@ -299,6 +307,7 @@ async fn a_revoke_while_the_publish_waits_for_its_start_publishes_nothing(pool: 
     g.wait_for_job(id, "publish", "running").await;
 
     g.t.app
+        .desk
         .revoke(&g.t.bob, id, Some("wrong SKU"))
         .await
         .unwrap();
@@ -326,6 +335,7 @@ async fn a_cancel_while_the_put_is_in_flight_takes_the_sale_down_before_the_writ
     g.wait_for_put(id).await;
 
     g.t.app
+        .desk
         .cancel(&g.t.bob, id, Some("supplier pulled out"))
         .await
         .unwrap();
@@ -344,8 +354,13 @@ async fn a_second_stop_is_logged_and_announced_and_the_sale_comes_down_once(pool
     let g = GoLive::new(pool).await;
     let id = g.live().await;
 
-    g.t.app.stop(&g.t.bob, id, "wrong prices").await.unwrap();
     g.t.app
+        .desk
+        .stop(&g.t.bob, id, "wrong prices")
+        .await
+        .unwrap();
+    g.t.app
+        .desk
         .stop(&g.t.carol, id, "supplier called")
         .await
         .unwrap();
@@ -381,8 +396,8 @@ async fn a_stop_against_the_ends_commit_never_deadlocks(pool: PgPool) {
             .find(|j| j.session_id == id && j.kind == "end")
             .expect("the end job is claimed");
         let (stopped, ended) = tokio::join!(
-            g.t.app.stop(&g.t.bob, id, "wrong prices"),
-            g.t.app.system_transition(
+            g.t.app.desk.stop(&g.t.bob, id, "wrong prices"),
+            g.t.app.operations.system_transition(
                 end.fence(),
                 id,
                 Action::End,
@@ -423,14 +438,14 @@ async fn a_reject_or_withdraw_against_the_expiry_never_deadlocks(pool: PgPool) {
             .expect("the expiry is claimed");
         let person = async {
             if round % 2 == 0 {
-                g.t.app.reject(&g.t.bob, id, "prices too deep").await
+                g.t.app.desk.reject(&g.t.bob, id, "prices too deep").await
             } else {
-                g.t.app.withdraw(&g.t.alice, id).await
+                g.t.app.desk.withdraw(&g.t.alice, id).await
             }
         };
         let (acted, expired) = tokio::join!(
             person,
-            g.t.app.system_transition(
+            g.t.app.operations.system_transition(
                 expire.fence(),
                 id,
                 Action::Expire,
@@ -445,7 +460,11 @@ async fn a_reject_or_withdraw_against_the_expiry_never_deadlocks(pool: PgPool) {
         if let Err(e) = &expired {
             panic!("round {round}: the expiry's commit failed: {e:?}");
         }
-        let _: Result<_, AppError> = g.t.app.cancel(&g.t.alice, id, Some("next round")).await;
+        let _: Result<_, AppError> =
+            g.t.app
+                .desk
+                .cancel(&g.t.alice, id, Some("next round"))
+                .await;
     }
 }
 

@@ -166,7 +166,7 @@ async fn a_killed_schedulers_publish_goes_live_long_before_its_lease(pool: PgPoo
     // A scheduler claims the publish as the loop does, puts the sale up, and
     // is killed: its connection closes, its lease has ten minutes to run.
     let (dying, claimed) = claim_as_a_scheduler(&g).await;
-    let view = g.t.app.get(session.id).await.unwrap();
+    let view = g.t.app.queries.get(session.id).await.unwrap();
     let storefront = g.storefront(Duration::from_secs(2));
     storefront
         .publish(&view.sale_request(), &written(&g, &claimed[0]).await)

@@ -39,7 +39,7 @@ async fn twenty_editors_racing_for_the_sixth_slot_leave_exactly_one_winner(pool:
     for loser in losers(&results) {
         assert_matches!(loser, AppError::Rule(RuleViolation::SessionFull { max: 6 }));
     }
-    let view = t.app.get(session.id).await.unwrap();
+    let view = t.app.queries.get(session.id).await.unwrap();
     assert_eq!(view.items.len(), 6);
     assert_eq!(view.version, session.version + 1);
     assert_eq!(
@@ -55,8 +55,8 @@ async fn two_concurrent_approvals_have_exactly_one_winner(pool: PgPool) {
     let session = t.submitted().await;
 
     let (bob, carol) = tokio::join!(
-        t.app.approve(&t.bob, session.id, session.version),
-        t.app.approve(&t.carol, session.id, session.version)
+        t.app.desk.approve(&t.bob, session.id, session.version),
+        t.app.desk.approve(&t.carol, session.id, session.version)
     );
 
     for loser in losers(&[bob, carol]) {
@@ -75,8 +75,8 @@ async fn concurrent_approvals_of_overlapping_sessions_approve_only_one(pool: PgP
     let second = t.submitted_at("tomorrow 06:00", "tomorrow 18:00").await;
 
     let (a, b) = tokio::join!(
-        t.app.approve(&t.bob, first.id, first.version),
-        t.app.approve(&t.carol, second.id, second.version)
+        t.app.desk.approve(&t.bob, first.id, first.version),
+        t.app.desk.approve(&t.carol, second.id, second.version)
     );
 
     for loser in losers(&[a, b]) {
@@ -112,7 +112,7 @@ async fn concurrent_edits_never_lose_an_update(pool: PgPool) {
     .await;
 
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    let view = t.app.get(session.id).await.unwrap();
+    let view = t.app.queries.get(session.id).await.unwrap();
     assert_eq!(
         view.version,
         session.version + 18,

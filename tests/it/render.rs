@@ -472,16 +472,16 @@ async fn the_daily_digest_carries_the_day_as_a_picture(pool: sqlx::PgPool) {
     let t = crate::support::app::TestApp::new(pool).await;
     let approved = t.approved().await;
     let draft = t.draft_at("tomorrow 15:00", "tomorrow 18:00").await;
-    flashsale_bot::scheduler::digest::post_digest(&t.app).await;
+    t.app.operations.post_digest().await;
 
     let posts = t.chat.posts_to(flashsale_bot::chat::Channel::Announcements);
     let Some(Picture::Day(sheet)) = &posts[0].message.picture else {
         panic!("the digest has no day picture: {:?}", posts[0].message);
     };
-    let zone = t.app.policy().time_zone;
+    let zone = t.app.front().policy.time_zone;
     assert_eq!(
         sheet.first_day,
-        t.app.clock().now().with_timezone(&zone).date_naive()
+        t.app.front().clock.now().with_timezone(&zone).date_naive()
     );
     let ids: Vec<i64> = sheet.bars.iter().map(|b| b.session_id).collect();
     assert_eq!(ids, [approved.id, draft.id]);
@@ -504,6 +504,7 @@ async fn an_approval_refused_for_an_inactive_product_breaks_its_tile_on_the_card
     let session = t.submitted().await;
     t.catalog.set_active("FS-005", false).await;
     t.app
+        .desk
         .approve(&t.bob, session.id, session.version)
         .await
         .expect_err("an inactive product is refused");

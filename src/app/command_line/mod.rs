@@ -11,7 +11,7 @@
 pub mod parser;
 
 use super::{
-    headlines, ActivityPage, AppError, BatchReport, DraftInput, FlashSales, ItemChange, ItemInput,
+    headlines, ActivityPage, AppError, BatchReport, DraftInput, Front, ItemChange, ItemInput,
     ListView, SessionView,
 };
 use crate::chat::Text;
@@ -51,7 +51,7 @@ pub enum Answer {
 /// Runs `command` as `actor`. `approvals` is how the platform names the
 /// approvals channel in the answer to `submit` (`#approvals`, `<#C123>`).
 pub async fn run(
-    app: &FlashSales,
+    app: &Front,
     actor: &Actor,
     command: Command,
     approvals: &str,
@@ -71,7 +71,7 @@ pub async fn run(
                 end,
                 notes,
             };
-            let view = app.create_draft(actor, &input).await?;
+            let view = app.desk.create_draft(actor, &input).await?;
             session(headlines::drafted(view.id))(view)
         }
         Command::AddSku {
@@ -85,8 +85,8 @@ pub async fn run(
                 discount,
                 quantity,
             }
-            .parse(app.policy())?;
-            let view = app.add_item(actor, id, &item).await?;
+            .parse(&app.policy)?;
+            let view = app.desk.add_item(actor, id, &item).await?;
             session(Text::from(headlines::added(&view, &sku)))(view)
         }
         Command::EditSku {
@@ -100,40 +100,44 @@ pub async fn run(
                 discount,
                 quantity,
             }
-            .parse(app.policy())?;
-            let view = app.update_item(actor, id, &edit).await?;
+            .parse(&app.policy)?;
+            let view = app.desk.update_item(actor, id, &edit).await?;
             session(Text::from(headlines::changed(&view, &sku)))(view)
         }
         Command::RemoveSku { session: id, sku } => {
-            let view = app.remove_item(actor, id, &sku).await?;
+            let view = app.desk.remove_item(actor, id, &sku).await?;
             session(Text::from(headlines::removed(&view, &sku)))(view)
         }
-        Command::View { session: id } => Answer::Card(app.get(id).await?),
-        Command::List { range, page } => Answer::Sessions(app.list_view(range, page).await?),
+        Command::View { session: id } => Answer::Card(app.queries.get(id).await?),
+        Command::List { range, page } => {
+            Answer::Sessions(app.queries.list_view(range, page).await?)
+        }
         Command::Submit { session: id } => said(headlines::submitted(
-            app.submit(actor, id).await?.id,
+            app.desk.submit(actor, id).await?.id,
             approvals,
         )),
         Command::Withdraw { session: id } => {
-            said(headlines::withdrew(app.withdraw(actor, id).await?.id))
+            said(headlines::withdrew(app.desk.withdraw(actor, id).await?.id))
         }
         Command::Cancel {
             session: id,
             reason,
         } => said(headlines::cancelled(
-            app.cancel(actor, id, reason.as_deref()).await?.id,
+            app.desk.cancel(actor, id, reason.as_deref()).await?.id,
         )),
         Command::Revoke {
             session: id,
             reason,
         } => said(headlines::revoked(
-            app.revoke(actor, id, reason.as_deref()).await?.id,
+            app.desk.revoke(actor, id, reason.as_deref()).await?.id,
         )),
         Command::Stop {
             session: id,
             reason,
-        } => said(headlines::stopping(app.stop(actor, id, &reason).await?.id)),
-        Command::Log { session: id, page } => Answer::Log(app.activity(id, page).await?),
+        } => said(headlines::stopping(
+            app.desk.stop(actor, id, &reason).await?.id,
+        )),
+        Command::Log { session: id, page } => Answer::Log(app.queries.activity(id, page).await?),
         Command::Clone {
             session: id,
             start,
@@ -141,6 +145,7 @@ pub async fn run(
             title,
         } => {
             let report = app
+                .desk
                 .clone_session(actor, id, &start, end.as_deref(), title.as_deref())
                 .await?;
             Answer::Batch {
@@ -149,7 +154,7 @@ pub async fn run(
             }
         }
         Command::Export { session: id, .. } => {
-            let files = app.export_session(id).await?;
+            let files = app.queries.export_session(id).await?;
             let stem = &files.file_stem;
             Answer::Files {
                 headline: format!("Exported #{id}."),
@@ -161,7 +166,7 @@ pub async fn run(
         }
         Command::LogExport { session: id, .. } => Answer::Files {
             headline: format!("The activity log of #{id}."),
-            files: vec![(super::log_file_name(id), app.export_log(id).await?)],
+            files: vec![(super::log_file_name(id), app.queries.export_log(id).await?)],
         },
         other @ (Command::PasteSkus { .. } | Command::Import { .. } | Command::Help) => {
             Answer::ForPlatform(other)

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{BadRow, RowProblem};
-use crate::app::{AppError, FlashSales, InputError};
+use crate::app::{AppError, Desk, InputError};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::{DiscountPercent, Quantity, Sku};
@@ -28,7 +28,7 @@ struct Checked {
     problems: Vec<RowProblem>,
 }
 
-impl FlashSales {
+impl Desk {
     /// Parses every row, then checks repeats, the draft's items and the
     /// catalog. Good rows come back with their product; any bad row is listed.
     pub(super) async fn check_rows(
@@ -40,7 +40,7 @@ impl FlashSales {
         let mut checked: Vec<Checked> = Vec::with_capacity(table.rows.len());
         for row in &table.rows {
             let mut problems = Vec::new();
-            let sku = keep(Sku::parse(&row.sku, &self.policy.sku), &mut problems);
+            let sku = keep(Sku::parse(&row.sku, &self.core.policy.sku), &mut problems);
             let discount = keep(DiscountPercent::parse(&row.discount), &mut problems);
             let quantity = keep(Quantity::parse(&row.quantity), &mut problems);
             let mut sku_ok = sku;
@@ -73,7 +73,7 @@ impl FlashSales {
         let mut products = if skus.is_empty() {
             HashMap::new()
         } else {
-            self.products(&skus, Freshness::Live).await?
+            self.core.products(&skus, Freshness::Live).await?
         };
         for row in &mut checked {
             let Some(sku) = &row.sku else { continue };

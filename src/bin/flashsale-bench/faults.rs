@@ -152,15 +152,19 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
     let app = bench.app();
     let pool = &bench.services.pool;
     let view = draft(app, &editor("editor"), slot, 6).await?;
-    let submitted = app.submit(&editor("editor"), view.id).await?;
-    let view = app.approve(&approver(), view.id, submitted.version).await?;
+    let submitted = app.desk.submit(&editor("editor"), view.id).await?;
+    let view = app
+        .desk
+        .approve(&approver(), view.id, submitted.version)
+        .await?;
     let id = view.id;
     let config = SchedulerConfig {
         worker_id: format!("bench-{slot}"),
         ..SchedulerConfig::default()
     };
     let storefront = flashsale_bot::runtime::storefront(&bench.services.config)?;
-    let scheduler = Scheduler::new(pool.clone(), app.clone(), storefront.clone(), config);
+    let operations = bench.services.app.operations.clone();
+    let scheduler = Scheduler::new(pool.clone(), operations, storefront.clone(), config);
     let publish_due =
         "update job set next_attempt_at = now() where session_id = $1 and kind = 'publish'";
     let mut store_faults = Faults::default();
@@ -197,7 +201,7 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
         Fault::EndRefused => {
             sqlx::query(publish_due).bind(id).execute(pool).await?;
             scheduler.run_due_now().await?;
-            app.stop(&approver(), id, "bench: refused end").await?;
+            app.desk.stop(&approver(), id, "bench: refused end").await?;
             store_faults.fail_next = 2;
             store_faults.status = Some(400);
             store_faults.method = Some("DELETE".to_owned());
@@ -381,8 +385,9 @@ async fn leader_killed(bench: &Bench) -> anyhow::Result<Measured> {
     let app = bench.app();
     let pool = &bench.services.pool;
     let view = draft(app, &editor("editor"), 0, 6).await?;
-    let submitted = app.submit(&editor("editor"), view.id).await?;
+    let submitted = app.desk.submit(&editor("editor"), view.id).await?;
     let id = app
+        .desk
         .approve(&approver(), view.id, submitted.version)
         .await?
         .id;

@@ -46,7 +46,7 @@ pub async fn worker() -> anyhow::Result<()> {
     let pool = runtime::connect_database(&config).await?;
     let storefront = runtime::storefront(&config)?;
     let services = runtime::build_with_chat(config, pool.clone(), Arc::new(RecordingChat::new()))?;
-    let app = services.app.clone();
+    let app = services.app.front();
     let mut scheduler_config = SchedulerConfig::default();
     // For comparisons only: BENCH_LOOKAHEAD_MS=0 claims jobs when due, as before the lookahead.
     if let Some(ms) = std::env::var("BENCH_LOOKAHEAD_MS")
@@ -55,7 +55,7 @@ pub async fn worker() -> anyhow::Result<()> {
     {
         scheduler_config.lookahead = Duration::from_millis(ms);
     }
-    let scheduler = Scheduler::new(pool, services.app, storefront, scheduler_config);
+    let scheduler = Scheduler::new(pool, services.app.operations, storefront, scheduler_config);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let reconciling = tokio::spawn(scheduler.clone().reconcile_loop(stopped.clone()));
     let running = tokio::spawn(scheduler.run(stopped));
@@ -128,9 +128,10 @@ pub(crate) async fn lateness(args: &[String], editors: i64) -> anyhow::Result<Ve
     let mut ids = Vec::new();
     for slot in 0..sessions {
         let view = draft(bench.app(), &alice, slot, 6).await?;
-        let submitted = bench.app().submit(&alice, view.id).await?;
+        let submitted = bench.app().desk.submit(&alice, view.id).await?;
         bench
             .app()
+            .desk
             .approve(&bob, view.id, submitted.version)
             .await?;
         ids.push(view.id);

@@ -24,13 +24,14 @@ pub async fn measure(args: &[String]) -> anyhow::Result<Vec<Figure>> {
         sessions.push(draft(app, &who, slot, 6).await?);
     }
     let font_dir = bench.services.config.picture_font_dir.clone();
-    let painter = Painter::new(app.policy().time_zone, font_dir);
+    let painter = Painter::new(app.policy.time_zone, font_dir);
     let sale = sale_picture(&sessions[0]);
     let from = sessions[0].window.starts_at() - Duration::hours(1);
     let listed = app
+        .queries
         .list(ListRange::Between(from, from + Duration::days(2)))
         .await?;
-    let first_day = from.with_timezone(&app.policy().time_zone).date_naive();
+    let first_day = from.with_timezone(&app.policy.time_zone).date_naive();
     let day = Picture::Day(Arc::new(pictures::day_sheet(first_day, &listed)));
 
     eprintln!("pictures: {rounds} sale and {rounds} digest pictures...");

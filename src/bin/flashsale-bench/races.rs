@@ -154,8 +154,9 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
     let app = bench.app();
     let pool = &bench.services.pool;
     let view = draft(app, &editor("editor"), 0, 6).await?;
-    let submitted = app.submit(&editor("editor"), view.id).await?;
+    let submitted = app.desk.submit(&editor("editor"), view.id).await?;
     let id = app
+        .desk
         .approve(&approver(), view.id, submitted.version)
         .await?
         .id;
@@ -164,7 +165,8 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
         ..SchedulerConfig::default()
     };
     let storefront = flashsale_bot::runtime::storefront(&bench.services.config)?;
-    let scheduler = Scheduler::new(pool.clone(), app.clone(), storefront, config);
+    let operations = bench.services.app.operations.clone();
+    let scheduler = Scheduler::new(pool.clone(), operations, storefront, config);
     let live = matches!(
         race,
         Race::StopReadBack429 | Race::StopDeleteStalled | Race::PlannedEnd
@@ -242,7 +244,9 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
                 },
             });
             decided = Instant::now();
-            app.stop(&approver(), id, "bench: wrong prices").await?;
+            app.desk
+                .stop(&approver(), id, "bench: wrong prices")
+                .await?;
         }
         Race::RevokeInLookahead => {
             let start_at = start_at.context("no start")?;
@@ -265,7 +269,8 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
             }
             decided = Instant::now();
             lead = Some(start_at.saturating_duration_since(decided));
-            app.revoke(&approver(), id, Some("bench: wrong SKU"))
+            app.desk
+                .revoke(&approver(), id, Some("bench: wrong SKU"))
                 .await?;
         }
         Race::OverdueWindow | Race::PlannedEnd => {}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use flashsale_bot::app::{AppError, DraftInput, FlashSales, NewItem, SessionView};
+use flashsale_bot::app::{AppError, DraftInput, Front, NewItem, SessionView};
 use flashsale_bot::chat::RecordingChat;
 use flashsale_bot::config::Config;
 use flashsale_bot::devstore::{self, DevStore, DevStoreConfig};
@@ -20,6 +20,8 @@ pub struct Bench {
     /// The environment a bot process would get (also passed to child processes).
     pub env: Vec<(&'static str, String)>,
     pub services: Services,
+    /// What a chat adapter gets of `services`: the desk and the queries.
+    front: Front,
     /// What the bot said, for figures that time the channel.
     pub chat: Arc<RecordingChat>,
 }
@@ -62,13 +64,15 @@ impl Bench {
         Ok(Bench {
             store,
             env,
+            front: services.app.front(),
             services,
             chat,
         })
     }
 
-    pub fn app(&self) -> &FlashSales {
-        &self.services.app
+    /// What a chat adapter gets: the desk and the queries.
+    pub fn app(&self) -> &Front {
+        &self.front
     }
 }
 
@@ -85,8 +89,8 @@ pub fn approver() -> Actor {
 }
 
 /// 30 % off, 10 units of `sku`.
-pub fn item(app: &FlashSales, sku: &str) -> Result<NewItem, AppError> {
-    NewItem::from_options(sku, 30, 10, app.policy())
+pub fn item(app: &Front, sku: &str) -> Result<NewItem, AppError> {
+    NewItem::from_options(sku, 30, 10, &app.policy)
 }
 
 pub const SKUS: [&str; 6] = ["FS-001", "FS-002", "FS-003", "FS-004", "FS-005", "FS-006"];
@@ -94,15 +98,16 @@ pub const SKUS: [&str; 6] = ["FS-001", "FS-002", "FS-003", "FS-004", "FS-005", "
 /// A one-hour draft in slot `slot` (back to back from the day after
 /// tomorrow), holding the first `items` of `SKUS`.
 pub async fn draft(
-    app: &FlashSales,
+    app: &Front,
     who: &Actor,
     slot: i64,
     items: usize,
 ) -> anyhow::Result<SessionView> {
-    let first: NaiveDate = (app.clock().now() + chrono::Duration::days(2)).date_naive();
+    let first: NaiveDate = (app.clock.now() + chrono::Duration::days(2)).date_naive();
     let start = first.and_hms_opt(0, 0, 0).context("midnight")? + chrono::Duration::hours(slot);
     let end = start + chrono::Duration::hours(1);
     let mut view = app
+        .desk
         .create_draft(
             who,
             &DraftInput {
@@ -114,7 +119,7 @@ pub async fn draft(
         )
         .await?;
     for sku in SKUS.iter().take(items) {
-        view = app.add_item(who, view.id, &item(app, sku)?).await?;
+        view = app.desk.add_item(who, view.id, &item(app, sku)?).await?;
     }
     Ok(view)
 }

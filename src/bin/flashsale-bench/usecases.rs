@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use flashsale_bot::app::{AppError, FlashSales, ItemEdit};
+use flashsale_bot::app::{AppError, Front, ItemEdit};
 use flashsale_bot::domain::Actor;
 use flashsale_bot::domain::RuleViolation;
 use serde_json::json;
@@ -59,7 +59,7 @@ pub(crate) async fn throughput(bench: &Bench, secs: u64) -> anyhow::Result<Vec<F
 /// remove_item (which leaves the session as it was) on its own task until
 /// `until`. Returns every operation's latency in ms and the errors.
 pub async fn edit_loop(
-    app: &FlashSales,
+    app: &Front,
     sessions: Vec<(Actor, i64)>,
     until: Instant,
 ) -> anyhow::Result<(Vec<f64>, usize)> {
@@ -67,22 +67,22 @@ pub async fn edit_loop(
     for (who, id) in sessions {
         let app = app.clone();
         let fourth = item(&app, SKUS[3])?;
-        let change = ItemEdit::from_options(SKUS[3], Some(45), None, app.policy())?;
+        let change = ItemEdit::from_options(SKUS[3], Some(45), None, &app.policy)?;
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0usize;
             while Instant::now() < until {
                 let t = Instant::now();
-                errors += usize::from(app.add_item(&who, id, &fourth).await.is_err());
+                errors += usize::from(app.desk.add_item(&who, id, &fourth).await.is_err());
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 let t = Instant::now();
-                errors += usize::from(app.update_item(&who, id, &change).await.is_err());
+                errors += usize::from(app.desk.update_item(&who, id, &change).await.is_err());
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 let t = Instant::now();
-                errors += usize::from(app.get(id).await.is_err());
+                errors += usize::from(app.queries.get(id).await.is_err());
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 let t = Instant::now();
-                errors += usize::from(app.remove_item(&who, id, SKUS[3]).await.is_err());
+                errors += usize::from(app.desk.remove_item(&who, id, SKUS[3]).await.is_err());
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             (latencies, errors)
@@ -102,7 +102,7 @@ pub async fn edit_loop(
 /// The editors of the load and their sessions: each a draft of its own
 /// holding three items, in slots from 1000. The catalog cache is warmed for
 /// the SKU the loop adds.
-pub async fn editor_sessions(app: &FlashSales, count: i64) -> anyhow::Result<Vec<(Actor, i64)>> {
+pub async fn editor_sessions(app: &Front, count: i64) -> anyhow::Result<Vec<(Actor, i64)>> {
     let mut sessions = Vec::new();
     for i in 0..count {
         let who = editor(&format!("actor{i}"));
@@ -110,8 +110,8 @@ pub async fn editor_sessions(app: &FlashSales, count: i64) -> anyhow::Result<Vec
         sessions.push((who, view.id));
     }
     if let Some((who, id)) = sessions.first() {
-        app.add_item(who, *id, &item(app, SKUS[3])?).await?;
-        app.remove_item(who, *id, SKUS[3]).await?;
+        app.desk.add_item(who, *id, &item(app, SKUS[3])?).await?;
+        app.desk.remove_item(who, *id, SKUS[3]).await?;
     }
     Ok(sessions)
 }
@@ -146,7 +146,7 @@ async fn race(bench: &Bench) -> anyhow::Result<Figure> {
                 let sku = ["FS-006", "FS-007", "FS-008", "FS-009", "FS-010"][r];
                 let sixth = item(&app, sku)?;
                 tasks.push(tokio::spawn(async move {
-                    (id, app.add_item(&who, id, &sixth).await)
+                    (id, app.desk.add_item(&who, id, &sixth).await)
                 }));
             }
         }
@@ -160,7 +160,7 @@ async fn race(bench: &Bench) -> anyhow::Result<Figure> {
             }
         }
         for id in &ids {
-            let items = bench.app().get(*id).await?.items.len();
+            let items = bench.app().queries.get(*id).await?.items.len();
             if winners.get(id).copied().unwrap_or(0) != 1 || items != 6 {
                 bad_sessions += 1;
             }

@@ -17,7 +17,7 @@ use crate::app::command_line::parser::{
 };
 use crate::app::command_line::{self, Answer};
 use crate::app::headlines;
-use crate::app::{AppError, DraftFields, FlashSales, ImportError, ImportTarget};
+use crate::app::{AppError, DraftFields, Front, ImportError, ImportTarget};
 use crate::domain::{Action, Actor, ActorId, Roles};
 use crate::metrics;
 use chrono::{DateTime, Utc};
@@ -56,7 +56,7 @@ enum Mode {
 }
 
 pub(super) struct Session {
-    app: FlashSales,
+    app: Front,
     shared: Arc<Shared>,
     actor: Actor,
     /// Roles given with `as`, so a later `as alice` keeps alice's roles.
@@ -69,7 +69,7 @@ pub(super) struct Session {
 }
 
 impl Session {
-    pub(super) fn new(app: FlashSales, shared: Arc<Shared>) -> Session {
+    pub(super) fn new(app: Front, shared: Arc<Shared>) -> Session {
         Session {
             app,
             shared,
@@ -177,14 +177,18 @@ impl Session {
         // Owned handles, so a command may switch the mode (paste) while using them.
         let (app, actor, shared) = (self.app.clone(), self.actor.clone(), self.shared.clone());
         let (app, actor, r) = (&app, &actor, &shared.renderer);
-        let now = app.clock().now();
+        let now = app.clock.now();
         let (name, started) = (command.name(), Instant::now());
         // What only a terminal does (paste mode, files on this machine, its
         // own help) is here; every other command is the shared command line's.
         let reply: Result<String, AppError> = match command {
             Command::PasteSkus { session } => {
                 // Refuse now rather than after the person pasted six lines.
-                match app.check_allowed(actor, session, Action::EditItems).await {
+                match app
+                    .desk
+                    .check_allowed(actor, session, Action::EditItems)
+                    .await
+                {
                     Ok(()) => {
                         self.mode = Mode::Paste {
                             session_id: session,
@@ -215,6 +219,7 @@ impl Session {
                     }),
                     Ok(Err(too_large)) => Err(AppError::from(ImportError::from(too_large))),
                     Ok(Ok(bytes)) => app
+                        .desk
                         .import(actor, &path, &bytes, sheet.as_deref(), target)
                         .await
                         .map(|report| {
@@ -278,8 +283,13 @@ impl Session {
     }
 
     async fn paste(&mut self, session_id: i64, text: &str) {
-        let now = self.app.clock().now();
-        let reply = match self.app.add_pasted(&self.actor, session_id, text).await {
+        let now = self.app.clock.now();
+        let reply = match self
+            .app
+            .desk
+            .add_pasted(&self.actor, session_id, text)
+            .await
+        {
             Ok(report) => self
                 .shared
                 .renderer
@@ -299,7 +309,7 @@ impl Session {
         match outcome {
             PressOutcome::Approved(view) => {
                 let headline = headlines::approved(view.id, view.window.starts_at());
-                let now = self.app.clock().now();
+                let now = self.app.clock.now();
                 self.say(self.shared.renderer.text(&headline, now));
             }
             PressOutcome::NeedsReason {

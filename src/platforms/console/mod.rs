@@ -1,7 +1,7 @@
 //! The console chat: the whole bot in a terminal, no Discord needed.
 //!
 //! A second implementation of the chat port (after Discord), driving the same
-//! `FlashSales` use cases with the same commands and options:
+//! `Front` use cases with the same commands and options:
 //! `/flashsale draft title:"Midnight Deals" start:"tomorrow 00:00" ...`.
 //! `as bob approver` switches the acting person, so one person can play both
 //! roles; card buttons are pressed with `press approve 3`. Whatever the app
@@ -49,7 +49,7 @@ pub use commands::PLATFORM;
 use self::chat::Shared;
 use self::commands::{Flow, Session};
 use self::render::Renderer;
-use crate::app::FlashSales;
+use crate::app::Front;
 use crate::clock::SystemClock;
 
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +103,7 @@ impl Console {
     /// everything posted meanwhile to `output`.
     pub async fn run(
         mut self,
-        app: FlashSales,
+        app: Front,
         input: impl AsyncRead + Unpin,
         output: impl AsyncWrite + Unpin,
     ) -> Result<(), ConsoleError> {
@@ -112,7 +112,7 @@ impl Console {
             prompt_shown: false,
         };
         let zone = self.shared.renderer.time_zone;
-        let now = app.clock().now().with_timezone(&zone);
+        let now = app.clock.now().with_timezone(&zone);
         let mut session = Session::new(app, Arc::clone(&self.shared));
         // The time now, because people type start times in this zone.
         out.line(&format!(

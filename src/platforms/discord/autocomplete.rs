@@ -20,14 +20,15 @@ const BUDGET: Duration = Duration::from_millis(2000);
 
 pub async fn session(ctx: Ctx<'_>, partial: &str) -> CreateAutocompleteResponse {
     let data = ctx.data();
-    let sessions = match tokio::time::timeout(BUDGET, data.app.list(ListRange::Upcoming)).await {
-        Ok(Ok(sessions)) => sessions,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "session autocomplete failed");
-            Vec::new()
-        }
-        Err(_) => Vec::new(),
-    };
+    let sessions =
+        match tokio::time::timeout(BUDGET, data.app.queries.list(ListRange::Upcoming)).await {
+            Ok(Ok(sessions)) => sessions,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "session autocomplete failed");
+                Vec::new()
+            }
+            Err(_) => Vec::new(),
+        };
     respond(session_choices(&sessions, partial, data.render.time_zone))
 }
 
@@ -35,7 +36,9 @@ pub async fn sku(ctx: Ctx<'_>, partial: &str) -> CreateAutocompleteResponse {
     let app = &ctx.data().app;
     let query = partial.trim();
     let products =
-        match tokio::time::timeout(BUDGET, app.suggest_products(query, limits::CHOICES)).await {
+        match tokio::time::timeout(BUDGET, app.queries.suggest_products(query, limits::CHOICES))
+            .await
+        {
             Ok(Ok(products)) => products,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "SKU autocomplete failed");

@@ -109,6 +109,7 @@ async fn add_sku(
             let allowed = ctx
                 .data()
                 .app
+                .desk
                 .check_allowed(&actor(ctx), session_id, Action::EditItems)
                 .await;
             return match allowed {
@@ -122,8 +123,8 @@ async fn add_sku(
     changing(ctx, async {
         let app = &ctx.data().app;
         // Typed options go straight into the domain's types: no detour through text.
-        let item = NewItem::from_options(&sku, discount, quantity, app.policy())?;
-        let view = app.add_item(&actor(ctx), session_id, &item).await?;
+        let item = NewItem::from_options(&sku, discount, quantity, &app.policy)?;
+        let view = app.desk.add_item(&actor(ctx), session_id, &item).await?;
         let headline = headlines::added(&view, item.sku.as_str());
         Ok(ctx.data().render.session(&view, &headline))
     })
@@ -152,8 +153,8 @@ async fn edit_sku(
     quantity: Option<i64>,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
-        let change = ItemEdit::from_options(&sku, discount, quantity, app.policy())?;
-        let view = app.update_item(&who, id, &change).await?;
+        let change = ItemEdit::from_options(&sku, discount, quantity, &app.policy)?;
+        let view = app.desk.update_item(&who, id, &change).await?;
         let headline = headlines::changed(&view, change.sku.as_str());
         Ok((view, headline))
     })
@@ -174,7 +175,7 @@ async fn remove_sku(
     sku: String,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
-        let view = app.remove_item(&who, id, &sku).await?;
+        let view = app.desk.remove_item(&who, id, &sku).await?;
         let headline = headlines::removed(&view, &sku);
         Ok((view, headline))
     })
@@ -191,7 +192,12 @@ async fn view(
     session: String,
 ) -> Result<(), Error> {
     deferred(ctx, async {
-        let view = ctx.data().app.get(input::session_id(&session)?).await?;
+        let view = ctx
+            .data()
+            .app
+            .queries
+            .get(input::session_id(&session)?)
+            .await?;
         Ok(ctx.data().render.session(&view, ""))
     })
     .await
@@ -212,7 +218,12 @@ async fn list(
         Range::Week => ListRange::Week,
     };
     deferred(ctx, async {
-        let list = ctx.data().app.list_view(range, input::page(page)?).await?;
+        let list = ctx
+            .data()
+            .app
+            .queries
+            .list_view(range, input::page(page)?)
+            .await?;
         Ok(ctx.data().render.list(&list))
     })
     .await
@@ -229,7 +240,7 @@ async fn submit(
 ) -> Result<(), Error> {
     let approvals = ctx.data().approvals_channel;
     session_change(ctx, &session, |app, who, id| async move {
-        let view = app.submit(&who, id).await?;
+        let view = app.desk.submit(&who, id).await?;
         let headline = headlines::submitted(id, &format!("<#{approvals}>"));
         Ok((view, headline))
     })
@@ -246,7 +257,7 @@ async fn withdraw(
     session: String,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
-        let view = app.withdraw(&who, id).await?;
+        let view = app.desk.withdraw(&who, id).await?;
         Ok((view, headlines::withdrew(id)))
     })
     .await
@@ -265,7 +276,7 @@ async fn cancel(
     reason: Option<String>,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
-        let view = app.cancel(&who, id, reason.as_deref()).await?;
+        let view = app.desk.cancel(&who, id, reason.as_deref()).await?;
         Ok((view, headlines::cancelled(id)))
     })
     .await
@@ -284,7 +295,7 @@ async fn revoke(
     reason: Option<String>,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
-        let view = app.revoke(&who, id, reason.as_deref()).await?;
+        let view = app.desk.revoke(&who, id, reason.as_deref()).await?;
         let headline = headlines::revoked(id);
         Ok((view, headline))
     })
@@ -304,7 +315,7 @@ async fn stop(
     reason: String,
 ) -> Result<(), Error> {
     session_change(ctx, &session, |app, who, id| async move {
-        let view = app.stop(&who, id, &reason).await?;
+        let view = app.desk.stop(&who, id, &reason).await?;
         let headline = headlines::stopping(id);
         Ok((view, headline))
     })
@@ -327,7 +338,7 @@ async fn log(
     if export == Some(true) {
         return deferred(ctx, async {
             let id = input::session_id(&session)?;
-            let csv = ctx.data().app.export_log(id).await?;
+            let csv = ctx.data().app.queries.export_log(id).await?;
             let file = serenity::CreateAttachment::bytes(csv, log_file_name(id));
             let text = format!("The activity log of #{id}, oldest first.");
             Ok(WithFiles(text, vec![file]))
@@ -336,7 +347,12 @@ async fn log(
     }
     deferred(ctx, async {
         let id = input::session_id(&session)?;
-        let page = ctx.data().app.activity(id, input::page(page)?).await?;
+        let page = ctx
+            .data()
+            .app
+            .queries
+            .activity(id, input::page(page)?)
+            .await?;
         Ok(ctx.data().render.log(&page))
     })
     .await
@@ -365,6 +381,7 @@ async fn clone(
         let report = ctx
             .data()
             .app
+            .desk
             .clone_session(&actor(ctx), id, &start, end.as_deref(), title.as_deref())
             .await?;
         let headline = headlines::cloned(id, report.session.id);
@@ -403,6 +420,7 @@ async fn import(
         // Who may import, then the declared size, before anything is downloaded.
         ctx.data()
             .app
+            .desk
             .check_import_allowed(&actor(ctx), &target)
             .await?;
         let too_big = |e| AppError::from(ImportError::from(e));
@@ -422,6 +440,7 @@ async fn import(
         let report = ctx
             .data()
             .app
+            .desk
             .import(
                 &actor(ctx),
                 &file.filename,
@@ -447,7 +466,7 @@ async fn export(
 ) -> Result<(), Error> {
     deferred(ctx, async {
         let id = input::session_id(&session)?;
-        let files = ctx.data().app.export_session(id).await?;
+        let files = ctx.data().app.queries.export_session(id).await?;
         let stem = files.file_stem;
         let attachments = vec![
             serenity::CreateAttachment::bytes(files.csv, format!("{stem}.csv")),

@@ -24,7 +24,7 @@ use super::render::Rendered;
 use super::Data;
 use crate::app::buttons::{self, PressOutcome};
 use crate::app::headlines;
-use crate::app::{AppError, DraftInput, FlashSales, SessionView};
+use crate::app::{AppError, DraftInput, Front, SessionView};
 use crate::chat::buttons::{ButtonId, CardAction};
 use crate::domain::Actor;
 
@@ -148,8 +148,8 @@ fn approved(data: &Data, view: &SessionView) -> Rendered {
 /// that changes something (commands, button presses, form submits) asks this
 /// first, so a redelivered interaction (a gateway replay, a second process)
 /// changes nothing twice and answers "already handled".
-pub async fn first_delivery(app: &FlashSales, event_id: &str) -> Result<bool, AppError> {
-    app.first_delivery(PLATFORM, event_id).await
+pub async fn first_delivery(app: &Front, event_id: &str) -> Result<bool, AppError> {
+    app.desk.first_delivery(PLATFORM, event_id).await
 }
 
 pub(super) fn already_handled() -> Rendered {
@@ -216,7 +216,7 @@ pub async fn submitted(
                 end: text(forms::END),
                 notes: values.get(forms::NOTES).cloned(),
             };
-            match app.create_draft(actor, &input).await {
+            match app.desk.create_draft(actor, &input).await {
                 Ok(view) => data
                     .render
                     .session(&view, &data.render.text(&headlines::drafted(view.id))),
@@ -224,7 +224,11 @@ pub async fn submitted(
             }
         }
         FormId::Paste { session_id } => {
-            match app.add_pasted(actor, session_id, &text(forms::LINES)).await {
+            match app
+                .desk
+                .add_pasted(actor, session_id, &text(forms::LINES))
+                .await
+            {
                 Ok(report) => data.render.batch(&headlines::pasted(session_id), &report),
                 Err(e) => data.render.error(&e),
             }

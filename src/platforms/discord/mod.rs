@@ -38,7 +38,7 @@ pub use chat::{nonce_text, DiscordChat};
 pub use input::RoleIds;
 pub use render::{Rendered, Renderer};
 
-use crate::app::FlashSales;
+use crate::app::Front;
 use crate::config::{DiscordConfig, DISCORD_TOKEN};
 use crate::http::{ChatState, Readiness};
 use crate::render::Painter;
@@ -49,7 +49,7 @@ pub type Ctx<'a> = poise::ApplicationContext<'a, Data, Error>;
 /// What every command and interaction needs: the service and how to talk.
 pub struct Data {
     /// The use cases; every refusal comes from here.
-    pub app: FlashSales,
+    pub app: Front,
     /// Which member roles make an editor or an approver.
     pub roles: RoleIds,
     /// How replies look: the business zone and the role mentions.
@@ -63,10 +63,10 @@ pub struct Data {
 }
 
 impl Data {
-    pub fn new(app: FlashSales, discord: &DiscordConfig) -> Data {
+    pub fn new(app: Front, discord: &DiscordConfig) -> Data {
         let roles = roles(discord);
         Data {
-            render: renderer(app.policy().time_zone, roles),
+            render: renderer(app.policy.time_zone, roles),
             app,
             roles,
             approvals_channel: ChannelId::new(discord.approvals_channel_id),
@@ -136,7 +136,7 @@ pub fn http(discord: &DiscordConfig) -> HttpBuilder {
 /// the client.
 pub fn framework(
     discord: &DiscordConfig,
-    app: &FlashSales,
+    app: &Front,
     register_failed: Arc<OnceLock<String>>,
     readiness: Readiness,
 ) -> poise::Framework<Data, Error> {

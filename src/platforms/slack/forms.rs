@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::app::{parse_paste, AppError, DraftFields, FlashSales, ImportTarget, InputError};
+use crate::app::{parse_paste, AppError, DraftFields, Front, ImportTarget, InputError};
 use crate::domain::{Notes, Title, Window, MAX_ITEMS};
 
 /// Form (modal) ids: `callback_id`s, parsed strictly when submitted.
@@ -84,7 +84,7 @@ impl Values for Map<String, Value> {
 pub(super) fn form_errors(
     callback: &str,
     values: &Map<String, Value>,
-    app: &FlashSales,
+    app: &Front,
 ) -> Option<Value> {
     let mut errors = Map::new();
     match FormId::parse(callback)? {
@@ -92,8 +92,8 @@ pub(super) fn form_errors(
             if let Err(e) = Title::parse(&values.text("title")) {
                 errors.insert("title".into(), e.to_string().into());
             }
-            let policy = app.policy();
-            let now = app.clock().now();
+            let policy = &app.policy;
+            let now = app.clock.now();
             let (start, end) = (values.text("start"), values.text("end"));
             if let Err(e) = Window::parse_start(&start, policy.time_zone, now) {
                 errors.insert("start".into(), e.to_string().into());

@@ -31,7 +31,7 @@ use crate::app::buttons::{press_button, reject_with_reason, PressOutcome};
 use crate::app::cards::session_card;
 use crate::app::command_line::parser::{parse_line, Command, Input};
 use crate::app::command_line::{self, Answer};
-use crate::app::{headlines, AppError, FlashSales, ImportError};
+use crate::app::{headlines, AppError, Front, ImportError};
 use crate::chat::{Message, Text};
 use crate::domain::Actor;
 use crate::metrics;
@@ -40,7 +40,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// The Slack side of the bot's inbound traffic.
 pub struct SlackInbound {
-    app: FlashSales,
+    app: Front,
     api: SlackApi,
     roles: SlackRoles,
     renderer: Renderer,
@@ -53,7 +53,7 @@ pub struct SlackInbound {
 
 impl SlackInbound {
     pub fn new(
-        app: FlashSales,
+        app: Front,
         api: SlackApi,
         roles: SlackRoles,
         renderer: Renderer,
@@ -206,6 +206,7 @@ impl SlackInbound {
         let allowed = match self.actor(user, "").await {
             Ok(actor) => {
                 self.app
+                    .desk
                     .check_allowed(&actor, session, crate::domain::Action::EditItems)
                     .await
             }
@@ -295,7 +296,7 @@ impl SlackInbound {
                     end: value("end"),
                     notes: Some(value("notes")).filter(|n| !n.trim().is_empty()),
                 };
-                match self.app.create_draft(&actor, &input).await {
+                match self.app.desk.create_draft(&actor, &input).await {
                     Ok(view) => {
                         let answer = Answer::Session {
                             headline: headlines::drafted(view.id),
@@ -310,7 +311,12 @@ impl SlackInbound {
                 if !self.first(&channel, user, &event).await {
                     return;
                 }
-                match self.app.add_pasted(&actor, session, &value("lines")).await {
+                match self
+                    .app
+                    .desk
+                    .add_pasted(&actor, session, &value("lines"))
+                    .await
+                {
                     Ok(report) => {
                         let answer = Answer::Batch {
                             headline: headlines::pasted(session),
@@ -362,7 +368,7 @@ impl SlackInbound {
         values: &Map<String, Value>,
     ) -> Result<Answer, AppError> {
         let target = import_target(values)?;
-        self.app.check_import_allowed(actor, &target).await?;
+        self.app.desk.check_import_allowed(actor, &target).await?;
         let Some(file) = uploaded_file(view) else {
             return Err(AppError::unexpected(anyhow::anyhow!(
                 "an import form came without its file"
@@ -382,6 +388,7 @@ impl SlackInbound {
         let sheet = Some(values.text("sheet")).filter(|s| !s.trim().is_empty());
         let report = self
             .app
+            .desk
             .import(actor, &file.name, &bytes, sheet.as_deref(), target)
             .await?;
         Ok(Answer::Session {
@@ -392,7 +399,7 @@ impl SlackInbound {
 
     /// True the first time this event is seen; a refusal is told.
     async fn first(&self, channel: &str, user: &str, event: &str) -> bool {
-        match self.app.first_delivery(PLATFORM, event).await {
+        match self.app.desk.first_delivery(PLATFORM, event).await {
             Ok(first) => first,
             Err(e) => {
                 self.refuse(channel, user, &e).await;

@@ -1,4 +1,4 @@
-//! A `FlashSales` service wired to the test's database, a fake catalog server
+//! A `Services` service wired to the test's database, a fake catalog server
 //! on loopback and a manual clock, plus the people of our stories.
 
 use std::fmt::Debug;
@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use flashsale_bot::app::{
-    AppError, DraftFields, DraftInput, FlashSales, ImportReport, ImportTarget, ItemChange,
-    ItemInput, ManualClock, SessionView,
+    AppError, DraftFields, DraftInput, ImportReport, ImportTarget, ItemChange, ItemInput,
+    ManualClock, Services, SessionView,
 };
 use flashsale_bot::catalog::{CachedCatalog, HttpCatalog};
 use flashsale_bot::chat::RecordingChat;
@@ -120,15 +120,15 @@ pub trait TextInput {
     ) -> Result<SessionView, AppError>;
 }
 
-impl TextInput for FlashSales {
+impl TextInput for Services {
     async fn add_text(
         &self,
         actor: &Actor,
         session_id: i64,
         input: &ItemInput,
     ) -> Result<SessionView, AppError> {
-        let item = input.parse(self.policy())?;
-        self.add_item(actor, session_id, &item).await
+        let item = input.parse(&self.front().policy)?;
+        self.desk.add_item(actor, session_id, &item).await
     }
 
     async fn update_text(
@@ -137,8 +137,8 @@ impl TextInput for FlashSales {
         session_id: i64,
         change: &ItemChange,
     ) -> Result<SessionView, AppError> {
-        let edit = change.parse(self.policy())?;
-        self.update_item(actor, session_id, &edit).await
+        let edit = change.parse(&self.front().policy)?;
+        self.desk.update_item(actor, session_id, &edit).await
     }
 }
 
@@ -153,6 +153,7 @@ pub fn item(sku: &str, discount: &str, quantity: &str) -> ItemInput {
 /// Alice imports `bytes` as a new draft; its title and times come from the file.
 pub async fn import_new(t: &TestApp, name: &str, bytes: &[u8]) -> Result<ImportReport, AppError> {
     t.app
+        .desk
         .import(
             &t.alice,
             name,
@@ -167,7 +168,7 @@ pub async fn import_new(t: &TestApp, name: &str, bytes: &[u8]) -> Result<ImportR
 pub const SIX: [&str; 6] = ["FS-001", "FS-002", "FS-003", "FS-004", "FS-005", "FS-006"];
 
 pub struct TestApp {
-    pub app: FlashSales,
+    pub app: Services,
     pub pool: PgPool,
     pub catalog: CatalogServer,
     pub clock: Arc<ManualClock>,
@@ -191,7 +192,7 @@ impl TestApp {
         .expect("a storefront client");
         let scheduler = flashsale_bot::scheduler::Scheduler::new(
             self.pool.clone(),
-            self.app.clone(),
+            self.app.operations.clone(),
             Arc::new(storefront),
             super::golive::fast_config("notices"),
         );
@@ -218,7 +219,7 @@ impl TestApp {
         let cached = CachedCatalog::new(http, Duration::from_secs(5));
         let clock = Arc::new(ManualClock::new(test_now()));
         let chat = Arc::new(RecordingChat::new());
-        let app = FlashSales::new(
+        let app = Services::new(
             pool.clone(),
             Arc::new(cached),
             policy,
@@ -244,6 +245,7 @@ impl TestApp {
 
     pub async fn draft_at(&self, start: &str, end: &str) -> SessionView {
         self.app
+            .desk
             .create_draft(
                 &self.alice,
                 &DraftInput {
@@ -264,7 +266,7 @@ impl TestApp {
     }
 
     pub async fn fill(&self, session_id: i64, n: usize) -> SessionView {
-        let mut view = self.app.get(session_id).await.unwrap();
+        let mut view = self.app.queries.get(session_id).await.unwrap();
         for sku in SIX.iter().take(n) {
             view = self
                 .app
@@ -278,19 +280,20 @@ impl TestApp {
     /// Six items, submitted by Alice.
     pub async fn submitted(&self) -> SessionView {
         let session = self.draft_with(6).await;
-        self.app.submit(&self.alice, session.id).await.unwrap()
+        self.app.desk.submit(&self.alice, session.id).await.unwrap()
     }
 
     pub async fn submitted_at(&self, start: &str, end: &str) -> SessionView {
         let session = self.draft_at(start, end).await;
         self.fill(session.id, 6).await;
-        self.app.submit(&self.alice, session.id).await.unwrap()
+        self.app.desk.submit(&self.alice, session.id).await.unwrap()
     }
 
     /// Six items, submitted by Alice, approved by Bob.
     pub async fn approved(&self) -> SessionView {
         let session = self.submitted().await;
         self.app
+            .desk
             .approve(&self.bob, session.id, session.version)
             .await
             .unwrap()
@@ -298,7 +301,7 @@ impl TestApp {
 
     /// Everything a refusal must leave untouched.
     pub async fn snapshot(&self, session_id: i64) -> Snapshot {
-        let session = self.app.get(session_id).await.unwrap();
+        let session = self.app.queries.get(session_id).await.unwrap();
         let activity_entries: i64 =
             sqlx::query_scalar("select count(*) from activity where session_id = $1")
                 .bind(session_id)

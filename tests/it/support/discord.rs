@@ -2,7 +2,7 @@
 //! `Data` around a `TestApp`, and one check of every Discord limit on a
 //! serialised message, so each test can say "and it fits".
 
-use flashsale_bot::app::FlashSales;
+use flashsale_bot::app::Services;
 use flashsale_bot::config::DiscordConfig;
 use flashsale_bot::domain::Actor;
 use flashsale_bot::platforms::discord::{Data, Rendered, Renderer, RoleIds};
@@ -53,8 +53,8 @@ pub fn discord_config() -> DiscordConfig {
     }
 }
 
-pub fn data(app: &FlashSales) -> Data {
-    Data::new(app.clone(), &discord_config())
+pub fn data(app: &Services) -> Data {
+    Data::new(app.front(), &discord_config())
 }
 
 /// The message as Discord would receive it when posted to a channel.

@@ -54,7 +54,7 @@ impl GoLive {
     ) -> Scheduler {
         Scheduler::new(
             self.t.pool.clone(),
-            self.t.app.clone(),
+            self.t.app.operations.clone(),
             Arc::new(self.storefront(storefront_timeout)),
             config,
         )
@@ -111,7 +111,7 @@ impl GoLive {
     }
 
     pub async fn status(&self, session_id: i64) -> flashsale_bot::domain::Status {
-        self.t.app.get(session_id).await.unwrap().status
+        self.t.app.queries.get(session_id).await.unwrap().status
     }
 
     /// Moves the session's window to start and end these many seconds from

@@ -13,7 +13,7 @@ use serenity::{CreateInteractionResponse, CreateModal};
 use super::super::input::{self, ArgError};
 use super::super::render::Rendered;
 use super::super::{interactions, Ctx, Error};
-use crate::app::{AppError, FlashSales, SessionView};
+use crate::app::{AppError, Front, SessionView};
 use crate::domain::Actor;
 use crate::metrics;
 
@@ -163,7 +163,7 @@ pub(super) async fn session_change<'a, F, Fut>(
     change: F,
 ) -> Result<(), Error>
 where
-    F: FnOnce(&'a FlashSales, Actor, i64) -> Fut,
+    F: FnOnce(&'a Front, Actor, i64) -> Fut,
     Fut: Future<Output = Result<(SessionView, String), AppError>>,
 {
     changing(ctx, async {
