@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark command: every figure of the Performance section of README.
+# The benchmark command: every figure of docs/performance.md.
 #
 #   scripts/bench.sh [all|golive|golive-loaded|usecases|process|faults|import|pictures|history] [options]
 #

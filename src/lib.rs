@@ -18,9 +18,11 @@
 //!   item rows with their row numbers; pure, no IO.
 //! - `render`: pictures for chat (a session's Flash Sale section, the digest's
 //!   timeline) as SVG and PNG; pure, no browser.
-//! - `chat`: the chat port (messages, text with typed times and commands,
-//!   button ids, the `Chat` trait; it names nothing in `app`) and its adapters,
-//!   which parse input into domain types, call one use case and render its view.
+//! - `chat`: the chat port alone (messages, text with typed times and
+//!   commands, button ids, the `Chat` trait); it names nothing in `app`.
+//! - `platforms`: the chat adapters, one folder each (Discord, Slack, the
+//!   console): they parse input into domain types, call one use case and
+//!   render its view, and implement `Chat`; above `app` in the import graph.
 //! - `clock`: which clock decides what (the database's for the scheduler, the
 //!   app's `Clock` for rules at the moment of a command).
 //! - `config`: typed configuration from the environment, checked at start-up.

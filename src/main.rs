@@ -2,7 +2,7 @@
 //!
 //!   flashsale-bot migrate   apply the database migrations and exit
 //!   flashsale-bot run       run the bot in Discord or Slack
-//!   flashsale-bot console   run the bot in this terminal (no Discord needed)
+//!   flashsale-bot console   run the bot in this terminal (no Discord or Slack needed)
 //!   flashsale-bot help      show this list
 
 use flashsale_bot::config::{ChatPlatform, Config};
@@ -26,7 +26,7 @@ async fn main() {
     let command = std::env::args().nth(1).unwrap_or_else(|| "help".to_owned());
     let outcome = match command.as_str() {
         "migrate" => migrate().await,
-        // run modes: one arm each (Discord, console), calling into the library
+        // run modes: the console, and `run` for Discord or Slack; each calls into the library
         "console" => run_console().await,
         "run" => run_chat().await,
         "help" | "-h" | "--help" => {

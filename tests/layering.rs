@@ -1,4 +1,4 @@
-//! The layering the code promises (README, Layout), checked on the source.
+//! The layering the code promises (docs/development.md, Layout), checked on the source.
 //!
 //! Ports point inward: the domain is pure, the chat port and the storefront
 //! client know nothing of the use cases, adapters render app views and never

@@ -1,11 +1,11 @@
 //! The chat port: what the bot says, independent of the platform saying it.
 //!
 //! `app` and the scheduler build `Message`s (text, an optional `Card`,
-//! buttons, who to mention) and hand them to a `Chat`; each adapter (Discord,
-//! the console, later Slack) decides only how they look. Times stay typed
-//! (`Span::Time`) until an adapter renders them, because Discord shows every
-//! viewer their own zone (`<t:unix:F>`) while the console prints the business
-//! zone.
+//! buttons, who to mention) and hand them to a `Chat`; each adapter in
+//! `crate::platforms` (Discord, Slack, the console) decides only how they
+//! look. Times stay typed (`Span::Time`) until an adapter renders them,
+//! because Discord and Slack show every viewer their own zone (`<t:unix:F>`,
+//! `<!date^…>`) while the console prints the business zone.
 //!
 //! The port is used as `Arc<dyn Chat>`: the platform is chosen at run time.
 

@@ -16,7 +16,7 @@ use super::{
 
 /// Everything a bot may do, as a permissions string (Discord sends them as strings).
 const ALL_PERMISSIONS: &str = "2251799813685247";
-/// View, send, embed links, read history: what README asks the bot to get.
+/// View, send, embed links, read history: what docs/discord.md asks the bot to get.
 const BOT_ROLE_PERMISSIONS: &str = "84992";
 /// Discord's default for a guild without boosts: 10 MiB.
 const ATTACHMENT_SIZE_LIMIT: u64 = 10_485_760;
