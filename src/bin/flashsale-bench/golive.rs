@@ -107,7 +107,7 @@ pub async fn measure_loaded(args: &[String]) -> anyhow::Result<Vec<Figure>> {
 const LEAD_SECS: u64 = 3;
 
 /// With `--history` in `args`, the database first gets a long history
-/// (`history::fill`), to compare with an empty one.
+/// (`setup::fill_history`), to compare with an empty one.
 pub(crate) async fn lateness(args: &[String], editors: i64) -> anyhow::Result<Vec<Figure>> {
     let sessions = option(args, "--sessions", 200)? as i64;
     let spread = option(args, "--spread-secs", 3)?;
@@ -121,7 +121,7 @@ pub(crate) async fn lateness(args: &[String], editors: i64) -> anyhow::Result<Ve
     let pool = bench.services.pool.clone();
     if args.iter().any(|a| a == "--history") {
         eprintln!("go-live: writing a long history first...");
-        crate::history::fill(&pool).await?;
+        crate::setup::fill_history(&pool).await?;
     }
     eprintln!("go-live: preparing {sessions} approved sessions...");
     let (alice, bob) = (editor("editor"), approver());

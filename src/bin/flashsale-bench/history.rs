@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use flashsale_bot::store::reconcile;
 use sqlx::PgPool;
 
-use crate::setup::Bench;
+use crate::setup::{fill_history, Bench};
 use crate::{quantile, Figure};
 
 /// Rounds timed per database state.
@@ -25,7 +25,7 @@ pub async fn measure() -> anyhow::Result<Vec<Figure>> {
     let pool = &bench.services.pool;
     let empty = scan_ms(pool).await?;
     let empty_use_cases = use_case_p99(&bench).await?;
-    fill(pool).await?;
+    fill_history(pool).await?;
     let loaded = scan_ms(pool).await?;
     let loaded_use_cases = use_case_p99(&bench).await?;
     let go_live = |history: bool| async move {
@@ -107,29 +107,4 @@ async fn scan_ms(pool: &PgPool) -> anyhow::Result<Vec<f64>> {
     }
     samples.sort_by(f64::total_cmp);
     Ok(samples)
-}
-
-/// A year and more of history: sessions that ended long ago, with the jobs
-/// they ran and ten log entries each.
-pub(crate) async fn fill(pool: &PgPool) -> anyhow::Result<()> {
-    for statement in [
-        "insert into session (title, starts_at, ends_at, status, created_by, created_by_name, updated_at) \
-         select 'Past ' || g, now() - make_interval(days => 400) + make_interval(hours => g * 3), \
-                now() - make_interval(days => 400) + make_interval(hours => g * 3 + 2), 'ended', \
-                'bench', 'Bench', now() - interval '2 days' \
-         from generate_series(1, 100000) g",
-        "insert into job (session_id, kind, due_at, next_attempt_at, state, idempotency_key, claims, updated_at) \
-         select s.id, k, s.starts_at, s.starts_at, 'done', gen_random_uuid(), 1, now() - interval '2 days' \
-         from session s cross join (values ('publish'), ('end'), ('heads_up')) as v(k)",
-        "insert into activity (session_id, actor_id, actor_name, action, details) \
-         select s.id, 'bench', 'Bench', 'item_added', '{}'::jsonb from session s cross join generate_series(1, 10)",
-        // Settled as a real history is: vacuumed and analysed, and written
-        // out, so neither autovacuum nor a checkpoint runs during the
-        // measurement that follows.
-        "vacuum (analyze)",
-        "checkpoint",
-    ] {
-        sqlx::query(statement).execute(pool).await?;
-    }
-    Ok(())
 }

@@ -1,5 +1,7 @@
 //! What every measurement needs: a throwaway database, the dev storefront on
-//! loopback, and the bot's service configured like production.
+//! loopback, and the bot's service configured like production; and, for the
+//! figures taken with and without one, a long history (`history` and
+//! `golive --history` both write it).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use flashsale_bot::domain::{Actor, ActorId, Roles};
 use flashsale_bot::runtime::{self, Services};
 use reqwest::Url;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
 
 pub struct Bench {
     pub store: DevStore,
@@ -143,4 +146,29 @@ async fn fresh_database(admin_url: &str, label: &str) -> anyhow::Result<String> 
     let mut url = Url::parse(admin_url)?;
     url.set_path(&name);
     Ok(url.to_string())
+}
+
+/// A year and more of history: sessions that ended long ago, with the jobs
+/// they ran and ten log entries each.
+pub async fn fill_history(pool: &PgPool) -> anyhow::Result<()> {
+    for statement in [
+        "insert into session (title, starts_at, ends_at, status, created_by, created_by_name, updated_at) \
+         select 'Past ' || g, now() - make_interval(days => 400) + make_interval(hours => g * 3), \
+                now() - make_interval(days => 400) + make_interval(hours => g * 3 + 2), 'ended', \
+                'bench', 'Bench', now() - interval '2 days' \
+         from generate_series(1, 100000) g",
+        "insert into job (session_id, kind, due_at, next_attempt_at, state, idempotency_key, claims, updated_at) \
+         select s.id, k, s.starts_at, s.starts_at, 'done', gen_random_uuid(), 1, now() - interval '2 days' \
+         from session s cross join (values ('publish'), ('end'), ('heads_up')) as v(k)",
+        "insert into activity (session_id, actor_id, actor_name, action, details) \
+         select s.id, 'bench', 'Bench', 'item_added', '{}'::jsonb from session s cross join generate_series(1, 10)",
+        // Settled as a real history is: vacuumed and analysed, and written
+        // out, so neither autovacuum nor a checkpoint runs during the
+        // measurement that follows.
+        "vacuum (analyze)",
+        "checkpoint",
+    ] {
+        sqlx::query(statement).execute(pool).await?;
+    }
+    Ok(())
 }

@@ -24,7 +24,7 @@ use super::render::Rendered;
 use super::Data;
 use crate::app::buttons::{self, PressOutcome};
 use crate::app::headlines;
-use crate::app::{AppError, DraftInput, Front, SessionView};
+use crate::app::{DraftInput, SessionView};
 use crate::chat::buttons::{ButtonId, CardAction};
 use crate::domain::Actor;
 
@@ -144,14 +144,6 @@ fn approved(data: &Data, view: &SessionView) -> Rendered {
     data.render.session(view, &data.render.text(&headline))
 }
 
-/// True the first time this Discord interaction id is seen. Every handler
-/// that changes something (commands, button presses, form submits) asks this
-/// first, so a redelivered interaction (a gateway replay, a second process)
-/// changes nothing twice and answers "already handled".
-pub async fn first_delivery(app: &Front, event_id: &str) -> Result<bool, AppError> {
-    app.desk.first_delivery(PLATFORM, event_id).await
-}
-
 pub(super) fn already_handled() -> Rendered {
     Rendered::text("This was already handled.")
 }
@@ -203,7 +195,9 @@ pub async fn submitted(
             Err(e) => data.render.error(&e),
         };
     }
-    match first_delivery(app, event_id).await {
+    // The first time this interaction id is seen, and only then, the form acts: a
+    // redelivered submit (a gateway replay, a second process) changes nothing twice.
+    match app.desk.first_delivery(PLATFORM, event_id).await {
         Ok(true) => {}
         Ok(false) => return already_handled(),
         Err(e) => return data.render.error(&e),

@@ -10,9 +10,9 @@ use std::time::Instant;
 use poise::serenity_prelude as serenity;
 use serenity::{CreateInteractionResponse, CreateModal};
 
-use super::super::input::{self, ArgError};
+use super::super::input::{self, ArgError, PLATFORM};
 use super::super::render::Rendered;
-use super::super::{interactions, Ctx, Error};
+use super::super::{Ctx, Error};
 use crate::app::{AppError, Front, SessionView};
 use crate::domain::Actor;
 use crate::metrics;
@@ -60,7 +60,7 @@ pub(in crate::platforms::discord) async fn first_time(
         return Ok(true);
     }
     let event_id = app.interaction.id.to_string();
-    match interactions::first_delivery(&ctx.data().app, &event_id).await {
+    match ctx.data().app.desk.first_delivery(PLATFORM, &event_id).await {
         Ok(true) => Ok(true),
         Ok(false) => Err(Box::new(Stopped::Redelivered)),
         Err(e) => Err(Box::new(e)),
