@@ -5,7 +5,50 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::view::SessionSummaryView;
-use super::ListRange;
+
+/// Which sessions a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListRange {
+    /// Everything not yet over, from now on (at most 200).
+    Upcoming,
+    /// Today in the business time zone, finished ones included.
+    Today,
+    /// The next seven days from the start of today, finished ones included.
+    Week,
+    /// An explicit range, finished ones included.
+    Between(DateTime<Utc>, DateTime<Utc>),
+}
+
+impl ListRange {
+    /// What a list of this range is called, e.g. `Upcoming flash sales`.
+    pub fn heading(&self) -> &'static str {
+        match self {
+            ListRange::Upcoming => "Upcoming flash sales",
+            ListRange::Today => "Flash sales today",
+            ListRange::Week => "Flash sales this week",
+            ListRange::Between(..) => "Flash sales",
+        }
+    }
+
+    /// The `range:` option that asks for this range again (none for the default, upcoming).
+    pub fn option(&self) -> Option<&'static str> {
+        match self {
+            ListRange::Today => Some("today"),
+            ListRange::Week => Some("week"),
+            ListRange::Upcoming | ListRange::Between(..) => None,
+        }
+    }
+
+    /// The list in words, for a page that does not exist.
+    pub(super) fn described(&self) -> &'static str {
+        match self {
+            ListRange::Upcoming => "the list of upcoming sessions",
+            ListRange::Today => "today's list",
+            ListRange::Week => "this week's list",
+            ListRange::Between(..) => "the list",
+        }
+    }
+}
 
 /// Time between two sessions that no session holds the storefront for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,33 +9,12 @@
 use crate::catalog::CatalogError;
 use crate::chat::Text;
 use crate::domain::{
-    DiscountError, NotesError, QuantityError, RuleViolation, SkuError, TitleError,
-    TransitionRefused, WindowError,
+    DiscountError, QuantityError, RuleViolation, SkuError, TitleError, TransitionRefused,
+    WindowError,
 };
 use crate::store::StoreError;
 
-/// Input a person typed that could not be parsed into a domain value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InputError {
-    #[error(transparent)]
-    Sku(#[from] SkuError),
-    #[error(transparent)]
-    Discount(#[from] DiscountError),
-    #[error(transparent)]
-    Quantity(#[from] QuantityError),
-    #[error(transparent)]
-    Window(#[from] WindowError),
-    #[error(transparent)]
-    Title(#[from] TitleError),
-    #[error(transparent)]
-    Notes(#[from] NotesError),
-    #[error("Nothing to change: give a new discount, a new quantity, or both.")]
-    NothingToChange,
-    #[error(
-        "\"{0}\" is not a session number: give a whole number above 0, e.g. 12, or leave it blank."
-    )]
-    NotASession(String),
-}
+use super::input::InputError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -58,7 +37,7 @@ pub enum AppError {
     #[error(transparent)]
     Input(#[from] InputError),
     #[error(transparent)]
-    Paste(super::PasteError),
+    Paste(super::input::PasteError),
     #[error(transparent)]
     Button(crate::chat::buttons::ButtonIdError),
     /// A spreadsheet that cannot be imported; every bad row is listed.
@@ -178,3 +157,9 @@ input_error_from!(
     WindowError,
     TitleError
 );
+
+impl From<super::ImportError> for AppError {
+    fn from(e: super::ImportError) -> AppError {
+        AppError::Import(e)
+    }
+}

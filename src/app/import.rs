@@ -19,7 +19,7 @@ pub use problems::{BadRow, ImportError, RowProblem, SessionProblem};
 
 use rows::GoodRow;
 
-use super::error::InputError;
+use super::input::InputError;
 use super::{lock_session, view, AppError, Desk, SessionView};
 use crate::catalog::Product;
 use crate::chat::Text;

@@ -27,6 +27,7 @@ mod error;
 mod export;
 pub mod headlines;
 mod import;
+mod input;
 mod lifecycle;
 mod log;
 pub mod notices;
@@ -49,17 +50,18 @@ use crate::store::outbox::ClaimedPost;
 use crate::store::{sessions, PgPool, SessionRecord};
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
-pub use calendar::{FreeSlot, ListRow, ListView};
+pub use calendar::{FreeSlot, ListRange, ListRow, ListView};
 pub use delivery::PostLease;
 pub use drafting::{DraftInput, ItemChange, ItemEdit, ItemInput, NewItem};
-pub use error::{AppError, InputError};
+pub use error::AppError;
 pub use export::{log_file_name, ExportFiles};
 pub use import::{
     BadRow, DraftFields, ImportError, ImportReport, ImportTarget, RowProblem, SessionProblem,
 };
+pub use input::{InputError, PasteError};
 pub use notices::Notice;
-pub use paste::{parse_paste, BatchReport, LineOutcome, PasteError, PastedLine};
-pub use queries::{ActivityEntry, ActivityPage, ListRange, ProductSuggestion};
+pub use paste::{parse_paste, BatchReport, LineOutcome, PastedLine};
+pub use queries::{ActivityEntry, ActivityPage, ProductSuggestion};
 pub use system::SystemOutcome;
 pub use view::{ItemView, SessionSummaryView, SessionView};
 

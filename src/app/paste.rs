@@ -5,6 +5,7 @@
 //! happened. The catalog is asked once, live, for every SKU up front, which
 //! refreshes the cache the single adds then read from.
 
+use super::input::PasteError;
 use super::{AppError, Desk, DraftInput, ItemInput, NewItem, SessionView};
 use crate::catalog::Freshness;
 use crate::domain::{Actor, Sku, MAX_ITEMS};
@@ -15,24 +16,6 @@ pub struct PastedLine {
     /// 1-based, counting blank lines too, as the person sees their paste.
     pub line_no: usize,
     pub input: ItemInput,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PasteError {
-    #[error(
-        "Nothing to add: paste one line per SKU, like `ABC-123 30% 50` (SKU, discount, quantity)."
-    )]
-    Empty,
-    #[error(
-        "{count} lines were pasted: a session holds at most {max} SKUs. Paste at most {max} lines."
-    )]
-    TooManyLines { count: usize, max: usize },
-    #[error("Line {line_no} (\"{raw}\") has {found} values: expected 3, SKU, discount and quantity, e.g. `ABC-123 30% 50`.")]
-    WrongColumnCount {
-        line_no: usize,
-        raw: String,
-        found: usize,
-    },
 }
 
 /// Splits pasted text into lines of `SKU discount quantity`, separated by

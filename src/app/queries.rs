@@ -2,56 +2,12 @@
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
-use super::calendar::{calendar, ListView};
+use super::calendar::{calendar, ListRange, ListView};
 use super::view::{self, SessionSummaryView};
 use super::{AppError, Core, Queries, SessionView};
 use crate::chat::Text;
 use crate::domain::{ActivityKind, RuleViolation, Sku};
 use crate::store::{activity, sessions, ActivityRecord};
-
-/// Which sessions a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListRange {
-    /// Everything not yet over, from now on (at most 200).
-    Upcoming,
-    /// Today in the business time zone, finished ones included.
-    Today,
-    /// The next seven days from the start of today, finished ones included.
-    Week,
-    /// An explicit range, finished ones included.
-    Between(DateTime<Utc>, DateTime<Utc>),
-}
-
-impl ListRange {
-    /// What a list of this range is called, e.g. `Upcoming flash sales`.
-    pub fn heading(&self) -> &'static str {
-        match self {
-            ListRange::Upcoming => "Upcoming flash sales",
-            ListRange::Today => "Flash sales today",
-            ListRange::Week => "Flash sales this week",
-            ListRange::Between(..) => "Flash sales",
-        }
-    }
-
-    /// The `range:` option that asks for this range again (none for the default, upcoming).
-    pub fn option(&self) -> Option<&'static str> {
-        match self {
-            ListRange::Today => Some("today"),
-            ListRange::Week => Some("week"),
-            ListRange::Upcoming | ListRange::Between(..) => None,
-        }
-    }
-
-    /// The list in words, for a page that does not exist.
-    fn described(&self) -> &'static str {
-        match self {
-            ListRange::Upcoming => "the list of upcoming sessions",
-            ListRange::Today => "today's list",
-            ListRange::Week => "this week's list",
-            ListRange::Between(..) => "the list",
-        }
-    }
-}
 
 /// One page of a session's activity log, oldest entry first.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,7 +2,7 @@
 //! spreadsheet row number. Every problem is collected before answering, so
 //! one upload tells the person everything to fix.
 
-use crate::app::{AppError, InputError};
+use crate::app::input::InputError;
 use crate::domain::rules::RuleViolation;
 use crate::import::FileError;
 
@@ -63,12 +63,6 @@ pub enum ImportError {
         /// Bad rows in file order.
         rows: Vec<BadRow>,
     },
-}
-
-impl From<ImportError> for AppError {
-    fn from(e: ImportError) -> AppError {
-        AppError::Import(e)
-    }
 }
 
 /// Rows listed in one refusal; a chat message has room for about this many.

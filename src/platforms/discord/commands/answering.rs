@@ -60,7 +60,13 @@ pub(in crate::platforms::discord) async fn first_time(
         return Ok(true);
     }
     let event_id = app.interaction.id.to_string();
-    match ctx.data().app.desk.first_delivery(PLATFORM, &event_id).await {
+    match ctx
+        .data()
+        .app
+        .desk
+        .first_delivery(PLATFORM, &event_id)
+        .await
+    {
         Ok(true) => Ok(true),
         Ok(false) => Err(Box::new(Stopped::Redelivered)),
         Err(e) => Err(Box::new(e)),
