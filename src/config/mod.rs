@@ -14,6 +14,25 @@ use secrecy::SecretString;
 
 use crate::domain::{Currency, Policy, SchedulePolicy, SkuRules, WindowRules};
 
+mod chat;
+mod discord;
+mod env;
+mod slack;
+
+pub use chat::{ChatPlatform, CHAT};
+pub use discord::{
+    DiscordConfig, DISCORD_ANNOUNCEMENTS_CHANNEL_ID, DISCORD_API_BASE,
+    DISCORD_APPROVALS_CHANNEL_ID, DISCORD_APPROVER_ROLE_ID, DISCORD_EDITOR_ROLE_ID,
+    DISCORD_GUILD_ID, DISCORD_REGISTER_GLOBALLY, DISCORD_TOKEN,
+};
+pub use slack::{
+    SlackConfig, SLACK_ANNOUNCEMENTS_CHANNEL_ID, SLACK_API_BASE, SLACK_APPROVALS_CHANNEL_ID,
+    SLACK_APPROVER_GROUP_ID, SLACK_APPROVER_USER_IDS, SLACK_APP_TOKEN, SLACK_BOT_TOKEN,
+    SLACK_EDITOR_GROUP_ID, SLACK_EDITOR_USER_IDS,
+};
+
+use env::{parse_bool, Env};
+
 pub const DATABASE_URL: &str = "DATABASE_URL";
 pub const DATABASE_MAX_CONNECTIONS: &str = "DATABASE_MAX_CONNECTIONS";
 pub const STOREFRONT_URL: &str = "STOREFRONT_URL";
@@ -37,25 +56,6 @@ pub const QUEUE_RETENTION_DAYS: &str = "QUEUE_RETENTION_DAYS";
 pub const SCHEDULER_POLL_SECS: &str = "SCHEDULER_POLL_SECS";
 pub const SCHEDULER_LEASE_SECS: &str = "SCHEDULER_LEASE_SECS";
 pub const SCHEDULER_HEARTBEAT_SECS: &str = "SCHEDULER_HEARTBEAT_SECS";
-pub const DISCORD_TOKEN: &str = "DISCORD_TOKEN";
-/// `discord` or `slack`: which platform `flashsale-bot run` joins; needed only when both are configured.
-pub const CHAT: &str = "CHAT";
-pub const DISCORD_GUILD_ID: &str = "DISCORD_GUILD_ID";
-pub const DISCORD_ANNOUNCEMENTS_CHANNEL_ID: &str = "DISCORD_ANNOUNCEMENTS_CHANNEL_ID";
-pub const DISCORD_APPROVALS_CHANNEL_ID: &str = "DISCORD_APPROVALS_CHANNEL_ID";
-pub const DISCORD_EDITOR_ROLE_ID: &str = "DISCORD_EDITOR_ROLE_ID";
-pub const DISCORD_APPROVER_ROLE_ID: &str = "DISCORD_APPROVER_ROLE_ID";
-pub const DISCORD_API_BASE: &str = "DISCORD_API_BASE";
-pub const DISCORD_REGISTER_GLOBALLY: &str = "DISCORD_REGISTER_GLOBALLY";
-pub const SLACK_BOT_TOKEN: &str = "SLACK_BOT_TOKEN";
-pub const SLACK_APP_TOKEN: &str = "SLACK_APP_TOKEN";
-pub const SLACK_API_BASE: &str = "SLACK_API_BASE";
-pub const SLACK_ANNOUNCEMENTS_CHANNEL_ID: &str = "SLACK_ANNOUNCEMENTS_CHANNEL_ID";
-pub const SLACK_APPROVALS_CHANNEL_ID: &str = "SLACK_APPROVALS_CHANNEL_ID";
-pub const SLACK_EDITOR_GROUP_ID: &str = "SLACK_EDITOR_GROUP_ID";
-pub const SLACK_APPROVER_GROUP_ID: &str = "SLACK_APPROVER_GROUP_ID";
-pub const SLACK_EDITOR_USER_IDS: &str = "SLACK_EDITOR_USER_IDS";
-pub const SLACK_APPROVER_USER_IDS: &str = "SLACK_APPROVER_USER_IDS";
 pub const HTTP_ADDR: &str = "HTTP_ADDR";
 pub const PICTURE_FONT_DIR: &str = "PICTURE_FONT_DIR";
 
@@ -124,53 +124,6 @@ pub struct Config {
     pub picture_font_dir: PathBuf,
 }
 
-/// Which chat platform `flashsale-bot run` joins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChatPlatform {
-    Discord,
-    Slack,
-}
-
-/// Where the bot lives in Discord. Ids are Discord snowflakes.
-#[derive(Debug, Clone)]
-pub struct DiscordConfig {
-    pub token: SecretString,
-    /// Commands are registered to this guild at start-up (instant, unlike global ones).
-    pub guild_id: u64,
-    pub announcements_channel_id: u64,
-    pub approvals_channel_id: u64,
-    pub editor_role_id: u64,
-    pub approver_role_id: u64,
-    /// Only for tests against a fake Discord on loopback; production leaves it unset.
-    pub api_base: Option<Url>,
-    /// Also register the commands globally (every server the bot is in; Discord
-    /// may take a while to show them), besides the instant guild registration.
-    pub register_globally: bool,
-}
-
-/// Where the bot lives in Slack. Ids are Slack's own (`C…` channels, `S…`
-/// user groups, `U…`/`W…` users), as Slack shows them in "Copy link" or the
-/// channel and group details.
-#[derive(Debug, Clone)]
-pub struct SlackConfig {
-    /// The bot token (`xoxb-…`): every Web API call.
-    pub bot_token: SecretString,
-    /// The app-level token (`xapp-…`, scope `connections:write`): only opens Socket Mode connections.
-    pub app_token: SecretString,
-    /// The Web API's base, ending in `/`; Slack's own unless a test points it at loopback.
-    pub api_base: Url,
-    pub announcements_channel_id: String,
-    pub approvals_channel_id: String,
-    /// Members of these user groups are editors and approvers (either may be
-    /// unset when the fallback list below names the people instead).
-    pub editor_group_id: Option<String>,
-    pub approver_group_id: Option<String>,
-    /// Users who hold the role whatever the groups say: for workspaces without
-    /// user groups (a paid feature), or a fixed core team.
-    pub editor_user_ids: Vec<String>,
-    pub approver_user_ids: Vec<String>,
-}
-
 impl Config {
     /// Reads the process environment (call `dotenvy::dotenv()` first to include `.env`).
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -179,7 +132,7 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let env = Env { lookup: &lookup };
+        let env = Env::new(&lookup);
         let database_url = env.required(
             DATABASE_URL,
             "a Postgres URL such as postgres://user@host/db",
@@ -279,15 +232,9 @@ impl Config {
                 });
             }
         }
-        let discord = match env.optional(DISCORD_TOKEN) {
-            None => None,
-            Some(token) => Some(discord_config(&env, token)?),
-        };
-        let slack = match env.optional(SLACK_BOT_TOKEN) {
-            None => None,
-            Some(token) => Some(slack_config(&env, token)?),
-        };
-        let chat = chat_platform(env.optional(CHAT), discord.is_some(), slack.is_some())?;
+        let discord = discord::read(&env)?;
+        let slack = slack::read(&env)?;
+        let chat = chat::read(&env, discord.is_some(), slack.is_some())?;
 
         let reminder_offsets = env.parse(
             REMINDER_OFFSETS,
@@ -403,207 +350,6 @@ impl Config {
     }
 }
 
-fn discord_config(env: &Env<'_>, token: String) -> Result<DiscordConfig, ConfigError> {
-    const SNOWFLAKE: &str = "a Discord id (the number from Copy ID in Discord's developer mode)";
-    let id = |var: &'static str| -> Result<u64, ConfigError> {
-        let value = env.required(var, SNOWFLAKE)?;
-        value
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or(ConfigError::Invalid {
-                var,
-                value,
-                expected: SNOWFLAKE.to_owned(),
-            })
-    };
-    let api_base = match env.optional(DISCORD_API_BASE) {
-        None => None,
-        Some(base) => Some(
-            Url::parse(&base)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/")
-                .ok_or(ConfigError::Invalid {
-                    var: DISCORD_API_BASE,
-                    value: base,
-                    expected: "scheme, host and port only, e.g. http://127.0.0.1:9000".to_owned(),
-                })?,
-        ),
-    };
-    Ok(DiscordConfig {
-        token: SecretString::from(token),
-        guild_id: id(DISCORD_GUILD_ID)?,
-        announcements_channel_id: id(DISCORD_ANNOUNCEMENTS_CHANNEL_ID)?,
-        approvals_channel_id: id(DISCORD_APPROVALS_CHANNEL_ID)?,
-        editor_role_id: id(DISCORD_EDITOR_ROLE_ID)?,
-        approver_role_id: id(DISCORD_APPROVER_ROLE_ID)?,
-        api_base,
-        register_globally: env.parse(
-            DISCORD_REGISTER_GLOBALLY,
-            "false",
-            "true or false",
-            parse_bool,
-        )?,
-    })
-}
-
-/// `CHAT` when set (its platform must be configured); otherwise the one
-/// platform whose token is set. Both tokens without `CHAT` is ambiguous.
-fn chat_platform(
-    chosen: Option<String>,
-    discord: bool,
-    slack: bool,
-) -> Result<Option<ChatPlatform>, ConfigError> {
-    match chosen.as_deref().map(str::trim) {
-        Some("discord") if discord => Ok(Some(ChatPlatform::Discord)),
-        Some("discord") => Err(ConfigError::Missing {
-            var: DISCORD_TOKEN,
-            expected: "a Discord bot token, since CHAT=discord",
-        }),
-        Some("slack") if slack => Ok(Some(ChatPlatform::Slack)),
-        Some("slack") => Err(ConfigError::Missing {
-            var: SLACK_BOT_TOKEN,
-            expected: "a Slack bot token (xoxb-...), since CHAT=slack",
-        }),
-        Some(other) => Err(ConfigError::Invalid {
-            var: CHAT,
-            value: other.to_owned(),
-            expected: "discord or slack".to_owned(),
-        }),
-        None => match (discord, slack) {
-            (true, true) => Err(ConfigError::Invalid {
-                var: CHAT,
-                value: String::new(),
-                expected: "discord or slack: both DISCORD_TOKEN and SLACK_BOT_TOKEN are set, so say which platform to join".to_owned(),
-            }),
-            (true, false) => Ok(Some(ChatPlatform::Discord)),
-            (false, true) => Ok(Some(ChatPlatform::Slack)),
-            (false, false) => Ok(None),
-        },
-    }
-}
-
-fn slack_config(env: &Env<'_>, bot_token: String) -> Result<SlackConfig, ConfigError> {
-    // Slack's ids are upper-case letters and digits after a kind letter; a
-    // channel name (#flash-sales) or a lower-cased id is the usual mistake.
-    let is_id = |v: &str, kinds: &[char]| {
-        v.len() >= 3
-            && v.starts_with(kinds)
-            && v.chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    };
-    let secret = |var: &'static str, value: String, prefix: &str, expected: &'static str| {
-        if value.starts_with(prefix) {
-            Ok(SecretString::from(value))
-        } else {
-            Err(ConfigError::Invalid {
-                var,
-                value: "(hidden)".to_owned(),
-                expected: expected.to_owned(),
-            })
-        }
-    };
-    const CHANNEL: &str = "a Slack channel id such as C0123ABCD (channel details, at the bottom)";
-    let channel = |var: &'static str| -> Result<String, ConfigError> {
-        let value = env.required(var, CHANNEL)?;
-        if is_id(&value, &['C', 'G']) {
-            Ok(value)
-        } else {
-            Err(ConfigError::Invalid {
-                var,
-                value,
-                expected: CHANNEL.to_owned(),
-            })
-        }
-    };
-    let group = |var: &'static str| -> Result<Option<String>, ConfigError> {
-        match env.optional(var) {
-            None => Ok(None),
-            Some(value) if is_id(&value, &['S']) => Ok(Some(value)),
-            Some(value) => Err(ConfigError::Invalid {
-                var,
-                value,
-                expected: "a Slack user group id such as S0123ABCD".to_owned(),
-            }),
-        }
-    };
-    let users = |var: &'static str| -> Result<Vec<String>, ConfigError> {
-        let Some(value) = env.optional(var) else {
-            return Ok(Vec::new());
-        };
-        let ids: Vec<String> = value
-            .split(',')
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if ids.iter().all(|id| is_id(id, &['U', 'W'])) {
-            Ok(ids)
-        } else {
-            Err(ConfigError::Invalid {
-                var,
-                value,
-                expected: "comma-separated Slack user ids such as U0123ABCD,U0456EFGH".to_owned(),
-            })
-        }
-    };
-    let app_token = env.required(
-        SLACK_APP_TOKEN,
-        "the app-level token (xapp-...) with connections:write, for Socket Mode",
-    )?;
-    let api_base = env.parse(
-        SLACK_API_BASE,
-        "https://slack.com/api/",
-        "an http(s) URL such as https://slack.com/api/",
-        |v| {
-            let mut url = Url::parse(v)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none())?;
-            // Method names are appended to the base, so it must end in a slash.
-            if !url.path().ends_with('/') {
-                let path = format!("{}/", url.path());
-                url.set_path(&path);
-            }
-            Some(url)
-        },
-    )?;
-    let config = SlackConfig {
-        bot_token: secret(
-            SLACK_BOT_TOKEN,
-            bot_token,
-            "xoxb-",
-            "a bot token starting with xoxb- (OAuth & Permissions)",
-        )?,
-        app_token: secret(
-            SLACK_APP_TOKEN,
-            app_token,
-            "xapp-",
-            "an app-level token starting with xapp- (Basic Information, App-Level Tokens)",
-        )?,
-        api_base,
-        announcements_channel_id: channel(SLACK_ANNOUNCEMENTS_CHANNEL_ID)?,
-        approvals_channel_id: channel(SLACK_APPROVALS_CHANNEL_ID)?,
-        editor_group_id: group(SLACK_EDITOR_GROUP_ID)?,
-        approver_group_id: group(SLACK_APPROVER_GROUP_ID)?,
-        editor_user_ids: users(SLACK_EDITOR_USER_IDS)?,
-        approver_user_ids: users(SLACK_APPROVER_USER_IDS)?,
-    };
-    // Without a group or a list nobody could hold the role, and every command would be refused.
-    if config.editor_group_id.is_none() && config.editor_user_ids.is_empty() {
-        return Err(ConfigError::Missing {
-            var: SLACK_EDITOR_GROUP_ID,
-            expected: "a Slack user group id for editors, or the editors' user ids in SLACK_EDITOR_USER_IDS",
-        });
-    }
-    if config.approver_group_id.is_none() && config.approver_user_ids.is_empty() {
-        return Err(ConfigError::Missing {
-            var: SLACK_APPROVER_GROUP_ID,
-            expected: "a Slack user group id for approvers, or the approvers' user ids in SLACK_APPROVER_USER_IDS",
-        });
-    }
-    Ok(config)
-}
-
 /// `24h,6h,1h,15m` -> durations, largest first; each 1 minute to 7 days.
 fn parse_offsets(v: &str) -> Option<Vec<chrono::Duration>> {
     let mut offsets = Vec::new();
@@ -624,48 +370,6 @@ fn parse_offsets(v: &str) -> Option<Vec<chrono::Duration>> {
     offsets.sort_by(|a, b| b.cmp(a));
     offsets.dedup();
     Some(offsets)
-}
-
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-struct Env<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
-}
-
-impl Env<'_> {
-    /// A set, non-blank value.
-    fn optional(&self, var: &str) -> Option<String> {
-        (self.lookup)(var)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn required(&self, var: &'static str, expected: &'static str) -> Result<String, ConfigError> {
-        self.optional(var)
-            .ok_or(ConfigError::Missing { var, expected })
-    }
-
-    /// Parses the value, or `default` when unset, naming the variable on failure.
-    fn parse<T>(
-        &self,
-        var: &'static str,
-        default: &str,
-        expected: &str,
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Result<T, ConfigError> {
-        let value = self.optional(var).unwrap_or_else(|| default.to_owned());
-        parse(&value).ok_or_else(|| ConfigError::Invalid {
-            var,
-            value,
-            expected: expected.to_owned(),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -738,254 +442,6 @@ mod tests {
                 ..
             }
         ));
-    }
-
-    #[test]
-    fn without_a_discord_token_the_bot_has_no_discord_config() {
-        assert!(config(&[DB]).unwrap().discord.is_none());
-    }
-
-    #[test]
-    fn a_discord_token_requires_the_guild_channels_and_roles() {
-        let err = config(&[DB, (DISCORD_TOKEN, "abc")]).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Missing {
-                    var: DISCORD_GUILD_ID,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        let full = [
-            DB,
-            (DISCORD_TOKEN, "abc"),
-            (DISCORD_GUILD_ID, "1"),
-            (DISCORD_ANNOUNCEMENTS_CHANNEL_ID, "2"),
-            (DISCORD_APPROVALS_CHANNEL_ID, "3"),
-            (DISCORD_EDITOR_ROLE_ID, "4"),
-            (DISCORD_APPROVER_ROLE_ID, "x5"),
-        ];
-        let err = config(&full).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Invalid {
-                    var: DISCORD_APPROVER_ROLE_ID,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        let mut fixed = full;
-        fixed[6] = (DISCORD_APPROVER_ROLE_ID, "5");
-        let discord = config(&fixed).unwrap().discord.unwrap();
-        assert_eq!((discord.guild_id, discord.approver_role_id), (1, 5));
-        assert!(
-            !format!("{discord:?}").contains("abc"),
-            "the token never prints"
-        );
-    }
-
-    const SLACK: [(&str, &str); 6] = [
-        (SLACK_BOT_TOKEN, "xoxb-1-secret"),
-        (SLACK_APP_TOKEN, "xapp-1-secret"),
-        (SLACK_ANNOUNCEMENTS_CHANNEL_ID, "C0ANNOUNCE"),
-        (SLACK_APPROVALS_CHANNEL_ID, "C0APPROVE"),
-        (SLACK_EDITOR_GROUP_ID, "S0EDITORS"),
-        (SLACK_APPROVER_GROUP_ID, "S0APPROVERS"),
-    ];
-
-    const DISCORD: [(&str, &str); 6] = [
-        (DISCORD_TOKEN, "abc"),
-        (DISCORD_GUILD_ID, "1"),
-        (DISCORD_ANNOUNCEMENTS_CHANNEL_ID, "2"),
-        (DISCORD_APPROVALS_CHANNEL_ID, "3"),
-        (DISCORD_EDITOR_ROLE_ID, "4"),
-        (DISCORD_APPROVER_ROLE_ID, "5"),
-    ];
-
-    #[test]
-    fn the_platform_is_the_one_configured_or_the_one_chat_names() {
-        let both: Vec<_> = [DB].iter().chain(&DISCORD).chain(&SLACK).copied().collect();
-        let only_slack: Vec<_> = [DB].iter().chain(&SLACK).copied().collect();
-        let only_discord: Vec<_> = [DB].iter().chain(&DISCORD).copied().collect();
-        assert_eq!(config(&[DB]).unwrap().chat, None);
-        assert_eq!(config(&only_slack).unwrap().chat, Some(ChatPlatform::Slack));
-        assert_eq!(
-            config(&only_discord).unwrap().chat,
-            Some(ChatPlatform::Discord)
-        );
-        assert_eq!(
-            config(&with(&both, &[(CHAT, "slack")])).unwrap().chat,
-            Some(ChatPlatform::Slack)
-        );
-        assert_eq!(
-            config(&with(&both, &[(CHAT, "discord")])).unwrap().chat,
-            Some(ChatPlatform::Discord)
-        );
-    }
-
-    #[test]
-    fn both_tokens_without_chat_or_a_chat_without_its_token_is_refused() {
-        let both: Vec<_> = [DB].iter().chain(&DISCORD).chain(&SLACK).copied().collect();
-        let err = config(&both).unwrap_err().to_string();
-        assert!(
-            err.contains("CHAT")
-                && err.contains("DISCORD_TOKEN")
-                && err.contains("SLACK_BOT_TOKEN"),
-            "{err}"
-        );
-        let only_discord: Vec<_> = [DB].iter().chain(&DISCORD).copied().collect();
-        let err = config(&with(&only_discord, &[(CHAT, "slack")])).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Missing {
-                    var: SLACK_BOT_TOKEN,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        let err = config(&with(&only_discord, &[(CHAT, "teams")])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "CHAT=\"teams\" is not valid: expected discord or slack."
-        );
-    }
-
-    fn with(
-        base: &[(&'static str, &'static str)],
-        extra: &[(&'static str, &'static str)],
-    ) -> Vec<(&'static str, &'static str)> {
-        let mut vars: Vec<_> = base
-            .iter()
-            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
-            .copied()
-            .collect();
-        vars.extend(extra.iter().filter(|(_, v)| !v.is_empty()).copied());
-        vars
-    }
-
-    #[test]
-    fn without_a_slack_bot_token_the_bot_has_no_slack_config() {
-        assert!(config(&[DB]).unwrap().slack.is_none());
-    }
-
-    #[test]
-    fn a_full_slack_configuration_is_read_with_slacks_api_by_default() {
-        let c = config(&with(&SLACK, &[DB])).unwrap();
-        let slack = c.slack.unwrap();
-        assert_eq!(slack.api_base.as_str(), "https://slack.com/api/");
-        assert_eq!(slack.announcements_channel_id, "C0ANNOUNCE");
-        assert_eq!(slack.approvals_channel_id, "C0APPROVE");
-        assert_eq!(slack.editor_group_id.as_deref(), Some("S0EDITORS"));
-        assert_eq!(slack.approver_group_id.as_deref(), Some("S0APPROVERS"));
-        assert!(slack.editor_user_ids.is_empty());
-        let printed = format!("{slack:?}");
-        assert!(!printed.contains("secret"), "tokens never print: {printed}");
-    }
-
-    #[test]
-    fn the_slack_api_base_can_point_at_loopback_and_gains_its_slash() {
-        let c = config(&with(
-            &SLACK,
-            &[DB, (SLACK_API_BASE, "http://127.0.0.1:9000/api")],
-        ))
-        .unwrap();
-        assert_eq!(
-            c.slack.unwrap().api_base.as_str(),
-            "http://127.0.0.1:9000/api/"
-        );
-        let err = config(&with(&SLACK, &[DB, (SLACK_API_BASE, "ftp://x/api/")])).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Invalid {
-                    var: SLACK_API_BASE,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn each_slack_value_is_checked_and_named_when_wrong() {
-        let cases: [(&'static str, &'static str); 7] = [
-            (SLACK_BOT_TOKEN, "xoxp-user-token"),
-            (SLACK_APP_TOKEN, "xoxb-not-an-app-token"),
-            (SLACK_ANNOUNCEMENTS_CHANNEL_ID, "#flash-sales"),
-            (SLACK_APPROVALS_CHANNEL_ID, "c0lower"),
-            (SLACK_EDITOR_GROUP_ID, "U0NOTAGROUP"),
-            (SLACK_APPROVER_USER_IDS, "U0ONE, bob"),
-            (SLACK_EDITOR_USER_IDS, "C0CHANNEL"),
-        ];
-        for (var, value) in cases {
-            let err = config(&with(&SLACK, &[DB, (var, value)])).unwrap_err();
-            assert!(
-                matches!(&err, ConfigError::Invalid { var: v, .. } if *v == var),
-                "{var}={value}: {err:?}"
-            );
-            if var.ends_with("TOKEN") {
-                assert!(
-                    !err.to_string().contains(value),
-                    "a token never prints: {err}"
-                );
-            }
-        }
-        let err = config(&with(&SLACK, &[DB, (SLACK_APP_TOKEN, "")])).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Missing {
-                    var: SLACK_APP_TOKEN,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        let err = config(&with(&SLACK, &[DB, (SLACK_APPROVALS_CHANNEL_ID, "")])).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Missing {
-                    var: SLACK_APPROVALS_CHANNEL_ID,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn a_role_needs_a_user_group_or_a_list_of_users() {
-        let err = config(&with(&SLACK, &[DB, (SLACK_APPROVER_GROUP_ID, "")])).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Missing {
-                    var: SLACK_APPROVER_GROUP_ID,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        assert!(err.to_string().contains(SLACK_APPROVER_USER_IDS), "{err}");
-        let c = config(&with(
-            &SLACK,
-            &[
-                DB,
-                (SLACK_APPROVER_GROUP_ID, ""),
-                (SLACK_APPROVER_USER_IDS, " U0ANA , W0BO,"),
-            ],
-        ))
-        .unwrap();
-        let slack = c.slack.unwrap();
-        assert_eq!(slack.approver_group_id, None);
-        assert_eq!(slack.approver_user_ids, ["U0ANA", "W0BO"]);
     }
 
     #[test]
@@ -1079,5 +535,31 @@ mod tests {
         assert!(!format!("{c:?}").contains("hunter2"));
         let err = config(&[(DATABASE_URL, "mysql://u:hunter2@db/x")]).unwrap_err();
         assert!(!err.to_string().contains("hunter2"));
+    }
+
+    /// The chat part decides from what the platform parts read, so this one
+    /// is checked on the composed configuration.
+    #[test]
+    fn the_platform_is_the_one_configured_or_the_one_chat_names() {
+        let chat = |parts: &[&[(&str, &str)]]| config(&[&[DB][..], &parts.concat()].concat());
+        let both = [&discord::FULL[..], &slack::FULL];
+        assert_eq!(chat(&[]).unwrap().chat, None);
+        assert_eq!(
+            chat(&[&slack::FULL]).unwrap().chat,
+            Some(ChatPlatform::Slack)
+        );
+        assert_eq!(
+            chat(&[&discord::FULL]).unwrap().chat,
+            Some(ChatPlatform::Discord)
+        );
+        assert_eq!(
+            chat(&[&both.concat(), &[(CHAT, "slack")]]).unwrap().chat,
+            Some(ChatPlatform::Slack)
+        );
+        assert_eq!(
+            chat(&[&both.concat(), &[(CHAT, "discord")]]).unwrap().chat,
+            Some(ChatPlatform::Discord)
+        );
+        assert!(chat(&both).is_err(), "both configured and no CHAT");
     }
 }
