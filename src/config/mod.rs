@@ -1,8 +1,26 @@
 //! Typed configuration, read once at start-up from the environment (and `.env`).
 //!
-//! Every variable is named by a constant here and documented in `.env.example`.
 //! A missing or malformed value stops start-up with an error that names the
 //! variable and says what is expected, instead of failing later at midnight.
+//! `.env.example` is the one list of variables people read.
+//!
+//! Each part owns its variables: the constants that name them, their defaults,
+//! their checks and the tests of those, so a change to (say) the Slack
+//! settings is made and reviewed in `slack.rs` alone. This file only composes
+//! the parts into the flat [`Config`] the rest of the crate reads, and fixes
+//! the order they are read in: the first refusal stops start-up, so with
+//! several mistakes the one reported is the first one read.
+//!
+//! Parts, in the order they are read:
+//! - `database`: `DATABASE_URL` (the one required variable) and the pool's size.
+//! - `storefront`: its URL, the webhook secret that signs publish and end, the call timeout.
+//! - `catalog`: how long to wait for the catalog and reuse its answers.
+//! - `policy`: the shop's rules, read into the domain's `Policy`.
+//! - `host`: what depends on the machine: log format, the operations listener, fonts.
+//! - `scheduler`: poll, lease and heartbeat, the daily digest, how long finished work is kept.
+//! - `discord`, `slack`: each platform's settings, read only when its token is set.
+//! - `chat`: `CHAT`, which of the configured platforms `run` joins.
+//! - `env`: how every part reads a variable (blank is unset; refusals name it).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,40 +36,37 @@ mod chat;
 mod database;
 mod discord;
 mod env;
+mod host;
 mod policy;
+mod scheduler;
 mod slack;
 mod storefront;
 
 pub use catalog::{CATALOG_CACHE_TTL_SECS, CATALOG_TIMEOUT_MS};
-pub use database::{DATABASE_MAX_CONNECTIONS, DATABASE_URL};
-pub use policy::{
-    ALLOW_SELF_APPROVAL, APPROVAL_CUTOFF_MINUTES, BUSINESS_TIME_ZONE, CURRENCY, HEADS_UP_MINUTES,
-    MAX_SESSION_HOURS, MIN_LEAD_MINUTES, REMINDER_OFFSETS, SKU_MAX_LEN, SKU_PATTERN,
-};
-pub use storefront::{STOREFRONT_TIMEOUT_MS, STOREFRONT_URL, STOREFRONT_WEBHOOK_SECRET};
-
 pub use chat::{ChatPlatform, CHAT};
+pub use database::{DATABASE_MAX_CONNECTIONS, DATABASE_URL};
 pub use discord::{
     DiscordConfig, DISCORD_ANNOUNCEMENTS_CHANNEL_ID, DISCORD_API_BASE,
     DISCORD_APPROVALS_CHANNEL_ID, DISCORD_APPROVER_ROLE_ID, DISCORD_EDITOR_ROLE_ID,
     DISCORD_GUILD_ID, DISCORD_REGISTER_GLOBALLY, DISCORD_TOKEN,
+};
+pub use host::{LogFormat, HTTP_ADDR, LOG_FORMAT, PICTURE_FONT_DIR};
+pub use policy::{
+    ALLOW_SELF_APPROVAL, APPROVAL_CUTOFF_MINUTES, BUSINESS_TIME_ZONE, CURRENCY, HEADS_UP_MINUTES,
+    MAX_SESSION_HOURS, MIN_LEAD_MINUTES, REMINDER_OFFSETS, SKU_MAX_LEN, SKU_PATTERN,
+};
+pub use scheduler::{
+    DAILY_DIGEST_CRON, QUEUE_RETENTION_DAYS, SCHEDULER_HEARTBEAT_SECS, SCHEDULER_LEASE_SECS,
+    SCHEDULER_POLL_SECS,
 };
 pub use slack::{
     SlackConfig, SLACK_ANNOUNCEMENTS_CHANNEL_ID, SLACK_API_BASE, SLACK_APPROVALS_CHANNEL_ID,
     SLACK_APPROVER_GROUP_ID, SLACK_APPROVER_USER_IDS, SLACK_APP_TOKEN, SLACK_BOT_TOKEN,
     SLACK_EDITOR_GROUP_ID, SLACK_EDITOR_USER_IDS,
 };
+pub use storefront::{STOREFRONT_TIMEOUT_MS, STOREFRONT_URL, STOREFRONT_WEBHOOK_SECRET};
 
 use env::Env;
-
-pub const LOG_FORMAT: &str = "LOG_FORMAT";
-pub const DAILY_DIGEST_CRON: &str = "DAILY_DIGEST_CRON";
-pub const QUEUE_RETENTION_DAYS: &str = "QUEUE_RETENTION_DAYS";
-pub const SCHEDULER_POLL_SECS: &str = "SCHEDULER_POLL_SECS";
-pub const SCHEDULER_LEASE_SECS: &str = "SCHEDULER_LEASE_SECS";
-pub const SCHEDULER_HEARTBEAT_SECS: &str = "SCHEDULER_HEARTBEAT_SECS";
-pub const HTTP_ADDR: &str = "HTTP_ADDR";
-pub const PICTURE_FONT_DIR: &str = "PICTURE_FONT_DIR";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -66,12 +81,6 @@ pub enum ConfigError {
         value: String,
         expected: String,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Clone)]
@@ -131,80 +140,11 @@ impl Config {
         let storefront = storefront::read(&env)?;
         let catalog = catalog::read(&env)?;
         let policy = policy::read(&env)?;
-        let log_format = env.parse(LOG_FORMAT, "text", "text or json", |v| {
-            match v.to_ascii_lowercase().as_str() {
-                "text" => Some(LogFormat::Text),
-                "json" => Some(LogFormat::Json),
-                _ => None,
-            }
-        })?;
-
+        let host = host::read(&env)?;
+        let scheduler = scheduler::read(&env)?;
         let discord = discord::read(&env)?;
         let slack = slack::read(&env)?;
         let chat = chat::read(&env, discord.is_some(), slack.is_some())?;
-        let scheduler_poll = env.parse(SCHEDULER_POLL_SECS, "5", "seconds from 1 to 300", |v| {
-            v.parse::<u64>().ok().filter(|n| (1..=300).contains(n))
-        })?;
-        let scheduler_lease =
-            env.parse(SCHEDULER_LEASE_SECS, "10", "seconds from 2 to 600", |v| {
-                v.parse::<u64>().ok().filter(|n| (2..=600).contains(n))
-            })?;
-        let heartbeat_expected =
-            format!("seconds from 1 to less than {SCHEDULER_LEASE_SECS} ({scheduler_lease})");
-        let heartbeat_default = (scheduler_lease / 5).max(1).to_string();
-        let scheduler_heartbeat = env.parse(
-            SCHEDULER_HEARTBEAT_SECS,
-            &heartbeat_default,
-            &heartbeat_expected,
-            |v| {
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|n| (1..scheduler_lease).contains(n))
-            },
-        )?;
-        let daily_digest_cron = match env.optional(DAILY_DIGEST_CRON) {
-            None => Some("0 0 9 * * *".to_owned()),
-            Some(off) if off.eq_ignore_ascii_case("off") => None,
-            Some(cron) if cron.split_whitespace().count() == 6 => Some(cron),
-            Some(cron) => {
-                return Err(ConfigError::Invalid {
-                    var: DAILY_DIGEST_CRON,
-                    value: cron,
-                    expected: "six cron fields with seconds, e.g. \"0 0 9 * * *\", or off"
-                        .to_owned(),
-                })
-            }
-        };
-
-        let queue_retention_days = env.parse(
-            QUEUE_RETENTION_DAYS,
-            &crate::app::DEFAULT_QUEUE_RETENTION_DAYS.to_string(),
-            "a whole number of days from 1 to 3650",
-            |v| v.parse::<u32>().ok().filter(|n| (1..=3650).contains(n)),
-        )?;
-
-        let http_addr = match env.optional(HTTP_ADDR) {
-            Some(off) if off.eq_ignore_ascii_case("off") => None,
-            value => {
-                let value = value.unwrap_or_else(|| "127.0.0.1:9090".to_owned());
-                let expected = "an IP address and port such as 127.0.0.1:9090, or off";
-                Some(
-                    value
-                        .parse::<SocketAddr>()
-                        .map_err(|_| ConfigError::Invalid {
-                            var: HTTP_ADDR,
-                            value,
-                            expected: expected.to_owned(),
-                        })?,
-                )
-            }
-        };
-
-        let picture_font_dir = PathBuf::from(
-            env.optional(PICTURE_FONT_DIR)
-                .unwrap_or_else(|| crate::render::DEFAULT_FONT_DIR.to_owned()),
-        );
-
         Ok(Config {
             database_url: database.url,
             database_max_connections: database.max_connections,
@@ -214,14 +154,14 @@ impl Config {
             catalog_timeout: catalog.timeout,
             catalog_cache_ttl: catalog.cache_ttl,
             policy,
-            log_format,
-            http_addr,
-            picture_font_dir,
-            scheduler_poll: Duration::from_secs(scheduler_poll),
-            scheduler_lease: Duration::from_secs(scheduler_lease),
-            scheduler_heartbeat: Duration::from_secs(scheduler_heartbeat),
-            daily_digest_cron,
-            queue_retention_days,
+            log_format: host.log_format,
+            http_addr: host.http_addr,
+            picture_font_dir: host.picture_font_dir,
+            scheduler_poll: scheduler.poll,
+            scheduler_lease: scheduler.lease,
+            scheduler_heartbeat: scheduler.heartbeat,
+            daily_digest_cron: scheduler.daily_digest_cron,
+            queue_retention_days: scheduler.queue_retention_days,
             discord,
             slack,
             chat,
@@ -244,56 +184,33 @@ mod tests {
 
     const DB: (&str, &str) = (DATABASE_URL, "postgres://postgres@127.0.0.1:5432/flashsale");
 
+    /// Each part tests its own defaults; this checks that every one reaches
+    /// the field it belongs in, which is where two same-typed values could swap.
     #[test]
     fn defaults_apply_when_only_the_database_is_set() {
         let c = config(&[DB]).unwrap();
+        assert_eq!(c.database_max_connections, 10);
+        assert_eq!(c.storefront_url.as_str(), "http://127.0.0.1:8088/");
+        assert!(c.storefront_webhook_secret.is_none());
+        assert_eq!(c.storefront_timeout, Duration::from_millis(5000));
+        assert_eq!(c.catalog_timeout, Duration::from_millis(2000));
+        assert_eq!(c.catalog_cache_ttl, Duration::from_secs(10));
         assert_eq!(c.policy.time_zone, chrono_tz::Asia::Jakarta);
         assert_eq!(c.policy.currency.code(), "IDR");
         assert_eq!(c.policy.approval_cutoff, chrono::Duration::minutes(60));
         assert!(c.policy.four_eyes);
-        assert_eq!(c.storefront_url.as_str(), "http://127.0.0.1:8088/");
         assert_eq!(c.log_format, LogFormat::Text);
-        assert_eq!(c.database_max_connections, 10);
-    }
-
-    #[test]
-    fn the_daily_digest_can_be_switched_off_and_needs_six_fields() {
+        assert_eq!(c.http_addr, Some(([127, 0, 0, 1], 9090).into()));
         assert_eq!(
-            config(&[DB]).unwrap().daily_digest_cron.as_deref(),
-            Some("0 0 9 * * *")
+            c.picture_font_dir,
+            PathBuf::from(crate::render::DEFAULT_FONT_DIR)
         );
-        assert_eq!(
-            config(&[DB, (DAILY_DIGEST_CRON, "off")])
-                .unwrap()
-                .daily_digest_cron,
-            None
-        );
-        let err = config(&[DB, (DAILY_DIGEST_CRON, "0 9 * * *")]).unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Invalid {
-                var: DAILY_DIGEST_CRON,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn finished_jobs_and_posts_are_kept_thirty_days_unless_told_otherwise() {
-        assert_eq!(config(&[DB]).unwrap().queue_retention_days, 30);
-        assert_eq!(
-            config(&[DB, (QUEUE_RETENTION_DAYS, "90")])
-                .unwrap()
-                .queue_retention_days,
-            90
-        );
-        for bad in ["0", "-1", "3651", "30d"] {
-            let err = config(&[DB, (QUEUE_RETENTION_DAYS, bad)]).unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                format!("QUEUE_RETENTION_DAYS={bad:?} is not valid: expected a whole number of days from 1 to 3650."),
-            );
-        }
+        assert_eq!(c.scheduler_poll, Duration::from_secs(5));
+        assert_eq!(c.scheduler_lease, Duration::from_secs(10));
+        assert_eq!(c.scheduler_heartbeat, Duration::from_secs(2));
+        assert_eq!(c.daily_digest_cron.as_deref(), Some("0 0 9 * * *"));
+        assert_eq!(c.queue_retention_days, 30);
+        assert!(c.discord.is_none() && c.slack.is_none() && c.chat.is_none());
     }
 
     /// The chat part decides from what the platform parts read, so this one
