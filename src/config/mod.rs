@@ -2,7 +2,8 @@
 //!
 //! A missing or malformed value stops start-up with an error that names the
 //! variable and says what is expected, instead of failing later at midnight.
-//! `.env.example` is the one list of variables people read.
+//! `.env.example` is the one list of variables people read; a test below keeps
+//! it and the constants in these files the same list.
 //!
 //! Each part owns its variables: the constants that name them, their defaults,
 //! their checks and the tests of those, so a change to (say) the Slack
@@ -172,7 +173,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use std::collections::{BTreeSet, HashMap};
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars
@@ -237,5 +238,70 @@ mod tests {
             Some(ChatPlatform::Discord)
         );
         assert!(chat(&both).is_err(), "both configured and no CHAT");
+    }
+
+    /// A variable's name: what a constant naming one holds, and what starts a
+    /// `.env.example` line.
+    fn is_variable(s: &str) -> bool {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    }
+
+    /// The variables named by constants (`pub const NAME: &str = "NAME";`) in
+    /// the files of `dir`.
+    fn variables_named_in(dir: &std::path::Path) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for entry in std::fs::read_dir(dir).expect("src/config/ is readable") {
+            let path = entry.expect("a directory entry").path();
+            let text = std::fs::read_to_string(&path).expect("a readable source file");
+            for line in text.lines() {
+                let Some(rest) = line.trim().strip_prefix("pub const ") else {
+                    continue;
+                };
+                let Some((name, value)) = rest.split_once(": &str = ") else {
+                    continue;
+                };
+                if is_variable(name) && value == format!("\"{name}\";") {
+                    names.insert(name.to_owned());
+                }
+            }
+        }
+        names
+    }
+
+    /// The variables `.env.example` sets: `NAME=value`, or `# NAME=value` for
+    /// one left commented.
+    fn variables_listed_in(example: &str) -> BTreeSet<String> {
+        example
+            .lines()
+            .filter_map(|line| {
+                let (name, _) = line.trim_start_matches('#').trim().split_once('=')?;
+                is_variable(name).then(|| name.to_owned())
+            })
+            .collect()
+    }
+
+    /// `.env.example` is the list operators read, so a variable the code reads
+    /// but the file omits is one nobody knows to set, and one the file names
+    /// but no part reads is a setting that silently does nothing.
+    #[test]
+    fn env_example_lists_exactly_the_variables_the_parts_read() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = variables_named_in(&root.join("src/config"));
+        assert!(
+            read.len() >= 40,
+            "found only {} variables: {read:?}",
+            read.len()
+        );
+        let example =
+            std::fs::read_to_string(root.join(".env.example")).expect(".env.example is readable");
+        let listed = variables_listed_in(&example);
+        let unlisted: Vec<_> = read.difference(&listed).collect();
+        let unread: Vec<_> = listed.difference(&read).collect();
+        assert!(
+            unlisted.is_empty() && unread.is_empty(),
+            "read but not in .env.example: {unlisted:?}; in .env.example but read by no part: {unread:?}"
+        );
     }
 }
