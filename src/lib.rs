@@ -8,7 +8,9 @@
 //! Layout:
 //! - `domain`: the pure rules (value types, the status machine, session rules).
 //!   No IO, no async.
-//! - `app`: the use cases (`FlashSales`): load, decide with `domain`, write with
+//! - `app`: the use cases, one service per audience: `Desk` (what editors and
+//!   approvers do), `Queries` (what people read), `Operations` (what the
+//!   scheduler needs). Each loads, decides with `domain` and writes with
 //!   `store`, in one transaction per mutation.
 //! - `store`: Postgres through sqlx; every query of the use cases and the
 //!   scheduler (`leader` and `http` run their own one-line lock and probe).
@@ -25,10 +27,13 @@
 //!   render its view, and implement `Chat`; above `app` in the import graph.
 //! - `clock`: which clock decides what (the database's for the scheduler, the
 //!   app's `Clock` for rules at the moment of a command).
-//! - `config`: typed configuration from the environment, checked at start-up.
+//! - `config`: typed configuration from the environment, checked at start-up;
+//!   one module per part (database, storefront, catalog, policy, host,
+//!   scheduler, chat, Discord, Slack).
 //! - `devstore`: the dev storefront (not production): the storefront contract in memory, for local runs and tests.
 //! - `scheduler`: runs each session's due jobs (reminders, publish, end, expiry)
-//!   exactly once across replicas; the daily digest.
+//!   exactly once across replicas, the outbox's deliveries, the reconciler and
+//!   the daily digest's cron; what they do to sessions goes through `Operations`.
 //! - `leader`: which bot process holds the Discord gateway (a Postgres
 //!   advisory lock on a connection of its own); the others stand by.
 //! - `runtime`: the only wiring: config, database, services, the chosen chat

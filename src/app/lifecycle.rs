@@ -351,7 +351,7 @@ impl Desk {
         Ok(())
     }
 
-    /// As [`FlashSales::check_allowed`], and the session is still at the version a card showed.
+    /// As [`Desk::check_allowed`], and the session is still at the version a card showed.
     pub async fn check_allowed_at(
         &self,
         actor: &Actor,

@@ -14,19 +14,19 @@
 //! before go-live (keyed by the approved session's version, which nothing
 //! but a revoke or cancel changes), its alerts, and the reminders before the
 //! approval deadline (`reminder:<minutes>`, written in the transaction that
-//! finishes their job, see `FlashSales::finish_jobs_with_notices`). Reminders
+//! finishes their job, see `Operations::finish_jobs_with_notices`). Reminders
 //! due together are delivered as one post (`reminder_post`).
 //!
 //! The approval card goes the same way, written with the submit and posted
 //! at once by the submit itself when the chat takes it (`app::delivery`).
 //!
 //! So does the daily digest, about no one session: written without one and
-//! keyed by its date (`FlashSales::post_unattached`), so it counts as posted
+//! keyed by its date (`Operations::post_unattached`), so it counts as posted
 //! only once the chat took it.
 //!
 //! What stays direct: edits of the approval card (each shows the whole card
 //! again; one the chat did not take is caught up by the reconciler,
-//! `FlashSales::redraw_stale_cards`, and a card the chat lost is replaced by
+//! `Operations::redraw_stale_cards`, and a card the chat lost is replaced by
 //! a fresh one at the next state change, `app::announce`).
 
 use std::borrow::Cow;

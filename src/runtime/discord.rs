@@ -1,6 +1,6 @@
 //! `flashsale-bot run` in Discord: the wiring around the Discord adapter.
 //!
-//! Order: the database first (fail fast), then `FlashSales` with a chat on
+//! Order: the database first (fail fast), then the app's services with a chat on
 //! Discord's REST API, then the health listener and the background work
 //! (scheduler, reconciler, digest), which every process runs. Then the process
 //! campaigns for leadership (`crate::leader`): only the leader opens the

@@ -1,5 +1,5 @@
 //! The one place that wires the bot: config -> database -> services (catalog,
-//! storefront, `FlashSales`) -> the chosen chat adapter -> scheduler,
+//! storefront, `app::Services`) -> the chosen chat adapter -> scheduler,
 //! reconciler, digest, the HTTP listener, leadership and shutdown.
 //!
 //! `main.rs` only picks the run mode; each mode is a module here

@@ -1,6 +1,6 @@
 //! `flashsale-bot run` in Slack: the wiring around the Slack adapter.
 //!
-//! Order: the database first (fail fast), then `FlashSales` with a chat on
+//! Order: the database first (fail fast), then the app's services with a chat on
 //! Slack's Web API, the health listener and the background work (every
 //! process runs them), then the Socket Mode connection. Slack hands each
 //! envelope to one of the app's open connections, so every replica connects

@@ -3,7 +3,7 @@
 //!
 //! Each loop claims due posts like it claims jobs (any replica, each post
 //! once, a dead claimer's posts taken over by its presence or lease), but
-//! one at a time, each with its own lease that `FlashSales::deliver` renews
+//! one at a time, each with its own lease that `Operations::deliver` renews
 //! every heartbeat while the chat call runs: a batch sharing one lease let a
 //! slow post (Slack: two calls of up to 10 s) outlive the lease of the posts
 //! behind it, and another replica posted them too. A post is taken only when

@@ -15,7 +15,7 @@
 //! not going to run is also handed to a repair, which re-arms the end.
 //!
 //! Each round also redraws approval cards left behind by an edit the chat did
-//! not take (`FlashSales::redraw_stale_cards`), so the channel converges too.
+//! not take (`Operations::redraw_stale_cards`), so the channel converges too.
 //!
 //! This catches whatever the jobs missed: a crash between two calls, an
 //! answer lost in a timeout, a sale edited on the storefront by hand.

@@ -74,7 +74,7 @@ impl Scheduler {
         let late = match facts.publish() {
             PublishDecision::Publish { late } => late.to_std().unwrap_or_default(),
             PublishDecision::AlreadyLive => return Ok(JobOutcome::Done),
-            // Re-armed after a revoke or cancel (see `FlashSales::replan`): an
+            // Re-armed after a revoke or cancel (see `Core::replan` in `app::system`): an
             // earlier attempt may have reached the storefront.
             PublishDecision::NotApproved if job.attempt > 1 => {
                 let now = self.app.get(job.session_id).await?;
