@@ -3,7 +3,7 @@
 //! Editors draft a session (a time slot showing exactly six discounted SKUs),
 //! approvers lock it, and the bot publishes it to the storefront on time.
 //! This crate is the whole bot; `main.rs` only picks the run mode, and
-//! `runtime` wires it. `tests/layering.rs` checks the layering below.
+//! `runtime` wires it. `tests/layering/` checks the layering below.
 //!
 //! Layout:
 //! - `domain`: the pure rules (value types, the status machine, session rules).
