@@ -114,7 +114,7 @@ fn the_reader_reads_the_whole_tree() {
         })
         .collect();
     assert_none(
-        "the layering reader cannot follow these (see tests/layering/, What the reader recognises)",
+        "the layering reader cannot follow these (see tests/layering/main.rs, What the reader recognises)",
         unreadable,
     );
     let edges: usize = import_graph(tree, Kin::Up).iter().map(Vec::len).sum();
