@@ -17,12 +17,15 @@
 //! - `schedule`: the future actions (jobs) a session has in each status.
 //! - `policy`: the business settings (`Policy`) the rules and the schedule are tuned by.
 //! - `rules`: the session rules that need more than one value.
+//! - `guards`: the money guards: a real discount against the 30-day low, the
+//!   margin floor, the minimum advertised price, recent raises, budgets.
 //! - `sale`: what the storefront must show for a session, and what its one
 //!   writer (publish, end, repair) decides from the state it reads.
 
 pub mod activity;
 pub mod actor;
 pub mod discount;
+pub mod guards;
 pub mod money;
 pub mod number;
 pub mod policy;
