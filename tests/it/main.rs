@@ -42,6 +42,7 @@ mod observability;
 mod one_writer;
 mod presence;
 mod presence_pooling;
+mod prices;
 mod races;
 mod render;
 mod slack;
