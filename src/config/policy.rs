@@ -1,6 +1,7 @@
 //! The shop's rules, as the domain's [`Policy`]: its time zone and currency,
 //! which SKUs are well-formed, how far ahead and how long a session may be,
-//! the four-eyes rule, and when reminders and the heads-up go out.
+//! the four-eyes rule, when reminders and the heads-up go out, and the money
+//! guards (`guards`, read here after the currency their budgets are in).
 //!
 //! These are the settings a business owner (not an operator) decides, and
 //! they are read into the one typed value every use case is judged by, so a
@@ -57,6 +58,7 @@ pub(super) fn read(env: &Env<'_>) -> Result<Policy, ConfigError> {
         parse_offsets,
     )?;
     let heads_up_lead = minutes(env, HEADS_UP_MINUTES, "15", 24 * 60)?;
+    let guards = super::guards::read(env, &currency)?;
     Ok(Policy {
         sku,
         window: WindowRules {
@@ -71,6 +73,7 @@ pub(super) fn read(env: &Env<'_>) -> Result<Policy, ConfigError> {
             reminder_offsets,
             heads_up_lead,
         },
+        guards,
     })
 }
 

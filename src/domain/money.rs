@@ -114,6 +114,32 @@ impl Money {
         &self.currency
     }
 
+    /// An amount typed in major units (`5000000`, `1234.50`), with at most
+    /// the currency's decimal places and no sign; `None` otherwise (a setting
+    /// names what it expects).
+    pub fn parse_major(raw: &str, currency: &Currency) -> Option<Money> {
+        let raw = raw.trim().replace([',', '_'], "");
+        let (whole, fraction) = raw.split_once('.').unwrap_or((&raw, ""));
+        let exponent = usize::from(currency.exponent);
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > exponent {
+            return None;
+        }
+        let scale = 10_i64.checked_pow(u32::from(currency.exponent))?;
+        let padded = format!("{fraction:0<exponent$}");
+        let fraction_minor: i64 = if exponent == 0 {
+            0
+        } else {
+            padded.parse().ok()?
+        };
+        let minor = whole
+            .parse::<i64>()
+            .ok()?
+            .checked_mul(scale)?
+            .checked_add(fraction_minor)?;
+        Some(Money::from_minor(minor, currency.clone()))
+    }
+
     /// The flash price: `minor * (100 - discount) / 100`, rounded half-up to the minor unit.
     pub fn discounted(&self, discount: DiscountPercent) -> Money {
         let kept = i128::from(100 - discount.get());
@@ -174,6 +200,32 @@ mod tests {
 
     fn pct(value: i64) -> DiscountPercent {
         DiscountPercent::new(value).unwrap()
+    }
+
+    #[test]
+    fn major_units_parse_exactly_within_the_currencys_decimals() {
+        let cases: &[(&str, bool, Option<i64>)] = &[
+            ("5000000", true, Some(5_000_000)),
+            ("5,000,000", true, Some(5_000_000)),
+            (" 1234.5 ", false, Some(123_450)),
+            ("1234.50", false, Some(123_450)),
+            ("0.07", false, Some(7)),
+            ("1234.505", false, None),
+            ("12.5", true, None),
+            ("-5", true, None),
+            ("", true, None),
+            (".5", false, None),
+            ("1e6", true, None),
+            ("99999999999999999999", true, None),
+        ];
+        for (raw, rupiah, expected) in cases {
+            let currency = if *rupiah { idr() } else { usd() };
+            assert_eq!(
+                Money::parse_major(raw, &currency).map(|m| m.minor()),
+                *expected,
+                "{raw:?}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
+use super::guards::GuardRules;
 use super::money::Currency;
 use super::sku::SkuRules;
 use super::window::WindowRules;
@@ -24,6 +25,8 @@ pub struct Policy {
     pub time_zone: Tz,
     /// Reminders and the heads-up before go-live.
     pub schedule: SchedulePolicy,
+    /// The money guards: a real discount, margin and price floors, budgets.
+    pub guards: GuardRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -198,6 +198,7 @@ pub(crate) mod tests {
             currency: Currency::from_code("IDR").unwrap(),
             time_zone: chrono_tz::Asia::Jakarta,
             schedule: crate::domain::SchedulePolicy::default(),
+            guards: Default::default(),
         }
     }
 

@@ -81,6 +81,7 @@ pub fn test_policy() -> Policy {
         currency: Currency::from_code("IDR").unwrap(),
         time_zone: chrono_tz::Asia::Jakarta,
         schedule: SchedulePolicy::default(),
+        guards: Default::default(),
     }
 }
 
