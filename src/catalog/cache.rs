@@ -312,6 +312,7 @@ mod tests {
             price: Money::from_minor(149_500, idr),
             stock,
             active: true,
+            pricing: Default::default(),
         }
     }
 

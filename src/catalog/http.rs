@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, Url};
 use serde::Deserialize;
 
-use super::{Catalog, CatalogError, Freshness, Product};
+use super::{Catalog, CatalogError, Freshness, Pricing, Product};
 use crate::domain::{Currency, Money, Sku};
 
 /// At most this many SKUs go into one lookup request, so URLs stay well below common length limits.
@@ -217,6 +217,12 @@ struct WireProduct {
     currency: String,
     stock: i64,
     active: bool,
+    #[serde(default)]
+    unit_cost_minor: Option<i64>,
+    #[serde(default)]
+    min_advertised_price_minor: Option<i64>,
+    #[serde(default)]
+    lowest_price_30d_minor: Option<i64>,
 }
 
 /// Decodes a contract answer (a JSON array of products) into [`Product`]s priced in `currency`.
@@ -249,12 +255,27 @@ fn into_product(wire: WireProduct, currency: &Currency) -> Result<Product, Catal
             wire.price_minor
         ))));
     }
+    let amount = |field: &str, minor: Option<i64>| match minor {
+        Some(m) if m < 0 => Err(CatalogError::Malformed(truncate(&format!(
+            "product {sku} has a negative {field} ({m})"
+        )))),
+        other => Ok(other.map(|m| Money::from_minor(m, currency.clone()))),
+    };
+    let pricing = Pricing {
+        unit_cost: amount("unit_cost_minor", wire.unit_cost_minor)?,
+        min_advertised: amount(
+            "min_advertised_price_minor",
+            wire.min_advertised_price_minor,
+        )?,
+        lowest_30d: amount("lowest_price_30d_minor", wire.lowest_price_30d_minor)?,
+    };
     Ok(Product {
         sku: Sku::from_canonical(sku),
         name: wire.name,
         price: Money::from_minor(wire.price_minor, currency.clone()),
         stock: wire.stock,
         active: wire.active,
+        pricing,
     })
 }
 
@@ -378,6 +399,33 @@ mod tests {
         assert_eq!(product.price, Money::from_minor(149_500, idr()));
         assert_eq!(product.stock, 7);
         assert!(product.active);
+    }
+
+    #[test]
+    fn the_optional_pricing_fields_are_read_when_given() {
+        let body = br#"[{"sku":"FS-001","name":"Kopi","price_minor":149500,"currency":"IDR","stock":7,"active":true,
+            "unit_cost_minor":85000,"min_advertised_price_minor":99000,"lowest_price_30d_minor":139000},
+            {"sku":"FS-002","name":"Teh","price_minor":45000,"currency":"IDR","stock":7,"active":true}]"#;
+        let products = decode_products(body, &idr()).expect("valid answer");
+        let idr_of = |m| Some(Money::from_minor(m, idr()));
+        assert_eq!(
+            products[0].pricing,
+            Pricing {
+                unit_cost: idr_of(85_000),
+                min_advertised: idr_of(99_000),
+                lowest_30d: idr_of(139_000),
+            }
+        );
+        assert_eq!(products[1].pricing, Pricing::default());
+    }
+
+    #[test]
+    fn a_negative_pricing_field_is_malformed() {
+        let body = br#"[{"sku":"FS-001","name":"Kopi","price_minor":149500,"currency":"IDR","stock":7,"active":true,"unit_cost_minor":-1}]"#;
+        assert!(matches!(
+            decode_products(body, &idr()),
+            Err(CatalogError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -51,6 +51,20 @@ pub struct Product {
     pub stock: i64,
     /// Whether the product is on sale at all; inactive products cannot join a flash sale.
     pub active: bool,
+    /// What the shop says of the price beyond itself, for the money guards.
+    pub pricing: Pricing,
+}
+
+/// What a shop may say about an SKU's price besides the price, each optional
+/// (the contract's `unit_cost_minor`, `min_advertised_price_minor`,
+/// `lowest_price_30d_minor`); the money guards fall back on the bot's own
+/// price history where the shop says nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pricing {
+    pub unit_cost: Option<Money>,
+    pub min_advertised: Option<Money>,
+    /// The lowest price the shop applied in the 30 days before today.
+    pub lowest_30d: Option<Money>,
 }
 
 /// How fresh an answer the caller needs.

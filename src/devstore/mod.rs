@@ -90,6 +90,15 @@ pub struct DevProduct {
     pub stock: i64,
     /// Inactive products are still listed but cannot join a flash sale.
     pub active: bool,
+    /// What a unit costs the shop, for the bot's margin floor (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_cost_minor: Option<i64>,
+    /// A manufacturer's minimum advertised price (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_advertised_price_minor: Option<i64>,
+    /// The lowest price applied in the previous 30 days (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lowest_price_30d_minor: Option<i64>,
 }
 
 /// Why the dev storefront could not start.

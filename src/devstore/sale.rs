@@ -302,6 +302,9 @@ mod tests {
                 currency: "IDR".into(),
                 stock: 100,
                 active: true,
+                unit_cost_minor: None,
+                min_advertised_price_minor: None,
+                lowest_price_30d_minor: None,
             })
             .collect();
         products[6].active = false;

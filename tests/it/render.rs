@@ -335,6 +335,7 @@ fn missing_and_inactive_products_are_drawn_as_broken_tiles_not_left_out() {
         price: Money::from_minor(1, Currency::from_code("IDR").unwrap()),
         stock: 100,
         active,
+        pricing: Default::default(),
     };
     // FS-002 is gone from the catalog, FS-003 inactive; slots 5 and 6 were never filled.
     let catalog: HashMap<Sku, Product> = [
