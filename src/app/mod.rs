@@ -24,6 +24,7 @@ mod error;
 mod export;
 pub mod headlines;
 mod import;
+mod intake;
 mod lifecycle;
 mod log;
 pub mod notices;
