@@ -40,6 +40,11 @@ pub(super) enum When<'a> {
         start: Option<&'a str>,
         end: Option<&'a str>,
     },
+    /// Instants already resolved: a clone's new start and its source's length.
+    Instants {
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    },
 }
 
 /// A new draft whose every field passed the checks: what the store writes.
@@ -106,6 +111,13 @@ pub(super) fn check_draft(
                 Window::parse(start, end, policy.time_zone, now, &policy.window)
             })
         }
+        When::Instants { starts_at, ends_at } => Some(Window::new_in(
+            starts_at,
+            ends_at,
+            policy.time_zone,
+            now,
+            &policy.window,
+        )),
     };
     let window = window
         .and_then(|w| {
