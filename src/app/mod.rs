@@ -25,6 +25,7 @@ mod export;
 pub mod headlines;
 mod import;
 mod intake;
+pub mod job_notices;
 mod lifecycle;
 mod log;
 pub mod notices;

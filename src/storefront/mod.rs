@@ -147,6 +147,11 @@ impl StorefrontError {
         }
     }
 
+    /// The storefront took an end but still shows the sale when read back.
+    pub fn still_shown_after_end() -> StorefrontError {
+        StorefrontError::Malformed("the storefront still shows the sale after ending it".to_owned())
+    }
+
     /// How long the storefront asked us to wait (429/503 `Retry-After`), at
     /// most [`MAX_RETRY_AFTER`].
     pub fn retry_after(&self) -> Option<Duration> {
