@@ -23,6 +23,7 @@ mod drafting;
 mod error;
 mod export;
 pub mod headlines;
+pub mod help;
 mod import;
 mod intake;
 pub mod job_notices;
