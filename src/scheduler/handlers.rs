@@ -283,7 +283,7 @@ impl Scheduler {
                     Ok(Some(write)) => write,
                     // Taken over: the new owner decides.
                     Ok(None) => return Ok(false),
-                    Err(e) => return Err(StorefrontError::Unreachable(e.to_string())),
+                    Err(e) => return Err(StorefrontError::unreachable(e.to_string())),
                 };
             }
             match self.storefront.end(session_id, &write).await {

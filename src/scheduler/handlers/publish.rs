@@ -136,7 +136,7 @@ impl Scheduler {
                 let fresh = self
                     .job_write(job, true)
                     .await
-                    .map_err(|e| StorefrontError::Unreachable(e.to_string()))?
+                    .map_err(|e| StorefrontError::unreachable(e.to_string()))?
                     .ok_or(StorefrontError::Superseded { applied })?;
                 self.storefront.publish(&view.sale_request(), &fresh).await
             }
