@@ -42,6 +42,8 @@
 //! - `http`: the operations listener: `/healthz`, `/readyz` (`Readiness`), `/metrics`.
 //! - `metrics`: the Prometheus metrics and the functions that record them.
 //! - `telemetry`: logging set-up.
+//! - `reference`: the short ids that lead from what chat shows to the log line
+//!   with what it must not show (internal causes, transport details).
 
 pub mod app;
 pub mod catalog;
@@ -55,6 +57,7 @@ pub mod import;
 pub mod leader;
 pub mod metrics;
 pub mod platforms;
+pub mod reference;
 pub mod render;
 pub mod runtime;
 pub mod scheduler;

@@ -1,6 +1,6 @@
 //! A calendar of sessions with the free time between them, computed once for
 //! every chat adapter and the daily digest, so Discord, the console and the
-//! digest show the same gaps.
+//! digest show the same gaps; and the digest's words (`digest_text`).
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -49,6 +49,7 @@ impl ListRange {
         }
     }
 }
+use crate::chat::{Text, TimeStyle};
 
 /// Time between two sessions that no session holds the storefront for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +154,50 @@ pub fn calendar(mut sessions: Vec<SessionSummaryView>) -> Vec<ListRow> {
         .collect()
 }
 
+/// One line per session, and the gaps between the sessions that hold the
+/// storefront, as `list` shows them (`app::calendar`): a cancelled, expired
+/// or failed session leaves its time free, and one stopped early holds it
+/// only until it was stopped (`SessionSummaryView::holds` says why).
+pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
+    if sessions.is_empty() {
+        return Text::from("Daily digest: no flash sales today or tomorrow. Every slot is free.");
+    }
+    let mut text = Text::from("Daily digest, today and tomorrow:");
+    for row in calendar(sessions.to_vec()) {
+        if let Some(free) = row.free_before {
+            text = text.line(
+                Text::new()
+                    .plain("  (free: ")
+                    .time(free.from, TimeStyle::Full)
+                    .plain(" → ")
+                    .time(free.to, TimeStyle::Full)
+                    .plain(")"),
+            );
+        }
+        let s = &row.session;
+        text = text.line(
+            Text::new()
+                .plain(format!(
+                    "• #{} \"{}\" · {} · {}/6 SKUs · ",
+                    s.id,
+                    s.title,
+                    s.status.label(),
+                    s.item_count
+                ))
+                .time(s.window.starts_at(), TimeStyle::Full)
+                .plain(" → ")
+                .time(s.window.ends_at(), TimeStyle::Full),
+        );
+        if let Some(stopped) = s.stopped_early_at() {
+            text = text
+                .plain(" (stopped early ")
+                .time(stopped, TimeStyle::Full)
+                .plain(")");
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +264,67 @@ mod tests {
         assert_eq!(duration_label(Duration::minutes(90)), "1h 30m");
         assert_eq!(duration_label(Duration::minutes(3060)), "2d 3h");
         assert_eq!(duration_label(Duration::minutes(-5)), "0m");
+    }
+
+    fn free_lines(sessions: &[SessionSummaryView]) -> Vec<String> {
+        digest_text(sessions)
+            .render(|at, _| at.format("%H:%M").to_string())
+            .lines()
+            .filter(|l| l.contains("free"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn a_cancelled_session_leaves_its_time_free() {
+        let sessions = [
+            session(1, 8, 10, Status::Approved),
+            session(2, 10, 16, Status::Cancelled),
+            session(3, 18, 20, Status::Approved),
+        ];
+        assert_eq!(free_lines(&sessions), ["  (free: 10:00 → 18:00)"]);
+    }
+
+    #[test]
+    fn expired_and_failed_sessions_leave_their_time_free_too() {
+        for status in [Status::Expired, Status::Failed] {
+            let sessions = [
+                session(1, 8, 10, Status::Live),
+                session(2, 9, 16, status),
+                session(3, 18, 20, Status::Approved),
+            ];
+            assert_eq!(
+                free_lines(&sessions),
+                ["  (free: 10:00 → 18:00)"],
+                "{status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stopped_session_holds_its_time_only_until_it_was_stopped() {
+        let mut stopped = session(2, 10, 16, Status::Ended);
+        stopped.ended_at = Some(stopped.window.starts_at() + Duration::hours(2));
+        let sessions = [
+            session(1, 8, 10, Status::Ended),
+            stopped,
+            session(3, 18, 20, Status::Approved),
+        ];
+        assert_eq!(free_lines(&sessions), ["  (free: 12:00 → 18:00)"]);
+        let text = digest_text(&sessions).render(|at, _| at.format("%H:%M").to_string());
+        assert!(
+            text.contains("• #2 \"S2\" · Ended · 6/6 SKUs · 10:00 → 16:00 (stopped early 12:00)"),
+            "{text}"
+        );
+        assert!(!text.contains("#1 \"S1\" · Ended · 6/6 SKUs · 08:00 → 10:00 (stopped"));
+    }
+
+    #[test]
+    fn a_session_ended_on_time_holds_its_whole_window() {
+        let mut ended = session(1, 8, 10, Status::Ended);
+        // The end is recorded a moment after the planned end.
+        ended.ended_at = Some(ended.window.ends_at() + Duration::seconds(3));
+        let sessions = [ended, session(2, 10, 12, Status::Approved)];
+        assert!(free_lines(&sessions).is_empty());
     }
 }

@@ -18,10 +18,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 
-use super::calendar::calendar;
+use super::calendar::digest_text;
 use super::pictures;
-use super::{AppError, ListRange, Operations, PrunedWork, SessionSummaryView};
-use crate::chat::{Channel, Message, Picture, Text, TimeStyle};
+use super::{AppError, ListRange, Operations, PrunedWork};
+use crate::chat::{Channel, Message, Picture};
 use crate::domain::Status;
 
 impl Operations {
@@ -125,141 +125,5 @@ impl Operations {
             }
         }
         Ok(pruned)
-    }
-}
-
-/// One line per session, and the gaps between the sessions that hold the
-/// storefront, as `list` shows them (`app::calendar`): a cancelled, expired
-/// or failed session leaves its time free, and one stopped early holds it
-/// only until it was stopped (`SessionSummaryView::holds` says why).
-pub fn digest_text(sessions: &[SessionSummaryView]) -> Text {
-    if sessions.is_empty() {
-        return Text::from("Daily digest: no flash sales today or tomorrow. Every slot is free.");
-    }
-    let mut text = Text::from("Daily digest, today and tomorrow:");
-    for row in calendar(sessions.to_vec()) {
-        if let Some(free) = row.free_before {
-            text = text.line(
-                Text::new()
-                    .plain("  (free: ")
-                    .time(free.from, TimeStyle::Full)
-                    .plain(" → ")
-                    .time(free.to, TimeStyle::Full)
-                    .plain(")"),
-            );
-        }
-        let s = &row.session;
-        text = text.line(
-            Text::new()
-                .plain(format!(
-                    "• #{} \"{}\" · {} · {}/6 SKUs · ",
-                    s.id,
-                    s.title,
-                    s.status.label(),
-                    s.item_count
-                ))
-                .time(s.window.starts_at(), TimeStyle::Full)
-                .plain(" → ")
-                .time(s.window.ends_at(), TimeStyle::Full),
-        );
-        if let Some(stopped) = s.stopped_early_at() {
-            text = text
-                .plain(" (stopped early ")
-                .time(stopped, TimeStyle::Full)
-                .plain(")");
-        }
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{Status, Window, WindowRules};
-
-    fn session(id: i64, from_hour: i64, to_hour: i64, status: Status) -> SessionSummaryView {
-        let base = Utc
-            .with_ymd_and_hms(2030, 1, 2, 0, 0, 0)
-            .single()
-            .expect("a time");
-        let starts = base + Duration::hours(from_hour);
-        let window = Window::new(
-            starts,
-            base + Duration::hours(to_hour),
-            base - Duration::days(1),
-            &WindowRules::default(),
-        )
-        .expect("a window");
-        SessionSummaryView {
-            id,
-            title: format!("S{id}"),
-            window,
-            status,
-            item_count: 6,
-            approval_deadline: starts - Duration::hours(1),
-            ended_at: None,
-        }
-    }
-
-    fn free_lines(sessions: &[SessionSummaryView]) -> Vec<String> {
-        digest_text(sessions)
-            .render(|at, _| at.format("%H:%M").to_string())
-            .lines()
-            .filter(|l| l.contains("free"))
-            .map(str::to_owned)
-            .collect()
-    }
-
-    #[test]
-    fn a_cancelled_session_leaves_its_time_free() {
-        let sessions = [
-            session(1, 8, 10, Status::Approved),
-            session(2, 10, 16, Status::Cancelled),
-            session(3, 18, 20, Status::Approved),
-        ];
-        assert_eq!(free_lines(&sessions), ["  (free: 10:00 → 18:00)"]);
-    }
-
-    #[test]
-    fn expired_and_failed_sessions_leave_their_time_free_too() {
-        for status in [Status::Expired, Status::Failed] {
-            let sessions = [
-                session(1, 8, 10, Status::Live),
-                session(2, 9, 16, status),
-                session(3, 18, 20, Status::Approved),
-            ];
-            assert_eq!(
-                free_lines(&sessions),
-                ["  (free: 10:00 → 18:00)"],
-                "{status:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_stopped_session_holds_its_time_only_until_it_was_stopped() {
-        let mut stopped = session(2, 10, 16, Status::Ended);
-        stopped.ended_at = Some(stopped.window.starts_at() + Duration::hours(2));
-        let sessions = [
-            session(1, 8, 10, Status::Ended),
-            stopped,
-            session(3, 18, 20, Status::Approved),
-        ];
-        assert_eq!(free_lines(&sessions), ["  (free: 12:00 → 18:00)"]);
-        let text = digest_text(&sessions).render(|at, _| at.format("%H:%M").to_string());
-        assert!(
-            text.contains("• #2 \"S2\" · Ended · 6/6 SKUs · 10:00 → 16:00 (stopped early 12:00)"),
-            "{text}"
-        );
-        assert!(!text.contains("#1 \"S1\" · Ended · 6/6 SKUs · 08:00 → 10:00 (stopped"));
-    }
-
-    #[test]
-    fn a_session_ended_on_time_holds_its_whole_window() {
-        let mut ended = session(1, 8, 10, Status::Ended);
-        // The end is recorded a moment after the planned end.
-        ended.ended_at = Some(ended.window.ends_at() + Duration::seconds(3));
-        let sessions = [ended, session(2, 10, 12, Status::Approved)];
-        assert!(free_lines(&sessions).is_empty());
     }
 }

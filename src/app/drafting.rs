@@ -5,16 +5,14 @@ use std::collections::HashMap;
 use serde_json::json;
 use sqlx::{Postgres, Transaction};
 
+use super::intake::{checked_product, parse_item, CheckedItem, DraftText, When};
 use super::{lock_session, view, AppError, Core, Desk, InputError, SessionView};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self};
-use crate::domain::status::{self, transition};
-use crate::domain::{
-    Action, ActivityKind, Actor, DiscountPercent, Notes, Policy, Quantity, Sku, Status, Title,
-    Window,
-};
-use crate::store::items::{self, ItemWrite};
-use crate::store::{activity, sessions, ItemRecord};
+use crate::domain::status::transition;
+use crate::domain::{Action, ActivityKind, Actor, DiscountPercent, Policy, Quantity, Sku};
+use crate::store::items;
+use crate::store::{sessions, ItemRecord};
 
 /// A new session as typed in the draft form.
 #[derive(Debug, Clone, Default)]
@@ -88,10 +86,11 @@ pub struct ItemInput {
 impl ItemInput {
     /// SKU, then discount, then quantity: the first that is wrong is the answer.
     pub fn parse(&self, policy: &Policy) -> Result<NewItem, AppError> {
+        let fields = parse_item(&self.sku, &self.discount, &self.quantity, policy);
         Ok(NewItem {
-            sku: Sku::parse(&self.sku, &policy.sku)?,
-            discount: DiscountPercent::parse(&self.discount)?,
-            quantity: Quantity::parse(&self.quantity)?,
+            sku: fields.sku?,
+            discount: fields.discount?,
+            quantity: fields.quantity?,
         })
     }
 }
@@ -125,52 +124,15 @@ impl Desk {
         actor: &Actor,
         input: &DraftInput,
     ) -> Result<SessionView, AppError> {
-        status::start_draft(actor.roles)?;
-        let title = Title::parse(&input.title)?;
-        let now = self.core.clock.now();
-        let window = Window::parse(
-            &input.start,
-            &input.end,
-            self.core.policy.time_zone,
-            now,
-            &self.core.policy.window,
-        )?;
-        // A draft that could never be approved in time is refused now, not at submit.
-        rules::check_before_deadline(now, window.starts_at(), &self.core.policy)?;
-        let notes = match input.notes.as_deref() {
-            Some(raw) => Notes::parse(raw).map_err(InputError::from)?,
-            None => None,
+        let given = DraftText {
+            title: &input.title,
+            when: When::Typed {
+                start: Some(&input.start),
+                end: Some(&input.end),
+            },
+            notes: input.notes.as_deref(),
         };
-
-        let mut tx = self.core.pool.begin().await?;
-        let session = sessions::insert(
-            &mut tx,
-            title.as_str(),
-            &window,
-            notes.as_ref().map(Notes::as_str),
-            actor,
-        )
-        .await?;
-        self.core
-            .replan(&mut tx, session.id, Status::Draft, &window)
-            .await?;
-        activity::append(
-            &mut tx,
-            session.id,
-            actor,
-            ActivityKind::Drafted.as_str(),
-            json!({
-                "title": title.as_str(),
-                "starts_at": window.starts_at(),
-                "ends_at": window.ends_at(),
-                "notes": notes.as_ref().map(Notes::as_str),
-            }),
-        )
-        .await?;
-        let view = view::load(&mut tx, session.id, &self.core.policy).await?;
-        tx.commit().await?;
-        tracing::info!(session = view.id, "draft created");
-        Ok(view)
+        self.draft_from(actor, given).await
     }
 
     #[tracing::instrument(skip_all, fields(session = session_id, actor = %actor.id))]
@@ -194,22 +156,14 @@ impl Desk {
         let mut items = items::list(&mut tx, session_id).await?;
         let existing: Vec<Sku> = items.iter().map(|i| i.sku.clone()).collect();
         rules::check_can_add(&existing, &sku)?;
-        let product = checked_product(&sku, quantity, product)?;
-        let added = items::insert(
-            &mut tx,
-            session_id,
-            &item_write(&sku, discount, quantity, &product, actor),
-        )
-        .await?;
-        let details = json!({
-            "sku": sku.as_str(),
-            "slot": added.slot,
-            "discount_percent": discount.get(),
-            "quantity": quantity.get(),
-            "product_name": product.name,
-            "base_price_minor": product.price.minor(),
-            "stock_seen": product.stock,
-        });
+        let item = CheckedItem {
+            product: checked_product(&sku, quantity, product)?,
+            sku,
+            discount,
+            quantity,
+        };
+        let added = items::insert(&mut tx, session_id, &item.write(actor)).await?;
+        let details = item.details(added.slot);
         items.push(added);
         items.sort_by_key(|i| i.slot);
         let view = self
@@ -222,7 +176,7 @@ impl Desk {
                 &items,
             )
             .await?;
-        tracing::info!(sku = %sku, "item added");
+        tracing::info!(sku = %item.sku, "item added");
         Ok(view)
     }
 
@@ -251,13 +205,14 @@ impl Desk {
         })?;
         let discount = discount.unwrap_or(items[position].discount);
         let quantity = quantity.unwrap_or(items[position].quantity);
-        let product = checked_product(&sku, quantity, product)?;
-        let after = items::update(
-            &mut tx,
-            session_id,
-            &item_write(&sku, discount, quantity, &product, actor),
-        )
-        .await?;
+        let item = CheckedItem {
+            product: checked_product(&sku, quantity, product)?,
+            sku: sku.clone(),
+            discount,
+            quantity,
+        };
+        let after = items::update(&mut tx, session_id, &item.write(actor)).await?;
+        let product = item.product;
         let before = std::mem::replace(&mut items[position], after);
         let details = json!({
             "sku": sku.as_str(),
@@ -354,38 +309,4 @@ impl Core {
     ) -> Result<HashMap<Sku, Product>, AppError> {
         Ok(self.catalog.products(skus, freshness).await?)
     }
-}
-
-/// What the store writes for an item: the typed values and the catalog facts seen now.
-fn item_write<'a>(
-    sku: &'a Sku,
-    discount: DiscountPercent,
-    quantity: Quantity,
-    product: &'a Product,
-    actor: &'a Actor,
-) -> ItemWrite<'a> {
-    ItemWrite {
-        sku,
-        discount,
-        quantity,
-        product_name: &product.name,
-        base_price_minor: product.price.minor(),
-        stock_seen: product.stock,
-        by: &actor.id,
-    }
-}
-
-/// The product, once the rules accept it for this quantity.
-fn checked_product(
-    sku: &Sku,
-    quantity: Quantity,
-    product: Option<Product>,
-) -> Result<Product, AppError> {
-    rules::check_stock(sku, quantity, super::checks::stock_facts(product.as_ref()))?;
-    product.ok_or_else(|| {
-        rules::RuleViolation::UnknownSku {
-            sku: sku.to_string(),
-        }
-        .into()
-    })
 }

@@ -98,7 +98,7 @@ impl AppError {
     /// id that the apology shows, so a report from chat leads to the log line.
     pub fn unexpected(source: impl Into<anyhow::Error>) -> AppError {
         let source = source.into();
-        let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let reference = crate::reference::new();
         tracing::error!(%reference, error = format!("{source:#}"), "unexpected error in a use case");
         AppError::Unexpected { reference, source }
     }

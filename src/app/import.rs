@@ -19,18 +19,14 @@ pub use problems::{BadRow, ImportError, RowProblem, SessionProblem};
 
 use rows::GoodRow;
 
-use super::input::InputError;
+use super::intake::{self, check_draft, DraftProblem, DraftText, NewDraft, When};
 use super::{lock_session, view, AppError, Desk, SessionView};
-use crate::catalog::Product;
 use crate::chat::Text;
 use crate::domain::rules;
 use crate::domain::status::{self, transition};
-use crate::domain::{
-    text, Action, ActivityKind, Actor, Notes, Sku, Status, Title, Window, MAX_ITEMS,
-};
+use crate::domain::{text, Action, ActivityKind, Actor, Notes, Sku, MAX_ITEMS};
 use crate::import::{self, ImportSheet};
-use crate::store::items::{self, ItemWrite};
-use crate::store::{activity, sessions};
+use crate::store::{activity, items, sessions};
 
 /// Where the rows go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,14 +79,6 @@ pub struct ImportReport {
     pub sheet: Option<String>,
     /// Spreadsheet row number and SKU of each row added, in file order.
     pub rows: Vec<(u32, Sku)>,
-}
-
-/// A new draft's fields once parsed.
-struct NewDraft {
-    title: Title,
-    window: Window,
-    /// The file's Notes, else where the draft came from.
-    notes: String,
 }
 
 impl ImportReport {
@@ -202,7 +190,8 @@ impl Desk {
         Ok(report)
     }
 
-    /// Title, window and notes for a new draft: the command's, else the file's.
+    /// Title, window and notes for a new draft: the command's, else the
+    /// file's, checked as a typed draft is (`intake::check_draft`).
     fn new_draft(
         &self,
         fields: &DraftFields,
@@ -224,46 +213,33 @@ impl Desk {
         let title = given(&fields.title, &table.title).unwrap_or_else(|| stem.to_owned());
         let start = given(&fields.start, &table.start);
         let end = given(&fields.end, &table.end);
-        let title = Title::parse(&title)
-            .map_err(|e| problems.push(InputError::from(e).into()))
-            .ok();
-        if start.is_none() {
-            problems.push(SessionProblem::MissingTime { field: "start" });
-        }
-        if end.is_none() {
-            problems.push(SessionProblem::MissingTime { field: "end" });
-        }
-        let now = self.core.clock.now();
-        let window = match (start, end) {
-            (Some(start), Some(end)) => Window::parse(
-                &start,
-                &end,
-                self.core.policy.time_zone,
-                now,
-                &self.core.policy.window,
-            )
-            .map_err(|e| problems.push(InputError::from(e).into()))
-            .ok(),
-            _ => None,
+        let checked = check_draft(
+            &self.core.policy,
+            self.core.clock.now(),
+            DraftText {
+                title: &title,
+                when: When::Typed {
+                    start: start.as_deref(),
+                    end: end.as_deref(),
+                },
+                notes: table.notes.as_ref().map(|n| n.text.as_str()),
+            },
+        );
+        let mut draft = match checked {
+            Ok(draft) => draft,
+            Err(found) => {
+                problems.extend(found.into_iter().map(session_problem));
+                return None;
+            }
         };
-        let window = window.filter(|w| {
-            rules::check_before_deadline(now, w.starts_at(), &self.core.policy)
-                .map_err(|e| problems.push(e.into()))
-                .is_ok()
-        });
-        // A file name is the uploader's to choose: quoted short and clean.
-        let notes = match &table.notes {
-            Some(n) => Notes::parse(&n.text)
-                .map_err(|e| problems.push(InputError::from(e).into()))
-                .ok()?
-                .map_or_else(String::new, |n| n.as_str().to_owned()),
-            None => format!("Imported from {}", text::excerpt(file_name, 100)),
-        };
-        Some(NewDraft {
-            title: title?,
-            window: window?,
-            notes,
-        })
+        if table.notes.is_none() {
+            // Where the draft came from. A file name is the uploader's to
+            // choose: quoted short and clean, and left out if the text rule
+            // refuses it.
+            let from = format!("Imported from {}", text::excerpt(file_name, 100));
+            draft.notes = Notes::parse(&from).ok().flatten();
+        }
+        Some(draft)
     }
 
     /// One transaction: the draft (made or locked), its items, one log entry.
@@ -274,18 +250,12 @@ impl Desk {
         draft: Option<NewDraft>,
         file_name: &str,
         table: &ImportSheet,
-        rows: Vec<(GoodRow, Product)>,
+        rows: Vec<GoodRow>,
     ) -> Result<ImportReport, AppError> {
         let mut tx = self.core.pool.begin().await?;
         let (session_id, created) = match (target, &draft) {
             (ImportTarget::NewDraft(_), Some(draft)) => {
-                let notes = Some(draft.notes.as_str());
-                let session =
-                    sessions::insert(&mut tx, draft.title.as_str(), &draft.window, notes, actor)
-                        .await?;
-                self.core
-                    .replan(&mut tx, session.id, Status::Draft, &draft.window)
-                    .await?;
+                let session = self.insert_draft(&mut tx, actor, draft).await?;
                 (session.id, true)
             }
             (ImportTarget::Existing(id), _) => {
@@ -297,9 +267,9 @@ impl Desk {
                     .into_iter()
                     .map(|i| i.sku)
                     .collect();
-                for (row, _) in &rows {
-                    rules::check_can_add(&present, &row.sku)?;
-                    present.push(row.sku.clone());
+                for row in &rows {
+                    rules::check_can_add(&present, &row.item.sku)?;
+                    present.push(row.item.sku.clone());
                 }
                 (session.id, false)
             }
@@ -310,36 +280,18 @@ impl Desk {
                 )))
             }
         };
-        let writes: Vec<ItemWrite<'_>> = rows
-            .iter()
-            .map(|(row, product)| ItemWrite {
-                sku: &row.sku,
-                discount: row.discount,
-                quantity: row.quantity,
-                product_name: &product.name,
-                base_price_minor: product.price.minor(),
-                stock_seen: product.stock,
-                by: &actor.id,
-            })
-            .collect();
-        let added = items::insert_all(&mut tx, session_id, &writes).await?;
+        let checked: Vec<_> = rows.iter().map(|row| &row.item).collect();
+        let added = intake::write_items(&mut tx, session_id, &checked, actor).await?;
         if !created {
             sessions::bump_version(&mut tx, session_id).await?;
         }
         let details: Vec<_> = rows
             .iter()
             .zip(&added)
-            .map(|((row, product), record)| {
-                json!({
-                    "row": row.row,
-                    "sku": row.sku.as_str(),
-                    "slot": record.slot,
-                    "discount_percent": row.discount.get(),
-                    "quantity": row.quantity.get(),
-                    "product_name": product.name,
-                    "base_price_minor": product.price.minor(),
-                    "stock_seen": product.stock,
-                })
+            .map(|(row, record)| {
+                let mut details = row.item.details(record.slot);
+                details["row"] = json!(row.row);
+                details
             })
             .collect();
         activity::append(
@@ -367,9 +319,18 @@ impl Desk {
             sheet: table.sheet.clone(),
             rows: rows
                 .into_iter()
-                .map(|(row, _)| (row.row, row.sku))
+                .map(|row| (row.row, row.item.sku))
                 .collect(),
         })
+    }
+}
+
+/// A new draft's problem as the refusal of the file lists it.
+fn session_problem(problem: DraftProblem) -> SessionProblem {
+    match problem {
+        DraftProblem::Input(e) => SessionProblem::Input(e),
+        DraftProblem::Rule(e) => SessionProblem::Rule(e),
+        DraftProblem::MissingTime { field } => SessionProblem::MissingTime { field },
     }
 }
 

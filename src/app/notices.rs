@@ -35,8 +35,8 @@ use std::time::Duration;
 use sqlx::PgConnection;
 
 use super::{AppError, Operations, SessionView};
-use crate::chat::{Channel, Mention, Message, Text};
-use crate::domain::Actor;
+use crate::chat::{Channel, Mention, Message, Text, TimeStyle};
+use crate::domain::{Actor, Status, MAX_ITEMS};
 use crate::store::{outbox, sessions};
 
 /// One post for the outbox.
@@ -99,6 +99,32 @@ pub fn reminder(event: String, line: Text, who: Mention) -> Notice {
             ..Message::default()
         },
     )
+}
+
+/// A session's reminder line, when it still needs someone to act (a draft:
+/// its editors; pending: its approvers); `kind` is the reminder job's,
+/// `reminder:<minutes>`, and the notice's event.
+pub fn reminder_line(view: &SessionView, kind: &str) -> Option<Notice> {
+    let (what, who) = match view.status {
+        Status::Draft => {
+            let missing = MAX_ITEMS.saturating_sub(view.items.len());
+            let what = match missing {
+                0 => "has its six SKUs and needs submission".to_owned(),
+                1 => "needs 1 more SKU and submission".to_owned(),
+                n => format!("needs {n} more SKUs and submission"),
+            };
+            (what, Mention::Editors)
+        }
+        Status::PendingApproval => ("is waiting for approval".to_owned(), Mention::Approvers),
+        _ => return None,
+    };
+    let line = Text::new()
+        .plain(format!(
+            "• #{} \"{}\" {what}; approval closes ",
+            view.id, view.title
+        ))
+        .time(view.approval_deadline, TimeStyle::Relative);
+    Some(reminder(kind.to_owned(), line, who))
 }
 
 /// The post for reminders delivered together: a header, one line per

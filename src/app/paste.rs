@@ -6,9 +6,10 @@
 //! refreshes the cache the single adds then read from.
 
 use super::input::PasteError;
-use super::{AppError, Desk, DraftInput, ItemInput, NewItem, SessionView};
+use super::intake::{DraftText, When};
+use super::{AppError, Desk, ItemInput, NewItem, SessionView};
 use crate::catalog::Freshness;
-use crate::domain::{Actor, Sku, MAX_ITEMS};
+use crate::domain::{Actor, Sku, Window, MAX_ITEMS};
 
 /// One pasted line, split into its three values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,28 +182,36 @@ impl Desk {
         title: Option<&str>,
     ) -> Result<BatchReport, AppError> {
         let source = self.core.view(source_id).await?;
-        let end = match end {
-            Some(end) => end.to_owned(),
+        let when = match end {
+            Some(end) => When::Typed {
+                start: Some(start),
+                end: Some(end),
+            },
             None => {
-                let duration = source.window.duration();
-                // Resolve the start the same way create_draft will, then keep the length.
-                let start_at = crate::domain::Window::parse_start(
-                    start,
-                    self.core.policy.time_zone,
-                    self.core.clock.now(),
-                )?;
-                let end_local = (start_at + duration).with_timezone(&self.core.policy.time_zone);
-                end_local.format("%Y-%m-%d %H:%M").to_string()
+                // Resolve the start the same way a typed draft's is, then keep
+                // the length as a duration: the end stays an instant, never
+                // wall-clock text that daylight saving could make doubled.
+                let starts_at =
+                    Window::parse_start(start, self.core.policy.time_zone, self.core.clock.now())?;
+                let ends_at = starts_at
+                    .checked_add_signed(source.window.duration())
+                    .ok_or_else(|| {
+                        AppError::unexpected(anyhow::anyhow!(
+                            "#{}'s length does not fit after {starts_at}",
+                            source.id
+                        ))
+                    })?;
+                When::Instants { starts_at, ends_at }
             }
         };
+        let notes = format!("Cloned from #{}", source.id);
         let draft = self
-            .create_draft(
+            .draft_from(
                 actor,
-                &DraftInput {
-                    title: title.unwrap_or(&source.title).to_owned(),
-                    start: start.to_owned(),
-                    end,
-                    notes: Some(format!("Cloned from #{}", source.id)),
+                DraftText {
+                    title: title.unwrap_or(&source.title),
+                    when,
+                    notes: Some(&notes),
                 },
             )
             .await?;

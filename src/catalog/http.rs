@@ -8,7 +8,6 @@
 //! [`super::CachedCatalog`].
 
 use std::collections::{HashMap, HashSet};
-use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, Url};
@@ -16,6 +15,7 @@ use serde::Deserialize;
 
 use super::{Catalog, CatalogError, Freshness, Pricing, Product};
 use crate::domain::{Currency, Money, Sku};
+use crate::reference::{chain, Withheld};
 
 /// At most this many SKUs go into one lookup request, so URLs stay well below common length limits.
 const MAX_SKUS_PER_REQUEST: usize = 50;
@@ -67,9 +67,7 @@ impl HttpCatalog {
                 env!("CARGO_PKG_VERSION")
             ))
             .build()
-            .map_err(|e| {
-                CatalogError::Unreachable(format!("cannot build the HTTP client: {}", chain(&e)))
-            })?;
+            .map_err(|e| unreachable(format!("cannot build the HTTP client: {}", chain(&e))))?;
         Ok(HttpCatalog {
             client,
             base_url,
@@ -116,11 +114,11 @@ impl HttpCatalog {
         if error.is_timeout() {
             CatalogError::Timeout(self.timeout)
         } else if error.is_decode() {
-            CatalogError::Malformed(truncate(&chain(error)))
+            malformed(truncate(&chain(error)))
         } else {
             // Connection refused, DNS, TLS, a connection reset mid-body: all mean "we could not talk
             // to it", which is what the caller needs to know.
-            CatalogError::Unreachable(truncate(&chain(error)))
+            unreachable(truncate(&chain(error)))
         }
     }
 }
@@ -229,7 +227,7 @@ struct WireProduct {
 fn decode_products(body: &[u8], currency: &Currency) -> Result<Vec<Product>, CatalogError> {
     let wire: Vec<WireProduct> = serde_json::from_slice(body).map_err(|e| {
         let sent = String::from_utf8_lossy(body);
-        CatalogError::Malformed(truncate(&format!("{e}; it sent: {sent}")))
+        malformed(truncate(&format!("{e}; it sent: {sent}")))
     })?;
     wire.into_iter()
         .map(|product| into_product(product, currency))
@@ -240,23 +238,23 @@ fn decode_products(body: &[u8], currency: &Currency) -> Result<Vec<Product>, Cat
 fn into_product(wire: WireProduct, currency: &Currency) -> Result<Product, CatalogError> {
     let sku = wire.sku.trim();
     if sku.is_empty() {
-        return Err(CatalogError::Malformed("a product has an empty SKU".into()));
+        return Err(malformed("a product has an empty SKU"));
     }
     if !wire.currency.trim().eq_ignore_ascii_case(currency.code()) {
-        return Err(CatalogError::Malformed(truncate(&format!(
+        return Err(malformed(truncate(&format!(
             "product {sku} is priced in {:?}, expected {}",
             wire.currency,
             currency.code()
         ))));
     }
     if wire.price_minor < 0 {
-        return Err(CatalogError::Malformed(truncate(&format!(
+        return Err(malformed(truncate(&format!(
             "product {sku} has a negative price ({})",
             wire.price_minor
         ))));
     }
     let amount = |field: &str, minor: Option<i64>| match minor {
-        Some(m) if m < 0 => Err(CatalogError::Malformed(truncate(&format!(
+        Some(m) if m < 0 => Err(malformed(truncate(&format!(
             "product {sku} has a negative {field} ({m})"
         )))),
         other => Ok(other.map(|m| Money::from_minor(m, currency.clone()))),
@@ -283,7 +281,7 @@ fn into_product(wire: WireProduct, currency: &Currency) -> Result<Product, Catal
 /// path prefix such as `https://shop.example/store/`.
 fn normalise_base(mut base: Url) -> Result<Url, CatalogError> {
     if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-        return Err(CatalogError::Unreachable(truncate(&format!(
+        return Err(unreachable(truncate(&format!(
             "the catalog URL must be an http(s) URL, got {base}"
         ))));
     }
@@ -298,25 +296,27 @@ fn normalise_base(mut base: Url) -> Result<Url, CatalogError> {
 
 /// `base` + `path` with the query parameters URL-encoded.
 fn endpoint(base: &Url, path: &str, query: &[(&str, &str)]) -> Result<Url, CatalogError> {
-    let mut url = base.join(path).map_err(|e| {
-        CatalogError::Unreachable(truncate(&format!("cannot build the catalog URL: {e}")))
-    })?;
+    let mut url = base
+        .join(path)
+        .map_err(|e| unreachable(truncate(&format!("cannot build the catalog URL: {e}"))))?;
     if !query.is_empty() {
         url.query_pairs_mut().extend_pairs(query);
     }
     Ok(url)
 }
 
-/// An error and its causes on one line (reqwest's own message hides the interesting part).
-fn chain(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+/// The catalog could not be reached: `detail` names hosts and URLs, so it
+/// is logged and people see a reference.
+fn unreachable(detail: impl Into<String>) -> CatalogError {
+    CatalogError::Unreachable(Withheld::new("the catalog could not be reached", detail))
+}
+
+/// The catalog's answer broke the contract: what it sent is logged, people see a reference.
+fn malformed(detail: impl Into<String>) -> CatalogError {
+    CatalogError::Malformed(Withheld::new(
+        "the catalog sent an answer we could not read",
+        detail,
+    ))
 }
 
 /// Cuts `text` to at most [`MAX_QUOTED_CHARS`] characters, so a large body never floods logs or chat.
@@ -433,7 +433,7 @@ mod tests {
         let body = br#"[{"sku":"FS-001","name":"Kopi","currency":"IDR","stock":7,"active":true}]"#;
         assert!(matches!(
             decode_products(body, &idr()),
-            Err(CatalogError::Malformed(reason)) if reason.contains("price_minor")
+            Err(CatalogError::Malformed(reason)) if reason.detail().contains("price_minor")
         ));
     }
 
@@ -450,7 +450,7 @@ mod tests {
         let body = br#"[{"sku":"FS-001","name":"Kopi","price_minor":999,"currency":"USD","stock":7,"active":true}]"#;
         assert!(matches!(
             decode_products(body, &idr()),
-            Err(CatalogError::Malformed(reason)) if reason.contains("USD")
+            Err(CatalogError::Malformed(reason)) if reason.detail().contains("USD")
         ));
     }
 
@@ -477,7 +477,7 @@ mod tests {
         let body = format!("<html>{}</html>", "x".repeat(10_000));
         match decode_products(body.as_bytes(), &idr()) {
             Err(CatalogError::Malformed(reason)) => {
-                assert!(reason.chars().count() <= MAX_QUOTED_CHARS + 3)
+                assert!(reason.detail().chars().count() <= MAX_QUOTED_CHARS + 3)
             }
             other => panic!("expected Malformed, got {other:?}"),
         }

@@ -21,6 +21,8 @@
 //!   time, [`CatalogError::Status`] when it answered with an HTTP error, [`CatalogError::Unreachable`]
 //!   when it could not be reached at all, and [`CatalogError::Malformed`] when its answer does not
 //!   follow the contract (including prices in a currency other than the one we are configured for).
+//!   The last two carry what went wrong as a [`Withheld`] detail: logged with a reference when the
+//!   error is made, and shown to people only as that reference, since it names hosts and URLs.
 //!
 //! Layout:
 //! - `http`: [`HttpCatalog`], the client of the storefront's `/api/products` endpoints.
@@ -31,6 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::{Money, Sku};
+use crate::reference::Withheld;
 
 mod cache;
 mod http;
@@ -89,11 +92,13 @@ pub enum CatalogError {
         status: u16,
     },
     /// The catalog could not be reached (connection refused, DNS, TLS, ...).
-    #[error("the catalog could not be reached: {0}")]
-    Unreachable(String),
-    /// The catalog answered, but not with what the contract promises.
-    #[error("the catalog sent an answer we could not read: {0}")]
-    Malformed(String),
+    /// The HTTP client's words name hosts and URLs: logged, not shown.
+    #[error("the catalog could not be reached, {0}")]
+    Unreachable(Withheld),
+    /// The catalog answered, but not with what the contract promises; what
+    /// it sent is logged, not shown.
+    #[error("the catalog sent an answer we could not read, {0}")]
+    Malformed(Withheld),
 }
 
 /// The port to the marketplace's product catalog.

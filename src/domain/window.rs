@@ -54,7 +54,20 @@ impl Window {
         Self::checked(starts_at, ends_at, now, rules, Tz::UTC)
     }
 
-    /// Parses a start and an end typed in `tz`, then checks them like [`Window::new`].
+    /// As [`Window::new`], with error times shown in `tz`: instants already
+    /// resolved (a clone's new start plus its source's length) are checked as
+    /// typed ones are, without a detour through wall-clock text, which
+    /// daylight saving could make missing or doubled.
+    pub fn new_in(
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        tz: Tz,
+        now: DateTime<Utc>,
+        rules: &WindowRules,
+    ) -> Result<Window, WindowError> {
+        Self::checked(starts_at, ends_at, now, rules, tz)
+    }
+
     /// Resolves a start time alone, as `parse` would (used to keep a cloned
     /// session's length when only a new start is given).
     pub fn parse_start(
@@ -66,6 +79,7 @@ impl Window {
         resolve(start, on_day(start, tz, today)?, tz)
     }
 
+    /// Parses a start and an end typed in `tz`, then checks them like [`Window::new`].
     pub fn parse(
         start: &str,
         end: &str,
@@ -404,6 +418,59 @@ mod tests {
         assert!(
             matches!(r, Err(WindowError::NonExistentLocalTime { .. })),
             "{r:?}"
+        );
+    }
+
+    #[test]
+    fn a_window_kept_as_instants_may_end_in_the_repeated_hour() {
+        // 22:30 EDT plus three hours ends at 01:30 EDT, the first of the two
+        // 01:30s of 2026-11-01 in New York: as wall-clock text it is refused.
+        let now = utc("2026-10-01 00:00");
+        let rules = WindowRules::default();
+        let starts_at = Window::parse_start("2026-10-31 22:30", New_York, now).unwrap();
+        let ends_at = starts_at + Duration::hours(3);
+        let as_text = format_local(ends_at, New_York);
+        assert_eq!(as_text, "2026-11-01 01:30 EDT");
+        let reparsed = Window::parse("2026-10-31 22:30", &as_text[..16], New_York, now, &rules);
+        assert!(
+            matches!(reparsed, Err(WindowError::AmbiguousLocalTime { .. })),
+            "{reparsed:?}"
+        );
+        let window = Window::new_in(starts_at, ends_at, New_York, now, &rules).unwrap();
+        assert_eq!(window.starts_at(), utc("2026-11-01 02:30"));
+        assert_eq!(window.ends_at(), utc("2026-11-01 05:30"));
+        assert_eq!(window.duration(), Duration::hours(3));
+    }
+
+    #[test]
+    fn instants_are_checked_like_typed_times_with_errors_in_the_zone() {
+        let too_long = Window::new_in(
+            utc("2026-11-27 00:00"),
+            utc("2026-11-28 01:00"),
+            Jakarta,
+            now(),
+            &WindowRules::default(),
+        );
+        assert_eq!(
+            too_long,
+            Err(WindowError::TooLong {
+                hours: 25,
+                max_hours: 24
+            })
+        );
+        let backwards = Window::new_in(
+            utc("2026-11-27 00:00"),
+            utc("2026-11-26 23:00"),
+            Jakarta,
+            now(),
+            &WindowRules::default(),
+        );
+        assert_eq!(
+            backwards,
+            Err(WindowError::EndNotAfterStart {
+                start: "2026-11-27 07:00 WIB".into(),
+                end: "2026-11-27 06:00 WIB".into()
+            })
         );
     }
 

@@ -22,11 +22,9 @@ mod repair;
 
 use super::writer::Section;
 use super::{backoff, Scheduler};
-use crate::app::cards::ended;
-use crate::app::{notices, AppError, Notice, SessionView, SystemOutcome};
-use crate::chat::{Channel, Mention, Message, Text, TimeStyle};
+use crate::app::{job_notices, notices, AppError, SessionView, SystemOutcome};
 use crate::domain::sale::EndDecision;
-use crate::domain::{Action, ActivityKind, JobKind, Status, MAX_ITEMS};
+use crate::domain::{Action, ActivityKind, JobKind, Status};
 use crate::metrics;
 use crate::store::jobs::{self, ClaimedJob, Fence};
 use crate::storefront::{SaleWrite, StorefrontError};
@@ -243,13 +241,10 @@ impl Scheduler {
             Err(e) => return self.end_not_confirmed(job, &view, e).await,
         };
         if !down {
-            let e = StorefrontError::Malformed(
-                "the storefront still shows the sale after ending it".to_owned(),
-            );
+            let e = StorefrontError::still_shown_after_end();
             return self.end_not_confirmed(job, &view, e).await;
         }
         let early = self.ended_early(job, &view);
-        let how = if early { " early" } else { "" };
         let details = json!({ "attempt": job.attempt, "early": early });
         let change = self
             .app
@@ -259,18 +254,12 @@ impl Scheduler {
                 Action::End,
                 ActivityKind::Ended,
                 details,
-                |done| {
-                    vec![Notice::new(
-                        "ended",
-                        Channel::Announcements,
-                        ended(done, how),
-                    )]
-                },
+                |done| vec![job_notices::ended(done, early)],
             )
             .await?;
         if let SystemOutcome::Changed(done) = &change {
             self.app
-                .update_card(done, Text::from(format!("Ended{how}")))
+                .update_card(done, job_notices::ended_outcome(early))
                 .await;
         }
         Ok(JobOutcome::after(&change))
@@ -294,7 +283,7 @@ impl Scheduler {
                     Ok(Some(write)) => write,
                     // Taken over: the new owner decides.
                     Ok(None) => return Ok(false),
-                    Err(e) => return Err(StorefrontError::Unreachable(e.to_string())),
+                    Err(e) => return Err(StorefrontError::unreachable(e.to_string())),
                 };
             }
             match self.storefront.end(session_id, &write).await {
@@ -331,22 +320,9 @@ impl Scheduler {
     ) -> Handled {
         let after = self.wait_before(job.attempt, e.retry_after());
         let alert = if !e.is_transient() {
-            Some(Notice::alert(
-                "end_refused",
-                Text::from(format!(
-                    "The storefront refused to end #{} \"{}\" ({e}). It is still live there, so it stays \
-                     live here; retrying. Check flash sale {} on the storefront.",
-                    view.id, view.title, view.id
-                )),
-            ))
+            Some(job_notices::end_refused(view, &e))
         } else if job.attempt == self.config.alert_after_failures {
-            Some(Notice::alert(
-                "end_failing",
-                Text::from(format!(
-                    "Ending #{} \"{}\" on the storefront has failed {} times ({e}); still retrying.",
-                    view.id, view.title, job.attempt
-                )),
-            ))
+            Some(job_notices::end_failing(view, job.attempt, &e))
         } else {
             None
         };
@@ -376,22 +352,12 @@ impl Scheduler {
                 Action::Expire,
                 ActivityKind::Expired,
                 details,
-                |view| {
-                    let message = Message {
-                        text: Text::from(format!(
-                            "#{} \"{}\" was not approved by its deadline and will not go live. Clone it to a new start to try again.",
-                            view.id, view.title
-                        )),
-                        mentions: vec![Mention::Editors],
-                        ..Message::default()
-                    };
-                    vec![Notice::new("expired", Channel::Announcements, message)]
-                },
+                |view| vec![job_notices::expired(view)],
             )
             .await?;
         if let SystemOutcome::Changed(view) = &change {
             self.app
-                .update_card(view, Text::from("Expired: not approved in time"))
+                .update_card(view, job_notices::expired_outcome())
                 .await;
         }
         Ok(JobOutcome::after(&change))
@@ -405,39 +371,10 @@ impl Scheduler {
         if view.status != Status::Approved {
             return Ok(JobOutcome::Done);
         }
-        let starts = view.window.starts_at();
         let notice = match self.app.recheck_items(view.id).await {
-            Ok(problems) if problems.is_empty() => {
-                let message = Message {
-                    text: Text::new()
-                        .plain(format!("Armed: #{} \"{}\" goes live ", view.id, view.title))
-                        .time(starts, TimeStyle::FullAndRelative)
-                        .plain(". Catalog and stock checked."),
-                    ..Message::default()
-                };
-                Notice::new("heads_up", Channel::Announcements, message)
-            }
-            Ok(problems) => {
-                let mut text = Text::new()
-                    .plain(format!(
-                        "Urgent: #{} \"{}\" goes live ",
-                        view.id, view.title
-                    ))
-                    .time(starts, TimeStyle::Relative)
-                    .plain(", but:");
-                for problem in problems {
-                    text = text.plain(format!("\n- {problem}"));
-                }
-                text = text.plain("\nRevoke it and fix the items, or cancel it.");
-                Notice::alert("heads_up_problems", text)
-            }
-            Err(e) => Notice::alert(
-                "heads_up_unchecked",
-                Text::from(format!(
-                    "Could not re-check #{} \"{}\" before go-live: {e}",
-                    view.id, view.title
-                )),
-            ),
+            Ok(problems) if problems.is_empty() => job_notices::armed(&view),
+            Ok(problems) => job_notices::heads_up_problems(&view, &problems),
+            Err(e) => job_notices::heads_up_unchecked(&view, &e),
         };
         self.app.notify(view.id, notice).await?;
         Ok(JobOutcome::Done)
@@ -464,7 +401,8 @@ impl Scheduler {
                     continue;
                 }
             };
-            done.push((job.fence(), job.session_id, reminder_line(&view, &job.kind)));
+            let line = notices::reminder_line(&view, &job.kind);
+            done.push((job.fence(), job.session_id, line));
         }
         if done.is_empty() {
             return;
@@ -509,29 +447,4 @@ impl Scheduler {
             self.config.retry_cap,
         )
     }
-}
-
-/// A session's reminder line, when it still needs someone to act (a draft:
-/// its editors; pending: its approvers); `kind` is the job's, `reminder:<minutes>`.
-fn reminder_line(view: &SessionView, kind: &str) -> Option<Notice> {
-    let (what, who) = match view.status {
-        Status::Draft => {
-            let missing = MAX_ITEMS.saturating_sub(view.items.len());
-            let what = match missing {
-                0 => "has its six SKUs and needs submission".to_owned(),
-                1 => "needs 1 more SKU and submission".to_owned(),
-                n => format!("needs {n} more SKUs and submission"),
-            };
-            (what, Mention::Editors)
-        }
-        Status::PendingApproval => ("is waiting for approval".to_owned(), Mention::Approvers),
-        _ => return None,
-    };
-    let line = Text::new()
-        .plain(format!(
-            "• #{} \"{}\" {what}; approval closes ",
-            view.id, view.title
-        ))
-        .time(view.approval_deadline, TimeStyle::Relative);
-    Some(notices::reminder(kind.to_owned(), line, who))
 }

@@ -11,6 +11,7 @@ use standardwebhooks::Webhook;
 use super::{SaleRequest, SaleWrite, Storefront, StorefrontError, MAX_RETRY_AFTER};
 use crate::clock::{Clock, SystemClock};
 use crate::metrics;
+use crate::reference::chain;
 
 /// Characters of an error body kept for the alert and the card: enough for
 /// a JSON `{"error": ...}`, too few to fill a card with someone's HTML page.
@@ -40,7 +41,7 @@ impl HttpStorefront {
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .user_agent(concat!("flashsale-bot/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| StorefrontError::Unreachable(e.to_string()))?;
+            .map_err(|e| StorefrontError::unreachable(e.to_string()))?;
         Ok(HttpStorefront {
             client,
             base,
@@ -52,7 +53,7 @@ impl HttpStorefront {
     fn sale_url(&self, session_id: i64) -> Result<Url, StorefrontError> {
         self.base
             .join(&format!("api/flash-sales/{session_id}"))
-            .map_err(|e| StorefrontError::Unreachable(format!("bad storefront URL: {e}")))
+            .map_err(|e| StorefrontError::unreachable(format!("bad storefront URL: {e}")))
     }
 
     /// Sends a signed request: `webhook-id` is the idempotency key, the
@@ -101,7 +102,7 @@ impl HttpStorefront {
         if e.is_timeout() {
             StorefrontError::Timeout(self.timeout)
         } else {
-            StorefrontError::Unreachable(e.to_string())
+            StorefrontError::unreachable(chain(&e))
         }
     }
 }
@@ -255,8 +256,12 @@ impl Storefront for HttpStorefront {
             let sale = response.json().await.map_err(|e| {
                 if e.is_timeout() {
                     StorefrontError::Timeout(self.timeout)
+                } else if e.is_decode() {
+                    // serde's complaint about the body, without the URL.
+                    StorefrontError::Malformed(e.without_url().to_string())
                 } else {
-                    StorefrontError::Malformed(e.to_string())
+                    // The body broke off: as good as not reached.
+                    StorefrontError::unreachable(chain(&e))
                 }
             })?;
             Ok(Some(sale))

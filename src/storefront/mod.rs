@@ -9,6 +9,9 @@
 //! Implementations must report what is worth retrying: timeouts, connection
 //! failures, 5xx, 408, 409 and 429 (with its `Retry-After`) are transient;
 //! any other 4xx means the request itself is wrong and retrying cannot help.
+//! Errors are shown to approvers as they are: what names hosts or URLs goes
+//! into a [`Withheld`] detail (`StorefrontError::unreachable`), logged with the
+//! reference people see.
 
 mod http;
 
@@ -21,6 +24,7 @@ use serde::Serialize;
 pub use http::HttpStorefront;
 
 use crate::domain::{DiscountPercent, Money, Quantity, Sku, Window};
+use crate::reference::Withheld;
 
 /// The body of `PUT /api/flash-sales/{session_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,8 +111,9 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 pub enum StorefrontError {
     #[error("the storefront did not answer within {} ms", .0.as_millis())]
     Timeout(Duration),
-    #[error("the storefront could not be reached: {0}")]
-    Unreachable(String),
+    /// The HTTP client's words name hosts and URLs: logged, not shown.
+    #[error("the storefront could not be reached, {0}")]
+    Unreachable(Withheld),
     #[error("the storefront answered HTTP {status}{}", if .body.is_empty() { String::new() } else { format!(": {}", .body) })]
     Status {
         status: u16,
@@ -145,6 +150,17 @@ impl StorefrontError {
             | StorefrontError::Signing(_)
             | StorefrontError::Superseded { .. } => false,
         }
+    }
+
+    /// The storefront took an end but still shows the sale when read back.
+    pub fn still_shown_after_end() -> StorefrontError {
+        StorefrontError::Malformed("the storefront still shows the sale after ending it".to_owned())
+    }
+
+    /// The storefront could not be reached: `detail` (hosts, URLs, the HTTP
+    /// client's words) is logged and people see a reference.
+    pub fn unreachable(detail: impl Into<String>) -> StorefrontError {
+        StorefrontError::Unreachable(Withheld::new("the storefront could not be reached", detail))
     }
 
     /// How long the storefront asked us to wait (429/503 `Retry-After`), at

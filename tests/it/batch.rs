@@ -1,8 +1,10 @@
 //! Several items at once: a spreadsheet paste, a cloned session, and
 //! platform events handled once.
 
-use flashsale_bot::app::{AppError, PasteError};
-use flashsale_bot::domain::{RuleViolation, Status};
+use chrono::{Datelike, Duration, NaiveDate};
+use flashsale_bot::app::{AppError, DraftInput, PasteError};
+use flashsale_bot::domain::window::format_local;
+use flashsale_bot::domain::{RuleViolation, Status, Window};
 use sqlx::PgPool;
 
 use crate::support::app::*;
@@ -121,6 +123,65 @@ async fn cloning_makes_a_new_draft_with_the_same_items_and_length(pool: PgPool) 
         Some(&*format!("Cloned from #{}", source.id))
     );
     assert_eq!(report.added(), 6);
+}
+
+/// The night New York's clocks go back next year or later: the first Sunday
+/// of November, after `test_now()`.
+fn next_fall_back() -> NaiveDate {
+    let year = test_now().year() + 1;
+    let first = NaiveDate::from_ymd_opt(year, 11, 1).expect("a date");
+    let to_sunday = (7 - first.weekday().num_days_from_sunday()) % 7;
+    first + Duration::days(i64::from(to_sunday))
+}
+
+#[sqlx::test]
+async fn a_clone_keeps_the_length_even_when_its_end_falls_in_a_repeated_hour(pool: PgPool) {
+    let policy = flashsale_bot::domain::Policy {
+        time_zone: chrono_tz::America::New_York,
+        ..test_policy()
+    };
+    let t = TestApp::with_policy(pool, policy).await;
+    let sunday = next_fall_back();
+    let local = |day: NaiveDate, time: &str| format!("{} {time}", day.format("%Y-%m-%d"));
+    let (friday, saturday) = (sunday - Duration::days(2), sunday - Duration::days(1));
+    let source = t
+        .app
+        .desk
+        .create_draft(
+            &t.alice,
+            &DraftInput {
+                title: "Late Night".into(),
+                start: local(friday, "22:30"),
+                end: local(saturday, "01:30"),
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    // Three hours from Saturday 22:30 is 01:30 on Sunday, the first of the
+    // two 01:30s that night: as text it is ambiguous and would be refused.
+    let report = t
+        .app
+        .desk
+        .clone_session(&t.alice, source.id, &local(saturday, "22:30"), None, None)
+        .await
+        .unwrap();
+
+    let copy = &report.session;
+    let shifted = Window::new(
+        source.window.starts_at() + Duration::days(1),
+        source.window.ends_at() + Duration::days(1),
+        test_now(),
+        &test_policy().window,
+    )
+    .unwrap();
+    assert_eq!(copy.window, shifted);
+    assert_eq!(copy.window.duration(), Duration::hours(3));
+    assert_eq!(
+        format_local(copy.window.ends_at(), chrono_tz::America::New_York),
+        format!("{} 01:30 EDT", sunday.format("%Y-%m-%d"))
+    );
 }
 
 #[sqlx::test]

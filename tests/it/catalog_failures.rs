@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
-use flashsale_bot::app::AppError;
-use flashsale_bot::catalog::CatalogError;
+use std::sync::Arc;
+
+use flashsale_bot::app::{job_notices, AppError, Services};
+use flashsale_bot::catalog::{CatalogError, HttpCatalog};
 use sqlx::PgPool;
 
 use crate::support::app::*;
@@ -88,4 +90,68 @@ async fn approval_with_the_catalog_down_changes_nothing(pool: PgPool) {
         .await;
 
     assert_matches!(err, AppError::CatalogUnavailable(_));
+}
+
+/// What people read about a catalog nobody can reach names no address and
+/// quotes no HTTP library: the reply and the approvers' alert give a
+/// reference to the log line that has the detail.
+#[sqlx::test]
+async fn an_unreachable_catalog_is_named_without_its_address(pool: PgPool) {
+    let t = TestApp::new(pool.clone()).await;
+    let session = t.submitted().await;
+    // Nothing listens on the discard port.
+    let nowhere = HttpCatalog::new(
+        "http://127.0.0.1:9/".parse().unwrap(),
+        test_policy().currency,
+        Duration::from_millis(500),
+    )
+    .unwrap();
+    let app = Services::new(
+        pool,
+        Arc::new(nowhere),
+        test_policy(),
+        t.clock.clone(),
+        t.chat.clone(),
+    );
+
+    let refused = t
+        .refused(
+            session.id,
+            app.desk.approve(&t.bob, session.id, session.version),
+        )
+        .await;
+    let AppError::CatalogUnavailable(CatalogError::Unreachable(withheld)) = &refused else {
+        panic!("expected an unreachable catalog, got {refused:?}");
+    };
+    // Kept for the log, under the reference shown.
+    assert!(withheld.detail().contains("127.0.0.1"), "{withheld:?}");
+    let reply = refused.message().render(|_, _| String::new());
+    assert_eq!(
+        reply,
+        format!(
+            "The product catalog is unavailable right now (the catalog could not be reached, \
+             reference {}), so nothing was changed. Try again in a minute.",
+            withheld.reference()
+        )
+    );
+    let recheck = app.operations.recheck_items(session.id).await.unwrap_err();
+    let alert = job_notices::heads_up_unchecked(&session, &recheck)
+        .message
+        .text
+        .render(|_, _| String::new());
+    assert!(
+        alert.contains("could not be reached, reference "),
+        "{alert}"
+    );
+    for shown in [&reply, &alert] {
+        for detail in [
+            "127.0.0.1",
+            "http",
+            "error sending request",
+            "onnection refused",
+            "tcp",
+        ] {
+            assert!(!shown.contains(detail), "{detail:?} is shown: {shown}");
+        }
+    }
 }

@@ -1,10 +1,14 @@
 //! Go-live on time, exactly once: publish, retries, end, stop.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use flashsale_bot::chat::{Channel, Mention};
-use flashsale_bot::devstore::Faults;
+use flashsale_bot::devstore::{self, Faults};
 use flashsale_bot::domain::Status;
+use flashsale_bot::scheduler::Scheduler;
+use flashsale_bot::storefront::HttpStorefront;
+use secrecy::SecretString;
 use sqlx::PgPool;
 
 use crate::support::golive::*;
@@ -118,6 +122,60 @@ async fn three_server_errors_then_success_publishes_once_and_alerts_approvers(po
             .count(),
         1
     );
+}
+
+/// What people read about a storefront nobody can reach names no address
+/// and quotes no HTTP library: approvers get a reference to the log line.
+#[sqlx::test]
+async fn an_unreachable_storefront_is_alerted_without_its_address(pool: PgPool) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    // Nothing listens on the discard port.
+    let nowhere = HttpStorefront::new(
+        "http://127.0.0.1:9/".parse().unwrap(),
+        &SecretString::from(devstore::test_secret()),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let scheduler = Scheduler::new(
+        g.t.pool.clone(),
+        g.t.app.operations.clone(),
+        Arc::new(nowhere),
+        fast_config("a"),
+    );
+    g.make_due(session.id, "publish").await;
+    let (stop, handle) = g.spawn_loop(scheduler);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let alert = loop {
+        if let Some(alert) = posts_with(&g, Channel::Approvals, "has failed 3 times").pop() {
+            break alert;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no alert after three failed publishes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    stop.send(true).unwrap();
+    handle.await.unwrap();
+
+    assert!(
+        alert.contains("(the storefront could not be reached, reference "),
+        "{alert}"
+    );
+    for detail in [
+        "127.0.0.1",
+        "http",
+        "error sending request",
+        "onnection refused",
+        "tcp",
+    ] {
+        assert!(
+            !alert.contains(detail),
+            "the alert shows {detail:?}: {alert}"
+        );
+    }
 }
 
 #[sqlx::test]

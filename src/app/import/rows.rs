@@ -5,18 +5,17 @@
 use std::collections::HashMap;
 
 use super::{BadRow, RowProblem};
+use crate::app::intake::{checked_product, parse_item, CheckedItem};
 use crate::app::{AppError, Desk, InputError};
-use crate::catalog::{Freshness, Product};
-use crate::domain::rules::{self, RuleViolation};
+use crate::catalog::Freshness;
+use crate::domain::rules::RuleViolation;
 use crate::domain::{DiscountPercent, Quantity, Sku};
 use crate::import::ImportSheet;
 
 /// A row that passed every check, ready to write.
 pub(super) struct GoodRow {
     pub(super) row: u32,
-    pub(super) sku: Sku,
-    pub(super) discount: DiscountPercent,
-    pub(super) quantity: Quantity,
+    pub(super) item: CheckedItem,
 }
 
 /// One row on its way through the checks.
@@ -35,14 +34,16 @@ impl Desk {
         &self,
         table: &ImportSheet,
         in_draft: &[Sku],
-    ) -> Result<(Vec<(GoodRow, Product)>, Vec<BadRow>), AppError> {
+    ) -> Result<(Vec<GoodRow>, Vec<BadRow>), AppError> {
         let mut first_seen: HashMap<Sku, u32> = HashMap::new();
         let mut checked: Vec<Checked> = Vec::with_capacity(table.rows.len());
         for row in &table.rows {
             let mut problems = Vec::new();
-            let sku = keep(Sku::parse(&row.sku, &self.core.policy.sku), &mut problems);
-            let discount = keep(DiscountPercent::parse(&row.discount), &mut problems);
-            let quantity = keep(Quantity::parse(&row.quantity), &mut problems);
+            // Parsed as typed items are, every value on its own.
+            let fields = parse_item(&row.sku, &row.discount, &row.quantity, &self.core.policy);
+            let sku = keep(fields.sku, &mut problems);
+            let discount = keep(fields.discount, &mut problems);
+            let quantity = keep(fields.quantity, &mut problems);
             let mut sku_ok = sku;
             if let Some(s) = &sku_ok {
                 if let Some(first_row) = first_seen.get(s) {
@@ -70,48 +71,39 @@ impl Desk {
 
         // One live call for every SKU: stock must be current for a batch.
         let skus: Vec<Sku> = first_seen.into_keys().collect();
-        let mut products = if skus.is_empty() {
+        let products = if skus.is_empty() {
             HashMap::new()
         } else {
             self.core.products(&skus, Freshness::Live).await?
         };
-        for row in &mut checked {
-            let Some(sku) = &row.sku else { continue };
-            // A row whose quantity is unreadable is still checked for an unknown or inactive SKU.
-            let quantity = row.quantity.or_else(|| Quantity::new(1).ok());
-            if let Some(quantity) = quantity {
-                let facts = crate::app::checks::stock_facts(products.get(sku));
-                if let Err(e) = rules::check_stock(sku, quantity, facts) {
-                    row.problems.push(e.into());
-                }
-            }
-        }
-
+        // The catalog's verdict on each SKU, as adding it by hand would give.
         let mut good = Vec::new();
         let mut bad = Vec::new();
-        for row in checked {
-            match (row.sku, row.discount, row.quantity, row.problems.is_empty()) {
-                (Some(sku), Some(discount), Some(quantity), true) => {
-                    match products.remove(&sku) {
-                        Some(product) => good.push((
-                            GoodRow {
-                                row: row.row,
-                                sku,
-                                discount,
-                                quantity,
-                            },
-                            product,
-                        )),
-                        // check_stock already refuses this; never drop a row silently.
-                        None => bad.push(BadRow {
-                            row: row.row,
-                            problems: vec![RuleViolation::UnknownSku {
-                                sku: sku.to_string(),
-                            }
-                            .into()],
-                        }),
-                    }
-                }
+        for mut row in checked {
+            let Some(sku) = row.sku else {
+                bad.push(BadRow {
+                    row: row.row,
+                    problems: row.problems,
+                });
+                continue;
+            };
+            // A row whose quantity is unreadable is still checked for an unknown or inactive SKU.
+            let product = match row.quantity.or_else(|| Quantity::new(1).ok()) {
+                Some(quantity) => checked_product(&sku, quantity, products.get(&sku).cloned())
+                    .map_err(|e| row.problems.push(e.into()))
+                    .ok(),
+                None => None,
+            };
+            match (product, row.discount, row.quantity, row.problems.is_empty()) {
+                (Some(product), Some(discount), Some(quantity), true) => good.push(GoodRow {
+                    row: row.row,
+                    item: CheckedItem {
+                        sku,
+                        discount,
+                        quantity,
+                        product,
+                    },
+                }),
                 _ => bad.push(BadRow {
                     row: row.row,
                     problems: row.problems,
@@ -123,8 +115,6 @@ impl Desk {
 }
 
 /// The value, or its refusal added to the row's problems.
-fn keep<T, E: Into<InputError>>(parsed: Result<T, E>, problems: &mut Vec<RowProblem>) -> Option<T> {
-    parsed
-        .map_err(|e| problems.push(RowProblem::Input(e.into())))
-        .ok()
+fn keep<T>(parsed: Result<T, InputError>, problems: &mut Vec<RowProblem>) -> Option<T> {
+    parsed.map_err(|e| problems.push(RowProblem::Input(e))).ok()
 }

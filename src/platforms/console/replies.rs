@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::render::Renderer;
 use crate::app::cards::session_card;
-use crate::app::command_line::parser;
+use crate::app::help;
 use crate::app::{ActivityEntry, ActivityPage, AppError, BatchReport, ListView, SessionView};
 use crate::chat::{CommandHint, TimeStyle};
 use crate::domain::{Status, MAX_ITEMS};
@@ -142,25 +142,36 @@ pub fn error(error: &AppError) -> String {
     format!("✗ {said}")
 }
 
-/// Everything the console understands.
+/// Everything the console understands: the commands (`app::help`), each
+/// as an example typed here with what it does, then the console's own.
 pub fn help(time_zone: &str) -> String {
     let mut out = format!(
-        "\
-A session is a time slot with exactly six SKUs. Editors draft and submit; approvers
-approve or reject with the buttons under the approval card.
-Times are typed in {time_zone} as `YYYY-MM-DD HH:MM`, `today HH:MM`, `tomorrow HH:MM` or `HH:MM`.
-Values with spaces go in double quotes (\\\" for a quote inside).
-
-/flashsale commands (the `/flashsale` in front may be left out):"
+        "{}\n{}\nValues with spaces go in double quotes (\\\" for a quote inside); \
+         the `/flashsale` in front of a command may be left out.",
+        help::ABOUT,
+        help::times(time_zone)
     );
-    for example in parser::examples() {
-        out.push_str("\n  ");
-        out.push_str(example);
+    for group in help::GROUPS {
+        out.push_str(&format!("\n\n{}:", group.title));
+        for entry in group.entries {
+            match entry.command {
+                Some(command) => out.push_str(&format!(
+                    "\n  {}\n      {}",
+                    command.example(help::Files::Paths).slash(),
+                    entry.does
+                )),
+                None => out.push_str(&format!(
+                    "\n  {}\n      here: `press approve 3`, `press reject 3` (see Console below)",
+                    entry.does
+                )),
+            }
+        }
     }
     out.push_str(
         "
-  /flashsale add-sku session:3     then paste up to six lines `SKU discount quantity`,
-                                   ended by an empty line or a line with a single `.`
+
+Pasting after `/flashsale add-sku session:3`: one line per SKU, ended by an empty line
+or a line with a single `.`
 
 Console:
   as <name> [editor|approver|both]   act as someone else (default: you, both roles)

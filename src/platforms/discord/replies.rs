@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::render::{limits, truncate, EmbedField, EmbedParts, Rendered, Renderer};
 use crate::app::cards::session_card;
+use crate::app::help;
 use crate::app::{
     ActivityEntry, ActivityPage, AppError, BatchReport, ListView, SessionSummaryView, SessionView,
 };
@@ -185,28 +186,33 @@ impl Renderer {
         }
     }
 
-    /// The commands and the time formats they accept.
+    /// The commands and the time formats they accept (`app::help`), each
+    /// command by its name: Discord asks for its options in its own form.
     pub fn help(&self) -> Rendered {
-        let zone = self.time_zone.name();
-        let field = |name: &str, value: &str| EmbedField {
-            name: name.to_owned(),
-            value: value.to_owned(),
-            inline: false,
-        };
+        let zone = format!("**{}**", self.time_zone.name());
+        let fields = help::GROUPS
+            .iter()
+            .map(|group| {
+                let lines: Vec<String> = group
+                    .entries
+                    .iter()
+                    .map(|entry| match entry.command {
+                        Some(command) => format!("`/flashsale {}` {}", command.name, entry.does),
+                        None => entry.does.to_owned(),
+                    })
+                    .collect();
+                EmbedField {
+                    name: group.title.to_owned(),
+                    value: truncate(&lines.join("\n"), limits::FIELD_VALUE),
+                    inline: false,
+                }
+            })
+            .collect();
         let embed = EmbedParts {
             title: "Flash sales: commands".to_owned(),
-            description: Some(format!(
-                "A session is a time slot with exactly six SKUs. Editors draft and submit; \
-                 approvers approve or reject from the card in the approvals channel.\n\
-                 Times are typed in **{zone}** as `YYYY-MM-DD HH:MM`, `today HH:MM`, \
-                 `tomorrow HH:MM` or `HH:MM` (today)."
-            )),
+            description: Some(format!("{}\n{}", help::ABOUT, help::times(&zone))),
             colour: super::render::tone_colour(Tone::Neutral),
-            fields: vec![
-                field("Drafting (editors)", HELP_DRAFTING),
-                field("Approval", HELP_APPROVAL),
-                field("Looking", HELP_LOOKING),
-            ],
+            fields,
             footer: None,
         }
         .build();
@@ -216,24 +222,6 @@ impl Renderer {
         }
     }
 }
-
-const HELP_DRAFTING: &str = "\
-`/flashsale draft` a new session (a form: title, start, end, notes)
-`/flashsale add-sku` one SKU, or leave `sku` empty to paste up to six lines `SKU discount quantity`
-`/flashsale edit-sku` change discount or quantity · `/flashsale remove-sku`
-`/flashsale clone` a new draft with another session's SKUs at a new start
-`/flashsale import` a spreadsheet (.xlsx, .xls, .ods, .csv): a new draft, or more SKUs for a draft
-`/flashsale submit` for approval (exactly six SKUs) · `/flashsale withdraw` back to draft
-`/flashsale cancel` call it off";
-
-const HELP_APPROVAL: &str = "\
-Approve or Reject on the card in the approvals channel (approvers; not your own sessions)
-`/flashsale revoke` an approved session back to draft before it goes live";
-
-const HELP_LOOKING: &str = "\
-`/flashsale view` one session · `/flashsale list` upcoming, today or this week, 10 a page (`page:2`)
-`/flashsale log` what happened to a session, page by page (`export:true` as CSV)
-`/flashsale export` a session as .csv and .xlsx · `/flashsale help` this list";
 
 /// Joins whole entries while they fit an embed description, then says how many were left out.
 fn fit_lines(entries: &[String], separator: &str, hint: &str) -> String {

@@ -2,7 +2,7 @@
 //! a log page, a batch report, help. Times and commands stay typed (`Text`);
 //! the renderer writes them Slack's way.
 
-use crate::app::{ActivityPage, BatchReport, ListView};
+use crate::app::{help, ActivityPage, BatchReport, ListView};
 use crate::chat::{Message, Text, TimeStyle};
 use crate::domain::MAX_ITEMS;
 
@@ -105,25 +105,29 @@ pub(super) fn batch_text(headline: &str, report: &BatchReport) -> Text {
     text
 }
 
-/// `/flashsale help` in Slack's words: the one slash command and its options.
+/// `/flashsale help` in Slack's words: the one slash command with examples
+/// of its options (`app::help`), what comes through Slack's forms left out.
 pub(super) fn help_text() -> Text {
-    let mut text = Text::from(
+    let mut text = Text::from(format!(
         "Flash sales from Slack: type `/flashsale <command> option:value ...`. \
          `/flashsale draft` alone opens a form; `/flashsale add-sku session:12` alone opens \
-         the paste form; `/flashsale import` opens the file form. Approvers use the buttons \
-         on the card in the approvals channel.\n\
-         Examples:",
-    );
-    for example in crate::app::command_line::parser::examples() {
-        // Files come and go as Slack files, not paths on the bot's machine.
-        let example = match example.split_once(" path:").or(example.split_once(" dir:")) {
-            Some((command, _)) => command,
-            None => example,
-        };
-        text = text.plain(format!("\n• `{example}`"));
+         the paste form; `/flashsale import` opens the file form; exports and logs come back \
+         as files here.\n{}",
+        help::ABOUT
+    ));
+    for group in help::GROUPS {
+        text = text.plain(format!("\n*{}*", group.title));
+        for entry in group.entries {
+            let line = match entry.command {
+                Some(command) => format!(
+                    "\n• `{}` {}",
+                    command.example(help::Files::Uploaded).slash(),
+                    entry.does
+                ),
+                None => format!("\n• {}", entry.does),
+            };
+            text = text.plain(line);
+        }
     }
-    text.plain(
-        "\n`/flashsale export session:3` uploads the .csv and .xlsx here; \
-         `/flashsale log session:3 export:true` the log as .csv.",
-    )
+    text
 }

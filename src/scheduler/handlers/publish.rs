@@ -15,9 +15,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{Handled, JobOutcome};
-use crate::app::cards::now_live;
-use crate::app::{AppError, Notice, SessionView, SystemOutcome};
-use crate::chat::{Channel, Text, TimeStyle};
+use crate::app::job_notices::{self, MissedBecause, TakeDown};
+use crate::app::{AppError, SessionView, SystemOutcome};
 use crate::domain::sale::{PublishDecision, SaleFacts};
 use crate::domain::{Action, ActivityKind, Status};
 use crate::metrics;
@@ -26,9 +25,6 @@ use crate::scheduler::{timing, Scheduler};
 use crate::store::db_now;
 use crate::store::jobs::{self, ClaimedJob};
 use crate::storefront::{SaleWrite, StorefrontError};
-
-/// A publish this much after its start says so in "now live".
-const LATE_ENOUGH_TO_SAY: Duration = Duration::from_secs(60);
 
 impl Scheduler {
     /// Publishes at `starts_at`, confirms by reading the sale back, marks the
@@ -140,7 +136,7 @@ impl Scheduler {
                 let fresh = self
                     .job_write(job, true)
                     .await
-                    .map_err(|e| StorefrontError::Unreachable(e.to_string()))?
+                    .map_err(|e| StorefrontError::unreachable(e.to_string()))?
                     .ok_or(StorefrontError::Superseded { applied })?;
                 self.storefront.publish(&view.sale_request(), &fresh).await
             }
@@ -165,16 +161,7 @@ impl Scheduler {
                 Action::GoLive,
                 ActivityKind::WentLive,
                 details,
-                |live| {
-                    let mut message = now_live(live);
-                    if late >= LATE_ENOUGH_TO_SAY {
-                        message.text = message.text.plain(format!(
-                            " It went up {} after its start: no bot was able to publish it sooner.",
-                            how_long(late)
-                        ));
-                    }
-                    vec![Notice::new("live", Channel::Announcements, message)]
-                },
+                |live| vec![job_notices::live(live, late)],
             )
             .await?;
         match &change {
@@ -183,10 +170,9 @@ impl Scheduler {
                     + started.elapsed().as_secs_f64();
                 metrics::golive_lateness(late);
                 tracing::info!(late_ms = (late * 1000.0) as i64, "published");
-                let outcome = Text::new()
-                    .plain("Live since ")
-                    .time(live.window.starts_at(), TimeStyle::Relative);
-                self.app.update_card(live, outcome).await;
+                self.app
+                    .update_card(live, job_notices::live_outcome(live))
+                    .await;
                 Ok(JobOutcome::Done)
             }
             SystemOutcome::NotApplicable(now) => {
@@ -217,11 +203,11 @@ impl Scheduler {
         facts: &SaleFacts,
     ) -> Handled {
         let why = if jobs::publish_failed_before(&self.pool, view.id).await? {
-            "publishing kept failing until its window ended"
+            MissedBecause::PublishingFailed
         } else {
-            "no bot was running to publish it while its window was open"
+            MissedBecause::NoBotRan
         };
-        let details = json!({ "attempt": job.attempt, "job": job.kind, "reason": why });
+        let details = json!({ "attempt": job.attempt, "job": job.kind, "reason": why.says() });
         let change = self
             .app
             .system_transition(
@@ -230,29 +216,13 @@ impl Scheduler {
                 Action::Miss,
                 ActivityKind::Missed,
                 details,
-                |failed| {
-                    let text = Text::new()
-                        .plain(format!(
-                            "#{} \"{}\" could not go live: {why}. It was due ",
-                            failed.id, failed.title
-                        ))
-                        .time(failed.window.starts_at(), TimeStyle::Full)
-                        .plain(" to ")
-                        .time(failed.window.ends_at(), TimeStyle::Full)
-                        .plain(" and the bot got to it ")
-                        .time(facts.now, TimeStyle::Full)
-                        .plain(". Clone it to a new start to run it again.");
-                    vec![Notice::alert("missed", text)]
-                },
+                |failed| vec![job_notices::missed(failed, why, facts.now)],
             )
             .await?;
         match &change {
             SystemOutcome::Changed(failed) => {
                 self.app
-                    .update_card(
-                        failed,
-                        Text::from("Missed: its window passed before it went live"),
-                    )
+                    .update_card(failed, job_notices::missed_outcome())
                     .await;
                 // An earlier publish attempt may have put it up, its answer lost.
                 if let Ok(false) = self.confirmed_down(failed.id).await {
@@ -280,17 +250,7 @@ impl Scheduler {
             }),
             Err(e) => {
                 // The reconciler keeps asking; approvers hear it now.
-                let alert = Notice::alert(
-                    "take_down_unknown",
-                    Text::from(format!(
-                        "#{} \"{}\" is {} but the storefront could not say whether its sale is up \
-                         ({e}). Check flash sale {} there.",
-                        now.id,
-                        now.title,
-                        now.status.label().to_lowercase(),
-                        now.id
-                    )),
-                );
+                let alert = job_notices::take_down_unknown(now, &e);
                 self.app.notify(now.id, alert).await?;
                 Ok(JobOutcome::Done)
             }
@@ -311,18 +271,6 @@ impl Scheduler {
             Ok(()) => self.confirmed_down(now.id).await,
             Err(e) => Err(e),
         };
-        let what = match now.status {
-            Status::Failed => format!(
-                "#{} \"{}\" was marked failed after its sale reached the storefront",
-                now.id, now.title
-            ),
-            status => format!(
-                "#{} \"{}\" became {} while it was being published",
-                now.id,
-                now.title,
-                status.label().to_lowercase()
-            ),
-        };
         let alert = match down {
             Ok(true) => {
                 tracing::warn!(session = now.id, "published sale taken down again");
@@ -334,31 +282,12 @@ impl Scheduler {
                 self.app
                     .log_system_event(now.id, ActivityKind::TakenDown, details)
                     .await?;
-                Notice::alert(
-                    "taken_down",
-                    Text::from(format!(
-                        "{what}: it reached the storefront and was taken down again."
-                    )),
-                )
+                job_notices::take_down(now, TakeDown::Done)
             }
-            Ok(false) => Notice::alert(
-                "take_down_failed",
-                Text::from(format!(
-                    "{what}, and it is still on the storefront after asking it to end the sale. \
-                     Retrying; remove flash sale {} from the storefront by hand if it stays.",
-                    now.id
-                )),
-            ),
+            Ok(false) => job_notices::take_down(now, TakeDown::StillUp),
             Err(e) => {
                 tracing::error!(session = now.id, error = %e, "could not take the sale down");
-                Notice::alert(
-                    "take_down_failed",
-                    Text::from(format!(
-                        "{what}, and it is on the storefront: taking it down failed ({e}). \
-                         Retrying; remove flash sale {} from the storefront by hand if it stays.",
-                        now.id
-                    )),
-                )
+                job_notices::take_down(now, TakeDown::Failed(&e))
             }
         };
         self.app.notify(now.id, alert).await
@@ -386,16 +315,8 @@ impl Scheduler {
         let asked = self.wait_before(job.attempt, e.retry_after());
         let after = asked.min(left / 2).max(self.config.retry_base.min(left));
         if job.attempt == self.config.alert_after_failures {
-            let alert = Text::new()
-                .plain(format!(
-                    "Publishing #{} \"{}\" has failed {} times ({e}). Still retrying until the sale would end, ",
-                    view.id, view.title, job.attempt
-                ))
-                .time(view.window.ends_at(), TimeStyle::Relative)
-                .plain(".");
-            self.app
-                .notify(view.id, Notice::alert("publish_failing", alert))
-                .await?;
+            let alert = job_notices::publish_failing(view, job.attempt, &e);
+            self.app.notify(view.id, alert).await?;
         }
         Ok(JobOutcome::Retry {
             after,
@@ -422,21 +343,13 @@ impl Scheduler {
                 Action::PublishFailed,
                 ActivityKind::PublishFailed,
                 details,
-                |failed| {
-                    vec![Notice::alert(
-                        "publish_failed",
-                        Text::from(format!(
-                            "#{} \"{}\" could not be published and will not go live: {e}.",
-                            failed.id, failed.title
-                        )),
-                    )]
-                },
+                |failed| vec![job_notices::publish_failed(failed, e)],
             )
             .await?;
         match &change {
             SystemOutcome::Changed(failed) => {
                 self.app
-                    .update_card(failed, Text::from(format!("Failed to publish: {e}")))
+                    .update_card(failed, job_notices::publish_failed_outcome(e))
                     .await;
                 if let Ok(false) = self.confirmed_down(failed.id).await {
                     self.take_down(job, failed).await?;
@@ -446,30 +359,5 @@ impl Scheduler {
             SystemOutcome::NotApplicable(_) => Ok(JobOutcome::Failed(e.to_string())),
             SystemOutcome::LostLease => Ok(JobOutcome::LostLease),
         }
-    }
-}
-
-/// "12 min", "2 h 5 min", "45 s": how late, for people.
-fn how_long(late: Duration) -> String {
-    let secs = late.as_secs();
-    match secs {
-        0..=59 => format!("{secs} s"),
-        60..=3599 => format!("{} min", secs / 60),
-        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lateness_reads_in_the_largest_unit_that_fits() {
-        assert_eq!(how_long(Duration::from_secs(45)), "45 s");
-        assert_eq!(how_long(Duration::from_secs(12 * 60 + 5)), "12 min");
-        assert_eq!(
-            how_long(Duration::from_secs(2 * 3600 + 5 * 60)),
-            "2 h 5 min"
-        );
     }
 }

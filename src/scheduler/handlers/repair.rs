@@ -15,8 +15,7 @@
 use serde_json::json;
 
 use super::{Handled, JobOutcome};
-use crate::app::{Notice, SessionView};
-use crate::chat::Text;
+use crate::app::job_notices;
 use crate::domain::sale::{RepairDecision, Shown};
 use crate::domain::ActivityKind;
 use crate::metrics;
@@ -83,13 +82,6 @@ impl Scheduler {
                 .map(|down| down == (wanted == Shown::Down)),
             Err(e) => Err(e),
         };
-        let what = format!(
-            "#{} \"{}\" is {}, but its sale was {} on the storefront",
-            view.id,
-            view.title,
-            view.status.label().to_lowercase(),
-            if wanted == Shown::Up { "missing" } else { "up" },
-        );
         match repaired {
             Ok(true) => {
                 let details = json!({
@@ -100,59 +92,29 @@ impl Scheduler {
                 self.app
                     .log_system_event(view.id, repair.done_kind, details)
                     .await?;
-                self.tell(
-                    &view,
-                    repair.done_kind.as_str(),
-                    format!("{what}: it was {}.", repair.done),
-                )
-                .await?;
+                // Said once per session version (the notice's key).
+                let alert = job_notices::repaired(&view, wanted);
+                self.app.notify(view.id, alert).await?;
                 Ok((JobOutcome::Done, repair.finding))
             }
             outcome => {
-                let why = match outcome {
-                    Err(e) => e.to_string(),
-                    Ok(_) => repair.still.to_owned(),
-                };
-                let text = format!(
-                    "{what}, and {} failed ({why}). Retrying every few seconds; {}",
-                    repair.doing,
-                    (repair.advice)(view.id)
-                );
-                self.tell(&view, repair.failed_event, text).await?;
+                let alert = job_notices::repair_failed(&view, wanted, outcome.as_ref().err());
+                self.app.notify(view.id, alert).await?;
                 // The reconciler's next round asks again if it still differs.
                 Ok((JobOutcome::Done, Finding::Unrepaired))
             }
         }
     }
-
-    /// An alert for approvers; said once per session version (the notice's key).
-    async fn tell(
-        &self,
-        view: &SessionView,
-        event: &'static str,
-        text: String,
-    ) -> Result<(), crate::app::AppError> {
-        self.app
-            .notify(view.id, Notice::alert(event, Text::from(text)))
-            .await
-    }
 }
 
-/// One direction of a repair: the same steps, told in different words.
+/// One direction of a repair: the same steps, logged and counted differently
+/// (what it says is `app::job_notices::{repaired, repair_failed}`).
 struct Repair {
     /// What the log says was found.
     found: &'static str,
-    /// The activity logged and the alert's event when it worked.
+    /// The activity logged when it worked.
     done_kind: ActivityKind,
     finding: Finding,
-    /// "it was {done}."
-    done: &'static str,
-    failed_event: &'static str,
-    /// "{doing} failed"
-    doing: &'static str,
-    /// Why it failed when the storefront answered but the read disagrees.
-    still: &'static str,
-    advice: fn(i64) -> String,
 }
 
 /// A live sale is missing on the storefront: publish it again.
@@ -160,11 +122,6 @@ const PUT_BACK: Repair = Repair {
     found: "a live sale is missing on the storefront",
     done_kind: ActivityKind::Republished,
     finding: Finding::Republished,
-    done: "published again",
-    failed_event: "republish_failed",
-    doing: "publishing it again",
-    still: "it still does not show it",
-    advice: |_| "stop it if it should not run.".to_owned(),
 };
 
 /// A sale is up although its session is not live: end it there.
@@ -172,9 +129,4 @@ const TAKE_OFF: Repair = Repair {
     found: "a sale is up on the storefront for a session that is not live",
     done_kind: ActivityKind::TakenDown,
     finding: Finding::TakenDown,
-    done: "taken down",
-    failed_event: "take_down_failed",
-    doing: "taking it down",
-    still: "it still shows it",
-    advice: |id| format!("remove flash sale {id} from the storefront by hand if it stays."),
 };
