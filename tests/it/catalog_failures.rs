@@ -144,14 +144,6 @@ async fn an_unreachable_catalog_is_named_without_its_address(pool: PgPool) {
         "{alert}"
     );
     for shown in [&reply, &alert] {
-        for detail in [
-            "127.0.0.1",
-            "http",
-            "error sending request",
-            "onnection refused",
-            "tcp",
-        ] {
-            assert!(!shown.contains(detail), "{detail:?} is shown: {shown}");
-        }
+        crate::support::assert_no_transport_details(shown);
     }
 }

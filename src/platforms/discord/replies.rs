@@ -73,18 +73,7 @@ impl Renderer {
         if let Some(next) = list.next_page_command() {
             footer.push_str(&format!(" · next: {next}"));
         }
-        let embed = EmbedParts {
-            title,
-            description: Some(description),
-            colour: super::render::tone_colour(Tone::Neutral),
-            fields: vec![],
-            footer: Some(footer),
-        }
-        .build();
-        Rendered {
-            embeds: vec![embed],
-            ..Rendered::default()
-        }
+        neutral_embed(title, description, footer)
     }
 
     fn list_entry(&self, s: &SessionSummaryView) -> String {
@@ -131,21 +120,11 @@ impl Renderer {
                 page.page + 1
             ));
         }
-        let embed = EmbedParts {
-            title: format!(
-                "Activity of #{} · page {} of {}",
-                page.session_id, page.page, page.pages
-            ),
-            description: Some(description),
-            colour: super::render::tone_colour(Tone::Neutral),
-            fields: vec![],
-            footer: Some(footer),
-        }
-        .build();
-        Rendered {
-            embeds: vec![embed],
-            ..Rendered::default()
-        }
+        let title = format!(
+            "Activity of #{} · page {} of {}",
+            page.session_id, page.page, page.pages
+        );
+        neutral_embed(title, description, footer)
     }
 
     fn log_line(&self, entry: &ActivityEntry) -> String {
@@ -245,6 +224,22 @@ fn fit_lines(entries: &[String], separator: &str, hint: &str) -> String {
         used += cost;
     }
     out
+}
+
+/// A plain listing (the calendar, a log page): one neutral embed.
+fn neutral_embed(title: String, description: String, footer: String) -> Rendered {
+    let embed = EmbedParts {
+        title,
+        description: Some(description),
+        colour: super::render::tone_colour(Tone::Neutral),
+        fields: vec![],
+        footer: Some(footer),
+    }
+    .build();
+    Rendered {
+        embeds: vec![embed],
+        ..Rendered::default()
+    }
 }
 
 #[cfg(test)]

@@ -40,3 +40,18 @@ macro_rules! assert_matches {
     }};
 }
 pub(crate) use assert_matches;
+
+/// Fails if `shown` (what a person reads in chat) carries a transport
+/// error's details: an address, a scheme, reqwest's or the OS's words. The
+/// details belong in the log, under the reference the text gives instead.
+pub fn assert_no_transport_details(shown: &str) {
+    for detail in [
+        "127.0.0.1",
+        "http",
+        "error sending request",
+        "onnection refused",
+        "tcp",
+    ] {
+        assert!(!shown.contains(detail), "{detail:?} is shown: {shown}");
+    }
+}
