@@ -666,6 +666,10 @@ async fn help_answers_privately_in_slacks_syntax(pool: PgPool) {
         text.contains("/flashsale add-sku session:"),
         "options are typed key:value: {text}"
     );
+    assert!(
+        text.contains("Times are typed in Asia/Jakarta"),
+        "the business zone times are typed in: {text}"
+    );
     for option in ["sku:", "discount:", "quantity:"] {
         assert!(text.contains(option), "{option} missing from help: {text}");
     }

@@ -196,7 +196,7 @@ impl SlackInbound {
                     .open(channel, user, trigger, import_form(channel))
                     .await;
             }
-            Answer::ForPlatform(_) => text_message(help_text()),
+            Answer::ForPlatform(_) => text_message(help_text(self.app.policy.time_zone.name())),
         };
         self.tell(channel, user, &message).await;
     }

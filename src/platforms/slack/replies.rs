@@ -107,13 +107,14 @@ pub(super) fn batch_text(headline: &str, report: &BatchReport) -> Text {
 
 /// `/flashsale help` in Slack's words: the one slash command with examples
 /// of its options (`app::help`), what comes through Slack's forms left out.
-pub(super) fn help_text() -> Text {
+pub(super) fn help_text(zone: &str) -> Text {
     let mut text = Text::from(format!(
         "Flash sales from Slack: type `/flashsale <command> option:value ...`. \
          `/flashsale draft` alone opens a form; `/flashsale add-sku session:12` alone opens \
          the paste form; `/flashsale import` opens the file form; exports and logs come back \
-         as files here.\n{}",
-        help::ABOUT
+         as files here.\n{}\n{}",
+        help::ABOUT,
+        help::times(zone)
     ));
     for group in help::GROUPS {
         text = text.plain(format!("\n*{}*", group.title));
