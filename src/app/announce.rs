@@ -92,7 +92,7 @@ impl Core {
     /// after a press on a card that showed an older version, if it is behind;
     /// a card that already shows the session, or one the chat lost, is left
     /// alone. True when the chat took a new drawing.
-    pub async fn refresh_card(&self, session_id: i64) -> bool {
+    pub(super) async fn refresh_card(&self, session_id: i64) -> bool {
         let view = match self.view(session_id).await {
             Ok(view) => view,
             Err(e) => {
