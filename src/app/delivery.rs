@@ -29,6 +29,7 @@ use crate::chat::{Channel, ChatError, Message, PostedRef, Text};
 use crate::domain::Status;
 use crate::metrics;
 use crate::store::outbox::{self, ClaimedPost};
+use crate::store::queue::Fence;
 use crate::store::{sessions, StoreError};
 
 /// How a deliverer holds the posts it claimed: a lease of `lease` from the
@@ -152,14 +153,8 @@ impl Core {
                 tracing::info!("posted");
                 for post in &group {
                     self.record_post(
-                        outbox::sent(
-                            &self.pool,
-                            post.id,
-                            post.claim,
-                            &posted.channel,
-                            &posted.message,
-                        )
-                        .await,
+                        outbox::sent(&self.pool, post.fence(), &posted.channel, &posted.message)
+                            .await,
                     );
                 }
                 if card {
@@ -171,8 +166,7 @@ impl Core {
                 tracing::warn!(%why, wait_ms = retry_wait.as_millis() as u64, "chat unavailable; the post waits");
                 for post in &group {
                     self.record_post(
-                        outbox::retry_later(&self.pool, post.id, post.claim, retry_wait, &why)
-                            .await,
+                        outbox::retry_later(&self.pool, post.fence(), retry_wait, &why).await,
                     );
                 }
             }
@@ -199,7 +193,7 @@ impl Core {
         lease: PostLease,
         work: impl Future<Output = T>,
     ) -> T {
-        let claims: Vec<(i64, i64)> = group.iter().map(|p| (p.id, p.claim)).collect();
+        let claims: Vec<Fence> = group.iter().map(ClaimedPost::fence).collect();
         let mut beat = tokio::time::interval_at(
             tokio::time::Instant::now() + lease.heartbeat,
             lease.heartbeat,
@@ -226,7 +220,7 @@ impl Core {
             let mut tx = self.pool.begin().await?;
             let mut recorded = false;
             for post in group {
-                recorded |= outbox::refused(&mut tx, post.id, post.claim, why).await?;
+                recorded |= outbox::refused(&mut tx, post.fence(), why).await?;
             }
             let alert = match refused {
                 Some((channel, message)) if recorded && channel != Channel::Approvals => {

@@ -108,7 +108,7 @@ impl Operations {
     /// Lock order, as everywhere: the session row first, then its job rows
     /// (people's commands lock the session and then re-plan its jobs; taking
     /// the job first here could deadlock a `stop` against an end's commit).
-    #[tracing::instrument(skip_all, fields(session = session_id, job = fence.job_id, fence = fence.token, action = ?action))]
+    #[tracing::instrument(skip_all, fields(session = session_id, job = fence.id, fence = fence.token, action = ?action))]
     pub async fn system_transition(
         &self,
         fence: Fence,

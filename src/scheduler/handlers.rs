@@ -166,11 +166,11 @@ impl Scheduler {
         match result.await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(
-                job = fence.job_id,
+                job = fence.id,
                 "lease lost before the outcome could be recorded"
             ),
             Err(e) => tracing::warn!(
-                job = fence.job_id,
+                job = fence.id,
                 error = %e,
                 "could not record the outcome; the lease will expire and the job run again"
             ),
@@ -190,11 +190,11 @@ impl Scheduler {
                 Ok(false) => {
                     // Taken over (or re-planned): the handler's writes will be
                     // refused by the fence; nothing to renew any more.
-                    tracing::warn!(job = fence.job_id, "lease lost while the job ran");
+                    tracing::warn!(job = fence.id, "lease lost while the job ran");
                     owned = false;
                 }
                 Err(e) => {
-                    tracing::warn!(job = fence.job_id, error = %e, "could not renew the lease")
+                    tracing::warn!(job = fence.id, error = %e, "could not renew the lease")
                 }
             }
         }
@@ -477,7 +477,7 @@ impl Scheduler {
                     } else {
                         metrics::job("reminder", "lost_lease");
                         tracing::warn!(
-                            job = fence.job_id,
+                            job = fence.id,
                             "lease lost before the reminder could be recorded"
                         );
                     }

@@ -56,7 +56,8 @@ pub use reconcile::Finding;
 
 use crate::app::Operations;
 use crate::domain::JobKind;
-use crate::store::jobs::{self, ClaimedJob, NOTIFY_CHANNEL};
+use crate::store::jobs::{self, ClaimedJob};
+use crate::store::queue::{self, NOTIFY_CHANNEL};
 use crate::store::{PgPool, StoreError};
 use crate::storefront::Storefront;
 use presence::PresentKey;
@@ -264,7 +265,7 @@ impl Scheduler {
 
     /// After claiming: wakes the other loops, so a loop that slept a whole
     /// poll learns that a job runs and watches its claimer's presence from
-    /// then on (`jobs::time_until_next` brings it back every heartbeat while
+    /// then on (`queue::time_until_next` brings it back every heartbeat while
     /// anything runs). Once a heartbeat is enough for that, which keeps a
     /// burst of claims at go-live from waking every loop for each one.
     async fn tell_others_of_claims(&self) {
@@ -275,7 +276,7 @@ impl Scheduler {
             }
             *last = Some(now);
         }
-        if let Err(e) = jobs::wake_schedulers(&self.pool).await {
+        if let Err(e) = queue::wake_schedulers(&self.pool).await {
             tracing::debug!(error = %e, "could not wake the other schedulers; their poll will");
         }
     }
@@ -322,7 +323,7 @@ impl Scheduler {
     }
 
     async fn wait_for_next(&self) -> Duration {
-        match jobs::time_until_next(&self.pool, self.config.heartbeat).await {
+        match queue::time_until_next(&self.pool, self.config.heartbeat).await {
             // A due job that could not be claimed is held by another replica
             // right now: look again shortly rather than spinning.
             // Woken a lookahead early: that job can be claimed then.

@@ -1,12 +1,16 @@
 //! The `job` table: every future action of a session, and its claiming.
 //!
-//! Claiming is `FOR UPDATE SKIP LOCKED` plus a lease (`claimed_until`) and a
-//! claim counter (`claims`) that is bumped on every claim and never reset. The
-//! counter is the fencing token: whoever records an outcome must still hold
-//! the claim it made (`where claims = $n and state = 'running'`), so a replica
-//! whose lease expired and was taken over cannot overwrite the new owner's
-//! result, and because the counter only grows (a re-plan resets `attempts`,
-//! never `claims`) a new claim can never carry a stale worker's token.
+//! Jobs are a held queue (`store::queue`): claimed with `FOR UPDATE SKIP
+//! LOCKED`, a lease (`claimed_until`) and a claim counter (`claims`) that is
+//! bumped on every claim and never reset. The counter is the fencing token:
+//! whoever records an outcome must still hold the claim it made (`Fence`), so
+//! a replica whose lease expired and was taken over cannot overwrite the new
+//! owner's result, and because the counter only grows (a re-plan resets
+//! `attempts`, never `claims`) a new claim can never carry a stale worker's
+//! token. What is the job table's own: a job is due at its next attempt, and
+//! may be claimed up to a look-ahead before it (`claim_due_within`); a
+//! running job is `running`, a finished one `done` or `failed`; putting one
+//! back wakes the schedulers.
 //!
 //! Leases are short (seconds) and a running job renews its own (`renew`, the
 //! heartbeat), so a dead worker's job is taken over within one lease while a
@@ -15,16 +19,17 @@
 //! claims are taken over at the next look. Due times are compared with the
 //! database clock (`now()`), never a replica's.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::queue::{Claim, Holder, JOBS, NOTIFY_CHANNEL};
 use super::StoreError;
 
-/// The channel LISTEN/NOTIFY uses to wake schedulers when jobs change.
-pub const NOTIFY_CHANNEL: &str = "flashsale_jobs";
+pub use super::queue::Fence;
 
 /// A job this worker now holds, with the attempt that fences its writes.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -55,19 +60,13 @@ pub struct ClaimedJob {
 }
 
 impl ClaimedJob {
+    /// The right to record this claim's outcome.
     pub fn fence(&self) -> Fence {
         Fence {
-            job_id: self.id,
+            id: self.id,
             token: self.claim,
         }
     }
-}
-
-/// The right to record a job's outcome: its id and the claim that was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fence {
-    pub job_id: i64,
-    pub token: i64,
 }
 
 /// Makes the session's pending jobs match `plan` (kind, due time): jobs not in
@@ -142,20 +141,19 @@ pub async fn sale_write(
     fence: Fence,
     fresh: bool,
 ) -> Result<Option<JobWrite>, StoreError> {
-    let write = sqlx::query_as(
-        "update job set \
-             idempotency_key = case when $3 and revision is not null then gen_random_uuid() \
+    static WRITE: LazyLock<String> = LazyLock::new(|| {
+        JOBS.fenced_update(
+            "idempotency_key = case when $3 and revision is not null then gen_random_uuid() \
                                     else idempotency_key end, \
-             revision = case when $3 or revision is null then nextval('sale_revision') else revision end, \
-             updated_at = now() \
-         where id = $1 and claims = $2 and state = 'running' \
-         returning idempotency_key as key, revision",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .bind(fresh)
-    .fetch_optional(pool)
-    .await?;
+             revision = case when $3 or revision is null then nextval('sale_revision') else revision end",
+        ) + " returning idempotency_key as key, revision"
+    });
+    let write = sqlx::query_as(WRITE.as_str())
+        .bind(fence.id)
+        .bind(fence.token)
+        .bind(fresh)
+        .fetch_optional(pool)
+        .await?;
     Ok(write)
 }
 
@@ -261,8 +259,7 @@ pub async fn claim_due(
 /// `presence` is the claimer's presence key (`store::presence`) while it
 /// holds it: a running job whose key nobody holds any more belongs to a
 /// process that died and is taken over without waiting for its lease. A claim
-/// without a key waits for its lease; hence the `is not null` before every
-/// `not in`, which is true for a null key when nobody is present.
+/// without a key waits for its lease (`Queue::claimable`).
 pub async fn claim_due_within(
     pool: &PgPool,
     worker: &str,
@@ -271,165 +268,81 @@ pub async fn claim_due_within(
     limit: i64,
     ahead: Duration,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
-    let jobs = sqlx::query_as(
-        "update job set state = 'running', attempts = attempts + 1, claims = claims + 1, claimed_by = $1, \
-             claimed_presence = $5, claimed_until = now() + make_interval(secs => $2), updated_at = now() \
-         where id in ( \
-             select id from job \
-             where (state = 'pending' and next_attempt_at <= now() + make_interval(secs => $4)) \
-                or (state = 'running' and (claimed_until < now() \
-                    or (claimed_presence is not null \
-                        and claimed_presence not in (select key from present_worker)))) \
-             order by next_attempt_at limit $3 for update skip locked) \
-         returning id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, claims as claim, \
-             idempotency_key, next_attempt_at as acts_at, \
-             (extract(epoch from next_attempt_at - clock_timestamp()) * 1000000)::int8 as starts_in_us",
-    )
-    .bind(worker)
-    .bind(lease.as_secs_f64())
-    .bind(limit)
-    .bind(ahead.as_secs_f64())
-    .bind(presence)
-    .fetch_all(pool)
-    .await?;
+    let holder = Holder {
+        worker,
+        presence,
+        lease,
+    };
+    let jobs = holder
+        .bind(sqlx::query_as(claim_statement()))
+        .bind(limit)
+        .bind(ahead.as_secs_f64())
+        .fetch_all(pool)
+        .await?;
     Ok(jobs)
 }
 
-/// Tells every scheduler loop that something was claimed. A loop that slept
-/// a whole poll because nothing was due then knows a job is running, and
-/// looks at it again within a heartbeat (`time_until_next`): if the claimer
-/// dies, that is how soon it is noticed.
-pub async fn wake_schedulers(pool: &PgPool) -> Result<(), StoreError> {
-    sqlx::query("select pg_notify($1, 'claimed')")
-        .bind(NOTIFY_CHANNEL)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// The claim of `claim_due_within`: the pending jobs due by the look-ahead
+/// (`$5` seconds) and the running ones whose worker is gone, earliest first
+/// (the `job_due` index), up to `$4`.
+pub(super) fn claim_statement() -> &'static str {
+    static CLAIM: LazyLock<String> = LazyLock::new(|| {
+        Claim {
+            with: "",
+            table: "job",
+            key: "id",
+            take: &JOBS.take(),
+            pick: &format!(
+                "select id from job where {} order by next_attempt_at limit $4",
+                JOBS.claimable("", "now() + make_interval(secs => $5)")
+            ),
+            returning: "id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, \
+                 claims as claim, idempotency_key, next_attempt_at as acts_at, \
+                 (extract(epoch from next_attempt_at - clock_timestamp()) * 1000000)::int8 as starts_in_us",
+        }
+        .statement()
+    });
+    CLAIM.as_str()
 }
 
 /// True while the fence still owns the job; locks the job row until the
 /// transaction ends, so an outcome and the state change it implies commit together.
 pub async fn still_owned(conn: &mut PgConnection, fence: Fence) -> Result<bool, StoreError> {
-    let owned: Option<i64> = sqlx::query_scalar(
-        "select id from job where id = $1 and claims = $2 and state = 'running' for update",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .fetch_optional(conn)
-    .await?;
-    Ok(owned.is_some())
+    JOBS.still_held(conn, fence).await
 }
 
 /// Records success. False when the fence no longer owns the job.
 pub async fn finish(conn: &mut PgConnection, fence: Fence) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "update job set state = 'done', claimed_until = null, last_error = null, updated_at = now() \
-         where id = $1 and claims = $2 and state = 'running'",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    JOBS.finish(conn, fence).await
 }
 
-/// Puts the job back to run again after `delay`, keeping the error for the record.
+/// Puts the job back to run again after `delay`, keeping the error for the
+/// record. Every loop is woken (this one included, whose sleep was chosen
+/// while the job still ran), so the retry runs on its backoff, not on the
+/// next poll.
 pub async fn retry_later(
     conn: &mut PgConnection,
     fence: Fence,
     delay: Duration,
     error: &str,
 ) -> Result<bool, StoreError> {
-    // The NOTIFY makes every loop (this one included, whose sleep was chosen
-    // while the job still ran) look again, so the retry runs on its backoff,
-    // not on the next poll.
-    let updated = sqlx::query(
-        "with retried as ( \
-             update job set state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
-                 last_error = $4, claimed_by = null, claimed_presence = null, claimed_until = null, updated_at = now() \
-             where id = $1 and claims = $2 and state = 'running' returning session_id) \
-         select pg_notify($5, session_id::text) from retried",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .bind(delay.as_secs_f64())
-    .bind(error)
-    .bind(NOTIFY_CHANNEL)
-    .execute(conn)
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    JOBS.retry_later(conn, fence, delay, error).await
 }
 
 /// Gives up on the job for good.
 pub async fn fail(conn: &mut PgConnection, fence: Fence, error: &str) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "update job set state = 'failed', last_error = $3, claimed_until = null, updated_at = now() \
-         where id = $1 and claims = $2 and state = 'running'",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .bind(error)
-    .execute(conn)
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    JOBS.give_up(conn, fence, error).await
 }
 
 /// Extends the lease of a job this worker still runs (the heartbeat). False
 /// when the fence no longer owns it: the worker should stop caring, its
 /// writes are refused anyway.
 pub async fn renew(pool: &PgPool, fence: Fence, lease: Duration) -> Result<bool, StoreError> {
-    let renewed = sqlx::query(
-        "update job set claimed_until = now() + make_interval(secs => $3), updated_at = now() \
-         where id = $1 and claims = $2 and state = 'running'",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .bind(lease.as_secs_f64())
-    .execute(pool)
-    .await?;
-    Ok(renewed.rows_affected() == 1)
+    Ok(JOBS.renew(pool, &[fence], lease).await? == 1)
 }
 
 /// On graceful shutdown: hands this worker's claimed jobs back, to run at once
 /// elsewhere. The next claim gets a larger token.
 pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError> {
-    let released = sqlx::query(
-        "update job set state = 'pending', next_attempt_at = least(next_attempt_at, now()), \
-             claimed_by = null, claimed_presence = null, claimed_until = null, updated_at = now() \
-         where claimed_by = $1 and state = 'running'",
-    )
-    .bind(worker)
-    .execute(pool)
-    .await?;
-    Ok(released.rows_affected())
-}
-
-/// How long until the next job or outbox post may be claimed, by the
-/// database clock (zero: something is due now). `None` when nothing is waiting.
-///
-/// A running job or post is looked at again at least every `recheck`: its
-/// process may die at any moment, and nobody would be woken to notice (a
-/// dead process sends no NOTIFY). One whose process is gone is due now.
-pub async fn time_until_next(
-    pool: &PgPool,
-    recheck: Duration,
-) -> Result<Option<Duration>, StoreError> {
-    let seconds: Option<f64> = sqlx::query_scalar(
-        "with present as (select key from present_worker) \
-         select extract(epoch from least( \
-             (select min(case when state = 'pending' then next_attempt_at \
-                              when claimed_presence is not null \
-                                   and claimed_presence not in (select key from present) then now() \
-                              else least(claimed_until, now() + make_interval(secs => $1)) end) \
-              from job where state in ('pending', 'running')), \
-             (select min(case when state = 'pending' then next_attempt_at \
-                              when claimed_presence is not null \
-                                   and claimed_presence not in (select key from present) then now() \
-                              else least(claimed_until, now() + make_interval(secs => $1)) end) \
-              from outbox where state in ('pending', 'sending'))) - now())::float8",
-    )
-    .bind(recheck.as_secs_f64())
-    .fetch_one(pool)
-    .await?;
-    Ok(seconds.map(|s| Duration::from_secs_f64(s.max(0.0))))
+    JOBS.release_all(pool, worker).await
 }

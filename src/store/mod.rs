@@ -14,6 +14,7 @@ pub mod items;
 pub mod jobs;
 pub mod outbox;
 pub mod presence;
+pub mod queue;
 pub mod reconcile;
 pub mod sale;
 pub mod sessions;
