@@ -24,11 +24,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::notices::{self, Notice, CARD_EVENT};
+use super::outbox::{channel, destination};
 use super::{AppError, Core, Operations, SessionView};
 use crate::chat::{Channel, ChatError, Message, PostedRef, Text};
 use crate::domain::Status;
 use crate::metrics;
-use crate::store::outbox::{self, ClaimedPost};
+use crate::store::outbox::{self, ClaimedPost, Event};
 use crate::store::queue::Fence;
 use crate::store::{sessions, StoreError};
 
@@ -92,7 +93,7 @@ impl Operations {
         let stored = serde_json::to_value(message)
             .map_err(|e| AppError::unexpected(anyhow::anyhow!("a post did not serialise: {e}")))?;
         let mut conn = self.core.pool.acquire().await?;
-        outbox::enqueue_unattached(&mut conn, event, channel.as_stored(), &stored).await?;
+        outbox::enqueue_unattached(&mut conn, event, destination(channel), &stored).await?;
         drop(conn);
         let claimed =
             outbox::claim_unattached(&self.core.pool, "writer", OWN_POST_LEASE.lease, event)
@@ -122,15 +123,15 @@ impl Core {
             .iter()
             .map(|post| serde_json::from_value::<Message>(post.message.clone()).ok())
             .collect();
-        let channel = Channel::from_stored(&group[0].channel);
-        let Some((channel, mut messages)) = channel.zip(decoded) else {
+        let channel = channel(group[0].channel);
+        let Some(mut messages) = decoded else {
             // Written by this code, so a bug or a hand edit: keep it, say so.
             tracing::error!("an outbox post could not be read; it is kept as refused");
             metrics::outbox_post("unreadable");
             self.refuse(&group, None, "unreadable post").await;
             return;
         };
-        let mut message = if notices::is_reminder(&group[0].event) {
+        let mut message = if matches!(group[0].event, Event::Reminder { .. }) {
             notices::reminder_post(messages)
         } else {
             // Only reminders are grouped: anything else comes alone.
@@ -145,7 +146,7 @@ impl Core {
         match self.holding(&group, lease, posting).await {
             Ok(posted) => {
                 // Where the card is, first: the submitter may press on it now.
-                let card = group[0].event == CARD_EVENT;
+                let card = group[0].event == Event::Card;
                 if card {
                     self.remember_card(&group[0], &posted).await;
                 }
@@ -224,7 +225,7 @@ impl Core {
             }
             let alert = match refused {
                 Some((channel, message)) if recorded && channel != Channel::Approvals => {
-                    Some(refused_alert(&group[0], channel, message, why))
+                    Some(refused_alert(&group[0], message, why))
                 }
                 _ => None,
             };
@@ -241,7 +242,7 @@ impl Core {
                         outbox::enqueue_unattached(
                             &mut tx,
                             &alert.event,
-                            alert.channel.as_stored(),
+                            destination(alert.channel),
                             &message,
                         )
                         .await?;
@@ -306,10 +307,10 @@ impl Core {
 
 /// The alert that a post was refused for good: where, why, and what it said,
 /// so approvers can say it themselves.
-fn refused_alert(post: &ClaimedPost, channel: Channel, message: &Message, why: &str) -> Notice {
+fn refused_alert(post: &ClaimedPost, message: &Message, why: &str) -> Notice {
     let text = Text::from(format!(
         "A post to the {} channel was refused by the chat for good ({why}); it will not be tried again. It said:",
-        channel.as_stored()
+        post.channel.as_stored()
     ))
     .line(message.text.clone());
     Notice::alert(format!("refused:{}", post.id), text)

@@ -31,6 +31,7 @@ mod input;
 mod lifecycle;
 mod log;
 pub mod notices;
+mod outbox;
 mod paste;
 pub mod pictures;
 mod queries;

@@ -164,7 +164,7 @@ pub(super) async fn enqueue_at(
         session_id,
         &notice.event,
         version,
-        notice.channel.as_stored(),
+        super::outbox::destination(notice.channel),
         &message,
         notice.held,
     )

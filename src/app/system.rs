@@ -51,10 +51,7 @@ impl Core {
         status: Status,
         window: &Window,
     ) -> Result<(), AppError> {
-        let plan: Vec<_> = planned_jobs(status, window, &self.policy, self.clock.now())
-            .into_iter()
-            .map(|(kind, at)| (kind.as_stored(), at))
-            .collect();
+        let plan = planned_jobs(status, window, &self.policy, self.clock.now());
         jobs::apply_plan(conn, session_id, &plan).await?;
         // Whenever a session becomes live its end will run, whatever its end
         // job did before (a run that found it not yet live is `done`, and an
@@ -68,7 +65,7 @@ impl Core {
         // the sale down if the storefront has it. Re-approval cannot reuse the
         // job: a retried publish is past its start, hence past the deadline.
         if !matches!(status, Status::Approved | Status::Live) {
-            jobs::rearm_if_tried(conn, session_id, JobKind::Publish.as_stored().as_str()).await?;
+            jobs::rearm_if_tried(conn, session_id, JobKind::Publish).await?;
         }
         Ok(())
     }
@@ -227,7 +224,7 @@ impl Desk {
         if sessions::request_stop(&mut tx, session_id).await? {
             // Due by the database's clock, the one the scheduler compares with:
             // the replica's clock may be ahead or behind (`crate::clock`).
-            let end_now = vec![(JobKind::End.as_stored(), db_now(&mut *tx).await?)];
+            let end_now = vec![(JobKind::End, db_now(&mut *tx).await?)];
             jobs::apply_plan(&mut tx, session_id, &end_now).await?;
         }
         activity::append(

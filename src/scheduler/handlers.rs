@@ -90,34 +90,30 @@ pub(super) fn sale_is_down(sale: Option<&serde_json::Value>) -> bool {
 impl Scheduler {
     #[tracing::instrument(skip_all, fields(job = job.id, session = job.session_id, kind = %job.kind, attempt = job.attempt, fence = job.claim))]
     pub(super) async fn run_job(&self, job: ClaimedJob, due: tokio::time::Instant) {
-        let kind = JobKind::from_stored(&job.kind);
-        if kind != Some(JobKind::Publish) {
+        let kind = job.kind;
+        if kind != JobKind::Publish {
             // A publish prepares first and waits itself (`publish`).
             tokio::time::sleep_until(due).await;
         }
         let started = Instant::now();
         let handled = async {
             match kind {
-                Some(JobKind::Publish) => self.publish(&job, due).await,
-                Some(JobKind::End) => self.end(&job).await,
-                Some(JobKind::Expire) => self.expire(&job).await,
-                Some(JobKind::HeadsUp) => self.heads_up(&job).await,
-                Some(JobKind::Repair) => self.repair(&job).await,
-                Some(JobKind::Reminder { .. }) => {
+                JobKind::Publish => self.publish(&job, due).await,
+                JobKind::End => self.end(&job).await,
+                JobKind::Expire => self.expire(&job).await,
+                JobKind::HeadsUp => self.heads_up(&job).await,
+                JobKind::Repair => self.repair(&job).await,
+                JobKind::Reminder { .. } => {
                     self.remind(std::slice::from_ref(&job)).await;
                     Ok(JobOutcome::Done)
                 }
-                None => Ok(JobOutcome::Failed(format!(
-                    "unknown job kind {:?}",
-                    job.kind
-                ))),
             }
         };
         let handled = tokio::select! {
             handled = handled => handled,
             never = self.heartbeat(job.fence()) => match never {},
         };
-        let metric_kind = kind.map_or("unknown", metric_kind);
+        let metric_kind = metric_kind(kind);
         let outcome = match handled {
             Ok(outcome) => outcome,
             Err(error) => {
@@ -136,7 +132,7 @@ impl Scheduler {
             }
         };
         // A reminder's handler records itself (reminders run in batches).
-        if matches!(kind, Some(JobKind::Reminder { .. })) {
+        if matches!(kind, JobKind::Reminder { .. }) {
             return;
         }
         metrics::job(metric_kind, outcome.label());
@@ -464,7 +460,7 @@ impl Scheduler {
                     continue;
                 }
             };
-            done.push((job.fence(), job.session_id, reminder_line(&view, &job.kind)));
+            done.push((job.fence(), job.session_id, reminder_line(&view, job.kind)));
         }
         if done.is_empty() {
             return;
@@ -512,8 +508,9 @@ impl Scheduler {
 }
 
 /// A session's reminder line, when it still needs someone to act (a draft:
-/// its editors; pending: its approvers); `kind` is the job's, `reminder:<minutes>`.
-fn reminder_line(view: &SessionView, kind: &str) -> Option<Notice> {
+/// its editors; pending: its approvers); `kind` is the job's, and its stored
+/// name (`reminder:<minutes>`) the line's outbox key.
+fn reminder_line(view: &SessionView, kind: JobKind) -> Option<Notice> {
     let (what, who) = match view.status {
         Status::Draft => {
             let missing = MAX_ITEMS.saturating_sub(view.items.len());
@@ -533,5 +530,5 @@ fn reminder_line(view: &SessionView, kind: &str) -> Option<Notice> {
             view.id, view.title
         ))
         .time(view.approval_deadline, TimeStyle::Relative);
-    Some(notices::reminder(kind.to_owned(), line, who))
+    Some(notices::reminder(kind.as_stored(), line, who))
 }

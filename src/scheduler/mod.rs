@@ -302,12 +302,9 @@ impl Scheduler {
         let due = |job: &ClaimedJob| {
             now + Duration::from_micros(u64::try_from(job.starts_in_us).unwrap_or(0))
         };
-        let (reminders, others): (Vec<_>, Vec<_>) = claimed.into_iter().partition(|job| {
-            matches!(
-                JobKind::from_stored(&job.kind),
-                Some(JobKind::Reminder { .. })
-            )
-        });
+        let (reminders, others): (Vec<_>, Vec<_>) = claimed
+            .into_iter()
+            .partition(|job| matches!(job.kind, JobKind::Reminder { .. }));
         if let Some(last) = reminders.iter().map(due).max() {
             let this = self.clone();
             running.spawn(async move {

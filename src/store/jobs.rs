@@ -26,17 +26,18 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::queue::{Claim, Holder, JOBS, NOTIFY_CHANNEL};
+use super::queue::{Claim, ClaimedRow, Holder, JOBS, NOTIFY_CHANNEL};
 use super::StoreError;
+use crate::domain::JobKind;
 
 pub use super::queue::Fence;
 
 /// A job this worker now holds, with the attempt that fences its writes.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedJob {
     pub id: i64,
     pub session_id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub due_at: DateTime<Utc>,
     /// The database's clock when this claim was made: lateness is measured
     /// from it, never from a replica's clock.
@@ -69,15 +70,64 @@ impl ClaimedJob {
     }
 }
 
+/// A claimed job as the claim returns it, its kind as stored.
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    session_id: i64,
+    kind: String,
+    due_at: DateTime<Utc>,
+    claimed_at: DateTime<Utc>,
+    attempt: i32,
+    claim: i64,
+    idempotency_key: Uuid,
+    starts_in_us: i64,
+    acts_at: DateTime<Utc>,
+}
+
+impl ClaimedRow for JobRow {
+    type Read = ClaimedJob;
+
+    fn fence(&self) -> Fence {
+        Fence {
+            id: self.id,
+            token: self.claim,
+        }
+    }
+
+    fn read(self) -> Result<ClaimedJob, StoreError> {
+        let Some(kind) = JobKind::from_stored(&self.kind) else {
+            return Err(StoreError::Unknown {
+                table: "job",
+                id: self.id,
+                column: "kind",
+                value: self.kind,
+            });
+        };
+        Ok(ClaimedJob {
+            id: self.id,
+            session_id: self.session_id,
+            kind,
+            due_at: self.due_at,
+            claimed_at: self.claimed_at,
+            attempt: self.attempt,
+            claim: self.claim,
+            idempotency_key: self.idempotency_key,
+            starts_in_us: self.starts_in_us,
+            acts_at: self.acts_at,
+        })
+    }
+}
+
 /// Makes the session's pending jobs match `plan` (kind, due time): jobs not in
 /// the plan are cancelled, new or moved ones are (re)created with a fresh
 /// idempotency key, unchanged ones are left alone. Wakes the schedulers.
 pub async fn apply_plan(
     conn: &mut PgConnection,
     session_id: i64,
-    plan: &[(String, DateTime<Utc>)],
+    plan: &[(JobKind, DateTime<Utc>)],
 ) -> Result<(), StoreError> {
-    let kinds: Vec<&str> = plan.iter().map(|(k, _)| k.as_str()).collect();
+    let kinds: Vec<String> = plan.iter().map(|(k, _)| k.as_stored()).collect();
     sqlx::query(
         "update job set state = 'cancelled', updated_at = now() \
          where session_id = $1 and state = 'pending' and kind <> all($2) and kind <> $3",
@@ -86,10 +136,10 @@ pub async fn apply_plan(
     .bind(&kinds)
     // A repair is asked for by the reconciler, never planned: a plan change
     // leaves it to run (its writer decides from the state it then reads).
-    .bind(REPAIR)
+    .bind(JobKind::Repair.as_stored())
     .execute(&mut *conn)
     .await?;
-    for (kind, due_at) in plan {
+    for ((_, due_at), kind) in plan.iter().zip(&kinds) {
         sqlx::query(
             "insert into job (session_id, kind, due_at, next_attempt_at, idempotency_key) \
              values ($1, $2, $3, $3, $4) \
@@ -114,9 +164,6 @@ pub async fn apply_plan(
         .await?;
     Ok(())
 }
-
-/// The stored kind of a repair job (`JobKind::Repair`).
-const REPAIR: &str = "repair";
 
 /// The write a job's current decision sends to the storefront: the
 /// idempotency key its retries repeat and its revision.
@@ -161,7 +208,7 @@ pub async fn sale_write(
 /// (due at once) unless one is waiting or running already. Wakes the
 /// schedulers. Returns whether it was armed here.
 pub async fn arm_repair(pool: &PgPool, session_id: i64) -> Result<bool, StoreError> {
-    arm_unless_waiting(pool, session_id, REPAIR, None).await
+    arm_unless_waiting(pool, session_id, JobKind::Repair, None).await
 }
 
 /// Makes sure the session's end job will run: a live session's end is
@@ -174,7 +221,7 @@ pub async fn ensure_end_armed(
     session_id: i64,
     due_at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    arm_unless_waiting(conn, session_id, "end", Some(due_at)).await
+    arm_unless_waiting(conn, session_id, JobKind::End, Some(due_at)).await
 }
 
 /// Arms the session's `kind` job for `due_at` (now when `None`) with a new
@@ -183,7 +230,7 @@ pub async fn ensure_end_armed(
 async fn arm_unless_waiting(
     conn: impl sqlx::PgExecutor<'_>,
     session_id: i64,
-    kind: &str,
+    kind: JobKind,
     due_at: Option<DateTime<Utc>>,
 ) -> Result<bool, StoreError> {
     let armed = sqlx::query(
@@ -199,7 +246,7 @@ async fn arm_unless_waiting(
          select pg_notify($4, session_id::text) from armed",
     )
     .bind(session_id)
-    .bind(kind)
+    .bind(kind.as_stored())
     .bind(due_at)
     .bind(NOTIFY_CHANNEL)
     .execute(conn)
@@ -226,14 +273,14 @@ pub async fn publish_failed_before(pool: &PgPool, session_id: i64) -> Result<boo
 pub async fn rearm_if_tried(
     conn: &mut PgConnection,
     session_id: i64,
-    kind: &str,
+    kind: JobKind,
 ) -> Result<bool, StoreError> {
     let rearmed = sqlx::query(
         "update job set state = 'pending', next_attempt_at = now(), updated_at = now() \
          where session_id = $1 and kind = $2 and state = 'cancelled' and attempts > 0",
     )
     .bind(session_id)
-    .bind(kind)
+    .bind(kind.as_stored())
     .execute(conn)
     .await?;
     Ok(rearmed.rows_affected() == 1)
@@ -273,13 +320,13 @@ pub async fn claim_due_within(
         presence,
         lease,
     };
-    let jobs = holder
+    let rows: Vec<JobRow> = holder
         .bind(sqlx::query_as(claim_statement()))
         .bind(limit)
         .bind(ahead.as_secs_f64())
         .fetch_all(pool)
         .await?;
-    Ok(jobs)
+    Ok(JOBS.read_claimed(pool, rows).await)
 }
 
 /// The claim of `claim_due_within`: the pending jobs due by the look-ahead
@@ -345,4 +392,50 @@ pub async fn renew(pool: &PgPool, fence: Fence, lease: Duration) -> Result<bool,
 /// elsewhere. The next claim gets a larger token.
 pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError> {
     JOBS.release_all(pool, worker).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str) -> JobRow {
+        let now = Utc::now();
+        JobRow {
+            id: 12,
+            session_id: 3,
+            kind: kind.to_owned(),
+            due_at: now,
+            claimed_at: now,
+            attempt: 1,
+            claim: 5,
+            idempotency_key: Uuid::nil(),
+            starts_in_us: 0,
+            acts_at: now,
+        }
+    }
+
+    #[test]
+    fn a_claimed_jobs_kind_is_read_once_into_its_type() {
+        assert_eq!(
+            row("reminder:1440").read().unwrap().kind,
+            JobKind::Reminder {
+                minutes_before: 1440
+            }
+        );
+        assert_eq!(row("publish").read().unwrap().kind, JobKind::Publish);
+        assert_eq!(row("publish").fence(), Fence { id: 12, token: 5 });
+    }
+
+    #[test]
+    fn an_unknown_kind_is_a_typed_error_naming_the_job() {
+        let error = row("refund").read().unwrap_err();
+        assert!(matches!(
+            &error,
+            StoreError::Unknown { table: "job", id: 12, column: "kind", value } if value == "refund"
+        ));
+        assert_eq!(
+            error.to_string(),
+            "stored data is not valid: job 12 has kind \"refund\""
+        );
+    }
 }

@@ -29,26 +29,104 @@
 //! (`outbox:<id>`: Discord's nonce, the console's memory) is what keeps that
 //! second delivery from showing.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::{PgConnection, PgPool};
 
-use super::queue::{Claim, Fence, Holder, NOTIFY_CHANNEL, OUTBOX};
+use super::queue::{Claim, ClaimedRow, Fence, Holder, NOTIFY_CHANNEL, OUTBOX};
 use super::StoreError;
+
+/// Which chat channel a post goes to, as the outbox stores it (`channel`,
+/// which the table's check constraint holds to these two). `app` maps it to
+/// and from the chat port's `Channel`: the store names no chat type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Destination {
+    Announcements,
+    Approvals,
+}
+
+impl Destination {
+    /// The stored name, which is also the name people read for it.
+    pub fn as_stored(self) -> &'static str {
+        match self {
+            Destination::Announcements => "announcements",
+            Destination::Approvals => "approvals",
+        }
+    }
+
+    fn from_stored(stored: &str) -> Option<Destination> {
+        match stored {
+            "announcements" => Some(Destination::Announcements),
+            "approvals" => Some(Destination::Approvals),
+            _ => None,
+        }
+    }
+}
+
+/// What a post is, as far as delivering it cares, read from its key (`event`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The approval card (`card`): where it lands is remembered.
+    Card,
+    /// A reminder line (`reminder:<minutes>`, its job's kind): the lines due
+    /// together for one channel go out as one post.
+    Reminder { minutes_before: i64 },
+    /// Any other notice (`live`, `refused:17`, `digest:<date>`): a key, no more.
+    Other(String),
+}
+
+impl Event {
+    /// The stored key of the approval card.
+    pub const CARD: &'static str = "card";
+    /// What the stored key of a reminder line starts with.
+    pub const REMINDER: &'static str = "reminder:";
+
+    /// `None` for a reminder key whose minutes are not a number.
+    fn from_stored(stored: &str) -> Option<Event> {
+        if stored == Event::CARD {
+            return Some(Event::Card);
+        }
+        match stored.strip_prefix(Event::REMINDER) {
+            Some(minutes) => Some(Event::Reminder {
+                minutes_before: minutes.parse().ok()?,
+            }),
+            None => Some(Event::Other(stored.to_owned())),
+        }
+    }
+
+    /// The key as stored.
+    pub fn as_stored(&self) -> Cow<'_, str> {
+        match self {
+            Event::Card => Cow::Borrowed(Event::CARD),
+            Event::Reminder { minutes_before } => {
+                Cow::Owned(format!("{}{minutes_before}", Event::REMINDER))
+            }
+            Event::Other(key) => Cow::Borrowed(key),
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_stored())
+    }
+}
 
 /// The columns a claim returns, as `ClaimedPost` reads them.
 const POST: &str =
     "id, session_id, event, channel, message, attempts as attempt, claims as claim, version";
 
 /// A post taken for delivery by this worker.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedPost {
     pub id: i64,
     /// `None` for a post about no one session (the daily digest).
     pub session_id: Option<i64>,
-    pub event: String,
-    pub channel: String,
+    pub event: Event,
+    pub channel: Destination,
     pub message: serde_json::Value,
     /// Deliveries tried so far, this one included (drives the backoff).
     pub attempt: i32,
@@ -68,6 +146,56 @@ impl ClaimedPost {
     }
 }
 
+/// A claimed post as the claim returns it, its key and channel as stored.
+#[derive(sqlx::FromRow)]
+struct PostRow {
+    id: i64,
+    session_id: Option<i64>,
+    event: String,
+    channel: String,
+    message: serde_json::Value,
+    attempt: i32,
+    claim: i64,
+    version: i32,
+}
+
+impl ClaimedRow for PostRow {
+    type Read = ClaimedPost;
+
+    fn fence(&self) -> Fence {
+        Fence {
+            id: self.id,
+            token: self.claim,
+        }
+    }
+
+    fn read(self) -> Result<ClaimedPost, StoreError> {
+        let id = self.id;
+        let unknown = |column, value| StoreError::Unknown {
+            table: "outbox",
+            id,
+            column,
+            value,
+        };
+        let Some(channel) = Destination::from_stored(&self.channel) else {
+            return Err(unknown("channel", self.channel));
+        };
+        let Some(event) = Event::from_stored(&self.event) else {
+            return Err(unknown("event", self.event));
+        };
+        Ok(ClaimedPost {
+            id: self.id,
+            session_id: self.session_id,
+            event,
+            channel,
+            message: self.message,
+            attempt: self.attempt,
+            claim: self.claim,
+            version: self.version,
+        })
+    }
+}
+
 /// Writes a post in the caller's transaction; a post already written under
 /// the same key is left as it is. Returns whether this call wrote it. The
 /// schedulers are woken at commit; they take it once `hold` has passed, which
@@ -78,7 +206,7 @@ pub async fn enqueue(
     session_id: i64,
     event: &str,
     version: i32,
-    channel: &str,
+    channel: Destination,
     message: &serde_json::Value,
     hold: Duration,
 ) -> Result<bool, StoreError> {
@@ -90,7 +218,7 @@ pub async fn enqueue(
     .bind(session_id)
     .bind(event)
     .bind(version)
-    .bind(channel)
+    .bind(channel.as_stored())
     .bind(message)
     .bind(hold.as_secs_f64())
     .execute(&mut *conn)
@@ -109,7 +237,7 @@ pub async fn enqueue(
 pub async fn enqueue_unattached(
     conn: &mut PgConnection,
     event: &str,
-    channel: &str,
+    channel: Destination,
     message: &serde_json::Value,
 ) -> Result<bool, StoreError> {
     let written = sqlx::query(
@@ -117,7 +245,7 @@ pub async fn enqueue_unattached(
          values (null, $1, 0, $2, $3) on conflict do nothing",
     )
     .bind(event)
-    .bind(channel)
+    .bind(channel.as_stored())
     .bind(message)
     .execute(&mut *conn)
     .await?;
@@ -190,7 +318,7 @@ pub async fn claim_due(
         return Ok(Vec::new());
     };
     let mut ids = vec![head];
-    if event.starts_with("reminder:") {
+    if event.starts_with(Event::REMINDER) {
         let others: Vec<i64> = sqlx::query_scalar(GROUP.as_str())
             .bind(&channel)
             .bind(head)
@@ -204,15 +332,15 @@ pub async fn claim_due(
         presence,
         lease,
     };
-    let mut posts: Vec<ClaimedPost> = holder
+    let mut rows: Vec<PostRow> = holder
         .bind(sqlx::query_as(TAKE.as_str()))
         .bind(&ids)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
     // `returning` keeps no order: deliver in the order things happened.
-    posts.sort_by_key(|p| p.id);
-    Ok(posts)
+    rows.sort_by_key(|p| p.id);
+    Ok(OUTBOX.read_claimed(pool, rows).await)
 }
 
 /// Renews the lease of posts this worker is delivering, each under its own
@@ -245,14 +373,14 @@ pub async fn claim_event(
         }
         .statement()
     });
-    let post = writer(worker, lease)
+    let row: Option<PostRow> = writer(worker, lease)
         .bind(sqlx::query_as(CLAIM.as_str()))
         .bind(session_id)
         .bind(event)
         .bind(version)
         .fetch_optional(pool)
         .await?;
-    Ok(post)
+    Ok(OUTBOX.read_claimed(pool, Vec::from_iter(row)).await.pop())
 }
 
 /// As `claim_event`, for a post about no one session (`enqueue_unattached`).
@@ -274,12 +402,12 @@ pub async fn claim_unattached(
         }
         .statement()
     });
-    let post = writer(worker, lease)
+    let row: Option<PostRow> = writer(worker, lease)
         .bind(sqlx::query_as(CLAIM.as_str()))
         .bind(event)
         .fetch_optional(pool)
         .await?;
-    Ok(post)
+    Ok(OUTBOX.read_claimed(pool, Vec::from_iter(row)).await.pop())
 }
 
 /// Who claims a post it wrote itself: no presence key (it is no scheduler),
@@ -338,4 +466,59 @@ pub async fn refused(
 /// On graceful shutdown: hands this worker's posts back, to go out at once elsewhere.
 pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError> {
     OUTBOX.release_all(pool, worker).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(event: &str, channel: &str) -> PostRow {
+        PostRow {
+            id: 7,
+            session_id: Some(3),
+            event: event.to_owned(),
+            channel: channel.to_owned(),
+            message: serde_json::json!({}),
+            attempt: 1,
+            claim: 4,
+            version: 2,
+        }
+    }
+
+    #[test]
+    fn a_posts_key_and_channel_are_read_into_their_types() {
+        let card = row("card", "approvals").read().unwrap();
+        assert_eq!(
+            (card.event, card.channel),
+            (Event::Card, Destination::Approvals)
+        );
+        let reminder = row("reminder:60", "announcements").read().unwrap();
+        assert_eq!(reminder.event, Event::Reminder { minutes_before: 60 });
+        assert_eq!(reminder.event.to_string(), "reminder:60");
+        let digest = row("digest:2026-12-05", "announcements").read().unwrap();
+        assert_eq!(digest.event, Event::Other("digest:2026-12-05".to_owned()));
+        assert_eq!(digest.event.as_stored(), "digest:2026-12-05");
+    }
+
+    #[test]
+    fn an_unknown_channel_or_reminder_is_a_typed_error_naming_the_row() {
+        let Err(StoreError::Unknown {
+            table,
+            id,
+            column,
+            value,
+        }) = row("live", "general").read()
+        else {
+            panic!("an unknown channel was read");
+        };
+        assert_eq!(
+            (table, id, column, value.as_str()),
+            ("outbox", 7, "channel", "general")
+        );
+        let error = row("reminder:soon", "announcements").read().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "stored data is not valid: outbox 7 has event \"reminder:soon\""
+        );
+    }
 }

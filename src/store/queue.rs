@@ -35,6 +35,11 @@
 //! which keeps two replicas from checking one session at once and spaces
 //! the checks of a session.
 //!
+//! A row a claim took but this code cannot read (a value it does not know:
+//! written by a newer version, or by hand) is given up on with the reason
+//! and logged at ERROR (`Queue::read_claimed`): it neither stalls the queue
+//! nor comes back.
+//!
 //! Statements are composed from these parts once per process and kept, so
 //! each is a `&'static str` as sqlx wants; the tests at the end show the
 //! composed statements whole.
@@ -411,6 +416,39 @@ impl Queue {
             .await?;
         Ok(released.rows_affected())
     }
+
+    /// The claimed rows as `R` reads them. A row it cannot read (an unknown
+    /// stored value) is given up on with the reason and logged: run or
+    /// delivered it cannot be, and left held it would be claimed again at
+    /// every lease.
+    pub(super) async fn read_claimed<R: ClaimedRow>(
+        &'static self,
+        pool: &PgPool,
+        rows: Vec<R>,
+    ) -> Vec<R::Read> {
+        let mut read = Vec::with_capacity(rows.len());
+        for row in rows {
+            let fence = row.fence();
+            match row.read() {
+                Ok(row) => read.push(row),
+                Err(error) => {
+                    tracing::error!(table = self.table, id = fence.id, %error, "a claimed row could not be read; it is given up");
+                    if let Err(e) = self.give_up(pool, fence, &error.to_string()).await {
+                        tracing::warn!(table = self.table, id = fence.id, error = %e, "could not give up the unreadable row; it is claimed again when its lease runs out");
+                    }
+                }
+            }
+        }
+        read
+    }
+}
+
+/// A claimed row as the database returns it, before its stored values are
+/// read into their types.
+pub(super) trait ClaimedRow {
+    type Read;
+    fn fence(&self) -> Fence;
+    fn read(self) -> Result<Self::Read, StoreError>;
 }
 
 /// How long until the next job or outbox post may be claimed, by the

@@ -19,6 +19,7 @@ use sqlx::PgPool;
 
 use super::queue::{Claim, Lease};
 use super::StoreError;
+use crate::domain::Status;
 
 /// The lease a check takes on its session.
 const LEASE: Lease = Lease {
@@ -26,10 +27,10 @@ const LEASE: Lease = Lease {
 };
 
 /// A session to compare, with the database's clock at the claim.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     pub session_id: i64,
-    pub status: String,
+    pub status: Status,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub stop_requested_at: Option<DateTime<Utc>>,
@@ -38,7 +39,43 @@ pub struct Candidate {
     pub checked_at: DateTime<Utc>,
 }
 
-/// Claims up to `limit` sessions due for a check; each is not due again for `every`.
+/// A candidate as the claim returns it, its status as stored.
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    session_id: i64,
+    status: String,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    stop_requested_at: Option<DateTime<Utc>>,
+    end_armed: bool,
+    checked_at: DateTime<Utc>,
+}
+
+impl CandidateRow {
+    fn read(self) -> Result<Candidate, StoreError> {
+        let Some(status) = Status::from_stored(&self.status) else {
+            return Err(StoreError::Unknown {
+                table: "session",
+                id: self.session_id,
+                column: "status",
+                value: self.status,
+            });
+        };
+        Ok(Candidate {
+            session_id: self.session_id,
+            status,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            stop_requested_at: self.stop_requested_at,
+            end_armed: self.end_armed,
+            checked_at: self.checked_at,
+        })
+    }
+}
+
+/// Claims up to `limit` sessions due for a check; each is not due again for
+/// `every`. A session whose status this code does not know is logged and
+/// left out: its lease runs out and the next round reports it again.
 pub async fn claim_due(
     pool: &PgPool,
     every: Duration,
@@ -71,10 +108,19 @@ pub async fn claim_due(
         }
         .statement()
     });
-    let candidates = sqlx::query_as(CLAIM.as_str())
+    let rows: Vec<CandidateRow> = sqlx::query_as(CLAIM.as_str())
         .bind(every.as_secs_f64())
         .bind(limit)
         .fetch_all(pool)
         .await?;
+    let mut candidates = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row.read() {
+            Ok(candidate) => candidates.push(candidate),
+            Err(error) => {
+                tracing::error!(%error, "a session due for a check could not be read; it is not checked")
+            }
+        }
+    }
     Ok(candidates)
 }

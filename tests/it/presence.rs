@@ -132,7 +132,7 @@ async fn a_post_whose_deliverer_is_gone_is_claimed_again_at_once(pool: PgPool) {
         session.id,
         "test",
         1,
-        "announcements",
+        outbox::Destination::Announcements,
         &message,
         Duration::ZERO,
     )

@@ -221,7 +221,7 @@ impl Scheduler {
         } else {
             "no bot was running to publish it while its window was open"
         };
-        let details = json!({ "attempt": job.attempt, "job": job.kind, "reason": why });
+        let details = json!({ "attempt": job.attempt, "job": job.kind.as_stored(), "reason": why });
         let change = self
             .app
             .system_transition(
