@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use sqlx::PgConnection;
 
 use super::checks::{item_problems, skus_of};
-use super::notices::{self, Notice};
+use super::notices::Notice;
+use super::outbox;
 use super::{lock_session, view, AppError, Core, Desk, Operations, SessionView};
 use crate::catalog::Freshness;
 use crate::chat::{Channel, Message, Text};
@@ -134,7 +135,7 @@ impl Operations {
             .core
             .record_status_change(&mut tx, &session, next, StatusChange::default(), entry)
             .await?;
-        notices::enqueue(&mut tx, &view, &notices(&view)).await?;
+        outbox::enqueue(&mut tx, &view, &notices(&view)).await?;
         tx.commit().await?;
         tracing::info!(
             from = session.status.as_str(),
@@ -162,7 +163,7 @@ impl Operations {
                 let Some(session) = sessions::get(&mut tx, *session_id).await? else {
                     return Err(AppError::SessionNotFound(*session_id));
                 };
-                notices::enqueue_at(&mut tx, *session_id, session.version, notice).await?;
+                outbox::enqueue_at(&mut tx, *session_id, session.version, notice).await?;
             }
             finished.push(owned);
         }
@@ -248,7 +249,7 @@ impl Desk {
             ..Message::default()
         };
         let notice = Notice::new(event, Channel::Announcements, notice);
-        notices::enqueue(&mut tx, &view, &[notice]).await?;
+        outbox::enqueue(&mut tx, &view, &[notice]).await?;
         tx.commit().await?;
         tracing::info!("stop requested");
         Ok(view)

@@ -17,8 +17,9 @@
 //! app's `Clock` is for rules checked when a person acts. `crate::clock` says
 //! why.
 //!
-//! The same loop delivers the outbox (`outbox`): the notices a status change
-//! wrote in its own transaction go to the chat until it takes them.
+//! The same loop has the outbox delivered (`app::outbox`, timed by
+//! `outbox`): the notices a status change wrote in its own transaction go to
+//! the chat until it takes them.
 //!
 //! Beside it runs the reconciler (`reconcile`), which reads every sale that
 //! should be up or lately came down back from the storefront and repairs what
@@ -30,8 +31,8 @@
 //! asks for a repair when the storefront disagrees.
 //!
 //! Layout: `handlers` (what each kind of job does), `writer` (the section
-//! every storefront write is made in), `outbox` (delivering
-//! notices), `reconcile` (storefront vs database), `backoff` (retry waits),
+//! every storefront write is made in), `outbox` (when notices are
+//! delivered), `reconcile` (storefront vs database), `backoff` (retry waits),
 //! `timing` (a database time on this process's clock), `presence` (this
 //! process's presence lock while the loop runs),
 //! `digest` (the daily digest, driven by tokio-cron-scheduler).
@@ -208,7 +209,7 @@ impl Scheduler {
             if delivering.as_ref().is_none_or(|d| d.is_finished()) {
                 let this = self.clone();
                 delivering = Some(tokio::spawn(async move {
-                    if let Err(e) = this.deliver_outbox().await {
+                    if let Err(e) = this.app.deliver_due(&this).await {
                         tracing::warn!(error = %e, "could not claim outbox posts");
                     }
                 }));
@@ -246,7 +247,7 @@ impl Scheduler {
         let mut running = JoinSet::new();
         self.start_jobs(claimed, &mut running);
         while running.join_next().await.is_some() {}
-        while self.deliver_outbox().await? > 0 {}
+        while self.app.deliver_due(self).await? > 0 {}
         Ok(count)
     }
 
@@ -368,7 +369,7 @@ impl Scheduler {
                 tracing::warn!(error = %e, "could not hand jobs back; their leases will expire")
             }
         }
-        match crate::store::outbox::release_all(&self.pool, &self.config.worker_id).await {
+        match self.app.release_posts(&self.config.worker_id).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "handed undelivered posts back"),
             Err(e) => {

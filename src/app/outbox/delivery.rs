@@ -1,6 +1,7 @@
-//! Delivering the outbox's posts to the chat, for the scheduler (which
-//! claims them, `scheduler::outbox`) and for the use case that wrote one and
-//! delivers it at once (the approval card, so the submitter sees it).
+//! Delivering the outbox's posts to the chat: those a scheduler's loop
+//! claimed (`Operations::deliver_due`), and the one a use case wrote and
+//! delivers at once itself (the approval card, so the submitter sees it; the
+//! digest).
 //!
 //! A post the chat took is recorded with where it went; one it could not
 //! take goes back with a wait, however long the chat is out: delayed, never
@@ -23,9 +24,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::notices::{self, Notice, CARD_EVENT};
-use super::outbox::{channel, destination};
-use super::{AppError, Core, Operations, SessionView};
+use super::{channel, destination, enqueue_at};
+use crate::app::notices::{self, Notice, CARD_EVENT};
+use crate::app::{AppError, Core, SessionView};
 use crate::chat::{Channel, ChatError, Message, PostedRef, Text};
 use crate::domain::Status;
 use crate::metrics;
@@ -56,7 +57,7 @@ impl Core {
     /// Posts the approval card that `submit` wrote to the outbox, now, unless
     /// a scheduler already took it. If the chat is out, the scheduler posts it
     /// when the chat is back.
-    pub(super) async fn deliver_card_now(&self, view: &SessionView) {
+    pub(in crate::app) async fn deliver_card_now(&self, view: &SessionView) {
         let claimed = outbox::claim_event(
             &self.pool,
             "submit",
@@ -77,37 +78,19 @@ impl Core {
             }
         }
     }
-}
 
-impl Operations {
-    /// Writes a post about no one session (the daily digest) under `event`,
-    /// unless one was written already, and posts it now unless another
-    /// process has taken it; if the chat cannot take it, the scheduler posts
-    /// it when the chat is back. Whoever writes it, it is posted once.
-    pub async fn post_unattached(
-        &self,
-        event: &str,
-        channel: Channel,
-        message: &Message,
-    ) -> Result<(), AppError> {
-        let stored = serde_json::to_value(message)
-            .map_err(|e| AppError::unexpected(anyhow::anyhow!("a post did not serialise: {e}")))?;
-        let mut conn = self.core.pool.acquire().await?;
-        outbox::enqueue_unattached(&mut conn, event, destination(channel), &stored).await?;
-        drop(conn);
+    /// Posts the post about no one session written under `event` now, unless
+    /// another process has taken it (`Operations::post_unattached`).
+    pub(super) async fn deliver_unattached_now(&self, event: &str) -> Result<(), AppError> {
         let claimed =
-            outbox::claim_unattached(&self.core.pool, "writer", OWN_POST_LEASE.lease, event)
-                .await?;
+            outbox::claim_unattached(&self.pool, "writer", OWN_POST_LEASE.lease, event).await?;
         if let Some(post) = claimed {
-            self.core
-                .deliver(vec![post], OWN_POST_RETRY, OWN_POST_LEASE)
+            self.deliver(vec![post], OWN_POST_RETRY, OWN_POST_LEASE)
                 .await;
         }
         Ok(())
     }
-}
 
-impl Core {
     /// Delivers one claimed post, or reminder lines as one post, and records
     /// the outcome on every row; a post the chat could not take waits
     /// `retry_wait` and goes back to the scheduler. The claim is renewed by
@@ -232,9 +215,7 @@ impl Core {
             if let Some(alert) = alert {
                 let post = &group[0];
                 match post.session_id {
-                    Some(session) => {
-                        notices::enqueue_at(&mut tx, session, post.version, &alert).await?
-                    }
+                    Some(session) => enqueue_at(&mut tx, session, post.version, &alert).await?,
                     None => {
                         let message = serde_json::to_value(&alert.message).map_err(|e| {
                             AppError::unexpected(anyhow::anyhow!("an alert did not serialise: {e}"))
