@@ -5,7 +5,7 @@
 //! how it ended as a [`JobOutcome`], which `run_job` records in one place
 //! (job state, metrics, log). A status change and the notices that report it
 //! commit together (`FlashSales::system_transition` writes them to the
-//! outbox); `scheduler::outbox` delivers them. So a job re-run after a crash
+//! outbox); `app::outbox` delivers them. So a job re-run after a crash
 //! finds the change made and its notice already written, and the team hears
 //! about it exactly once.
 //!

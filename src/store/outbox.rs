@@ -29,7 +29,6 @@
 //! (`outbox:<id>`: Discord's nonce, the console's memory) is what keeps that
 //! second delivery from showing.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -96,22 +95,16 @@ impl Event {
             None => Some(Event::Other(stored.to_owned())),
         }
     }
-
-    /// The key as stored.
-    pub fn as_stored(&self) -> Cow<'_, str> {
-        match self {
-            Event::Card => Cow::Borrowed(Event::CARD),
-            Event::Reminder { minutes_before } => {
-                Cow::Owned(format!("{}{minutes_before}", Event::REMINDER))
-            }
-            Event::Other(key) => Cow::Borrowed(key),
-        }
-    }
 }
 
+/// The key as stored.
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.as_stored())
+        match self {
+            Event::Card => f.write_str(Event::CARD),
+            Event::Reminder { minutes_before } => write!(f, "{}{minutes_before}", Event::REMINDER),
+            Event::Other(key) => f.write_str(key),
+        }
     }
 }
 
@@ -497,7 +490,7 @@ mod tests {
         assert_eq!(reminder.event.to_string(), "reminder:60");
         let digest = row("digest:2026-12-05", "announcements").read().unwrap();
         assert_eq!(digest.event, Event::Other("digest:2026-12-05".to_owned()));
-        assert_eq!(digest.event.as_stored(), "digest:2026-12-05");
+        assert_eq!(digest.event.to_string(), "digest:2026-12-05");
     }
 
     #[test]
