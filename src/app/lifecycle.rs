@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::checks::{item_problems, skus_of};
-use super::notices;
 use super::system::LogEntry;
 use super::{lock_session, AppError, Core, Desk, SessionView};
+use super::{notices, outbox};
 use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::status::transition;
@@ -62,7 +62,7 @@ impl Desk {
                 .core
                 .record_status_change(&mut tx, &session, next, change, entry)
                 .await?;
-            notices::enqueue(&mut tx, &view, &[notices::approval_card(&view)]).await?;
+            outbox::enqueue(&mut tx, &view, &[notices::approval_card(&view)]).await?;
             tx.commit().await?;
             tracing::info!("submitted for approval");
             self.core.deliver_card_now(&view).await;
@@ -283,7 +283,7 @@ impl Desk {
         if action == Action::Reject {
             // The submitter hears of it even if the chat is down right now.
             let notice = notices::rejected(&view, actor, reason.as_deref().unwrap_or_default());
-            notices::enqueue(&mut tx, &view, &[notice]).await?;
+            outbox::enqueue(&mut tx, &view, &[notice]).await?;
         }
         tx.commit().await?;
         tracing::info!(

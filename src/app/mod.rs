@@ -20,7 +20,6 @@ pub mod calendar;
 pub mod cards;
 mod checks;
 pub mod command_line;
-mod delivery;
 mod digest;
 mod drafting;
 mod error;
@@ -34,6 +33,7 @@ pub mod job_notices;
 mod lifecycle;
 mod log;
 pub mod notices;
+mod outbox;
 mod paste;
 pub mod pictures;
 mod queries;
@@ -42,19 +42,15 @@ mod view;
 
 use std::sync::Arc;
 
-use std::time::Duration;
-
 use sqlx::PgConnection;
 
 use crate::catalog::Catalog;
 use crate::chat::{Chat, Text};
 use crate::domain::Policy;
-use crate::store::outbox::ClaimedPost;
 use crate::store::{sessions, PgPool, SessionRecord};
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use calendar::{FreeSlot, ListRange, ListRow, ListView};
-pub use delivery::PostLease;
 pub use drafting::{DraftInput, ItemChange, ItemEdit, ItemInput, NewItem};
 pub use error::AppError;
 pub use export::{log_file_name, ExportFiles};
@@ -63,6 +59,7 @@ pub use import::{
 };
 pub use input::{InputError, PasteError};
 pub use notices::Notice;
+pub use outbox::{Deliverer, PostLease};
 pub use paste::{parse_paste, BatchReport, LineOutcome, PastedLine};
 pub use queries::{ActivityEntry, ActivityPage, ProductSuggestion};
 pub use system::SystemOutcome;
@@ -212,11 +209,6 @@ impl Operations {
     /// (see `Core::update_card`).
     pub(crate) async fn update_card(&self, view: &SessionView, outcome: Text) -> bool {
         self.core.update_card(view, outcome).await
-    }
-
-    /// Delivers posts the scheduler claimed from the outbox (see `Core::deliver`).
-    pub async fn deliver(&self, group: Vec<ClaimedPost>, retry_wait: Duration, lease: PostLease) {
-        self.core.deliver(group, retry_wait, lease).await
     }
 }
 

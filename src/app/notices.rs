@@ -4,7 +4,7 @@
 //!
 //! A notice is keyed by (session, event, session version): a job that runs
 //! again after a crash finds its notice already written and writes nothing,
-//! and the scheduler delivers each key once (`scheduler::outbox`). Notices
+//! and the scheduler delivers each key once (`app::outbox`). Notices
 //! about something other than a status change (a failing publish, a refused
 //! take-down) use the session's current version, so each is said once per
 //! version of the session.
@@ -18,7 +18,7 @@
 //! due together are delivered as one post (`reminder_post`).
 //!
 //! The approval card goes the same way, written with the submit and posted
-//! at once by the submit itself when the chat takes it (`app::delivery`).
+//! at once by the submit itself when the chat takes it (`app::outbox`).
 //!
 //! So does the daily digest, about no one session: written without one and
 //! keyed by its date (`Operations::post_unattached`), so it counts as posted
@@ -32,12 +32,9 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use sqlx::PgConnection;
-
-use super::{AppError, Operations, SessionView};
+use super::SessionView;
 use crate::chat::{Channel, Mention, Message, Text, TimeStyle};
-use crate::domain::{Actor, Status, MAX_ITEMS};
-use crate::store::{outbox, sessions};
+use crate::domain::{Actor, JobKind, Status, MAX_ITEMS};
 
 /// One post for the outbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,15 +48,7 @@ pub struct Notice {
     pub held: Duration,
 }
 
-/// The outbox event of reminders starts with this (`reminder:60`).
-pub const REMINDER_EVENT: &str = "reminder:";
-
-/// Whether an outbox event is a reminder line.
-pub fn is_reminder(event: &str) -> bool {
-    event.starts_with(REMINDER_EVENT)
-}
-
-/// The outbox event of the approval card (`app::delivery`).
+/// The outbox event of the approval card (`app::outbox`).
 pub const CARD_EVENT: &str = "card";
 
 impl Notice {
@@ -104,7 +93,7 @@ pub fn reminder(event: String, line: Text, who: Mention) -> Notice {
 /// A session's reminder line, when it still needs someone to act (a draft:
 /// its editors; pending: its approvers); `kind` is the reminder job's,
 /// `reminder:<minutes>`, and the notice's event.
-pub fn reminder_line(view: &SessionView, kind: &str) -> Option<Notice> {
+pub fn reminder_line(view: &SessionView, kind: JobKind) -> Option<Notice> {
     let (what, who) = match view.status {
         Status::Draft => {
             let missing = MAX_ITEMS.saturating_sub(view.items.len());
@@ -124,7 +113,7 @@ pub fn reminder_line(view: &SessionView, kind: &str) -> Option<Notice> {
             view.id, view.title
         ))
         .time(view.approval_deadline, TimeStyle::Relative);
-    Some(reminder(kind.to_owned(), line, who))
+    Some(reminder(kind.as_stored(), line, who))
 }
 
 /// The post for reminders delivered together: a header, one line per
@@ -165,39 +154,6 @@ pub(super) fn rejected(view: &SessionView, approver: &Actor, reason: &str) -> No
     Notice::new("rejected", Channel::Announcements, message)
 }
 
-/// Writes `notices` for the session as `view` shows it, in the caller's transaction.
-pub(super) async fn enqueue(
-    conn: &mut PgConnection,
-    view: &SessionView,
-    notices: &[Notice],
-) -> Result<(), AppError> {
-    for notice in notices {
-        enqueue_at(conn, view.id, view.version, notice).await?;
-    }
-    Ok(())
-}
-
-pub(super) async fn enqueue_at(
-    conn: &mut PgConnection,
-    session_id: i64,
-    version: i32,
-    notice: &Notice,
-) -> Result<(), AppError> {
-    let message = serde_json::to_value(&notice.message)
-        .map_err(|e| AppError::unexpected(anyhow::anyhow!("a notice did not serialise: {e}")))?;
-    outbox::enqueue(
-        conn,
-        session_id,
-        &notice.event,
-        version,
-        notice.channel.as_stored(),
-        &message,
-        notice.held,
-    )
-    .await?;
-    Ok(())
-}
-
 /// How long the schedulers leave a new approval card to the submit, which
 /// posts it itself so the submitter finds it in the channel when told so.
 const CARD_HELD_FOR_SUBMIT: Duration = Duration::from_secs(5);
@@ -211,19 +167,5 @@ pub(super) fn approval_card(view: &SessionView) -> Notice {
             Channel::Approvals,
             super::cards::approval_request(view),
         )
-    }
-}
-
-impl Operations {
-    /// Writes a notice that goes with no status change (an alert), keyed by
-    /// the session's current version.
-    pub async fn notify(&self, session_id: i64, notice: Notice) -> Result<(), AppError> {
-        let mut tx = self.core.pool.begin().await?;
-        let Some(session) = sessions::get(&mut tx, session_id).await? else {
-            return Err(AppError::SessionNotFound(session_id));
-        };
-        enqueue_at(&mut tx, session_id, session.version, &notice).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use sqlx::PgConnection;
 
 use super::checks::{item_problems, skus_of};
-use super::notices::{self, Notice};
+use super::notices::Notice;
+use super::outbox;
 use super::{lock_session, view, AppError, Core, Desk, Operations, SessionView};
 use crate::catalog::Freshness;
 use crate::chat::{Channel, Message, Text};
@@ -51,10 +52,7 @@ impl Core {
         status: Status,
         window: &Window,
     ) -> Result<(), AppError> {
-        let plan: Vec<_> = planned_jobs(status, window, &self.policy, self.clock.now())
-            .into_iter()
-            .map(|(kind, at)| (kind.as_stored(), at))
-            .collect();
+        let plan = planned_jobs(status, window, &self.policy, self.clock.now());
         jobs::apply_plan(conn, session_id, &plan).await?;
         // Whenever a session becomes live its end will run, whatever its end
         // job did before (a run that found it not yet live is `done`, and an
@@ -68,7 +66,7 @@ impl Core {
         // the sale down if the storefront has it. Re-approval cannot reuse the
         // job: a retried publish is past its start, hence past the deadline.
         if !matches!(status, Status::Approved | Status::Live) {
-            jobs::rearm_if_tried(conn, session_id, JobKind::Publish.as_stored().as_str()).await?;
+            jobs::rearm_if_tried(conn, session_id, JobKind::Publish).await?;
         }
         Ok(())
     }
@@ -108,7 +106,7 @@ impl Operations {
     /// Lock order, as everywhere: the session row first, then its job rows
     /// (people's commands lock the session and then re-plan its jobs; taking
     /// the job first here could deadlock a `stop` against an end's commit).
-    #[tracing::instrument(skip_all, fields(session = session_id, job = fence.job_id, fence = fence.token, action = ?action))]
+    #[tracing::instrument(skip_all, fields(session = session_id, job = fence.id, fence = fence.token, action = ?action))]
     pub async fn system_transition(
         &self,
         fence: Fence,
@@ -137,7 +135,7 @@ impl Operations {
             .core
             .record_status_change(&mut tx, &session, next, StatusChange::default(), entry)
             .await?;
-        notices::enqueue(&mut tx, &view, &notices(&view)).await?;
+        outbox::enqueue(&mut tx, &view, &notices(&view)).await?;
         tx.commit().await?;
         tracing::info!(
             from = session.status.as_str(),
@@ -165,7 +163,7 @@ impl Operations {
                 let Some(session) = sessions::get(&mut tx, *session_id).await? else {
                     return Err(AppError::SessionNotFound(*session_id));
                 };
-                notices::enqueue_at(&mut tx, *session_id, session.version, notice).await?;
+                outbox::enqueue_at(&mut tx, *session_id, session.version, notice).await?;
             }
             finished.push(owned);
         }
@@ -227,7 +225,7 @@ impl Desk {
         if sessions::request_stop(&mut tx, session_id).await? {
             // Due by the database's clock, the one the scheduler compares with:
             // the replica's clock may be ahead or behind (`crate::clock`).
-            let end_now = vec![(JobKind::End.as_stored(), db_now(&mut *tx).await?)];
+            let end_now = vec![(JobKind::End, db_now(&mut *tx).await?)];
             jobs::apply_plan(&mut tx, session_id, &end_now).await?;
         }
         activity::append(
@@ -251,7 +249,7 @@ impl Desk {
             ..Message::default()
         };
         let notice = Notice::new(event, Channel::Announcements, notice);
-        notices::enqueue(&mut tx, &view, &[notice]).await?;
+        outbox::enqueue(&mut tx, &view, &[notice]).await?;
         tx.commit().await?;
         tracing::info!("stop requested");
         Ok(view)

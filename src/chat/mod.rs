@@ -31,24 +31,6 @@ pub enum Channel {
     Approvals,
 }
 
-impl Channel {
-    /// How the outbox stores it.
-    pub fn as_stored(self) -> &'static str {
-        match self {
-            Channel::Announcements => "announcements",
-            Channel::Approvals => "approvals",
-        }
-    }
-
-    pub fn from_stored(stored: &str) -> Option<Channel> {
-        match stored {
-            "announcements" => Some(Channel::Announcements),
-            "approvals" => Some(Channel::Approvals),
-            _ => None,
-        }
-    }
-}
-
 /// Who a message must notify. Mentions are off unless a message lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Mention {

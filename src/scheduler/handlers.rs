@@ -5,7 +5,7 @@
 //! how it ended as a [`JobOutcome`], which `run_job` records in one place
 //! (job state, metrics, log). A status change and the notices that report it
 //! commit together (`Operations::system_transition` writes them to the
-//! outbox); `scheduler::outbox` delivers them. So a job re-run after a crash
+//! outbox); `app::outbox` delivers them. So a job re-run after a crash
 //! finds the change made and its notice already written, and the team hears
 //! about it exactly once.
 //!
@@ -88,34 +88,30 @@ pub(super) fn sale_is_down(sale: Option<&serde_json::Value>) -> bool {
 impl Scheduler {
     #[tracing::instrument(skip_all, fields(job = job.id, session = job.session_id, kind = %job.kind, attempt = job.attempt, fence = job.claim))]
     pub(super) async fn run_job(&self, job: ClaimedJob, due: tokio::time::Instant) {
-        let kind = JobKind::from_stored(&job.kind);
-        if kind != Some(JobKind::Publish) {
+        let kind = job.kind;
+        if kind != JobKind::Publish {
             // A publish prepares first and waits itself (`publish`).
             tokio::time::sleep_until(due).await;
         }
         let started = Instant::now();
         let handled = async {
             match kind {
-                Some(JobKind::Publish) => self.publish(&job, due).await,
-                Some(JobKind::End) => self.end(&job).await,
-                Some(JobKind::Expire) => self.expire(&job).await,
-                Some(JobKind::HeadsUp) => self.heads_up(&job).await,
-                Some(JobKind::Repair) => self.repair(&job).await,
-                Some(JobKind::Reminder { .. }) => {
+                JobKind::Publish => self.publish(&job, due).await,
+                JobKind::End => self.end(&job).await,
+                JobKind::Expire => self.expire(&job).await,
+                JobKind::HeadsUp => self.heads_up(&job).await,
+                JobKind::Repair => self.repair(&job).await,
+                JobKind::Reminder { .. } => {
                     self.remind(std::slice::from_ref(&job)).await;
                     Ok(JobOutcome::Done)
                 }
-                None => Ok(JobOutcome::Failed(format!(
-                    "unknown job kind {:?}",
-                    job.kind
-                ))),
             }
         };
         let handled = tokio::select! {
             handled = handled => handled,
             never = self.heartbeat(job.fence()) => match never {},
         };
-        let metric_kind = kind.map_or("unknown", metric_kind);
+        let metric_kind = metric_kind(kind);
         let outcome = match handled {
             Ok(outcome) => outcome,
             Err(error) => {
@@ -134,7 +130,7 @@ impl Scheduler {
             }
         };
         // A reminder's handler records itself (reminders run in batches).
-        if matches!(kind, Some(JobKind::Reminder { .. })) {
+        if matches!(kind, JobKind::Reminder { .. }) {
             return;
         }
         metrics::job(metric_kind, outcome.label());
@@ -164,11 +160,11 @@ impl Scheduler {
         match result.await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(
-                job = fence.job_id,
+                job = fence.id,
                 "lease lost before the outcome could be recorded"
             ),
             Err(e) => tracing::warn!(
-                job = fence.job_id,
+                job = fence.id,
                 error = %e,
                 "could not record the outcome; the lease will expire and the job run again"
             ),
@@ -188,11 +184,11 @@ impl Scheduler {
                 Ok(false) => {
                     // Taken over (or re-planned): the handler's writes will be
                     // refused by the fence; nothing to renew any more.
-                    tracing::warn!(job = fence.job_id, "lease lost while the job ran");
+                    tracing::warn!(job = fence.id, "lease lost while the job ran");
                     owned = false;
                 }
                 Err(e) => {
-                    tracing::warn!(job = fence.job_id, error = %e, "could not renew the lease")
+                    tracing::warn!(job = fence.id, error = %e, "could not renew the lease")
                 }
             }
         }
@@ -401,7 +397,7 @@ impl Scheduler {
                     continue;
                 }
             };
-            let line = notices::reminder_line(&view, &job.kind);
+            let line = notices::reminder_line(&view, job.kind);
             done.push((job.fence(), job.session_id, line));
         }
         if done.is_empty() {
@@ -415,7 +411,7 @@ impl Scheduler {
                     } else {
                         metrics::job("reminder", "lost_lease");
                         tracing::warn!(
-                            job = fence.job_id,
+                            job = fence.id,
                             "lease lost before the reminder could be recorded"
                         );
                     }

@@ -17,8 +17,9 @@
 //! app's `Clock` is for rules checked when a person acts. `crate::clock` says
 //! why.
 //!
-//! The same loop delivers the outbox (`outbox`): the notices a status change
-//! wrote in its own transaction go to the chat until it takes them.
+//! The same loop has the outbox delivered (`app::outbox`, timed by
+//! `outbox`): the notices a status change wrote in its own transaction go to
+//! the chat until it takes them.
 //!
 //! Beside it runs the reconciler (`reconcile`), which reads every sale that
 //! should be up or lately came down back from the storefront and repairs what
@@ -30,8 +31,8 @@
 //! asks for a repair when the storefront disagrees.
 //!
 //! Layout: `handlers` (what each kind of job does), `writer` (the section
-//! every storefront write is made in), `outbox` (delivering
-//! notices), `reconcile` (storefront vs database), `backoff` (retry waits),
+//! every storefront write is made in), `outbox` (when notices are
+//! delivered), `reconcile` (storefront vs database), `backoff` (retry waits),
 //! `timing` (a database time on this process's clock), `presence` (this
 //! process's presence lock while the loop runs),
 //! `digest` (the daily digest, driven by tokio-cron-scheduler).
@@ -56,7 +57,8 @@ pub use reconcile::Finding;
 
 use crate::app::Operations;
 use crate::domain::JobKind;
-use crate::store::jobs::{self, ClaimedJob, NOTIFY_CHANNEL};
+use crate::store::jobs::{self, ClaimedJob};
+use crate::store::queue::{self, NOTIFY_CHANNEL};
 use crate::store::{PgPool, StoreError};
 use crate::storefront::Storefront;
 use presence::PresentKey;
@@ -207,7 +209,7 @@ impl Scheduler {
             if delivering.as_ref().is_none_or(|d| d.is_finished()) {
                 let this = self.clone();
                 delivering = Some(tokio::spawn(async move {
-                    if let Err(e) = this.deliver_outbox().await {
+                    if let Err(e) = this.app.deliver_due(&this).await {
                         tracing::warn!(error = %e, "could not claim outbox posts");
                     }
                 }));
@@ -245,7 +247,7 @@ impl Scheduler {
         let mut running = JoinSet::new();
         self.start_jobs(claimed, &mut running);
         while running.join_next().await.is_some() {}
-        while self.deliver_outbox().await? > 0 {}
+        while self.app.deliver_due(self).await? > 0 {}
         Ok(count)
     }
 
@@ -264,7 +266,7 @@ impl Scheduler {
 
     /// After claiming: wakes the other loops, so a loop that slept a whole
     /// poll learns that a job runs and watches its claimer's presence from
-    /// then on (`jobs::time_until_next` brings it back every heartbeat while
+    /// then on (`queue::time_until_next` brings it back every heartbeat while
     /// anything runs). Once a heartbeat is enough for that, which keeps a
     /// burst of claims at go-live from waking every loop for each one.
     async fn tell_others_of_claims(&self) {
@@ -275,7 +277,7 @@ impl Scheduler {
             }
             *last = Some(now);
         }
-        if let Err(e) = jobs::wake_schedulers(&self.pool).await {
+        if let Err(e) = queue::wake_schedulers(&self.pool).await {
             tracing::debug!(error = %e, "could not wake the other schedulers; their poll will");
         }
     }
@@ -301,12 +303,9 @@ impl Scheduler {
         let due = |job: &ClaimedJob| {
             now + Duration::from_micros(u64::try_from(job.starts_in_us).unwrap_or(0))
         };
-        let (reminders, others): (Vec<_>, Vec<_>) = claimed.into_iter().partition(|job| {
-            matches!(
-                JobKind::from_stored(&job.kind),
-                Some(JobKind::Reminder { .. })
-            )
-        });
+        let (reminders, others): (Vec<_>, Vec<_>) = claimed
+            .into_iter()
+            .partition(|job| matches!(job.kind, JobKind::Reminder { .. }));
         if let Some(last) = reminders.iter().map(due).max() {
             let this = self.clone();
             running.spawn(async move {
@@ -322,7 +321,7 @@ impl Scheduler {
     }
 
     async fn wait_for_next(&self) -> Duration {
-        match jobs::time_until_next(&self.pool, self.config.heartbeat).await {
+        match queue::time_until_next(&self.pool, self.config.heartbeat).await {
             // A due job that could not be claimed is held by another replica
             // right now: look again shortly rather than spinning.
             // Woken a lookahead early: that job can be claimed then.
@@ -370,7 +369,7 @@ impl Scheduler {
                 tracing::warn!(error = %e, "could not hand jobs back; their leases will expire")
             }
         }
-        match crate::store::outbox::release_all(&self.pool, &self.config.worker_id).await {
+        match self.app.release_posts(&self.config.worker_id).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "handed undelivered posts back"),
             Err(e) => {

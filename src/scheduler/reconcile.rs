@@ -23,11 +23,10 @@
 use super::Scheduler;
 use crate::app::AppError;
 use crate::domain::sale::{RepairDecision, SaleFacts, Shown};
-use crate::domain::{Status, Window};
+use crate::domain::Window;
 use crate::metrics;
 use crate::store::jobs;
 use crate::store::reconcile::{self, Candidate};
-use crate::store::StoreError;
 
 /// Sessions compared per round.
 const BATCH: i64 = 20;
@@ -93,14 +92,8 @@ impl Scheduler {
 
     #[tracing::instrument(skip_all, fields(session = candidate.session_id, status = %candidate.status))]
     async fn reconcile(&self, candidate: &Candidate) -> Result<Finding, AppError> {
-        let status = Status::from_stored(&candidate.status).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "session {} has status {:?}",
-                candidate.session_id, candidate.status
-            ))
-        })?;
         let facts = SaleFacts {
-            status,
+            status: candidate.status,
             window: Window::from_stored(candidate.starts_at, candidate.ends_at),
             stopping: candidate.stop_requested_at.is_some(),
             now: candidate.checked_at,

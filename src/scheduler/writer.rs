@@ -19,10 +19,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::Scheduler;
 use crate::app::AppError;
 use crate::domain::sale::SaleFacts;
-use crate::domain::{Status, Window};
+use crate::domain::Window;
 use crate::store::jobs::{self, ClaimedJob};
 use crate::store::sale::WriterSection;
-use crate::store::{PgPool, StoreError};
+use crate::store::PgPool;
 use crate::storefront::SaleWrite;
 
 /// How many sections this process may hold at once.
@@ -50,11 +50,8 @@ impl Section {
             .await?
             .ok_or(AppError::SessionNotFound(id))?;
         self.version = Some(state.version);
-        let status = Status::from_stored(&state.status).ok_or_else(|| {
-            StoreError::Corrupt(format!("session {id} has status {:?}", state.status))
-        })?;
         Ok(SaleFacts {
-            status,
+            status: state.status,
             window: Window::from_stored(state.starts_at, state.ends_at),
             stopping: state.stop_requested_at.is_some(),
             now: state.now,

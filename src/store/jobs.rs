@@ -1,12 +1,16 @@
 //! The `job` table: every future action of a session, and its claiming.
 //!
-//! Claiming is `FOR UPDATE SKIP LOCKED` plus a lease (`claimed_until`) and a
-//! claim counter (`claims`) that is bumped on every claim and never reset. The
-//! counter is the fencing token: whoever records an outcome must still hold
-//! the claim it made (`where claims = $n and state = 'running'`), so a replica
-//! whose lease expired and was taken over cannot overwrite the new owner's
-//! result, and because the counter only grows (a re-plan resets `attempts`,
-//! never `claims`) a new claim can never carry a stale worker's token.
+//! Jobs are a held queue (`store::queue`): claimed with `FOR UPDATE SKIP
+//! LOCKED`, a lease (`claimed_until`) and a claim counter (`claims`) that is
+//! bumped on every claim and never reset. The counter is the fencing token:
+//! whoever records an outcome must still hold the claim it made (`Fence`), so
+//! a replica whose lease expired and was taken over cannot overwrite the new
+//! owner's result, and because the counter only grows (a re-plan resets
+//! `attempts`, never `claims`) a new claim can never carry a stale worker's
+//! token. What is the job table's own: a job is due at its next attempt, and
+//! may be claimed up to a look-ahead before it (`claim_due_within`); a
+//! running job is `running`, a finished one `done` or `failed`; putting one
+//! back wakes the schedulers.
 //!
 //! Leases are short (seconds) and a running job renews its own (`renew`, the
 //! heartbeat), so a dead worker's job is taken over within one lease while a
@@ -15,23 +19,25 @@
 //! claims are taken over at the next look. Due times are compared with the
 //! database clock (`now()`), never a replica's.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::queue::{Claim, ClaimedRow, Holder, JOBS, NOTIFY_CHANNEL};
 use super::StoreError;
+use crate::domain::JobKind;
 
-/// The channel LISTEN/NOTIFY uses to wake schedulers when jobs change.
-pub const NOTIFY_CHANNEL: &str = "flashsale_jobs";
+pub use super::queue::Fence;
 
 /// A job this worker now holds, with the attempt that fences its writes.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedJob {
     pub id: i64,
     pub session_id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub due_at: DateTime<Utc>,
     /// The database's clock when this claim was made: lateness is measured
     /// from it, never from a replica's clock.
@@ -55,19 +61,62 @@ pub struct ClaimedJob {
 }
 
 impl ClaimedJob {
+    /// The right to record this claim's outcome.
     pub fn fence(&self) -> Fence {
         Fence {
-            job_id: self.id,
+            id: self.id,
             token: self.claim,
         }
     }
 }
 
-/// The right to record a job's outcome: its id and the claim that was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fence {
-    pub job_id: i64,
-    pub token: i64,
+/// A claimed job as the claim returns it, its kind as stored.
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    session_id: i64,
+    kind: String,
+    due_at: DateTime<Utc>,
+    claimed_at: DateTime<Utc>,
+    attempt: i32,
+    claim: i64,
+    idempotency_key: Uuid,
+    starts_in_us: i64,
+    acts_at: DateTime<Utc>,
+}
+
+impl ClaimedRow for JobRow {
+    type Read = ClaimedJob;
+
+    fn fence(&self) -> Fence {
+        Fence {
+            id: self.id,
+            token: self.claim,
+        }
+    }
+
+    fn read(self) -> Result<ClaimedJob, StoreError> {
+        let Some(kind) = JobKind::from_stored(&self.kind) else {
+            return Err(StoreError::Unknown {
+                table: "job",
+                id: self.id,
+                column: "kind",
+                value: self.kind,
+            });
+        };
+        Ok(ClaimedJob {
+            id: self.id,
+            session_id: self.session_id,
+            kind,
+            due_at: self.due_at,
+            claimed_at: self.claimed_at,
+            attempt: self.attempt,
+            claim: self.claim,
+            idempotency_key: self.idempotency_key,
+            starts_in_us: self.starts_in_us,
+            acts_at: self.acts_at,
+        })
+    }
 }
 
 /// Makes the session's pending jobs match `plan` (kind, due time): jobs not in
@@ -76,9 +125,9 @@ pub struct Fence {
 pub async fn apply_plan(
     conn: &mut PgConnection,
     session_id: i64,
-    plan: &[(String, DateTime<Utc>)],
+    plan: &[(JobKind, DateTime<Utc>)],
 ) -> Result<(), StoreError> {
-    let kinds: Vec<&str> = plan.iter().map(|(k, _)| k.as_str()).collect();
+    let kinds: Vec<String> = plan.iter().map(|(k, _)| k.as_stored()).collect();
     sqlx::query(
         "update job set state = 'cancelled', updated_at = now() \
          where session_id = $1 and state = 'pending' and kind <> all($2) and kind <> $3",
@@ -87,10 +136,10 @@ pub async fn apply_plan(
     .bind(&kinds)
     // A repair is asked for by the reconciler, never planned: a plan change
     // leaves it to run (its writer decides from the state it then reads).
-    .bind(REPAIR)
+    .bind(JobKind::Repair.as_stored())
     .execute(&mut *conn)
     .await?;
-    for (kind, due_at) in plan {
+    for ((_, due_at), kind) in plan.iter().zip(&kinds) {
         sqlx::query(
             "insert into job (session_id, kind, due_at, next_attempt_at, idempotency_key) \
              values ($1, $2, $3, $3, $4) \
@@ -116,9 +165,6 @@ pub async fn apply_plan(
     Ok(())
 }
 
-/// The stored kind of a repair job (`JobKind::Repair`).
-const REPAIR: &str = "repair";
-
 /// The write a job's current decision sends to the storefront: the
 /// idempotency key its retries repeat and its revision.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -142,20 +188,19 @@ pub async fn sale_write(
     fence: Fence,
     fresh: bool,
 ) -> Result<Option<JobWrite>, StoreError> {
-    let write = sqlx::query_as(
-        "update job set \
-             idempotency_key = case when $3 and revision is not null then gen_random_uuid() \
+    static WRITE: LazyLock<String> = LazyLock::new(|| {
+        JOBS.fenced_update(
+            "idempotency_key = case when $3 and revision is not null then gen_random_uuid() \
                                     else idempotency_key end, \
-             revision = case when $3 or revision is null then nextval('sale_revision') else revision end, \
-             updated_at = now() \
-         where id = $1 and claims = $2 and state = 'running' \
-         returning idempotency_key as key, revision",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .bind(fresh)
-    .fetch_optional(pool)
-    .await?;
+             revision = case when $3 or revision is null then nextval('sale_revision') else revision end",
+        ) + " returning idempotency_key as key, revision"
+    });
+    let write = sqlx::query_as(WRITE.as_str())
+        .bind(fence.id)
+        .bind(fence.token)
+        .bind(fresh)
+        .fetch_optional(pool)
+        .await?;
     Ok(write)
 }
 
@@ -163,7 +208,7 @@ pub async fn sale_write(
 /// (due at once) unless one is waiting or running already. Wakes the
 /// schedulers. Returns whether it was armed here.
 pub async fn arm_repair(pool: &PgPool, session_id: i64) -> Result<bool, StoreError> {
-    arm_unless_waiting(pool, session_id, REPAIR, None).await
+    arm_unless_waiting(pool, session_id, JobKind::Repair, None).await
 }
 
 /// Makes sure the session's end job will run: a live session's end is
@@ -176,7 +221,7 @@ pub async fn ensure_end_armed(
     session_id: i64,
     due_at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    arm_unless_waiting(conn, session_id, "end", Some(due_at)).await
+    arm_unless_waiting(conn, session_id, JobKind::End, Some(due_at)).await
 }
 
 /// Arms the session's `kind` job for `due_at` (now when `None`) with a new
@@ -185,7 +230,7 @@ pub async fn ensure_end_armed(
 async fn arm_unless_waiting(
     conn: impl sqlx::PgExecutor<'_>,
     session_id: i64,
-    kind: &str,
+    kind: JobKind,
     due_at: Option<DateTime<Utc>>,
 ) -> Result<bool, StoreError> {
     let armed = sqlx::query(
@@ -201,7 +246,7 @@ async fn arm_unless_waiting(
          select pg_notify($4, session_id::text) from armed",
     )
     .bind(session_id)
-    .bind(kind)
+    .bind(kind.as_stored())
     .bind(due_at)
     .bind(NOTIFY_CHANNEL)
     .execute(conn)
@@ -228,14 +273,14 @@ pub async fn publish_failed_before(pool: &PgPool, session_id: i64) -> Result<boo
 pub async fn rearm_if_tried(
     conn: &mut PgConnection,
     session_id: i64,
-    kind: &str,
+    kind: JobKind,
 ) -> Result<bool, StoreError> {
     let rearmed = sqlx::query(
         "update job set state = 'pending', next_attempt_at = now(), updated_at = now() \
          where session_id = $1 and kind = $2 and state = 'cancelled' and attempts > 0",
     )
     .bind(session_id)
-    .bind(kind)
+    .bind(kind.as_stored())
     .execute(conn)
     .await?;
     Ok(rearmed.rows_affected() == 1)
@@ -261,8 +306,7 @@ pub async fn claim_due(
 /// `presence` is the claimer's presence key (`store::presence`) while it
 /// holds it: a running job whose key nobody holds any more belongs to a
 /// process that died and is taken over without waiting for its lease. A claim
-/// without a key waits for its lease; hence the `is not null` before every
-/// `not in`, which is true for a null key when nobody is present.
+/// without a key waits for its lease (`Queue::claimable`).
 pub async fn claim_due_within(
     pool: &PgPool,
     worker: &str,
@@ -271,165 +315,127 @@ pub async fn claim_due_within(
     limit: i64,
     ahead: Duration,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
-    let jobs = sqlx::query_as(
-        "update job set state = 'running', attempts = attempts + 1, claims = claims + 1, claimed_by = $1, \
-             claimed_presence = $5, claimed_until = now() + make_interval(secs => $2), updated_at = now() \
-         where id in ( \
-             select id from job \
-             where (state = 'pending' and next_attempt_at <= now() + make_interval(secs => $4)) \
-                or (state = 'running' and (claimed_until < now() \
-                    or (claimed_presence is not null \
-                        and claimed_presence not in (select key from present_worker)))) \
-             order by next_attempt_at limit $3 for update skip locked) \
-         returning id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, claims as claim, \
-             idempotency_key, next_attempt_at as acts_at, \
-             (extract(epoch from next_attempt_at - clock_timestamp()) * 1000000)::int8 as starts_in_us",
-    )
-    .bind(worker)
-    .bind(lease.as_secs_f64())
-    .bind(limit)
-    .bind(ahead.as_secs_f64())
-    .bind(presence)
-    .fetch_all(pool)
-    .await?;
-    Ok(jobs)
+    let holder = Holder {
+        worker,
+        presence,
+        lease,
+    };
+    let rows: Vec<JobRow> = holder
+        .bind(sqlx::query_as(claim_statement()))
+        .bind(limit)
+        .bind(ahead.as_secs_f64())
+        .fetch_all(pool)
+        .await?;
+    Ok(JOBS.read_claimed(pool, rows).await)
 }
 
-/// Tells every scheduler loop that something was claimed. A loop that slept
-/// a whole poll because nothing was due then knows a job is running, and
-/// looks at it again within a heartbeat (`time_until_next`): if the claimer
-/// dies, that is how soon it is noticed.
-pub async fn wake_schedulers(pool: &PgPool) -> Result<(), StoreError> {
-    sqlx::query("select pg_notify($1, 'claimed')")
-        .bind(NOTIFY_CHANNEL)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// The claim of `claim_due_within`: the pending jobs due by the look-ahead
+/// (`$5` seconds) and the running ones whose worker is gone, earliest first
+/// (the `job_due` index), up to `$4`.
+pub(super) fn claim_statement() -> &'static str {
+    static CLAIM: LazyLock<String> = LazyLock::new(|| {
+        Claim {
+            with: "",
+            table: "job",
+            key: "id",
+            take: &JOBS.take(),
+            pick: &format!(
+                "select id from job where {} order by next_attempt_at limit $4",
+                JOBS.claimable("", "now() + make_interval(secs => $5)")
+            ),
+            returning: "id, session_id, kind, due_at, now() as claimed_at, attempts as attempt, \
+                 claims as claim, idempotency_key, next_attempt_at as acts_at, \
+                 (extract(epoch from next_attempt_at - clock_timestamp()) * 1000000)::int8 as starts_in_us",
+        }
+        .statement()
+    });
+    CLAIM.as_str()
 }
 
 /// True while the fence still owns the job; locks the job row until the
 /// transaction ends, so an outcome and the state change it implies commit together.
 pub async fn still_owned(conn: &mut PgConnection, fence: Fence) -> Result<bool, StoreError> {
-    let owned: Option<i64> = sqlx::query_scalar(
-        "select id from job where id = $1 and claims = $2 and state = 'running' for update",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .fetch_optional(conn)
-    .await?;
-    Ok(owned.is_some())
+    JOBS.still_held(conn, fence).await
 }
 
 /// Records success. False when the fence no longer owns the job.
 pub async fn finish(conn: &mut PgConnection, fence: Fence) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "update job set state = 'done', claimed_until = null, last_error = null, updated_at = now() \
-         where id = $1 and claims = $2 and state = 'running'",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    JOBS.finish(conn, fence).await
 }
 
-/// Puts the job back to run again after `delay`, keeping the error for the record.
+/// Puts the job back to run again after `delay`, keeping the error for the
+/// record. Every loop is woken (this one included, whose sleep was chosen
+/// while the job still ran), so the retry runs on its backoff, not on the
+/// next poll.
 pub async fn retry_later(
     conn: &mut PgConnection,
     fence: Fence,
     delay: Duration,
     error: &str,
 ) -> Result<bool, StoreError> {
-    // The NOTIFY makes every loop (this one included, whose sleep was chosen
-    // while the job still ran) look again, so the retry runs on its backoff,
-    // not on the next poll.
-    let updated = sqlx::query(
-        "with retried as ( \
-             update job set state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
-                 last_error = $4, claimed_by = null, claimed_presence = null, claimed_until = null, updated_at = now() \
-             where id = $1 and claims = $2 and state = 'running' returning session_id) \
-         select pg_notify($5, session_id::text) from retried",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .bind(delay.as_secs_f64())
-    .bind(error)
-    .bind(NOTIFY_CHANNEL)
-    .execute(conn)
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    JOBS.retry_later(conn, fence, delay, error).await
 }
 
 /// Gives up on the job for good.
 pub async fn fail(conn: &mut PgConnection, fence: Fence, error: &str) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "update job set state = 'failed', last_error = $3, claimed_until = null, updated_at = now() \
-         where id = $1 and claims = $2 and state = 'running'",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .bind(error)
-    .execute(conn)
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    JOBS.give_up(conn, fence, error).await
 }
 
 /// Extends the lease of a job this worker still runs (the heartbeat). False
 /// when the fence no longer owns it: the worker should stop caring, its
 /// writes are refused anyway.
 pub async fn renew(pool: &PgPool, fence: Fence, lease: Duration) -> Result<bool, StoreError> {
-    let renewed = sqlx::query(
-        "update job set claimed_until = now() + make_interval(secs => $3), updated_at = now() \
-         where id = $1 and claims = $2 and state = 'running'",
-    )
-    .bind(fence.job_id)
-    .bind(fence.token)
-    .bind(lease.as_secs_f64())
-    .execute(pool)
-    .await?;
-    Ok(renewed.rows_affected() == 1)
+    Ok(JOBS.renew(pool, &[fence], lease).await? == 1)
 }
 
 /// On graceful shutdown: hands this worker's claimed jobs back, to run at once
 /// elsewhere. The next claim gets a larger token.
 pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError> {
-    let released = sqlx::query(
-        "update job set state = 'pending', next_attempt_at = least(next_attempt_at, now()), \
-             claimed_by = null, claimed_presence = null, claimed_until = null, updated_at = now() \
-         where claimed_by = $1 and state = 'running'",
-    )
-    .bind(worker)
-    .execute(pool)
-    .await?;
-    Ok(released.rows_affected())
+    JOBS.release_all(pool, worker).await
 }
 
-/// How long until the next job or outbox post may be claimed, by the
-/// database clock (zero: something is due now). `None` when nothing is waiting.
-///
-/// A running job or post is looked at again at least every `recheck`: its
-/// process may die at any moment, and nobody would be woken to notice (a
-/// dead process sends no NOTIFY). One whose process is gone is due now.
-pub async fn time_until_next(
-    pool: &PgPool,
-    recheck: Duration,
-) -> Result<Option<Duration>, StoreError> {
-    let seconds: Option<f64> = sqlx::query_scalar(
-        "with present as (select key from present_worker) \
-         select extract(epoch from least( \
-             (select min(case when state = 'pending' then next_attempt_at \
-                              when claimed_presence is not null \
-                                   and claimed_presence not in (select key from present) then now() \
-                              else least(claimed_until, now() + make_interval(secs => $1)) end) \
-              from job where state in ('pending', 'running')), \
-             (select min(case when state = 'pending' then next_attempt_at \
-                              when claimed_presence is not null \
-                                   and claimed_presence not in (select key from present) then now() \
-                              else least(claimed_until, now() + make_interval(secs => $1)) end) \
-              from outbox where state in ('pending', 'sending'))) - now())::float8",
-    )
-    .bind(recheck.as_secs_f64())
-    .fetch_one(pool)
-    .await?;
-    Ok(seconds.map(|s| Duration::from_secs_f64(s.max(0.0))))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str) -> JobRow {
+        let now = Utc::now();
+        JobRow {
+            id: 12,
+            session_id: 3,
+            kind: kind.to_owned(),
+            due_at: now,
+            claimed_at: now,
+            attempt: 1,
+            claim: 5,
+            idempotency_key: Uuid::nil(),
+            starts_in_us: 0,
+            acts_at: now,
+        }
+    }
+
+    #[test]
+    fn a_claimed_jobs_kind_is_read_once_into_its_type() {
+        assert_eq!(
+            row("reminder:1440").read().unwrap().kind,
+            JobKind::Reminder {
+                minutes_before: 1440
+            }
+        );
+        assert_eq!(row("publish").read().unwrap().kind, JobKind::Publish);
+        assert_eq!(row("publish").fence(), Fence { id: 12, token: 5 });
+    }
+
+    #[test]
+    fn an_unknown_kind_is_a_typed_error_naming_the_job() {
+        let error = row("refund").read().unwrap_err();
+        assert!(matches!(
+            &error,
+            StoreError::Unknown { table: "job", id: 12, column: "kind", value } if value == "refund"
+        ));
+        assert_eq!(
+            error.to_string(),
+            "stored data is not valid: job 12 has kind \"refund\""
+        );
+    }
 }

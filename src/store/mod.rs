@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod presence;
 pub mod prices;
+pub mod queue;
 pub mod reconcile;
 pub mod sale;
 pub mod sessions;
@@ -35,6 +36,15 @@ pub enum StoreError {
     /// A stored value the code does not understand (a bug or a bad manual edit).
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// A stored value of a known set (a job's kind, a session's status) that
+    /// this code does not know: written by a newer version, or by hand.
+    #[error("stored data is not valid: {table} {id} has {column} {value:?}")]
+    Unknown {
+        table: &'static str,
+        id: i64,
+        column: &'static str,
+        value: String,
+    },
     /// Every presence key drawn was taken (`presence`): practically never.
     #[error("no free presence key")]
     NoPresenceKey,

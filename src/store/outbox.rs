@@ -4,11 +4,12 @@
 //! A post is written by `enqueue` in the same transaction as the change it
 //! reports, under a unique key (session, event, version), so the change and
 //! its announcement commit together and a retried job cannot write a second
-//! one. Delivery works like the jobs table (`store::jobs`): rows are claimed
-//! with `FOR UPDATE SKIP LOCKED`, a lease and a claim counter that fences the
-//! outcome, so any number of replicas deliver each post once. A post whose
-//! delivery failed goes back to `pending` with a backoff; one the chat
-//! refused for good (too long, unknown channel) is kept as `refused`.
+//! one. Delivery works like the jobs table: the outbox is a held queue
+//! (`store::queue`), its rows claimed with `FOR UPDATE SKIP LOCKED`, a lease
+//! and a claim counter that fences the outcome, so any number of replicas
+//! deliver each post once. A post whose delivery failed goes back to
+//! `pending` with a backoff; one the chat refused for good (too long, unknown
+//! channel) is kept as `refused`.
 //!
 //! Posts are claimed one at a time (`claim_due`; reminder lines due
 //! together as one group), each with its own lease that the deliverer renews
@@ -28,21 +29,97 @@
 //! (`outbox:<id>`: Discord's nonce, the console's memory) is what keeps that
 //! second delivery from showing.
 
+use std::fmt;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::{PgConnection, PgPool};
 
-use super::jobs::NOTIFY_CHANNEL;
+use super::queue::{Claim, ClaimedRow, Fence, Holder, NOTIFY_CHANNEL, OUTBOX};
 use super::StoreError;
 
+/// Which chat channel a post goes to, as the outbox stores it (`channel`,
+/// which the table's check constraint holds to these two). `app` maps it to
+/// and from the chat port's `Channel`: the store names no chat type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Destination {
+    Announcements,
+    Approvals,
+}
+
+impl Destination {
+    /// The stored name, which is also the name people read for it.
+    pub fn as_stored(self) -> &'static str {
+        match self {
+            Destination::Announcements => "announcements",
+            Destination::Approvals => "approvals",
+        }
+    }
+
+    fn from_stored(stored: &str) -> Option<Destination> {
+        match stored {
+            "announcements" => Some(Destination::Announcements),
+            "approvals" => Some(Destination::Approvals),
+            _ => None,
+        }
+    }
+}
+
+/// What a post is, as far as delivering it cares, read from its key (`event`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The approval card (`card`): where it lands is remembered.
+    Card,
+    /// A reminder line (`reminder:<minutes>`, its job's kind): the lines due
+    /// together for one channel go out as one post.
+    Reminder { minutes_before: i64 },
+    /// Any other notice (`live`, `refused:17`, `digest:<date>`): a key, no more.
+    Other(String),
+}
+
+impl Event {
+    /// The stored key of the approval card.
+    pub const CARD: &'static str = "card";
+    /// What the stored key of a reminder line starts with.
+    pub const REMINDER: &'static str = "reminder:";
+
+    /// `None` for a reminder key whose minutes are not a number.
+    fn from_stored(stored: &str) -> Option<Event> {
+        if stored == Event::CARD {
+            return Some(Event::Card);
+        }
+        match stored.strip_prefix(Event::REMINDER) {
+            Some(minutes) => Some(Event::Reminder {
+                minutes_before: minutes.parse().ok()?,
+            }),
+            None => Some(Event::Other(stored.to_owned())),
+        }
+    }
+}
+
+/// The key as stored.
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Card => f.write_str(Event::CARD),
+            Event::Reminder { minutes_before } => write!(f, "{}{minutes_before}", Event::REMINDER),
+            Event::Other(key) => f.write_str(key),
+        }
+    }
+}
+
+/// The columns a claim returns, as `ClaimedPost` reads them.
+const POST: &str =
+    "id, session_id, event, channel, message, attempts as attempt, claims as claim, version";
+
 /// A post taken for delivery by this worker.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedPost {
     pub id: i64,
     /// `None` for a post about no one session (the daily digest).
     pub session_id: Option<i64>,
-    pub event: String,
-    pub channel: String,
+    pub event: Event,
+    pub channel: Destination,
     pub message: serde_json::Value,
     /// Deliveries tried so far, this one included (drives the backoff).
     pub attempt: i32,
@@ -50,6 +127,66 @@ pub struct ClaimedPost {
     pub claim: i64,
     /// The session version the post was written at.
     pub version: i32,
+}
+
+impl ClaimedPost {
+    /// The right to record this claim's outcome.
+    pub fn fence(&self) -> Fence {
+        Fence {
+            id: self.id,
+            token: self.claim,
+        }
+    }
+}
+
+/// A claimed post as the claim returns it, its key and channel as stored.
+#[derive(sqlx::FromRow)]
+struct PostRow {
+    id: i64,
+    session_id: Option<i64>,
+    event: String,
+    channel: String,
+    message: serde_json::Value,
+    attempt: i32,
+    claim: i64,
+    version: i32,
+}
+
+impl ClaimedRow for PostRow {
+    type Read = ClaimedPost;
+
+    fn fence(&self) -> Fence {
+        Fence {
+            id: self.id,
+            token: self.claim,
+        }
+    }
+
+    fn read(self) -> Result<ClaimedPost, StoreError> {
+        let id = self.id;
+        let unknown = |column, value| StoreError::Unknown {
+            table: "outbox",
+            id,
+            column,
+            value,
+        };
+        let Some(channel) = Destination::from_stored(&self.channel) else {
+            return Err(unknown("channel", self.channel));
+        };
+        let Some(event) = Event::from_stored(&self.event) else {
+            return Err(unknown("event", self.event));
+        };
+        Ok(ClaimedPost {
+            id: self.id,
+            session_id: self.session_id,
+            event,
+            channel,
+            message: self.message,
+            attempt: self.attempt,
+            claim: self.claim,
+            version: self.version,
+        })
+    }
 }
 
 /// Writes a post in the caller's transaction; a post already written under
@@ -62,7 +199,7 @@ pub async fn enqueue(
     session_id: i64,
     event: &str,
     version: i32,
-    channel: &str,
+    channel: Destination,
     message: &serde_json::Value,
     hold: Duration,
 ) -> Result<bool, StoreError> {
@@ -74,7 +211,7 @@ pub async fn enqueue(
     .bind(session_id)
     .bind(event)
     .bind(version)
-    .bind(channel)
+    .bind(channel.as_stored())
     .bind(message)
     .bind(hold.as_secs_f64())
     .execute(&mut *conn)
@@ -93,7 +230,7 @@ pub async fn enqueue(
 pub async fn enqueue_unattached(
     conn: &mut PgConnection,
     event: &str,
-    channel: &str,
+    channel: Destination,
     message: &serde_json::Value,
 ) -> Result<bool, StoreError> {
     let written = sqlx::query(
@@ -101,7 +238,7 @@ pub async fn enqueue_unattached(
          values (null, $1, 0, $2, $3) on conflict do nothing",
     )
     .bind(event)
-    .bind(channel)
+    .bind(channel.as_stored())
     .bind(message)
     .execute(&mut *conn)
     .await?;
@@ -112,22 +249,21 @@ pub async fn enqueue_unattached(
     Ok(written.rows_affected() == 1)
 }
 
-// Which rows a deliverer may take, as a macro so queries stay string
-// literals: pending ones whose time has come, and ones whose deliverer is
-// gone (its lease ran out, or its presence: see `jobs::claim_due_within`);
-// and of those only the oldest waiting post of its session, so a session's
-// posts go out in the order they were written (posts without a session wait
-// for nobody).
-macro_rules! claimable {
-    () => {
-        "((o.state = 'pending' and o.next_attempt_at <= now()) \
-            or (o.state = 'sending' and (o.claimed_until < now() \
-                or (o.claimed_presence is not null \
-                    and o.claimed_presence not in (select key from present_worker))))) \
-         and not exists (select 1 from outbox e \
-             where e.session_id = o.session_id and e.id < o.id \
-               and e.state in ('pending', 'sending'))"
-    };
+/// Which rows of `outbox o` a deliverer may take: claimable ones (due, or
+/// their deliverer gone: `Queue::claimable`), and of those only the oldest
+/// waiting post of its session, so a session's posts go out in the order
+/// they were written (posts without a session wait for nobody). The index
+/// `outbox_waiting_by_session` answers "does an older one wait?".
+fn deliverable() -> &'static str {
+    static DELIVERABLE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{} and not exists (select 1 from outbox e \
+                 where e.session_id = o.session_id and e.id < o.id \
+                   and e.state in ('pending', 'sending'))",
+            OUTBOX.claimable("o", "now()")
+        )
+    });
+    DELIVERABLE.as_str()
 }
 
 /// Claims the next post due, oldest first, with a lease of its own: the
@@ -135,6 +271,10 @@ macro_rules! claimable {
 /// (`renew`). A reminder line comes with the other reminder lines due for the
 /// same channel (at most `group_limit` rows), which go out as one post.
 /// Empty when nothing is due.
+///
+/// The rows are chosen and locked first (`for update skip locked`), then
+/// taken, in one transaction: which reminder lines come along depends on
+/// the first post.
 pub async fn claim_due(
     pool: &PgPool,
     worker: &str,
@@ -142,70 +282,65 @@ pub async fn claim_due(
     lease: Duration,
     group_limit: i64,
 ) -> Result<Vec<ClaimedPost>, StoreError> {
+    static HEAD: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "select o.id, o.event, o.channel from outbox o where {} \
+             order by o.id limit 1 for update of o skip locked",
+            deliverable()
+        )
+    });
+    static GROUP: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "select o.id from outbox o where {} \
+               and o.event like 'reminder:%' and o.channel = $1 and o.id > $2 \
+             order by o.id limit $3 for update of o skip locked",
+            deliverable()
+        )
+    });
+    static TAKE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "update outbox set {} where id = any($4) returning {POST}",
+            OUTBOX.take()
+        )
+    });
     let mut tx = pool.begin().await?;
-    let head: Option<(i64, String, String)> = sqlx::query_as(concat!(
-        "select o.id, o.event, o.channel from outbox o where ",
-        claimable!(),
-        " order by o.id limit 1 for update of o skip locked"
-    ))
-    .fetch_optional(&mut *tx)
-    .await?;
+    let head: Option<(i64, String, String)> = sqlx::query_as(HEAD.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
     let Some((head, event, channel)) = head else {
         return Ok(Vec::new());
     };
     let mut ids = vec![head];
-    if event.starts_with("reminder:") {
-        let others: Vec<i64> = sqlx::query_scalar(concat!(
-            "select o.id from outbox o where ",
-            claimable!(),
-            " and o.event like 'reminder:%' and o.channel = $1 and o.id > $2 \
-             order by o.id limit $3 for update of o skip locked"
-        ))
-        .bind(&channel)
-        .bind(head)
-        .bind(group_limit.saturating_sub(1))
-        .fetch_all(&mut *tx)
-        .await?;
+    if event.starts_with(Event::REMINDER) {
+        let others: Vec<i64> = sqlx::query_scalar(GROUP.as_str())
+            .bind(&channel)
+            .bind(head)
+            .bind(group_limit.saturating_sub(1))
+            .fetch_all(&mut *tx)
+            .await?;
         ids.extend(others);
     }
-    let mut posts: Vec<ClaimedPost> = sqlx::query_as(
-        "update outbox set state = 'sending', attempts = attempts + 1, claims = claims + 1, \
-             claimed_by = $1, claimed_presence = $2, claimed_until = now() + make_interval(secs => $3) \
-         where id = any($4) \
-         returning id, session_id, event, channel, message, attempts as attempt, claims as claim, version",
-    )
-    .bind(worker)
-    .bind(presence)
-    .bind(lease.as_secs_f64())
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
+    let holder = Holder {
+        worker,
+        presence,
+        lease,
+    };
+    let mut rows: Vec<PostRow> = holder
+        .bind(sqlx::query_as(TAKE.as_str()))
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
     // `returning` keeps no order: deliver in the order things happened.
-    posts.sort_by_key(|p| p.id);
-    Ok(posts)
+    rows.sort_by_key(|p| p.id);
+    Ok(OUTBOX.read_claimed(pool, rows).await)
 }
 
 /// Renews the lease of posts this worker is delivering, each under its own
 /// claim. Returns how many it still owned: fewer than asked means another
 /// worker took some over (a lease ran out under a stalled process).
-pub async fn renew(
-    pool: &PgPool,
-    posts: &[(i64, i64)],
-    lease: Duration,
-) -> Result<u64, StoreError> {
-    let (ids, claims): (Vec<i64>, Vec<i64>) = posts.iter().copied().unzip();
-    let renewed = sqlx::query(
-        "update outbox set claimed_until = now() + make_interval(secs => $3) \
-         from unnest($1::bigint[], $2::bigint[]) as held (id, claim) \
-         where outbox.id = held.id and outbox.claims = held.claim and outbox.state = 'sending'",
-    )
-    .bind(&ids)
-    .bind(&claims)
-    .bind(lease.as_secs_f64())
-    .execute(pool)
-    .await?;
-    Ok(renewed.rows_affected())
+pub async fn renew(pool: &PgPool, posts: &[Fence], lease: Duration) -> Result<u64, StoreError> {
+    OUTBOX.renew(pool, posts, lease).await
 }
 
 /// Claims one post by its key while it is still pending, held or not: the
@@ -219,23 +354,26 @@ pub async fn claim_event(
     event: &str,
     version: i32,
 ) -> Result<Option<ClaimedPost>, StoreError> {
-    let post = sqlx::query_as(
-        "update outbox set state = 'sending', attempts = attempts + 1, claims = claims + 1, \
-             claimed_by = $1, claimed_presence = null, claimed_until = now() + make_interval(secs => $2) \
-         where id = ( \
-             select id from outbox \
-             where session_id = $3 and event = $4 and version = $5 and state = 'pending' \
-             for update skip locked) \
-         returning id, session_id, event, channel, message, attempts as attempt, claims as claim, version",
-    )
-    .bind(worker)
-    .bind(lease.as_secs_f64())
-    .bind(session_id)
-    .bind(event)
-    .bind(version)
-    .fetch_optional(pool)
-    .await?;
-    Ok(post)
+    static CLAIM: LazyLock<String> = LazyLock::new(|| {
+        Claim {
+            with: "",
+            table: "outbox",
+            key: "id",
+            take: &OUTBOX.take(),
+            pick: "select id from outbox \
+                   where session_id = $4 and event = $5 and version = $6 and state = 'pending'",
+            returning: POST,
+        }
+        .statement()
+    });
+    let row: Option<PostRow> = writer(worker, lease)
+        .bind(sqlx::query_as(CLAIM.as_str()))
+        .bind(session_id)
+        .bind(event)
+        .bind(version)
+        .fetch_optional(pool)
+        .await?;
+    Ok(OUTBOX.read_claimed(pool, Vec::from_iter(row)).await.pop())
 }
 
 /// As `claim_event`, for a post about no one session (`enqueue_unattached`).
@@ -245,96 +383,135 @@ pub async fn claim_unattached(
     lease: Duration,
     event: &str,
 ) -> Result<Option<ClaimedPost>, StoreError> {
-    let post = sqlx::query_as(
-        "update outbox set state = 'sending', attempts = attempts + 1, claims = claims + 1, \
-             claimed_by = $1, claimed_presence = null, claimed_until = now() + make_interval(secs => $2) \
-         where id = ( \
-             select id from outbox \
-             where session_id is null and event = $3 and state = 'pending' \
-             for update skip locked) \
-         returning id, session_id, event, channel, message, attempts as attempt, claims as claim, version",
-    )
-    .bind(worker)
-    .bind(lease.as_secs_f64())
-    .bind(event)
-    .fetch_optional(pool)
-    .await?;
-    Ok(post)
+    static CLAIM: LazyLock<String> = LazyLock::new(|| {
+        Claim {
+            with: "",
+            table: "outbox",
+            key: "id",
+            take: &OUTBOX.take(),
+            pick: "select id from outbox \
+                   where session_id is null and event = $4 and state = 'pending'",
+            returning: POST,
+        }
+        .statement()
+    });
+    let row: Option<PostRow> = writer(worker, lease)
+        .bind(sqlx::query_as(CLAIM.as_str()))
+        .bind(event)
+        .fetch_optional(pool)
+        .await?;
+    Ok(OUTBOX.read_claimed(pool, Vec::from_iter(row)).await.pop())
+}
+
+/// Who claims a post it wrote itself: no presence key (it is no scheduler),
+/// so only the lease protects the claim.
+fn writer(worker: &str, lease: Duration) -> Holder<'_> {
+    Holder {
+        worker,
+        presence: None,
+        lease,
+    }
 }
 
 /// Records where the chat put the post. False when this claim no longer owns it.
 pub async fn sent(
     pool: &PgPool,
-    id: i64,
-    claim: i64,
+    fence: Fence,
     posted_channel: &str,
     posted_message: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "update outbox set state = 'sent', sent_at = now(), posted_channel = $3, \
-             posted_message = $4, claimed_until = null, last_error = null \
-         where id = $1 and claims = $2 and state = 'sending'",
-    )
-    .bind(id)
-    .bind(claim)
-    .bind(posted_channel)
-    .bind(posted_message)
-    .execute(pool)
-    .await?;
+    static SENT: LazyLock<String> = LazyLock::new(|| {
+        OUTBOX.fenced_update(
+            "state = 'sent', sent_at = now(), posted_channel = $3, posted_message = $4, \
+             claimed_until = null, last_error = null",
+        )
+    });
+    let done = sqlx::query(SENT.as_str())
+        .bind(fence.id)
+        .bind(fence.token)
+        .bind(posted_channel)
+        .bind(posted_message)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Puts the post back to be tried again after `delay`.
 pub async fn retry_later(
     pool: &PgPool,
-    id: i64,
-    claim: i64,
+    fence: Fence,
     delay: Duration,
     error: &str,
 ) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "update outbox set state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
-             last_error = $4, claimed_by = null, claimed_presence = null, claimed_until = null \
-         where id = $1 and claims = $2 and state = 'sending'",
-    )
-    .bind(id)
-    .bind(claim)
-    .bind(delay.as_secs_f64())
-    .bind(error)
-    .execute(pool)
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    OUTBOX.retry_later(pool, fence, delay, error).await
 }
 
 /// The chat refused the post for good: keep it, with why, and stop trying.
 /// In the caller's transaction, so the alert that tells of it commits with it.
 pub async fn refused(
     conn: &mut PgConnection,
-    id: i64,
-    claim: i64,
+    fence: Fence,
     error: &str,
 ) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "update outbox set state = 'refused', last_error = $3, claimed_until = null \
-         where id = $1 and claims = $2 and state = 'sending'",
-    )
-    .bind(id)
-    .bind(claim)
-    .bind(error)
-    .execute(conn)
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    OUTBOX.give_up(conn, fence, error).await
 }
 
 /// On graceful shutdown: hands this worker's posts back, to go out at once elsewhere.
 pub async fn release_all(pool: &PgPool, worker: &str) -> Result<u64, StoreError> {
-    let released = sqlx::query(
-        "update outbox set state = 'pending', next_attempt_at = least(next_attempt_at, now()), \
-             claimed_by = null, claimed_presence = null, claimed_until = null \
-         where claimed_by = $1 and state = 'sending'",
-    )
-    .bind(worker)
-    .execute(pool)
-    .await?;
-    Ok(released.rows_affected())
+    OUTBOX.release_all(pool, worker).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(event: &str, channel: &str) -> PostRow {
+        PostRow {
+            id: 7,
+            session_id: Some(3),
+            event: event.to_owned(),
+            channel: channel.to_owned(),
+            message: serde_json::json!({}),
+            attempt: 1,
+            claim: 4,
+            version: 2,
+        }
+    }
+
+    #[test]
+    fn a_posts_key_and_channel_are_read_into_their_types() {
+        let card = row("card", "approvals").read().unwrap();
+        assert_eq!(
+            (card.event, card.channel),
+            (Event::Card, Destination::Approvals)
+        );
+        let reminder = row("reminder:60", "announcements").read().unwrap();
+        assert_eq!(reminder.event, Event::Reminder { minutes_before: 60 });
+        assert_eq!(reminder.event.to_string(), "reminder:60");
+        let digest = row("digest:2026-12-05", "announcements").read().unwrap();
+        assert_eq!(digest.event, Event::Other("digest:2026-12-05".to_owned()));
+        assert_eq!(digest.event.to_string(), "digest:2026-12-05");
+    }
+
+    #[test]
+    fn an_unknown_channel_or_reminder_is_a_typed_error_naming_the_row() {
+        let Err(StoreError::Unknown {
+            table,
+            id,
+            column,
+            value,
+        }) = row("live", "general").read()
+        else {
+            panic!("an unknown channel was read");
+        };
+        assert_eq!(
+            (table, id, column, value.as_str()),
+            ("outbox", 7, "channel", "general")
+        );
+        let error = row("reminder:soon", "announcements").read().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "stored data is not valid: outbox 7 has event \"reminder:soon\""
+        );
+    }
 }

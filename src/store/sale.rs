@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::StoreError;
+use crate::domain::Status;
 
 /// The advisory-lock namespace of sale writers ("SALE"); presence locks use
 /// another (`store::presence::NAMESPACE`).
@@ -41,9 +42,9 @@ pub struct WriterSection {
 
 /// What a writer decides from: the session as committed right now, and the
 /// database's clock at the same read.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleState {
-    pub status: String,
+    pub status: Status,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub stop_requested_at: Option<DateTime<Utc>>,
@@ -74,13 +75,40 @@ impl WriterSection {
     /// The session as committed now (not as of the section's start), with
     /// the database clock; `None` if it does not exist.
     pub async fn read(&mut self) -> Result<Option<SaleState>, StoreError> {
-        Ok(sqlx::query_as(
+        type Row = (
+            String,
+            DateTime<Utc>,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+            i32,
+            DateTime<Utc>,
+        );
+        let row: Option<Row> = sqlx::query_as(
             "select status, starts_at, ends_at, stop_requested_at, version, clock_timestamp() as now \
              from session where id = $1",
         )
         .bind(self.session_id)
         .fetch_optional(&mut *self.tx)
-        .await?)
+        .await?;
+        let Some((status, starts_at, ends_at, stop_requested_at, version, now)) = row else {
+            return Ok(None);
+        };
+        let Some(status) = Status::from_stored(&status) else {
+            return Err(StoreError::Unknown {
+                table: "session",
+                id: self.session_id,
+                column: "status",
+                value: status,
+            });
+        };
+        Ok(Some(SaleState {
+            status,
+            starts_at,
+            ends_at,
+            stop_requested_at,
+            version,
+            now,
+        }))
     }
 
     /// Leaves the section (the lock goes with the transaction). Dropping the

@@ -4,6 +4,7 @@
 //! can still need goes.
 
 use flashsale_bot::app::PrunedWork;
+use flashsale_bot::domain::JobKind;
 use flashsale_bot::store::events::RETENTION_DAYS;
 use flashsale_bot::store::jobs;
 use sqlx::PgPool;
@@ -181,7 +182,7 @@ async fn finished_jobs_and_delivered_posts_of_settled_sessions_are_pruned_after_
     job(p, live, "publish", "done", 40).await;
     post(p, live, "live", "sent", 40, 40).await;
     let ahead = past_session(p, "approved", -3, 40).await;
-    job(p, ahead, "reminder_24h", "done", 40).await;
+    job(p, ahead, "reminder:1440", "done", 40).await;
     let draft = past_session(p, "draft", 40, 40).await;
     job(p, draft, "reminder_1h", "cancelled", 40).await;
 
@@ -199,7 +200,7 @@ async fn finished_jobs_and_delivered_posts_of_settled_sessions_are_pruned_after_
             (lately_ended, "reminder_1h", "cancelled"),
             (lately_changed, "publish", "cancelled"),
             (live, "publish", "done"),
-            (ahead, "reminder_24h", "done"),
+            (ahead, "reminder:1440", "done"),
             (draft, "reminder_1h", "cancelled"),
         ])
     );
@@ -229,7 +230,10 @@ async fn finished_jobs_and_delivered_posts_of_settled_sessions_are_pruned_after_
             .await
             .unwrap();
     let mut conn = p.acquire().await.unwrap();
-    jobs::apply_plan(&mut conn, ahead, &[("reminder_24h".to_owned(), due)])
+    let reminder = JobKind::Reminder {
+        minutes_before: 1440,
+    };
+    jobs::apply_plan(&mut conn, ahead, &[(reminder, due)])
         .await
         .unwrap();
     let state: String = sqlx::query_scalar("select state from job where session_id = $1")

@@ -201,6 +201,41 @@ async fn a_job_whose_worker_died_is_taken_over_once_and_the_late_writer_is_fence
 }
 
 #[sqlx::test]
+async fn a_job_of_a_kind_this_code_does_not_know_is_given_up_with_why_and_holds_nothing_up(
+    pool: PgPool,
+) {
+    let g = GoLive::new(pool).await;
+    let session = g.t.approved().await;
+    g.make_due(session.id, "publish").await;
+    // Written by a newer version, or by hand.
+    sqlx::query(
+        "insert into job (session_id, kind, due_at, next_attempt_at, idempotency_key) \
+         values ($1, 'refund', now() - interval '1 minute', now() - interval '1 minute', gen_random_uuid())",
+    )
+    .bind(session.id)
+    .execute(&g.t.pool)
+    .await
+    .unwrap();
+
+    let claimed = jobs::claim_due(&g.t.pool, "a", Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+
+    let kinds: Vec<String> = claimed.iter().map(|j| j.kind.to_string()).collect();
+    assert_eq!(kinds, ["publish"]);
+    let unknown = g.job(session.id, "refund").await;
+    assert_eq!(unknown.state, "failed", "not claimed again at every lease");
+    assert!(
+        unknown
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.ends_with("has kind \"refund\"")),
+        "{:?}",
+        unknown.last_error
+    );
+}
+
+#[sqlx::test]
 async fn graceful_shutdown_hands_claimed_jobs_back(pool: PgPool) {
     let g = GoLive::new(pool).await;
     let session = g.t.approved().await;

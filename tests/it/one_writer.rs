@@ -10,7 +10,7 @@ use std::time::Duration;
 use flashsale_bot::app::{AppError, SystemOutcome};
 use flashsale_bot::chat::Channel;
 use flashsale_bot::devstore::Faults;
-use flashsale_bot::domain::{Action, ActivityKind, Status};
+use flashsale_bot::domain::{Action, ActivityKind, JobKind, Status};
 use flashsale_bot::scheduler::{Finding, SchedulerConfig};
 use flashsale_bot::store::jobs;
 use serde_json::json;
@@ -393,7 +393,7 @@ async fn a_stop_against_the_ends_commit_never_deadlocks(pool: PgPool) {
             .unwrap();
         let end = claimed
             .iter()
-            .find(|j| j.session_id == id && j.kind == "end")
+            .find(|j| j.session_id == id && j.kind == JobKind::End)
             .expect("the end job is claimed");
         let (stopped, ended) = tokio::join!(
             g.t.app.desk.stop(&g.t.bob, id, "wrong prices"),
@@ -434,7 +434,7 @@ async fn a_reject_or_withdraw_against_the_expiry_never_deadlocks(pool: PgPool) {
             .unwrap();
         let expire = claimed
             .iter()
-            .find(|j| j.session_id == id && j.kind == "expire")
+            .find(|j| j.session_id == id && j.kind == JobKind::Expire)
             .expect("the expiry is claimed");
         let person = async {
             if round % 2 == 0 {

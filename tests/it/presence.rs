@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use flashsale_bot::scheduler::SchedulerConfig;
 use flashsale_bot::store::jobs::{self, ClaimedJob};
-use flashsale_bot::store::outbox;
 use flashsale_bot::store::presence::{self, Presence};
 use flashsale_bot::store::sale;
+use flashsale_bot::store::{outbox, queue};
 use flashsale_bot::storefront::{SaleWrite, Storefront};
 use sqlx::PgPool;
 
@@ -103,7 +103,7 @@ async fn the_next_look_is_due_at_once_when_a_running_jobs_process_is_gone(pool: 
     g.make_due(session.id, "publish").await;
     let (dying, _) = claim_as_a_scheduler(&g).await;
     let recheck = Duration::from_secs(30);
-    let alive = jobs::time_until_next(&g.t.pool, recheck)
+    let alive = queue::time_until_next(&g.t.pool, recheck)
         .await
         .unwrap()
         .unwrap();
@@ -114,7 +114,7 @@ async fn the_next_look_is_due_at_once_when_a_running_jobs_process_is_gone(pool: 
 
     die(&g, dying).await;
 
-    let gone = jobs::time_until_next(&g.t.pool, recheck)
+    let gone = queue::time_until_next(&g.t.pool, recheck)
         .await
         .unwrap()
         .unwrap();
@@ -132,7 +132,7 @@ async fn a_post_whose_deliverer_is_gone_is_claimed_again_at_once(pool: PgPool) {
         session.id,
         "test",
         1,
-        "announcements",
+        outbox::Destination::Announcements,
         &message,
         Duration::ZERO,
     )

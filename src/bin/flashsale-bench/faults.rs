@@ -241,7 +241,7 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
             bail!("the publish job was not due, or the survivor took it first");
         };
         // As a scheduler does after it claims (`Scheduler::tell_others_of_claims`).
-        jobs::wake_schedulers(pool).await?;
+        flashsale_bot::store::queue::wake_schedulers(pool).await?;
         started = Instant::now();
         storefront
             .publish(&view.sale_request(), &{

@@ -207,7 +207,8 @@ impl Scheduler {
         } else {
             MissedBecause::NoBotRan
         };
-        let details = json!({ "attempt": job.attempt, "job": job.kind, "reason": why.says() });
+        let details =
+            json!({ "attempt": job.attempt, "job": job.kind.as_stored(), "reason": why.says() });
         let change = self
             .app
             .system_transition(

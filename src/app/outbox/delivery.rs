@@ -1,6 +1,7 @@
-//! Delivering the outbox's posts to the chat, for the scheduler (which
-//! claims them, `scheduler::outbox`) and for the use case that wrote one and
-//! delivers it at once (the approval card, so the submitter sees it).
+//! Delivering the outbox's posts to the chat: those a scheduler's loop
+//! claimed (`Operations::deliver_due`), and the one a use case wrote and
+//! delivers at once itself (the approval card, so the submitter sees it; the
+//! digest).
 //!
 //! A post the chat took is recorded with where it went; one it could not
 //! take goes back with a wait, however long the chat is out: delayed, never
@@ -23,12 +24,14 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::notices::{self, Notice, CARD_EVENT};
-use super::{AppError, Core, Operations, SessionView};
+use super::{channel, destination, enqueue_at};
+use crate::app::notices::{self, Notice, CARD_EVENT};
+use crate::app::{AppError, Core, SessionView};
 use crate::chat::{Channel, ChatError, Message, PostedRef, Text};
 use crate::domain::Status;
 use crate::metrics;
-use crate::store::outbox::{self, ClaimedPost};
+use crate::store::outbox::{self, ClaimedPost, Event};
+use crate::store::queue::Fence;
 use crate::store::{sessions, StoreError};
 
 /// How a deliverer holds the posts it claimed: a lease of `lease` from the
@@ -54,7 +57,7 @@ impl Core {
     /// Posts the approval card that `submit` wrote to the outbox, now, unless
     /// a scheduler already took it. If the chat is out, the scheduler posts it
     /// when the chat is back.
-    pub(super) async fn deliver_card_now(&self, view: &SessionView) {
+    pub(in crate::app) async fn deliver_card_now(&self, view: &SessionView) {
         let claimed = outbox::claim_event(
             &self.pool,
             "submit",
@@ -75,37 +78,19 @@ impl Core {
             }
         }
     }
-}
 
-impl Operations {
-    /// Writes a post about no one session (the daily digest) under `event`,
-    /// unless one was written already, and posts it now unless another
-    /// process has taken it; if the chat cannot take it, the scheduler posts
-    /// it when the chat is back. Whoever writes it, it is posted once.
-    pub async fn post_unattached(
-        &self,
-        event: &str,
-        channel: Channel,
-        message: &Message,
-    ) -> Result<(), AppError> {
-        let stored = serde_json::to_value(message)
-            .map_err(|e| AppError::unexpected(anyhow::anyhow!("a post did not serialise: {e}")))?;
-        let mut conn = self.core.pool.acquire().await?;
-        outbox::enqueue_unattached(&mut conn, event, channel.as_stored(), &stored).await?;
-        drop(conn);
+    /// Posts the post about no one session written under `event` now, unless
+    /// another process has taken it (`Operations::post_unattached`).
+    pub(super) async fn deliver_unattached_now(&self, event: &str) -> Result<(), AppError> {
         let claimed =
-            outbox::claim_unattached(&self.core.pool, "writer", OWN_POST_LEASE.lease, event)
-                .await?;
+            outbox::claim_unattached(&self.pool, "writer", OWN_POST_LEASE.lease, event).await?;
         if let Some(post) = claimed {
-            self.core
-                .deliver(vec![post], OWN_POST_RETRY, OWN_POST_LEASE)
+            self.deliver(vec![post], OWN_POST_RETRY, OWN_POST_LEASE)
                 .await;
         }
         Ok(())
     }
-}
 
-impl Core {
     /// Delivers one claimed post, or reminder lines as one post, and records
     /// the outcome on every row; a post the chat could not take waits
     /// `retry_wait` and goes back to the scheduler. The claim is renewed by
@@ -121,15 +106,15 @@ impl Core {
             .iter()
             .map(|post| serde_json::from_value::<Message>(post.message.clone()).ok())
             .collect();
-        let channel = Channel::from_stored(&group[0].channel);
-        let Some((channel, mut messages)) = channel.zip(decoded) else {
+        let channel = channel(group[0].channel);
+        let Some(mut messages) = decoded else {
             // Written by this code, so a bug or a hand edit: keep it, say so.
             tracing::error!("an outbox post could not be read; it is kept as refused");
             metrics::outbox_post("unreadable");
             self.refuse(&group, None, "unreadable post").await;
             return;
         };
-        let mut message = if notices::is_reminder(&group[0].event) {
+        let mut message = if matches!(group[0].event, Event::Reminder { .. }) {
             notices::reminder_post(messages)
         } else {
             // Only reminders are grouped: anything else comes alone.
@@ -144,7 +129,7 @@ impl Core {
         match self.holding(&group, lease, posting).await {
             Ok(posted) => {
                 // Where the card is, first: the submitter may press on it now.
-                let card = group[0].event == CARD_EVENT;
+                let card = group[0].event == Event::Card;
                 if card {
                     self.remember_card(&group[0], &posted).await;
                 }
@@ -152,14 +137,8 @@ impl Core {
                 tracing::info!("posted");
                 for post in &group {
                     self.record_post(
-                        outbox::sent(
-                            &self.pool,
-                            post.id,
-                            post.claim,
-                            &posted.channel,
-                            &posted.message,
-                        )
-                        .await,
+                        outbox::sent(&self.pool, post.fence(), &posted.channel, &posted.message)
+                            .await,
                     );
                 }
                 if card {
@@ -171,8 +150,7 @@ impl Core {
                 tracing::warn!(%why, wait_ms = retry_wait.as_millis() as u64, "chat unavailable; the post waits");
                 for post in &group {
                     self.record_post(
-                        outbox::retry_later(&self.pool, post.id, post.claim, retry_wait, &why)
-                            .await,
+                        outbox::retry_later(&self.pool, post.fence(), retry_wait, &why).await,
                     );
                 }
             }
@@ -199,7 +177,7 @@ impl Core {
         lease: PostLease,
         work: impl Future<Output = T>,
     ) -> T {
-        let claims: Vec<(i64, i64)> = group.iter().map(|p| (p.id, p.claim)).collect();
+        let claims: Vec<Fence> = group.iter().map(ClaimedPost::fence).collect();
         let mut beat = tokio::time::interval_at(
             tokio::time::Instant::now() + lease.heartbeat,
             lease.heartbeat,
@@ -226,20 +204,18 @@ impl Core {
             let mut tx = self.pool.begin().await?;
             let mut recorded = false;
             for post in group {
-                recorded |= outbox::refused(&mut tx, post.id, post.claim, why).await?;
+                recorded |= outbox::refused(&mut tx, post.fence(), why).await?;
             }
             let alert = match refused {
                 Some((channel, message)) if recorded && channel != Channel::Approvals => {
-                    Some(refused_alert(&group[0], channel, message, why))
+                    Some(refused_alert(&group[0], message, why))
                 }
                 _ => None,
             };
             if let Some(alert) = alert {
                 let post = &group[0];
                 match post.session_id {
-                    Some(session) => {
-                        notices::enqueue_at(&mut tx, session, post.version, &alert).await?
-                    }
+                    Some(session) => enqueue_at(&mut tx, session, post.version, &alert).await?,
                     None => {
                         let message = serde_json::to_value(&alert.message).map_err(|e| {
                             AppError::unexpected(anyhow::anyhow!("an alert did not serialise: {e}"))
@@ -247,7 +223,7 @@ impl Core {
                         outbox::enqueue_unattached(
                             &mut tx,
                             &alert.event,
-                            alert.channel.as_stored(),
+                            destination(alert.channel),
                             &message,
                         )
                         .await?;
@@ -312,10 +288,10 @@ impl Core {
 
 /// The alert that a post was refused for good: where, why, and what it said,
 /// so approvers can say it themselves.
-fn refused_alert(post: &ClaimedPost, channel: Channel, message: &Message, why: &str) -> Notice {
+fn refused_alert(post: &ClaimedPost, message: &Message, why: &str) -> Notice {
     let text = Text::from(format!(
         "A post to the {} channel was refused by the chat for good ({why}); it will not be tried again. It said:",
-        channel.as_stored()
+        post.channel.as_stored()
     ))
     .line(message.text.clone());
     Notice::alert(format!("refused:{}", post.id), text)
