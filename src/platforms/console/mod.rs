@@ -27,7 +27,7 @@
 //! };
 //! let console = Console::new(zone, Some(pictures));
 //! let services = flashsale_bot::runtime::build(config, console.chat()).await?;
-//! console.run(services.app, tokio::io::stdin(), tokio::io::stdout()).await?;
+//! console.run(services.app.front(), tokio::io::stdin(), tokio::io::stdout()).await?;
 //! # Ok(()) }
 //! ```
 
