@@ -29,9 +29,9 @@
 #  4. The harness file DIR/harness.json (read by tests/it/support/medusa.rs
 #     through MEDUSA_HARNESS) and the same facts as MEDUSA_* variables.
 #
-# Telemetry is off (MEDUSA_DISABLE_TELEMETRY). FLASHSALE_REQUIRE_MEDUSA=1 is
-# exported once the server answers: the Medusa tests then fail, never skip,
-# when they cannot reach it.
+# Telemetry is off (MEDUSA_DISABLE_TELEMETRY). The Medusa tests never skip:
+# without MEDUSA_HARNESS, or with a server that does not answer, they fail
+# and say how to start one.
 
 medusa_log() { printf '[medusa] %s\n' "$*" >&2; }
 
@@ -282,7 +282,7 @@ medusa_up() {
   ' "$MEDUSA_SEED" "$MEDUSA_HARNESS" "http://127.0.0.1:$MEDUSA_PORT" "$MEDUSA_DATABASE" \
     "$MEDUSA_TEMPLATE" "$DATABASE_URL" "$MEDUSA_PROJECT_DIR" "$dir/server.log" || return 1
   eval "$(medusa_json_env "$MEDUSA_HARNESS")"
-  export MEDUSA_HARNESS MEDUSA_DISABLE_TELEMETRY=true FLASHSALE_REQUIRE_MEDUSA=1
+  export MEDUSA_HARNESS MEDUSA_DISABLE_TELEMETRY=true
   medusa_log "up in $(( ($(medusa_now_ms) - started) / 1000 )) s: MEDUSA_HARNESS=$MEDUSA_HARNESS"
 }
 
@@ -304,7 +304,7 @@ medusa_down() {
     medusa_psql "$DATABASE_URL" -c "drop database if exists $MEDUSA_DATABASE with (force)" >/dev/null 2>&1 || true
     MEDUSA_DATABASE=""
   fi
-  unset FLASHSALE_REQUIRE_MEDUSA MEDUSA_HARNESS MEDUSA_URL MEDUSA_SECRET_API_KEY MEDUSA_PUBLISHABLE_API_KEY \
+  unset MEDUSA_HARNESS MEDUSA_URL MEDUSA_SECRET_API_KEY MEDUSA_PUBLISHABLE_API_KEY \
     MEDUSA_REGION_ID MEDUSA_CURRENCY_CODE
   return 0
 }
