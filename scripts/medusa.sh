@@ -233,12 +233,12 @@ medusa_start() {
       fi
       if [ $(( $(medusa_now_ms) - started )) -gt 120000 ]; then
         medusa_log "no answer on /health after 120 s"
-        kill -9 "$pid" 2>/dev/null
+        kill -9 "$pid" 2>/dev/null || true
         break
       fi
       sleep 0.2
     done
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
     medusa_log "medusa start exited (attempt $attempt, port $port):"
     tail -n 20 "$log" >&2
     grep -q EADDRINUSE "$log" || return 1
@@ -290,7 +290,7 @@ medusa_up() {
 medusa_down() {
   local pid=${MEDUSA_PID:-}
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null || true
     local i
     for i in $(seq 50); do
       kill -0 "$pid" 2>/dev/null || break
