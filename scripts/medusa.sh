@@ -11,21 +11,23 @@
 #  1. node_modules: `npm ci` of tests/medusa's lock file (nice'd, install
 #     scripts off) into ${XDG_CACHE_HOME:-~/.cache}/flashsale-bot/medusa-<lock
 #     hash>-node<major>, outside the work tree, shared by every checkout on
-#     the machine. Installed beside it and renamed into place when complete,
-#     under a lock, so a run that is interrupted or runs alongside another
-#     never sees half a tree. Node.js >= 20 is needed: Debian's nodejs and
-#     npm are installed when node is missing.
+#     the machine (712 MB; 60-80 s cold here). Installed beside it and
+#     renamed into place when complete, under a lock, so a run that is
+#     interrupted or runs alongside another never sees half a tree. Nothing
+#     prunes folders of older lock files. Node.js >= 20 is needed: Debian's
+#     nodejs and npm are installed when node is missing (Debian 12's own
+#     nodejs is 18, which Medusa 2 does not support: then this stops, saying so).
 #  2. A template database on the test Postgres, `medusa_tpl_<hash>`, the hash
 #     covering the lock file, medusa-config.js, seed.js, the sample catalog
 #     and Postgres's major version: reused when it exists (a persistent
-#     cluster); else restored from a dump kept in the cache folder (about
-#     0.4 s); else migrated (`medusa db:migrate`, about 16 s) and seeded
-#     (`medusa exec ./seed.js`, about 5 s), then dumped there for next time.
+#     cluster); else restored from a dump kept in the cache folder (0.4-0.7
+#     s); else migrated (`medusa db:migrate`, about 20 s) and seeded
+#     (`medusa exec ./seed.js`, about 6 s), then dumped there for next time.
 #     The seed's answer (keys, region, ...) is the template's database comment
-#     and sits beside the dump.
+#     and sits beside the dump (test-only keys of a loopback server).
 #  3. A database for this run, `CREATE DATABASE ... TEMPLATE` the template
-#     (about 0.15 s), and `medusa start --host 127.0.0.1 --port <free port>`
-#     on it, waited for on /health (about 5 s).
+#     (0.12-0.36 s), and `medusa start --host 127.0.0.1 --port <free port>`
+#     on it, waited for on /health (5-7 s).
 #  4. The harness file DIR/harness.json (read by tests/it/support/medusa.rs
 #     through MEDUSA_HARNESS) and the same facts as MEDUSA_* variables.
 #
