@@ -38,6 +38,7 @@ mod interleavings;
 mod items;
 mod jobs;
 mod listing;
+mod medusa_harness;
 mod observability;
 mod one_writer;
 mod presence;

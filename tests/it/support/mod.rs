@@ -9,6 +9,7 @@ pub mod discord;
 pub mod fake_discord;
 pub mod fake_slack;
 pub mod golive;
+pub mod medusa;
 pub mod ops;
 pub mod pgbouncer;
 pub mod pictures;
