@@ -25,6 +25,7 @@ mod digest;
 mod drafting;
 mod error;
 mod export;
+mod guarding;
 pub mod headlines;
 pub mod help;
 mod import;
@@ -34,6 +35,7 @@ pub mod job_notices;
 mod lifecycle;
 mod log;
 pub mod notices;
+mod overriding;
 mod paste;
 pub mod pictures;
 mod queries;
@@ -63,10 +65,11 @@ pub use import::{
 };
 pub use input::{InputError, PasteError};
 pub use notices::Notice;
+pub use overriding::OverrideInput;
 pub use paste::{parse_paste, BatchReport, LineOutcome, PastedLine};
 pub use queries::{ActivityEntry, ActivityPage, ProductSuggestion};
 pub use system::SystemOutcome;
-pub use view::{ItemView, SessionSummaryView, SessionView};
+pub use view::{ItemView, LineMoney, OverrideView, SessionMoney, SessionSummaryView, SessionView};
 
 /// `QUEUE_RETENTION_DAYS`'s default (`config`).
 pub const DEFAULT_QUEUE_RETENTION_DAYS: u32 = 30;

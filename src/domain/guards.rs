@@ -162,6 +162,8 @@ pub enum Finding {
         giveaway: Money,
         budget: Money,
         over: Money,
+        /// This session's part of the day's give-away.
+        session: Money,
     },
 }
 
@@ -335,6 +337,7 @@ pub fn check_budget(
                 giveaway: day,
                 budget: budget.clone(),
                 over,
+                session: session_giveaway.clone(),
             });
         }
     }
@@ -405,6 +408,64 @@ fn recent_raise(
     worst
         .filter(|(from, _, _)| facts.price.minor() > from.minor())
         .map(|(from, at, _)| (from, at))
+}
+
+/// What an approver allowed against a hard guard, with a reason kept elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardOverride {
+    /// This SKU at exactly this discount (another discount is checked again).
+    Line { sku: Sku, discount: DiscountPercent },
+    /// The session's (and the day's) budget, up to this give-away.
+    Budget { giveaway: Money },
+}
+
+/// Whether an approver's override covers `finding`. Flags need none: they
+/// never stop anything.
+pub fn is_overridden(finding: &Finding, overrides: &[GuardOverride]) -> bool {
+    let line = |sku: &Sku, discount: DiscountPercent| {
+        overrides.iter().any(|o| {
+            matches!(o, GuardOverride::Line { sku: s, discount: d } if s == sku && *d == discount)
+        })
+    };
+    let budget = |giveaway: &Money| {
+        overrides.iter().any(|o| {
+            matches!(o, GuardOverride::Budget { giveaway: covered }
+                if covered.currency() == giveaway.currency() && giveaway.minor() <= covered.minor())
+        })
+    };
+    match finding {
+        Finding::NotARealDiscount { sku, discount, .. }
+        | Finding::BelowMarginFloor { sku, discount, .. }
+        | Finding::BelowMinimumAdvertised { sku, discount, .. } => line(sku, *discount),
+        Finding::OverSessionBudget { giveaway, .. } => budget(giveaway),
+        // Given for this session's give-away: the day's total also holds other sessions.
+        Finding::OverDailyBudget { session, .. } => budget(session),
+        Finding::RecentlyRaised { .. } | Finding::UnusuallyDeep { .. } => false,
+    }
+}
+
+/// Findings sorted by what they mean for the line or session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Hard findings no override covers: the line (or session) is refused.
+    pub refused: Vec<Finding>,
+    /// Hard findings an approver overrode.
+    pub overridden: Vec<Finding>,
+    /// Soft findings: shown, never refused.
+    pub flagged: Vec<Finding>,
+}
+
+/// Sorts `findings` into refused, overridden and flagged.
+pub fn verdict(findings: Vec<Finding>, overrides: &[GuardOverride]) -> Verdict {
+    let mut out = Verdict::default();
+    for finding in findings {
+        match finding.severity() {
+            Severity::Flag => out.flagged.push(finding),
+            Severity::Refuse if is_overridden(&finding, overrides) => out.overridden.push(finding),
+            Severity::Refuse => out.refused.push(finding),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -770,5 +831,68 @@ mod tests {
             "The session gives away IDR 1,200,000, over its budget of IDR 1,000,000 by IDR 200,000."
         );
         assert!(check_budget(&idr(i64::MAX), &idr(i64::MAX), &GuardRules::default()).is_empty());
+    }
+
+    #[test]
+    fn an_override_covers_that_sku_at_that_discount_only() {
+        let rules = GuardRules::default();
+        let mut costly = facts(idr(100_000));
+        costly.unit_cost = Some(idr(60_000));
+        costly.history = vec![at(3, idr(80_000))];
+        let sku = line(50, 1).sku;
+        let overrides = vec![GuardOverride::Line {
+            sku: sku.clone(),
+            discount: pct(50),
+        }];
+        let cases: &[(&str, i64, usize, usize, usize)] = &[
+            // discount, refused, overridden, flagged
+            ("at the overridden discount", 50, 0, 1, 1),
+            ("at another discount it is checked again", 51, 1, 0, 1),
+            ("a line that breaks nothing hard", 25, 0, 0, 1),
+        ];
+        for (what, discount, refused, overridden, flagged) in cases {
+            let found = check_line(&line(*discount, 1), &costly, now(), &rules);
+            let v = verdict(found, &overrides);
+            assert_eq!(
+                (v.refused.len(), v.overridden.len(), v.flagged.len()),
+                (*refused, *overridden, *flagged),
+                "{what}: {v:?}"
+            );
+        }
+        // Another SKU at the same discount is not covered.
+        let other = GuardOverride::Line {
+            sku: Sku::parse("FS-004", &SkuRules::default()).unwrap(),
+            discount: pct(50),
+        };
+        let found = check_line(&line(50, 1), &costly, now(), &rules);
+        assert!(verdict(found, &[other]).overridden.is_empty());
+    }
+
+    #[test]
+    fn a_budget_override_covers_the_giveaway_it_was_given_for_not_more() {
+        let rules = GuardRules {
+            session_budget: Some(idr(1_000_000)),
+            daily_budget: Some(idr(1_500_000)),
+            ..GuardRules::default()
+        };
+        let overrides = vec![GuardOverride::Budget {
+            giveaway: idr(1_200_000),
+        }];
+        let covered = check_budget(&idr(1_200_000), &idr(900_000), &rules);
+        assert_eq!(kinds(&covered), ["session budget", "day budget"]);
+        let v = verdict(covered, &overrides);
+        assert!(v.refused.is_empty(), "{v:?}");
+        assert_eq!(v.overridden.len(), 2);
+
+        let grown = check_budget(&idr(1_200_001), &idr(0), &rules);
+        let v = verdict(grown, &overrides);
+        assert_eq!(kinds(&v.refused), ["session budget"]);
+        // A line override says nothing of the budget.
+        let line_only = vec![GuardOverride::Line {
+            sku: line(10, 1).sku,
+            discount: pct(10),
+        }];
+        let v = verdict(check_budget(&idr(1_200_000), &idr(0), &rules), &line_only);
+        assert_eq!(kinds(&v.refused), ["session budget"]);
     }
 }

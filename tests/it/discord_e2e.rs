@@ -441,7 +441,7 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
         .paste(
             &carol,
             session,
-            "FS-001 30 10\nFS-002 30 10\nFS-003 30 10\nFS-004 30 10\nFS-005 30 10",
+            "FS-001 30 10\nFS-002 30 10\nFS-003 30 10\nFS-004 20 10\nFS-005 30 10",
         )
         .await;
     let five = story.row(session).await;
@@ -740,7 +740,7 @@ async fn a_dropped_gateway_connection_is_resumed_and_the_story_goes_on(pool: PgP
         .paste(
             &carol,
             session,
-            "FS-003 30 10\nFS-004 30 10\nFS-005 30 10\nFS-006 30 10",
+            "FS-003 30 10\nFS-004 20 10\nFS-005 30 10\nFS-006 30 10",
         )
         .await;
     let mark = story.fake.mark();
