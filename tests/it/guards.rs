@@ -4,9 +4,13 @@
 //! is only flagged; an approver may override a refusal with a reason.
 
 use chrono::Duration;
-use flashsale_bot::app::{AppError, ImportError, ImportTarget, RowProblem};
+use flashsale_bot::app::cards::{approval_request, session_card};
+use flashsale_bot::app::{
+    AppError, ImportError, ImportTarget, ItemChange, OverrideInput, RowProblem,
+};
+use flashsale_bot::chat::Text;
 use flashsale_bot::domain::guards::Finding;
-use flashsale_bot::domain::{Money, Policy, RuleViolation, Status};
+use flashsale_bot::domain::{Money, Policy, RuleViolation, Sku, SkuRules, Status};
 use sqlx::PgPool;
 
 use crate::support::app::*;
@@ -27,6 +31,14 @@ async fn with_cost(pool: PgPool, policy: Policy) -> TestApp {
         .collect();
     let catalog = CatalogServer::start(products).await;
     TestApp::with_catalog(pool, policy, catalog, std::time::Duration::from_millis(500)).await
+}
+
+fn sku(raw: &str) -> Sku {
+    Sku::parse(raw, &SkuRules::default()).unwrap()
+}
+
+fn plain(text: &Text) -> String {
+    text.render(|at, _| at.to_rfc3339())
 }
 
 fn idr(minor: i64) -> Money {
@@ -91,7 +103,7 @@ async fn a_flash_price_below_cost_is_refused_with_the_numbers_and_the_deepest_al
             t.app.update_text(
                 &t.alice,
                 session.id,
-                &flashsale_bot::app::ItemChange {
+                &ItemChange {
                     sku: "FS-003".into(),
                     discount: Some("37".into()),
                     quantity: None,
@@ -273,4 +285,201 @@ async fn every_product_read_for_a_check_is_recorded_in_the_price_history(pool: P
         .await
         .unwrap();
     assert_eq!(skus, ["FS-001", "FS-OFF"]);
+}
+
+fn override_line(sku: &str, discount: i64, reason: &str) -> OverrideInput {
+    OverrideInput::parse(
+        Some(sku),
+        Some(&discount.to_string()),
+        reason,
+        &test_policy(),
+    )
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn an_approver_overrides_a_refused_line_for_that_discount_only(pool: PgPool) {
+    let t = with_cost(pool, test_policy()).await;
+    let session = t.draft_with(2).await;
+    let err = t.refused_add(session.id, item("FS-003", "50", "10")).await;
+    assert!(below_cost(&err).is_some(), "{err:?}");
+
+    let overridden = t
+        .app
+        .desk
+        .override_guard(
+            &t.bob,
+            session.id,
+            &override_line("FS-003", 50, "clearance, cost written off"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        overridden.version > session.version,
+        "a stale card is refused"
+    );
+    assert_eq!(t.activity_count(session.id, "guard_overridden").await, 1);
+
+    let view = t
+        .app
+        .add_text(&t.alice, session.id, &item("FS-003", "50", "10"))
+        .await
+        .unwrap();
+    assert_eq!(view.items.len(), 3);
+    // The card shows the override, who gave it and why.
+    let card = session_card(&view);
+    let description = plain(&card.description.unwrap());
+    assert!(
+        description.contains("Override: FS-003 at 50% allowed by bob: clearance, cost written off"),
+        "{description}"
+    );
+    // Another discount is checked again.
+    let err = t
+        .refused(
+            session.id,
+            t.app.update_text(
+                &t.alice,
+                session.id,
+                &ItemChange {
+                    sku: "FS-003".into(),
+                    discount: Some("55".into()),
+                    quantity: None,
+                },
+            ),
+        )
+        .await;
+    assert!(below_cost(&err).is_some(), "{err:?}");
+    // Six lines, submitted by Alice, approved by Carol: the override holds to the end.
+    for sku in ["FS-004", "FS-005", "FS-006"] {
+        t.app
+            .add_text(&t.alice, session.id, &item(sku, "30", "10"))
+            .await
+            .unwrap();
+    }
+    let submitted = t.app.desk.submit(&t.alice, session.id).await.unwrap();
+    let approved = t
+        .app
+        .desk
+        .approve(&t.carol, submitted.id, submitted.version)
+        .await
+        .unwrap();
+    assert_eq!(approved.status, Status::Approved);
+}
+
+#[sqlx::test]
+async fn an_override_needs_another_approver_and_a_reason(pool: PgPool) {
+    let t = with_cost(pool, test_policy()).await;
+    let dana = editor_and_approver("dana");
+    let session = t.draft().await;
+    t.app
+        .add_text(&dana, session.id, &item("FS-001", "30", "10"))
+        .await
+        .unwrap();
+
+    let cases = [
+        (
+            "an approver who edited it",
+            &dana,
+            "clearance",
+            RuleViolation::SelfOverride,
+        ),
+        (
+            "an editor",
+            &t.alice,
+            "clearance",
+            RuleViolation::OverrideNotApprover,
+        ),
+        (
+            "no reason",
+            &t.bob,
+            "   ",
+            RuleViolation::OverrideReasonRequired,
+        ),
+    ];
+    for (what, who, reason, expected) in cases {
+        let err = t
+            .refused(
+                session.id,
+                t.app
+                    .desk
+                    .override_guard(who, session.id, &override_line("FS-003", 50, reason)),
+            )
+            .await;
+        assert!(
+            matches!(&err, AppError::Rule(v) if *v == expected),
+            "{what}: {err:?}"
+        );
+    }
+    let err = t
+        .refused(
+            session.id,
+            t.app
+                .desk
+                .override_guard(&dana, session.id, &override_line("FS-003", 50, "clearance")),
+        )
+        .await;
+    assert_eq!(
+        err.to_string(),
+        "You edited or submitted this session, so someone else must override its money guards (four-eyes rule)."
+    );
+}
+
+#[sqlx::test]
+async fn a_budget_override_lets_the_session_through_submit(pool: PgPool) {
+    let mut policy = test_policy();
+    policy.guards.session_budget = Some(idr(100_000));
+    let t = TestApp::with_policy(pool, policy).await;
+    let session = t.draft_with(6).await;
+    assert!(t.app.desk.submit(&t.alice, session.id).await.is_err());
+
+    let budget = OverrideInput::parse(None, None, "launch week", &test_policy()).unwrap();
+    let view = t
+        .app
+        .desk
+        .override_guard(&t.bob, session.id, &budget)
+        .await
+        .unwrap();
+
+    let money = &view.money;
+    assert!(money.budget_left.as_ref().unwrap().minor() < 0, "{money:?}");
+    assert_eq!(money.overrides.len(), 1);
+    let submitted = t.app.desk.submit(&t.alice, session.id).await.unwrap();
+    assert_eq!(submitted.status, Status::PendingApproval);
+    let card = plain(&session_card(&submitted).description.unwrap());
+    assert!(card.contains("Gives away IDR "), "{card}");
+    assert!(card.contains("budget left IDR -"), "{card}");
+}
+
+#[sqlx::test]
+async fn a_recently_raised_price_is_flagged_on_the_card_and_in_the_approval_request(pool: PgPool) {
+    let t = with_cost(pool, test_policy()).await;
+    // FS-001 was IDR 140,000 three days ago; IDR 149,500 now: +6.8 %, over the 5 % tolerance.
+    observed(&t, "FS-001", 140_000, 3).await;
+    let session = t.draft_with(6).await;
+
+    let line = session.item(&sku("FS-001")).unwrap();
+    assert_eq!(line.money.flags.len(), 1, "{:?}", line.money);
+    assert!(line.money.flags[0]
+        .starts_with("FS-001's price rose from IDR 140,000 to IDR 149,500 within the last 7 days"));
+    assert_eq!(line.money.reference, Some(idr(140_000)));
+    // FS-003's cost is known: IDR 23,030 at 30 % leaves IDR 3,030 a unit.
+    let costed = session.item(&sku("FS-003")).unwrap();
+    assert_eq!(costed.money.margin, Some(idr(3_030)));
+
+    let card = session_card(&session);
+    let fields: Vec<String> = card.fields.iter().map(|f| plain(&f.value)).collect();
+    assert!(
+        fields.iter().any(|f| f.contains("⚠ FS-001's price rose")),
+        "{fields:#?}"
+    );
+    assert!(
+        fields.iter().any(|f| f.contains("margin IDR 3,030 a unit")),
+        "{fields:#?}"
+    );
+    let submitted = t.app.desk.submit(&t.alice, session.id).await.unwrap();
+    let request = plain(&approval_request(&submitted).text);
+    assert!(
+        request.contains("Money guards: 1 flag to look at"),
+        "{request}"
+    );
 }
