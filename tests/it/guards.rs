@@ -5,6 +5,7 @@
 
 use chrono::Duration;
 use flashsale_bot::app::cards::{approval_request, session_card};
+use flashsale_bot::app::job_notices;
 use flashsale_bot::app::{
     AppError, ImportError, ImportTarget, ItemChange, OverrideInput, RowProblem,
 };
@@ -482,4 +483,51 @@ async fn a_recently_raised_price_is_flagged_on_the_card_and_in_the_approval_requ
         request.contains("Money guards: 1 flag to look at"),
         "{request}"
     );
+}
+
+#[sqlx::test]
+async fn a_price_raised_between_approval_and_the_heads_up_is_reported_with_the_guards(
+    pool: PgPool,
+) {
+    let t = TestApp::new(pool).await;
+    let session = t.approved().await;
+    // FS-003 was IDR 32,900 at 30 %: IDR 23,030. Raised to IDR 50,000, 30 % off
+    // sells at IDR 35,000, above the 30-day low: not a real discount either.
+    t.catalog.set_price("FS-003", 50_000).await;
+    // FS-005's cost is now known and above its flash price.
+    t.catalog.set_cost("FS-005", 500_000).await;
+
+    let problems = t.app.operations.recheck_items(session.id).await.unwrap();
+
+    let kinds: Vec<&str> = problems
+        .iter()
+        .map(|p| match guard(p) {
+            Some(Finding::NotARealDiscount { sku, .. }) if sku.as_str() == "FS-003" => "not real",
+            Some(Finding::BelowMarginFloor { sku, .. }) if sku.as_str() == "FS-005" => "below cost",
+            None if matches!(p, RuleViolation::PriceChanged { .. }) => "price changed",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["price changed", "not real", "below cost"],
+        "{problems:#?}"
+    );
+    let alert = plain(
+        &job_notices::heads_up_problems(&session, &problems)
+            .message
+            .text,
+    );
+    assert!(
+        alert.contains("FS-003 at 30% would sell at IDR 35,000, not below its lowest price of the last 30 days, IDR 32,900"),
+        "{alert}"
+    );
+    // The new price was recorded: the history now shows the raise.
+    let seen: Vec<i64> = sqlx::query_scalar(
+        "select price_minor from price_observation where sku = 'FS-003' order by observed_at",
+    )
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(seen.last(), Some(&50_000));
 }
