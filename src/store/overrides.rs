@@ -99,16 +99,11 @@ pub async fn list(
         .collect()
 }
 
-/// How many overrides were given in `[from, to)`, for the digest.
-pub async fn count_between(
-    conn: &mut PgConnection,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+/// How many overrides were given since `since`, for the digest.
+pub async fn count_since(conn: &mut PgConnection, since: DateTime<Utc>) -> Result<i64, StoreError> {
     Ok(
-        sqlx::query_scalar("select count(*) from guard_override where at >= $1 and at < $2")
-            .bind(from)
-            .bind(to)
+        sqlx::query_scalar("select count(*) from guard_override where at >= $1")
+            .bind(since)
             .fetch_one(conn)
             .await?,
     )

@@ -531,3 +531,65 @@ async fn a_price_raised_between_approval_and_the_heads_up_is_reported_with_the_g
     .unwrap();
     assert_eq!(seen.last(), Some(&50_000));
 }
+
+#[sqlx::test]
+async fn the_daily_housekeeping_observes_upcoming_skus_prunes_old_prices_and_counts_overrides(
+    pool: PgPool,
+) {
+    let t = with_cost(pool, test_policy()).await;
+    let session = t.draft_with(2).await;
+    // An old row past the 30-day window, then a newer one before it: the
+    // older goes, the newer stays as the price in effect when the window began.
+    sqlx::query(
+        "insert into price_observation (sku, currency, price_minor, observed_at) values \
+         ('FS-009', 'IDR', 100000, now() - interval '60 days'), \
+         ('FS-009', 'IDR', 110000, now() - interval '40 days')",
+    )
+    .execute(&t.pool)
+    .await
+    .unwrap();
+    // The prices move after the items were set; nobody edits them.
+    t.catalog.set_price("FS-001", 155_000).await;
+    t.catalog.set_price("FS-002", 47_000).await;
+    t.app
+        .desk
+        .override_guard(
+            &t.bob,
+            session.id,
+            &override_line("FS-003", 50, "clearance"),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(t.app.operations.observe_upcoming_prices().await.unwrap(), 2);
+    assert_eq!(t.app.operations.prune_price_history().await.unwrap(), 1);
+    t.app.operations.post_digest().await;
+
+    let latest: Vec<(String, i64)> = sqlx::query_as(
+        "select distinct on (sku) sku, price_minor from price_observation \
+         order by sku, observed_at desc",
+    )
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        latest,
+        [
+            ("FS-001".to_owned(), 155_000),
+            ("FS-002".to_owned(), 47_000),
+            ("FS-009".to_owned(), 110_000)
+        ]
+    );
+    t.deliver_notices().await;
+    let digest = t
+        .chat
+        .posts_to(flashsale_bot::chat::Channel::Announcements)
+        .into_iter()
+        .map(|p| plain(&p.message.text))
+        .find(|text| text.starts_with("Daily digest"))
+        .expect("the digest was posted");
+    assert!(
+        digest.contains("Money guards: 1 override given by approvers in the last 24 hours"),
+        "{digest}"
+    );
+}
