@@ -30,14 +30,56 @@ fn item_field(item: &ItemView) -> Field {
     } else {
         "units"
     };
+    let mut value = Text::from(format!(
+        "{} → {} (-{}) · {} {units} · stock {}",
+        item.base_price, item.flash_price, item.discount, item.quantity, item.stock_seen
+    ));
+    if let Some(money) = line_money(item) {
+        value = value.line(Text::from(money));
+    }
+    for flag in &item.money.flags {
+        value = value.line(Text::from(format!("⚠ {flag}")));
+    }
     Field {
         name: format!("{}. {} · {}", item.slot, item.sku, item.product_name),
-        value: Text::from(format!(
-            "{} → {} (-{}) · {} {units} · stock {}",
-            item.base_price, item.flash_price, item.discount, item.quantity, item.stock_seen
-        )),
+        value,
         inline: false,
     }
+}
+
+/// `30-day low IDR 140,000 · margin IDR 19,650 a unit`, where known.
+fn line_money(item: &ItemView) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(reference) = &item.money.reference {
+        parts.push(format!("30-day low {reference}"));
+    }
+    if let Some(margin) = &item.money.margin {
+        parts.push(format!("margin {margin} a unit"));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// `Gives away IDR 1,234,500 · budget left IDR 765,500`, and each override.
+fn session_money(view: &SessionView) -> Option<Text> {
+    let money = &view.money;
+    let mut text = match (&money.giveaway, &money.budget_left) {
+        (Some(given), Some(left)) => Some(Text::from(format!(
+            "Gives away {given} · budget left {left}"
+        ))),
+        (Some(given), None) => Some(Text::from(format!("Gives away {given}"))),
+        (None, _) => None,
+    };
+    for o in &money.overrides {
+        let line = Text::from(format!(
+            "Override: {} allowed by {}: {}",
+            o.covers, o.by, o.reason
+        ));
+        text = Some(match text {
+            Some(t) => t.line(line),
+            None => line,
+        });
+    }
+    text
 }
 
 /// The session as a card: window, deadline, the items with their prices.
@@ -70,6 +112,9 @@ pub fn session_card(view: &SessionView) -> Card {
     }
     if let Some(notes) = &view.notes {
         description = description.line(Text::from(format!("Notes: {notes}")));
+    }
+    if let Some(money) = session_money(view) {
+        description = description.line(money);
     }
     Card {
         title: format!("#{} {}", view.id, view.title),
@@ -120,14 +165,26 @@ pub fn approval_request(view: &SessionView) -> Message {
         }
         .to_string()
     };
+    let flags = view
+        .items
+        .iter()
+        .map(|i| i.money.flags.len())
+        .sum::<usize>();
+    let mut text = Text::new()
+        .plain(format!(
+            "#{} \"{}\" is waiting for approval, due ",
+            view.id, view.title
+        ))
+        .time(view.approval_deadline, TimeStyle::Relative)
+        .plain(".");
+    if flags > 0 {
+        let noun = if flags == 1 { "flag" } else { "flags" };
+        text = text.plain(format!(
+            " Money guards: {flags} {noun} to look at (⚠ on the card)."
+        ));
+    }
     Message {
-        text: Text::new()
-            .plain(format!(
-                "#{} \"{}\" is waiting for approval, due ",
-                view.id, view.title
-            ))
-            .time(view.approval_deadline, TimeStyle::Relative)
-            .plain("."),
+        text,
         card: Some(session_card(view)),
         buttons: vec![
             Button {

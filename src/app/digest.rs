@@ -21,7 +21,8 @@ use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use super::calendar::digest_text;
 use super::pictures;
 use super::{AppError, ListRange, Operations, PrunedWork};
-use crate::chat::{Channel, Message, Picture};
+use crate::catalog::Freshness;
+use crate::chat::{Channel, Message, Picture, Text};
 use crate::domain::Status;
 
 impl Operations {
@@ -30,6 +31,10 @@ impl Operations {
     /// else is.
     pub async fn post_digest(&self) {
         self.prune().await;
+        match self.observe_upcoming_prices().await {
+            Ok(observed) => tracing::info!(observed, "observed the prices of upcoming SKUs"),
+            Err(e) => tracing::warn!(error = %e, "could not observe the prices of upcoming SKUs"),
+        }
         let tz = self.core.policy.time_zone;
         let today = self.core.clock.now().with_timezone(&tz).date_naive();
         let midnight = today.and_time(NaiveTime::MIN);
@@ -48,8 +53,22 @@ impl Operations {
                 return;
             }
         };
+        let mut text = digest_text(&sessions);
+        match self
+            .overrides_since(self.core.clock.now() - Duration::days(1))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                let noun = if n == 1 { "override" } else { "overrides" };
+                text = text.line(Text::from(format!(
+                    "Money guards: {n} {noun} given by approvers in the last 24 hours (see each session's log)."
+                )));
+            }
+            Err(e) => tracing::warn!(error = %e, "could not count the money guards' overrides"),
+        }
         let message = Message {
-            text: digest_text(&sessions),
+            text,
             picture: Some(Picture::Day(Arc::new(pictures::day_sheet(
                 today, &sessions,
             )))),
@@ -73,6 +92,10 @@ impl Operations {
             Ok(pruned) => tracing::info!(pruned, "pruned old handled events"),
             Err(e) => tracing::warn!(error = %e, "could not prune old handled events"),
         }
+        match self.prune_price_history().await {
+            Ok(pruned) => tracing::info!(pruned, "pruned old price observations"),
+            Err(e) => tracing::warn!(error = %e, "could not prune old price observations"),
+        }
         match self.prune_finished_work().await {
             Ok(pruned) => tracing::info!(
                 jobs = pruned.jobs,
@@ -84,6 +107,42 @@ impl Operations {
                 tracing::warn!(error = %e, "could not prune finished jobs and delivered posts")
             }
         }
+    }
+}
+
+impl Operations {
+    /// The daily observation: reads, live, the prices of the SKUs in
+    /// sessions still ahead and records them in the price history, so a SKU
+    /// nobody edits still has a history when its sale is checked. Returns
+    /// how many products were read.
+    pub async fn observe_upcoming_prices(&self) -> Result<usize, AppError> {
+        let skus = {
+            let mut conn = self.core.pool.acquire().await?;
+            crate::store::prices::upcoming_skus(&mut conn).await?
+        };
+        if skus.is_empty() {
+            return Ok(0);
+        }
+        let products = self.core.products(&skus, Freshness::Live).await?;
+        self.core.record_prices(products.values()).await;
+        Ok(products.len())
+    }
+
+    /// Housekeeping: forgets price observations past the longest window a
+    /// money guard reads (each SKU keeps the last one before it: the price
+    /// in effect when that window begins). Returns how many.
+    pub async fn prune_price_history(&self) -> Result<u64, AppError> {
+        let rules = &self.core.policy.guards;
+        let days = rules.reference_days.max(rules.raised_days);
+        let days = i32::try_from(days).unwrap_or(i32::MAX);
+        let mut conn = self.core.pool.acquire().await?;
+        Ok(crate::store::prices::prune(&mut conn, days).await?)
+    }
+
+    /// How many overrides approvers gave since `since`, for the digest.
+    pub async fn overrides_since(&self, since: chrono::DateTime<Utc>) -> Result<i64, AppError> {
+        let mut conn = self.core.pool.acquire().await?;
+        Ok(crate::store::overrides::count_since(&mut conn, since).await?)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::catalog::{Freshness, Product};
 use crate::domain::rules::{self};
 use crate::domain::status::transition;
 use crate::domain::{Action, ActivityKind, Actor, DiscountPercent, Policy, Quantity, Sku};
-use crate::store::items;
+use crate::store::{items, overrides};
 use crate::store::{sessions, ItemRecord};
 
 /// A new session as typed in the draft form.
@@ -149,19 +149,36 @@ impl Desk {
         } = item;
         let (sku, discount, quantity) = (sku.clone(), *discount, *quantity);
         let product = self.product(&sku, Freshness::AllowCached).await?;
+        let added = self
+            .add_checked(actor, session_id, sku, discount, quantity, product.clone())
+            .await;
+        self.core.record_prices(product.as_ref()).await;
+        added
+    }
 
+    async fn add_checked(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        sku: Sku,
+        discount: DiscountPercent,
+        quantity: Quantity,
+        product: Option<Product>,
+    ) -> Result<SessionView, AppError> {
         let mut tx = self.core.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
         let mut items = items::list(&mut tx, session_id).await?;
         let existing: Vec<Sku> = items.iter().map(|i| i.sku.clone()).collect();
         rules::check_can_add(&existing, &sku)?;
-        let item = CheckedItem {
+        let mut item = CheckedItem {
             product: checked_product(&sku, quantity, product)?,
             sku,
             discount,
             quantity,
+            guard: Default::default(),
         };
+        self.core.guard_item(&mut tx, session_id, &mut item).await?;
         let added = items::insert(&mut tx, session_id, &item.write(actor)).await?;
         let details = item.details(added.slot);
         items.push(added);
@@ -193,7 +210,22 @@ impl Desk {
             return Err(InputError::NothingToChange.into());
         }
         let product = self.product(&sku, Freshness::AllowCached).await?;
+        let updated = self
+            .update_checked(actor, session_id, sku, discount, quantity, product.clone())
+            .await;
+        self.core.record_prices(product.as_ref()).await;
+        updated
+    }
 
+    async fn update_checked(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        sku: Sku,
+        discount: Option<DiscountPercent>,
+        quantity: Option<Quantity>,
+        product: Option<Product>,
+    ) -> Result<SessionView, AppError> {
         let mut tx = self.core.pool.begin().await?;
         let session = lock_session(&mut tx, session_id).await?;
         transition(session.status, Action::EditItems, actor.roles)?;
@@ -205,12 +237,14 @@ impl Desk {
         })?;
         let discount = discount.unwrap_or(items[position].discount);
         let quantity = quantity.unwrap_or(items[position].quantity);
-        let item = CheckedItem {
+        let mut item = CheckedItem {
             product: checked_product(&sku, quantity, product)?,
             sku: sku.clone(),
             discount,
             quantity,
+            guard: Default::default(),
         };
+        self.core.guard_item(&mut tx, session_id, &mut item).await?;
         let after = items::update(&mut tx, session_id, &item.write(actor)).await?;
         let product = item.product;
         let before = std::mem::replace(&mut items[position], after);
@@ -284,7 +318,8 @@ impl Desk {
     ) -> Result<SessionView, AppError> {
         let session =
             sessions::record_edit(&mut tx, session_id, actor, kind.as_str(), details).await?;
-        let view = view::session_view(session, items_now, &self.core.policy)?;
+        let overrides = overrides::list(&mut tx, session_id, &self.core.policy.currency).await?;
+        let view = view::session_view(session, items_now, &overrides, &self.core.policy)?;
         tx.commit().await?;
         Ok(view)
     }

@@ -55,6 +55,17 @@ pub fn revoked(id: i64) -> String {
     format!("Revoked the approval of #{id}: it is a draft again.")
 }
 
+/// `Overrode the money guards for FS-003 at 70% in #12.`, or for the budget.
+pub fn overridden(view: &SessionView, input: &super::OverrideInput) -> String {
+    match (&input.sku, input.discount) {
+        (Some(sku), Some(discount)) => format!(
+            "Overrode the money guards for {sku} at {discount} in #{}.",
+            view.id
+        ),
+        _ => format!("Overrode the money guards' budget of #{}.", view.id),
+    }
+}
+
 pub fn stopping(id: i64) -> String {
     format!("Stopping #{id}: it ends on the storefront within seconds.")
 }

@@ -189,6 +189,16 @@ pub const GROUPS: &[HelpGroup] = &[
                 "an approved session back to draft before it goes live",
             ),
             command(
+                "override",
+                &[
+                    Typed("session", "3"),
+                    Typed("sku", "FS-003"),
+                    Typed("discount", "70"),
+                    Typed("reason", "clearance, cost written off"),
+                ],
+                "allow a line a money guard refused (leave out sku and discount for the budget)",
+            ),
+            command(
                 "stop",
                 &[
                     Typed("session", "3"),

@@ -170,7 +170,8 @@ impl Desk {
             }
         }
         let in_draft = existing.as_ref().map(SessionView::skus).unwrap_or_default();
-        let (good, bad) = self.check_rows(&table, &in_draft).await?;
+        let session_id = existing.as_ref().map(|v| v.id);
+        let (good, bad) = self.check_rows(&table, &in_draft, session_id).await?;
         if !session_problems.is_empty() || !bad.is_empty() {
             return Err(ImportError::Invalid {
                 file_name,

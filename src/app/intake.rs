@@ -14,8 +14,10 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::{view, AppError, Desk, InputError, SessionView};
+use super::guarding::GuardCapture;
+use super::{view, AppError, Core, Desk, InputError, SessionView};
 use crate::catalog::Product;
+use crate::domain::guards::{Finding, GuardedLine};
 use crate::domain::rules::{self, RuleViolation};
 use crate::domain::status;
 use crate::domain::{
@@ -238,6 +240,8 @@ pub(super) struct CheckedItem {
     pub discount: DiscountPercent,
     pub quantity: Quantity,
     pub product: Product,
+    /// What the money guards saw (`Core::guard_items` fills it).
+    pub guard: GuardCapture,
 }
 
 impl CheckedItem {
@@ -250,6 +254,9 @@ impl CheckedItem {
             product_name: &self.product.name,
             base_price_minor: self.product.price.minor(),
             stock_seen: self.product.stock,
+            reference_minor: self.guard.reference_minor,
+            unit_cost_minor: self.guard.unit_cost_minor,
+            guard_flags: &self.guard.flags,
             by: &actor.id,
         }
     }
@@ -264,7 +271,59 @@ impl CheckedItem {
             "product_name": self.product.name,
             "base_price_minor": self.product.price.minor(),
             "stock_seen": self.product.stock,
+            "guard_flags": self.guard.flags,
         })
+    }
+}
+
+impl Core {
+    /// The money guards on items about to enter a draft (`session_id`, or a
+    /// new one): keeps on each what the guards saw (`CheckedItem::guard`)
+    /// and answers, per item, the hard findings no override covers.
+    pub(super) async fn guard_items(
+        &self,
+        conn: &mut PgConnection,
+        session_id: Option<i64>,
+        items: &mut [CheckedItem],
+    ) -> Result<Vec<Vec<Finding>>, AppError> {
+        let lines: Vec<(GuardedLine, &Product)> = items
+            .iter()
+            .map(|i| {
+                let line = GuardedLine {
+                    sku: i.sku.clone(),
+                    discount: i.discount,
+                    quantity: i.quantity,
+                };
+                (line, &i.product)
+            })
+            .collect();
+        let verdicts = self.guard_lines(conn, session_id, &lines).await?;
+        Ok(items
+            .iter_mut()
+            .zip(verdicts)
+            .map(|(item, verdict)| {
+                item.guard = verdict.capture;
+                verdict.refused
+            })
+            .collect())
+    }
+
+    /// The money guards on one item about to enter `session_id`: the first
+    /// hard finding no override covers refuses it (with the numbers); flags
+    /// are kept on the item.
+    pub(super) async fn guard_item(
+        &self,
+        conn: &mut PgConnection,
+        session_id: i64,
+        item: &mut CheckedItem,
+    ) -> Result<(), AppError> {
+        let refused = self
+            .guard_items(conn, Some(session_id), std::slice::from_mut(item))
+            .await?;
+        match refused.into_iter().flatten().next() {
+            Some(finding) => Err(RuleViolation::Guard(Box::new(finding)).into()),
+            None => Ok(()),
+        }
     }
 }
 

@@ -46,7 +46,11 @@ impl Desk {
                 session.window.starts_at(),
                 &self.core.policy,
             )?;
-            check_items(&seen_items, &products, &self.core.policy)?;
+            let checked = self
+                .check_money(&mut tx, &session, &seen_items, &products)
+                .await;
+            self.core.record_prices(products.values()).await;
+            checked?;
             let change = StatusChange {
                 submitted_by: Some(&actor.id),
                 submitted_by_name: Some(&actor.name),
@@ -134,6 +138,11 @@ impl Desk {
             self.core.show_unsellable(session_id, &products).await;
             return Err(refused);
         }
+        let guarded = self
+            .check_money(&mut tx, &session, &seen_items, &products)
+            .await;
+        self.core.record_prices(products.values()).await;
+        guarded?;
         if let Some((other_id, other_title)) =
             sessions::overlapping_approved(&mut tx, session_id, &session.window).await?
         {
@@ -377,6 +386,30 @@ fn optional_reason(reason: Option<&str>) -> Result<Option<String>, RuleViolation
     Reason::optional(reason)
         .map(|r| r.map(Reason::into_string))
         .map_err(RuleViolation::Reason)
+}
+
+impl Desk {
+    /// Every item against the catalog (as `check_items`) and the money guards
+    /// (lines and budgets, less what approvers overrode), all problems at once.
+    async fn check_money(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        session: &SessionRecord,
+        items: &[ItemRecord],
+        products: &HashMap<Sku, Product>,
+    ) -> Result<(), AppError> {
+        let mut problems = item_problems(items, products, &self.core.policy)?;
+        problems.extend(
+            self.core
+                .guard_problems(conn, session, items, products)
+                .await?,
+        );
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::InvalidItems(problems))
+        }
+    }
 }
 
 fn check_items(

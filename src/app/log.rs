@@ -101,6 +101,13 @@ impl ActivityRecord {
                 "marked it missed: its window had passed before it could go live".to_owned()
             }
             ActivityKind::Imported => return describe_import(d),
+            ActivityKind::GuardOverridden => match d.get("sku").and_then(Value::as_str) {
+                Some(sku) => format!(
+                    "overrode the money guards for {sku} at {}% off{reason}",
+                    n("discount_percent")
+                ),
+                None => format!("overrode the money guards' budget{reason}"),
+            },
         };
         Text::from(text)
     }

@@ -24,6 +24,7 @@ mod digest;
 mod drafting;
 mod error;
 mod export;
+mod guarding;
 pub mod headlines;
 pub mod help;
 mod import;
@@ -34,6 +35,7 @@ mod lifecycle;
 mod log;
 pub mod notices;
 mod outbox;
+mod overriding;
 mod paste;
 pub mod pictures;
 mod queries;
@@ -60,10 +62,11 @@ pub use import::{
 pub use input::{InputError, PasteError};
 pub use notices::Notice;
 pub use outbox::{Deliverer, PostLease};
+pub use overriding::OverrideInput;
 pub use paste::{parse_paste, BatchReport, LineOutcome, PastedLine};
 pub use queries::{ActivityEntry, ActivityPage, ProductSuggestion};
 pub use system::SystemOutcome;
-pub use view::{ItemView, SessionSummaryView, SessionView};
+pub use view::{ItemView, LineMoney, OverrideView, SessionMoney, SessionSummaryView, SessionView};
 
 /// `QUEUE_RETENTION_DAYS`'s default (`config`).
 pub const DEFAULT_QUEUE_RETENTION_DAYS: u32 = 30;

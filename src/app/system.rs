@@ -171,14 +171,26 @@ impl Operations {
         Ok(finished)
     }
 
-    /// Asks the catalog, live, whether every item can still be sold as approved.
+    /// Asks the catalog, live, whether every item can still be sold as
+    /// approved: known, active, in stock, the same price, and within the
+    /// money guards and budgets (prices and costs move between approval and
+    /// the sale; what an approver overrode stays allowed).
     pub async fn recheck_items(&self, session_id: i64) -> Result<Vec<RuleViolation>, AppError> {
-        let (_, items) = self.core.read(session_id).await?;
+        let (session, items) = self.core.read(session_id).await?;
         let products = self
             .core
             .products(&skus_of(&items), Freshness::Live)
             .await?;
-        item_problems(&items, &products, &self.core.policy)
+        let mut problems = item_problems(&items, &products, &self.core.policy)?;
+        let guarded = {
+            let mut conn = self.core.pool.acquire().await?;
+            self.core
+                .guard_problems(&mut conn, &session, &items, &products)
+                .await
+        };
+        self.core.record_prices(products.values()).await;
+        problems.extend(guarded?);
+        Ok(problems)
     }
 
     /// Logs, as the bot, something the scheduler did outside the status

@@ -7,7 +7,9 @@ use sqlx::PgConnection;
 
 use super::AppError;
 use crate::domain::approval_deadline;
+use crate::domain::guards::{line_giveaway, GuardOverride};
 use crate::domain::{ActorId, DiscountPercent, Money, Policy, Quantity, Sku, Status, Window};
+use crate::store::overrides::{self, OverrideRecord};
 use crate::store::{items, sessions, ItemRecord, SessionRecord};
 use crate::storefront::{SaleLine, SaleRequest};
 
@@ -29,6 +31,44 @@ pub struct SessionView {
     pub rejection_reason: Option<String>,
     pub notes: Option<String>,
     pub items: Vec<ItemView>,
+    /// What the session gives away, its budget and the overrides given.
+    pub money: Box<SessionMoney>,
+}
+
+/// The session's money: what it gives away against its budget, and what
+/// approvers allowed against the money guards.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionMoney {
+    /// Sum over lines of quantity x (price - flash price); `None` without items.
+    pub giveaway: Option<Money>,
+    /// The session budget (`GUARD_SESSION_BUDGET`), if one is set.
+    pub budget: Option<Money>,
+    /// The budget less the give-away (negative: over it).
+    pub budget_left: Option<Money>,
+    pub overrides: Vec<OverrideView>,
+}
+
+/// An approver's override, as cards show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverrideView {
+    /// `FS-003 at 70%`, or `the budget (IDR 1,200,000)`.
+    pub covers: String,
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A line's money as the guards saw it when the line was validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineMoney {
+    /// The lowest price of the reference period (the 30-day low), the price
+    /// a real discount is shown against.
+    pub reference: Option<Money>,
+    pub unit_cost: Option<Money>,
+    /// The flash price less the unit cost, per unit (where the cost is known).
+    pub margin: Option<Money>,
+    /// The guards' flags: suspicious, shown, not refused.
+    pub flags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +82,7 @@ pub struct ItemView {
     pub quantity: Quantity,
     /// Stock the catalog reported when the item was last validated.
     pub stock_seen: i64,
+    pub money: LineMoney,
 }
 
 /// A session in a list: enough for a calendar line.
@@ -117,12 +158,22 @@ impl SessionView {
 }
 
 pub(super) fn item_view(record: &ItemRecord, policy: &Policy) -> ItemView {
-    let base_price = Money::from_minor(record.base_price_minor, policy.currency.clone());
+    let money = |minor: i64| Money::from_minor(minor, policy.currency.clone());
+    let base_price = money(record.base_price_minor);
+    let flash_price = base_price.discounted(record.discount);
     ItemView {
         slot: record.slot,
         sku: record.sku.clone(),
         product_name: record.product_name.clone(),
-        flash_price: base_price.discounted(record.discount),
+        money: LineMoney {
+            reference: record.reference_minor.map(money),
+            unit_cost: record.unit_cost_minor.map(money),
+            margin: record
+                .unit_cost_minor
+                .map(|cost| money(flash_price.minor().saturating_sub(cost))),
+            flags: record.guard_flags.clone(),
+        },
+        flash_price,
         base_price,
         discount: record.discount,
         quantity: record.quantity,
@@ -130,11 +181,50 @@ pub(super) fn item_view(record: &ItemRecord, policy: &Policy) -> ItemView {
     }
 }
 
+fn session_money(
+    items: &[ItemRecord],
+    overrides: &[OverrideRecord],
+    policy: &Policy,
+) -> SessionMoney {
+    let currency = &policy.currency;
+    let giveaway = (!items.is_empty()).then(|| {
+        let minor = items.iter().fold(0i64, |sum, i| {
+            let price = Money::from_minor(i.base_price_minor, currency.clone());
+            sum.saturating_add(line_giveaway(&price, i.discount, i.quantity).minor())
+        });
+        Money::from_minor(minor, currency.clone())
+    });
+    let budget = policy.guards.session_budget.clone();
+    let budget_left = budget.as_ref().map(|b| {
+        let given = giveaway.as_ref().map_or(0, Money::minor);
+        Money::from_minor(b.minor().saturating_sub(given), currency.clone())
+    });
+    SessionMoney {
+        giveaway,
+        budget,
+        budget_left,
+        overrides: overrides
+            .iter()
+            .map(|o| OverrideView {
+                covers: match &o.covers {
+                    GuardOverride::Line { sku, discount } => format!("{sku} at {discount}"),
+                    GuardOverride::Budget { giveaway } => format!("the budget ({giveaway})"),
+                },
+                reason: o.reason.clone(),
+                by: o.actor_name.clone(),
+                at: o.at,
+            })
+            .collect(),
+    }
+}
+
 pub(super) fn session_view(
     session: SessionRecord,
     items: &[ItemRecord],
+    overrides: &[OverrideRecord],
     policy: &Policy,
 ) -> Result<SessionView, AppError> {
+    let money = Box::new(session_money(items, overrides, policy));
     let items = items.iter().map(|i| item_view(i, policy)).collect();
     Ok(SessionView {
         id: session.id,
@@ -151,6 +241,7 @@ pub(super) fn session_view(
         rejection_reason: session.rejection_reason,
         notes: session.notes,
         items,
+        money,
     })
 }
 
@@ -164,8 +255,9 @@ pub(super) async fn load(
     let session = sessions::get(conn, id)
         .await?
         .ok_or(AppError::SessionNotFound(id))?;
-    let items = items::list(conn, id).await?;
-    session_view(session, &items, policy)
+    let items = items::list(&mut *conn, id).await?;
+    let overrides = overrides::list(conn, id, &policy.currency).await?;
+    session_view(session, &items, &overrides, policy)
 }
 
 pub(super) fn summary_view(

@@ -28,10 +28,12 @@ pub enum ActivityKind {
     Republished,
     /// An approved session whose window passed before it could go live.
     Missed,
+    /// An approver allowed a line (or the budget) a money guard refused, with a reason.
+    GuardOverridden,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 19] = [
+    pub const ALL: [ActivityKind; 20] = [
         ActivityKind::Drafted,
         ActivityKind::ItemAdded,
         ActivityKind::ItemUpdated,
@@ -51,6 +53,7 @@ impl ActivityKind {
         ActivityKind::TakenDown,
         ActivityKind::Republished,
         ActivityKind::Missed,
+        ActivityKind::GuardOverridden,
     ];
 
     /// The name stored in the log.
@@ -75,6 +78,7 @@ impl ActivityKind {
             ActivityKind::TakenDown => "taken_down",
             ActivityKind::Republished => "republished",
             ActivityKind::Missed => "missed",
+            ActivityKind::GuardOverridden => "guard_overridden",
         }
     }
 

@@ -110,7 +110,7 @@ pub enum Severity {
 /// What a guard found, with the numbers a person needs to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Finding {
-    #[error("{sku} at {discount} would sell at {flash}, not below its lowest price of the last {days} days, {reference}: the discount would not be real. {}", deepest_hint(.deepest_allowed, "a real discount"))]
+    #[error("{sku} at {discount} would sell at {flash}, not below its lowest price of the last {days} days, {reference}: the discount would not be real. {}", smallest_hint(.smallest_real))]
     NotARealDiscount {
         sku: Sku,
         discount: DiscountPercent,
@@ -118,7 +118,7 @@ pub enum Finding {
         reference: Money,
         days: u32,
         /// The smallest discount that is below the reference, if any is.
-        deepest_allowed: Option<DiscountPercent>,
+        smallest_real: Option<DiscountPercent>,
     },
     #[error("{sku} at {discount} would sell at {flash}, below its cost {cost} plus the {floor_percent} % floor: {}", deepest_hint(.deepest_allowed, "the floor"))]
     BelowMarginFloor {
@@ -162,7 +162,16 @@ pub enum Finding {
         giveaway: Money,
         budget: Money,
         over: Money,
+        /// This session's part of the day's give-away.
+        session: Money,
     },
+}
+
+fn smallest_hint(smallest: &Option<DiscountPercent>) -> String {
+    match smallest {
+        Some(d) => format!("The smallest real discount is {d}."),
+        None => "No discount makes it real.".to_owned(),
+    }
 }
 
 fn deepest_hint(deepest: &Option<DiscountPercent>, what: &str) -> String {
@@ -248,7 +257,7 @@ pub fn check_line(
             flash: flash.clone(),
             reference: reference.price.clone(),
             days: rules.reference_days,
-            deepest_allowed: shallowest_below(&facts.price, reference.price.minor()),
+            smallest_real: shallowest_below(&facts.price, reference.price.minor()),
         });
     }
     if let Some(cost) = &facts.unit_cost {
@@ -335,6 +344,7 @@ pub fn check_budget(
                 giveaway: day,
                 budget: budget.clone(),
                 over,
+                session: session_giveaway.clone(),
             });
         }
     }
@@ -405,6 +415,64 @@ fn recent_raise(
     worst
         .filter(|(from, _, _)| facts.price.minor() > from.minor())
         .map(|(from, at, _)| (from, at))
+}
+
+/// What an approver allowed against a hard guard, with a reason kept elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardOverride {
+    /// This SKU at exactly this discount (another discount is checked again).
+    Line { sku: Sku, discount: DiscountPercent },
+    /// The session's (and the day's) budget, up to this give-away.
+    Budget { giveaway: Money },
+}
+
+/// Whether an approver's override covers `finding`. Flags need none: they
+/// never stop anything.
+pub fn is_overridden(finding: &Finding, overrides: &[GuardOverride]) -> bool {
+    let line = |sku: &Sku, discount: DiscountPercent| {
+        overrides.iter().any(|o| {
+            matches!(o, GuardOverride::Line { sku: s, discount: d } if s == sku && *d == discount)
+        })
+    };
+    let budget = |giveaway: &Money| {
+        overrides.iter().any(|o| {
+            matches!(o, GuardOverride::Budget { giveaway: covered }
+                if covered.currency() == giveaway.currency() && giveaway.minor() <= covered.minor())
+        })
+    };
+    match finding {
+        Finding::NotARealDiscount { sku, discount, .. }
+        | Finding::BelowMarginFloor { sku, discount, .. }
+        | Finding::BelowMinimumAdvertised { sku, discount, .. } => line(sku, *discount),
+        Finding::OverSessionBudget { giveaway, .. } => budget(giveaway),
+        // Given for this session's give-away: the day's total also holds other sessions.
+        Finding::OverDailyBudget { session, .. } => budget(session),
+        Finding::RecentlyRaised { .. } | Finding::UnusuallyDeep { .. } => false,
+    }
+}
+
+/// Findings sorted by what they mean for the line or session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Hard findings no override covers: the line (or session) is refused.
+    pub refused: Vec<Finding>,
+    /// Hard findings an approver overrode.
+    pub overridden: Vec<Finding>,
+    /// Soft findings: shown, never refused.
+    pub flagged: Vec<Finding>,
+}
+
+/// Sorts `findings` into refused, overridden and flagged.
+pub fn verdict(findings: Vec<Finding>, overrides: &[GuardOverride]) -> Verdict {
+    let mut out = Verdict::default();
+    for finding in findings {
+        match finding.severity() {
+            Severity::Flag => out.flagged.push(finding),
+            Severity::Refuse if is_overridden(&finding, overrides) => out.overridden.push(finding),
+            Severity::Refuse => out.refused.push(finding),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -541,16 +609,13 @@ mod tests {
         f.history = vec![at(40, idr(80_000)), at(20, idr(100_000))];
         let found = check_line(&line(20, 10), &f, now(), &GuardRules::default());
         assert_eq!(kinds(&found), ["not real"]);
-        let Finding::NotARealDiscount {
-            deepest_allowed, ..
-        } = &found[0]
-        else {
+        let Finding::NotARealDiscount { smallest_real, .. } = &found[0] else {
             unreachable!()
         };
-        assert_eq!(*deepest_allowed, Some(pct(21)));
+        assert_eq!(*smallest_real, Some(pct(21)));
         assert_eq!(
             found[0].to_string(),
-            "FS-003 at 20% would sell at IDR 80,000, not below its lowest price of the last 30 days, IDR 80,000: the discount would not be real. the deepest allowed is 21%."
+            "FS-003 at 20% would sell at IDR 80,000, not below its lowest price of the last 30 days, IDR 80,000: the discount would not be real. The smallest real discount is 21%."
         );
         assert_eq!(found[0].severity(), Severity::Refuse);
         // 21 % is real.
@@ -770,5 +835,68 @@ mod tests {
             "The session gives away IDR 1,200,000, over its budget of IDR 1,000,000 by IDR 200,000."
         );
         assert!(check_budget(&idr(i64::MAX), &idr(i64::MAX), &GuardRules::default()).is_empty());
+    }
+
+    #[test]
+    fn an_override_covers_that_sku_at_that_discount_only() {
+        let rules = GuardRules::default();
+        let mut costly = facts(idr(100_000));
+        costly.unit_cost = Some(idr(60_000));
+        costly.history = vec![at(3, idr(80_000))];
+        let sku = line(50, 1).sku;
+        let overrides = vec![GuardOverride::Line {
+            sku: sku.clone(),
+            discount: pct(50),
+        }];
+        let cases: &[(&str, i64, usize, usize, usize)] = &[
+            // discount, refused, overridden, flagged
+            ("at the overridden discount", 50, 0, 1, 1),
+            ("at another discount it is checked again", 51, 1, 0, 1),
+            ("a line that breaks nothing hard", 25, 0, 0, 1),
+        ];
+        for (what, discount, refused, overridden, flagged) in cases {
+            let found = check_line(&line(*discount, 1), &costly, now(), &rules);
+            let v = verdict(found, &overrides);
+            assert_eq!(
+                (v.refused.len(), v.overridden.len(), v.flagged.len()),
+                (*refused, *overridden, *flagged),
+                "{what}: {v:?}"
+            );
+        }
+        // Another SKU at the same discount is not covered.
+        let other = GuardOverride::Line {
+            sku: Sku::parse("FS-004", &SkuRules::default()).unwrap(),
+            discount: pct(50),
+        };
+        let found = check_line(&line(50, 1), &costly, now(), &rules);
+        assert!(verdict(found, &[other]).overridden.is_empty());
+    }
+
+    #[test]
+    fn a_budget_override_covers_the_giveaway_it_was_given_for_not_more() {
+        let rules = GuardRules {
+            session_budget: Some(idr(1_000_000)),
+            daily_budget: Some(idr(1_500_000)),
+            ..GuardRules::default()
+        };
+        let overrides = vec![GuardOverride::Budget {
+            giveaway: idr(1_200_000),
+        }];
+        let covered = check_budget(&idr(1_200_000), &idr(900_000), &rules);
+        assert_eq!(kinds(&covered), ["session budget", "day budget"]);
+        let v = verdict(covered, &overrides);
+        assert!(v.refused.is_empty(), "{v:?}");
+        assert_eq!(v.overridden.len(), 2);
+
+        let grown = check_budget(&idr(1_200_001), &idr(0), &rules);
+        let v = verdict(grown, &overrides);
+        assert_eq!(kinds(&v.refused), ["session budget"]);
+        // A line override says nothing of the budget.
+        let line_only = vec![GuardOverride::Line {
+            sku: line(10, 1).sku,
+            discount: pct(10),
+        }];
+        let v = verdict(check_budget(&idr(1_200_000), &idr(0), &rules), &line_only);
+        assert_eq!(kinds(&v.refused), ["session budget"]);
     }
 }

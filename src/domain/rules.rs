@@ -68,6 +68,19 @@ pub enum RuleViolation {
     #[error("Page {page} does not exist: {list} has {pages} {}, from 1.", if *.pages == 1 { "page" } else { "pages" })]
     ListPageNotFound { page: i64, pages: i64, list: String },
     /// `other` describes the session in the way, e.g. `#12 "Midnight Deals"`.
+    /// A money guard refused it (`super::guards`), with the numbers.
+    #[error(transparent)]
+    Guard(Box<super::guards::Finding>),
+    #[error("Only an approver can override a money guard.")]
+    OverrideNotApprover,
+    #[error("You edited or submitted this session, so someone else must override its money guards (four-eyes rule).")]
+    SelfOverride,
+    #[error("A reason is required: say why the guard may be overridden.")]
+    OverrideReasonRequired,
+    #[error("Only a draft or a session waiting for approval can have a money guard overridden; this one is {status}.")]
+    OverrideTooLate { status: String },
+    #[error("Give the discount the override covers, e.g. discount:70: an override covers one SKU at one discount.")]
+    OverrideNeedsDiscount,
     #[error("This session overlaps {other}, which is already approved: the storefront shows one flash sale at a time. Move one of them.")]
     Overlap { other: String },
 }
@@ -160,6 +173,28 @@ pub fn check_four_eyes(
         return Err(RuleViolation::SelfApproval);
     }
     Ok(())
+}
+
+/// Who may override a money guard: an approver, never for a session they
+/// edited or submitted (the four-eyes rule approvals follow), with a reason.
+pub fn check_override(
+    actor: &ActorId,
+    is_approver: bool,
+    editors: &[ActorId],
+    policy: &Policy,
+    reason: &str,
+) -> Result<String, RuleViolation> {
+    if !is_approver {
+        return Err(RuleViolation::OverrideNotApprover);
+    }
+    if policy.four_eyes && editors.contains(actor) {
+        return Err(RuleViolation::SelfOverride);
+    }
+    match super::Reason::parse(reason) {
+        Ok(reason) => Ok(reason.into_string()),
+        Err(super::ReasonError::Empty) => Err(RuleViolation::OverrideReasonRequired),
+        Err(e) => Err(RuleViolation::Reason(e)),
+    }
 }
 
 /// Approvers must approve what they saw.
@@ -324,6 +359,60 @@ pub(crate) mod tests {
             check_four_eyes(&alice, std::slice::from_ref(&alice), &p),
             Ok(())
         );
+    }
+
+    #[test]
+    fn an_override_needs_an_approver_other_than_the_editors_and_a_reason() {
+        let alice = ActorId::new("discord", "1");
+        let bob = ActorId::new("discord", "2");
+        let editors = [alice.clone()];
+        let mut p = policy();
+        type Case<'a> = (
+            &'a str,
+            &'a ActorId,
+            bool,
+            &'a str,
+            Result<String, RuleViolation>,
+        );
+        let cases: &[Case<'_>] = &[
+            (
+                "an approver with a reason",
+                &bob,
+                true,
+                " clearance ",
+                Ok("clearance".into()),
+            ),
+            (
+                "not an approver",
+                &bob,
+                false,
+                "x",
+                Err(RuleViolation::OverrideNotApprover),
+            ),
+            (
+                "an editor of it",
+                &alice,
+                true,
+                "x",
+                Err(RuleViolation::SelfOverride),
+            ),
+            (
+                "no reason",
+                &bob,
+                true,
+                "  ",
+                Err(RuleViolation::OverrideReasonRequired),
+            ),
+        ];
+        for (what, who, approver, reason, expected) in cases {
+            assert_eq!(
+                &check_override(who, *approver, &editors, &p, reason),
+                expected,
+                "{what}"
+            );
+        }
+        p.four_eyes = false;
+        assert!(check_override(&alice, true, &editors, &p, "x").is_ok());
     }
 
     #[test]

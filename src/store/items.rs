@@ -20,6 +20,12 @@ pub struct ItemRecord {
     pub product_name: String,
     pub base_price_minor: i64,
     pub stock_seen: i64,
+    /// The money guards' facts when it was validated: the reference price
+    /// (lowest of the reference period) and the unit cost, where known.
+    pub reference_minor: Option<i64>,
+    pub unit_cost_minor: Option<i64>,
+    /// The guards' flags (suspicious, not refused), as people read them.
+    pub guard_flags: Vec<String>,
     pub added_by: String,
     pub updated_by: String,
     pub updated_at: DateTime<Utc>,
@@ -36,6 +42,9 @@ struct ItemRow {
     product_name: String,
     base_price_minor: i64,
     stock_seen: i64,
+    reference_minor: Option<i64>,
+    unit_cost_minor: Option<i64>,
+    guard_flags: Vec<String>,
     added_by: String,
     updated_by: String,
     updated_at: DateTime<Utc>,
@@ -66,6 +75,9 @@ impl TryFrom<ItemRow> for ItemRecord {
             product_name: row.product_name,
             base_price_minor: row.base_price_minor,
             stock_seen: row.stock_seen,
+            reference_minor: row.reference_minor,
+            unit_cost_minor: row.unit_cost_minor,
+            guard_flags: row.guard_flags,
             added_by: row.added_by,
             updated_by: row.updated_by,
             updated_at: row.updated_at,
@@ -86,6 +98,9 @@ pub struct ItemWrite<'a> {
     pub product_name: &'a str,
     pub base_price_minor: i64,
     pub stock_seen: i64,
+    pub reference_minor: Option<i64>,
+    pub unit_cost_minor: Option<i64>,
+    pub guard_flags: &'a [String],
     pub by: &'a ActorId,
 }
 
@@ -94,7 +109,8 @@ pub struct ItemWrite<'a> {
 macro_rules! item_columns {
     () => {
         "session_id, slot, sku, discount_percent, quantity, product_name, \
-     base_price_minor, stock_seen, added_by, updated_by, updated_at"
+     base_price_minor, stock_seen, reference_minor, unit_cost_minor, guard_flags, \
+     added_by, updated_by, updated_at"
     };
 }
 
@@ -120,8 +136,8 @@ pub async fn insert(
     item: &ItemWrite<'_>,
 ) -> Result<ItemRecord, StoreError> {
     let result: Result<Option<ItemRow>, _> = sqlx::query_as(concat!("insert into session_item (session_id, slot, sku, discount_percent, quantity, product_name, \
-             base_price_minor, stock_seen, added_by, updated_by) \
-         select $1, free.slot, $2, $3, $4, $5, $6, $7, $8, $8 \
+             base_price_minor, stock_seen, added_by, updated_by, reference_minor, unit_cost_minor, guard_flags) \
+         select $1, free.slot, $2, $3, $4, $5, $6, $7, $8, $8, $10, $11, $12 \
          from (select s.slot from generate_series(1, $9) as s(slot) \
                where not exists (select 1 from session_item i where i.session_id = $1 and i.slot = s.slot) \
                order by s.slot limit 1) as free \
@@ -135,6 +151,9 @@ pub async fn insert(
     .bind(item.stock_seen)
     .bind(item.by.as_str())
     .bind(MAX_ITEMS as i32)
+    .bind(item.reference_minor)
+    .bind(item.unit_cost_minor)
+    .bind(item.guard_flags)
     .fetch_optional(conn)
     .await;
     match result {
@@ -153,7 +172,8 @@ pub async fn update(
 ) -> Result<ItemRecord, StoreError> {
     let row: Option<ItemRow> = sqlx::query_as(concat!(
         "update session_item set discount_percent = $3, quantity = $4, product_name = $5, \
-             base_price_minor = $6, stock_seen = $7, updated_by = $8, updated_at = now() \
+             base_price_minor = $6, stock_seen = $7, updated_by = $8, updated_at = now(), \
+             reference_minor = $9, unit_cost_minor = $10, guard_flags = $11 \
          where session_id = $1 and sku = $2 returning ",
         item_columns!()
     ))
@@ -165,6 +185,9 @@ pub async fn update(
     .bind(item.base_price_minor)
     .bind(item.stock_seen)
     .bind(item.by.as_str())
+    .bind(item.reference_minor)
+    .bind(item.unit_cost_minor)
+    .bind(item.guard_flags)
     .fetch_optional(conn)
     .await?;
     parsed(row)?.ok_or_else(|| {
@@ -227,4 +250,44 @@ pub async fn insert_all(
         records.push(insert(&mut *conn, session_id, item).await?);
     }
     Ok(records)
+}
+
+/// One line of a session of the day, for the day's give-away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayLine {
+    pub base_price_minor: i64,
+    pub discount: DiscountPercent,
+    pub quantity: Quantity,
+}
+
+/// The items of the approved or live sessions other than `except_session`
+/// starting in `[from, to)`: what the rest of a business day gives away.
+pub async fn day_lines(
+    conn: &mut PgConnection,
+    except_session: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<DayLine>, StoreError> {
+    let rows: Vec<(i64, i16, i32)> = sqlx::query_as(
+        "select i.base_price_minor, i.discount_percent, i.quantity
+         from session_item i join session s on s.id = i.session_id
+         where s.id <> $1 and s.status in ('approved', 'live')
+           and s.starts_at >= $2 and s.starts_at < $3",
+    )
+    .bind(except_session)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(base_price_minor, discount, quantity)| {
+            let corrupt = |e: String| StoreError::Corrupt(format!("a day's item: {e}"));
+            Ok(DayLine {
+                base_price_minor,
+                discount: DiscountPercent::new(i64::from(discount))
+                    .map_err(|e| corrupt(e.to_string()))?,
+                quantity: Quantity::new(i64::from(quantity)).map_err(|e| corrupt(e.to_string()))?,
+            })
+        })
+        .collect()
 }

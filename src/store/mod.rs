@@ -13,6 +13,7 @@ pub mod housekeeping;
 pub mod items;
 pub mod jobs;
 pub mod outbox;
+pub mod overrides;
 pub mod presence;
 pub mod prices;
 pub mod queue;

@@ -131,3 +131,23 @@ fn known_sku(skus: &[Sku], raw: &str) -> Result<Sku, StoreError> {
         .cloned()
         .ok_or_else(|| StoreError::Corrupt(format!("price row for an SKU not asked for: {raw}")))
 }
+
+/// The SKUs of sessions still ahead (draft, pending approval, approved, not
+/// yet ended): the daily observation reads their prices.
+pub async fn upcoming_skus(conn: &mut PgConnection) -> Result<Vec<Sku>, StoreError> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "select distinct i.sku
+         from session_item i join session s on s.id = i.session_id
+         where s.status = any($1) and s.ends_at > now()
+         order by i.sku",
+    )
+    .bind([
+        Status::Draft.as_str(),
+        Status::PendingApproval.as_str(),
+        Status::Approved.as_str(),
+    ])
+    .fetch_all(conn)
+    .await?;
+    // Stored SKUs were canonical when written.
+    Ok(rows.into_iter().map(Sku::from_canonical).collect())
+}

@@ -474,3 +474,74 @@ async fn the_card_prints_the_path_of_its_picture_and_an_update_redraws_it(pool: 
     console.finish().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The money guards at the console: a line below cost is refused with the
+/// numbers (the sample catalog: FS-003 costs IDR 18,000), the editor cannot
+/// override it, an override without a reason is refused, an approver's
+/// override lets that line in and the card shows it.
+#[sqlx::test]
+async fn a_line_below_cost_is_refused_until_an_approver_overrides_it(pool: PgPool) {
+    let store = dev_storefront().await;
+    let mut console = Console::start(&pool, &store, &[]).await;
+
+    console.send("as alice editor").await;
+    console.send(DRAFT).await;
+    let id = draft_id(&console.expect("Drafted #", STEP).await);
+    let add = format!("/flashsale add-sku session:{id} sku:FS-003 discount:70 quantity:5");
+    console.send(&add).await;
+    console
+        .expect(
+            "FS-003 at 70% would sell at IDR 9,870, below its cost IDR 18,000 plus the 5 % floor: \
+             the deepest allowed is 42%.",
+            STEP,
+        )
+        .await;
+    let give = format!(
+        r#"/flashsale override session:{id} sku:FS-003 discount:70 reason:"clearance, cost written off""#
+    );
+    console.send(&give).await;
+    console
+        .expect("Only an approver can override a money guard.", STEP)
+        .await;
+
+    console.send("as bob approver").await;
+    console
+        .send(&format!(
+            "/flashsale override session:{id} sku:FS-003 discount:70"
+        ))
+        .await;
+    console
+        .expect("/flashsale override needs reason", STEP)
+        .await;
+    console
+        .send(&format!(
+            r#"/flashsale override session:{id} sku:FS-003 discount:70 reason:" ""#
+        ))
+        .await;
+    console
+        .expect(
+            "A reason is required: say why the guard may be overridden.",
+            STEP,
+        )
+        .await;
+    console.send(&give).await;
+    console
+        .expect(
+            &format!("Overrode the money guards for FS-003 at 70% in #{id}."),
+            STEP,
+        )
+        .await;
+
+    console.send("as alice editor").await;
+    console.send(&add).await;
+    console
+        .expect(&format!("Added FS-003 to #{id}."), STEP)
+        .await;
+    console
+        .expect(
+            "Override: FS-003 at 70% allowed by bob: clearance, cost written off",
+            STEP,
+        )
+        .await;
+    console.finish().await;
+}

@@ -441,7 +441,7 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(pool: PgPool) {
         .paste(
             &carol,
             session,
-            "FS-001 30 10\nFS-002 30 10\nFS-003 30 10\nFS-004 30 10\nFS-005 30 10",
+            "FS-001 30 10\nFS-002 30 10\nFS-003 30 10\nFS-004 20 10\nFS-005 30 10",
         )
         .await;
     let five = story.row(session).await;
@@ -740,7 +740,7 @@ async fn a_dropped_gateway_connection_is_resumed_and_the_story_goes_on(pool: PgP
         .paste(
             &carol,
             session,
-            "FS-003 30 10\nFS-004 30 10\nFS-005 30 10\nFS-006 30 10",
+            "FS-003 30 10\nFS-004 20 10\nFS-005 30 10\nFS-006 30 10",
         )
         .await;
     let mark = story.fake.mark();
@@ -864,6 +864,57 @@ async fn a_redelivered_slash_command_is_answered_once_and_logs_no_error(pool: Pg
         .filter(|l| l.contains("ERROR") || l.contains("already been acknowledged"))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(story.row(session).await.items, 1);
+    story.finish().await;
+}
+
+/// Story 11: the money guards through Discord's slash commands. Carol (editor
+/// and approver) puts FS-003 below its cost (the sample catalog: IDR 18,000)
+/// and is refused with the numbers; she may not override her own session;
+/// Bob overrides it with a reason; then the line goes in and the card says why.
+#[sqlx::test]
+async fn a_refused_line_is_overridden_by_another_approver_through_discord(pool: PgPool) {
+    let story = Story::start(pool).await;
+    let (carol, bob) = (carol(), bob());
+    let (start, end) = in_three_hours();
+    let session = story.draft(&carol, "Midnight Deals", start, end).await;
+    let add = [
+        session_option(session),
+        ("sku", json!("FS-003")),
+        ("discount", json!(70)),
+        ("quantity", json!(5)),
+    ];
+    let refused = story.run(&carol, "add-sku", &add).await;
+    assert_eq!(
+        refused.content(),
+        "FS-003 at 70% would sell at IDR 9,870, below its cost IDR 18,000 plus the 5 % floor: \
+         the deepest allowed is 42%."
+    );
+    let give = [
+        session_option(session),
+        ("reason", json!("clearance, cost written off")),
+        ("sku", json!("FS-003")),
+        ("discount", json!(70)),
+    ];
+    let own = story.run(&carol, "override", &give).await;
+    assert_eq!(
+        own.content(),
+        "You edited or submitted this session, so someone else must override its money guards (four-eyes rule)."
+    );
+
+    let given = story.run(&bob, "override", &give).await;
+    given.assert_starts_with(&format!(
+        "Overrode the money guards for FS-003 at 70% in #{session}."
+    ));
+    let added = story.run(&carol, "add-sku", &add).await;
+    added.assert_starts_with(&format!("Added FS-003 to #{session}."));
+    assert!(
+        added
+            .text()
+            .contains("Override: FS-003 at 70% allowed by Bob: clearance, cost written off"),
+        "{}",
+        added.text()
+    );
     assert_eq!(story.row(session).await.items, 1);
     story.finish().await;
 }

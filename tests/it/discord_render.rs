@@ -45,6 +45,7 @@ fn item(slot: i16, sku: &str, name: &str) -> ItemView {
         discount,
         quantity: Quantity::new(10).unwrap(),
         stock_seen: 100,
+        money: Default::default(),
     }
 }
 
@@ -66,6 +67,7 @@ fn session(status: Status, items: usize) -> SessionView {
         items: (1..=items)
             .map(|i| item(i as i16, &format!("FS-00{i}"), "Kopi Arabika Gayo 250 g"))
             .collect(),
+        money: Default::default(),
     }
 }
 

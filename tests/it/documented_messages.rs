@@ -30,6 +30,7 @@ const SUCCESS: &[&str] = &[
     "Cloned #",
     "Approved #",
     "Rejected #",
+    "Overrode ",
 ];
 
 /// Session numbers as `#N`, relative times as `in …`, so an example and a reply can be compared.
@@ -144,6 +145,13 @@ async fn every_documented_success_message_is_what_the_bot_says(pool: PgPool) {
     replies.push(said(&mut console, &approve, "Approved #").await);
     let revoke = format!("/flashsale revoke session:{id}");
     replies.push(said(&mut console, &revoke, "Revoked the approval").await);
+    // Bob approved it, so he may override its guards (he neither edited nor submitted it).
+    let line = format!(
+        r#"/flashsale override session:{id} sku:FS-003 discount:70 reason:"clearance, cost written off""#
+    );
+    replies.push(said(&mut console, &line, "Overrode ").await);
+    let budget = format!(r#"/flashsale override session:{id} reason:"launch week""#);
+    replies.push(said(&mut console, &budget, "Overrode ").await);
     console.finish().await;
     // A live session is needed to stop one; the console calls the same wording.
     replies.push(headlines::stopping(id));

@@ -31,6 +31,7 @@ mod documented_messages;
 mod drafting;
 mod export;
 mod golive;
+mod guards;
 mod ha;
 mod housekeeping;
 mod import;

@@ -509,7 +509,8 @@ async fn two_replicas_each_connected_act_on_every_envelope_once(pool: PgPool) {
         .map(|i| {
             story.fake.slash(
                 ANA,
-                &format!("add-sku session:{session} sku:FS-00{i} discount:30 quantity:5"),
+                // 20 %: FS-004 may not go below its minimum advertised price.
+                &format!("add-sku session:{session} sku:FS-00{i} discount:20 quantity:5"),
             )
         })
         .collect();
@@ -830,5 +831,41 @@ async fn an_export_arrives_as_files_in_the_channel(pool: PgPool) {
         .await
         .assert_starts_with("Session #999 does not exist. Use `/flashsale list`");
     assert_eq!(story.fake.files().len(), 2);
+    story.finish().await;
+}
+
+/// The money guards through Slack's slash command: FS-003 below its cost (the
+/// sample catalog: IDR 18,000) is refused with the numbers; Ana (an editor)
+/// cannot override it; Cy (an approver) overrides it with a reason; the line
+/// then goes in and its card shows the override.
+#[sqlx::test]
+async fn a_line_below_cost_is_overridden_by_an_approver_in_slack(pool: PgPool) {
+    let story = SlackStory::start(pool).await;
+    let (start, end) = in_three_hours();
+    let session = story.draft(ANA, "Midnight Deals", start, end).await;
+
+    let refused = story.add_sku(ANA, session, "FS-003", 70, 5).await;
+    refused.assert_starts_with(
+        "FS-003 at 70% would sell at IDR 9,870, below its cost IDR 18,000 plus the 5 % floor: \
+         the deepest allowed is 42%.",
+    );
+    let give = format!(
+        r#"override session:{session} sku:FS-003 discount:70 reason:"clearance, cost written off""#
+    );
+    story
+        .command(ANA, &give)
+        .await
+        .assert_starts_with("Only an approver can override a money guard.");
+    story.command(CY, &give).await.assert_starts_with(&format!(
+        "Overrode the money guards for FS-003 at 70% in #{session}."
+    ));
+
+    let added = story.add_sku(ANA, session, "FS-003", 70, 5).await;
+    added.assert_starts_with(&format!("Added FS-003 to #{session}."));
+    assert!(
+        added.text().contains("Override: FS-003 at 70% allowed by"),
+        "{}",
+        added.text()
+    );
     story.finish().await;
 }

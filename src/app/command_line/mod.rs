@@ -12,7 +12,7 @@ pub mod parser;
 
 use super::{
     headlines, ActivityPage, AppError, BatchReport, DraftInput, Front, ItemChange, ItemInput,
-    ListView, SessionView,
+    ListView, OverrideInput, SessionView,
 };
 use crate::chat::Text;
 use crate::domain::Actor;
@@ -131,6 +131,18 @@ pub async fn run(
         } => said(headlines::revoked(
             app.desk.revoke(actor, id, reason.as_deref()).await?.id,
         )),
+        Command::Override {
+            session: id,
+            sku,
+            discount,
+            reason,
+        } => {
+            let input =
+                OverrideInput::parse(sku.as_deref(), discount.as_deref(), &reason, &app.policy)?;
+            let view = app.desk.override_guard(actor, id, &input).await?;
+            let headline = Text::from(headlines::overridden(&view, &input));
+            session(headline)(view)
+        }
         Command::Stop {
             session: id,
             reason,

@@ -34,6 +34,7 @@ impl Desk {
         &self,
         table: &ImportSheet,
         in_draft: &[Sku],
+        session_id: Option<i64>,
     ) -> Result<(Vec<GoodRow>, Vec<BadRow>), AppError> {
         let mut first_seen: HashMap<Sku, u32> = HashMap::new();
         let mut checked: Vec<Checked> = Vec::with_capacity(table.rows.len());
@@ -102,6 +103,7 @@ impl Desk {
                         discount,
                         quantity,
                         product,
+                        guard: Default::default(),
                     },
                 }),
                 _ => bad.push(BadRow {
@@ -110,7 +112,31 @@ impl Desk {
                 }),
             }
         }
-        Ok((good, bad))
+        self.core.record_prices(products.values()).await;
+        // The money guards, as adding each row by hand would apply them.
+        let mut items: Vec<CheckedItem> = good.iter().map(|g: &GoodRow| g.item.clone()).collect();
+        let refused = {
+            let mut conn = self.core.pool.acquire().await?;
+            self.core
+                .guard_items(&mut conn, session_id, &mut items)
+                .await?
+        };
+        let mut passed = Vec::with_capacity(good.len());
+        for ((row, item), findings) in good.into_iter().zip(items).zip(refused) {
+            if findings.is_empty() {
+                passed.push(GoodRow { row: row.row, item });
+            } else {
+                bad.push(BadRow {
+                    row: row.row,
+                    problems: findings
+                        .into_iter()
+                        .map(|f| RuleViolation::Guard(Box::new(f)).into())
+                        .collect(),
+                });
+            }
+        }
+        bad.sort_by_key(|b| b.row);
+        Ok((passed, bad))
     }
 }
 

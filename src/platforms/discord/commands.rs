@@ -15,6 +15,7 @@ use super::{autocomplete, download, forms, Ctx, Error};
 use crate::app::headlines;
 use crate::app::{
     log_file_name, AppError, DraftFields, ImportError, ImportTarget, ItemEdit, ListRange, NewItem,
+    OverrideInput,
 };
 use crate::domain::{status, Action};
 
@@ -45,6 +46,7 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         "withdraw",
         "cancel",
         "revoke",
+        "override_guard",
         "stop",
         "log",
         "clone",
@@ -297,6 +299,37 @@ async fn revoke(
     session_change(ctx, &session, |app, who, id| async move {
         let view = app.desk.revoke(&who, id, reason.as_deref()).await?;
         let headline = headlines::revoked(id);
+        Ok((view, headline))
+    })
+    .await
+}
+
+/// Allow what a money guard refused (approvers): a SKU at a discount, or without a SKU the budget
+#[poise::command(slash_command, guild_only, rename = "override")]
+async fn override_guard(
+    ctx: Ctx<'_>,
+    #[description = "The session (number or pick one)"]
+    #[autocomplete = "autocomplete::session"]
+    #[max_length = 100]
+    session: String,
+    #[description = "Why, for the card and the activity log"]
+    #[max_length = 1000]
+    reason: String,
+    #[description = "The refused SKU; leave out to override the session's budget"]
+    #[autocomplete = "autocomplete::sku"]
+    #[max_length = 40]
+    sku: Option<String>,
+    #[description = "The discount the override covers, in percent, 1-90"]
+    #[min = 1]
+    #[max = 90]
+    discount: Option<i64>,
+) -> Result<(), Error> {
+    session_change(ctx, &session, |app, who, id| async move {
+        let discount = discount.map(|d| d.to_string());
+        let input =
+            OverrideInput::parse(sku.as_deref(), discount.as_deref(), &reason, &app.policy)?;
+        let view = app.desk.override_guard(&who, id, &input).await?;
+        let headline = headlines::overridden(&view, &input);
         Ok((view, headline))
     })
     .await

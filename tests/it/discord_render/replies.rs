@@ -342,6 +342,7 @@ fn the_commands_register_as_one_flashsale_group_within_discords_rules() {
             "withdraw",
             "cancel",
             "revoke",
+            "override",
             "stop",
             "log",
             "clone",

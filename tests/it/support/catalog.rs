@@ -33,6 +33,10 @@ pub struct FakeProduct {
     pub currency: String,
     pub stock: i64,
     pub active: bool,
+    /// The contract's optional pricing fields (money guards), in minor units.
+    pub unit_cost_minor: Option<i64>,
+    pub min_advertised_price_minor: Option<i64>,
+    pub lowest_price_30d_minor: Option<i64>,
 }
 
 impl FakeProduct {
@@ -45,7 +49,16 @@ impl FakeProduct {
             currency: "IDR".to_owned(),
             stock,
             active: true,
+            unit_cost_minor: None,
+            min_advertised_price_minor: None,
+            lowest_price_30d_minor: None,
         }
+    }
+
+    /// The same product with a known unit cost (minor units).
+    pub fn costing(mut self, unit_cost_minor: i64) -> Self {
+        self.unit_cost_minor = Some(unit_cost_minor);
+        self
     }
 
     /// The same product priced in another currency.
@@ -68,6 +81,9 @@ impl FakeProduct {
             "currency": self.currency,
             "stock": self.stock,
             "active": self.active,
+            "unit_cost_minor": self.unit_cost_minor,
+            "min_advertised_price_minor": self.min_advertised_price_minor,
+            "lowest_price_30d_minor": self.lowest_price_30d_minor,
         })
     }
 }
@@ -175,6 +191,13 @@ impl CatalogServer {
     /// Changes the base price (minor units) later requests see. Panics if the SKU is not served.
     pub async fn set_price(&self, sku: &str, price_minor: i64) {
         self.update(sku, |product| product.price_minor = price_minor);
+    }
+
+    /// Changes the unit cost (minor units) later requests see. Panics if the SKU is not served.
+    pub async fn set_cost(&self, sku: &str, unit_cost_minor: i64) {
+        self.update(sku, |product| {
+            product.unit_cost_minor = Some(unit_cost_minor)
+        });
     }
 
     /// Changes the active flag later requests see. Panics if the SKU is not served.

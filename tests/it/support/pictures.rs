@@ -32,6 +32,7 @@ pub fn item_view(
         discount,
         quantity: Quantity::new(i64::from(quantity)).expect("a quantity"),
         stock_seen: 100,
+        money: Default::default(),
     }
 }
 
@@ -65,6 +66,7 @@ pub fn session_view(
         rejection_reason: None,
         notes: None,
         items,
+        money: Default::default(),
     }
 }
 

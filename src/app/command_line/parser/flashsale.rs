@@ -61,6 +61,13 @@ pub enum Command {
         session: i64,
         reason: Option<String>,
     },
+    /// An approver allows what a money guard refused: an SKU at a discount, or (no SKU) the budget.
+    Override {
+        session: i64,
+        sku: Option<String>,
+        discount: Option<String>,
+        reason: String,
+    },
     Log {
         session: i64,
         page: i64,
@@ -109,6 +116,7 @@ impl Command {
             Command::Cancel { .. } => "flashsale cancel",
             Command::Stop { .. } => "flashsale stop",
             Command::Revoke { .. } => "flashsale revoke",
+            Command::Override { .. } => "flashsale override",
             Command::Log { .. } | Command::LogExport { .. } => "flashsale log",
             Command::Clone { .. } => "flashsale clone",
             Command::Import { .. } => "flashsale import",
@@ -144,6 +152,8 @@ const SPECS: &[Spec] = &[
         example: r#"/flashsale cancel session:3 reason:"moved to Friday""# },
     Spec { name: "revoke", required: &["session"], optional: &["reason"],
         example: r#"/flashsale revoke session:3 reason:"price error""# },
+    Spec { name: "override", required: &["session", "reason"], optional: &["sku", "discount"],
+        example: r#"/flashsale override session:3 sku:FS-003 discount:70 reason:"clearance, cost written off""# },
     Spec { name: "stop", required: &["session", "reason"], optional: &[],
         example: r#"/flashsale stop session:3 reason:"wrong price on FS-002""# },
     Spec { name: "log", required: &["session"], optional: &["page", "export", "dir"], example: "/flashsale log session:3 page:2" },
@@ -156,7 +166,7 @@ const SPECS: &[Spec] = &[
 ];
 
 pub(super) const SUBCOMMANDS: &str =
-    "draft, add-sku, edit-sku, remove-sku, view, list, submit, withdraw, cancel, revoke, stop, log, clone, import, export, help";
+    "draft, add-sku, edit-sku, remove-sku, view, list, submit, withdraw, cancel, revoke, override, stop, log, clone, import, export, help";
 pub(super) fn find_spec(name: &str) -> Option<&'static Spec> {
     SPECS.iter().find(|s| s.name == name)
 }
@@ -219,6 +229,12 @@ pub(super) fn subcommand(name: &str, tokens: &[Token]) -> Result<Command, ParseE
         "revoke" => Command::Revoke {
             session: o.session()?,
             reason: o.take("reason"),
+        },
+        "override" => Command::Override {
+            session: o.session()?,
+            sku: o.take("sku"),
+            discount: o.take("discount"),
+            reason: o.required("reason")?,
         },
         "stop" => Command::Stop {
             session: o.session()?,
