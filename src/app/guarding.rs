@@ -17,7 +17,7 @@ use super::{AppError, Core};
 use crate::catalog::Product;
 use crate::domain::guards::{
     self, check_budget, check_line, line_giveaway, verdict, Finding, GuardOverride, GuardedLine,
-    PriceFacts,
+    PriceFacts, PricePoint,
 };
 use crate::domain::rules::RuleViolation;
 use crate::domain::{Money, Sku};
@@ -63,9 +63,19 @@ impl Core {
         Ok(products
             .iter()
             .map(|p| {
+                let mut seen = history.remove(&p.sku).unwrap_or_default();
+                // The shop's word on the last change: the old price applied
+                // until the change, the current one since.
+                if let Some(change) = &p.pricing.last_change {
+                    seen.extend(PricePoint::change(
+                        change.from.clone(),
+                        change.at,
+                        p.price.clone(),
+                    ));
+                }
                 let facts = PriceFacts {
                     price: p.price.clone(),
-                    history: history.remove(&p.sku).unwrap_or_default(),
+                    history: seen,
                     // The shop's low is of 30 days: a reference only for a 30-day rule.
                     shop_reference: p
                         .pricing

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, Url};
 use serde::Deserialize;
 
-use super::{Catalog, CatalogError, Freshness, Pricing, Product};
+use chrono::{DateTime, Utc};
+
+use super::{Catalog, CatalogError, Freshness, PriceChange, Pricing, Product};
 use crate::domain::{Currency, Money, Sku};
 use crate::reference::{chain, Withheld};
 
@@ -221,6 +223,10 @@ struct WireProduct {
     min_advertised_price_minor: Option<i64>,
     #[serde(default)]
     lowest_price_30d_minor: Option<i64>,
+    #[serde(default)]
+    previous_price_minor: Option<i64>,
+    #[serde(default)]
+    price_changed_at: Option<DateTime<Utc>>,
 }
 
 /// Decodes a contract answer (a JSON array of products) into [`Product`]s priced in `currency`.
@@ -266,6 +272,18 @@ fn into_product(wire: WireProduct, currency: &Currency) -> Result<Product, Catal
             wire.min_advertised_price_minor,
         )?,
         lowest_30d: amount("lowest_price_30d_minor", wire.lowest_price_30d_minor)?,
+        last_change: match (
+            amount("previous_price_minor", wire.previous_price_minor)?,
+            wire.price_changed_at,
+        ) {
+            (Some(from), Some(at)) => Some(PriceChange { from, at }),
+            (None, None) => None,
+            _ => {
+                return Err(malformed(format!(
+                    "product {sku} gives only one of previous_price_minor and price_changed_at"
+                )))
+            }
+        },
     };
     Ok(Product {
         sku: Sku::from_canonical(sku),
@@ -404,7 +422,8 @@ mod tests {
     #[test]
     fn the_optional_pricing_fields_are_read_when_given() {
         let body = br#"[{"sku":"FS-001","name":"Kopi","price_minor":149500,"currency":"IDR","stock":7,"active":true,
-            "unit_cost_minor":85000,"min_advertised_price_minor":99000,"lowest_price_30d_minor":139000},
+            "unit_cost_minor":85000,"min_advertised_price_minor":99000,"lowest_price_30d_minor":139000,
+            "previous_price_minor":139000,"price_changed_at":"2030-03-07T00:00:00Z"},
             {"sku":"FS-002","name":"Teh","price_minor":45000,"currency":"IDR","stock":7,"active":true}]"#;
         let products = decode_products(body, &idr()).expect("valid answer");
         let idr_of = |m| Some(Money::from_minor(m, idr()));
@@ -414,9 +433,22 @@ mod tests {
                 unit_cost: idr_of(85_000),
                 min_advertised: idr_of(99_000),
                 lowest_30d: idr_of(139_000),
+                last_change: Some(PriceChange {
+                    from: Money::from_minor(139_000, idr()),
+                    at: "2030-03-07T00:00:00Z".parse().unwrap(),
+                }),
             }
         );
         assert_eq!(products[1].pricing, Pricing::default());
+    }
+
+    #[test]
+    fn a_previous_price_without_its_date_is_malformed() {
+        let body = br#"[{"sku":"FS-001","name":"Kopi","price_minor":149500,"currency":"IDR","stock":7,"active":true,"previous_price_minor":139000}]"#;
+        assert!(matches!(
+            decode_products(body, &idr()),
+            Err(CatalogError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -32,6 +32,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::{Money, Sku};
 use crate::reference::Withheld;
 
@@ -68,6 +70,16 @@ pub struct Pricing {
     pub min_advertised: Option<Money>,
     /// The lowest price the shop applied in the 30 days before today.
     pub lowest_30d: Option<Money>,
+    /// The price's last change, where the shop says: a raise just before a
+    /// sale is flagged even when the bot never saw the older price.
+    pub last_change: Option<PriceChange>,
+}
+
+/// The price an SKU had before its current one, and when that changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceChange {
+    pub from: Money,
+    pub at: DateTime<Utc>,
 }
 
 /// How fresh an answer the caller needs.

@@ -99,6 +99,16 @@ pub struct DevProduct {
     /// The lowest price applied in the previous 30 days (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lowest_price_30d_minor: Option<i64>,
+    /// The price before the current one (optional, with `price_changed_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_price_minor: Option<i64>,
+    /// When the price last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// In a catalog file only: the change was this many days before the
+    /// storefront started (a file cannot hold a date that stays recent).
+    #[serde(default, skip_serializing)]
+    pub price_changed_days_ago: Option<u32>,
 }
 
 /// Why the dev storefront could not start.
@@ -163,7 +173,7 @@ pub fn test_secret() -> String {
 }
 
 fn parse_catalog(text: &str, origin: &str) -> Result<Vec<DevProduct>, DevStoreError> {
-    let products: Vec<DevProduct> =
+    let mut products: Vec<DevProduct> =
         serde_json::from_str(text).map_err(|source| DevStoreError::ParseCatalog {
             origin: origin.to_owned(),
             source,
@@ -180,6 +190,10 @@ fn parse_catalog(text: &str, origin: &str) -> Result<Vec<DevProduct>, DevStoreEr
             Some("has a negative price or stock")
         } else if p.currency.len() != 3 || !p.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             Some("has a currency that is not a three-letter upper-case code")
+        } else if p.previous_price_minor.is_some()
+            != (p.price_changed_at.is_some() || p.price_changed_days_ago.is_some())
+        {
+            Some("gives a previous price without when it changed, or the other way round")
         } else {
             None
         };
@@ -190,6 +204,12 @@ fn parse_catalog(text: &str, origin: &str) -> Result<Vec<DevProduct>, DevStoreEr
                 sku: p.sku.clone(),
                 problem,
             });
+        }
+    }
+    let now = chrono::Utc::now();
+    for p in &mut products {
+        if let Some(days) = p.price_changed_days_ago.take() {
+            p.price_changed_at = Some(now - chrono::Duration::days(i64::from(days)));
         }
     }
     Ok(products)
@@ -355,6 +375,28 @@ mod tests {
         assert!(refused(&format!("[{lower}]")));
         assert!(refused(&format!("[{one},{one}]")));
         assert!(parse_catalog(&format!("[{one}]"), "t").is_ok());
+    }
+
+    #[test]
+    fn a_price_change_days_ago_is_served_as_a_date_that_stays_recent() {
+        let text = r#"[{"sku":"FS-1","name":"A","price_minor":279000,"currency":"IDR","stock":1,"active":true,
+            "previous_price_minor":260000,"price_changed_days_ago":3}]"#;
+        let products = parse_catalog(text, "t").expect("a valid catalog");
+        let at = products[0].price_changed_at.expect("a date");
+        let age = chrono::Utc::now() - at;
+        assert!(
+            (age - chrono::Duration::days(3)).num_seconds().abs() < 60,
+            "{age}"
+        );
+        let served = serde_json::to_value(&products[0]).expect("serialises");
+        assert!(served.get("price_changed_at").is_some(), "{served}");
+        assert!(served.get("price_changed_days_ago").is_none(), "{served}");
+        // One without the other is refused.
+        let alone = r#"[{"sku":"FS-1","name":"A","price_minor":1,"currency":"IDR","stock":1,"active":true,"previous_price_minor":1}]"#;
+        assert!(matches!(
+            parse_catalog(alone, "t"),
+            Err(DevStoreError::InvalidCatalog { .. })
+        ));
     }
 
     #[test]

@@ -305,6 +305,9 @@ mod tests {
                 unit_cost_minor: None,
                 min_advertised_price_minor: None,
                 lowest_price_30d_minor: None,
+                previous_price_minor: None,
+                price_changed_at: None,
+                price_changed_days_ago: None,
             })
             .collect();
         products[6].active = false;

@@ -66,6 +66,21 @@ pub struct PricePoint {
     pub price: Money,
 }
 
+impl PricePoint {
+    /// A price change the shop reports (from `from` to `to` at `at`) as the
+    /// two observations it stands for: the old price applied until the
+    /// change, the new one since.
+    pub fn change(from: Money, at: DateTime<Utc>, to: Money) -> [PricePoint; 2] {
+        [
+            PricePoint {
+                at: at - Duration::seconds(1),
+                price: from,
+            },
+            PricePoint { at, price: to },
+        ]
+    }
+}
+
 /// What is known of one SKU's price when a line is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriceFacts {
@@ -764,6 +779,23 @@ mod tests {
                 assert_eq!(raised.severity(), Severity::Flag);
             }
         }
+    }
+
+    #[test]
+    fn a_raise_the_shop_reports_counts_though_the_bot_never_saw_the_old_price() {
+        // Raised from 260,000 to 279,000 (7 %) three days ago, per the shop.
+        let mut f = facts(idr(279_000));
+        f.history = PricePoint::change(idr(260_000), days_ago(3), idr(279_000)).to_vec();
+        // 10 % off is 251,100: below the old price, so real, but the raise is flagged.
+        assert_eq!(
+            kinds(&check_line(&line(10, 1), &f, now(), &GuardRules::default())),
+            ["raised"]
+        );
+        // 5 % off is 265,050: not below the 260,000 applied three days ago.
+        assert_eq!(
+            kinds(&check_line(&line(5, 1), &f, now(), &GuardRules::default())),
+            ["not real", "raised"]
+        );
     }
 
     #[test]
