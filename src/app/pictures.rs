@@ -1,4 +1,5 @@
-//! The pictures' models made from the use cases' views: which texts each tile and bar shows.
+//! The pictures' models made from the use cases' views: which texts each tile and bar shows, and
+//! what the money guards saw (for approvers, drawn apart from the shoppers' tiles).
 //!
 //! `render` only draws a model; deciding what a session looks like to shoppers (its items in slot
 //! order, an empty slot or a product the catalog lost drawn broken) is the app's, so the renderer
@@ -10,8 +11,10 @@ use chrono::NaiveDate;
 
 use super::{SessionSummaryView, SessionView};
 use crate::catalog::Product;
-use crate::domain::{Sku, MAX_ITEMS};
-use crate::render::{Bar, BarTone, DaySheet, Held, SaleSheet, Tile, TileProblem};
+use crate::domain::{Money, Sku, MAX_ITEMS};
+use crate::render::{
+    Bar, BarTone, BudgetLeft, DaySheet, Held, SaleSheet, SheetMoney, Tile, TileGuard, TileProblem,
+};
 
 /// The session as it stands: its items in slot order, an empty slot broken.
 pub fn sale_sheet(view: &SessionView) -> SaleSheet {
@@ -27,6 +30,12 @@ pub fn sale_sheet(view: &SessionView) -> SaleSheet {
             now: item.flash_price.to_string(),
             badge: format!("-{}", item.discount),
             quantity: item.quantity.get(),
+            guard: TileGuard {
+                low: item.money.reference.as_ref().map(ToString::to_string),
+                margin: item.money.margin.as_ref().map(ToString::to_string),
+                flagged: !item.money.flags.is_empty(),
+                overridden: item.money.overridden,
+            },
         })
         .collect();
     while tiles.len() < MAX_ITEMS {
@@ -43,6 +52,24 @@ pub fn sale_sheet(view: &SessionView) -> SaleSheet {
         starts_at: view.window.starts_at(),
         ends_at: view.window.ends_at(),
         tiles,
+        money: sheet_money(view),
+    }
+}
+
+/// The give-away and the budget left, as the card writes them; over the budget, by how much.
+fn sheet_money(view: &SessionView) -> SheetMoney {
+    let money = &view.money;
+    SheetMoney {
+        giveaway: money.giveaway.as_ref().map(ToString::to_string),
+        budget: money.budget_left.as_ref().map(|left| {
+            if left.minor() < 0 {
+                let over =
+                    Money::from_minor(left.minor().saturating_neg(), left.currency().clone());
+                BudgetLeft::Over(over.to_string())
+            } else {
+                BudgetLeft::Left(left.to_string())
+            }
+        }),
     }
 }
 

@@ -69,6 +69,8 @@ pub struct LineMoney {
     pub margin: Option<Money>,
     /// The guards' flags: suspicious, shown, not refused.
     pub flags: Vec<String>,
+    /// An approver overrode a refusal of this SKU at this discount.
+    pub overridden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +159,11 @@ impl SessionView {
     }
 }
 
-pub(super) fn item_view(record: &ItemRecord, policy: &Policy) -> ItemView {
+pub(super) fn item_view(
+    record: &ItemRecord,
+    overrides: &[OverrideRecord],
+    policy: &Policy,
+) -> ItemView {
     let money = |minor: i64| Money::from_minor(minor, policy.currency.clone());
     let base_price = money(record.base_price_minor);
     let flash_price = base_price.discounted(record.discount);
@@ -172,6 +178,10 @@ pub(super) fn item_view(record: &ItemRecord, policy: &Policy) -> ItemView {
                 .unit_cost_minor
                 .map(|cost| money(flash_price.minor().saturating_sub(cost))),
             flags: record.guard_flags.clone(),
+            overridden: overrides.iter().any(|o| {
+                matches!(&o.covers, GuardOverride::Line { sku, discount }
+                    if *sku == record.sku && *discount == record.discount)
+            }),
         },
         flash_price,
         base_price,
@@ -225,7 +235,10 @@ pub(super) fn session_view(
     policy: &Policy,
 ) -> Result<SessionView, AppError> {
     let money = Box::new(session_money(items, overrides, policy));
-    let items = items.iter().map(|i| item_view(i, policy)).collect();
+    let items = items
+        .iter()
+        .map(|i| item_view(i, overrides, policy))
+        .collect();
     Ok(SessionView {
         id: session.id,
         title: session.title,

@@ -12,7 +12,8 @@
 //! sale is never held back by its picture.
 //!
 //! Layout:
-//! - `sale`: the six tiles of one session, in the storefront's look (`src/devstore/page.rs`).
+//! - `sale`: the six tiles of one session, in the storefront's look (`src/devstore/page.rs`), with
+//!   what the money guards saw drawn apart for approvers.
 //! - `day`: sessions as bars in their windows over today and tomorrow, the free time visible.
 //! - `svg`: the few SVG-writing helpers both share (escaping, fitting text to a width).
 
@@ -30,7 +31,10 @@ use resvg::usvg;
 use serde::{Deserialize, Serialize};
 
 pub use day::{Bar, BarTone, DaySheet, Held};
-pub use sale::{price_area, tile_area, Area, SaleSheet, Tile, TileProblem};
+pub use sale::{
+    band_area, guard_area, price_area, tile_area, Area, BudgetLeft, SaleSheet, SheetMoney, Tile,
+    TileGuard, TileProblem,
+};
 pub use svg::escape;
 
 /// Every picture has this size: what Discord and link previews show best (about 1.9 : 1).

@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use flashsale_bot::app::{pictures, SessionSummaryView, SessionView};
+use flashsale_bot::app::{pictures, LineMoney, SessionMoney, SessionSummaryView, SessionView};
 use flashsale_bot::catalog::Product;
 use flashsale_bot::domain::{Currency, Money, Sku, SkuRules, Status, Window, WindowRules};
 use flashsale_bot::render::{
-    price_area, tile_area, Area, Painter, Picture, RenderError, Tile, TileProblem,
-    DEFAULT_FONT_DIR, HEIGHT, MAX_PNG_BYTES, WIDTH,
+    band_area, guard_area, price_area, tile_area, Area, BudgetLeft, Painter, Picture, RenderError,
+    SheetMoney, Tile, TileGuard, TileProblem, DEFAULT_FONT_DIR, HEIGHT, MAX_PNG_BYTES, WIDTH,
 };
 use resvg::tiny_skia::Pixmap;
 
@@ -42,8 +42,48 @@ fn sku(raw: &str) -> Sku {
     Sku::parse(raw, &SkuRules::default()).unwrap()
 }
 
-/// The session every sale test draws: six products of the dev storefront's catalog.
+fn idr(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::from_code("IDR").unwrap())
+}
+
+/// The session every sale test draws: six products of the dev storefront's catalog, with what
+/// the money guards saw: a 30-day low and a margin on most lines, none at all on FS-004, FS-002
+/// and FS-003 flagged, FS-005 sold below its cost by an approver's override; the give-away within
+/// a budget.
 fn lunch_flash() -> SessionView {
+    let mut view = plain_lunch_flash();
+    let guards: [(Option<i64>, Option<i64>, bool, bool); 6] = [
+        (Some(140_000), Some(85_000), false, false),
+        (Some(42_000), None, true, false),
+        (Some(185_000), Some(120_000), true, false),
+        (None, None, false, false),
+        (Some(36_000), Some(36_000), false, true),
+        (Some(849_000), Some(400_000), false, false),
+    ];
+    for (item, (low, cost, flagged, overridden)) in view.items.iter_mut().zip(guards) {
+        item.money = LineMoney {
+            reference: low.map(idr),
+            unit_cost: cost.map(idr),
+            margin: cost.map(|c| idr(item.flash_price.minor() - c)),
+            flags: if flagged {
+                vec![format!("{} was raised within the last 7 days", item.sku)]
+            } else {
+                Vec::new()
+            },
+            overridden,
+        };
+    }
+    view.money = Box::new(SessionMoney {
+        giveaway: Some(idr(5_801_250)),
+        budget: Some(idr(7_500_000)),
+        budget_left: Some(idr(1_698_750)),
+        overrides: Vec::new(),
+    });
+    view
+}
+
+/// The same session as the guards never saw it: no costs, no history, no budget.
+fn plain_lunch_flash() -> SessionView {
     session_view(
         12,
         "Lunch Flash",
@@ -453,7 +493,17 @@ fn the_longest_texts_stay_drawable_and_small() {
     for item in &mut view.items {
         item.product_name = "Kopi ".repeat(200);
         item.base_price = Money::from_minor(i64::MAX / 2, Currency::from_code("USD").unwrap());
+        let huge = Money::from_minor(i64::MIN / 2, Currency::from_code("USD").unwrap());
+        item.money.reference = Some(item.base_price.clone());
+        item.money.margin = Some(huge);
+        item.money.overridden = true;
     }
+    let huge = Money::from_minor(i64::MAX, Currency::from_code("USD").unwrap());
+    view.money.giveaway = Some(huge.clone());
+    view.money.budget_left = Some(Money::from_minor(
+        i64::MIN,
+        Currency::from_code("USD").unwrap(),
+    ));
     let svg = painter().svg(&sale(&view));
     assert!(svg.contains('…'), "long names are cut");
     draw(&sale(&view), "sale-longest.png");
@@ -539,4 +589,129 @@ fn a_message_with_its_picture_survives_the_outboxs_json() {
         unreachable!()
     };
     assert_eq!(painter().svg(picture), painter().svg(&sale(&lunch_flash())));
+}
+
+#[test]
+fn the_guards_money_is_drawn_apart_from_the_shoppers_tiles() {
+    let view = lunch_flash();
+    let sheet = pictures::sale_sheet(&view);
+    let guards: Vec<&TileGuard> = sheet
+        .tiles
+        .iter()
+        .map(|t| match t {
+            Tile::Product { guard, .. } => guard,
+            Tile::Broken { .. } => panic!("no tile is broken: {t:?}"),
+        })
+        .collect();
+    assert_eq!(
+        *guards[0],
+        TileGuard {
+            low: Some("IDR 140,000".to_owned()),
+            margin: Some("IDR 19,650".to_owned()),
+            flagged: false,
+            overridden: false,
+        }
+    );
+    assert!(guards[1].flagged && guards[2].flagged && !guards[2].overridden);
+    assert_eq!(*guards[3], TileGuard::default());
+    assert!(guards[4].overridden);
+    assert_eq!(guards[4].margin.as_deref(), Some("IDR -1,350"));
+    assert_eq!(
+        sheet.money,
+        SheetMoney {
+            giveaway: Some("IDR 5,801,250".to_owned()),
+            budget: Some(BudgetLeft::Left("IDR 1,698,750".to_owned())),
+        }
+    );
+
+    let svg = painter().svg(&sale(&view));
+    // The strips and the band are their own groups: a tile's texts stay the page's.
+    let strip = |sku: &str| {
+        let open = format!(r#"<g class="guard" data-sku="{sku}">"#);
+        let start = svg
+            .find(&open)
+            .unwrap_or_else(|| panic!("no strip for {sku}"));
+        let end = svg[start..].find("</g>").unwrap();
+        svg[start..start + end].to_owned()
+    };
+    assert!(strip("FS-001").contains(">30-day low IDR 140,000 · margin IDR 19,650<"));
+    // The mark says why where the numbers leave room for it; the band says what ⚠ means.
+    assert!(strip("FS-002").contains(">30-day low IDR 42,000<"));
+    assert!(
+        strip("FS-002").contains(">⚠ flagged<"),
+        "{}",
+        strip("FS-002")
+    );
+    assert!(strip("FS-003").contains(">⚠<"), "{}", strip("FS-003"));
+    assert!(strip("FS-005").contains(">⚠<"));
+    assert!(strip("FS-005").contains("margin IDR -1,350<"));
+    assert!(!strip("FS-001").contains('⚠'));
+    assert!(!svg.contains(r#"<g class="guard" data-sku="FS-004">"#));
+    assert_eq!(svg.matches(r#"<g class="guard" "#).count(), 5);
+    for text in [
+        ">gives away IDR 5,801,250 · budget left IDR 1,698,750<",
+        ">⚠ flagged or overridden: see the card<",
+        ">Not on the storefront:<",
+    ] {
+        assert!(svg.contains(text), "{text} is missing from\n{svg}");
+    }
+    for (_, texts) in svg_tiles(&svg) {
+        assert!(
+            texts.keys().all(|class| !class.starts_with("guard")),
+            "{texts:?}"
+        );
+    }
+
+    let pixmap = draw(&sale(&view), "sale-guards.png");
+    for tile in [0, 1, 2, 4, 5] {
+        assert!(
+            inked(&pixmap, guard_area(tile)) > 150,
+            "tile {}'s strip has no ink",
+            tile + 1
+        );
+    }
+    assert_eq!(
+        inked(&pixmap, guard_area(3)),
+        0,
+        "FS-004's guards know nothing: no strip"
+    );
+    assert!(inked(&pixmap, band_area()) > 1000);
+
+    // A line the guards know no numbers of still shows its override.
+    let mut view = lunch_flash();
+    view.items[3].money.overridden = true;
+    let svg = painter().svg(&sale(&view));
+    let open = r#"<g class="guard" data-sku="FS-004">"#;
+    let strip = &svg[svg.find(open).expect("FS-004 has a strip now")..];
+    let strip = &strip[..strip.find("</g>").unwrap()];
+    assert!(strip.ends_with(">⚠ overridden</text>"), "{strip}");
+    assert!(!strip.contains("guard-money"), "{strip}");
+}
+
+#[test]
+fn a_session_the_guards_know_nothing_of_draws_no_guard_strip_nor_band() {
+    let svg = painter().svg(&sale(&plain_lunch_flash()));
+    assert!(!svg.contains("class=\"guard"), "{svg}");
+    let pixmap = draw(&sale(&plain_lunch_flash()), "sale-plain.png");
+    assert_eq!(inked(&pixmap, band_area()), 0);
+}
+
+#[test]
+fn a_session_over_its_budget_says_by_how_much() {
+    let mut view = lunch_flash();
+    view.money.budget = Some(idr(5_000_000));
+    view.money.budget_left = Some(idr(-801_250));
+    let sheet = pictures::sale_sheet(&view);
+    assert_eq!(
+        sheet.money.budget,
+        Some(BudgetLeft::Over("IDR 801,250".to_owned()))
+    );
+    let svg = painter().svg(&Picture::Sale(Arc::new(sheet)));
+    assert!(
+        svg.contains(
+            r##">gives away IDR 5,801,250 · <tspan font-weight="bold" fill="#b45309">⚠ over budget by IDR 801,250</tspan></text>"##
+        ),
+        "{svg}"
+    );
+    draw(&sale(&view), "sale-over-budget.png");
 }
