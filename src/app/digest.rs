@@ -54,10 +54,7 @@ impl Operations {
             }
         };
         let mut text = digest_text(&sessions);
-        match self
-            .overrides_since(self.core.clock.now() - Duration::days(1))
-            .await
-        {
+        match self.overrides_within(Duration::days(1)).await {
             Ok(0) => {}
             Ok(n) => {
                 let noun = if n == 1 { "override" } else { "overrides" };
@@ -139,10 +136,11 @@ impl Operations {
         Ok(crate::store::prices::prune(&mut conn, days).await?)
     }
 
-    /// How many overrides approvers gave since `since`, for the digest.
-    pub async fn overrides_since(&self, since: chrono::DateTime<Utc>) -> Result<i64, AppError> {
+    /// How many overrides approvers gave within the last `within` (by the
+    /// database's clock, which stamped them), for the digest.
+    pub async fn overrides_within(&self, within: Duration) -> Result<i64, AppError> {
         let mut conn = self.core.pool.acquire().await?;
-        Ok(crate::store::overrides::count_since(&mut conn, since).await?)
+        Ok(crate::store::overrides::count_within(&mut conn, within).await?)
     }
 }
 

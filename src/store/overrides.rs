@@ -1,7 +1,7 @@
 //! The `guard_override` table: what an approver allowed against a money
 //! guard (`domain::guards::GuardOverride`), with who, when and why.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 
 use super::StoreError;
@@ -99,11 +99,12 @@ pub async fn list(
         .collect()
 }
 
-/// How many overrides were given since `since`, for the digest.
-pub async fn count_since(conn: &mut PgConnection, since: DateTime<Utc>) -> Result<i64, StoreError> {
+/// How many overrides were given within the last `within`, by the database's
+/// clock: the clock that stamped them (`at` defaults to `now()`).
+pub async fn count_within(conn: &mut PgConnection, within: Duration) -> Result<i64, StoreError> {
     Ok(
-        sqlx::query_scalar("select count(*) from guard_override where at >= $1")
-            .bind(since)
+        sqlx::query_scalar("select count(*) from guard_override where at >= now() - $1")
+            .bind(within)
             .fetch_one(conn)
             .await?,
     )
