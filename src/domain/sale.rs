@@ -9,6 +9,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::money::Money;
+use super::sku::Sku;
 use super::status::Status;
 use super::window::Window;
 
@@ -27,6 +29,51 @@ pub struct SaleFacts {
 pub enum Shown {
     Up,
     Down,
+}
+
+/// A sale as shoppers see it on the shop, read back after a write: what
+/// the writer confirms its write by, whatever the shop's wire format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownSale {
+    pub phase: SalePhase,
+    pub lines: Vec<ShownLine>,
+}
+
+/// Where a sale the shop knows is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SalePhase {
+    /// Known to the shop, before its start: on the shop, not yet priced.
+    Scheduled,
+    Live,
+    /// Ended on time or taken down: off the shop, as a sale it does not know.
+    Ended,
+}
+
+/// One line of a sale as shoppers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownLine {
+    pub sku: Sku,
+    /// The price a shopper pays now.
+    pub shown: Money,
+    /// The regular price, struck through while the sale applies.
+    pub regular: Money,
+    pub sale_applies: bool,
+}
+
+impl ShownSale {
+    /// What the shop shows of the sale: up unless ended. A scheduled sale
+    /// counts as up, as it is on the shop and will switch by itself.
+    pub fn shown(&self) -> Shown {
+        match self.phase {
+            SalePhase::Scheduled | SalePhase::Live => Shown::Up,
+            SalePhase::Ended => Shown::Down,
+        }
+    }
+}
+
+/// What a read-back says is shown: an unknown sale is down.
+pub fn shown(sale: Option<&ShownSale>) -> Shown {
+    sale.map_or(Shown::Down, ShownSale::shown)
 }
 
 /// What a publish job does, decided right before its PUT.

@@ -23,6 +23,7 @@ mod repair;
 
 use super::{backoff, Scheduler};
 use crate::app::{job_notices, notices, AppError, SystemOutcome};
+use crate::domain::sale::Shown;
 use crate::domain::{Action, ActivityKind, JobKind, Status};
 use crate::metrics;
 use crate::store::jobs::{self, ClaimedJob, Fence};
@@ -73,14 +74,6 @@ fn metric_kind(kind: JobKind) -> &'static str {
         JobKind::HeadsUp => "heads_up",
         JobKind::Reminder { .. } => "reminder",
         JobKind::Repair => "repair",
-    }
-}
-
-/// Whether a sale the storefront reported is off the shop: gone, or ended.
-pub(super) fn sale_is_down(sale: Option<&serde_json::Value>) -> bool {
-    match sale {
-        None => true,
-        Some(sale) => sale["status"] == "ended",
     }
 }
 
@@ -196,7 +189,7 @@ impl Scheduler {
     /// Reads the sale back: true when it is gone or ended on the storefront.
     pub(super) async fn confirmed_down(&self, session_id: i64) -> Result<bool, StorefrontError> {
         let sale = self.storefront.read_back(session_id).await?;
-        Ok(sale_is_down(sale.as_ref()))
+        Ok(crate::domain::sale::shown(sale.as_ref()) == Shown::Down)
     }
 
     /// At the approval deadline an unapproved session will not go live.

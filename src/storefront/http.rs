@@ -10,6 +10,8 @@ use standardwebhooks::Webhook;
 
 use super::{SaleRequest, SaleWrite, Storefront, StorefrontError, MAX_RETRY_AFTER};
 use crate::clock::{Clock, SystemClock};
+use crate::domain::sale::{SalePhase, ShownLine, ShownSale};
+use crate::domain::{Currency, Money, Sku};
 use crate::metrics;
 use crate::reference::chain;
 
@@ -239,10 +241,7 @@ impl Storefront for HttpStorefront {
         .await
     }
 
-    async fn read_back(
-        &self,
-        session_id: i64,
-    ) -> Result<Option<serde_json::Value>, StorefrontError> {
+    async fn read_back(&self, session_id: i64) -> Result<Option<ShownSale>, StorefrontError> {
         observed("read_back", async {
             let response = self
                 .send(self.client.get(self.sale_url(session_id)?))
@@ -253,7 +252,7 @@ impl Storefront for HttpStorefront {
             if !response.status().is_success() {
                 return Err(status_error(response).await);
             }
-            let sale = response.json().await.map_err(|e| {
+            let sale: WireSale = response.json().await.map_err(|e| {
                 if e.is_timeout() {
                     StorefrontError::Timeout(self.timeout)
                 } else if e.is_decode() {
@@ -264,7 +263,7 @@ impl Storefront for HttpStorefront {
                     StorefrontError::unreachable(chain(&e))
                 }
             })?;
-            Ok(Some(sale))
+            Ok(Some(shown_sale(sale)?))
         })
         .await
     }
@@ -287,5 +286,105 @@ impl Storefront for HttpStorefront {
             Err(status_error(response).await)
         })
         .await
+    }
+}
+/// The read-back as the contract spells it (`PublishedFlashSale`): the
+/// fields the bot reads; the rest is for people comparing shop and bot.
+#[derive(serde::Deserialize)]
+struct WireSale {
+    status: String,
+    currency: String,
+    items: Vec<WireLine>,
+}
+
+#[derive(serde::Deserialize)]
+struct WireLine {
+    sku: String,
+    base_price_minor: i64,
+    flash_price_minor: i64,
+}
+
+/// The contract's sale as shoppers see it: while `live` each line sells at
+/// its flash price, otherwise at its base price.
+fn shown_sale(sale: WireSale) -> Result<ShownSale, StorefrontError> {
+    let phase = match sale.status.as_str() {
+        "scheduled" => SalePhase::Scheduled,
+        "live" => SalePhase::Live,
+        "ended" => SalePhase::Ended,
+        other => {
+            return Err(StorefrontError::Malformed(format!(
+                "the sale's status {other:?} is none of scheduled, live, ended"
+            )))
+        }
+    };
+    let currency = Currency::from_code(&sale.currency)
+        .map_err(|e| StorefrontError::Malformed(format!("the sale's currency: {e}")))?;
+    let applies = phase == SalePhase::Live;
+    let lines = sale
+        .items
+        .into_iter()
+        .map(|line| {
+            let money = |minor| Money::from_minor(minor, currency.clone());
+            ShownLine {
+                sku: Sku::from_canonical(line.sku.trim()),
+                shown: money(if applies {
+                    line.flash_price_minor
+                } else {
+                    line.base_price_minor
+                }),
+                regular: money(line.base_price_minor),
+                sale_applies: applies,
+            }
+        })
+        .collect();
+    Ok(ShownSale { phase, lines })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(status: &str) -> WireSale {
+        serde_json::from_value(serde_json::json!({
+            "status": status,
+            "currency": "IDR",
+            "items": [{"sku": "FS-001", "base_price_minor": 149_500, "flash_price_minor": 104_650}]
+        }))
+        .expect("the contract's shape")
+    }
+
+    #[test]
+    fn a_live_sale_shows_its_flash_prices_with_the_regular_struck_through() {
+        let sale = shown_sale(wire("live")).expect("a known status");
+        assert_eq!(sale.phase, SalePhase::Live);
+        let line = &sale.lines[0];
+        assert_eq!(line.sku.as_str(), "FS-001");
+        assert_eq!(
+            (line.shown.minor(), line.regular.minor()),
+            (104_650, 149_500)
+        );
+        assert!(line.sale_applies);
+    }
+
+    #[test]
+    fn a_scheduled_or_ended_sale_shows_the_regular_price() {
+        for (status, phase) in [
+            ("scheduled", SalePhase::Scheduled),
+            ("ended", SalePhase::Ended),
+        ] {
+            let sale = shown_sale(wire(status)).expect("a known status");
+            assert_eq!(sale.phase, phase);
+            assert_eq!(sale.lines[0].shown.minor(), 149_500);
+            assert!(!sale.lines[0].sale_applies);
+        }
+    }
+
+    #[test]
+    fn a_status_outside_the_contract_is_malformed_not_guessed() {
+        let refused = shown_sale(wire("paused")).expect_err("not in the contract");
+        assert!(
+            matches!(&refused, StorefrontError::Malformed(why) if why.contains("paused")),
+            "{refused:?}"
+        );
     }
 }

@@ -23,6 +23,7 @@ use serde::Serialize;
 
 pub use http::HttpStorefront;
 
+use crate::domain::sale::ShownSale;
 use crate::domain::{DiscountPercent, Money, Quantity, Sku, Window};
 use crate::reference::Withheld;
 
@@ -180,11 +181,8 @@ pub trait Storefront: Send + Sync {
     /// Publishes (or re-publishes) the sale, unless the storefront applied a
     /// newer write already ([`StorefrontError::Superseded`]).
     async fn publish(&self, sale: &SaleRequest, write: &SaleWrite) -> Result<(), StorefrontError>;
-    /// The sale as the storefront has it, or `None` if it does not know it.
-    async fn read_back(
-        &self,
-        session_id: i64,
-    ) -> Result<Option<serde_json::Value>, StorefrontError>;
+    /// The sale as shoppers see it, or `None` if the shop does not know it.
+    async fn read_back(&self, session_id: i64) -> Result<Option<ShownSale>, StorefrontError>;
     /// Ends the sale now. Ending an unknown or ended sale is not an error; a
     /// storefront that applied a newer write answers
     /// [`StorefrontError::Superseded`].
