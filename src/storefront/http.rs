@@ -8,7 +8,7 @@ use reqwest::{Client, Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use standardwebhooks::Webhook;
 
-use super::{SaleRequest, SaleWrite, Storefront, StorefrontError, MAX_RETRY_AFTER};
+use super::{Capabilities, SaleRequest, SaleWrite, Storefront, StorefrontError, MAX_RETRY_AFTER};
 use crate::clock::{Clock, SystemClock};
 use crate::domain::sale::{SalePhase, ShownLine, ShownSale};
 use crate::domain::{Currency, Money, Sku};
@@ -27,6 +27,7 @@ pub struct HttpStorefront {
     base: Url,
     timeout: Duration,
     signer: Arc<Webhook>,
+    capabilities: Capabilities,
 }
 
 impl HttpStorefront {
@@ -49,7 +50,40 @@ impl HttpStorefront {
             base,
             timeout,
             signer: Arc::new(signer),
+            capabilities: Capabilities {
+                schedules_sales: false,
+                caps_quantity: true,
+            },
         })
+    }
+
+    /// Asks the shop what it can do (`GET /api/capabilities`). A shop without
+    /// the endpoint (404) does what every shop does; one that cannot be asked
+    /// is an error, so the caller decides whether to start without knowing.
+    pub async fn discover(mut self) -> Result<HttpStorefront, StorefrontError> {
+        let url = self
+            .base
+            .join("api/capabilities")
+            .map_err(|e| StorefrontError::unreachable(format!("bad storefront URL: {e}")))?;
+        let response = self.send(self.client.get(url)).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(self);
+        }
+        if !response.status().is_success() {
+            return Err(status_error(response).await);
+        }
+        let said: WireCapabilities = response
+            .json()
+            .await
+            .map_err(|e| StorefrontError::Malformed(format!("GET /api/capabilities: {e}")))?;
+        self.capabilities.schedules_sales = said.scheduled_sales;
+        Ok(self)
+    }
+
+    /// This adapter as if the shop had said it schedules sales (or not).
+    pub fn with_scheduled_sales(mut self, schedules: bool) -> HttpStorefront {
+        self.capabilities.schedules_sales = schedules;
+        self
     }
 
     fn sale_url(&self, session_id: i64) -> Result<Url, StorefrontError> {
@@ -109,12 +143,62 @@ impl HttpStorefront {
     }
 }
 
-/// The body of a `PUT`: the sale and the write's revision.
+/// The body of `PUT /api/flash-sales/{session_id}`: the sale in the
+/// contract's words (`FlashSale`), and the write's revision. Built the same
+/// from the same sale, so a retry sends the same bytes.
 #[derive(serde::Serialize)]
 struct PublishBody<'a> {
-    #[serde(flatten)]
-    sale: &'a SaleRequest,
+    session_id: i64,
+    title: &'a str,
+    starts_at: chrono::DateTime<chrono::Utc>,
+    ends_at: chrono::DateTime<chrono::Utc>,
+    currency: &'a str,
+    items: Vec<WireItem<'a>>,
     revision: i64,
+}
+
+#[derive(serde::Serialize)]
+struct WireItem<'a> {
+    sku: &'a str,
+    name: &'a str,
+    discount_percent: u8,
+    base_price_minor: i64,
+    flash_price_minor: i64,
+    quantity: u32,
+}
+
+impl<'a> PublishBody<'a> {
+    fn new(sale: &'a SaleRequest, revision: i64) -> PublishBody<'a> {
+        PublishBody {
+            session_id: sale.session_id,
+            title: &sale.title,
+            starts_at: sale.window.starts_at(),
+            ends_at: sale.window.ends_at(),
+            currency: sale.currency().map_or("", Currency::code),
+            items: sale
+                .items
+                .iter()
+                .map(|i| WireItem {
+                    sku: i.sku.as_str(),
+                    name: &i.name,
+                    discount_percent: i.discount.get(),
+                    base_price_minor: i.base_price.minor(),
+                    flash_price_minor: i.flash_price.minor(),
+                    quantity: i.quantity.get(),
+                })
+                .collect(),
+            revision,
+        }
+    }
+}
+
+/// `GET /api/capabilities`, optional in the contract: a shop that does not
+/// answer it does what every shop does (publish at the start, cap the flash
+/// quantity).
+#[derive(serde::Deserialize)]
+struct WireCapabilities {
+    #[serde(default)]
+    scheduled_sales: bool,
 }
 
 /// The body of a `DELETE`: which sale, and the write's revision.
@@ -212,17 +296,19 @@ fn error_kind(e: &StorefrontError) -> &'static str {
         StorefrontError::Signing(_) => "signing",
         StorefrontError::NotReadBack => "not_read_back",
         StorefrontError::Superseded { .. } => "superseded",
+        StorefrontError::Unsupported(_) => "unsupported",
     }
 }
 
 #[async_trait]
 impl Storefront for HttpStorefront {
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
     async fn publish(&self, sale: &SaleRequest, write: &SaleWrite) -> Result<(), StorefrontError> {
         observed("publish", async {
-            let body = PublishBody {
-                sale,
-                revision: write.revision,
-            };
+            let body = PublishBody::new(sale, write.revision);
             let body =
                 serde_json::to_vec(&body).map_err(|e| StorefrontError::Malformed(e.to_string()))?;
             let response = self

@@ -15,11 +15,10 @@
 
 mod http;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 pub use http::HttpStorefront;
 
@@ -27,29 +26,32 @@ use crate::domain::sale::ShownSale;
 use crate::domain::{DiscountPercent, Money, Quantity, Sku, Window};
 use crate::reference::Withheld;
 
-/// The body of `PUT /api/flash-sales/{session_id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A sale as the bot asks a shop to run it: the session's window and its
+/// lines, in domain types. Each adapter turns it into its own wire format
+/// (the webhook contract's JSON body, a Medusa price list).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleRequest {
     pub session_id: i64,
     pub title: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub currency: String,
+    pub window: Window,
     pub items: Vec<SaleItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One line of a sale. `flash_price` is computed by [`SaleRequest::new`] from
+/// the discount with the currency's rounding, so the prices a shop gets are
+/// the ones the rules computed; the field is public for the tests that send a
+/// shop a price that does not follow, to see it refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleItem {
-    pub sku: String,
+    pub sku: Sku,
     pub name: String,
-    pub discount_percent: u8,
-    pub base_price_minor: i64,
-    pub flash_price_minor: i64,
-    pub quantity: u32,
+    pub discount: DiscountPercent,
+    pub base_price: Money,
+    pub flash_price: Money,
+    pub quantity: Quantity,
 }
 
-/// One item as the domain holds it; the wire form (`SaleItem`) is made from it here, so the
-/// prices the storefront gets are the ones the rules computed.
+/// One item as the session holds it, borrowed, to build a [`SaleRequest`] from.
 #[derive(Debug, Clone, Copy)]
 pub struct SaleLine<'a> {
     pub sku: &'a Sku,
@@ -60,7 +62,7 @@ pub struct SaleLine<'a> {
 }
 
 impl SaleRequest {
-    /// The body for a session's window and items; the currency is the items' own.
+    /// The sale for a session's window and items.
     pub fn new(
         session_id: i64,
         title: &str,
@@ -70,25 +72,40 @@ impl SaleRequest {
         SaleRequest {
             session_id,
             title: title.to_owned(),
-            starts_at: window.starts_at(),
-            ends_at: window.ends_at(),
-            currency: lines
-                .first()
-                .map(|l| l.base_price.currency().code().to_owned())
-                .unwrap_or_default(),
+            window: *window,
             items: lines
                 .iter()
                 .map(|l| SaleItem {
-                    sku: l.sku.to_string(),
+                    sku: l.sku.clone(),
                     name: l.name.to_owned(),
-                    discount_percent: l.discount.get(),
-                    base_price_minor: l.base_price.minor(),
-                    flash_price_minor: l.base_price.discounted(l.discount).minor(),
-                    quantity: l.quantity.get(),
+                    discount: l.discount,
+                    base_price: l.base_price.clone(),
+                    flash_price: l.base_price.discounted(l.discount),
+                    quantity: l.quantity,
                 })
                 .collect(),
         }
     }
+
+    /// The sale's currency: its items' (one per sale), none without items.
+    pub fn currency(&self) -> Option<&crate::domain::Currency> {
+        self.items.first().map(|i| i.base_price.currency())
+    }
+}
+
+/// What a shop can do beyond publishing at the start and ending at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// The shop switches a sale on and off by its own clock at the window's
+    /// edges, so the bot stages the sale when it is approved and, at the
+    /// start, confirms it instead of putting it up (docs/design.md, "Staged
+    /// go-live").
+    pub schedules_sales: bool,
+    /// The shop stops selling a line at its flash price once the line's
+    /// flash quantity is sold. Where it does not, the bot watches the units
+    /// sold and takes the line off itself ([`Storefront::units_sold`],
+    /// [`Storefront::end_line`]).
+    pub caps_quantity: bool,
 }
 
 /// One write to a sale: the idempotency key its retries repeat, and its
@@ -135,6 +152,9 @@ pub enum StorefrontError {
     /// and must not be retried; its writer decides again.
     #[error("the storefront already applied a newer change to this sale (revision {applied})")]
     Superseded { applied: i64 },
+    /// The shop cannot do this at all (a capability it does not have).
+    #[error("the shop cannot do this: {0}")]
+    Unsupported(&'static str),
 }
 
 impl StorefrontError {
@@ -149,7 +169,8 @@ impl StorefrontError {
             }
             StorefrontError::Malformed(_)
             | StorefrontError::Signing(_)
-            | StorefrontError::Superseded { .. } => false,
+            | StorefrontError::Superseded { .. }
+            | StorefrontError::Unsupported(_) => false,
         }
     }
 
@@ -178,15 +199,37 @@ impl StorefrontError {
 
 #[async_trait]
 pub trait Storefront: Send + Sync {
+    /// What this shop does by itself (fixed for the adapter's life).
+    fn capabilities(&self) -> Capabilities;
     /// Publishes (or re-publishes) the sale, unless the storefront applied a
-    /// newer write already ([`StorefrontError::Superseded`]).
+    /// newer write already ([`StorefrontError::Superseded`]). On a shop that
+    /// schedules sales this stages a sale ahead of its start as well.
     async fn publish(&self, sale: &SaleRequest, write: &SaleWrite) -> Result<(), StorefrontError>;
     /// The sale as shoppers see it, or `None` if the shop does not know it.
     async fn read_back(&self, session_id: i64) -> Result<Option<ShownSale>, StorefrontError>;
-    /// Ends the sale now. Ending an unknown or ended sale is not an error; a
-    /// storefront that applied a newer write answers
-    /// [`StorefrontError::Superseded`].
+    /// Ends the sale now (or withdraws a staged one). Ending an unknown or
+    /// ended sale is not an error; a storefront that applied a newer write
+    /// answers [`StorefrontError::Superseded`].
     async fn end(&self, session_id: i64, write: &SaleWrite) -> Result<(), StorefrontError>;
+    /// Units of each line sold since the sale started, where the shop does
+    /// not cap the flash quantity itself.
+    async fn units_sold(&self, sale: &SaleRequest) -> Result<HashMap<Sku, u32>, StorefrontError> {
+        let _ = sale;
+        Err(StorefrontError::Unsupported(
+            "counting the units a sale sold",
+        ))
+    }
+    /// Takes one line's flash price off (its flash quantity sold out), the
+    /// rest of the sale staying up.
+    async fn end_line(
+        &self,
+        sale: &SaleRequest,
+        sku: &Sku,
+        write: &SaleWrite,
+    ) -> Result<(), StorefrontError> {
+        let _ = (sale, sku, write);
+        Err(StorefrontError::Unsupported("ending one line of a sale"))
+    }
 }
 
 #[cfg(test)]

@@ -12,14 +12,14 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use flashsale_bot::catalog::{Catalog, Freshness, HttpCatalog};
 use flashsale_bot::devstore::{self, Faults, RecordedCall};
-use flashsale_bot::domain::{Currency, Sku, SkuRules};
+use flashsale_bot::domain::{Currency, Money, Sku, SkuRules};
 use flashsale_bot::storefront::{
-    HttpStorefront, SaleItem, SaleRequest, SaleWrite, Storefront, StorefrontError,
+    HttpStorefront, SaleRequest, SaleWrite, Storefront, StorefrontError,
 };
 use secrecy::SecretString;
 
 use crate::support::contract::{problems_of, Check, Contract, CONTRACT_PATH};
-use crate::support::storefront::dev_storefront;
+use crate::support::storefront::{dev_storefront, sample_sale};
 
 /// A write with `key` at `revision`.
 fn write(key: &str, revision: i64) -> SaleWrite {
@@ -43,30 +43,17 @@ fn storefront(url: &str, secret: &str) -> HttpStorefront {
 
 /// Six sample-catalog products at 30 % off, priced as the bot prices them.
 fn sale(session_id: i64) -> SaleRequest {
-    let catalog = devstore::sample_catalog().expect("sample catalog");
     let starts_at = Utc
         .with_ymd_and_hms(2030, 1, 2, 12, 0, 0)
         .single()
         .expect("a time");
-    SaleRequest {
+    sample_sale(
         session_id,
-        title: "Contract Flash".to_owned(),
+        "Contract Flash",
         starts_at,
-        ends_at: starts_at + chrono::Duration::minutes(30),
-        currency: "IDR".to_owned(),
-        items: catalog
-            .iter()
-            .take(6)
-            .map(|p| SaleItem {
-                sku: p.sku.clone(),
-                name: p.name.clone(),
-                discount_percent: 30,
-                base_price_minor: p.price_minor,
-                flash_price_minor: (p.price_minor * 70 + 50) / 100,
-                quantity: 5,
-            })
-            .collect(),
-    }
+        chrono::Duration::minutes(30),
+        6,
+    )
 }
 
 /// Runs every kind of call the bot makes, and every kind of answer the dev storefront gives, and
@@ -118,7 +105,10 @@ async fn every_kind_of_call() -> Vec<RecordedCall> {
 
     // Refused: a flash price that does not follow from the discount.
     let mut wrong = sale(13);
-    wrong.items[0].flash_price_minor += 1_000;
+    wrong.items[0].flash_price = Money::from_minor(
+        wrong.items[0].flash_price.minor() + 1_000,
+        wrong.items[0].flash_price.currency().clone(),
+    );
     let refused = shop
         .publish(&wrong, &write("publish-13", 3))
         .await

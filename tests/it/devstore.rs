@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use flashsale_bot::devstore::{self, DevStore, Faults, RecordedCall};
 use flashsale_bot::domain::sale::SalePhase;
 use flashsale_bot::storefront::{
-    HttpStorefront, SaleItem, SaleRequest, SaleWrite, Storefront, StorefrontError,
+    HttpStorefront, SaleRequest, SaleWrite, Storefront, StorefrontError,
 };
 use reqwest::{Client, RequestBuilder, StatusCode};
 use secrecy::SecretString;
@@ -16,7 +16,9 @@ use serde_json::{json, Value};
 use standardwebhooks::Webhook;
 
 use crate::support::contract::Check;
-use crate::support::storefront::{dev_storefront, dev_storefront_checking, CheckedStore};
+use crate::support::storefront::{
+    dev_storefront, dev_storefront_checking, sample_sale, CheckedStore,
+};
 
 /// A valid secret that is not the one the server checks against.
 const OTHER_SECRET: &str = "whsec_YW5vdGhlci1zZWNyZXQtdGhhdC1pcy1ub3Qtb3VycyE=";
@@ -580,31 +582,18 @@ fn write(key: &str, revision: i64) -> SaleWrite {
 
 /// Six sample-catalog products at 30 % off, live from an hour ago for three hours.
 fn live_sale(session_id: i64) -> SaleRequest {
-    let catalog = devstore::sample_catalog().expect("sample catalog");
     let now = Utc::now();
     let starts_at = Utc
         .timestamp_opt(now.timestamp() - 3600, 0)
         .single()
         .expect("a time");
-    SaleRequest {
+    sample_sale(
         session_id,
-        title: "Revision Flash".to_owned(),
+        "Revision Flash",
         starts_at,
-        ends_at: starts_at + chrono::Duration::hours(3),
-        currency: "IDR".to_owned(),
-        items: catalog
-            .iter()
-            .take(6)
-            .map(|p| SaleItem {
-                sku: p.sku.clone(),
-                name: p.name.clone(),
-                discount_percent: 30,
-                base_price_minor: p.price_minor,
-                flash_price_minor: (p.price_minor * 70 + 50) / 100,
-                quantity: 5,
-            })
-            .collect(),
-    }
+        chrono::Duration::hours(3),
+        6,
+    )
 }
 
 /// Whether the storefront shows the sale to shoppers (known and not ended).

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::support::storefront::sample_sale;
 use chrono::{TimeZone, Utc};
 use flashsale_bot::devstore;
 use flashsale_bot::storefront::{
@@ -97,14 +98,13 @@ fn sale() -> SaleRequest {
         .with_ymd_and_hms(2030, 1, 2, 12, 0, 0)
         .single()
         .expect("a time");
-    SaleRequest {
-        session_id: 7,
-        title: "Client Flash".to_owned(),
+    sample_sale(
+        7,
+        "Client Flash",
         starts_at,
-        ends_at: starts_at + chrono::Duration::minutes(30),
-        currency: "IDR".to_owned(),
-        items: Vec::new(),
-    }
+        chrono::Duration::minutes(30),
+        0,
+    )
 }
 
 /// A server that answers every call 409 with `body`.

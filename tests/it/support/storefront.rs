@@ -53,3 +53,54 @@ pub async fn dev_storefront_checking(check: Check) -> CheckedStore {
     .expect("the dev storefront starts");
     CheckedStore { store, check }
 }
+
+/// The first `count` sample-catalog products at 30 % off, 5 each, priced as
+/// the bot prices them, in a window of `length` from `starts_at` (past or
+/// future: the window is checked against a `now` a day before it).
+pub fn sample_sale(
+    session_id: i64,
+    title: &str,
+    starts_at: chrono::DateTime<chrono::Utc>,
+    length: chrono::Duration,
+    count: usize,
+) -> flashsale_bot::storefront::SaleRequest {
+    use flashsale_bot::domain::{
+        Currency, DiscountPercent, Money, Quantity, Sku, SkuRules, Window, WindowRules,
+    };
+    use flashsale_bot::storefront::{SaleLine, SaleRequest};
+    let catalog = devstore::sample_catalog().expect("sample catalog");
+    let window = Window::new(
+        starts_at,
+        starts_at + length,
+        starts_at - chrono::Duration::days(1),
+        &WindowRules::default(),
+    )
+    .expect("a valid window");
+    let owned: Vec<(Sku, String, Money)> = catalog
+        .iter()
+        .take(count)
+        .map(|p| {
+            (
+                Sku::parse(&p.sku, &SkuRules::default()).expect("a sample SKU"),
+                p.name.clone(),
+                Money::from_minor(
+                    p.price_minor,
+                    Currency::from_code(&p.currency).expect("IDR"),
+                ),
+            )
+        })
+        .collect();
+    let discount = DiscountPercent::new(30).expect("30 %");
+    let quantity = Quantity::new(5).expect("5");
+    let lines: Vec<SaleLine<'_>> = owned
+        .iter()
+        .map(|(sku, name, price)| SaleLine {
+            sku,
+            name,
+            discount,
+            base_price: price,
+            quantity,
+        })
+        .collect();
+    SaleRequest::new(session_id, title, &window, &lines)
+}
