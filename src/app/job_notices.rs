@@ -275,6 +275,87 @@ pub fn publish_failing(view: &SessionView, attempts: i32, e: &StorefrontError) -
     Notice::alert("publish_failing", text)
 }
 
+/// Staging the approved sale on the shop has failed `attempts` times; the
+/// publish job still puts it up at the start if the shop takes it by then.
+pub fn stage_failing(view: &SessionView, attempts: i32, e: &StorefrontError) -> Notice {
+    let text = Text::new()
+        .plain(format!(
+            "Staging #{} \"{}\" on the shop has failed {} times ({e}). Still retrying; if it is \
+             not staged by its start, the bot puts it up itself at ",
+            view.id, view.title, attempts
+        ))
+        .time(view.window.starts_at(), TimeStyle::Relative)
+        .plain(".");
+    Notice::alert("stage_failing", text)
+}
+
+/// The shop refused the staged sale itself: it will be put up at the start
+/// the usual way, where the same refusal would fail it.
+pub fn stage_refused(view: &SessionView, e: &StorefrontError) -> Notice {
+    Notice::alert(
+        "stage_refused",
+        Text::from(format!(
+            "The shop refused to stage #{} \"{}\" ({e}). It is not on the shop yet; at its start \
+             the bot tries to put it up itself. Revoke it to change it.",
+            view.id, view.title
+        )),
+    )
+}
+
+/// A staged sale could not be taken off the shop after its session stopped
+/// being approved; the reconciler keeps asking.
+pub fn unstage_failed(view: &SessionView, e: &StorefrontError) -> Notice {
+    Notice::alert(
+        "unstage_failed",
+        Text::from(format!(
+            "#{} \"{}\" is {}, but its staged sale could not be taken off the shop ({e}). \
+             Retrying; it must not go live there.",
+            view.id,
+            view.title,
+            view.status.as_str()
+        )),
+    )
+}
+
+/// The start came and the shop does not show the staged sale at its flash
+/// prices yet: still checking (and putting it up) until it does or the
+/// window ends.
+pub fn not_shown_at_start(view: &SessionView, attempts: i32, e: &StorefrontError) -> Notice {
+    Notice::alert(
+        "not_shown_at_start",
+        Text::from(format!(
+            "#{} \"{}\" should be live on the shop by now, but the shop does not show it \
+             ({attempts} checks; {e}). Still checking and putting it up until it ends.",
+            view.id, view.title
+        )),
+    )
+}
+
+/// A line's flash quantity sold out and its flash price was taken off.
+pub fn sold_out(
+    view: &SessionView,
+    sku: &str,
+    sold: u32,
+    quantity: u32,
+    at: DateTime<Utc>,
+) -> Notice {
+    let text = Text::new()
+        .plain(format!(
+            "#{} \"{}\": {sku} sold out at the flash price ({sold} of {quantity}) at ",
+            view.id, view.title
+        ))
+        .time(at, TimeStyle::Full)
+        .plain(". Its regular price applies again; the other lines stay on sale.");
+    Notice::new(
+        format!("sold_out:{sku}"),
+        Channel::Announcements,
+        Message {
+            text,
+            ..Message::default()
+        },
+    )
+}
+
 /// Publishing failed for good: the session will not go live.
 pub fn publish_failed(view: &SessionView, e: &StorefrontError) -> Notice {
     Notice::alert(

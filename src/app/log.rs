@@ -100,6 +100,19 @@ impl ActivityRecord {
             ActivityKind::Missed => {
                 "marked it missed: its window had passed before it could go live".to_owned()
             }
+            ActivityKind::Staged => {
+                "staged its sale on the shop, which switches it on at the start".to_owned()
+            }
+            ActivityKind::Unstaged => format!(
+                "took its staged sale off the shop: the session became {}",
+                s("status")
+            ),
+            ActivityKind::SoldOut => format!(
+                "took {}'s flash price off: {} of {} sold",
+                s("sku"),
+                n("sold"),
+                n("quantity")
+            ),
             ActivityKind::Imported => return describe_import(d),
             ActivityKind::GuardOverridden => match d.get("sku").and_then(Value::as_str) {
                 Some(sku) => format!(

@@ -68,6 +68,22 @@ impl Core {
         if !matches!(status, Status::Approved | Status::Live) {
             jobs::rearm_if_tried(conn, session_id, JobKind::Publish).await?;
         }
+        // A shop that schedules sales holds the sale from its approval on:
+        // the stage job hands it over when the session becomes approved, and
+        // takes it off when an approved session stops being so before going
+        // live (revoke, cancel; an edit needs a revoke first). Going live and
+        // ending are the publish and end jobs' business.
+        if self.policy.schedule.shop.schedules_sales {
+            match status {
+                Status::Approved => {
+                    jobs::arm_stage(conn, session_id, false).await?;
+                }
+                Status::Live | Status::Ended => {}
+                _ => {
+                    jobs::arm_stage(conn, session_id, true).await?;
+                }
+            }
+        }
         Ok(())
     }
 

@@ -14,7 +14,7 @@ const SECRET_VAR: &str = "STOREFRONT_WEBHOOK_SECRET";
 const DEFAULT_ADDR: &str = "127.0.0.1:8088";
 
 const USAGE: &str = "\
-Usage: flashsale-dev-storefront [--addr HOST:PORT] [--catalog PATH]
+Usage: flashsale-dev-storefront [--addr HOST:PORT] [--catalog PATH] [--publish-at-start]
 
 A local stand-in for the marketplace storefront: serves the product catalog and the flash-sale
 API the bot calls, verifies Standard Webhooks signatures, and shows the Flash Sale section at /.
@@ -23,6 +23,8 @@ For development and tests only.
 Options:
   --addr HOST:PORT   Where to listen (default 127.0.0.1:8088).
   --catalog PATH     A JSON list of products (default: the embedded data/sample-catalog.json).
+  --publish-at-start Do not tell the bot this shop schedules sales (GET /api/capabilities), so
+                     it publishes each sale at its start instead of staging it at approval.
   -h, --help         Show this help.
 
 Environment (or .env):
@@ -33,6 +35,7 @@ Environment (or .env):
 struct Args {
     addr: SocketAddr,
     catalog: Option<PathBuf>,
+    schedules_sales: bool,
 }
 
 #[tokio::main]
@@ -83,6 +86,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         devstore::DevStoreConfig {
             products,
             webhook_secret,
+            schedules_sales: args.schedules_sales,
         },
     )
     .await?;
@@ -105,6 +109,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Args>> {
     let mut addr = DEFAULT_ADDR.to_owned();
     let mut catalog = None;
+    let mut schedules_sales = true;
     while let Some(arg) = raw.next() {
         let (name, inline) = match arg.split_once('=') {
             Some((name, value)) if name.starts_with("--") => {
@@ -122,11 +127,16 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
             "-h" | "--help" => return Ok(None),
             "--addr" => addr = value()?,
             "--catalog" => catalog = Some(PathBuf::from(value()?)),
+            "--publish-at-start" => schedules_sales = false,
             other => bail!("unknown argument {other:?}"),
         }
     }
     let addr = addr
         .parse()
         .with_context(|| format!("--addr {addr:?} is not HOST:PORT, e.g. 127.0.0.1:8088"))?;
-    Ok(Some(Args { addr, catalog }))
+    Ok(Some(Args {
+        addr,
+        catalog,
+        schedules_sales,
+    }))
 }

@@ -72,6 +72,8 @@ pub(super) fn read(env: &Env<'_>) -> Result<Policy, ConfigError> {
         schedule: SchedulePolicy {
             reminder_offsets,
             heads_up_lead,
+            // What the shop can do is asked of it once it is connected (`runtime`).
+            shop: SchedulePolicy::default().shop,
         },
         guards,
     })

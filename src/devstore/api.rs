@@ -42,6 +42,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/fragment/flash-sale", get(fragment_route))
         .route("/api/products", get(products))
         .route("/api/products/search", get(search))
+        .route("/api/capabilities", get(capabilities))
         .route("/api/flash-sales/current", get(current))
         .route(
             "/api/flash-sales/{session_id}",
@@ -273,6 +274,12 @@ async fn read_sale(State(shared): AppState, Path(raw): Path<String>) -> Result<R
         Some(sale) => Ok(Json(sale).into_response()),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "no such flash sale")),
     }
+}
+
+/// What this shop does by itself (optional in the contract): it switches a
+/// sale on and off by its clock, so the bot may stage sales ahead.
+async fn capabilities(State(shared): AppState) -> Json<Value> {
+    Json(json!({ "scheduled_sales": shared.schedules_sales }))
 }
 
 async fn current(State(shared): AppState) -> Json<Value> {

@@ -63,6 +63,10 @@ pub struct DevStoreConfig {
     pub products: Vec<DevProduct>,
     /// The Standard Webhooks secret (`whsec_<base64>`) that signed calls must verify against.
     pub webhook_secret: String,
+    /// Whether it tells the bot it schedules sales (`GET /api/capabilities`),
+    /// so the bot stages approved sales ahead instead of publishing at the
+    /// start. It switches sales by its own clock either way.
+    pub schedules_sales: bool,
 }
 
 impl std::fmt::Debug for DevStoreConfig {
@@ -71,6 +75,7 @@ impl std::fmt::Debug for DevStoreConfig {
         f.debug_struct("DevStoreConfig")
             .field("products", &self.products.len())
             .field("webhook_secret", &"<redacted>")
+            .field("schedules_sales", &self.schedules_sales)
             .finish()
     }
 }
@@ -231,7 +236,9 @@ pub async fn spawn(
 ) -> Result<DevStore, DevStoreError> {
     let webhook = state::verifier(&config.webhook_secret)?;
     let addr = listener.local_addr().map_err(DevStoreError::Listener)?;
-    let shared = Arc::new(state::Shared::new(config.products, webhook));
+    let mut shared = state::Shared::new(config.products, webhook);
+    shared.schedules_sales = config.schedules_sales;
+    let shared = Arc::new(shared);
     let app = api::router(Arc::clone(&shared));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

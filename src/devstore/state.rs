@@ -144,6 +144,10 @@ pub(crate) struct Shared {
     inner: Mutex<Inner>,
     /// Verifies signatures against the configured secret.
     webhook: Webhook,
+    /// Whether it says it schedules sales (`GET /api/capabilities`). It
+    /// always does switch sales by its clock; a test of a shop that does
+    /// not say so turns this off.
+    pub(crate) schedules_sales: bool,
 }
 
 /// Builds the verifier, refusing secrets that are not base64 or empty (an empty key verifies anything
@@ -168,6 +172,7 @@ impl Shared {
                 remembered: HashMap::new(),
             }),
             webhook,
+            schedules_sales: true,
         }
     }
 

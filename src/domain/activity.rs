@@ -30,10 +30,19 @@ pub enum ActivityKind {
     Missed,
     /// An approver allowed a line (or the budget) a money guard refused, with a reason.
     GuardOverridden,
+    /// The approved sale handed to a shop that switches it on and off by its
+    /// own clock, ahead of its start.
+    Staged,
+    /// A staged sale taken off the shop before its start: its session is no
+    /// longer approved.
+    Unstaged,
+    /// A line whose flash quantity sold out, its flash price taken off by the
+    /// bot (on a shop that does not cap the quantity itself).
+    SoldOut,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 20] = [
+    pub const ALL: [ActivityKind; 23] = [
         ActivityKind::Drafted,
         ActivityKind::ItemAdded,
         ActivityKind::ItemUpdated,
@@ -54,6 +63,9 @@ impl ActivityKind {
         ActivityKind::Republished,
         ActivityKind::Missed,
         ActivityKind::GuardOverridden,
+        ActivityKind::Staged,
+        ActivityKind::Unstaged,
+        ActivityKind::SoldOut,
     ];
 
     /// The name stored in the log.
@@ -79,6 +91,9 @@ impl ActivityKind {
             ActivityKind::Republished => "republished",
             ActivityKind::Missed => "missed",
             ActivityKind::GuardOverridden => "guard_overridden",
+            ActivityKind::Staged => "staged",
+            ActivityKind::Unstaged => "unstaged",
+            ActivityKind::SoldOut => "sold_out",
         }
     }
 

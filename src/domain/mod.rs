@@ -44,7 +44,7 @@ pub use activity::ActivityKind;
 pub use actor::{Actor, ActorId, Roles};
 pub use discount::{DiscountError, DiscountPercent};
 pub use money::{Currency, CurrencyError, Money};
-pub use policy::{approval_deadline, Policy, SchedulePolicy};
+pub use policy::{approval_deadline, Policy, SchedulePolicy, ShopCapabilities};
 pub use quantity::{Quantity, QuantityError};
 pub use reason::{Reason, ReasonError};
 pub use rules::{RuleViolation, StockFacts, MAX_ITEMS};

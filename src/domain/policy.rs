@@ -35,6 +35,22 @@ pub struct SchedulePolicy {
     pub reminder_offsets: Vec<Duration>,
     /// An approved session is re-checked and announced this long before it starts.
     pub heads_up_lead: Duration,
+    /// What the shop does by itself, which decides the jobs a sale needs.
+    pub shop: ShopCapabilities,
+}
+
+/// What a shop can do beyond publishing at the start and ending at the end
+/// (the storefront port's `capabilities`, known once the shop is connected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShopCapabilities {
+    /// The shop switches a sale on and off by its own clock at the window's
+    /// edges: the bot stages the sale when it is approved and, at the start,
+    /// confirms it instead of putting it up.
+    pub schedules_sales: bool,
+    /// The shop stops selling a line at its flash price once the line's flash
+    /// quantity is sold. Where it does not, the bot watches the units sold
+    /// while the sale is live and takes a sold-out line off itself.
+    pub caps_quantity: bool,
 }
 
 impl Default for SchedulePolicy {
@@ -47,6 +63,11 @@ impl Default for SchedulePolicy {
                 Duration::minutes(15),
             ],
             heads_up_lead: Duration::minutes(15),
+            // Today's contract: publish at the start, the shop caps quantities.
+            shop: ShopCapabilities {
+                schedules_sales: false,
+                caps_quantity: true,
+            },
         }
     }
 }

@@ -104,6 +104,20 @@ pub enum EndDecision {
 }
 
 /// What a repair asked for by the reconciler does.
+/// What the stage job does on a shop that schedules sales, decided inside
+/// the sale's writer section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageDecision {
+    /// Approved, its end ahead: hand the sale to the shop (again), which
+    /// switches it on at the start by its own clock.
+    Stage,
+    /// No longer approved and never live: whatever was staged comes off.
+    Unstage,
+    /// Live, stopping or ended, or approved past its end: the publish, end
+    /// and repair jobs own the sale now.
+    LeaveToJobs,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RepairDecision {
     /// Make the storefront show this (read it first; write only if it differs).
@@ -148,6 +162,18 @@ impl SaleFacts {
             Status::Approved if self.past_end() => EndDecision::Missed,
             Status::Approved => EndDecision::NotYet,
             _ => EndDecision::Nothing,
+        }
+    }
+
+    pub fn stage(&self) -> StageDecision {
+        match self.status {
+            Status::Approved if !self.past_end() => StageDecision::Stage,
+            Status::Draft
+            | Status::PendingApproval
+            | Status::Cancelled
+            | Status::Expired
+            | Status::Failed => StageDecision::Unstage,
+            Status::Approved | Status::Live | Status::Ended => StageDecision::LeaveToJobs,
         }
     }
 
@@ -297,6 +323,43 @@ mod tests {
             facts(Status::Approved, false, at(41, 0)).repair(),
             RepairDecision::Show(Shown::Down)
         );
+    }
+
+    #[test]
+    fn a_sale_is_staged_only_while_approved_and_before_its_end() {
+        assert_eq!(
+            facts(Status::Approved, false, at(5, 0)).stage(),
+            StageDecision::Stage
+        );
+        // A late approval inside the window is staged too: the shop shows it at once.
+        assert_eq!(
+            facts(Status::Approved, false, at(20, 0)).stage(),
+            StageDecision::Stage
+        );
+        assert_eq!(
+            facts(Status::Approved, false, at(40, 0)).stage(),
+            StageDecision::LeaveToJobs
+        );
+        for status in [Status::Live, Status::Ended] {
+            assert_eq!(
+                facts(status, false, at(20, 0)).stage(),
+                StageDecision::LeaveToJobs,
+                "{status:?}"
+            );
+        }
+        for status in [
+            Status::Draft,
+            Status::PendingApproval,
+            Status::Cancelled,
+            Status::Expired,
+            Status::Failed,
+        ] {
+            assert_eq!(
+                facts(status, false, at(5, 0)).stage(),
+                StageDecision::Unstage,
+                "{status:?}"
+            );
+        }
     }
 
     #[test]

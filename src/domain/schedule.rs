@@ -28,6 +28,14 @@ pub enum JobKind {
     /// Asked for by the reconciler when the storefront disagrees with the
     /// database: the sale's writer looks again and repairs. Never planned.
     Repair,
+    /// On a shop that schedules sales: keeps the staged sale in step with the
+    /// session (staged while approved, taken off when it no longer is).
+    /// Armed, due at once, by the status changes that concern it, never
+    /// planned for a time (`app::system`).
+    Stage,
+    /// On a shop that does not cap the flash quantity: while live, counts
+    /// each line's units sold and takes a sold-out line's flash price off.
+    Watch,
 }
 
 impl JobKind {
@@ -40,6 +48,8 @@ impl JobKind {
             JobKind::Publish => "publish".to_owned(),
             JobKind::End => "end".to_owned(),
             JobKind::Repair => "repair".to_owned(),
+            JobKind::Stage => "stage".to_owned(),
+            JobKind::Watch => "watch".to_owned(),
         }
     }
 
@@ -50,6 +60,8 @@ impl JobKind {
             "publish" => Some(JobKind::Publish),
             "end" => Some(JobKind::End),
             "repair" => Some(JobKind::Repair),
+            "stage" => Some(JobKind::Stage),
+            "watch" => Some(JobKind::Watch),
             other => {
                 let minutes = other.strip_prefix("reminder:")?.parse().ok()?;
                 Some(JobKind::Reminder {
@@ -98,9 +110,17 @@ pub fn planned_jobs(
                 plan.push((JobKind::HeadsUp, heads_up));
             }
             plan.push((JobKind::Publish, window.starts_at()));
+            if !policy.schedule.shop.caps_quantity {
+                plan.push((JobKind::Watch, window.starts_at()));
+            }
             plan.push((JobKind::End, window.ends_at()));
         }
-        Status::Live => plan.push((JobKind::End, window.ends_at())),
+        Status::Live => {
+            if !policy.schedule.shop.caps_quantity {
+                plan.push((JobKind::Watch, window.starts_at()));
+            }
+            plan.push((JobKind::End, window.ends_at()));
+        }
         Status::Ended | Status::Expired | Status::Cancelled | Status::Failed => {}
     }
     plan
@@ -167,6 +187,22 @@ mod tests {
     }
 
     #[test]
+    fn a_shop_that_does_not_cap_quantities_gets_a_watch_from_the_start_while_live() {
+        let mut policy = policy();
+        policy.schedule.shop.caps_quantity = false;
+        let approved = planned_jobs(Status::Approved, &window(), &policy, at(10, 0));
+        assert_eq!(kinds(&approved), ["heads_up", "publish", "watch", "end"]);
+        assert_eq!(approved[2].1, at(17, 0));
+        // Going live keeps the same watch (same due time: not re-armed).
+        let live = planned_jobs(Status::Live, &window(), &policy, at(17, 1));
+        assert_eq!(
+            live,
+            vec![(JobKind::Watch, at(17, 0)), (JobKind::End, at(23, 0))]
+        );
+        assert!(planned_jobs(Status::Ended, &window(), &policy, at(23, 1)).is_empty());
+    }
+
+    #[test]
     fn a_late_approval_still_publishes_but_skips_the_heads_up() {
         let plan = planned_jobs(Status::Approved, &window(), &policy(), at(16, 50));
         assert_eq!(kinds(&plan), ["publish", "end"]);
@@ -182,6 +218,9 @@ mod tests {
             JobKind::HeadsUp,
             JobKind::Publish,
             JobKind::End,
+            JobKind::Repair,
+            JobKind::Stage,
+            JobKind::Watch,
         ] {
             assert_eq!(JobKind::from_stored(&kind.as_stored()), Some(kind));
         }

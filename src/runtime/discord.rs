@@ -42,7 +42,7 @@ pub async fn run(config: Config) -> Result<(), RunError> {
         config.policy.time_zone,
         Painter::new(config.policy.time_zone, config.picture_font_dir.clone()),
     );
-    let services = super::build_with_chat(config, pool, Arc::new(chat))?;
+    let services = super::build_with_chat(config, pool, Arc::new(chat)).await?;
     // Health, readiness and metrics, in every process (first: a taken port
     // stops start-up before any work begins).
     let readiness = Readiness::new(services.pool.clone());

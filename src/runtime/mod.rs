@@ -10,6 +10,7 @@
 
 pub mod console;
 pub mod discord;
+pub mod shop;
 pub mod slack;
 
 use std::sync::Arc;
@@ -19,13 +20,13 @@ use secrecy::ExposeSecret;
 use sqlx::postgres::PgPoolOptions;
 
 use crate::app::{Services as AppServices, SystemClock};
-use crate::catalog::{CachedCatalog, Catalog, CatalogError, HttpCatalog};
+use crate::catalog::CatalogError;
 use crate::chat::Chat;
 use crate::config::Config;
 use crate::http::{self, Readiness};
 use crate::scheduler::{digest, Scheduler, SchedulerConfig};
 use crate::store::{self, PgPool};
-use crate::storefront::{HttpStorefront, Storefront, StorefrontError};
+use crate::storefront::StorefrontError;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_cron_scheduler::JobScheduler;
@@ -84,6 +85,7 @@ pub struct Services {
     pub config: Config,
     pub pool: PgPool,
     pub app: AppServices,
+    pub shop: shop::Shop,
 }
 
 /// Connects with a bounded pool, checks that its connections keep their
@@ -115,51 +117,35 @@ pub async fn connect_database(config: &Config) -> Result<PgPool, StartupError> {
     Ok(pool)
 }
 
-pub fn catalog(config: &Config) -> Result<Arc<dyn Catalog>, StartupError> {
-    let http = HttpCatalog::new(
-        config.storefront_url.clone(),
-        config.policy.currency.clone(),
-        config.catalog_timeout,
-    )
-    .map_err(StartupError::Catalog)?;
-    Ok(Arc::new(CachedCatalog::new(http, config.catalog_cache_ttl)))
-}
-
 /// Connects the database and builds the service around the given chat.
 pub async fn build(config: Config, chat: Arc<dyn Chat>) -> Result<Services, StartupError> {
     let pool = connect_database(&config).await?;
-    build_with_chat(config, pool, chat)
+    build_with_chat(config, pool, chat).await
 }
 
-/// For run modes that need the database before their chat exists.
-pub fn build_with_chat(
-    config: Config,
+/// For run modes that need the database before their chat exists. Connects
+/// the shop first: what it can do by itself decides the jobs sales get.
+pub async fn build_with_chat(
+    mut config: Config,
     pool: PgPool,
     chat: Arc<dyn Chat>,
 ) -> Result<Services, StartupError> {
+    let shop = shop::connect(&config).await?;
+    config.policy.schedule.shop = shop.sales.capabilities();
     let app = AppServices::new(
         pool.clone(),
-        catalog(&config)?,
+        shop.catalog.clone(),
         config.policy.clone(),
         Arc::new(SystemClock),
         chat,
     )
     .with_queue_retention(config.queue_retention_days);
-    Ok(Services { config, pool, app })
-}
-
-pub fn storefront(config: &Config) -> Result<Arc<dyn Storefront>, StartupError> {
-    let secret = config
-        .storefront_webhook_secret
-        .as_ref()
-        .ok_or(StartupError::MissingWebhookSecret)?;
-    let client = HttpStorefront::new(
-        config.storefront_url.clone(),
-        secret,
-        config.storefront_timeout,
-    )
-    .map_err(StartupError::Storefront)?;
-    Ok(Arc::new(client))
+    Ok(Services {
+        config,
+        pool,
+        app,
+        shop,
+    })
 }
 
 /// The work every bot process does besides answering chat: the scheduler
@@ -175,7 +161,7 @@ pub async fn start_background(services: &Services) -> Result<Background, Startup
     let scheduler = Scheduler::new(
         services.pool.clone(),
         services.app.operations.clone(),
-        storefront(&services.config)?,
+        services.shop.sales.clone(),
         SchedulerConfig {
             poll: services.config.scheduler_poll,
             lease: services.config.scheduler_lease,

@@ -20,6 +20,8 @@ use serde_json::json;
 mod end;
 mod publish;
 mod repair;
+mod stage;
+mod watch;
 
 use super::{backoff, Scheduler};
 use crate::app::{job_notices, notices, AppError, SystemOutcome};
@@ -74,6 +76,8 @@ fn metric_kind(kind: JobKind) -> &'static str {
         JobKind::HeadsUp => "heads_up",
         JobKind::Reminder { .. } => "reminder",
         JobKind::Repair => "repair",
+        JobKind::Stage => "stage",
+        JobKind::Watch => "watch",
     }
 }
 
@@ -93,6 +97,8 @@ impl Scheduler {
                 JobKind::Expire => self.expire(&job).await,
                 JobKind::HeadsUp => self.heads_up(&job).await,
                 JobKind::Repair => self.repair(&job).await,
+                JobKind::Stage => self.stage(&job).await,
+                JobKind::Watch => self.watch(&job).await,
                 JobKind::Reminder { .. } => {
                     self.remind(std::slice::from_ref(&job)).await;
                     Ok(JobOutcome::Done)

@@ -89,6 +89,10 @@ pub struct SchedulerConfig {
     pub retry_cap: Duration,
     /// How long shutdown waits for running jobs before handing them back.
     pub shutdown_grace: Duration,
+    /// How often a live sale's units sold are counted, on a shop that does
+    /// not cap the flash quantity: the most a line can oversell by is what
+    /// sells in this time plus one round of calls.
+    pub watch_every: Duration,
 }
 
 impl Default for SchedulerConfig {
@@ -104,6 +108,7 @@ impl Default for SchedulerConfig {
             reconcile_every: Duration::from_secs(2),
             poll: Duration::from_secs(5),
             lookahead: Duration::from_millis(500),
+            watch_every: Duration::from_secs(2),
             batch: 50,
             alert_after_failures: 3,
             retry_base: Duration::from_secs(1),

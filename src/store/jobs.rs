@@ -130,13 +130,14 @@ pub async fn apply_plan(
     let kinds: Vec<String> = plan.iter().map(|(k, _)| k.as_stored()).collect();
     sqlx::query(
         "update job set state = 'cancelled', updated_at = now() \
-         where session_id = $1 and state = 'pending' and kind <> all($2) and kind <> $3",
+         where session_id = $1 and state = 'pending' and kind <> all($2) and kind <> all($3)",
     )
     .bind(session_id)
     .bind(&kinds)
-    // A repair is asked for by the reconciler, never planned: a plan change
-    // leaves it to run (its writer decides from the state it then reads).
-    .bind(JobKind::Repair.as_stored())
+    // A repair (asked for by the reconciler) and a stage (armed by status
+    // changes) are never planned: a plan change leaves them to run, and
+    // their writer decides from the state it then reads.
+    .bind([JobKind::Repair.as_stored(), JobKind::Stage.as_stored()])
     .execute(&mut *conn)
     .await?;
     for ((_, due_at), kind) in plan.iter().zip(&kinds) {
@@ -209,6 +210,31 @@ pub async fn sale_write(
 /// schedulers. Returns whether it was armed here.
 pub async fn arm_repair(pool: &PgPool, session_id: i64) -> Result<bool, StoreError> {
     arm_unless_waiting(pool, session_id, JobKind::Repair, None).await
+}
+
+/// Asks the sale's writer to bring the staged sale in step with the session
+/// now: arms the stage job (due at once, by the database's clock) unless it
+/// waits or runs already. With `only_if_known`, only a session that has a
+/// stage job already (something may be staged): an approval arms it, a
+/// revoke or cancel re-arms it. Returns whether it was armed here.
+pub async fn arm_stage(
+    conn: &mut PgConnection,
+    session_id: i64,
+    only_if_known: bool,
+) -> Result<bool, StoreError> {
+    if only_if_known {
+        let known: bool = sqlx::query_scalar(
+            "select exists (select 1 from job where session_id = $1 and kind = $2)",
+        )
+        .bind(session_id)
+        .bind(JobKind::Stage.as_stored())
+        .fetch_one(&mut *conn)
+        .await?;
+        if !known {
+            return Ok(false);
+        }
+    }
+    arm_unless_waiting(conn, session_id, JobKind::Stage, None).await
 }
 
 /// Makes sure the session's end job will run: a live session's end is

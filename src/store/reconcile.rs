@@ -87,7 +87,7 @@ pub async fn claim_due(
                        select id from session where status = 'live' \
                        union \
                        select j.session_id from job j \
-                       where j.kind in ('publish', 'end', 'repair') and j.claims > 0 \
+                       where j.kind in ('publish', 'end', 'repair', 'stage') and j.claims > 0 \
                          and j.updated_at > now() - interval '1 hour') ",
             table: "session s",
             key: "s.id",

@@ -93,20 +93,9 @@ impl SaleRequest {
     }
 }
 
-/// What a shop can do beyond publishing at the start and ending at the end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Capabilities {
-    /// The shop switches a sale on and off by its own clock at the window's
-    /// edges, so the bot stages the sale when it is approved and, at the
-    /// start, confirms it instead of putting it up (docs/design.md, "Staged
-    /// go-live").
-    pub schedules_sales: bool,
-    /// The shop stops selling a line at its flash price once the line's
-    /// flash quantity is sold. Where it does not, the bot watches the units
-    /// sold and takes the line off itself ([`Storefront::units_sold`],
-    /// [`Storefront::end_line`]).
-    pub caps_quantity: bool,
-}
+/// What a shop can do by itself: one type with the policy's, which decides
+/// the jobs a sale needs.
+pub use crate::domain::ShopCapabilities as Capabilities;
 
 /// One write to a sale: the idempotency key its retries repeat, and its
 /// revision. Revisions only grow per sale: each new decision (a publish, an

@@ -205,6 +205,7 @@ async fn start_store(catalog: &[DevProduct]) -> DevStore {
     let config = DevStoreConfig {
         products: catalog.to_vec(),
         webhook_secret: devstore::test_secret(),
+        schedules_sales: true,
     };
     devstore::spawn(listener, config)
         .await

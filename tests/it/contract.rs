@@ -80,6 +80,9 @@ async fn every_kind_of_call() -> Vec<RecordedCall> {
     assert!(!suggestions.is_empty());
 
     let shop = storefront(&store.url(), &devstore::test_secret());
+    // The optional capabilities: this dev storefront does not say it schedules.
+    let asked = shop.clone().discover().await.expect("capabilities");
+    assert!(!asked.capabilities().schedules_sales);
     let sale12 = sale(12);
     shop.publish(&sale12, &write("publish-12", 1))
         .await

@@ -49,4 +49,5 @@ mod races;
 mod render;
 mod slack;
 mod slack_e2e;
+mod staged;
 mod storefront_client;

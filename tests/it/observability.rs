@@ -217,11 +217,16 @@ async fn the_listener_starts_on_http_addr_and_stops_with_the_bot(pool: PgPool) {
     let config = Config::from_lookup(|var| match var {
         "DATABASE_URL" => Some("postgres://postgres@127.0.0.1:5432/unused".to_owned()),
         "HTTP_ADDR" => Some("127.0.0.1:0".to_owned()),
+        // Every run mode needs the shop's secret; nothing listens on its
+        // default URL here, so the bot starts publishing at the start.
+        "STOREFRONT_WEBHOOK_SECRET" => Some(flashsale_bot::devstore::test_secret()),
+        "STOREFRONT_URL" => Some("http://127.0.0.1:9/".to_owned()),
         _ => None,
     })
     .unwrap();
-    let services =
-        runtime::build_with_chat(config, pool.clone(), Arc::new(RecordingChat::new())).unwrap();
+    let services = runtime::build_with_chat(config, pool.clone(), Arc::new(RecordingChat::new()))
+        .await
+        .unwrap();
     let server = runtime::start_http(&services, connected(pool))
         .await
         .unwrap()

@@ -162,7 +162,7 @@ async fn scenario(bench: &Bench, slot: i64, fault: Fault) -> anyhow::Result<Meas
         worker_id: format!("bench-{slot}"),
         ..SchedulerConfig::default()
     };
-    let storefront = flashsale_bot::runtime::storefront(&bench.services.config)?;
+    let storefront = bench.services.shop.sales.clone();
     let operations = bench.services.app.operations.clone();
     let scheduler = Scheduler::new(pool.clone(), operations, storefront.clone(), config);
     let publish_due =

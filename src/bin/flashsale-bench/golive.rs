@@ -44,8 +44,9 @@ pub async fn worker() -> anyhow::Result<()> {
         .try_init();
     let config = Config::from_env()?;
     let pool = runtime::connect_database(&config).await?;
-    let storefront = runtime::storefront(&config)?;
-    let services = runtime::build_with_chat(config, pool.clone(), Arc::new(RecordingChat::new()))?;
+    let services =
+        runtime::build_with_chat(config, pool.clone(), Arc::new(RecordingChat::new())).await?;
+    let storefront = services.shop.sales.clone();
     let app = services.app.front();
     let mut scheduler_config = SchedulerConfig::default();
     // For comparisons only: BENCH_LOOKAHEAD_MS=0 claims jobs when due, as before the lookahead.

@@ -164,7 +164,7 @@ async fn run(bench: &Bench, race: Race) -> anyhow::Result<Figure> {
         worker_id: "bench-races".to_owned(),
         ..SchedulerConfig::default()
     };
-    let storefront = flashsale_bot::runtime::storefront(&bench.services.config)?;
+    let storefront = bench.services.shop.sales.clone();
     let operations = bench.services.app.operations.clone();
     let scheduler = Scheduler::new(pool.clone(), operations, storefront, config);
     let live = matches!(

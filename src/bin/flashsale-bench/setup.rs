@@ -39,6 +39,8 @@ impl Bench {
             DevStoreConfig {
                 products: devstore::sample_catalog()?,
                 webhook_secret: devstore::test_secret(),
+                // The benches move jobs to "now": publish at the start.
+                schedules_sales: false,
             },
         )
         .await?;
@@ -63,7 +65,7 @@ impl Bench {
         let config = Config::from_lookup(|k| lookup.get(k).cloned())?;
         let pool = runtime::connect_database(&config).await?;
         let chat = Arc::new(RecordingChat::new());
-        let services = runtime::build_with_chat(config, pool, chat.clone())?;
+        let services = runtime::build_with_chat(config, pool, chat.clone()).await?;
         Ok(Bench {
             store,
             env,

@@ -9,6 +9,11 @@
 //! revoke or cancel that commits before that read is obeyed; one that
 //! commits while the PUT is in flight (the one call a writer can have out)
 //! finds the sale taken down again before the section is left.
+//!
+//! On a shop that schedules sales the sale was staged at approval (`stage`)
+//! and the shop switches it on by its own clock: here the job confirms it
+//! from the shopper's view (the flash prices apply) and announces it, and
+//! puts it up the usual way only if the shop does not have it.
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +22,7 @@ use serde_json::json;
 use super::{Handled, JobOutcome};
 use crate::app::job_notices::{self, MissedBecause, TakeDown};
 use crate::app::{AppError, SessionView, SystemOutcome};
-use crate::domain::sale::{PublishDecision, SaleFacts};
+use crate::domain::sale::{PublishDecision, SaleFacts, SalePhase};
 use crate::domain::{Action, ActivityKind, Status};
 use crate::metrics;
 use crate::scheduler::writer::Section;
@@ -25,6 +30,11 @@ use crate::scheduler::{timing, Scheduler};
 use crate::store::db_now;
 use crate::store::jobs::{self, ClaimedJob};
 use crate::storefront::{SaleWrite, StorefrontError};
+
+/// How long a staged sale may still show as scheduled at its start before
+/// the publish job calls it not shown (and retries), and how often it reads.
+const CONFIRM_FOR: Duration = Duration::from_secs(3);
+const CONFIRM_EVERY: Duration = Duration::from_millis(100);
 
 impl Scheduler {
     /// Publishes at `starts_at`, confirms by reading the sale back, marks the
@@ -84,6 +94,18 @@ impl Scheduler {
             // be edited while approved): read the body it now has.
             view = self.app.get(job.session_id).await?;
         }
+        if self.storefront.capabilities().schedules_sales {
+            // Staged: the shop switches the sale on by its own clock. Confirm
+            // it from the shopper's view; put it up only if it is not there
+            // (the stage failed, or someone removed it on the shop).
+            match self.confirm_shown_live(view.id).await {
+                Ok(true) => {
+                    return self.went_live(job, &view, &write.key, late, started).await;
+                }
+                Ok(false) => tracing::warn!("the staged sale is not on the shop; putting it up"),
+                Err(e) => return self.publish_failed_for_now(job, &view, e).await,
+            }
+        }
         let published = async {
             let put = Instant::now();
             self.put_sale(job, &view, &write).await?;
@@ -117,10 +139,32 @@ impl Scheduler {
         self.publish_failed_for_now(job, &view, e).await
     }
 
+    /// Whether the shop shows the sale live to shoppers (its flash prices
+    /// applying), reading it for up to [`CONFIRM_FOR`]: the shop's clock and
+    /// the database's may differ by a little, so a sale still scheduled at
+    /// the first read is read again. `false` when the shop does not have it
+    /// (or ended it): it must be put up. Still scheduled after that is an
+    /// error worth retrying, never taken for live.
+    async fn confirm_shown_live(&self, session_id: i64) -> Result<bool, StorefrontError> {
+        let until = Instant::now() + CONFIRM_FOR;
+        loop {
+            match self.storefront.read_back(session_id).await? {
+                Some(sale) if sale.phase == SalePhase::Live => return Ok(true),
+                Some(sale) if sale.phase == SalePhase::Scheduled => {
+                    if Instant::now() >= until {
+                        return Err(StorefrontError::NotReadBack);
+                    }
+                    tokio::time::sleep(CONFIRM_EVERY).await;
+                }
+                _ => return Ok(false),
+            }
+        }
+    }
+
     /// The PUT of this decision; when the storefront answers that a newer
     /// write won, this writer (holding the section, having just read the
     /// session) decides afresh once, with a new revision.
-    async fn put_sale(
+    pub(super) async fn put_sale(
         &self,
         job: &ClaimedJob,
         view: &SessionView,
@@ -316,7 +360,11 @@ impl Scheduler {
         let asked = self.wait_before(job.attempt, e.retry_after());
         let after = asked.min(left / 2).max(self.config.retry_base.min(left));
         if job.attempt == self.config.alert_after_failures {
-            let alert = job_notices::publish_failing(view, job.attempt, &e);
+            let alert = if self.storefront.capabilities().schedules_sales {
+                job_notices::not_shown_at_start(view, job.attempt, &e)
+            } else {
+                job_notices::publish_failing(view, job.attempt, &e)
+            };
             self.app.notify(view.id, alert).await?;
         }
         Ok(JobOutcome::Retry {

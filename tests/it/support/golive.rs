@@ -21,6 +21,8 @@ pub struct GoLive {
     pub t: TestApp,
     /// Checks every call against docs/storefront-api.yaml when the test is done.
     pub store: CheckedStore,
+    /// The shop schedules sales: approvals stage them, the start confirms them.
+    pub staged: bool,
 }
 
 /// Fast retries so stories with failures finish in well under a second.
@@ -40,7 +42,26 @@ impl GoLive {
     pub async fn new(pool: PgPool) -> GoLive {
         let t = TestApp::new(pool).await;
         let store = dev_storefront().await;
-        GoLive { t, store }
+        GoLive {
+            t,
+            store,
+            staged: false,
+        }
+    }
+
+    /// With a shop that schedules sales (the dev storefront says so), as the
+    /// runtime sets it up after asking: the policy plans staging and the
+    /// schedulers' client knows it.
+    pub async fn staged(pool: PgPool) -> GoLive {
+        let mut policy = super::app::test_policy();
+        policy.schedule.shop.schedules_sales = true;
+        let t = TestApp::with_policy(pool, policy).await;
+        let store = dev_storefront().await;
+        GoLive {
+            t,
+            store,
+            staged: true,
+        }
     }
 
     pub fn scheduler(&self, worker: &str) -> Scheduler {
@@ -68,6 +89,7 @@ impl GoLive {
             timeout,
         )
         .unwrap()
+        .with_scheduled_sales(self.staged)
     }
 
     /// Runs a scheduler loop in the background until the returned sender is dropped or sent `true`.
@@ -139,6 +161,27 @@ impl GoLive {
         .execute(&self.t.pool)
         .await
         .unwrap();
+    }
+
+    /// Waits (at most 30 s) until the database clock is past the session's start.
+    pub async fn wait_for_db_clock_past_start(&self, session_id: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let past: bool =
+                sqlx::query_scalar("select now() > starts_at from session where id = $1")
+                    .bind(session_id)
+                    .fetch_one(&self.t.pool)
+                    .await
+                    .unwrap();
+            if past {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the start never came"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits (at most 30 s) until the database clock is past the session's end.

@@ -47,6 +47,10 @@ pub async fn dev_storefront_checking(check: Check) -> CheckedStore {
         DevStoreConfig {
             products: devstore::sample_catalog().expect("the sample catalog"),
             webhook_secret: devstore::test_secret(),
+            // Tests that move a publish job to "now" instead of waiting for
+            // the window need the bot to publish at the start; the staged
+            // stories set the clientside capability themselves (`GoLive::staged`).
+            schedules_sales: false,
         },
     )
     .await

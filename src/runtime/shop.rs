@@ -1,0 +1,61 @@
+//! The shop the bot sells through: its catalog and its sales, from one
+//! adapter chosen by configuration, and what it can do by itself.
+//!
+//! The webhook adapter (our contract, docs/storefront-api.yaml) asks the
+//! shop at start whether it schedules sales (`GET /api/capabilities`); a
+//! shop that cannot be asked then is taken to do what every shop does
+//! (publish at the start), which is safe with any shop: a sale staged by an
+//! earlier run is then confirmed or put up again at its start. What the shop
+//! can do goes into the policy (`SchedulePolicy::shop`), which decides the
+//! jobs each sale gets.
+
+use std::sync::Arc;
+
+use super::StartupError;
+use crate::catalog::{CachedCatalog, Catalog, HttpCatalog};
+use crate::config::Config;
+use crate::storefront::{HttpStorefront, Storefront};
+
+/// One shop, as the app (its catalog) and the scheduler (its sales) use it.
+#[derive(Clone)]
+pub struct Shop {
+    pub catalog: Arc<dyn Catalog>,
+    pub sales: Arc<dyn Storefront>,
+}
+
+/// Builds the configured shop's adapters and asks what the shop can do.
+pub async fn connect(config: &Config) -> Result<Shop, StartupError> {
+    let catalog = HttpCatalog::new(
+        config.storefront_url.clone(),
+        config.policy.currency.clone(),
+        config.catalog_timeout,
+    )
+    .map_err(StartupError::Catalog)?;
+    let sales = webhook_sales(config)?;
+    let sales = match sales.clone().discover().await {
+        Ok(discovered) => discovered,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not ask the storefront what it can do; publishing at the start");
+            sales
+        }
+    };
+    tracing::info!(capabilities = ?sales.capabilities(), "storefront connected");
+    Ok(Shop {
+        catalog: Arc::new(CachedCatalog::new(catalog, config.catalog_cache_ttl)),
+        sales: Arc::new(sales),
+    })
+}
+
+/// The webhook contract's sales client, as configured (nothing asked yet).
+pub fn webhook_sales(config: &Config) -> Result<HttpStorefront, StartupError> {
+    let secret = config
+        .storefront_webhook_secret
+        .as_ref()
+        .ok_or(StartupError::MissingWebhookSecret)?;
+    HttpStorefront::new(
+        config.storefront_url.clone(),
+        secret,
+        config.storefront_timeout,
+    )
+    .map_err(StartupError::Storefront)
+}
