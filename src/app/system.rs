@@ -209,6 +209,14 @@ impl Operations {
         Ok(problems)
     }
 
+    /// Asks the stage job to hand an approved session's sale to the shop
+    /// again (the heads-up, before the start, on a shop that schedules sales).
+    pub async fn restage(&self, session_id: i64) -> Result<(), AppError> {
+        let mut conn = self.core.pool.acquire().await?;
+        jobs::arm_stage(&mut conn, session_id, false).await?;
+        Ok(())
+    }
+
     /// Logs, as the bot, something the scheduler did outside the status
     /// machine (taking a sale back off the storefront).
     pub async fn log_system_event(

@@ -284,6 +284,14 @@ impl DevStore {
     }
 
     /// The stored sale for `session_id` as `GET /api/flash-sales/{id}` would answer it.
+    /// Moves every sale's window by `by`: for tests that make time pass by
+    /// moving a session's window and jobs back (the database's clock cannot
+    /// move), a staged sale here must move with them, or the shop's clock
+    /// would not reach the start the session now has.
+    pub fn shift_windows(&self, by: chrono::Duration) {
+        self.shared.shift_windows(by);
+    }
+
     pub fn sale(&self, session_id: i64) -> Option<serde_json::Value> {
         self.shared.sale_json(session_id, shop_now())
     }

@@ -304,6 +304,17 @@ impl Shared {
         self.lock().last_applied(session_id)
     }
 
+    /// Moves every sale's window (and when it was ended early) by `by`.
+    pub(crate) fn shift_windows(&self, by: chrono::Duration) {
+        for stored in self.lock().sales.values_mut() {
+            stored.sale.starts_at += by;
+            stored.sale.ends_at += by;
+            if let Some(ended) = stored.ended_at.as_mut() {
+                *ended += by;
+            }
+        }
+    }
+
     pub(crate) fn sale_json(&self, session_id: i64, now: DateTime<Utc>) -> Option<Value> {
         self.lock().sales.get(&session_id).map(|s| s.to_json(now))
     }

@@ -234,6 +234,13 @@ impl Scheduler {
             Err(e) => job_notices::heads_up_unchecked(&view, &e),
         };
         self.app.notify(view.id, notice).await?;
+        // A staged sale is checked on the shop too before its start: the
+        // stage job reads it back and hands it over again if the shop lost or
+        // changed it. What the re-check found is for people to decide (a
+        // revoke takes the staged sale off).
+        if self.storefront.capabilities().schedules_sales {
+            self.app.restage(view.id).await?;
+        }
         Ok(JobOutcome::Done)
     }
 

@@ -222,3 +222,39 @@ async fn a_shop_unreadable_at_the_start_still_goes_live_by_its_clock_and_the_bot
         "confirmed, not put up again"
     );
 }
+
+#[sqlx::test]
+async fn the_heads_up_puts_back_a_staged_sale_someone_removed_on_the_shop(pool: PgPool) {
+    let g = GoLive::staged(pool).await;
+    let session = g.t.approved().await;
+    let scheduler = g.scheduler("a");
+    scheduler.run_due_now().await.unwrap();
+    assert!(g.up_on_storefront(session.id));
+    // Someone ends it on the shop by hand (a newer write than the bot's).
+    let applied = g.store.sale(session.id).unwrap()["revision"]
+        .as_i64()
+        .unwrap();
+    g.storefront(std::time::Duration::from_secs(2))
+        .end(
+            session.id,
+            &flashsale_bot::storefront::SaleWrite {
+                key: "by-hand".to_owned(),
+                revision: applied + 1,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!g.up_on_storefront(session.id));
+
+    g.make_due(session.id, "heads_up").await;
+    scheduler.run_due_now().await.unwrap();
+    scheduler.run_due_now().await.unwrap();
+
+    assert!(
+        g.up_on_storefront(session.id),
+        "not restaged: {:?}",
+        g.store.sale(session.id)
+    );
+    assert_eq!(g.t.activity_count(session.id, "staged").await, 2);
+    assert_eq!(g.status(session.id).await, Status::Approved);
+}
