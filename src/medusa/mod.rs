@@ -78,7 +78,7 @@ use tokio::sync::OnceCell;
 use crate::domain::Currency;
 use crate::storefront::StorefrontError;
 
-pub use amount::AmountError;
+pub use amount::{from_medusa, to_medusa, AmountError};
 use client::{Api, CallError};
 
 /// A time as Medusa stores and filters them: RFC 3339, milliseconds, UTC.
