@@ -16,6 +16,8 @@
 //!   scheduler (`leader` and `http` run their own one-line lock and probe).
 //! - `storefront`: the storefront's flash-sale API (publish, read back, end), signed.
 //! - `catalog`: the live product catalog (names, prices, stock) over HTTP, cached briefly.
+//! - `medusa`: a Medusa v2 store as both the catalog and the storefront (a
+//!   sale is a price list Medusa switches by its own clock).
 //! - `import`: Marketing's spreadsheets (.xlsx, .xls, .ods, .csv) read into
 //!   item rows with their row numbers; pure, no IO.
 //! - `render`: pictures for chat (a session's Flash Sale section, the digest's
@@ -55,6 +57,7 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod leader;
+pub mod medusa;
 pub mod metrics;
 pub mod platforms;
 pub mod reference;

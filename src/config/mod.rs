@@ -21,6 +21,8 @@
 //! - `scheduler`: poll, lease and heartbeat, the daily digest, how long finished work is kept.
 //! - `discord`, `slack`: each platform's settings, read only when its token is set.
 //! - `chat`: `CHAT`, which of the configured platforms `run` joins.
+//! - `medusa`: how to reach a Medusa store (`MEDUSA_*`), read by `medusa::read`
+//!   when the shop is one (not part of [`Config`] yet).
 //! - `env`: how every part reads a variable (blank is unset; refusals name it).
 
 use std::net::SocketAddr;
@@ -39,6 +41,7 @@ mod discord;
 mod env;
 mod guards;
 mod host;
+pub mod medusa;
 mod policy;
 mod scheduler;
 mod slack;

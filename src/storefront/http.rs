@@ -272,8 +272,10 @@ async fn body_start(mut response: reqwest::Response) -> String {
     crate::domain::text::excerpt(&line, MAX_BODY_IN_ERRORS)
 }
 
-/// Runs one storefront call, recording its latency and any failure.
-async fn observed<T>(
+/// Runs one storefront call, recording its latency and any failure. Every
+/// shop adapter records its calls through this (`crate::medusa` too), so the
+/// dashboards read one metric whichever shop is behind it.
+pub(crate) async fn observed<T>(
     call: &'static str,
     request: impl std::future::Future<Output = Result<T, StorefrontError>>,
 ) -> Result<T, StorefrontError> {

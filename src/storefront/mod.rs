@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+/// Shop adapters outside this module (`crate::medusa`) record their calls the same way.
+pub(crate) use http::observed;
 pub use http::HttpStorefront;
 
 use crate::domain::sale::ShownSale;

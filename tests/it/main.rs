@@ -39,6 +39,7 @@ mod interleavings;
 mod items;
 mod jobs;
 mod listing;
+mod medusa_adapter;
 mod medusa_harness;
 mod observability;
 mod one_writer;

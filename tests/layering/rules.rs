@@ -26,6 +26,7 @@ pub(crate) const OUTBOUND_CLIENTS: &[&str] = &[
     "src/storefront/",
     "src/render/",
     "src/catalog/",
+    "src/medusa/",
     "src/store/",
 ];
 

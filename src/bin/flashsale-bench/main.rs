@@ -12,6 +12,8 @@
 //!   flashsale-bench import                   time and peak memory of hostile import files
 //!   flashsale-bench pictures [--pictures N]  time to draw a card's and the digest's picture
 //!   flashsale-bench history                  the reconciler's scan with a long history vs none
+//!   flashsale-bench medusa [--rounds N]      the Medusa adapter's calls against a real Medusa
+//!                                            (MEDUSA_*; not part of `all`, which needs no Medusa)
 //!
 //! Needs `DATABASE_URL` (a server where it may create throwaway databases;
 //! `scripts/bench.sh` starts one) and, for `process`, the release
@@ -22,6 +24,7 @@ mod faults;
 mod golive;
 mod history;
 mod import;
+mod medusa;
 mod pictures;
 mod process;
 mod races;
@@ -120,6 +123,16 @@ async fn main() {
             )
             .await
         }
+        Some("medusa") => {
+            run(
+                &args[1..],
+                Parts {
+                    medusa: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
         Some("pictures") => {
             run(
                 &args[1..],
@@ -132,7 +145,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | golive-loaded [--editors E] [golive's options] | usecases [--secs S] | process | faults | import | pictures [--pictures N] | history"
+                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | golive-loaded [--editors E] [golive's options] | usecases [--secs S] | process | faults | import | pictures [--pictures N] | history | medusa [--rounds N]"
             );
             std::process::exit(2);
         }
@@ -157,6 +170,8 @@ struct Parts {
     pictures: bool,
     /// The reconciler's scan with a long history.
     history: bool,
+    /// The Medusa adapter's calls; needs a Medusa (MEDUSA_*), so `all` leaves it out.
+    medusa: bool,
 }
 
 impl Parts {
@@ -169,6 +184,7 @@ impl Parts {
         import: false,
         pictures: false,
         history: false,
+        medusa: false,
     };
     const ALL: Parts = Parts {
         golive: true,
@@ -179,6 +195,7 @@ impl Parts {
         import: true,
         pictures: true,
         history: true,
+        medusa: false,
     };
 }
 
@@ -207,6 +224,9 @@ async fn run(args: &[String], parts: Parts) -> anyhow::Result<()> {
     }
     if parts.history {
         figures.extend(history::measure().await?);
+    }
+    if parts.medusa {
+        figures.extend(medusa::measure(args).await?);
     }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

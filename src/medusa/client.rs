@@ -1,0 +1,274 @@
+//! The HTTP side of the adapter: one connection pool, the two ways Medusa
+//! wants to be authenticated, and one classification of failures that both
+//! ports' errors are made from.
+//!
+//! - Admin API (`/admin/...`): `Authorization: Basic base64("sk_...:")`, the
+//!   secret API key as the user name and no password (Bearer with it is a 401).
+//! - Store API (`/store/...`): `x-publishable-api-key: pk_...`; the region is a
+//!   query parameter of each call that prices something.
+//!
+//! Every answer carries the server's `Date` header along with its body: the
+//! sale's phase is decided by Medusa's clock, not ours (see `sale`).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::{Client, Method, RequestBuilder, Response, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::catalog::CatalogError;
+use crate::reference::{chain, Withheld};
+use crate::storefront::{StorefrontError, MAX_RETRY_AFTER};
+
+/// Connecting may take at most this long (or the whole timeout, if shorter):
+/// a Medusa that does not even accept the connection should fail fast.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Characters of an error body kept for the alert: Medusa's errors are
+/// `{"type": .., "message": ..}`, short; a proxy's HTML page is cut.
+const MAX_BODY_IN_ERRORS: usize = 120;
+/// Bytes of an error body read at all.
+const MAX_BODY_READ: usize = 4096;
+
+/// Why a call to Medusa failed, before it is told as one port's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum CallError {
+    #[error("Medusa did not answer within {} ms", .0.as_millis())]
+    Timeout(Duration),
+    /// The HTTP client's words (hosts, URLs): only ever logged.
+    #[error("Medusa could not be reached")]
+    Unreachable(String),
+    #[error("Medusa answered HTTP {status}")]
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+        body: String,
+    },
+    /// Medusa answered, not with what we expected; the text names the call
+    /// and the field, never the host.
+    #[error("Medusa's answer was not what we expected: {0}")]
+    Malformed(String),
+}
+
+impl From<CallError> for StorefrontError {
+    fn from(e: CallError) -> StorefrontError {
+        match e {
+            CallError::Timeout(after) => StorefrontError::Timeout(after),
+            CallError::Unreachable(detail) => StorefrontError::unreachable(detail),
+            CallError::Status {
+                status,
+                retry_after,
+                body,
+            } => StorefrontError::Status {
+                status,
+                retry_after,
+                body,
+            },
+            CallError::Malformed(why) => StorefrontError::Malformed(why),
+        }
+    }
+}
+
+impl From<CallError> for CatalogError {
+    fn from(e: CallError) -> CatalogError {
+        match e {
+            CallError::Timeout(after) => CatalogError::Timeout(after),
+            CallError::Unreachable(detail) => {
+                CatalogError::Unreachable(Withheld::new("the catalog could not be reached", detail))
+            }
+            CallError::Status { status, .. } => CatalogError::Status { status },
+            CallError::Malformed(why) => CatalogError::Malformed(Withheld::new(
+                "the catalog sent an answer we could not read",
+                why,
+            )),
+        }
+    }
+}
+
+/// An answer's body and the server's clock when it answered.
+pub(super) struct Answer<T> {
+    pub(super) body: T,
+    /// The `Date` header: whole seconds, so at most a second behind the
+    /// instant Medusa answered (never ahead of it).
+    pub(super) date: Option<DateTime<Utc>>,
+}
+
+/// One Medusa server, as both APIs.
+#[derive(Clone)]
+pub(super) struct Api {
+    client: Client,
+    /// Always ends in `/`, so joining `admin/...` keeps a path prefix.
+    base: Url,
+    secret_api_key: SecretString,
+    publishable_api_key: String,
+    timeout: Duration,
+}
+
+impl Api {
+    pub(super) fn new(
+        base: Url,
+        secret_api_key: SecretString,
+        publishable_api_key: String,
+        timeout: Duration,
+    ) -> Result<Api, CallError> {
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(CallError::Unreachable(format!(
+                "the Medusa URL must be an http(s) URL, got {base}"
+            )));
+        }
+        let mut base = base;
+        base.set_query(None);
+        base.set_fragment(None);
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let client = Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
+            .user_agent(concat!("flashsale-bot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                CallError::Unreachable(format!("cannot build the HTTP client: {}", chain(&e)))
+            })?;
+        Ok(Api {
+            client,
+            base,
+            secret_api_key,
+            publishable_api_key,
+            timeout,
+        })
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url, CallError> {
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|e| CallError::Unreachable(format!("cannot build a Medusa URL: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    fn admin(&self, method: Method, url: Url) -> RequestBuilder {
+        // reqwest marks the header sensitive, so it is never logged.
+        self.client
+            .request(method, url)
+            .basic_auth(self.secret_api_key.expose_secret(), None::<&str>)
+    }
+
+    pub(super) async fn admin_get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Answer<T>, CallError> {
+        let url = self.url(path, query)?;
+        self.call(&format!("GET /{path}"), self.admin(Method::GET, url))
+            .await
+    }
+
+    /// Medusa creates and updates with POST (there is no PATCH).
+    pub(super) async fn admin_post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<Answer<T>, CallError> {
+        let url = self.url(path, &[])?;
+        self.call(
+            &format!("POST /{path}"),
+            self.admin(Method::POST, url).json(body),
+        )
+        .await
+    }
+
+    pub(super) async fn admin_delete(&self, path: &str) -> Result<(), CallError> {
+        let url = self.url(path, &[])?;
+        self.call::<serde::de::IgnoredAny>(
+            &format!("DELETE /{path}"),
+            self.admin(Method::DELETE, url),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub(super) async fn store_get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Answer<T>, CallError> {
+        let url = self.url(path, query)?;
+        let request = self
+            .client
+            .get(url)
+            .header("x-publishable-api-key", &self.publishable_api_key);
+        self.call(&format!("GET /{path}"), request).await
+    }
+
+    /// Sends, checks the status, decodes the body; `what` names the call in
+    /// a malformed-answer message (a path, never the host).
+    async fn call<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+    ) -> Result<Answer<T>, CallError> {
+        let response = request
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        if !response.status().is_success() {
+            return Err(status_error(response).await);
+        }
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.with_timezone(&Utc));
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        let body = serde_json::from_slice(&bytes)
+            .map_err(|e| CallError::Malformed(format!("{what}: {e}")))?;
+        Ok(Answer { body, date })
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> CallError {
+        if e.is_timeout() {
+            CallError::Timeout(self.timeout)
+        } else {
+            // Refused, DNS, TLS, reset mid-body: we could not talk to it.
+            CallError::Unreachable(chain(e))
+        }
+    }
+}
+
+/// A non-success answer, keeping what an alert needs: the status, a
+/// `Retry-After`, and the start of the body as one clean line.
+async fn status_error(mut response: Response) -> CallError {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    let mut bytes = Vec::new();
+    while bytes.len() < MAX_BODY_READ {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(MAX_BODY_READ);
+    let text = String::from_utf8_lossy(&bytes);
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    CallError::Status {
+        status,
+        retry_after,
+        body: crate::domain::text::excerpt(&line, MAX_BODY_IN_ERRORS),
+    }
+}
