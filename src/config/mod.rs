@@ -21,8 +21,8 @@
 //! - `scheduler`: poll, lease and heartbeat, the daily digest, how long finished work is kept.
 //! - `discord`, `slack`: each platform's settings, read only when its token is set.
 //! - `chat`: `CHAT`, which of the configured platforms `run` joins.
-//! - `medusa`: how to reach a Medusa store (`MEDUSA_*`), read by `medusa::read`
-//!   when the shop is one (not part of [`Config`] yet).
+//! - `shop`: `SHOP`, the kind of shop (our webhook contract or Medusa), and
+//!   `medusa`: how to reach a Medusa store (`MEDUSA_*`), read only when it is one.
 //! - `env`: how every part reads a variable (blank is unset; refusals name it).
 
 use std::net::SocketAddr;
@@ -44,6 +44,7 @@ mod host;
 pub mod medusa;
 mod policy;
 mod scheduler;
+mod shop;
 mod slack;
 mod storefront;
 
@@ -68,6 +69,7 @@ pub use scheduler::{
     DAILY_DIGEST_CRON, QUEUE_RETENTION_DAYS, SCHEDULER_HEARTBEAT_SECS, SCHEDULER_LEASE_SECS,
     SCHEDULER_POLL_SECS,
 };
+pub use shop::{ShopChoice, SHOP};
 pub use slack::{
     SlackConfig, SLACK_ANNOUNCEMENTS_CHANNEL_ID, SLACK_API_BASE, SLACK_APPROVALS_CHANNEL_ID,
     SLACK_APPROVER_GROUP_ID, SLACK_APPROVER_USER_IDS, SLACK_APP_TOKEN, SLACK_BOT_TOKEN,
@@ -99,6 +101,9 @@ pub struct Config {
     /// The pool's size. Postgres does the work of every use case, so more
     /// connections than it has cores to run them only makes them queue there.
     pub database_max_connections: u32,
+    /// Which shop the bot sells through (`SHOP`): the webhook contract's
+    /// settings are the `storefront_*` ones below, Medusa's its own.
+    pub shop: ShopChoice,
     /// Base URL of the storefront; the catalog lives there too.
     pub storefront_url: Url,
     pub catalog_timeout: Duration,
@@ -147,6 +152,7 @@ impl Config {
         let env = Env::new(&lookup);
         let database = database::read(&env)?;
         let storefront = storefront::read(&env)?;
+        let shop = shop::read(&env)?;
         let catalog = catalog::read(&env)?;
         let policy = policy::read(&env)?;
         let host = host::read(&env)?;
@@ -157,6 +163,7 @@ impl Config {
         Ok(Config {
             database_url: database.url,
             database_max_connections: database.max_connections,
+            shop,
             storefront_url: storefront.url,
             storefront_webhook_secret: storefront.webhook_secret,
             storefront_timeout: storefront.timeout,

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use super::StartupError;
 use crate::catalog::{CachedCatalog, Catalog, HttpCatalog};
-use crate::config::Config;
+use crate::config::{Config, ShopChoice};
+use crate::medusa::MedusaShop;
 use crate::storefront::{HttpStorefront, Storefront};
 
 /// One shop, as the app (its catalog) and the scheduler (its sales) use it.
@@ -25,6 +26,23 @@ pub struct Shop {
 
 /// Builds the configured shop's adapters and asks what the shop can do.
 pub async fn connect(config: &Config) -> Result<Shop, StartupError> {
+    let shop = match &config.shop {
+        ShopChoice::Webhook => webhook(config).await?,
+        ShopChoice::Medusa(settings) => {
+            let medusa = MedusaShop::new(settings.clone(), config.policy.currency.clone())
+                .map_err(StartupError::Storefront)?;
+            let medusa = Arc::new(medusa);
+            Shop {
+                catalog: Arc::new(CachedCatalog::new(medusa.clone(), config.catalog_cache_ttl)),
+                sales: medusa,
+            }
+        }
+    };
+    tracing::info!(capabilities = ?shop.sales.capabilities(), "shop connected");
+    Ok(shop)
+}
+
+async fn webhook(config: &Config) -> Result<Shop, StartupError> {
     let catalog = HttpCatalog::new(
         config.storefront_url.clone(),
         config.policy.currency.clone(),
@@ -39,7 +57,6 @@ pub async fn connect(config: &Config) -> Result<Shop, StartupError> {
             sales
         }
     };
-    tracing::info!(capabilities = ?sales.capabilities(), "storefront connected");
     Ok(Shop {
         catalog: Arc::new(CachedCatalog::new(catalog, config.catalog_cache_ttl)),
         sales: Arc::new(sales),

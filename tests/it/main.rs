@@ -40,6 +40,7 @@ mod items;
 mod jobs;
 mod listing;
 mod medusa_adapter;
+mod medusa_golive;
 mod medusa_harness;
 mod observability;
 mod one_writer;

@@ -13,37 +13,14 @@ use chrono::{DateTime, Utc};
 use flashsale_bot::catalog::{Catalog, CatalogError, Freshness};
 use flashsale_bot::domain::sale::{SalePhase, ShownSale};
 use flashsale_bot::domain::{Currency, DiscountPercent, Money, Quantity, Sku, Window, WindowRules};
-use flashsale_bot::medusa::{MedusaSettings, MedusaShop};
+use flashsale_bot::medusa::MedusaShop;
 use flashsale_bot::storefront::{SaleLine, SaleRequest, SaleWrite, Storefront, StorefrontError};
-use reqwest::Url;
-use secrecy::SecretString;
 use serde_json::json;
 
 use crate::support::medusa::*;
 
 /// The six sample products a staged sale sells (all active in the sample catalog).
 const SIX: [&str; 6] = ["FS-001", "FS-002", "FS-003", "FS-004", "FS-005", "FS-006"];
-
-/// The adapter for `medusa`, keyed by the namespace's prefix.
-fn adapter(medusa: &Medusa, ns: &Namespace) -> MedusaShop {
-    adapter_in(medusa, ns, medusa.harness.currency())
-}
-
-fn adapter_in(medusa: &Medusa, ns: &Namespace, currency: Currency) -> MedusaShop {
-    let h = &medusa.harness;
-    MedusaShop::new(
-        MedusaSettings {
-            url: Url::parse(medusa.url()).expect("the harness URL"),
-            secret_api_key: SecretString::from(h.secret_api_key.clone()),
-            publishable_api_key: h.publishable_api_key.clone(),
-            region_id: h.region_id.clone(),
-            key_prefix: ns.prefix().to_owned(),
-            timeout: Duration::from_secs(10),
-        },
-        currency,
-    )
-    .expect("the adapter for the harness's Medusa")
-}
 
 fn write(revision: i64) -> SaleWrite {
     SaleWrite {
@@ -668,38 +645,6 @@ async fn ending_one_line_takes_its_flash_price_off_and_the_others_stay() {
         .await
         .expect("retried");
     assert_eq!(only_list(&ns).await.1, prices);
-}
-
-/// An order placed now through the admin API (a draft order converted),
-/// for `items` (variant id, quantity); its id.
-async fn place_order(medusa: &Medusa, items: &[(&str, u32)]) -> String {
-    let h = &medusa.harness;
-    let items: Vec<_> = items
-        .iter()
-        .map(|(variant, quantity)| json!({ "variant_id": variant, "quantity": quantity }))
-        .collect();
-    let draft = medusa
-        .admin_post(
-            "/admin/draft-orders",
-            json!({
-                "email": "shopper@example.com",
-                "region_id": h.region_id,
-                "sales_channel_id": h.sales_channel_id,
-                "items": items,
-            }),
-        )
-        .await;
-    let id = draft["draft_order"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("a draft order: {draft}"))
-        .to_owned();
-    medusa
-        .admin_post(
-            &format!("/admin/draft-orders/{id}/convert-to-order"),
-            json!({}),
-        )
-        .await;
-    id
 }
 
 #[tokio::test]

@@ -850,3 +850,60 @@ fn database_url(cluster_url: &str, database: &str) -> String {
     url.set_path(&format!("/{database}"));
     url.to_string()
 }
+
+/// The adapter for `medusa`, keyed by the namespace's prefix.
+pub fn adapter(medusa: &Medusa, ns: &Namespace) -> flashsale_bot::medusa::MedusaShop {
+    adapter_in(medusa, ns, medusa.harness.currency())
+}
+
+pub fn adapter_in(
+    medusa: &Medusa,
+    ns: &Namespace,
+    currency: Currency,
+) -> flashsale_bot::medusa::MedusaShop {
+    let h = &medusa.harness;
+    flashsale_bot::medusa::MedusaShop::new(
+        flashsale_bot::medusa::MedusaSettings {
+            url: reqwest::Url::parse(medusa.url()).expect("the harness URL"),
+            secret_api_key: secrecy::SecretString::from(h.secret_api_key.clone()),
+            publishable_api_key: h.publishable_api_key.clone(),
+            region_id: h.region_id.clone(),
+            key_prefix: ns.prefix().to_owned(),
+            timeout: Duration::from_secs(10),
+        },
+        currency,
+    )
+    .expect("the adapter for the harness's Medusa")
+}
+
+/// An order placed now through the admin API (a draft order converted),
+/// for `items` (variant id, quantity); its id.
+pub async fn place_order(medusa: &Medusa, items: &[(&str, u32)]) -> String {
+    let h = &medusa.harness;
+    let items: Vec<_> = items
+        .iter()
+        .map(|(variant, quantity)| json!({ "variant_id": variant, "quantity": quantity }))
+        .collect();
+    let draft = medusa
+        .admin_post(
+            "/admin/draft-orders",
+            json!({
+                "email": "shopper@example.com",
+                "region_id": h.region_id,
+                "sales_channel_id": h.sales_channel_id,
+                "items": items,
+            }),
+        )
+        .await;
+    let id = draft["draft_order"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a draft order: {draft}"))
+        .to_owned();
+    medusa
+        .admin_post(
+            &format!("/admin/draft-orders/{id}/convert-to-order"),
+            json!({}),
+        )
+        .await;
+    id
+}
