@@ -2,7 +2,11 @@
 # Smoke test of the README's run command: scripts/start.sh the way a newcomer
 # runs it, then the quick start typed into its console, from draft to live.
 #
-#   DATABASE_URL=postgres://... scripts/start-smoke.sh
+#   DATABASE_URL=postgres://... scripts/start-smoke.sh [--medusa]
+#
+# With --medusa, start.sh runs a local Medusa as the shop (SHOP=medusa) and
+# the check after "is now live" is Medusa's Store API: what a shopper pays
+# for FS-001 is its flash price, from the bot's price list.
 #
 # scripts/test.sh runs this after `cargo test`, against its throwaway Postgres
 # (DATABASE_URL must be set, so start.sh does not start its own). start.sh
@@ -20,6 +24,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '[smoke] %s\n' "$*" >&2; }
+shop_arg=""
+case "${1:-}" in
+  "") ;;
+  --medusa) shop_arg=--medusa ;;
+  *) say "unknown argument $1 (expected --medusa or nothing)"; exit 1 ;;
+esac
 
 [ -n "${DATABASE_URL:-}" ] || { say "DATABASE_URL is not set (scripts/test.sh sets it)"; exit 1; }
 for token in DISCORD_TOKEN SLACK_BOT_TOKEN; do
@@ -91,7 +101,7 @@ port=$(pg_pick_port)
   unset STOREFRONT_URL DISCORD_TOKEN SLACK_BOT_TOKEN CHAT
   export STOREFRONT_PORT=$port MIN_LEAD_MINUTES=0 APPROVAL_CUTOFF_MINUTES=0 \
     BUSINESS_TIME_ZONE=Asia/Jakarta
-  exec setsid bash scripts/start.sh <"$tmp/console.in" >"$out" 2>"$err"
+  exec setsid bash scripts/start.sh $shop_arg <"$tmp/console.in" >"$out" 2>"$err"
 ) &
 smoke_pid=$!
 exec 4>"$tmp/console.in"   # the console's stdin stays open until `quit`
@@ -99,8 +109,12 @@ exec 4>"$tmp/console.in"   # the console's stdin stays open until `quit`
 # Built, migrated, storefront up. start.sh's `cargo build --bins` resolves
 # features without the dev-dependencies, so after `cargo test` it rebuilds
 # part of the dependency tree (serenity, sqlx, ...): minutes on two cores.
-wait_for "$err" "Storefront page" 900
-page_url=$(sed -n 's/^ *Storefront page *//p' "$err" | head -n 1)
+if [ -n "$shop_arg" ]; then
+  wait_for "$err" "Medusa store" 900
+else
+  wait_for "$err" "Storefront page" 900
+  page_url=$(sed -n 's/^ *Storefront page *//p' "$err" | head -n 1)
+fi
 wait_for "$out" "Acting as" 30          # the console is reading
 
 type_in "as alice editor"
@@ -121,6 +135,26 @@ wait_for "$out" "Approved #$id" 15
 say "approved #$id; it starts at $(wib "$starts") WIB, in $((starts - $(date +%s))) s"
 wait_for "$out" "is now live" $((starts - $(date +%s) + 30))
 
+if [ -n "$shop_arg" ]; then
+  # What a shopper pays on Medusa for FS-001 (30 % off in the quick start).
+  harness=.local/medusa/harness.json
+  priced=$(python3 - "$harness" <<'PY'
+import json, sys, urllib.request
+h = json.load(open(sys.argv[1]))
+url = (h["url"] + "/store/product-variants?sku[]=FS-001&region_id=" + h["region_id"]
+       + "&fields=sku,*calculated_price")
+req = urllib.request.Request(url, headers={"x-publishable-api-key": h["publishable_api_key"]})
+v = json.load(urllib.request.urlopen(req, timeout=10))["variants"][0]["calculated_price"]
+print(v["calculated_amount"], v["original_amount"])
+PY
+  )
+  read -r shown regular <<<"$priced"
+  if [ "$(python3 -c "print(round($regular*0.7) == round($shown))")" != True ]; then
+    say "Medusa does not sell FS-001 at its flash price: shown $shown, regular $regular"
+    exit 1
+  fi
+  say "Medusa sells FS-001 at $shown instead of $regular"
+else
 # The storefront page (as a browser gets it) shows the six products.
 host_port=${page_url#http://}
 host_port=${host_port%%/*}
@@ -134,6 +168,7 @@ if [ "$tiles" -ne 6 ] || ! grep -qF "Smoke Flash" <<<"$page"; then
   printf '%s\n' "$page" >&2
   exit 1
 fi
+fi
 
 type_in "quit"
 exec 4>&-
@@ -145,4 +180,8 @@ fi
 wait "$smoke_pid" || { say "start.sh exited with status $?"; exit 1; }
 smoke_pid=""
 passed=1
-say "ok: draft -> approved -> live, and the storefront page shows the six products"
+if [ -n "$shop_arg" ]; then
+  say "ok: draft -> approved (staged on Medusa) -> live, and Medusa sells at the flash price"
+else
+  say "ok: draft -> approved -> live, and the storefront page shows the six products"
+fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole bot on this machine: Postgres, the dev storefront and the bot.
 #
-#   scripts/start.sh
+#   scripts/start.sh            the dev storefront as the shop
+#   scripts/start.sh --medusa   a local Medusa 2 store with the sample catalog
+#   scripts/start.sh --help
 #
 # - Postgres: a local cluster in .local/pg (installed with apt when missing),
 #   kept between runs so drafts survive; skipped when DATABASE_URL is set in
@@ -11,6 +13,11 @@
 #   to choose another; a free port when it is taken), with a webhook secret
 #   generated once into .local/webhook-secret; skipped when STOREFRONT_URL is
 #   set in the environment.
+# - Or, with --medusa, a local Medusa 2 server instead (scripts/medusa.sh:
+#   node_modules cached in ~/.cache/flashsale-bot, a migrated and seeded
+#   template database on the local Postgres, copied for this run and dropped
+#   when it ends), and the bot with SHOP=medusa: sales are staged as price
+#   lists when approved and Medusa switches them by its own clock.
 # - The bot in the foreground: `flashsale-bot run` in Discord when .env (or
 #   the environment) has a DISCORD_TOKEN, in Slack when it has a
 #   SLACK_BOT_TOKEN, otherwise in this terminal (`flashsale-bot console`).
@@ -24,6 +31,18 @@
 # folder stays for next time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+shop=devstore
+for arg in "$@"; do
+  case "$arg" in
+    -h|--help)
+      sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+      exit 0 ;;
+    --medusa) shop=medusa ;;
+    *) printf '[start] unknown argument %s (try --help)\n' "$arg" >&2; exit 1 ;;
+  esac
+done
+
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
 
@@ -47,6 +66,7 @@ local_dir=$PWD/.local
 mkdir -p "$local_dir"
 pg_users=""       # the folder where each run using the local cluster leaves its pid
 storefront_pid=""
+medusa_started=""
 
 # Unregisters this run from the local cluster; the last run to leave stops it,
 # if a start.sh started it. Under the cluster's lock, so a run arriving now
@@ -77,6 +97,10 @@ cleanup() {
     say "stopping the dev storefront"
     kill "$storefront_pid" 2>/dev/null || true
     wait "$storefront_pid" 2>/dev/null || true
+  fi
+  if [ -n "$medusa_started" ]; then
+    say "stopping Medusa"
+    medusa_down || true
   fi
   [ -z "$pg_users" ] || leave_postgres
   exit "$status"
@@ -157,8 +181,21 @@ bot_exe=$(cargo build --bins --message-format=json-render-diagnostics \
 bin=$(dirname "$bot_exe")
 "$bin/flashsale-bot" migrate >&2   # its log line is not part of the chat
 
+# --- Shop: a local Medusa ---------------------------------------------------------
+if [ "$shop" = medusa ]; then
+  # shellcheck source=scripts/medusa.sh
+  source scripts/medusa.sh
+  say "starting a local Medusa with the sample catalog (the first run installs it: a few minutes)"
+  medusa_started=1
+  medusa_up "$local_dir/medusa"
+  # medusa_up exported MEDUSA_URL, the keys and the region, as the bot reads them.
+  export SHOP=medusa MEDUSA_KEY_PREFIX=${MEDUSA_KEY_PREFIX:-demo}
+fi
+
 # --- Dev storefront ------------------------------------------------------------
-if [ -n "${STOREFRONT_URL:-}" ]; then
+if [ "$shop" = medusa ]; then
+  :
+elif [ -n "${STOREFRONT_URL:-}" ]; then
   say "using STOREFRONT_URL from the environment: $STOREFRONT_URL"
 else
   secret_file=$local_dir/webhook-secret
@@ -210,7 +247,7 @@ fi
 # quick start reaches "live" in minutes instead of the production hour.
 # Values in the environment or .env win (.env.example leaves them commented).
 demo_timing=""
-if [ -n "$storefront_pid" ]; then
+if [ -n "$storefront_pid" ] || [ -n "$medusa_started" ]; then
   for var in MIN_LEAD_MINUTES APPROVAL_CUTOFF_MINUTES; do
     if [ -z "${!var:-}" ] && [ -z "$(dotenv_value "$var")" ]; then
       export "$var=1"
@@ -240,7 +277,11 @@ esac
 # --- The bot -------------------------------------------------------------------
 cat >&2 <<EOF
 
-  Storefront page  ${STOREFRONT_URL%/}/
+$(if [ -n "$medusa_started" ]; then
+    echo "  Medusa store     $MEDUSA_URL (SHOP=medusa; keys and region in .local/medusa/harness.json)"
+  else
+    echo "  Storefront page  ${STOREFRONT_URL%/}/"
+  fi)
   Database         $(printf '%s' "$DATABASE_URL" | sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#')
   Bot              $bot_where
   Timing           $timing

@@ -38,6 +38,9 @@ pub(super) enum JobOutcome {
     Done,
     /// Try again after `after` (a storefront that may recover).
     Retry { after: Duration, reason: String },
+    /// Not a failure, not finished: look again after `after` (the watch,
+    /// for as long as its sale runs). Logged quietly.
+    Again { after: Duration },
     /// Give up for good; the handler has told whoever must know.
     Failed(String),
     /// Another worker owns the job now: record nothing.
@@ -49,6 +52,7 @@ impl JobOutcome {
         match self {
             JobOutcome::Done => "done",
             JobOutcome::Retry { .. } => "retry",
+            JobOutcome::Again { .. } => "again",
             JobOutcome::Failed(_) => "failed",
             JobOutcome::LostLease => "lost_lease",
         }
@@ -132,11 +136,15 @@ impl Scheduler {
             return;
         }
         metrics::job(metric_kind, outcome.label());
-        tracing::info!(
-            ms = started.elapsed().as_millis() as u64,
-            outcome = outcome.label(),
-            "job ran"
-        );
+        if matches!(outcome, JobOutcome::Again { .. }) {
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "job looked");
+        } else {
+            tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                outcome = outcome.label(),
+                "job ran"
+            );
+        }
         self.record(&job, outcome).await;
     }
 
@@ -150,6 +158,9 @@ impl Scheduler {
                 JobOutcome::Retry { after, reason } => {
                     tracing::warn!(reason, wait_ms = after.as_millis() as u64, "will retry");
                     jobs::retry_later(&mut conn, fence, *after, reason).await
+                }
+                JobOutcome::Again { after } => {
+                    jobs::retry_later(&mut conn, fence, *after, "looking again").await
                 }
                 JobOutcome::Failed(reason) => jobs::fail(&mut conn, fence, reason).await,
                 JobOutcome::LostLease => Ok(true),

@@ -12,7 +12,6 @@
 //! are still on sale is read from the shop (`ShownLine::sale_applies`), not
 //! remembered, so a restarted bot neither repeats nor forgets a sell-out.
 
-use chrono::Utc;
 use serde_json::json;
 
 use super::{Handled, JobOutcome};
@@ -32,9 +31,8 @@ impl Scheduler {
     }
 
     async fn watch_in(&self, section: &mut Section, job: &ClaimedJob) -> Handled {
-        let again = JobOutcome::Retry {
+        let again = JobOutcome::Again {
             after: self.config.watch_every,
-            reason: "watching the units sold".to_owned(),
         };
         let facts = section.facts().await?;
         let over = facts.stopping || facts.now >= facts.window.ends_at();
@@ -78,7 +76,7 @@ impl Scheduler {
                 tracing::warn!(error = %e, sku = %item.sku, "could not take a sold-out line off; looking again");
                 continue;
             }
-            let at = Utc::now();
+            let at = facts.now;
             tracing::info!(sku = %item.sku, units, quantity, "a line sold out at the flash price");
             let details = json!({
                 "sku": item.sku.as_str(),
