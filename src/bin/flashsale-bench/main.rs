@@ -29,6 +29,7 @@ mod pictures;
 mod process;
 mod races;
 mod setup;
+mod staged;
 mod usecases;
 
 use flashsale_bot::clock::{Clock, SystemClock};
@@ -133,6 +134,16 @@ async fn main() {
             )
             .await
         }
+        Some("staged") => {
+            run(
+                &args[1..],
+                Parts {
+                    staged: true,
+                    ..Parts::NONE
+                },
+            )
+            .await
+        }
         Some("pictures") => {
             run(
                 &args[1..],
@@ -145,7 +156,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | golive-loaded [--editors E] [golive's options] | usecases [--secs S] | process | faults | import | pictures [--pictures N] | history | medusa [--rounds N]"
+                "usage: flashsale-bench all | golive [--sessions N] [--spread-secs S] [--workers W] | golive-loaded [--editors E] [golive's options] | usecases [--secs S] | process | faults | import | pictures [--pictures N] | history | medusa [--rounds N] | staged [--rounds N] [--stop-before-secs S]"
             );
             std::process::exit(2);
         }
@@ -172,6 +183,8 @@ struct Parts {
     history: bool,
     /// The Medusa adapter's calls; needs a Medusa (MEDUSA_*), so `all` leaves it out.
     medusa: bool,
+    /// Staged go-live on Medusa, as shoppers see it; needs a Medusa too.
+    staged: bool,
 }
 
 impl Parts {
@@ -185,6 +198,7 @@ impl Parts {
         pictures: false,
         history: false,
         medusa: false,
+        staged: false,
     };
     const ALL: Parts = Parts {
         golive: true,
@@ -196,6 +210,7 @@ impl Parts {
         pictures: true,
         history: true,
         medusa: false,
+        staged: false,
     };
 }
 
@@ -227,6 +242,9 @@ async fn run(args: &[String], parts: Parts) -> anyhow::Result<()> {
     }
     if parts.medusa {
         figures.extend(medusa::measure(args).await?);
+    }
+    if parts.staged {
+        figures.extend(staged::measure(args).await?);
     }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

@@ -188,20 +188,22 @@ fn sale_with(
 
 /// The few admin calls the bench makes itself (the adapter has no business
 /// creating products).
-struct Admin {
+pub(crate) struct Admin {
     http: reqwest::Client,
     base: String,
     secret: String,
+    region_id: String,
 }
 
 impl Admin {
-    fn new(settings: &MedusaSettings) -> anyhow::Result<Admin> {
+    pub(crate) fn new(settings: &MedusaSettings) -> anyhow::Result<Admin> {
         Ok(Admin {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()?,
             base: settings.url.as_str().trim_end_matches('/').to_owned(),
             secret: settings.secret_api_key.expose_secret().to_owned(),
+            region_id: settings.region_id.clone(),
         })
     }
 
@@ -230,7 +232,7 @@ impl Admin {
         Ok(serde_json::from_str(&text)?)
     }
 
-    async fn region_currency(&self, region_id: &str) -> anyhow::Result<Currency> {
+    pub(crate) async fn region_currency(&self, region_id: &str) -> anyhow::Result<Currency> {
         let region = self
             .call(
                 reqwest::Method::GET,
@@ -246,7 +248,11 @@ impl Admin {
 
     /// Six published products of the bench's own, in the store's default
     /// sales channel, priced in the region's currency; their SKUs.
-    async fn make_products(&self, prefix: &str, currency: &Currency) -> anyhow::Result<Vec<Sku>> {
+    pub(crate) async fn make_products(
+        &self,
+        prefix: &str,
+        currency: &Currency,
+    ) -> anyhow::Result<Vec<Sku>> {
         let stores = self
             .call(reqwest::Method::GET, "/admin/stores", None)
             .await?;
@@ -284,5 +290,51 @@ impl Admin {
             skus.push(sku);
         }
         Ok(skus)
+    }
+
+    /// An order for `quantity` units of `sku`, placed now (a draft order
+    /// converted, as a shop's staff would; Medusa counts it like a checkout).
+    pub(crate) async fn place_order(&self, sku: &Sku, quantity: u32) -> anyhow::Result<()> {
+        let variants = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/admin/product-variants?sku={}&fields=id", sku.as_str()),
+                None,
+            )
+            .await?;
+        let variant = variants["variants"][0]["id"]
+            .as_str()
+            .with_context(|| format!("no variant {sku}"))?
+            .to_owned();
+        let stores = self
+            .call(reqwest::Method::GET, "/admin/stores", None)
+            .await?;
+        let channel = stores["stores"][0]["default_sales_channel_id"]
+            .as_str()
+            .context("the store's default sales channel")?
+            .to_owned();
+        let draft = self
+            .call(
+                reqwest::Method::POST,
+                "/admin/draft-orders",
+                Some(json!({
+                    "email": "bench@example.com",
+                    "region_id": self.region_id,
+                    "sales_channel_id": channel,
+                    "items": [{ "variant_id": variant, "quantity": quantity }],
+                })),
+            )
+            .await?;
+        let id = draft["draft_order"]["id"]
+            .as_str()
+            .context("the draft order's id")?
+            .to_owned();
+        self.call(
+            reqwest::Method::POST,
+            &format!("/admin/draft-orders/{id}/convert-to-order"),
+            Some(json!({})),
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -130,7 +130,7 @@ pub async fn draft(
 }
 
 /// A migrated database of its own on the server of `admin_url`; returns its URL.
-async fn fresh_database(admin_url: &str, label: &str) -> anyhow::Result<String> {
+pub(crate) async fn fresh_database(admin_url: &str, label: &str) -> anyhow::Result<String> {
     let name = format!("flashsale_bench_{label}_{}", std::process::id());
     let admin = PgPoolOptions::new()
         .max_connections(1)
