@@ -12,8 +12,8 @@
 # pgbouncer could not be installed) if they are missing, then runs rustfmt,
 # clippy and the whole test suite, and, when no arguments narrow the tests,
 # runs the time-sensitive tests again with the clocks moved 400 days ahead
-# (scripts/test-shifted-clock.sh) and smoke-tests scripts/start.sh
-# (scripts/start-smoke.sh). Medusa is stopped once cargo test is done; it,
+# (scripts/test-shifted-clock.sh) and smoke-tests scripts/start.sh, with the
+# dev storefront and with Medusa (scripts/start-smoke.sh [--medusa]). Medusa is stopped once cargo test is done; it,
 # the cluster and their folder are removed on exit, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,4 +53,6 @@ if [ $# -eq 0 ]; then
   bash scripts/test-shifted-clock.sh
   echo "== scripts/start.sh smoke: the quick start from draft to live"
   bash scripts/start-smoke.sh
+  echo "== scripts/start.sh --medusa smoke: the same quick start with Medusa as the shop"
+  bash scripts/start-smoke.sh --medusa
 fi
