@@ -40,7 +40,13 @@ for token in DISCORD_TOKEN SLACK_BOT_TOKEN; do
 done
 
 # shellcheck source=scripts/pg.sh
-source scripts/pg.sh   # for pg_pick_port
+source scripts/pg.sh   # for pg_pick_port and psql
+
+# A database of its own on DATABASE_URL's server: a sale an earlier smoke run
+# left live would otherwise overlap this run's window and refuse its approval.
+smoke_db="flashsale_smoke_$$"
+"$(pg_bindir)/psql" -X -q "$DATABASE_URL" -c "create database $smoke_db" >/dev/null
+export DATABASE_URL="${DATABASE_URL%/*}/$smoke_db"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/flashsale-smoke.XXXXXX")
 out=$tmp/console.out   # the chat (stdout)
