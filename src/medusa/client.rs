@@ -20,16 +20,11 @@ use serde::Serialize;
 
 use crate::catalog::CatalogError;
 use crate::reference::{chain, Withheld};
-use crate::storefront::{StorefrontError, MAX_RETRY_AFTER};
+use crate::storefront::StorefrontError;
 
 /// Connecting may take at most this long (or the whole timeout, if shorter):
 /// a Medusa that does not even accept the connection should fail fast.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Characters of an error body kept for the alert: Medusa's errors are
-/// `{"type": .., "message": ..}`, short; a proxy's HTML page is cut.
-const MAX_BODY_IN_ERRORS: usize = 120;
-/// Bytes of an error body read at all.
-const MAX_BODY_READ: usize = 4096;
 
 /// Why a call to Medusa failed, before it is told as one port's error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -248,27 +243,12 @@ impl Api {
 
 /// A non-success answer, keeping what an alert needs: the status, a
 /// `Retry-After`, and the start of the body as one clean line.
-async fn status_error(mut response: Response) -> CallError {
+async fn status_error(response: Response) -> CallError {
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER));
-    let mut bytes = Vec::new();
-    while bytes.len() < MAX_BODY_READ {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    bytes.truncate(MAX_BODY_READ);
-    let text = String::from_utf8_lossy(&bytes);
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let retry_after = crate::storefront::retry_after(&response);
     CallError::Status {
         status,
         retry_after,
-        body: crate::domain::text::excerpt(&line, MAX_BODY_IN_ERRORS),
+        body: crate::storefront::body_start(response).await,
     }
 }

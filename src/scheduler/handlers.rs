@@ -24,7 +24,7 @@ mod stage;
 mod watch;
 
 use super::{backoff, Scheduler};
-use crate::app::{job_notices, notices, AppError, SystemOutcome};
+use crate::app::{job_notices, notices, AppError, SessionView, SystemOutcome};
 use crate::domain::sale::Shown;
 use crate::domain::{Action, ActivityKind, JobKind, Status};
 use crate::metrics;
@@ -65,6 +65,16 @@ impl JobOutcome {
             SystemOutcome::Changed(_) | SystemOutcome::NotApplicable(_) => JobOutcome::Done,
         }
     }
+}
+
+/// What a take-off came to (`Scheduler::take_off`).
+pub(super) enum TakenOff {
+    Down,
+    /// The shop took the end but still shows the sale.
+    StillUp,
+    Failed(StorefrontError),
+    /// The job's claim was lost: the new owner decides.
+    LostLease,
 }
 
 /// What a handler returns: an outcome, or an internal failure (the database,
@@ -200,6 +210,39 @@ impl Scheduler {
                     tracing::warn!(job = fence.id, error = %e, "could not renew the lease")
                 }
             }
+        }
+    }
+
+    /// Takes the sale off the shop for a session that must not show it:
+    /// an end with a write of its own (a new decision: a new key and
+    /// revision), confirmed by reading it back, and `kind` logged when it
+    /// came off. What to tell people is the caller's.
+    pub(super) async fn take_off(
+        &self,
+        job: &ClaimedJob,
+        view: &SessionView,
+        kind: ActivityKind,
+    ) -> Result<TakenOff, AppError> {
+        let Some(write) = self.job_write(job, true).await? else {
+            // Taken over: the new owner decides.
+            return Ok(TakenOff::LostLease);
+        };
+        let down = match self.storefront.end(view.id, &write).await {
+            Ok(()) => self.confirmed_down(view.id).await,
+            Err(e) => Err(e),
+        };
+        match down {
+            Ok(true) => {
+                let details = json!({
+                    "status": view.status.as_str(),
+                    "idempotency_key": write.key,
+                    "revision": write.revision,
+                });
+                self.app.log_system_event(view.id, kind, details).await?;
+                Ok(TakenOff::Down)
+            }
+            Ok(false) => Ok(TakenOff::StillUp),
+            Err(e) => Ok(TakenOff::Failed(e)),
         }
     }
 

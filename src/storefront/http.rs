@@ -247,7 +247,7 @@ async fn status_error(response: reqwest::Response) -> StorefrontError {
 }
 
 /// The `Retry-After` asked for, in whole seconds, at most [`MAX_RETRY_AFTER`].
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+pub(crate) fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     response
         .headers()
         .get("retry-after")
@@ -258,7 +258,7 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 
 /// The start of an error body as one clean line: at most `MAX_BODY_READ`
 /// bytes read, whitespace runs as one space, control characters shown as `?`.
-async fn body_start(mut response: reqwest::Response) -> String {
+pub(crate) async fn body_start(mut response: reqwest::Response) -> String {
     let mut bytes = Vec::new();
     while bytes.len() < MAX_BODY_READ {
         match response.chunk().await {

@@ -20,9 +20,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-/// Shop adapters outside this module (`crate::medusa`) record their calls the same way.
-pub(crate) use http::observed;
 pub use http::HttpStorefront;
+/// Shop adapters outside this module (`crate::medusa`) record their calls the same way.
+/// What every HTTP adapter of a shop shares: call metrics, and reading an
+/// error answer the same way (its `Retry-After`, the start of its body).
+pub(crate) use http::{body_start, observed, retry_after};
 
 use crate::domain::sale::ShownSale;
 use crate::domain::{DiscountPercent, Money, Quantity, Sku, Window};

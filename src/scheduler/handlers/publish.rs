@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{Handled, JobOutcome};
+use super::{Handled, JobOutcome, TakenOff};
 use crate::app::job_notices::{self, MissedBecause, TakeDown};
 use crate::app::{AppError, SessionView, SystemOutcome};
 use crate::domain::sale::{PublishDecision, SaleFacts, SalePhase};
@@ -308,29 +308,14 @@ impl Scheduler {
     /// down (or cannot be confirmed down), the reconciler finds it and asks
     /// for a repair, so no task sleeps on a storefront's `Retry-After`.
     async fn take_down(&self, job: &ClaimedJob, now: &SessionView) -> Result<(), AppError> {
-        let Some(write) = self.job_write(job, true).await? else {
-            // Taken over: the new owner decides.
-            return Ok(());
-        };
-        let down = match self.storefront.end(now.id, &write).await {
-            Ok(()) => self.confirmed_down(now.id).await,
-            Err(e) => Err(e),
-        };
-        let alert = match down {
-            Ok(true) => {
+        let alert = match self.take_off(job, now, ActivityKind::TakenDown).await? {
+            TakenOff::LostLease => return Ok(()),
+            TakenOff::Down => {
                 tracing::warn!(session = now.id, "published sale taken down again");
-                let details = json!({
-                    "status": now.status.as_str(),
-                    "idempotency_key": write.key,
-                    "revision": write.revision,
-                });
-                self.app
-                    .log_system_event(now.id, ActivityKind::TakenDown, details)
-                    .await?;
                 job_notices::take_down(now, TakeDown::Done)
             }
-            Ok(false) => job_notices::take_down(now, TakeDown::StillUp),
-            Err(e) => {
+            TakenOff::StillUp => job_notices::take_down(now, TakeDown::StillUp),
+            TakenOff::Failed(e) => {
                 tracing::error!(session = now.id, error = %e, "could not take the sale down");
                 job_notices::take_down(now, TakeDown::Failed(&e))
             }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Handled, JobOutcome};
+use super::{Handled, JobOutcome, TakenOff};
 use crate::app::{job_notices, SessionView};
 use crate::domain::sale::{shown, SalePhase, Shown, StageDecision};
 use crate::domain::ActivityKind;
@@ -118,30 +118,14 @@ impl Scheduler {
         if !on_shop {
             return Ok(JobOutcome::Done);
         }
-        let Some(write) = self.job_write(job, true).await? else {
-            return Ok(JobOutcome::LostLease);
-        };
-        let down = match self.storefront.end(view.id, &write).await {
-            Ok(()) => self.confirmed_down(view.id).await,
-            Err(e) => Err(e),
-        };
-        match down {
-            Ok(true) => {
-                let details = json!({
-                    "status": view.status.as_str(),
-                    "idempotency_key": write.key,
-                    "revision": write.revision,
-                });
-                self.app
-                    .log_system_event(view.id, ActivityKind::Unstaged, details)
-                    .await?;
-                Ok(JobOutcome::Done)
-            }
-            Ok(false) => {
+        match self.take_off(job, view, ActivityKind::Unstaged).await? {
+            TakenOff::Down => Ok(JobOutcome::Done),
+            TakenOff::LostLease => Ok(JobOutcome::LostLease),
+            TakenOff::StillUp => {
                 self.unstage_failed(job, view, StorefrontError::still_shown_after_end())
                     .await
             }
-            Err(e) => self.unstage_failed(job, view, e).await,
+            TakenOff::Failed(e) => self.unstage_failed(job, view, e).await,
         }
     }
 

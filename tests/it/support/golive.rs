@@ -165,39 +165,37 @@ impl GoLive {
 
     /// Waits (at most 30 s) until the database clock is past the session's start.
     pub async fn wait_for_db_clock_past_start(&self, session_id: i64) {
+        self.wait_for_db_clock(
+            "select now() > starts_at from session where id = $1",
+            session_id,
+        )
+        .await;
+    }
+
+    /// Waits (at most 30 s) until the database clock is past the session's end.
+    pub async fn wait_for_db_clock_past(&self, session_id: i64) {
+        self.wait_for_db_clock(
+            "select now() > ends_at from session where id = $1",
+            session_id,
+        )
+        .await;
+    }
+
+    async fn wait_for_db_clock(&self, past: &'static str, session_id: i64) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let past: bool =
-                sqlx::query_scalar("select now() > starts_at from session where id = $1")
-                    .bind(session_id)
-                    .fetch_one(&self.t.pool)
-                    .await
-                    .unwrap();
+            let past: bool = sqlx::query_scalar(past)
+                .bind(session_id)
+                .fetch_one(&self.t.pool)
+                .await
+                .unwrap();
             if past {
                 return;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "the start never came"
+                "the database's clock never got past: {past}"
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Waits (at most 30 s) until the database clock is past the session's end.
-    pub async fn wait_for_db_clock_past(&self, session_id: i64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let past: bool =
-                sqlx::query_scalar("select now() > ends_at from session where id = $1")
-                    .bind(session_id)
-                    .fetch_one(&self.t.pool)
-                    .await
-                    .unwrap();
-            if past {
-                return;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "the end never came");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
