@@ -46,6 +46,10 @@ pub enum Finding {
     Unreadable,
 }
 
+/// How often the reconciler's loop checks the slots ahead for the coverage
+/// alarm: reminders are hours apart, so a minute late is on time.
+const COVERAGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Finding {
     pub(super) fn label(self) -> &'static str {
         match self {
@@ -62,7 +66,17 @@ impl Finding {
 impl Scheduler {
     /// Runs rounds every `reconcile_every` until `shutdown` turns true.
     pub async fn reconcile_loop(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut coverage_checked: Option<tokio::time::Instant> = None;
         while !*shutdown.borrow() {
+            // The slots' side, once a minute: the coverage alarm
+            // (`Operations::check_coverage`); every replica may, the outbox
+            // posts each reminder once.
+            if coverage_checked.is_none_or(|at| at.elapsed() >= COVERAGE_EVERY) {
+                coverage_checked = Some(tokio::time::Instant::now());
+                if let Err(e) = self.app.check_coverage().await {
+                    tracing::warn!(error = %e, "could not check the slots' coverage; trying again next minute");
+                }
+            }
             if let Err(e) = self.reconcile_now().await {
                 tracing::warn!(error = %e, "reconciling failed; trying again next round");
             }

@@ -26,7 +26,7 @@ use crate::domain::{
 use crate::store::week::{self, SessionSpan, SkipRecord, SlotRecord};
 
 pub use plan::{PlanInput, PlanReport, PlanSource, PlannedDraft, SkippedSlot};
-pub use templates::{TemplateFile, TemplateView};
+pub use templates::{templates_text, TemplateFile, TemplateView};
 
 /// How far ahead the alarm looks, and when before a slot it speaks
 /// (`COVERAGE_HORIZON_HOURS`, `COVERAGE_REMINDER_HOURS`).

@@ -38,6 +38,7 @@ fn one_page(range: ListRange, sessions: Vec<SessionSummaryView>) -> ListView {
     ListView {
         range,
         total: sessions.len() as i64,
+        uncovered: None,
         rows: calendar(sessions),
         page: 1,
         pages: 1,
@@ -86,6 +87,7 @@ fn a_full_page_of_the_longest_entries_fits_and_the_footer_names_the_next_page() 
         page: 2,
         pages: 5,
         total: 45,
+        uncovered: None,
         ..one_page(ListRange::Week, sessions)
     };
     let sent = json(renderer().list(&page));
@@ -108,6 +110,7 @@ fn the_last_page_names_no_next_page() {
         page: 3,
         pages: 3,
         total: 21,
+        uncovered: None,
         ..one_page(ListRange::Upcoming, sessions)
     };
     let embed = &json(renderer().list(&page))["embeds"][0];
@@ -166,6 +169,7 @@ fn the_log_says_who_did_what_and_when_page_by_page() {
         page: 1,
         pages: 2,
         total: 20,
+        uncovered: None,
     };
     let sent = json(renderer().log(&page));
     assert_within_discord_limits(&sent);
@@ -199,6 +203,7 @@ fn a_full_log_page_with_long_details_fits() {
         page: 3,
         pages: 3,
         total: 45,
+        uncovered: None,
     };
     let sent = json(renderer().log(&page));
     assert_within_discord_limits(&sent);
