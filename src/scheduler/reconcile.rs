@@ -73,7 +73,7 @@ impl Scheduler {
             // posts each reminder once.
             if coverage_checked.is_none_or(|at| at.elapsed() >= COVERAGE_EVERY) {
                 coverage_checked = Some(tokio::time::Instant::now());
-                if let Err(e) = self.app.check_coverage().await {
+                if let Err(e) = self.check_coverage_now().await {
                     tracing::warn!(error = %e, "could not check the slots' coverage; trying again next minute");
                 }
             }
@@ -89,6 +89,12 @@ impl Scheduler {
                 changed = shutdown.changed() => if changed.is_err() { break },
             }
         }
+    }
+
+    /// One look at the slots ahead for the coverage alarm (any replica, any
+    /// time: each slot and reminder is posted once); returns the reminders due.
+    pub async fn check_coverage_now(&self) -> Result<usize, AppError> {
+        self.app.check_coverage().await
     }
 
     /// One round: compares every session due for a check, and asks for a

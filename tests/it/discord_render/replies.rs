@@ -169,7 +169,6 @@ fn the_log_says_who_did_what_and_when_page_by_page() {
         page: 1,
         pages: 2,
         total: 20,
-        uncovered: None,
     };
     let sent = json(renderer().log(&page));
     assert_within_discord_limits(&sent);
@@ -203,7 +202,6 @@ fn a_full_log_page_with_long_details_fits() {
         page: 3,
         pages: 3,
         total: 45,
-        uncovered: None,
     };
     let sent = json(renderer().log(&page));
     assert_within_discord_limits(&sent);
