@@ -94,11 +94,20 @@ async fn planning_drafts_the_empty_slots_leaves_out_unsellable_skus_and_says_wha
     assert_eq!(created, [(lunch, day(1)), (midnight, day(2))]);
     let whys: Vec<&str> = report.skipped.iter().map(|s| s.why.as_str()).collect();
     assert_eq!(whys.iter().filter(|w| **w == "already started").count(), 2);
-    assert!(whys.contains(&format!("taken by #{} (Draft)", taken.id).as_str()), "{whys:?}");
+    assert!(
+        whys.contains(&format!("taken by #{} (Draft)", taken.id).as_str()),
+        "{whys:?}"
+    );
     assert!(whys.contains(&"skipped by bob: stock count"), "{whys:?}");
     let said = report.text().render(|at, _| at.to_rfc3339());
-    assert!(said.contains("left out FS-003") && said.contains("left out FS-004"), "{said}");
-    assert!(said.contains("4 of 6 lines from template midnight"), "{said}");
+    assert!(
+        said.contains("left out FS-003") && said.contains("left out FS-004"),
+        "{said}"
+    );
+    assert!(
+        said.contains("4 of 6 lines from template midnight"),
+        "{said}"
+    );
 
     // Each is an ordinary draft with the usual rules: four lines cannot be submitted.
     for d in &report.created {
@@ -158,9 +167,15 @@ async fn planning_is_for_editors_and_needs_declared_slots_and_a_known_template(p
     let t = TestApp::new(pool).await;
     let input = plan_for(7, Some("midnight"), false);
     let refused = t.app.desk.plan(&t.bob, &input).await.unwrap_err();
-    assert!(matches!(refused, AppError::Week(WeekError::NotEditor)), "{refused}");
+    assert!(
+        matches!(refused, AppError::Week(WeekError::NotEditor)),
+        "{refused}"
+    );
     let refused = t.app.desk.plan(&t.alice, &input).await.unwrap_err();
-    assert!(matches!(refused, AppError::Week(WeekError::NoSlots)), "{refused}");
+    assert!(
+        matches!(refused, AppError::Week(WeekError::NoSlots)),
+        "{refused}"
+    );
     declare(&t, "daily", "00:00", "02:00").await;
     let refused = t.app.desk.plan(&t.alice, &input).await.unwrap_err();
     assert_eq!(
@@ -173,14 +188,20 @@ async fn planning_is_for_editors_and_needs_declared_slots_and_a_known_template(p
         .declare_slot(&t.alice, "daily", "12:00", "13:00")
         .await
         .unwrap_err();
-    assert!(matches!(refused, AppError::Week(WeekError::NotApprover)), "{refused}");
+    assert!(
+        matches!(refused, AppError::Week(WeekError::NotApprover)),
+        "{refused}"
+    );
     let refused = t
         .app
         .desk
         .declare_slot(&t.bob, "daily", "00:00", "02:00")
         .await
         .unwrap_err();
-    assert_eq!(refused.to_string(), "The slot daily 00:00-02:00 is declared already.");
+    assert_eq!(
+        refused.to_string(),
+        "The slot daily 00:00-02:00 is declared already."
+    );
 }
 
 #[sqlx::test]
@@ -213,7 +234,10 @@ async fn a_template_exported_imports_back_as_the_same_lines(pool: PgPool) {
         .save_template(&t.alice, "WEEKDAY", session.id)
         .await
         .unwrap_err();
-    assert!(matches!(taken, AppError::Week(WeekError::TemplateExists(_))), "{taken}");
+    assert!(
+        matches!(taken, AppError::Week(WeekError::TemplateExists(_))),
+        "{taken}"
+    );
     let names: Vec<String> = t
         .app
         .queries
@@ -230,8 +254,16 @@ async fn a_template_exported_imports_back_as_the_same_lines(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(t.app.queries.templates().await.unwrap().len(), 1);
-    let gone = t.app.queries.export_template("weekday-copy").await.unwrap_err();
-    assert!(matches!(gone, AppError::Week(WeekError::TemplateNotFound(_))), "{gone}");
+    let gone = t
+        .app
+        .queries
+        .export_template("weekday-copy")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(gone, AppError::Week(WeekError::TemplateNotFound(_))),
+        "{gone}"
+    );
 }
 
 #[sqlx::test]
@@ -245,8 +277,14 @@ async fn a_template_file_with_bad_rows_is_refused_naming_each_row(pool: PgPool) 
         .await
         .unwrap_err()
         .to_string();
-    assert!(refused.starts_with("Nothing was saved from \"bad.csv\":"), "{refused}");
-    assert!(refused.contains("Row 3: Discount 95% is out of range"), "{refused}");
+    assert!(
+        refused.starts_with("Nothing was saved from \"bad.csv\":"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("Row 3: Discount 95% is out of range"),
+        "{refused}"
+    );
     assert!(refused.contains("Row 4: FS-001 appears twice"), "{refused}");
     assert!(t.app.queries.templates().await.unwrap().is_empty());
 }
@@ -343,9 +381,16 @@ async fn the_coverage_alarm_posts_once_per_slot_and_reminder_across_two_replicas
         .await
         .unwrap();
     let uncovered = format!("{:?}", list.uncovered.expect("uncovered slots are listed"));
-    assert!(uncovered.contains(&format!("(slot {open}) · NOT COVERED")), "{uncovered}");
+    assert!(
+        uncovered.contains(&format!("(slot {open}) · NOT COVERED")),
+        "{uncovered}"
+    );
     // The skipped one is not listed; the same slot a day later is.
-    assert_eq!(uncovered.matches(&format!("(slot {quiet})")).count(), 1, "{uncovered}");
+    assert_eq!(
+        uncovered.matches(&format!("(slot {quiet})")).count(),
+        1,
+        "{uncovered}"
+    );
 }
 
 #[sqlx::test]
@@ -395,7 +440,8 @@ async fn the_calendar_feed_is_valid_icalendar_behind_its_token(pool: PgPool) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
 
-    let (status, _) = crate::support::ops::get(format!("http://{addr}/calendar/{}.ics", "b".repeat(40))).await;
+    let (status, _) =
+        crate::support::ops::get(format!("http://{addr}/calendar/{}.ics", "b".repeat(40))).await;
     assert_eq!(status, 404);
     let response = reqwest::get(format!("http://{addr}/calendar/{token}.ics"))
         .await
@@ -445,9 +491,7 @@ async fn the_calendar_feed_is_valid_icalendar_behind_its_token(pool: PgPool) {
         .collect();
     assert_eq!(midnights, [crate::support::app::instant(2, "00:00")]);
     assert!(
-        events
-            .iter()
-            .all(|e| e.property_value("STATUS").is_some()),
+        events.iter().all(|e| e.property_value("STATUS").is_some()),
         "{body}"
     );
 }
@@ -490,9 +534,16 @@ fn slot_and_template_commands_are_two_words_on_the_command_line() {
             from: None
         }
     );
-    let refused = parse_line("/flashsale slot launch").unwrap_err().to_string();
-    assert!(refused.starts_with("Unknown command /flashsale slot launch"), "{refused}");
-    let refused = parse_line("/flashsale slot remove slot:x").unwrap_err().to_string();
+    let refused = parse_line("/flashsale slot launch")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.starts_with("Unknown command /flashsale slot launch"),
+        "{refused}"
+    );
+    let refused = parse_line("/flashsale slot remove slot:x")
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         refused,
         "slot:\"x\" is not a slot number: give a whole number above 0, e.g. slot:3."

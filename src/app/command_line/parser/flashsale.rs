@@ -228,7 +228,7 @@ const SPECS: &[Spec] = &[
     Spec { name: "template delete", required: &["name"], optional: &[], example: "/flashsale template delete name:midnight" },
     Spec { name: "template export", required: &["name"], optional: &["dir"], example: "/flashsale template export name:midnight" },
     Spec { name: "template import", required: &["path", "name"], optional: &["sheet"],
-        example: r#"/flashsale template import path:"midnight.xlsx" name:midnight"# },
+        example: "/flashsale template import path:midnight.xlsx name:midnight" },
     Spec { name: "help", required: &[], optional: &[], example: "/flashsale help" },
 ];
 
