@@ -47,7 +47,7 @@ pub enum AppError {
     Transition(#[from] TransitionRefused),
     /// Slots, plans and templates (`app::week`).
     #[error(transparent)]
-    Week(#[from] super::week::WeekError),
+    Week(#[from] super::WeekError),
     #[error(transparent)]
     Rule(#[from] RuleViolation),
     /// Several items failed a check at once; each line says which and why.

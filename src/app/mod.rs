@@ -68,6 +68,7 @@ pub use paste::{parse_paste, BatchReport, LineOutcome, PastedLine};
 pub use queries::{ActivityEntry, ActivityPage, ProductSuggestion};
 pub use system::SystemOutcome;
 pub use view::{ItemView, LineMoney, OverrideView, SessionMoney, SessionSummaryView, SessionView};
+pub use week::WeekError;
 
 /// `QUEUE_RETENTION_DAYS`'s default (`config`).
 pub const DEFAULT_QUEUE_RETENTION_DAYS: u32 = 30;
