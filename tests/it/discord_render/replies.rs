@@ -351,6 +351,11 @@ fn the_commands_register_as_one_flashsale_group_within_discords_rules() {
             "clone",
             "import",
             "export",
+            "plan",
+            "slots",
+            "slot",
+            "templates",
+            "template",
             "help"
         ]
     );
@@ -366,10 +371,20 @@ fn the_commands_register_as_one_flashsale_group_within_discords_rules() {
     for sub in groups[0]["options"].as_array().unwrap() {
         let name = sub["name"].as_str().unwrap();
         assert!(name.len() <= 32 && name == name.to_lowercase());
-        assert_eq!(sub["type"], 1, "{name} is a subcommand");
         described(sub);
-        for option in sub["options"].as_array().into_iter().flatten() {
-            described(option);
+        // `slot` and `template` are groups (type 2) of subcommands (type 1).
+        let subcommands = if matches!(name, "slot" | "template") {
+            assert_eq!(sub["type"], 2, "{name} is a subcommand group");
+            sub["options"].as_array().unwrap().iter().collect()
+        } else {
+            vec![sub]
+        };
+        for sub in subcommands {
+            assert_eq!(sub["type"], 1, "{} is a subcommand", sub["name"]);
+            described(sub);
+            for option in sub["options"].as_array().into_iter().flatten() {
+                described(option);
+            }
         }
     }
     let range = &groups[0]["options"][5]["options"][0];
