@@ -6,6 +6,10 @@
 //!   is applied, and the chat is connected or standing by (another replica
 //!   leads); otherwise 503 with a JSON body naming the failing checks.
 //! - `GET /metrics`: Prometheus text format (see `metrics`).
+//! - `GET /calendar/<token>.ics`: the calendar feed of approved sessions and
+//!   uncovered slots (`app::week`), only when `CALENDAR_FEED_TOKEN` is set
+//!   and only with that token; anything else is a plain 404, so a wrong
+//!   token tells a guesser nothing.
 //!
 //! Nothing here changes state; the listener only reads.
 
@@ -13,7 +17,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,6 +26,9 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::app::Queries;
 use crate::metrics;
 use crate::store::PgPool;
 
@@ -172,7 +179,79 @@ pub async fn serve(
     readiness: Readiness,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(readiness))
+    serve_with(listener, readiness, None, shutdown).await
+}
+
+/// As [`serve`], with the calendar feed when one is configured.
+pub async fn serve_with(
+    listener: TcpListener,
+    readiness: Readiness,
+    feed: Option<CalendarFeed>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router_with(readiness, feed))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// What the calendar feed reads, and the token that opens it.
+#[derive(Clone)]
+pub struct CalendarFeed {
+    queries: Queries,
+    /// `CALENDAR_FEED_TOKEN`: the feed's only guard, so it never prints.
+    token: Arc<SecretString>,
+}
+
+impl CalendarFeed {
+    pub fn new(queries: Queries, token: SecretString) -> CalendarFeed {
+        CalendarFeed {
+            queries,
+            token: Arc::new(token),
+        }
+    }
+}
+
+/// The routes, with `/calendar/<token>.ics` when `feed` is given.
+pub fn router_with(readiness: Readiness, feed: Option<CalendarFeed>) -> Router {
+    let routes = router(readiness);
+    match feed {
+        Some(feed) => routes.merge(
+            Router::new()
+                .route("/calendar/{file}", get(calendar))
+                .with_state(feed),
+        ),
+        None => routes,
+    }
+}
+
+async fn calendar(State(feed): State<CalendarFeed>, Path(file): Path<String>) -> Response {
+    let given = file.strip_suffix(".ics").unwrap_or(&file);
+    if !same_secret(given.as_bytes(), feed.token.expose_secret().as_bytes()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match feed.queries.calendar_feed().await {
+        Ok(ics) => (
+            [
+                (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            ics,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not build the calendar feed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// Compares every byte whatever the first difference, so the time an
+/// answer takes does not tell how much of a guessed token was right.
+fn same_secret(given: &[u8], token: &[u8]) -> bool {
+    given.len() == token.len()
+        && given
+            .iter()
+            .zip(token)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
 }

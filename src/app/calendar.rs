@@ -104,6 +104,10 @@ pub struct ListView {
     pub pages: i64,
     /// Sessions in the whole range, on every page.
     pub total: i64,
+    /// The declared slots in the range (and the coverage horizon) that no
+    /// approved session covers, as lines to show under the list (`week`);
+    /// on the first page only.
+    pub uncovered: Option<Text>,
 }
 
 impl ListView {

@@ -22,7 +22,7 @@ use super::calendar::digest_text;
 use super::pictures;
 use super::{AppError, ListRange, Operations, PrunedWork};
 use crate::catalog::Freshness;
-use crate::chat::{Channel, Message, Picture, Text};
+use crate::chat::{Channel, Mention, Message, Picture, Text};
 use crate::domain::Status;
 
 impl Operations {
@@ -64,8 +64,25 @@ impl Operations {
             }
             Err(e) => tracing::warn!(error = %e, "could not count the money guards' overrides"),
         }
+        // The slots ahead without an approved sale: said plainly, to the people who can fix it.
+        let mut mentions = Vec::new();
+        let now = self.core.clock.now();
+        match self
+            .core
+            .uncovered_between(now, now + Duration::days(3650))
+            .await
+        {
+            Ok(open) => {
+                if let Some(uncovered) = super::week::uncovered_text(&open, tz) {
+                    text = text.line(uncovered);
+                    mentions = vec![Mention::Editors, Mention::Approvers];
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the slots for the digest"),
+        }
         let message = Message {
             text,
+            mentions,
             picture: Some(Picture::Day(Arc::new(pictures::day_sheet(
                 today, &sessions,
             )))),

@@ -45,6 +45,9 @@ pub enum AppError {
     Import(super::ImportError),
     #[error(transparent)]
     Transition(#[from] TransitionRefused),
+    /// Slots, plans and templates (`app::week`).
+    #[error(transparent)]
+    Week(#[from] super::WeekError),
     #[error(transparent)]
     Rule(#[from] RuleViolation),
     /// Several items failed a check at once; each line says which and why.

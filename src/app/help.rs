@@ -230,6 +230,65 @@ pub const GROUPS: &[HelpGroup] = &[
             command("help", &[], "this list"),
         ],
     },
+    HelpGroup {
+        title: "Planning the week",
+        entries: &[
+            command(
+                "slots",
+                &[],
+                "the recurring slots, and what covers each one in the next 48 hours",
+            ),
+            command(
+                "slot add",
+                &[
+                    Typed("days", "daily"),
+                    Typed("start", "00:00"),
+                    Typed("end", "02:00"),
+                ],
+                "approvers: a recurring slot (daily, weekdays, weekends or mon,wed,fri)",
+            ),
+            command(
+                "slot remove",
+                &[Typed("slot", "2")],
+                "approvers: stop watching a slot",
+            ),
+            command(
+                "slot skip",
+                &[
+                    Typed("slot", "1"),
+                    Typed("date", "2026-12-24"),
+                    Typed("reason", "Christmas Eve, no sale"),
+                ],
+                "approvers: leave one day's slot empty on purpose (no alarm)",
+            ),
+            command(
+                "plan",
+                &[Typed("week", "next"), Typed("template", "midnight")],
+                "editors: draft the empty slots of a week (or days:N) from a template or from:last-week",
+            ),
+            command("templates", &[], "the saved templates and their lines"),
+            command(
+                "template save",
+                &[Typed("name", "midnight"), Typed("session", "12")],
+                "editors: a session's lines as a template",
+            ),
+            command(
+                "template delete",
+                &[Typed("name", "midnight")],
+                "editors: delete a template",
+            ),
+            command(
+                "template export",
+                &[Typed("name", "midnight")],
+                "a template as .csv, in the layout import reads",
+            ),
+            command(
+                "template import",
+                &[Path("path", "midnight.xlsx"), Typed("name", "midnight")],
+                "editors: a spreadsheet's lines as a template",
+            ),
+        ],
+    },
 ];
 
 #[cfg(test)]
@@ -277,8 +336,15 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), count, "a command twice");
         // The command line's own table of commands, by their examples.
-        let mut subcommands: Vec<&str> = crate::app::command_line::parser::examples()
-            .filter_map(|e| e.split_whitespace().nth(1))
+        // A command's name is the words before its first option (`slot add`).
+        let mut subcommands: Vec<String> = crate::app::command_line::parser::examples()
+            .filter_map(|e| e.strip_prefix("/flashsale "))
+            .map(|rest| {
+                rest.split_whitespace()
+                    .take_while(|w| !w.contains(':'))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect();
         subcommands.sort_unstable();
         assert_eq!(names, subcommands);

@@ -338,7 +338,7 @@ fn session_problem(problem: DraftProblem) -> SessionProblem {
 /// Parses the file on a blocking thread: a workbook is CPU work that must not
 /// stall the chat, and a third-party parser that panics on a hostile file
 /// then fails this import, not the bot.
-async fn read_off_thread(
+pub(super) async fn read_off_thread(
     file_name: &str,
     bytes: &[u8],
     sheet: Option<&str>,
@@ -364,7 +364,7 @@ async fn read_off_thread(
 }
 
 /// The file's own name, without any folder a console path or a browser gave it.
-fn base_name(file_name: &str) -> String {
+pub(super) fn base_name(file_name: &str) -> String {
     let name = file_name
         .rsplit(['/', '\\'])
         .next()

@@ -41,6 +41,7 @@ pub mod pictures;
 mod queries;
 mod system;
 mod view;
+pub mod week;
 
 use std::sync::Arc;
 
@@ -67,6 +68,7 @@ pub use paste::{parse_paste, BatchReport, LineOutcome, PastedLine};
 pub use queries::{ActivityEntry, ActivityPage, ProductSuggestion};
 pub use system::SystemOutcome;
 pub use view::{ItemView, LineMoney, OverrideView, SessionMoney, SessionSummaryView, SessionView};
+pub use week::WeekError;
 
 /// `QUEUE_RETENTION_DAYS`'s default (`config`).
 pub const DEFAULT_QUEUE_RETENTION_DAYS: u32 = 30;
@@ -83,6 +85,8 @@ struct Core {
     clock: Arc<dyn Clock>,
     /// Where approval cards and notices go; the platform is chosen at start-up.
     chat: Arc<dyn Chat>,
+    /// How far ahead the coverage alarm looks and when it speaks (`week`).
+    coverage: week::CoverageSettings,
 }
 
 impl Core {
@@ -160,6 +164,7 @@ impl Services {
             policy,
             clock,
             chat,
+            coverage: week::CoverageSettings::default(),
         };
         Services {
             desk: Desk { core: core.clone() },
@@ -175,6 +180,16 @@ impl Services {
     /// `QUEUE_RETENTION_DAYS`; without this call, the default 30).
     pub fn with_queue_retention(mut self, days: u32) -> Services {
         self.operations.queue_retention_days = days;
+        self
+    }
+
+    /// Watches slots `settings.horizon_hours` ahead and reminds at
+    /// `settings.reminder_hours` before them (`COVERAGE_*`; without this
+    /// call, 48 hours and 24 and 6 hours).
+    pub fn with_coverage(mut self, settings: week::CoverageSettings) -> Services {
+        self.desk.core.coverage = settings.clone();
+        self.queries.core.coverage = settings.clone();
+        self.operations.core.coverage = settings;
         self
     }
 

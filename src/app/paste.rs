@@ -80,11 +80,11 @@ fn is_header(values: &[String]) -> bool {
 }
 
 /// One line of a multi-item add, parsed (or refused) before anything is written.
-struct BatchLine {
-    line_no: usize,
+pub(super) struct BatchLine {
+    pub line_no: usize,
     /// As the person wrote it, for the report.
-    sku: String,
-    item: Result<NewItem, AppError>,
+    pub sku: String,
+    pub item: Result<NewItem, AppError>,
 }
 
 /// What happened to one line of a multi-item add.
@@ -130,7 +130,7 @@ impl Desk {
         self.add_lines(actor, session_id, lines).await
     }
 
-    async fn add_lines(
+    pub(super) async fn add_lines(
         &self,
         actor: &Actor,
         session_id: i64,

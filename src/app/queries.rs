@@ -99,12 +99,20 @@ impl Queries {
         .into_iter()
         .skip(((page - 1) * ListView::PAGE_SIZE) as usize)
         .collect();
+        drop(conn);
+        let uncovered = if page == 1 {
+            let open = self.core.uncovered_between(from, to).await?;
+            super::week::uncovered_text(&open, self.core.policy.time_zone)
+        } else {
+            None
+        };
         Ok(ListView {
             range,
             rows,
             page,
             pages,
             total,
+            uncovered,
         })
     }
 

@@ -23,6 +23,7 @@
 //! - `chat`: `CHAT`, which of the configured platforms `run` joins.
 //! - `shop`: `SHOP`, the kind of shop (our webhook contract or Medusa), and
 //!   `medusa`: how to reach a Medusa store (`MEDUSA_*`), read only when it is one.
+//! - `week`: the coverage alarm's horizon and reminders, the calendar feed's token.
 //! - `env`: how every part reads a variable (blank is unset; refusals name it).
 
 use std::net::SocketAddr;
@@ -47,6 +48,7 @@ mod scheduler;
 mod shop;
 mod slack;
 mod storefront;
+mod week;
 
 pub use catalog::{CATALOG_CACHE_TTL_SECS, CATALOG_TIMEOUT_MS};
 pub use chat::{ChatPlatform, CHAT};
@@ -128,6 +130,10 @@ pub struct Config {
     /// settled session are kept before the daily housekeeping deletes them
     /// (`store::housekeeping`).
     pub queue_retention_days: u32,
+    /// How far ahead the coverage alarm looks and when it speaks (`COVERAGE_*`).
+    pub coverage: crate::app::week::CoverageSettings,
+    /// Opens `GET /calendar/<token>`; without it the feed is off. Never printed.
+    pub calendar_feed_token: Option<SecretString>,
     /// Present when `DISCORD_TOKEN` is set: the bot then runs in Discord.
     pub discord: Option<DiscordConfig>,
     /// Present when `SLACK_BOT_TOKEN` is set.
@@ -160,6 +166,7 @@ impl Config {
         let discord = discord::read(&env)?;
         let slack = slack::read(&env)?;
         let chat = chat::read(&env, discord.is_some(), slack.is_some())?;
+        let week = week::read(&env)?;
         Ok(Config {
             database_url: database.url,
             database_max_connections: database.max_connections,
@@ -181,6 +188,8 @@ impl Config {
             discord,
             slack,
             chat,
+            coverage: week.coverage,
+            calendar_feed_token: week.calendar_feed_token,
         })
     }
 }

@@ -19,6 +19,9 @@
 //! - `rules`: the session rules that need more than one value.
 //! - `guards`: the money guards: a real discount against the 30-day low, the
 //!   margin floor, the minimum advertised price, recent raises, budgets.
+//! - `slot`: recurring slots in wall-clock time, their occurrences across
+//!   daylight saving, the week a plan covers, when the coverage alarm speaks.
+//! - `template`: a saved set of lines' name.
 //! - `sale`: what the storefront must show for a session, and what its one
 //!   writer (publish, end, repair) decides from the state it reads.
 
@@ -35,7 +38,9 @@ pub mod rules;
 pub mod sale;
 pub mod schedule;
 pub mod sku;
+pub mod slot;
 pub mod status;
+pub mod template;
 pub mod text;
 pub mod title;
 pub mod window;
@@ -50,7 +55,9 @@ pub use reason::{Reason, ReasonError};
 pub use rules::{RuleViolation, StockFacts, MAX_ITEMS};
 pub use schedule::JobKind;
 pub use sku::{Sku, SkuError, SkuRules};
+pub use slot::{Occurrence, PlanRange, SlotDays, SlotError, SlotSpec};
 pub use status::{Action, Role, Status, TransitionRefused};
+pub use template::{TemplateName, TemplateNameError};
 pub use text::{HiddenCharacter, Notes, NotesError};
 pub use title::{Title, TitleError};
 pub use window::{Window, WindowError, WindowRules};

@@ -139,7 +139,8 @@ pub async fn build_with_chat(
         Arc::new(SystemClock),
         chat,
     )
-    .with_queue_retention(config.queue_retention_days);
+    .with_queue_retention(config.queue_retention_days)
+    .with_coverage(config.coverage.clone());
     Ok(Services {
         config,
         pool,
@@ -234,11 +235,16 @@ pub async fn start_http(
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(failed)?;
     let addr = listener.local_addr().map_err(failed)?;
     let (shutdown, mut stop) = watch::channel(false);
+    let feed = services
+        .config
+        .calendar_feed_token
+        .clone()
+        .map(|token| http::CalendarFeed::new(services.app.queries.clone(), token));
     let task = tokio::spawn(async move {
         let stopped = async move {
             let _ = stop.wait_for(|stopping| *stopping).await;
         };
-        if let Err(e) = http::serve(listener, readiness, stopped).await {
+        if let Err(e) = http::serve_with(listener, readiness, feed, stopped).await {
             tracing::error!(error = %e, "the health and metrics listener failed");
         }
     });

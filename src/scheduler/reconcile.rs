@@ -46,6 +46,10 @@ pub enum Finding {
     Unreadable,
 }
 
+/// How often the reconciler's loop checks the slots ahead for the coverage
+/// alarm: reminders are hours apart, so a minute late is on time.
+const COVERAGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Finding {
     pub(super) fn label(self) -> &'static str {
         match self {
@@ -62,7 +66,17 @@ impl Finding {
 impl Scheduler {
     /// Runs rounds every `reconcile_every` until `shutdown` turns true.
     pub async fn reconcile_loop(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut coverage_checked: Option<tokio::time::Instant> = None;
         while !*shutdown.borrow() {
+            // The slots' side, once a minute: the coverage alarm
+            // (`Operations::check_coverage`); every replica may, the outbox
+            // posts each reminder once.
+            if coverage_checked.is_none_or(|at| at.elapsed() >= COVERAGE_EVERY) {
+                coverage_checked = Some(tokio::time::Instant::now());
+                if let Err(e) = self.check_coverage_now().await {
+                    tracing::warn!(error = %e, "could not check the slots' coverage; trying again next minute");
+                }
+            }
             if let Err(e) = self.reconcile_now().await {
                 tracing::warn!(error = %e, "reconciling failed; trying again next round");
             }
@@ -75,6 +89,12 @@ impl Scheduler {
                 changed = shutdown.changed() => if changed.is_err() { break },
             }
         }
+    }
+
+    /// One look at the slots ahead for the coverage alarm (any replica, any
+    /// time: each slot and reminder is posted once); returns the reminders due.
+    pub async fn check_coverage_now(&self) -> Result<usize, AppError> {
+        self.app.check_coverage().await
     }
 
     /// One round: compares every session due for a check, and asks for a

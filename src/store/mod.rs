@@ -20,6 +20,7 @@ pub mod queue;
 pub mod reconcile;
 pub mod sale;
 pub mod sessions;
+pub mod week;
 
 use crate::domain::RuleViolation;
 

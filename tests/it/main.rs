@@ -53,3 +53,4 @@ mod slack;
 mod slack_e2e;
 mod staged;
 mod storefront_client;
+mod week;

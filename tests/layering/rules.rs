@@ -38,7 +38,7 @@ pub(crate) const LONG_RUNNING: &[&[&str]] = &[
     &["leader", "campaign"],
     &["reconcile_loop"],
     &["digest", "start"],
-    &["http", "serve"],
+    &["http", "serve_with"],
     &["shutdown_signal"],
 ];
 

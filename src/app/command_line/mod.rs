@@ -10,6 +10,7 @@
 
 pub mod parser;
 
+use super::week::{templates_text, PlanInput};
 use super::{
     headlines, ActivityPage, AppError, BatchReport, DraftInput, Front, ItemChange, ItemInput,
     ListView, OverrideInput, SessionView,
@@ -180,8 +181,53 @@ pub async fn run(
             headline: format!("The activity log of #{id}."),
             files: vec![(super::log_file_name(id), app.queries.export_log(id).await?)],
         },
-        other @ (Command::PasteSkus { .. } | Command::Import { .. } | Command::Help) => {
-            Answer::ForPlatform(other)
+        Command::Slots => Answer::Said(app.queries.slots().await?.text()),
+        Command::SlotAdd { days, start, end } => {
+            Answer::Said(app.desk.declare_slot(actor, &days, &start, &end).await?)
         }
+        Command::SlotRemove { slot } => Answer::Said(app.desk.remove_slot(actor, slot).await?),
+        Command::SlotSkip { slot, date, reason } => {
+            Answer::Said(app.desk.skip_slot(actor, slot, &date, &reason).await?)
+        }
+        Command::Plan {
+            week,
+            days,
+            template,
+            from,
+        } => {
+            let today = app
+                .clock
+                .now()
+                .with_timezone(&app.policy.time_zone)
+                .date_naive();
+            let input = PlanInput::parse(
+                week.as_deref(),
+                days.as_deref(),
+                template.as_deref(),
+                from.as_deref(),
+                today,
+            )
+            .map_err(AppError::from)?;
+            Answer::Said(app.desk.plan(actor, &input).await?.text())
+        }
+        Command::Templates => Answer::Said(templates_text(&app.queries.templates().await?)),
+        Command::TemplateSave { name, session: id } => {
+            let saved = app.desk.save_template(actor, &name, id).await?;
+            said(format!("Saved template {}", saved.summary()))
+        }
+        Command::TemplateDelete { name } => {
+            Answer::Said(app.desk.delete_template(actor, &name).await?)
+        }
+        Command::TemplateExport { name, .. } => {
+            let file = app.queries.export_template(&name).await?;
+            Answer::Files {
+                headline: format!("Exported template {}.", name.trim().to_lowercase()),
+                files: vec![(file.file_name, file.csv)],
+            }
+        }
+        other @ (Command::PasteSkus { .. }
+        | Command::Import { .. }
+        | Command::TemplateImport { .. }
+        | Command::Help) => Answer::ForPlatform(other),
     })
 }

@@ -253,6 +253,34 @@ impl Session {
                     Err(e) => Err(e),
                 }
             }
+            Command::TemplateImport { path, name, sheet } => match read_file(&path).await {
+                Err(e) => Err(AppError::File {
+                    action: "read",
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }),
+                Ok(Err(too_large)) => Err(AppError::from(ImportError::from(too_large))),
+                Ok(Ok(bytes)) => app
+                    .desk
+                    .import_template(actor, &name, &path, &bytes, sheet.as_deref())
+                    .await
+                    .map(|saved| format!("Saved template {}", saved.summary())),
+            },
+            Command::TemplateExport { ref dir, .. } => {
+                let dir = dir.clone();
+                match command_line::run(app, actor, command, "#approvals").await {
+                    Ok(Answer::Files { headline, files }) => write_files(dir.as_deref(), files)
+                        .await
+                        .map(|paths| format!("{headline} {}", paths.join(", ")))
+                        .map_err(|e| AppError::File {
+                            action: "write the file into",
+                            path: dir.unwrap_or_else(|| DEFAULT_EXPORT_DIR.to_owned()),
+                            reason: e.to_string(),
+                        }),
+                    Ok(_) => Ok(String::new()),
+                    Err(e) => Err(e),
+                }
+            }
             Command::Help => Ok(help(r.time_zone.name())),
             // The approvals channel is printed above, under "── #approvals".
             command => command_line::run(app, actor, command, "#approvals")

@@ -25,6 +25,14 @@ impl Renderer {
     /// the approval deadline while approval is still ahead, and between
     /// sessions the free time (`app::calendar`, as Discord shows it).
     pub fn list(&self, list: &ListView, now: DateTime<Utc>) -> String {
+        let sessions = self.sessions(list, now);
+        match &list.uncovered {
+            Some(uncovered) => format!("{sessions}\n{}", self.text(uncovered, now)),
+            None => sessions,
+        }
+    }
+
+    fn sessions(&self, list: &ListView, now: DateTime<Utc>) -> String {
         if list.rows.is_empty() {
             return "No sessions here. Start one with /flashsale draft.".to_owned();
         }

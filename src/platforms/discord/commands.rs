@@ -20,9 +20,11 @@ use crate::app::{
 use crate::domain::{status, Action};
 
 mod answering;
+mod week;
 
 use answering::{actor, answer, changing, deferred, open_form, refuse, session_change, WithFiles};
 pub(super) use answering::{arrived, first_time, in_our_guild, Stopped};
+use week::{plan, slot, slots, template, templates};
 
 /// All commands, for the framework and for registration.
 pub fn all() -> Vec<poise::Command<super::Data, Error>> {
@@ -52,6 +54,11 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         "clone",
         "import",
         "export",
+        "plan",
+        "slots",
+        "slot",
+        "templates",
+        "template",
         "help"
     )
 )]

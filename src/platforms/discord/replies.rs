@@ -65,6 +65,10 @@ impl Renderer {
                 "use `range: today` or `week` to narrow it down",
             )
         };
+        let description = match &list.uncovered {
+            Some(uncovered) => format!("{description}\n\n{}", self.text(uncovered)),
+            None => description,
+        };
         let mut title = format!("{} ({})", list.range.heading(), list.total);
         if list.pages > 1 {
             title.push_str(&format!(" · page {} of {}", list.page, list.pages));

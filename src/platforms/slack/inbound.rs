@@ -196,6 +196,20 @@ impl SlackInbound {
                     .open(channel, user, trigger, import_form(channel))
                     .await;
             }
+            // A slash command carries no file; the import form is for sessions.
+            Answer::ForPlatform(Command::TemplateImport { .. }) => text_message(
+                Text::from(
+                    "A Slack command cannot carry a file: save a template from a session instead, ",
+                )
+                .command(
+                    "template save",
+                    &[
+                        ("name", "midnight".to_owned()),
+                        ("session", "12".to_owned()),
+                    ],
+                )
+                .plain(" (import the file into a draft first with /flashsale import)."),
+            ),
             Answer::ForPlatform(_) => text_message(help_text(self.app.policy.time_zone.name())),
         };
         self.tell(channel, user, &message).await;

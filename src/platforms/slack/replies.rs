@@ -15,6 +15,14 @@ pub(super) fn text_message(text: Text) -> Message {
 
 /// The calendar page as lines, free time between sessions.
 pub(super) fn list_text(list: &ListView) -> Text {
+    let text = sessions_text(list);
+    match &list.uncovered {
+        Some(uncovered) => text.line(uncovered.clone()),
+        None => text,
+    }
+}
+
+fn sessions_text(list: &ListView) -> Text {
     if list.rows.is_empty() {
         return Text::from("No sessions here. Start one with ")
             .command("draft", &[])

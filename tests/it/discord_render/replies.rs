@@ -38,6 +38,7 @@ fn one_page(range: ListRange, sessions: Vec<SessionSummaryView>) -> ListView {
     ListView {
         range,
         total: sessions.len() as i64,
+        uncovered: None,
         rows: calendar(sessions),
         page: 1,
         pages: 1,
@@ -86,6 +87,7 @@ fn a_full_page_of_the_longest_entries_fits_and_the_footer_names_the_next_page() 
         page: 2,
         pages: 5,
         total: 45,
+        uncovered: None,
         ..one_page(ListRange::Week, sessions)
     };
     let sent = json(renderer().list(&page));
@@ -108,6 +110,7 @@ fn the_last_page_names_no_next_page() {
         page: 3,
         pages: 3,
         total: 21,
+        uncovered: None,
         ..one_page(ListRange::Upcoming, sessions)
     };
     let embed = &json(renderer().list(&page))["embeds"][0];
@@ -348,6 +351,11 @@ fn the_commands_register_as_one_flashsale_group_within_discords_rules() {
             "clone",
             "import",
             "export",
+            "plan",
+            "slots",
+            "slot",
+            "templates",
+            "template",
             "help"
         ]
     );
@@ -363,10 +371,20 @@ fn the_commands_register_as_one_flashsale_group_within_discords_rules() {
     for sub in groups[0]["options"].as_array().unwrap() {
         let name = sub["name"].as_str().unwrap();
         assert!(name.len() <= 32 && name == name.to_lowercase());
-        assert_eq!(sub["type"], 1, "{name} is a subcommand");
         described(sub);
-        for option in sub["options"].as_array().into_iter().flatten() {
-            described(option);
+        // `slot` and `template` are groups (type 2) of subcommands (type 1).
+        let subcommands = if matches!(name, "slot" | "template") {
+            assert_eq!(sub["type"], 2, "{name} is a subcommand group");
+            sub["options"].as_array().unwrap().iter().collect()
+        } else {
+            vec![sub]
+        };
+        for sub in subcommands {
+            assert_eq!(sub["type"], 1, "{} is a subcommand", sub["name"]);
+            described(sub);
+            for option in sub["options"].as_array().into_iter().flatten() {
+                described(option);
+            }
         }
     }
     let range = &groups[0]["options"][5]["options"][0];

@@ -97,6 +97,48 @@ pub enum Command {
         session: i64,
         dir: Option<String>,
     },
+    /// The declared slots and what holds each occurrence ahead.
+    Slots,
+    SlotAdd {
+        days: String,
+        start: String,
+        end: String,
+    },
+    SlotRemove {
+        slot: i64,
+    },
+    SlotSkip {
+        slot: i64,
+        /// The day the occurrence starts, `YYYY-MM-DD`.
+        date: String,
+        reason: String,
+    },
+    /// Drafts the sessions of a week's (or N days') empty slots.
+    Plan {
+        week: Option<String>,
+        days: Option<String>,
+        template: Option<String>,
+        from: Option<String>,
+    },
+    Templates,
+    TemplateSave {
+        name: String,
+        session: i64,
+    },
+    TemplateDelete {
+        name: String,
+    },
+    /// The template as a CSV file written into `dir` (console) or uploaded.
+    TemplateExport {
+        name: String,
+        dir: Option<String>,
+    },
+    /// A spreadsheet file into a new template: only the platform can read the file.
+    TemplateImport {
+        path: String,
+        name: String,
+        sheet: Option<String>,
+    },
     Help,
 }
 
@@ -121,6 +163,16 @@ impl Command {
             Command::Clone { .. } => "flashsale clone",
             Command::Import { .. } => "flashsale import",
             Command::Export { .. } => "flashsale export",
+            Command::Slots => "flashsale slots",
+            Command::SlotAdd { .. } => "flashsale slot add",
+            Command::SlotRemove { .. } => "flashsale slot remove",
+            Command::SlotSkip { .. } => "flashsale slot skip",
+            Command::Plan { .. } => "flashsale plan",
+            Command::Templates => "flashsale templates",
+            Command::TemplateSave { .. } => "flashsale template save",
+            Command::TemplateDelete { .. } => "flashsale template delete",
+            Command::TemplateExport { .. } => "flashsale template export",
+            Command::TemplateImport { .. } => "flashsale template import",
             Command::Help => "flashsale help",
         }
     }
@@ -162,11 +214,29 @@ const SPECS: &[Spec] = &[
     Spec { name: "import", required: &["path"], optional: &["session", "title", "start", "end", "sheet"],
         example: r#"/flashsale import path:"Flash sale 27 Nov.xlsx" start:"tomorrow 00:00" end:"tomorrow 12:00""# },
     Spec { name: "export", required: &["session"], optional: &["dir"], example: "/flashsale export session:3 dir:exports" },
+    Spec { name: "slots", required: &[], optional: &[], example: "/flashsale slots" },
+    Spec { name: "slot add", required: &["start", "end"], optional: &["days"],
+        example: "/flashsale slot add days:daily start:00:00 end:02:00" },
+    Spec { name: "slot remove", required: &["slot"], optional: &[], example: "/flashsale slot remove slot:2" },
+    Spec { name: "slot skip", required: &["slot", "date", "reason"], optional: &[],
+        example: r#"/flashsale slot skip slot:1 date:2026-12-24 reason:"Christmas Eve, no sale""# },
+    Spec { name: "plan", required: &[], optional: &["week", "days", "template", "from"],
+        example: "/flashsale plan week:next template:midnight" },
+    Spec { name: "templates", required: &[], optional: &[], example: "/flashsale templates" },
+    Spec { name: "template save", required: &["name", "session"], optional: &[],
+        example: "/flashsale template save name:midnight session:12" },
+    Spec { name: "template delete", required: &["name"], optional: &[], example: "/flashsale template delete name:midnight" },
+    Spec { name: "template export", required: &["name"], optional: &["dir"], example: "/flashsale template export name:midnight" },
+    Spec { name: "template import", required: &["path", "name"], optional: &["sheet"],
+        example: "/flashsale template import path:midnight.xlsx name:midnight" },
     Spec { name: "help", required: &[], optional: &[], example: "/flashsale help" },
 ];
 
 pub(super) const SUBCOMMANDS: &str =
-    "draft, add-sku, edit-sku, remove-sku, view, list, submit, withdraw, cancel, revoke, override, stop, log, clone, import, export, help";
+    "draft, add-sku, edit-sku, remove-sku, view, list, submit, withdraw, cancel, revoke, override, stop, log, clone, import, export, slots, slot add|remove|skip, plan, templates, template save|delete|export|import, help";
+
+/// The commands written as two words (`slot add`, `template save`).
+pub(super) const GROUPS: &[&str] = &["slot", "template"];
 pub(super) fn find_spec(name: &str) -> Option<&'static Spec> {
     SPECS.iter().find(|s| s.name == name)
 }
@@ -272,6 +342,41 @@ pub(super) fn subcommand(name: &str, tokens: &[Token]) -> Result<Command, ParseE
             end: o.take("end"),
             title: o.take("title"),
         },
+        "slots" => Command::Slots,
+        "slot add" => Command::SlotAdd {
+            days: o.take("days").unwrap_or_else(|| "daily".to_owned()),
+            start: o.required("start")?,
+            end: o.required("end")?,
+        },
+        "slot remove" => Command::SlotRemove { slot: o.slot()? },
+        "slot skip" => Command::SlotSkip {
+            slot: o.slot()?,
+            date: o.required("date")?,
+            reason: o.required("reason")?,
+        },
+        "plan" => Command::Plan {
+            week: o.take("week"),
+            days: o.take("days"),
+            template: o.take("template"),
+            from: o.take("from"),
+        },
+        "templates" => Command::Templates,
+        "template save" => Command::TemplateSave {
+            name: o.required("name")?,
+            session: o.session()?,
+        },
+        "template delete" => Command::TemplateDelete {
+            name: o.required("name")?,
+        },
+        "template export" => Command::TemplateExport {
+            name: o.required("name")?,
+            dir: o.take("dir"),
+        },
+        "template import" => Command::TemplateImport {
+            path: o.required("path")?,
+            name: o.required("name")?,
+            sheet: o.take("sheet"),
+        },
         _ => Command::Help,
     };
     Ok(command)
@@ -350,6 +455,11 @@ impl Options {
                     .unwrap_or_default(),
             }),
         }
+    }
+
+    fn slot(&mut self) -> Result<i64, ParseError> {
+        let raw = self.required("slot")?;
+        number("slot", &raw, "slot number")
     }
 
     fn session(&mut self) -> Result<i64, ParseError> {

@@ -15,7 +15,7 @@ mod flashsale;
 
 pub use flashsale::{examples, Command};
 
-use flashsale::{find_spec, subcommand, SUBCOMMANDS};
+use flashsale::{find_spec, subcommand, GROUPS, SUBCOMMANDS};
 
 /// One word of a line: `value`, or `key:value` for an option.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,7 +214,8 @@ pub fn parse_line(line: &str) -> Result<Input, ParseError> {
             if sub.key.is_some() {
                 return Err(ParseError::MissingSubcommand);
             }
-            subcommand(&sub.value.to_ascii_lowercase(), options).map(Input::Flashsale)
+            let (name, options) = grouped(&sub.value.to_ascii_lowercase(), options);
+            subcommand(&name, options).map(Input::Flashsale)
         }
         "as" => parse_as(rest),
         "press" => parse_press(rest),
@@ -222,10 +223,25 @@ pub fn parse_line(line: &str) -> Result<Input, ParseError> {
         "help" | "?" => nothing_after("help", rest, Input::Help),
         "quit" | "exit" => nothing_after("quit", rest, Input::Quit),
         // The subcommands also work without `/flashsale` in front: less to type.
-        other if find_spec(other).is_some() => subcommand(other, rest).map(Input::Flashsale),
+        other if find_spec(other).is_some() || GROUPS.contains(&other) => {
+            let (name, options) = grouped(other, rest);
+            subcommand(&name, options).map(Input::Flashsale)
+        }
         _ => Err(ParseError::UnknownCommand(
             first.value.chars().take(40).collect(),
         )),
+    }
+}
+
+/// `slot add ...` is one command of two words: joins a group's word with
+/// the bare word after it (`slot` alone is then an unknown command).
+fn grouped<'t>(word: &str, rest: &'t [Token]) -> (String, &'t [Token]) {
+    match rest.split_first() {
+        Some((next, options)) if GROUPS.contains(&word) && next.key.is_none() && !next.quoted => (
+            format!("{word} {}", next.value.to_ascii_lowercase()),
+            options,
+        ),
+        _ => (word.to_owned(), rest),
     }
 }
 
