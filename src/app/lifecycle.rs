@@ -360,6 +360,13 @@ impl Desk {
         Ok(())
     }
 
+    /// Whether `actor` may start a draft: asked before a platform opens a
+    /// draft or import form, so nobody fills a form only to be refused.
+    pub fn check_draft_allowed(&self, actor: &Actor) -> Result<(), AppError> {
+        crate::domain::status::start_draft(actor.roles)?;
+        Ok(())
+    }
+
     /// As [`Desk::check_allowed`], and the session is still at the version a card showed.
     pub async fn check_allowed_at(
         &self,

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::Channel;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimeStyle {
     /// Date and time, e.g. "Friday, 27 November 2026 00:00".
@@ -22,6 +24,13 @@ pub enum Span {
     /// A command worth typing next, e.g. `list` or `add-sku session:12`: the
     /// use cases name the command, the adapter writes it its platform's way.
     Command(CommandHint),
+    /// Text a person typed (a title, notes, a reason): shown as typed, never
+    /// read as markup, so `[click](https://…)` cannot become a masked link.
+    /// Each adapter escapes it its platform's way.
+    Typed(String),
+    /// One of the bot's channels, which the adapter writes as a reference
+    /// people can click (`<#C123>` in Slack) or as its name.
+    Channel(Channel),
 }
 
 /// A `/flashsale` subcommand and the options that make it ready to run.
@@ -85,6 +94,21 @@ impl Text {
         self
     }
 
+    /// What a person typed, to be shown as text and never as markup.
+    pub fn typed(mut self, s: impl Into<String>) -> Text {
+        let s = s.into();
+        if !s.is_empty() {
+            self.0.push(Span::Typed(s));
+        }
+        self
+    }
+
+    /// A reference to one of the bot's channels.
+    pub fn channel(mut self, channel: Channel) -> Text {
+        self.0.push(Span::Channel(channel));
+        self
+    }
+
     /// A command to type next; `options` as `(name, value)`.
     pub fn command(mut self, name: &str, options: &[(&str, String)]) -> Text {
         self.0.push(Span::Command(CommandHint {
@@ -116,18 +140,32 @@ impl Text {
         self.render_with(time, CommandHint::slash)
     }
 
-    /// Renders with the adapter deciding how times and commands look.
+    /// Renders with the adapter deciding how times and commands look; typed
+    /// text as it was typed, a channel as `#name` (a console, logs).
     pub fn render_with(
         &self,
         time: impl Fn(DateTime<Utc>, TimeStyle) -> String,
         command: impl Fn(&CommandHint) -> String,
     ) -> String {
+        self.render_escaped(time, command, str::to_owned)
+    }
+
+    /// As [`Text::render_with`], with `typed` turning what people typed into
+    /// text the platform shows literally (Discord escapes its markdown).
+    pub fn render_escaped(
+        &self,
+        time: impl Fn(DateTime<Utc>, TimeStyle) -> String,
+        command: impl Fn(&CommandHint) -> String,
+        typed: impl Fn(&str) -> String,
+    ) -> String {
         self.0
             .iter()
             .map(|span| match span {
                 Span::Plain(s) => s.clone(),
+                Span::Typed(s) => typed(s),
                 Span::Time(at, style) => time(*at, *style),
                 Span::Command(hint) => command(hint),
+                Span::Channel(channel) => format!("#{}", channel.name()),
             })
             .collect()
     }
@@ -142,5 +180,51 @@ impl From<&str> for Text {
 impl From<String> for Text {
     fn from(s: String) -> Text {
         Text::new().plain(s)
+    }
+}
+
+/// `text` with every character Discord-style markdown gives a meaning to
+/// escaped by a backslash (`*`, `_`, `~`, `` ` ``, `|`, `>`, `#`, `-`, `[`,
+/// `]`, `(`, `)`, `\\`), so what a person typed shows as typed: no masked
+/// link, no heading, no spoiler. Discord shows an escaped character without
+/// its backslash.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '#' | '-' | '[' | ']' | '(' | ')' | ':'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_markdown_cannot_make_a_masked_link() {
+        let typed = "[click](https://evil.example) **now** ||x||";
+        let escaped = escape_markdown(typed);
+        assert_eq!(
+            escaped,
+            "\\[click\\]\\(https\\://evil.example\\) \\*\\*now\\*\\* \\|\\|x\\|\\|"
+        );
+        assert!(!escaped.contains("]("), "{escaped}");
+    }
+
+    #[test]
+    fn typed_text_goes_through_the_adapters_escape_and_plain_text_does_not() {
+        let text = Text::from("Notes: ")
+            .typed("[a](b)")
+            .plain(" in ")
+            .channel(Channel::Approvals);
+        let shown = text.render_escaped(|_, _| String::new(), CommandHint::slash, escape_markdown);
+        assert_eq!(shown, "Notes: \\[a\\]\\(b\\) in #approvals");
+        assert_eq!(text.render(|_, _| String::new()), "Notes: [a](b) in #approvals");
     }
 }

@@ -53,4 +53,4 @@ pub use sku::{Sku, SkuError, SkuRules};
 pub use status::{Action, Role, Status, TransitionRefused};
 pub use text::{HiddenCharacter, Notes, NotesError};
 pub use title::{Title, TitleError};
-pub use window::{Window, WindowError, WindowRules};
+pub use window::{Window, WindowError, WindowPart, WindowRules};
