@@ -171,6 +171,36 @@ impl Window {
     }
 }
 
+/// Up to `count` windows as long as `wanted` that overlap none of `taken`
+/// and start no earlier than `earliest`, nearest to `wanted`'s start first:
+/// what to offer someone whose window collides with another sale. The
+/// candidates are the slots right before and right after each taken window,
+/// which is where the nearest free time of that length begins or ends.
+pub fn nearest_free(
+    wanted: &Window,
+    taken: &[Window],
+    earliest: DateTime<Utc>,
+    count: usize,
+) -> Vec<Window> {
+    let length = wanted.duration();
+    let mut candidates: Vec<Window> = taken
+        .iter()
+        .flat_map(|t| {
+            [
+                Window::from_stored(t.ends_at, t.ends_at + length),
+                Window::from_stored(t.starts_at - length, t.starts_at),
+            ]
+        })
+        .filter(|c| c.starts_at >= earliest)
+        .filter(|c| !taken.iter().any(|t| t.overlaps(c)))
+        .collect();
+    let distance = |c: &Window| (c.starts_at - wanted.starts_at).num_seconds().abs();
+    candidates.sort_by_key(|c| (distance(c), c.starts_at));
+    candidates.dedup();
+    candidates.truncate(count);
+    candidates
+}
+
 /// One local time typed in `tz` as a UTC instant; a bare `HH:MM` is on `today`.
 pub fn parse_local(input: &str, tz: Tz, today: NaiveDate) -> Result<DateTime<Utc>, WindowError> {
     resolve(input, on_day(input, tz, today)?, tz)
@@ -574,6 +604,27 @@ mod tests {
         assert_eq!(long.part(), Some(WindowPart::Start), "{long}");
         let backwards = jakarta("tomorrow 10:00", "today 23:00").unwrap_err();
         assert_eq!(backwards.part(), Some(WindowPart::End), "{backwards}");
+    }
+
+    #[test]
+    fn the_nearest_free_windows_are_next_to_the_taken_ones_and_not_in_the_past() {
+        let w = |s: &str, e: &str| Window::from_stored(utc(s), utc(e));
+        let taken = [
+            w("2026-11-27 10:00", "2026-11-27 12:00"),
+            w("2026-11-27 12:30", "2026-11-27 14:00"),
+        ];
+        let wanted = w("2026-11-27 11:00", "2026-11-27 12:00");
+        let free = nearest_free(&wanted, &taken, utc("2026-11-27 00:00"), 2);
+        // 12:00-13:00 would overlap the second sale; 09:00-10:00 fits.
+        assert_eq!(
+            free,
+            [
+                w("2026-11-27 09:00", "2026-11-27 10:00"),
+                w("2026-11-27 14:00", "2026-11-27 15:00")
+            ]
+        );
+        let later = nearest_free(&wanted, &taken, utc("2026-11-27 09:30"), 2);
+        assert_eq!(later, [w("2026-11-27 14:00", "2026-11-27 15:00")]);
     }
 
     #[test]
