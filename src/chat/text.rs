@@ -193,7 +193,20 @@ pub fn escape_markdown(text: &str) -> String {
     for c in text.chars() {
         if matches!(
             c,
-            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '#' | '-' | '[' | ']' | '(' | ')' | ':'
+            '\\' | '*'
+                | '_'
+                | '~'
+                | '`'
+                | '|'
+                | '>'
+                | '<'
+                | '#'
+                | '-'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | ':'
         ) {
             out.push('\\');
         }
@@ -225,6 +238,9 @@ mod tests {
             .channel(Channel::Approvals);
         let shown = text.render_escaped(|_, _| String::new(), CommandHint::slash, escape_markdown);
         assert_eq!(shown, "Notes: \\[a\\]\\(b\\) in #approvals");
-        assert_eq!(text.render(|_, _| String::new()), "Notes: [a](b) in #approvals");
+        assert_eq!(
+            text.render(|_, _| String::new()),
+            "Notes: [a](b) in #approvals"
+        );
     }
 }

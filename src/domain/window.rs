@@ -324,7 +324,10 @@ pub enum WindowError {
     #[error("The session would last about {hours} hours: allowed at most {max_hours} hours.")]
     TooLong { hours: i64, max_hours: i64 },
     #[error("The start {start} has already passed: the session must start at least {} from now.", minutes(*.min_lead_minutes))]
-    StartPassed { start: String, min_lead_minutes: i64 },
+    StartPassed {
+        start: String,
+        min_lead_minutes: i64,
+    },
     #[error("The start is too soon: the session must start at least {} from now.", minutes(*.min_lead_minutes))]
     TooSoon { min_lead_minutes: i64 },
 }

@@ -51,5 +51,6 @@ mod races;
 mod render;
 mod slack;
 mod slack_e2e;
+mod slack_last_mile;
 mod staged;
 mod storefront_client;

@@ -296,7 +296,9 @@ impl SlackApi {
         if status.is_success() {
             Ok(())
         } else if status.is_server_error() || status.as_u16() == 429 {
-            Err(SlackApiError::Unavailable(format!("response_url: HTTP {status}")))
+            Err(SlackApiError::Unavailable(format!(
+                "response_url: HTTP {status}"
+            )))
         } else {
             Err(SlackApiError::Refused {
                 code: format!("http_{}", status.as_u16()),

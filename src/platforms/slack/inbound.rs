@@ -187,10 +187,14 @@ impl SlackInbound {
             // a file comes through Slack's file form, not a path on the bot's
             // machine. Either form only for someone who may draft.
             Err(_) if text.trim() == "draft" => {
-                return self.draft_form(&to, name, trigger, draft_form(channel)).await;
+                return self
+                    .draft_form(&to, name, trigger, draft_form(channel))
+                    .await;
             }
             Err(_) if text.trim() == "import" => {
-                return self.draft_form(&to, name, trigger, import_form(channel)).await;
+                return self
+                    .draft_form(&to, name, trigger, import_form(channel))
+                    .await;
             }
             Err(e) => return self.tell_text(&to, Text::from(format!("✗ {e}"))).await,
         };
