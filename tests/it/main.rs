@@ -44,6 +44,7 @@ mod medusa_golive;
 mod medusa_harness;
 mod observability;
 mod one_writer;
+mod overlaps;
 mod presence;
 mod presence_pooling;
 mod prices;

@@ -183,8 +183,12 @@ async fn a_burst_of_commands_asks_slack_for_each_group_once(pool: PgPool) {
     let story = SlackStory::start(pool).await;
     let mark = story.fake.mark();
     let people = [ANA, BO, CY, ANA, BO, CY, ANA, BO, CY, ANA, BO, CY];
-    for who in people {
-        story.fake.slash(who, "list");
+    let sent: Vec<_> = people
+        .iter()
+        .map(|who| story.fake.slash(who, "list"))
+        .collect();
+    for sent in &sent {
+        story.fake.ack(sent).await;
     }
     for who in [ANA, BO, CY] {
         story.wait_ephemerals(mark, who, 4).await;
