@@ -183,34 +183,38 @@ impl From<String> for Text {
     }
 }
 
-/// `text` with every character Discord-style markdown gives a meaning to
-/// escaped by a backslash (`*`, `_`, `~`, `` ` ``, `|`, `>`, `#`, `-`, `[`,
-/// `]`, `(`, `)`, `\\`), so what a person typed shows as typed: no masked
-/// link, no heading, no spoiler. Discord shows an escaped character without
-/// its backslash.
+/// `text` with what Discord-style markdown would read as formatting escaped
+/// by a backslash, so what a person typed shows as typed: `[`/`]` (so no
+/// masked link), `*`, `_`, `~`, `` ` ``, `|` and `\\` anywhere; a heading
+/// (`# `), quote (`>`) or list marker (`- `) only where a line starts, the
+/// one place they mean something (so `#12` or `FS-001` stay as they are).
+/// Discord shows an escaped character without its backslash. Mentions are
+/// left to `allowed_mentions`.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if matches!(
-            c,
-            '\\' | '*'
-                | '_'
-                | '~'
-                | '`'
-                | '|'
-                | '>'
-                | '<'
-                | '#'
-                | '-'
-                | '['
-                | ']'
-                | '('
-                | ')'
-                | ':'
-        ) {
+    let mut line_start = true;
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied();
+        let block_marker = line_start
+            && match c {
+                '>' => true,
+                '-' | '+' => next == Some(' '),
+                '#' => {
+                    let rest = chars[i..].iter().skip_while(|&&h| h == '#').next();
+                    rest == Some(&' ')
+                }
+                _ => false,
+            };
+        if block_marker || matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']') {
             out.push('\\');
         }
         out.push(c);
+        if c == '\n' {
+            line_start = true;
+        } else if !c.is_whitespace() {
+            line_start = false;
+        }
     }
     out
 }
@@ -225,9 +229,18 @@ mod tests {
         let escaped = escape_markdown(typed);
         assert_eq!(
             escaped,
-            "\\[click\\]\\(https\\://evil.example\\) \\*\\*now\\*\\* \\|\\|x\\|\\|"
+            "\\[click\\](https://evil.example) \\*\\*now\\*\\* \\|\\|x\\|\\|"
         );
         assert!(!escaped.contains("]("), "{escaped}");
+    }
+
+    #[test]
+    fn block_markers_are_escaped_only_where_a_line_starts() {
+        assert_eq!(escape_markdown("#12 FS-001 - a > b"), "#12 FS-001 - a > b");
+        assert_eq!(
+            escape_markdown("# Big\n> quote\n - item\n## x"),
+            "\\# Big\n\\> quote\n \\- item\n\\## x"
+        );
     }
 
     #[test]
@@ -237,7 +250,7 @@ mod tests {
             .plain(" in ")
             .channel(Channel::Approvals);
         let shown = text.render_escaped(|_, _| String::new(), CommandHint::slash, escape_markdown);
-        assert_eq!(shown, "Notes: \\[a\\]\\(b\\) in #approvals");
+        assert_eq!(shown, "Notes: \\[a\\](b) in #approvals");
         assert_eq!(
             text.render(|_, _| String::new()),
             "Notes: [a](b) in #approvals"

@@ -201,11 +201,7 @@ fn announcements_and_replies_never_ping() {
     sneaky.title = "@everyone <@&5> deals".to_owned();
     let reply = json(renderer().session(&sneaky, "Drafted #12."));
     assert_eq!(reply["allowed_mentions"], no_pings());
-    // Escaped as markdown, as every typed text is; Discord shows it as typed.
-    assert_eq!(
-        reply["embeds"][0]["title"],
-        "\\#12 @everyone \\<@&5\\> deals"
-    );
+    assert_eq!(reply["embeds"][0]["title"], "#12 @everyone <@&5> deals");
 }
 
 #[test]
@@ -215,7 +211,7 @@ fn a_masked_link_typed_into_a_title_notes_or_reason_stays_text() {
     view.title = format!("Deals {link}");
     view.notes = Some(format!("see {link}"));
     view.rejection_reason = Some(format!("because {link}"));
-    let escaped = "\\[click\\]\\(https\\://evil.example/x\\)";
+    let escaped = "\\[click\\](https://evil.example/x)";
     for message in [now_live(&view), ended(&view, ""), approval_request(&view)] {
         let sent = json(renderer().message(&message));
         let body = sent.to_string();
@@ -225,6 +221,9 @@ fn a_masked_link_typed_into_a_title_notes_or_reason_stays_text() {
         );
         let content = sent["content"].as_str().unwrap_or_default();
         assert!(content.contains(escaped), "{content}");
+        if sent["embeds"][0].is_null() {
+            continue; // "ended" has no card
+        }
         let description = sent["embeds"][0]["description"]
             .as_str()
             .unwrap_or_default();
