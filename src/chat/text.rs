@@ -201,7 +201,7 @@ pub fn escape_markdown(text: &str) -> String {
                 '>' => true,
                 '-' | '+' => next == Some(' '),
                 '#' => {
-                    let rest = chars[i..].iter().skip_while(|&&h| h == '#').next();
+                    let rest = chars[i..].iter().find(|&&h| h != '#');
                     rest == Some(&' ')
                 }
                 _ => false,

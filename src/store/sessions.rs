@@ -412,6 +412,9 @@ pub struct Taken {
     pub window: Window,
 }
 
+/// id, title, status, starts_at, ends_at.
+type TakenRow = (i64, String, String, DateTime<Utc>, DateTime<Utc>);
+
 /// Approved or live sessions other than `id` whose windows come within
 /// `margin` of `window`, earliest first: those it overlaps, and the
 /// neighbours a free window next to them must also avoid.
@@ -421,7 +424,7 @@ pub async fn taken_near(
     window: &Window,
     margin: chrono::Duration,
 ) -> Result<Vec<Taken>, StoreError> {
-    let rows: Vec<(i64, String, String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+    let rows: Vec<TakenRow> = sqlx::query_as(
         "select id, title, status, starts_at, ends_at from session \
          where id <> $1 and status in ('approved', 'live') \
            and tstzrange(starts_at, ends_at, '[)') && tstzrange($2, $3, '[)') \
