@@ -173,7 +173,7 @@ else
     port=54329
     pg_port_free "$port" || port=""
     # Not with the lock's descriptor: the server would inherit it and hold the lock for good.
-    pg_start "$pg_dir" "$port" 9>&-
+    PG_DURABLE=1 pg_start "$pg_dir" "$port" 9>&-
     touch "$pg_dir.users/.started"
   fi
   pg_users=$pg_dir.users
