@@ -76,11 +76,15 @@ pg_start() {
       || pg_as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; return 1; }
   fi
+  # Tests trade durability for speed; PG_DURABLE=1 (start.sh, whose drafts
+  # must survive a crash of the machine) keeps Postgres's defaults.
+  local fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-}" = 1 ] && fast=""
   local attempt
   for attempt in 1 2 3 4 5; do
     [ -n "$port" ] || port=$(pg_pick_port) || { pg_log "no free port"; return 1; }
     if pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $fast -c max_connections=500" \
         start >/dev/null; then
       export PG_DIR=$dir PG_PORT=$port
       export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"

@@ -7,12 +7,12 @@
 #
 # - Postgres: a local cluster in .local/pg (installed with apt when missing),
 #   kept between runs so drafts survive; skipped when DATABASE_URL is set in
-#   the environment. Several start.sh runs share it; the last one to leave
+#   the environment or .env. Several start.sh runs share it; the last one to leave
 #   stops it (and only if a start.sh started it).
 # - Dev storefront: flashsale-dev-storefront on 127.0.0.1:8088 (STOREFRONT_PORT
 #   to choose another; a free port when it is taken), with a webhook secret
 #   generated once into .local/webhook-secret; skipped when STOREFRONT_URL is
-#   set in the environment.
+#   set in the environment or .env.
 # - Or, with --medusa, a local Medusa 2 server instead (scripts/medusa.sh:
 #   node_modules cached in ~/.cache/flashsale-bot, a migrated and seeded
 #   template database on the local Postgres, copied for this run and dropped
@@ -135,9 +135,18 @@ esac
 # The bot then runs what the banner says, whatever it would have guessed.
 if [ -n "$chat" ]; then export CHAT=$chat; fi
 
+# The bot reads DATABASE_URL and STOREFRONT_URL from .env as well as from
+# the environment (the environment wins); so does this script, or it would
+# start a local Postgres and storefront that the bot then ignores.
+for var in DATABASE_URL STOREFRONT_URL; do
+  if [ -z "${!var:-}" ] && [ -n "$(dotenv_value "$var")" ]; then
+    export "$var=$(dotenv_value "$var")"
+  fi
+done
+
 # --- Postgres ----------------------------------------------------------------
 if [ -n "${DATABASE_URL:-}" ]; then
-  say "using DATABASE_URL from the environment"
+  say "using DATABASE_URL from the environment or .env"
 else
   pg_dir=$local_dir/pg
   pg_install
@@ -164,7 +173,7 @@ else
     port=54329
     pg_port_free "$port" || port=""
     # Not with the lock's descriptor: the server would inherit it and hold the lock for good.
-    pg_start "$pg_dir" "$port" 9>&-
+    PG_DURABLE=1 pg_start "$pg_dir" "$port" 9>&-
     touch "$pg_dir.users/.started"
   fi
   pg_users=$pg_dir.users
@@ -196,7 +205,7 @@ fi
 if [ "$shop" = medusa ]; then
   :
 elif [ -n "${STOREFRONT_URL:-}" ]; then
-  say "using STOREFRONT_URL from the environment: $STOREFRONT_URL"
+  say "using STOREFRONT_URL from the environment or .env: $STOREFRONT_URL"
 else
   secret_file=$local_dir/webhook-secret
   if [ -z "${STOREFRONT_WEBHOOK_SECRET:-}" ]; then

@@ -230,7 +230,7 @@ impl Core {
             .plain(format!("{} by {} ", capitalised(kind), actor.name))
             .time(self.clock.now(), TimeStyle::Relative);
         if let Some(reason) = reason {
-            outcome = outcome.plain(format!(": {reason}"));
+            outcome = outcome.plain(": ").typed(reason);
         }
         // A rejection's note to the submitter is a notice, written with the change.
         self.update_card(view, outcome).await;

@@ -108,10 +108,10 @@ pub fn session_card(view: &SessionView) -> Card {
         description = description.plain(format!(" · {empty} to add before it can be submitted"));
     }
     if let Some(reason) = &view.rejection_reason {
-        description = description.line(Text::from(format!("Rejected: {reason}")));
+        description = description.line(Text::from("Rejected: ").typed(reason.to_string()));
     }
     if let Some(notes) = &view.notes {
-        description = description.line(Text::from(format!("Notes: {notes}")));
+        description = description.line(Text::from("Notes: ").typed(notes.to_string()));
     }
     if let Some(money) = session_money(view) {
         description = description.line(money);
@@ -171,10 +171,9 @@ pub fn approval_request(view: &SessionView) -> Message {
         .map(|i| i.money.flags.len())
         .sum::<usize>();
     let mut text = Text::new()
-        .plain(format!(
-            "#{} \"{}\" is waiting for approval, due ",
-            view.id, view.title
-        ))
+        .plain(format!("#{} \"", view.id))
+        .typed(view.title.clone())
+        .plain("\" is waiting for approval, due ")
         .time(view.approval_deadline, TimeStyle::Relative)
         .plain(".");
     if flags > 0 {
@@ -220,10 +219,9 @@ pub fn now_live(view: &SessionView) -> Message {
     let card = session_card(view);
     Message {
         text: Text::new()
-            .plain(format!(
-                "#{} \"{}\" is now live! Ends ",
-                view.id, view.title
-            ))
+            .plain(format!("#{} \"", view.id))
+            .typed(view.title.clone())
+            .plain("\" is now live! Ends ")
             .time(view.window.ends_at(), TimeStyle::FullAndRelative)
             .plain("."),
         card: Some(card),
@@ -236,7 +234,9 @@ pub fn now_live(view: &SessionView) -> Message {
 /// "Ended", for the whole team.
 pub fn ended(view: &SessionView, how: &str) -> Message {
     Message {
-        text: Text::from(format!("#{} \"{}\" has ended{how}.", view.id, view.title)),
+        text: Text::from(format!("#{} \"", view.id))
+            .typed(view.title.clone())
+            .plain(format!("\" has ended{how}.")),
         dedupe_key: Some(format!("ended:{}", view.id)),
         ..Message::default()
     }

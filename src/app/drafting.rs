@@ -142,13 +142,26 @@ impl Desk {
         session_id: i64,
         item: &NewItem,
     ) -> Result<SessionView, AppError> {
+        let product = self.product(&item.sku, Freshness::AllowCached).await?;
+        self.add_item_known(actor, session_id, item, product).await
+    }
+
+    /// As [`Desk::add_item`], with the catalog's answer for the SKU already
+    /// read (`None`: the catalog does not know it): a batch asks the catalog
+    /// once for all its lines.
+    pub(super) async fn add_item_known(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        item: &NewItem,
+        product: Option<Product>,
+    ) -> Result<SessionView, AppError> {
         let NewItem {
             sku,
             discount,
             quantity,
         } = item;
         let (sku, discount, quantity) = (sku.clone(), *discount, *quantity);
-        let product = self.product(&sku, Freshness::AllowCached).await?;
         let added = self
             .add_checked(actor, session_id, sku, discount, quantity, product.clone())
             .await;

@@ -43,6 +43,14 @@ pub fn submitted(id: i64, approvals: &str) -> String {
     format!("Submitted #{id} for approval: the card is in {approvals}.")
 }
 
+/// As [`submitted`], with the channel left to the platform to write (a
+/// link in Slack, `#approvals` in the console).
+pub fn submitted_to_approvals(id: i64) -> Text {
+    Text::from(format!("Submitted #{id} for approval: the card is in "))
+        .channel(crate::chat::Channel::Approvals)
+        .plain(".")
+}
+
 pub fn withdrew(id: i64) -> String {
     format!("Withdrew #{id}: it is a draft again.")
 }

@@ -187,6 +187,7 @@ impl Desk {
         actor: &Actor,
         draft: &NewDraft,
     ) -> Result<SessionRecord, AppError> {
+        self.core.check_free(&mut *conn, 0, &draft.window).await?;
         let session = sessions::insert(
             &mut *conn,
             draft.title.as_str(),

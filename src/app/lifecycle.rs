@@ -46,6 +46,11 @@ impl Desk {
                 session.window.starts_at(),
                 &self.core.policy,
             )?;
+            // Said now rather than at the approver's press, which would leave
+            // the session to expire.
+            self.core
+                .check_free(&mut tx, session_id, &session.window)
+                .await?;
             let checked = self
                 .check_money(&mut tx, &session, &seen_items, &products)
                 .await;
@@ -143,14 +148,9 @@ impl Desk {
             .await;
         self.core.record_prices(products.values()).await;
         guarded?;
-        if let Some((other_id, other_title)) =
-            sessions::overlapping_approved(&mut tx, session_id, &session.window).await?
-        {
-            return Err(RuleViolation::Overlap {
-                other: format!("#{other_id} \"{other_title}\""),
-            }
-            .into());
-        }
+        self.core
+            .check_free(&mut tx, session_id, &session.window)
+            .await?;
         let change = StatusChange {
             approved_by: Some(&actor.id),
             ..StatusChange::default()
@@ -357,6 +357,13 @@ impl Desk {
     ) -> Result<(), AppError> {
         let session = self.core.view(session_id).await?;
         transition(session.status, action, actor.roles)?;
+        Ok(())
+    }
+
+    /// Whether `actor` may start a draft: asked before a platform opens a
+    /// draft or import form, so nobody fills a form only to be refused.
+    pub fn check_draft_allowed(&self, actor: &Actor) -> Result<(), AppError> {
+        crate::domain::status::start_draft(actor.roles)?;
         Ok(())
     }
 

@@ -35,6 +35,7 @@ mod lifecycle;
 mod log;
 pub mod notices;
 mod outbox;
+mod overlap;
 mod overriding;
 mod paste;
 pub mod pictures;

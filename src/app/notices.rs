@@ -108,10 +108,9 @@ pub fn reminder_line(view: &SessionView, kind: JobKind) -> Option<Notice> {
         _ => return None,
     };
     let line = Text::new()
-        .plain(format!(
-            "• #{} \"{}\" {what}; approval closes ",
-            view.id, view.title
-        ))
+        .plain(format!("• #{} \"", view.id))
+        .typed(view.title.clone())
+        .plain(format!("\" {what}; approval closes "))
         .time(view.approval_deadline, TimeStyle::Relative);
     Some(reminder(kind.as_stored(), line, who))
 }
@@ -144,10 +143,11 @@ pub(super) fn rejected(view: &SessionView, approver: &Actor, reason: &str) -> No
         mentions.push(Mention::User(submitter.clone()));
     }
     let message = Message {
-        text: Text::from(format!(
-            "#{} \"{}\" was rejected by {}: {reason}\nIt is a draft again: change it and submit it once more.",
-            view.id, view.title, approver.name
-        )),
+        text: Text::from(format!("#{} \"", view.id))
+            .typed(view.title.clone())
+            .plain(format!("\" was rejected by {}: ", approver.name))
+            .typed(reason)
+            .plain("\nIt is a draft again: change it and submit it once more."),
         mentions,
         ..Message::default()
     };

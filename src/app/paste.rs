@@ -2,8 +2,9 @@
 //!
 //! Each line goes through `add_item` on its own, so a refused line changes
 //! nothing and the good lines still land; the report says per line what
-//! happened. The catalog is asked once, live, for every SKU up front, which
-//! refreshes the cache the single adds then read from.
+//! happened. The catalog is asked once, live, for every SKU up front, and
+//! every line is checked against that one answer; a catalog that is down
+//! refuses the whole paste at once.
 
 use super::input::PasteError;
 use super::intake::{DraftText, When};
@@ -142,14 +143,22 @@ impl Desk {
             .iter()
             .filter_map(|l| l.item.as_ref().ok().map(|i| i.sku.clone()))
             .collect();
-        // One live call for all lines: it refreshes the cache that each single
-        // add then reads, so a batch (a clone especially) sees current stock.
-        // Best effort: if it fails, each line reports the catalog error itself.
-        let _ = self.core.catalog.products(&skus, Freshness::Live).await;
+        // One live call for all lines, and the only one: each line is checked
+        // against this answer. When the catalog is down the paste is refused
+        // as a whole, once, within the catalog's timeout, rather than each
+        // line waiting for the catalog again.
+        let products = if skus.is_empty() {
+            Default::default()
+        } else {
+            self.core.products(&skus, Freshness::Live).await?
+        };
         let mut outcomes = Vec::with_capacity(lines.len());
         for line in lines {
             let added = match line.item {
-                Ok(item) => self.add_item(actor, session_id, &item).await,
+                Ok(item) => {
+                    let product = products.get(&item.sku).cloned();
+                    self.add_item_known(actor, session_id, &item, product).await
+                }
                 Err(unparsed) => Err(unparsed),
             };
             let result = match added {

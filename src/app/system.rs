@@ -278,10 +278,10 @@ impl Desk {
             n => (Cow::Owned(format!("stopping:{}", n + 1)), " too"),
         };
         let notice = Message {
-            text: Text::from(format!(
-                "{} is stopping #{} \"{}\" early{also}: {reason}",
-                actor.name, view.id, view.title
-            )),
+            text: Text::from(format!("{} is stopping #{} \"", actor.name, view.id))
+                .typed(view.title.clone())
+                .plain(format!("\" early{also}: "))
+                .typed(reason),
             ..Message::default()
         };
         let notice = Notice::new(event, Channel::Announcements, notice);

@@ -17,18 +17,28 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use memory::{Posted, RecordingChat};
-pub use text::{non_empty, truncate, CommandHint, Span, Text, TimeStyle};
+pub use text::{escape_markdown, non_empty, truncate, CommandHint, Span, Text, TimeStyle};
 
 use crate::domain::ActorId;
 pub use crate::render::Picture;
 
 /// Logical destinations; each adapter maps them to its own channel ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Channel {
     /// Where the whole team sees reminders, "now live" and "ended".
     Announcements,
     /// Where approval cards and urgent alerts for approvers go.
     Approvals,
+}
+
+impl Channel {
+    /// The name people know it by where no platform reference is possible.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Announcements => "announcements",
+            Channel::Approvals => "approvals",
+        }
+    }
 }
 
 /// Who a message must notify. Mentions are off unless a message lists them.

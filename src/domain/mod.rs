@@ -60,4 +60,4 @@ pub use status::{Action, Role, Status, TransitionRefused};
 pub use template::{TemplateName, TemplateNameError};
 pub use text::{HiddenCharacter, Notes, NotesError};
 pub use title::{Title, TitleError};
-pub use window::{Window, WindowError, WindowRules};
+pub use window::{Window, WindowError, WindowPart, WindowRules};

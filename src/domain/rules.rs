@@ -81,8 +81,15 @@ pub enum RuleViolation {
     OverrideTooLate { status: String },
     #[error("Give the discount the override covers, e.g. discount:70: an override covers one SKU at one discount.")]
     OverrideNeedsDiscount,
-    #[error("This session overlaps {other}, which is already approved: the storefront shows one flash sale at a time. Move one of them.")]
-    Overlap { other: String },
+    #[error("This session overlaps {other}, which is {state}: the storefront shows one flash sale at a time. {free}")]
+    Overlap {
+        /// `#3 "Lunch Flash" (Fri 27 Nov 10:00–12:00 WIB)`.
+        other: String,
+        /// `approved` or `live`: what the other session is now.
+        state: String,
+        /// Where this one could go instead, or what to do when nothing is near.
+        free: String,
+    },
 }
 
 /// A new SKU fits when there is a free slot and the SKU is not there yet.

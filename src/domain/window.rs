@@ -138,6 +138,21 @@ impl Window {
         tz: Tz,
     ) -> Result<Window, WindowError> {
         let window = Window { starts_at, ends_at };
+        // The start first: a start in the past is the mistake to name, even
+        // when the end (measured from that start) also looks wrong.
+        if starts_at < now {
+            return Err(WindowError::StartPassed {
+                start: format_local(starts_at, tz),
+                min_lead_minutes: rules.min_lead.num_minutes(),
+            });
+        }
+        // No earliest start representable means no start can be late enough.
+        let earliest = now.checked_add_signed(rules.min_lead);
+        if earliest.is_none_or(|earliest| starts_at < earliest) {
+            return Err(WindowError::TooSoon {
+                min_lead_minutes: rules.min_lead.num_minutes(),
+            });
+        }
         if ends_at <= starts_at {
             return Err(WindowError::EndNotAfterStart {
                 start: format_local(starts_at, tz),
@@ -152,15 +167,38 @@ impl Window {
                 max_hours: rules.max_duration.num_hours(),
             });
         }
-        // No earliest start representable means no start can be late enough.
-        let earliest = now.checked_add_signed(rules.min_lead);
-        if earliest.is_none_or(|earliest| starts_at < earliest) {
-            return Err(WindowError::TooSoon {
-                min_lead_minutes: rules.min_lead.num_minutes(),
-            });
-        }
         Ok(window)
     }
+}
+
+/// Up to `count` windows as long as `wanted` that overlap none of `taken`
+/// and start no earlier than `earliest`, nearest to `wanted`'s start first:
+/// what to offer someone whose window collides with another sale. The
+/// candidates are the slots right before and right after each taken window,
+/// which is where the nearest free time of that length begins or ends.
+pub fn nearest_free(
+    wanted: &Window,
+    taken: &[Window],
+    earliest: DateTime<Utc>,
+    count: usize,
+) -> Vec<Window> {
+    let length = wanted.duration();
+    let mut candidates: Vec<Window> = taken
+        .iter()
+        .flat_map(|t| {
+            [
+                Window::from_stored(t.ends_at, t.ends_at + length),
+                Window::from_stored(t.starts_at - length, t.starts_at),
+            ]
+        })
+        .filter(|c| c.starts_at >= earliest)
+        .filter(|c| !taken.iter().any(|t| t.overlaps(c)))
+        .collect();
+    let distance = |c: &Window| (c.starts_at - wanted.starts_at).num_seconds().abs();
+    candidates.sort_by_key(|c| (distance(c), c.starts_at));
+    candidates.dedup();
+    candidates.truncate(count);
+    candidates
 }
 
 /// One local time typed in `tz` as a UTC instant; a bare `HH:MM` is on `today`.
@@ -285,8 +323,40 @@ pub enum WindowError {
     EndNotAfterStart { start: String, end: String },
     #[error("The session would last about {hours} hours: allowed at most {max_hours} hours.")]
     TooLong { hours: i64, max_hours: i64 },
-    #[error("The start is too soon or in the past: the session must start at least {} from now.", minutes(*.min_lead_minutes))]
+    #[error("The start {start} has already passed: the session must start at least {} from now.", minutes(*.min_lead_minutes))]
+    StartPassed {
+        start: String,
+        min_lead_minutes: i64,
+    },
+    #[error("The start is too soon: the session must start at least {} from now.", minutes(*.min_lead_minutes))]
     TooSoon { min_lead_minutes: i64 },
+}
+
+/// Which of the two typed times a [`WindowError`] is about, so a form can
+/// show it under the right field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowPart {
+    Start,
+    End,
+}
+
+impl WindowError {
+    /// The field to blame. A bad format, a missing or doubled local time is
+    /// about whichever text was typed, which only the caller knows (it parses
+    /// the start alone first), so those answer `None`.
+    pub fn part(&self) -> Option<WindowPart> {
+        match self {
+            WindowError::StartPassed { .. } | WindowError::TooSoon { .. } => {
+                Some(WindowPart::Start)
+            }
+            WindowError::EndNotAfterStart { .. } | WindowError::TooLong { .. } => {
+                Some(WindowPart::End)
+            }
+            WindowError::BadFormat { .. }
+            | WindowError::NonExistentLocalTime { .. }
+            | WindowError::AmbiguousLocalTime { .. } => None,
+        }
+    }
 }
 
 /// "1 minute", "5 minutes".
@@ -481,7 +551,7 @@ mod tests {
                 min_lead_minutes: 1
             }
             .to_string(),
-            "The start is too soon or in the past: the session must start at least 1 minute from now."
+            "The start is too soon: the session must start at least 1 minute from now."
         );
     }
 
@@ -495,8 +565,9 @@ mod tests {
             new("2026-11-26 10:05", "2026-11-27 10:05").is_ok(),
             "exactly lead and maximum"
         );
-        let too_soon = "The start is too soon or in the past: \
-                        the session must start at least 5 minutes from now.";
+        let too_soon = "The start is too soon: the session must start at least 5 minutes from now.";
+        let passed = "The start 2026-11-26 09:00 UTC has already passed: \
+                      the session must start at least 5 minutes from now.";
         let not_after =
             "The end 2026-11-26 11:00 UTC is not after the start 2026-11-26 12:00 UTC: \
                          a session must end after it starts.";
@@ -508,7 +579,10 @@ mod tests {
             ("2026-11-26 12:00", "2026-11-26 11:00", not_after),
             ("2026-11-26 12:00", "2026-11-27 12:01", too_long),
             ("2026-11-26 10:04", "2026-11-26 12:00", too_soon),
-            ("2026-11-26 09:00", "2026-11-26 12:00", too_soon),
+            ("2026-11-26 09:00", "2026-11-26 12:00", passed),
+            // A past start on a long window is the start's fault, not the length's.
+            ("2026-11-26 09:00", "2026-11-30 12:00", passed),
+            ("2026-11-26 10:04", "2026-11-30 12:00", too_soon),
         ] {
             assert_eq!(new(start, end), Err(expected.into()), "{start} to {end}");
         }
@@ -523,11 +597,37 @@ mod tests {
     }
 
     #[test]
-    fn a_start_earlier_today_is_too_soon() {
-        let expected = Err(WindowError::TooSoon {
+    fn a_start_earlier_today_has_passed_and_is_blamed_on_the_start() {
+        let expected = Err(WindowError::StartPassed {
+            start: "2026-11-26 16:00 WIB".into(),
             min_lead_minutes: 5,
         });
         assert_eq!(jakarta("16:00", "18:00"), expected);
+        let long = jakarta("16:00", "2026-11-30 18:00").unwrap_err();
+        assert_eq!(long.part(), Some(WindowPart::Start), "{long}");
+        let backwards = jakarta("tomorrow 10:00", "today 23:00").unwrap_err();
+        assert_eq!(backwards.part(), Some(WindowPart::End), "{backwards}");
+    }
+
+    #[test]
+    fn the_nearest_free_windows_are_next_to_the_taken_ones_and_not_in_the_past() {
+        let w = |s: &str, e: &str| Window::from_stored(utc(s), utc(e));
+        let taken = [
+            w("2026-11-27 10:00", "2026-11-27 12:00"),
+            w("2026-11-27 12:30", "2026-11-27 14:00"),
+        ];
+        let wanted = w("2026-11-27 11:00", "2026-11-27 12:00");
+        let free = nearest_free(&wanted, &taken, utc("2026-11-27 00:00"), 2);
+        // 12:00-13:00 would overlap the second sale; 09:00-10:00 fits.
+        assert_eq!(
+            free,
+            [
+                w("2026-11-27 09:00", "2026-11-27 10:00"),
+                w("2026-11-27 14:00", "2026-11-27 15:00")
+            ]
+        );
+        let later = nearest_free(&wanted, &taken, utc("2026-11-27 09:30"), 2);
+        assert_eq!(later, [w("2026-11-27 14:00", "2026-11-27 15:00")]);
     }
 
     #[test]

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection};
 
 use crate::app::{Services as AppServices, SystemClock};
 use crate::catalog::CatalogError;
@@ -35,6 +36,9 @@ use tokio_cron_scheduler::JobScheduler;
 pub enum StartupError {
     #[error("could not connect to the database (DATABASE_URL): {0}")]
     Database(#[source] sqlx::Error),
+    /// The cause is text, not a source, so that it is said once.
+    #[error("could not reach the database at {host} (DATABASE_URL): {cause}")]
+    DatabaseUnreachable { host: String, cause: String },
     /// Checked before the migrations, whose own advisory lock would be left
     /// behind on a pooled backend the same way (`store::presence::detect_pooling`).
     #[error(
@@ -88,15 +92,42 @@ pub struct Services {
     pub shop: shop::Shop,
 }
 
+/// How long start-up waits for the database before saying why it cannot reach it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Connects with a bounded pool, checks that its connections keep their
 /// backend (no transaction pooling) and applies pending migrations.
 pub async fn connect_database(config: &Config) -> Result<PgPool, StartupError> {
-    let pool = PgPoolOptions::new()
-        .max_connections(config.database_max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(config.database_url.expose_secret())
-        .await
+    let options: PgConnectOptions = config
+        .database_url
+        .expose_secret()
+        .parse()
         .map_err(StartupError::Database)?;
+    let pool = match PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options.clone())
+        .await
+    {
+        Ok(pool) => pool,
+        // The pool says only that it waited; one direct attempt says why
+        // (refused, no such host, wrong password), and the host is named.
+        Err(sqlx::Error::PoolTimedOut) => {
+            let direct =
+                tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options));
+            let cause = match direct.await {
+                Ok(Err(e)) => e.to_string(),
+                Ok(Ok(_)) | Err(_) => {
+                    format!("no connection within {} s", CONNECT_TIMEOUT.as_secs())
+                }
+            };
+            return Err(StartupError::DatabaseUnreachable {
+                host: format!("{}:{}", options.get_host(), options.get_port()),
+                cause,
+            });
+        }
+        Err(e) => return Err(StartupError::Database(e)),
+    };
     // Refuse rather than spin: behind a transaction pooler every presence
     // check would fail (or pass on a backend that is not this process's)
     // and the scheduler would re-take its lock and re-claim its own jobs

@@ -23,6 +23,8 @@ pub enum SlackError {
     NotConfigured,
     #[error("could not set up the Slack client (SLACK_API_BASE): {0}")]
     Client(#[source] SlackApiError),
+    #[error("Slack did not say which workspace SLACK_BOT_TOKEN belongs to (auth.test): {0}")]
+    Team(#[source] SlackApiError),
     #[error("Slack closed the Socket Mode connection for good: {0} (check SLACK_APP_TOKEN, an xapp- token with connections:write)")]
     SocketStopped(String),
 }
@@ -32,6 +34,8 @@ pub async fn run(config: Config) -> Result<(), RunError> {
     let slack = config.slack.clone().ok_or(SlackError::NotConfigured)?;
     let zone = config.policy.time_zone;
     let api = SlackApi::new(&slack.api_base, &slack.bot_token).map_err(SlackError::Client)?;
+    // Which workspace the token is for, so an envelope from another is refused.
+    let team = api.team_id().await.map_err(SlackError::Team)?;
     let renderer = Renderer::new(&slack, zone);
     let chat = SlackChat::new(
         api.clone(),
@@ -53,6 +57,7 @@ pub async fn run(config: Config) -> Result<(), RunError> {
         renderer,
         slack.approvals_channel_id.clone(),
         slack.bot_token.clone(),
+        team,
     );
     let socket = SocketMode::new(&slack.api_base, &slack.app_token, Arc::new(inbound))
         .map_err(SlackError::Client)?

@@ -195,6 +195,8 @@ pub async fn set_status(
             // Lost a race against a concurrent approval the earlier check could not see.
             Err(RuleViolation::Overlap {
                 other: "another session".to_owned(),
+                state: "approved or live".to_owned(),
+                free: "Look at the calendar (list) for a free time and move this one.".to_owned(),
             }
             .into())
         }
@@ -401,24 +403,51 @@ pub async fn record_edit(
     row.try_into()
 }
 
-/// An approved or live session whose window overlaps `window`, other than `id`.
-pub async fn overlapping_approved(
+/// An approved or live session's window: time the storefront has promised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    pub id: i64,
+    pub title: String,
+    pub status: Status,
+    pub window: Window,
+}
+
+/// id, title, status, starts_at, ends_at.
+type TakenRow = (i64, String, String, DateTime<Utc>, DateTime<Utc>);
+
+/// Approved or live sessions other than `id` whose windows come within
+/// `margin` of `window`, earliest first: those it overlaps, and the
+/// neighbours a free window next to them must also avoid.
+pub async fn taken_near(
     conn: &mut PgConnection,
     id: i64,
     window: &Window,
-) -> Result<Option<(i64, String)>, StoreError> {
-    let row = sqlx::query_as(
-        "select id, title from session \
+    margin: chrono::Duration,
+) -> Result<Vec<Taken>, StoreError> {
+    let rows: Vec<TakenRow> = sqlx::query_as(
+        "select id, title, status, starts_at, ends_at from session \
          where id <> $1 and status in ('approved', 'live') \
            and tstzrange(starts_at, ends_at, '[)') && tstzrange($2, $3, '[)') \
-         order by starts_at limit 1",
+         order by starts_at",
     )
     .bind(id)
-    .bind(window.starts_at())
-    .bind(window.ends_at())
-    .fetch_optional(conn)
+    .bind(window.starts_at() - margin)
+    .bind(window.ends_at() + margin)
+    .fetch_all(conn)
     .await?;
-    Ok(row)
+    rows.into_iter()
+        .map(|(id, title, status, starts_at, ends_at)| {
+            let status = Status::from_stored(&status).ok_or_else(|| {
+                StoreError::Corrupt(format!("session {id} has status {status:?}"))
+            })?;
+            Ok(Taken {
+                id,
+                title,
+                status,
+                window: Window::from_stored(starts_at, ends_at),
+            })
+        })
+        .collect()
 }
 
 /// A session for a list, with how many items it holds.

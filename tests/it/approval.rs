@@ -228,8 +228,14 @@ async fn approving_after_the_deadline_is_refused(pool: PgPool) {
 #[sqlx::test]
 async fn overlapping_approvals_are_refused(pool: PgPool) {
     let t = TestApp::new(pool).await;
-    let first = t.approved().await;
+    // Both waiting at once, so neither was refused at draft or submit.
+    let first = t.submitted().await;
     let second = t.submitted_at("tomorrow 11:00", "tomorrow 15:00").await;
+    t.app
+        .desk
+        .approve(&t.bob, first.id, first.version)
+        .await
+        .unwrap();
 
     let err = t
         .refused(
@@ -238,11 +244,24 @@ async fn overlapping_approvals_are_refused(pool: PgPool) {
         )
         .await;
 
+    let span = |from, hours| {
+        flashsale_bot::domain::window::format_span(
+            from,
+            from + chrono::Duration::hours(hours),
+            chrono_tz::Asia::Jakarta,
+        )
+    };
+    let (starts, ends) = (first.window.starts_at(), first.window.ends_at());
     assert_eq!(
         err.to_string(),
         format!(
-            "This session overlaps #{} \"Midnight Deals\", which is already approved: the storefront shows one flash sale at a time. Move one of them.",
-            first.id
+            "This session overlaps #{} \"Midnight Deals\" ({}), which is approved: \
+             the storefront shows one flash sale at a time. Nearest free windows of the same length: \
+             {} or {}.",
+            first.id,
+            span(starts, 12),
+            span(ends, 4),
+            span(starts - chrono::Duration::hours(4), 4),
         )
     );
 }

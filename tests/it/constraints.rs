@@ -77,8 +77,9 @@ async fn a_seventh_slot_or_a_repeated_sku_cannot_be_stored(pool: PgPool) {
 #[sqlx::test]
 async fn overlapping_approved_windows_cannot_be_stored(pool: PgPool) {
     let t = TestApp::new(pool.clone()).await;
-    t.approved().await;
+    // Drafted before the first is approved: the app refuses an overlapping draft itself.
     let other = t.draft_at("tomorrow 06:00", "tomorrow 18:00").await;
+    t.approved().await;
 
     let err = sqlx::query("update session set status = 'approved' where id = $1")
         .bind(other.id)

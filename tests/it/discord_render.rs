@@ -205,6 +205,40 @@ fn announcements_and_replies_never_ping() {
 }
 
 #[test]
+fn a_masked_link_typed_into_a_title_notes_or_reason_stays_text() {
+    let link = "[click](https://evil.example/x)";
+    let mut view = session(Status::Live, 6);
+    view.title = format!("Deals {link}");
+    view.notes = Some(format!("see {link}"));
+    view.rejection_reason = Some(format!("because {link}"));
+    let escaped = "\\[click\\](https://evil.example/x)";
+    for message in [now_live(&view), ended(&view, ""), approval_request(&view)] {
+        let sent = json(renderer().message(&message));
+        let body = sent.to_string();
+        assert!(
+            !body.contains("[click](https"),
+            "a masked link went out: {body}"
+        );
+        let content = sent["content"].as_str().unwrap_or_default();
+        assert!(content.contains(escaped), "{content}");
+        if sent["embeds"][0].is_null() {
+            continue; // "ended" has no card
+        }
+        let description = sent["embeds"][0]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            description.contains(&format!("Notes: see {escaped}")),
+            "{description}"
+        );
+        assert!(
+            description.contains(&format!("Rejected: because {escaped}")),
+            "{description}"
+        );
+    }
+}
+
+#[test]
 fn a_user_mention_pings_that_user_only() {
     let message = Message {
         text: Text::from("#12 was rejected."),

@@ -86,7 +86,7 @@ async fn a_start_in_the_past_is_refused(pool: PgPool) {
     let err = refused_draft(&t, &t.alice, input("Deals", "today 09:00", "today 12:00")).await;
     assert_matches!(
         err,
-        AppError::Input(InputError::Window(WindowError::TooSoon { .. }))
+        AppError::Input(InputError::Window(WindowError::StartPassed { .. }))
     );
 }
 

@@ -49,14 +49,9 @@ pub enum Answer {
     ForPlatform(Command),
 }
 
-/// Runs `command` as `actor`. `approvals` is how the platform names the
-/// approvals channel in the answer to `submit` (`#approvals`, `<#C123>`).
-pub async fn run(
-    app: &Front,
-    actor: &Actor,
-    command: Command,
-    approvals: &str,
-) -> Result<Answer, AppError> {
+/// Runs `command` as `actor`. The answer to `submit` names the approvals
+/// channel as a `Span::Channel`, which each platform writes its own way.
+pub async fn run(app: &Front, actor: &Actor, command: Command) -> Result<Answer, AppError> {
     let session = |headline: Text| move |view: SessionView| Answer::Session { headline, view };
     let said = |text: String| Answer::Said(Text::from(text));
     Ok(match command {
@@ -113,9 +108,8 @@ pub async fn run(
         Command::List { range, page } => {
             Answer::Sessions(app.queries.list_view(range, page).await?)
         }
-        Command::Submit { session: id } => said(headlines::submitted(
+        Command::Submit { session: id } => Answer::Said(headlines::submitted_to_approvals(
             app.desk.submit(actor, id).await?.id,
-            approvals,
         )),
         Command::Withdraw { session: id } => {
             said(headlines::withdrew(app.desk.withdraw(actor, id).await?.id))

@@ -230,7 +230,7 @@ impl Session {
             Command::Export { session, ref dir } | Command::LogExport { session, ref dir } => {
                 let dir = dir.clone();
                 let log = matches!(command, Command::LogExport { .. });
-                match command_line::run(app, actor, command, "#approvals").await {
+                match command_line::run(app, actor, command).await {
                     Ok(Answer::Files { files, .. }) => write_files(dir.as_deref(), files)
                         .await
                         .map(|paths| {
@@ -283,7 +283,7 @@ impl Session {
             }
             Command::Help => Ok(help(r.time_zone.name())),
             // The approvals channel is printed above, under "── #approvals".
-            command => command_line::run(app, actor, command, "#approvals")
+            command => command_line::run(app, actor, command)
                 .await
                 .map(|answer| self.render(answer, now)),
         };

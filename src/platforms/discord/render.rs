@@ -18,7 +18,8 @@ use serenity::{
 };
 
 use crate::chat::{
-    Button, ButtonStyle, Card, CommandHint, Mention, Message, Text, TimeStyle, Tone,
+    escape_markdown, Button, ButtonStyle, Card, CommandHint, Mention, Message, Text, TimeStyle,
+    Tone,
 };
 use crate::domain::window::format_local;
 
@@ -168,8 +169,13 @@ impl Renderer {
     }
 
     pub fn text(&self, text: &Text) -> String {
-        // Discord users type slash commands with `name:value` options.
-        text.render_with(|at, style| self.time(at, style), CommandHint::slash)
+        // Discord users type slash commands with `name:value` options; what
+        // people typed is escaped so that it cannot become a masked link.
+        text.render_escaped(
+            |at, style| self.time(at, style),
+            CommandHint::slash,
+            escape_markdown,
+        )
     }
 
     /// A whole chat message: mentions first, then the text, the card, the buttons.
@@ -227,7 +233,8 @@ impl Renderer {
             inline: f.inline,
         }));
         EmbedParts {
-            title: card.title.clone(),
+            // The title holds the session's typed title; the card adds no markdown to it.
+            title: escape_markdown(&card.title),
             description: card.description.as_ref().map(|d| self.text(d)),
             colour: tone_colour(card.tone),
             fields,

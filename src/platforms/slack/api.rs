@@ -136,6 +136,11 @@ pub struct SlackApi {
     client: std::sync::Arc<Client>,
     bot_token: SlackApiToken,
     timeout: Duration,
+    /// Where the Web API is: a `response_url` is trusted only on Slack's
+    /// hooks host or, in tests, on this same loopback host.
+    api_base: Url,
+    /// For `response_url` answers, which are plain webhooks, not Web API calls.
+    hooks: reqwest::Client,
 }
 
 impl std::fmt::Debug for SlackApi {
@@ -152,6 +157,8 @@ impl SlackApi {
             client: std::sync::Arc::new(client(api_base)?),
             bot_token: token(bot_token),
             timeout: CALL_TIMEOUT,
+            api_base: api_base.clone(),
+            hooks: reqwest::Client::new(),
         })
     }
 
@@ -221,6 +228,102 @@ impl SlackApi {
             )
             .await?;
         Ok(())
+    }
+
+    /// The same answer as a direct message from the bot (`chat.postMessage`
+    /// to the user's id, which Slack delivers in the app's Messages tab):
+    /// the last way to reach someone where the channel refused.
+    pub async fn post_direct(
+        &self,
+        user: &str,
+        rendered: &super::render::Rendered,
+    ) -> Result<(), SlackApiError> {
+        let mut request = serde_json::json!({ "channel": user, "text": rendered.text });
+        if !rendered.blocks.is_empty() {
+            request["blocks"] = serde_json::to_value(&rendered.blocks)
+                .map_err(|e| SlackApiError::Setup(e.to_string()))?;
+        }
+        let session = self.session();
+        let _: Ignored = self
+            .call(
+                "chat.postMessage",
+                session
+                    .http_session_api
+                    .http_post("chat.postMessage", &request, None),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An ephemeral answer through an envelope's `response_url`: it works in
+    /// channels the bot is not a member of. The URL came with the envelope,
+    /// so it is used only on Slack's hooks host (or the test's loopback base).
+    pub async fn respond(
+        &self,
+        response_url: &str,
+        rendered: &super::render::Rendered,
+    ) -> Result<(), SlackApiError> {
+        let url = Url::parse(response_url)
+            .map_err(|e| SlackApiError::Setup(format!("a response_url that is not a URL: {e}")))?;
+        let slacks = url.scheme() == "https" && url.host_str() == Some("hooks.slack.com");
+        let ours = url.scheme() == self.api_base.scheme()
+            && url.host_str() == self.api_base.host_str()
+            && url.port_or_known_default() == self.api_base.port_or_known_default();
+        if !(slacks || ours) {
+            return Err(SlackApiError::Refused {
+                code: "untrusted_response_url".to_owned(),
+                errors: vec![url.host_str().unwrap_or_default().to_owned()],
+            });
+        }
+        let mut body = serde_json::json!({
+            "response_type": "ephemeral",
+            "replace_original": false,
+            "text": rendered.text,
+        });
+        if !rendered.blocks.is_empty() {
+            body["blocks"] = serde_json::to_value(&rendered.blocks)
+                .map_err(|e| SlackApiError::Setup(e.to_string()))?;
+        }
+        let sent = self
+            .hooks
+            .post(url)
+            .json(&body)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| SlackApiError::Unavailable(format!("response_url: {e}")))?;
+        let status = sent.status();
+        if status.is_success() {
+            Ok(())
+        } else if status.is_server_error() || status.as_u16() == 429 {
+            Err(SlackApiError::Unavailable(format!(
+                "response_url: HTTP {status}"
+            )))
+        } else {
+            Err(SlackApiError::Refused {
+                code: format!("http_{}", status.as_u16()),
+                errors: Vec::new(),
+            })
+        }
+    }
+
+    /// The workspace the bot token belongs to (`auth.test`'s `team_id`):
+    /// envelopes from any other workspace are refused.
+    pub async fn team_id(&self) -> Result<String, SlackApiError> {
+        #[derive(serde::Deserialize)]
+        struct Auth {
+            team_id: String,
+        }
+        let session = self.session();
+        let auth: Auth = self
+            .call(
+                "auth.test",
+                session
+                    .http_session_api
+                    .http_post("auth.test", &serde_json::json!({}), None),
+            )
+            .await?;
+        Ok(auth.team_id)
     }
 
     /// Opens a modal (`views.open`) with the `trigger_id` of the command or

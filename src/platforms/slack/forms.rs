@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::app::{parse_paste, AppError, DraftFields, Front, ImportTarget, InputError};
-use crate::domain::{Notes, Title, Window, MAX_ITEMS};
+use crate::domain::{Notes, Title, Window, WindowPart, MAX_ITEMS};
 
 /// Form (modal) ids: `callback_id`s, parsed strictly when submitted.
 const DRAFT_FORM: &str = "fs:draft";
@@ -100,7 +100,12 @@ pub(super) fn form_errors(
             } else if let Err(e) =
                 Window::parse(&start, &end, policy.time_zone, now, &policy.window)
             {
-                errors.insert("end".into(), e.to_string().into());
+                // The start alone parsed, so an error about no part is the end's text.
+                let field = match e.part() {
+                    Some(WindowPart::Start) => "start",
+                    Some(WindowPart::End) | None => "end",
+                };
+                errors.insert(field.into(), e.to_string().into());
             }
             let notes = values.text("notes");
             if !notes.trim().is_empty() {

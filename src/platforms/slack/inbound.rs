@@ -32,11 +32,25 @@ use crate::app::cards::session_card;
 use crate::app::command_line::parser::{parse_line, Command, Input};
 use crate::app::command_line::{self, Answer};
 use crate::app::{headlines, AppError, Front, ImportError};
+use crate::chat::buttons::ButtonIdError;
 use crate::chat::{Message, Text};
 use crate::domain::Actor;
 use crate::metrics;
 use crate::platforms::download::{self, download_request, DownloadError};
 use secrecy::{ExposeSecret, SecretString};
+
+/// Slack's answers to `chat.postEphemeral` that mean the bot cannot speak in
+/// that channel (it is not a member, or cannot see the channel at all).
+const NOT_A_MEMBER: &[&str] = &["not_in_channel", "channel_not_found"];
+
+/// Who to answer and where: the person who acted, the channel they acted in,
+/// and the envelope's `response_url` when it has one (slash commands,
+/// button presses), the way to answer where the bot is not a member.
+struct To<'a> {
+    channel: &'a str,
+    user: &'a str,
+    response_url: Option<&'a str>,
+}
 
 /// The Slack side of the bot's inbound traffic.
 pub struct SlackInbound {
@@ -49,6 +63,9 @@ pub struct SlackInbound {
     /// Reads an imported file from its private URL, with the bot token.
     downloads: reqwest::Client,
     bot_token: SecretString,
+    /// The workspace the bot token belongs to (`auth.test`): envelopes from
+    /// any other are refused.
+    team: String,
 }
 
 impl SlackInbound {
@@ -59,6 +76,7 @@ impl SlackInbound {
         renderer: Renderer,
         approvals_channel: impl Into<String>,
         bot_token: SecretString,
+        team: impl Into<String>,
     ) -> SlackInbound {
         SlackInbound {
             app,
@@ -68,7 +86,20 @@ impl SlackInbound {
             approvals_channel: approvals_channel.into(),
             downloads: reqwest::Client::new(),
             bot_token,
+            team: team.into(),
         }
+    }
+
+    /// Whether the envelope comes from our workspace. A slash command says so
+    /// in `team_id`, an interaction in `team.id` (or the user's `team_id`);
+    /// an envelope that names no team is not trusted either.
+    fn ours(&self, envelope: &Envelope) -> bool {
+        let p = &envelope.payload;
+        let team = p["team_id"]
+            .as_str()
+            .or(p["team"]["id"].as_str())
+            .or(p["user"]["team_id"].as_str());
+        team == Some(self.team.as_str())
     }
 
     /// Who acted: `slack:<user>` with the roles Slack's user groups give now.
@@ -79,24 +110,51 @@ impl SlackInbound {
             .map_err(AppError::unexpected)
     }
 
-    /// Only `user` sees it, in `channel`.
-    async fn tell(&self, channel: &str, user: &str, message: &Message) {
+    /// Only the person sees it, in their channel; where the bot is not a
+    /// member, through the envelope's `response_url` (or else a direct
+    /// message), with how to invite the bot.
+    async fn tell(&self, to: &To<'_>, message: &Message) {
         let rendered = self.renderer.message(message);
-        if let Err(e) = self.api.post_ephemeral(channel, user, &rendered).await {
-            tracing::warn!(error = %e, channel, user, "could not answer in Slack");
+        let refused = match self
+            .api
+            .post_ephemeral(to.channel, to.user, &rendered)
+            .await
+        {
+            Ok(()) => return,
+            Err(e) if e.code().is_some_and(|c| NOT_A_MEMBER.contains(&c)) => e,
+            Err(e) => {
+                let (channel, user) = (to.channel, to.user);
+                tracing::warn!(error = %e, channel, user, "could not answer in Slack");
+                return;
+            }
+        };
+        let invite = Text::from(
+            "(I am not a member of the channel you asked in, so only you see this, here. \
+             To hear from me there, invite me: type `/invite @flashsale-bot` in that channel.)",
+        );
+        let mut elsewhere = message.clone();
+        elsewhere.text = message.text.clone().line(invite);
+        let rendered = self.renderer.message(&elsewhere);
+        let answered = match to.response_url {
+            Some(url) => self.api.respond(url, &rendered).await,
+            None => self.api.post_direct(to.user, &rendered).await,
+        };
+        if let Err(e) = answered {
+            let (channel, user) = (to.channel, to.user);
+            tracing::warn!(error = %e, first = %refused, channel, user, "could not answer in Slack, not even outside the channel");
         }
     }
 
-    async fn tell_text(&self, channel: &str, user: &str, text: Text) {
+    async fn tell_text(&self, to: &To<'_>, text: Text) {
         let message = Message {
             text,
             ..Message::default()
         };
-        self.tell(channel, user, &message).await;
+        self.tell(to, &message).await;
     }
 
-    async fn refuse(&self, channel: &str, user: &str, error: &AppError) {
-        self.tell_text(channel, user, error.message()).await;
+    async fn refuse(&self, to: &To<'_>, error: &AppError) {
+        self.tell_text(to, error.message()).await;
     }
 
     /// `/flashsale <text>`.
@@ -107,6 +165,11 @@ impl SlackInbound {
             str_of(p, "user_id"),
             str_of(p, "channel_id"),
         );
+        let to = To {
+            channel,
+            user,
+            response_url: p["response_url"].as_str(),
+        };
         let name = str_of(p, "user_name");
         let trigger = str_of(p, "trigger_id");
         let started = std::time::Instant::now();
@@ -118,33 +181,29 @@ impl SlackInbound {
                 let said = Text::from("That is not a /flashsale command. Try ")
                     .command("help", &[])
                     .plain(".");
-                return self.tell_text(channel, user, said).await;
+                return self.tell_text(&to, said).await;
             }
-            // `draft` alone opens the form rather than listing what is missing.
+            // `draft` alone opens the form rather than listing what is missing;
+            // a file comes through Slack's file form, not a path on the bot's
+            // machine. Either form only for someone who may draft.
             Err(_) if text.trim() == "draft" => {
-                return self.open(channel, user, trigger, draft_form(channel)).await;
-            }
-            // A file comes through Slack's file form, not a path on the bot's machine.
-            Err(_) if text.trim() == "import" => {
                 return self
-                    .open(channel, user, trigger, import_form(channel))
+                    .draft_form(&to, name, trigger, draft_form(channel))
                     .await;
             }
-            Err(e) => {
+            Err(_) if text.trim() == "import" => {
                 return self
-                    .tell_text(channel, user, Text::from(format!("✗ {e}")))
-                    .await
+                    .draft_form(&to, name, trigger, import_form(channel))
+                    .await;
             }
+            Err(e) => return self.tell_text(&to, Text::from(format!("✗ {e}"))).await,
         };
         let metric = command.name();
-        if !self.first(channel, user, &envelope.event_id()).await {
+        if !self.first(&to, &envelope.event_id()).await {
             return;
         }
         let answered = match self.actor(user, name).await {
-            Ok(actor) => {
-                let approvals = format!("<#{}>", self.approvals_channel);
-                command_line::run(&self.app, &actor, command, &approvals).await
-            }
+            Ok(actor) => command_line::run(&self.app, &actor, command).await,
             Err(e) => Err(e),
         };
         let outcome = answered
@@ -152,12 +211,12 @@ impl SlackInbound {
             .map_or_else(AppError::outcome_label, |_| "ok");
         metrics::command(metric, outcome, Some(started.elapsed()));
         match answered {
-            Ok(answer) => self.answer(channel, user, trigger, answer).await,
-            Err(e) => self.refuse(channel, user, &e).await,
+            Ok(answer) => self.answer(&to, name, trigger, answer).await,
+            Err(e) => self.refuse(&to, &e).await,
         }
     }
 
-    async fn answer(&self, channel: &str, user: &str, trigger: &str, answer: Answer) {
+    async fn answer(&self, to: &To<'_>, name: &str, trigger: &str, answer: Answer) {
         let message = match answer {
             Answer::Session { headline, view } => Message {
                 text: headline,
@@ -177,23 +236,27 @@ impl SlackInbound {
                 ..Message::default()
             },
             Answer::Files { headline, files } => {
-                for (name, bytes) in files {
-                    if let Err(e) = self.api.upload_file(channel, &name, bytes, None).await {
-                        tracing::warn!(error = %e, file = %name, "could not upload an export to Slack");
+                for (file_name, bytes) in files {
+                    if let Err(e) = self
+                        .api
+                        .upload_file(to.channel, &file_name, bytes, None)
+                        .await
+                    {
+                        tracing::warn!(error = %e, file = %file_name, "could not upload an export to Slack");
                         let said = format!(
-                            "Sorry, the file {name} could not be uploaded to Slack; try again."
+                            "Sorry, the file {file_name} could not be uploaded to Slack; try again."
                         );
-                        return self.tell_text(channel, user, Text::from(said)).await;
+                        return self.tell_text(to, Text::from(said)).await;
                     }
                 }
                 text_message(Text::from(headline))
             }
             Answer::ForPlatform(Command::PasteSkus { session }) => {
-                return self.paste_form(channel, user, trigger, session).await;
+                return self.paste_form(to, trigger, session).await;
             }
             Answer::ForPlatform(Command::Import { .. }) => {
                 return self
-                    .open(channel, user, trigger, import_form(channel))
+                    .draft_form(to, name, trigger, import_form(to.channel))
                     .await;
             }
             // A slash command carries no file; the import form is for sessions.
@@ -212,12 +275,26 @@ impl SlackInbound {
             ),
             Answer::ForPlatform(_) => text_message(help_text(self.app.policy.time_zone.name())),
         };
-        self.tell(channel, user, &message).await;
+        self.tell(to, &message).await;
+    }
+
+    /// The draft or import form, once the person may draft: the role is
+    /// checked before the form opens, as Discord does, so nobody fills a form
+    /// only to be refused.
+    async fn draft_form(&self, to: &To<'_>, name: &str, trigger: &str, form: Value) {
+        let allowed = match self.actor(to.user, name).await {
+            Ok(actor) => self.app.desk.check_draft_allowed(&actor),
+            Err(e) => Err(e),
+        };
+        match allowed {
+            Ok(()) => self.open(to, trigger, form).await,
+            Err(e) => self.refuse(to, &e).await,
+        }
     }
 
     /// The paste form, once the person may edit the session.
-    async fn paste_form(&self, channel: &str, user: &str, trigger: &str, session: i64) {
-        let allowed = match self.actor(user, "").await {
+    async fn paste_form(&self, to: &To<'_>, trigger: &str, session: i64) {
+        let allowed = match self.actor(to.user, "").await {
             Ok(actor) => {
                 self.app
                     .desk
@@ -228,18 +305,18 @@ impl SlackInbound {
         };
         match allowed {
             Ok(()) => {
-                self.open(channel, user, trigger, paste_form(channel, session))
+                self.open(to, trigger, paste_form(to.channel, session))
                     .await
             }
-            Err(e) => self.refuse(channel, user, &e).await,
+            Err(e) => self.refuse(to, &e).await,
         }
     }
 
-    async fn open(&self, channel: &str, user: &str, trigger: &str, view: Value) {
+    async fn open(&self, to: &To<'_>, trigger: &str, view: Value) {
         if let Err(e) = self.api.open_view(trigger, &view).await {
             tracing::warn!(error = %e, "could not open a Slack form");
             let said = "Sorry, the form could not be opened (Slack allows 3 seconds); try again.";
-            self.tell_text(channel, user, Text::from(said)).await;
+            self.tell_text(to, Text::from(said)).await;
         }
     }
 
@@ -252,29 +329,41 @@ impl SlackInbound {
             .or(p["container"]["channel_id"].as_str())
             .unwrap_or(&self.approvals_channel)
             .to_owned();
+        let to = To {
+            channel: &channel,
+            user,
+            response_url: p["response_url"].as_str(),
+        };
         let Some(action) = p["actions"].get(0) else {
             return;
         };
         let id = str_of(action, "action_id");
+        // Our buttons carry their id twice (`action_id` and `value`); a press
+        // where they differ was not made on a card of ours, so it is refused
+        // rather than acted on as either.
+        if action["value"].as_str() != Some(id) {
+            let forged = AppError::Button(ButtonIdError(id.chars().take(100).collect()));
+            tracing::warn!(action_id = %id, value = %action["value"], user, "a button's value does not match its action id; refused");
+            return self.refuse(&to, &forged).await;
+        }
         let actor = match self.actor(user, name).await {
             Ok(actor) => actor,
-            Err(e) => return self.refuse(&channel, user, &e).await,
+            Err(e) => return self.refuse(&to, &e).await,
         };
         match press_button(&self.app, &actor, PLATFORM, &envelope.event_id(), id).await {
             PressOutcome::Approved(view) => {
                 let said = headlines::approved(view.id, view.window.starts_at());
-                self.tell_text(&channel, user, said).await;
+                self.tell_text(&to, said).await;
             }
             PressOutcome::NeedsReason {
                 session_id,
                 version,
             } => {
                 let form = reason_form(&channel, session_id, version);
-                self.open(&channel, user, str_of(p, "trigger_id"), form)
-                    .await;
+                self.open(&to, str_of(p, "trigger_id"), form).await;
             }
             PressOutcome::AlreadyHandled => {}
-            PressOutcome::Refused(e) => self.refuse(&channel, user, &e).await,
+            PressOutcome::Refused(e) => self.refuse(&to, &e).await,
         }
     }
 
@@ -293,15 +382,22 @@ impl SlackInbound {
             .filter(|c| super::is_slack_id(c, &['C', 'G', 'D']))
             .unwrap_or(&self.approvals_channel)
             .to_owned();
+        // A submission has no `response_url` of its own: where the channel
+        // refuses, the answer goes by direct message.
+        let to = To {
+            channel: &channel,
+            user,
+            response_url: None,
+        };
         let actor = match self.actor(user, name).await {
             Ok(actor) => actor,
-            Err(e) => return self.refuse(&channel, user, &e).await,
+            Err(e) => return self.refuse(&to, &e).await,
         };
         let event = envelope.event_id();
         let value = |key: &str| values.text(key);
         match FormId::parse(callback) {
             Some(FormId::Draft) => {
-                if !self.first(&channel, user, &event).await {
+                if !self.first(&to, &event).await {
                     return;
                 }
                 let input = crate::app::DraftInput {
@@ -316,13 +412,13 @@ impl SlackInbound {
                             headline: headlines::drafted(view.id),
                             view,
                         };
-                        self.answer(&channel, user, "", answer).await;
+                        self.answer(&to, name, "", answer).await;
                     }
-                    Err(e) => self.refuse(&channel, user, &e).await,
+                    Err(e) => self.refuse(&to, &e).await,
                 }
             }
             Some(FormId::Paste { session }) => {
-                if !self.first(&channel, user, &event).await {
+                if !self.first(&to, &event).await {
                     return;
                 }
                 match self
@@ -336,9 +432,9 @@ impl SlackInbound {
                             headline: headlines::pasted(session),
                             report,
                         };
-                        self.answer(&channel, user, "", answer).await;
+                        self.answer(&to, name, "", answer).await;
                     }
-                    Err(e) => self.refuse(&channel, user, &e).await,
+                    Err(e) => self.refuse(&to, &e).await,
                 }
             }
             Some(FormId::Reason { session, version }) => {
@@ -350,24 +446,24 @@ impl SlackInbound {
                 match rejected {
                     Ok(Some(view)) => {
                         let said = Text::from(headlines::rejected(view.id));
-                        self.tell_text(&channel, user, said).await;
+                        self.tell_text(&to, said).await;
                     }
                     Ok(None) => {}
-                    Err(e) => self.refuse(&channel, user, &e).await,
+                    Err(e) => self.refuse(&to, &e).await,
                 }
             }
             Some(FormId::Import) => {
-                if !self.first(&channel, user, &event).await {
+                if !self.first(&to, &event).await {
                     return;
                 }
                 match self.import(&actor, view, &values).await {
-                    Ok(answer) => self.answer(&channel, user, "", answer).await,
-                    Err(e) => self.refuse(&channel, user, &e).await,
+                    Ok(answer) => self.answer(&to, name, "", answer).await,
+                    Err(e) => self.refuse(&to, &e).await,
                 }
             }
             None => {
                 let said = "This form is not one of ours or is damaged; open it again.";
-                self.tell_text(&channel, user, Text::from(said)).await;
+                self.tell_text(&to, Text::from(said)).await;
             }
         }
     }
@@ -412,11 +508,11 @@ impl SlackInbound {
     }
 
     /// True the first time this event is seen; a refusal is told.
-    async fn first(&self, channel: &str, user: &str, event: &str) -> bool {
+    async fn first(&self, to: &To<'_>, event: &str) -> bool {
         match self.app.desk.first_delivery(PLATFORM, event).await {
             Ok(first) => first,
             Err(e) => {
-                self.refuse(channel, user, &e).await;
+                self.refuse(to, &e).await;
                 false
             }
         }
@@ -426,7 +522,7 @@ impl SlackInbound {
 #[async_trait]
 impl SocketHandler for SlackInbound {
     fn ack_payload(&self, envelope: &Envelope) -> Option<Value> {
-        if envelope.interaction_type() != Some("view_submission") {
+        if envelope.interaction_type() != Some("view_submission") || !self.ours(envelope) {
             return None;
         }
         let view = &envelope.payload["view"];
@@ -435,6 +531,11 @@ impl SocketHandler for SlackInbound {
     }
 
     async fn handle(&self, envelope: Envelope) {
+        if !self.ours(&envelope) {
+            // Not answered: an answer would go to a workspace we do not serve.
+            tracing::warn!(envelope = %envelope.envelope_id, team = %envelope.payload["team_id"].as_str().or(envelope.payload["team"]["id"].as_str()).unwrap_or("none"), "refused an envelope from another Slack workspace");
+            return;
+        }
         match envelope.kind {
             EnvelopeKind::SlashCommand => self.command(&envelope).await,
             EnvelopeKind::Interactive => match envelope.interaction_type() {

@@ -29,7 +29,9 @@ use slack_morphism::prelude::{
 };
 
 use super::is_slack_id;
-use crate::chat::{Button, ButtonStyle, Card, Mention, Message, Span, Text, TimeStyle, Tone};
+use crate::chat::{
+    Button, ButtonStyle, Card, Channel, Mention, Message, Span, Text, TimeStyle, Tone,
+};
 use crate::config::SlackConfig;
 use crate::domain::window::format_local;
 
@@ -195,6 +197,9 @@ pub struct Renderer {
     /// Mentioned one by one when there is no group for the role.
     pub editor_users: Vec<String>,
     pub approver_users: Vec<String>,
+    /// The channel ids a `Span::Channel` refers to (`<#C…>`).
+    pub announcements_channel: String,
+    pub approvals_channel: String,
 }
 
 /// Users mentioned for a role without a group, at most: a ping, not a roll call.
@@ -208,6 +213,22 @@ impl Renderer {
             approver_group: config.approver_group_id.clone(),
             editor_users: config.editor_user_ids.clone(),
             approver_users: config.approver_user_ids.clone(),
+            announcements_channel: config.announcements_channel_id.clone(),
+            approvals_channel: config.approvals_channel_id.clone(),
+        }
+    }
+
+    /// `<#C0123ABCD>`, a link to the channel; its name when the configured
+    /// id is not one (markup is only ever made of ids we checked).
+    pub fn channel(&self, channel: Channel) -> Markup {
+        let id = match channel {
+            Channel::Announcements => &self.announcements_channel,
+            Channel::Approvals => &self.approvals_channel,
+        };
+        if is_slack_id(id, &['C', 'G']) {
+            Markup::default().markup(format!("<#{id}>"))
+        } else {
+            Markup::default().typed(format!("#{}", channel.name()))
         }
     }
 
@@ -232,8 +253,11 @@ impl Renderer {
 
     pub fn text(&self, text: &Text) -> Markup {
         text.0.iter().fold(Markup::default(), |m, span| match span {
-            Span::Plain(s) => m.typed(s.clone()),
+            // Our own words and people's alike go out escaped: Slack's masked
+            // links and mentions need `<`, which escaping takes away.
+            Span::Plain(s) | Span::Typed(s) => m.typed(s.clone()),
             Span::Time(at, style) => m.append(self.time(*at, *style)),
+            Span::Channel(channel) => m.append(self.channel(*channel)),
             // Slack users type the same `/flashsale name key:value`; shown as code.
             Span::Command(hint) => m
                 .markup("`".to_owned())
@@ -467,7 +491,21 @@ mod tests {
             approver_group: Some("S0APPROVERS".to_owned()),
             editor_users: Vec::new(),
             approver_users: Vec::new(),
+            announcements_channel: "C0ANNOUNCE".to_owned(),
+            approvals_channel: "C0APPROVALS".to_owned(),
         }
+    }
+
+    #[test]
+    fn a_channel_is_a_reference_and_typed_text_stays_text() {
+        let text = Text::from("the card is in ")
+            .channel(Channel::Approvals)
+            .plain(" ")
+            .typed("<#C0EVIL> [x](https://e.example)");
+        assert_eq!(
+            renderer().text(&text).fit(limits::TEXT),
+            "the card is in <#C0APPROVALS> &lt;#C0EVIL&gt; [x](https://e.example)"
+        );
     }
 
     fn json(rendered: &Rendered) -> Vec<Value> {

@@ -72,6 +72,11 @@ pub struct SlackRoles {
     approver_users: HashSet<String>,
     ttl: Duration,
     cache: Mutex<HashMap<String, Cached>>,
+    /// Held while a group's list is asked of Slack: when the cache expires
+    /// under a burst of presses, one caller asks and the others wait for its
+    /// answer (single flight) instead of each calling `usergroups.users.list`
+    /// and hitting Slack's rate limit together.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl SlackRoles {
@@ -84,6 +89,7 @@ impl SlackRoles {
             approver_users: config.approver_user_ids.iter().cloned().collect(),
             ttl: GROUP_TTL,
             cache: Mutex::new(HashMap::new()),
+            refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -133,11 +139,23 @@ impl SlackRoles {
         }
     }
 
+    /// The group's members while they are fresh.
+    fn cached(&self, group: &str) -> Option<Arc<HashSet<String>>> {
+        self.lock()
+            .get(group)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, members)| Arc::clone(members))
+    }
+
     async fn group(&self, group: &str) -> Result<Arc<HashSet<String>>, RolesError> {
-        if let Some((at, members)) = self.lock().get(group) {
-            if at.elapsed() < self.ttl {
-                return Ok(Arc::clone(members));
-            }
+        if let Some(members) = self.cached(group) {
+            return Ok(members);
+        }
+        // One refresh at a time; whoever waited finds the list the first one
+        // fetched. A failed refresh caches nothing, so the next caller asks again.
+        let _refresh = self.refreshing.lock().await;
+        if let Some(members) = self.cached(group) {
+            return Ok(members);
         }
         let members: Arc<HashSet<String>> = match self.source.members(group).await {
             Ok(users) => Arc::new(users.into_iter().collect()),
@@ -253,6 +271,40 @@ mod tests {
             source.calls.load(Ordering::SeqCst),
             6,
             "an expired list is asked again"
+        );
+    }
+
+    /// A source that answers slowly, so a burst overlaps the first call.
+    struct Slow(Arc<Table>);
+
+    #[async_trait]
+    impl RoleSource for Slow {
+        async fn members(&self, group: &str) -> Result<Vec<String>, SlackApiError> {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.0.members(group).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_burst_after_expiry_asks_slack_once_per_group() {
+        let source = table();
+        let roles = Arc::new(SlackRoles::new(
+            Arc::new(Slow(source.clone())),
+            &config(Some("S0EDITORS"), &[]),
+        ));
+        let burst: Vec<_> = (0..20)
+            .map(|_| {
+                let roles = Arc::clone(&roles);
+                tokio::spawn(async move { roles.roles_of("U0ANA").await })
+            })
+            .collect();
+        for press in burst {
+            assert_eq!(press.await.unwrap(), Ok(Roles::EDITOR));
+        }
+        assert_eq!(
+            source.calls.load(Ordering::SeqCst),
+            2,
+            "one call per group, not one per press"
         );
     }
 

@@ -50,6 +50,8 @@ pub const BOT_ID: &str = "B0BOT";
 pub const ANNOUNCEMENTS: &str = "C0ANNOUNCE";
 pub const APPROVALS: &str = "C0APPROVALS";
 pub const GENERAL: &str = "C0GENERAL";
+/// A channel the bot was never invited to: Slack answers `not_in_channel`.
+pub const OUTSIDE: &str = "C0OUTSIDE";
 pub const EDITORS: &str = "S0EDITORS";
 pub const APPROVERS: &str = "S0APPROVERS";
 /// Slack waits this long for an envelope's ack.
@@ -372,9 +374,11 @@ fn args(uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Value {
     Value::Object(map)
 }
 
-/// An answer through a command's `response_url`. Recorded as a call the fake
-/// does not know (`unknown_methods` lists it), because the bot answers people
-/// with `chat.postEphemeral`; a story that sees it fails saying so.
+/// An answer through a command's `response_url`, recorded as the call
+/// `response_url`. The bot answers people with `chat.postEphemeral` and uses
+/// this only where that is refused (it is not in the channel), so a story
+/// that did not expect one checks for it. A body without text or blocks, or
+/// one that would replace the message the command came from, is a problem.
 async fn response_url(
     AxumState(inner): AxumState<Arc<Inner>>,
     axum::extract::Path(trigger): axum::extract::Path<String>,
@@ -385,6 +389,12 @@ async fn response_url(
     let mut args = args(&uri, &headers, &body);
     args["trigger_id"] = json!(trigger);
     let mut state = inner.lock();
+    let empty = args["text"].as_str().is_none_or(str::is_empty) && args["blocks"].is_null();
+    if empty || args["replace_original"] == true || args["response_type"] == "in_channel" {
+        state.problems.push(format!(
+            "response_url: a body Slack would not show privately: {args}"
+        ));
+    }
     let seq = state.calls.len();
     state.calls.push(Call {
         seq,
@@ -392,7 +402,7 @@ async fn response_url(
         args,
         answer: json!({ "ok": true }),
         status: 200,
-        known: false,
+        known: true,
     });
     drop(state);
     inner.notify();
@@ -574,7 +584,9 @@ fn answer(
             }
         }
         "chat.postEphemeral" => {
-            if !channel_known(&args["channel"]) {
+            if args["channel"] == OUTSIDE {
+                refuse("not_in_channel")
+            } else if !channel_known(&args["channel"]) {
                 refuse("channel_not_found")
             } else if args["user"]
                 .as_str()
