@@ -64,8 +64,10 @@ impl ShopifyShop {
         for batch in skus.chunks(MAX_SKUS_PER_REQUEST) {
             let mut after = None;
             loop {
+                // Two variants per SKU before paging: the query's cost follows `first`.
+                let first = i32::try_from(batch.len() * 2).map_or(PAGE, |n| n.min(PAGE));
                 let operation = q::VariantsQuery::build(q::VariantsVariables {
-                    first: PAGE,
+                    first,
                     query: sku_query(batch),
                     after: after.take(),
                 });

@@ -322,6 +322,11 @@ impl Api {
                 self.bucket().observe(&name, cost);
             }
             let errors = raw.errors.unwrap_or_default();
+            if errors.iter().any(|e| code(e) == Some("MAX_COST_EXCEEDED")) {
+                return Err(CallError::Malformed(format!(
+                    "{name} costs more than Shopify allows one query"
+                )));
+            }
             if errors.iter().any(|e| code(e) == Some("THROTTLED")) {
                 let wait = raw
                     .extensions

@@ -180,7 +180,7 @@ pub(super) mod q {
     #[derive(cynic::QueryFragment, Debug)]
     #[cynic(graphql_type = "QueryRoot", variables = "SearchVariables")]
     pub struct DiscountSearch {
-        #[arguments(first: 10, query: $query)]
+        #[arguments(first: 5, query: $query)]
         pub automatic_discount_nodes: DiscountNodeConnection,
     }
 
@@ -252,11 +252,11 @@ pub(super) mod q {
         Other,
     }
 
-    /// A sale's discount holds at most its lines' variants (6 by default):
-    /// 100 is far above that and cheap.
+    /// A sale's discount holds at most its lines' variants (6 by default);
+    /// 25 is well above that and keeps a search of discounts cheap.
     #[derive(cynic::QueryFragment, Debug, Clone)]
     pub struct DiscountProducts {
-        #[arguments(first: 100)]
+        #[arguments(first: 25)]
         pub product_variants: VariantIds,
     }
 

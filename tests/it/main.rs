@@ -49,6 +49,7 @@ mod presence_pooling;
 mod prices;
 mod races;
 mod render;
+mod shopify_adapter;
 mod slack;
 mod slack_e2e;
 mod staged;
