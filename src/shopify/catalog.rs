@@ -196,7 +196,7 @@ impl Catalog for ShopifyShop {
                     .as_deref()
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(|s| Sku::from_canonical(&s.to_uppercase()))
+                    .map(|s| Sku::from_canonical(s.to_uppercase()))
                 else {
                     continue;
                 };

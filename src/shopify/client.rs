@@ -203,9 +203,7 @@ impl Known {
 impl Bucket {
     /// Reserves `cost` points now, or says how long to wait for them.
     fn reserve(&mut self, cost: f64) -> Option<Duration> {
-        let Some(known) = self.known.as_mut() else {
-            return None;
-        };
+        let known = self.known.as_mut()?;
         let now = Instant::now();
         let available = known.now(now);
         // A cost above the bucket's size can never be waited for: send it and
@@ -224,13 +222,18 @@ impl Bucket {
         ))
     }
 
+    /// Takes what Shopify says is available, unless the model says less:
+    /// calls reserved and still in flight are not in Shopify's figure yet,
+    /// while points another app spent are only in Shopify's.
     fn observe(&mut self, operation: &str, cost: &Cost) {
         let status = &cost.throttle_status;
+        let now = Instant::now();
+        let modelled = self.known.map_or(f64::INFINITY, |k| k.now(now));
         self.known = Some(Known {
             maximum: status.maximum_available,
-            available: status.currently_available,
+            available: status.currently_available.min(modelled),
             restore_rate: status.restore_rate,
-            at: Instant::now(),
+            at: now,
         });
         self.costs
             .insert(operation.to_owned(), cost.requested_query_cost);

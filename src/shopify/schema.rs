@@ -472,7 +472,7 @@ pub(super) mod q {
     }
 }
 
-#[allow(non_snake_case, non_camel_case_types)]
+#[allow(non_snake_case, non_camel_case_types, clippy::module_inception)]
 pub(super) mod schema {
     cynic::use_schema!(r#"src/shopify/schema/admin_2025-01.graphql"#);
 }

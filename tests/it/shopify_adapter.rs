@@ -407,7 +407,8 @@ async fn ending_one_line_takes_it_out_of_its_discount_and_the_others_stay_on_sal
 async fn units_sold_counts_the_units_ordered_in_the_window_without_cancelled_orders() {
     let fake = store().await;
     let shop = shop_for(&fake, ShopifyMode::Discount);
-    fake.place_order(&[("FS-001", 9)]);
+    // Before the window: not the sale's.
+    fake.place_order_at(&[("FS-001", 9)], Utc::now() - chrono::Duration::minutes(10));
     let sale = live_sale(&fake, &shop, 8).await;
     fake.place_order(&[("FS-001", 2), ("FS-002", 1)]);
     fake.place_order(&[("fs-001", 1)]);

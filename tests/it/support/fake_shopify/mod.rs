@@ -363,11 +363,15 @@ impl FakeShopify {
     }
 
     pub fn place_order(&self, lines: &[(&str, i32)]) -> String {
+        self.place_order_at(lines, Utc::now())
+    }
+
+    pub fn place_order_at(&self, lines: &[(&str, i32)], created_at: DateTime<Utc>) -> String {
         let mut state = self.inner.lock();
         let id = state.id("Order");
         state.orders.push(Order {
             id: id.clone(),
-            created_at: Utc::now(),
+            created_at,
             cancelled_at: None,
             lines: lines.iter().map(|(s, q)| ((*s).to_owned(), *q)).collect(),
         });
@@ -549,7 +553,10 @@ async fn graphql(
     };
     call.cost = cost;
     if cost > 1000.0 {
-        let problem = format!("{}: costs {cost}, over the 1,000 a query may", call.operation);
+        let problem = format!(
+            "{}: costs {cost}, over the 1,000 a query may",
+            call.operation
+        );
         state.problems.push(problem.clone());
         state.calls.push(call);
         return axum::Json(errors(problem, "MAX_COST_EXCEEDED")).into_response();
