@@ -18,6 +18,8 @@
 //! - `catalog`: the live product catalog (names, prices, stock) over HTTP, cached briefly.
 //! - `medusa`: a Medusa v2 store as both the catalog and the storefront (a
 //!   sale is a price list Medusa switches by its own clock).
+//! - `shopify`: a Shopify store as both the catalog and the storefront, through
+//!   the Admin GraphQL API (automatic discounts or variant prices).
 //! - `import`: Marketing's spreadsheets (.xlsx, .xls, .ods, .csv) read into
 //!   item rows with their row numbers; pure, no IO.
 //! - `render`: pictures for chat (a session's Flash Sale section, the digest's
@@ -64,6 +66,7 @@ pub mod reference;
 pub mod render;
 pub mod runtime;
 pub mod scheduler;
+pub mod shopify;
 pub mod store;
 pub mod storefront;
 pub mod telemetry;

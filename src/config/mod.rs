@@ -46,6 +46,7 @@ pub mod medusa;
 mod policy;
 mod scheduler;
 mod shop;
+pub mod shopify;
 mod slack;
 mod storefront;
 mod week;

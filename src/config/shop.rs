@@ -1,11 +1,13 @@
 //! Which kind of shop the bot sells through: `SHOP=webhook` (default: a shop
 //! that implements our contract, docs/storefront-api.yaml, at
 //! `STOREFRONT_URL`) or `SHOP=medusa` (a Medusa 2 store, `MEDUSA_*`, read
-//! only then, each missing variable named).
+//! only then, each missing variable named) or `SHOP=shopify` (a Shopify
+//! store, `SHOPIFY_*`, likewise).
 
 use super::env::Env;
 use super::ConfigError;
 use crate::medusa::MedusaSettings;
+use crate::shopify::ShopifySettings;
 
 pub const SHOP: &str = "SHOP";
 
@@ -16,21 +18,29 @@ pub enum ShopChoice {
     /// with `STOREFRONT_WEBHOOK_SECRET`.
     Webhook,
     Medusa(MedusaSettings),
+    Shopify(ShopifySettings),
 }
 
 pub(super) fn read(env: &Env<'_>) -> Result<ShopChoice, ConfigError> {
-    let kind = env.parse(SHOP, "webhook", "webhook or medusa", |v| {
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Webhook,
+        Medusa,
+        Shopify,
+    }
+    let kind = env.parse(SHOP, "webhook", "webhook, medusa or shopify", |v| {
         match v.trim().to_ascii_lowercase().as_str() {
-            "webhook" => Some(false),
-            "medusa" => Some(true),
+            "webhook" => Some(Kind::Webhook),
+            "medusa" => Some(Kind::Medusa),
+            "shopify" => Some(Kind::Shopify),
             _ => None,
         }
     })?;
-    if kind {
-        Ok(ShopChoice::Medusa(super::medusa::read_env(env)?))
-    } else {
-        Ok(ShopChoice::Webhook)
-    }
+    Ok(match kind {
+        Kind::Webhook => ShopChoice::Webhook,
+        Kind::Medusa => ShopChoice::Medusa(super::medusa::read_env(env)?),
+        Kind::Shopify => ShopChoice::Shopify(super::shopify::read_env(env)?),
+    })
 }
 
 #[cfg(test)]
@@ -61,9 +71,9 @@ mod tests {
 
     #[test]
     fn an_unknown_shop_names_the_choices() {
-        let refused = read_with(&[(SHOP, "shopify")]).unwrap_err();
+        let refused = read_with(&[(SHOP, "woocommerce")]).unwrap_err();
         assert!(
-            refused.to_string().contains("webhook or medusa"),
+            refused.to_string().contains("webhook, medusa or shopify"),
             "{refused}"
         );
     }
@@ -80,5 +90,18 @@ mod tests {
             (MEDUSA_REGION_ID, "reg_test"),
         ]);
         assert!(matches!(full, Ok(ShopChoice::Medusa(_))), "{full:?}");
+    }
+
+    #[test]
+    fn shopify_without_its_settings_names_the_first_missing_one() {
+        use crate::config::shopify::{SHOPIFY_ACCESS_TOKEN, SHOPIFY_SHOP_URL};
+        let refused = read_with(&[(SHOP, "shopify")]).unwrap_err();
+        assert!(matches!(refused, ConfigError::Missing { var, .. } if var == SHOPIFY_SHOP_URL));
+        let full = read_with(&[
+            (SHOP, "Shopify"),
+            (SHOPIFY_SHOP_URL, "https://flash.myshopify.com"),
+            (SHOPIFY_ACCESS_TOKEN, "shpat_test"),
+        ]);
+        assert!(matches!(full, Ok(ShopChoice::Shopify(_))), "{full:?}");
     }
 }

@@ -15,6 +15,7 @@ use super::StartupError;
 use crate::catalog::{CachedCatalog, Catalog, HttpCatalog};
 use crate::config::{Config, ShopChoice};
 use crate::medusa::MedusaShop;
+use crate::shopify::ShopifyShop;
 use crate::storefront::{HttpStorefront, Storefront};
 
 /// One shop, as the app (its catalog) and the scheduler (its sales) use it.
@@ -35,6 +36,19 @@ pub async fn connect(config: &Config) -> Result<Shop, StartupError> {
             Shop {
                 catalog: Arc::new(CachedCatalog::new(medusa.clone(), config.catalog_cache_ttl)),
                 sales: medusa,
+            }
+        }
+        ShopChoice::Shopify(settings) => {
+            let shopify = ShopifyShop::new(settings.clone(), config.policy.currency.clone())
+                .map_err(StartupError::Storefront)?;
+            tracing::info!(mode = shopify.mode().as_str(), "selling through Shopify");
+            let shopify = Arc::new(shopify);
+            Shop {
+                catalog: Arc::new(CachedCatalog::new(
+                    shopify.clone(),
+                    config.catalog_cache_ttl,
+                )),
+                sales: shopify,
             }
         }
     };

@@ -50,6 +50,7 @@ mod presence_pooling;
 mod prices;
 mod races;
 mod render;
+mod shopify_adapter;
 mod slack;
 mod slack_e2e;
 mod slack_last_mile;

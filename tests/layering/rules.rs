@@ -27,6 +27,7 @@ pub(crate) const OUTBOUND_CLIENTS: &[&str] = &[
     "src/render/",
     "src/catalog/",
     "src/medusa/",
+    "src/shopify/",
     "src/store/",
 ];
 

@@ -268,7 +268,7 @@ impl Session {
             },
             Command::TemplateExport { ref dir, .. } => {
                 let dir = dir.clone();
-                match command_line::run(app, actor, command, "#approvals").await {
+                match command_line::run(app, actor, command).await {
                     Ok(Answer::Files { headline, files }) => write_files(dir.as_deref(), files)
                         .await
                         .map(|paths| format!("{headline} {}", paths.join(", ")))

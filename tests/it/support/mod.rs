@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod contract;
 pub mod discord;
 pub mod fake_discord;
+pub mod fake_shopify;
 pub mod fake_slack;
 pub mod golive;
 pub mod medusa;
