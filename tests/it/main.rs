@@ -40,7 +40,7 @@ mod items;
 mod jobs;
 mod listing;
 mod medusa_adapter;
-mod medusa_golive;
+mod medusa_story;
 mod medusa_harness;
 mod observability;
 mod one_writer;
