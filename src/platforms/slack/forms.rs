@@ -12,14 +12,22 @@ const DRAFT_FORM: &str = "fs:draft";
 const PASTE_FORM: &str = "fs:paste";
 const REASON_FORM: &str = "fs:reason";
 const IMPORT_FORM: &str = "fs:import";
+const TEMPLATE_IMPORT_FORM: &str = "fs:template-import";
 
 /// Which form was submitted, from its `callback_id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum FormId {
     Draft,
     Import,
-    Paste { session: i64 },
-    Reason { session: i64, version: i32 },
+    /// A spreadsheet into a named template.
+    TemplateImport,
+    Paste {
+        session: i64,
+    },
+    Reason {
+        session: i64,
+        version: i32,
+    },
 }
 
 impl FormId {
@@ -30,6 +38,9 @@ impl FormId {
         }
         if raw == IMPORT_FORM {
             return Some(FormId::Import);
+        }
+        if raw == TEMPLATE_IMPORT_FORM {
+            return Some(FormId::TemplateImport);
         }
         if let Some(session) = raw
             .strip_prefix(PASTE_FORM)
@@ -120,6 +131,11 @@ pub(super) fn form_errors(
                     "session".into(),
                     e.message().render(|_, _| String::new()).into(),
                 );
+            }
+        }
+        FormId::TemplateImport => {
+            if let Err(e) = crate::domain::TemplateName::parse(&values.text("name")) {
+                errors.insert("name".into(), e.to_string().into());
             }
         }
         FormId::Paste { .. } => {
@@ -284,6 +300,32 @@ pub(super) fn import_form(channel: &str) -> Value {
                 false,
                 true,
             ),
+            input("sheet", "Sheet (blank: the first)", "Sheet1", false, true),
+        ],
+    )
+}
+
+/// A spreadsheet (the layout `import` reads) into a new template `name`.
+pub(super) fn template_import_form(channel: &str) -> Value {
+    let file = json!({
+        "type": "input",
+        "block_id": "file",
+        "label": plain("Spreadsheet (.xlsx, .xls, .ods or .csv, at most 2 MiB): one row per SKU"),
+        "element": {
+            "type": "file_input",
+            "action_id": "file",
+            "filetypes": ["xlsx", "xls", "ods", "csv"],
+            "max_files": 1,
+        },
+    });
+    modal(
+        TEMPLATE_IMPORT_FORM.to_owned(),
+        "Import a template",
+        "Save",
+        channel,
+        vec![
+            file,
+            input("name", "Template name", "midnight", false, false),
             input("sheet", "Sheet (blank: the first)", "Sheet1", false, true),
         ],
     )

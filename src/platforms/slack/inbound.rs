@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use super::api::SlackApi;
 use super::forms::{
     draft_form, form_errors, form_values, import_form, import_target, paste_form, reason_form,
-    uploaded_file, FormId, Values,
+    template_import_form, uploaded_file, FormId, UploadedFile, Values,
 };
 use super::render::Renderer;
 use super::replies::{batch_text, help_text, list_text, log_text, text_message};
@@ -196,6 +196,11 @@ impl SlackInbound {
                     .draft_form(&to, name, trigger, import_form(channel))
                     .await;
             }
+            Err(_) if text.split_whitespace().eq(["template", "import"]) => {
+                return self
+                    .draft_form(&to, name, trigger, template_import_form(channel))
+                    .await;
+            }
             Err(e) => return self.tell_text(&to, Text::from(format!("✗ {e}"))).await,
         };
         let metric = command.name();
@@ -259,20 +264,12 @@ impl SlackInbound {
                     .draft_form(to, name, trigger, import_form(to.channel))
                     .await;
             }
-            // A slash command carries no file; the import form is for sessions.
-            Answer::ForPlatform(Command::TemplateImport { .. }) => text_message(
-                Text::from(
-                    "A Slack command cannot carry a file: save a template from a session instead, ",
-                )
-                .command(
-                    "template save",
-                    &[
-                        ("name", "midnight".to_owned()),
-                        ("session", "12".to_owned()),
-                    ],
-                )
-                .plain(" (import the file into a draft first with /flashsale import)."),
-            ),
+            // A slash command carries no file: the file comes through the form.
+            Answer::ForPlatform(Command::TemplateImport { .. }) => {
+                return self
+                    .draft_form(to, name, trigger, template_import_form(to.channel))
+                    .await;
+            }
             Answer::ForPlatform(_) => text_message(help_text(self.app.policy.time_zone.name())),
         };
         self.tell(to, &message).await;
@@ -452,6 +449,18 @@ impl SlackInbound {
                     Err(e) => self.refuse(&to, &e).await,
                 }
             }
+            Some(FormId::TemplateImport) => {
+                if !self.first(&to, &event).await {
+                    return;
+                }
+                match self.import_template(&actor, view, &values).await {
+                    Ok(saved) => {
+                        let said = format!("Saved template {}", saved.summary());
+                        self.tell_text(&to, Text::from(said)).await;
+                    }
+                    Err(e) => self.refuse(&to, &e).await,
+                }
+            }
             Some(FormId::Import) => {
                 if !self.first(&to, &event).await {
                     return;
@@ -465,6 +474,50 @@ impl SlackInbound {
                 let said = "This form is not one of ours or is damaged; open it again.";
                 self.tell_text(&to, Text::from(said)).await;
             }
+        }
+    }
+
+    /// The template import form: only editors, and the file's declared size,
+    /// are checked before anything is downloaded, as for a session import.
+    async fn import_template(
+        &self,
+        actor: &Actor,
+        view: &Value,
+        values: &Map<String, Value>,
+    ) -> Result<crate::app::week::TemplateView, AppError> {
+        self.app.desk.check_draft_allowed(actor)?;
+        let file = uploaded_file(view).ok_or_else(|| {
+            AppError::unexpected(anyhow::anyhow!(
+                "a template import form came without its file"
+            ))
+        })?;
+        let bytes = self.download(&file).await?;
+        let sheet = Some(values.text("sheet")).filter(|s| !s.trim().is_empty());
+        self.app
+            .desk
+            .import_template(
+                actor,
+                &values.text("name"),
+                &file.name,
+                &bytes,
+                sheet.as_deref(),
+            )
+            .await
+    }
+
+    /// A file from a form, read with the bot token from its private URL once
+    /// its declared size is allowed.
+    async fn download(&self, file: &UploadedFile) -> Result<Vec<u8>, AppError> {
+        let too_big = |e| AppError::from(ImportError::from(e));
+        crate::import::check_size(&file.name, file.size).map_err(too_big)?;
+        let request = self
+            .downloads
+            .get(&file.url)
+            .bearer_auth(self.bot_token.expose_secret());
+        match download_request(request, &file.name, download::TIMEOUT).await {
+            Ok(bytes) => Ok(bytes),
+            Err(DownloadError::File(e)) => Err(too_big(e)),
+            Err(e) => Err(AppError::unexpected(e)),
         }
     }
 
@@ -484,17 +537,7 @@ impl SlackInbound {
                 "an import form came without its file"
             )));
         };
-        let too_big = |e| AppError::from(ImportError::from(e));
-        crate::import::check_size(&file.name, file.size).map_err(too_big)?;
-        let request = self
-            .downloads
-            .get(&file.url)
-            .bearer_auth(self.bot_token.expose_secret());
-        let bytes = match download_request(request, &file.name, download::TIMEOUT).await {
-            Ok(bytes) => bytes,
-            Err(DownloadError::File(e)) => return Err(too_big(e)),
-            Err(e) => return Err(AppError::unexpected(e)),
-        };
+        let bytes = self.download(&file).await?;
         let sheet = Some(values.text("sheet")).filter(|s| !s.trim().is_empty());
         let report = self
             .app
