@@ -6,7 +6,7 @@
 //!   hyper connector, pointed at `SLACK_API_BASE`), a deadline on every call
 //!   (hyper's client has none), and what Slack's failures mean for the port
 //!   (`Unavailable` worth retrying, `Refused` for good); and the calls the
-//!   inbound side will make: ephemeral answers, modals, file uploads.
+//!   inbound side will make: ephemeral answers, modals.
 //! - `render`: how a `Message` looks in Block Kit, cut to Block Kit's limits,
 //!   with everything a person typed escaped so it can never mention anyone.
 //! - `chat`: `SlackChat`, the port's outbound side: `chat.postMessage` and

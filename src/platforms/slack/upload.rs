@@ -210,7 +210,7 @@ impl Pictures {
             crate::metrics::picture(kind, drawn, shared.is_ok());
             match shared {
                 Ok(file) => {
-                    tracing::debug!(ts = %posted.message, file, "the picture is in the message's thread");
+                    tracing::debug!(ts = %posted.message, file = %file, "the picture is in the message's thread");
                     *shown = Some(picture);
                 }
                 Err(e) => {
