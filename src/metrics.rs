@@ -23,7 +23,8 @@
 //!   storefront (`agrees`, `taken_down`, `republished`, `unrepaired`,
 //!   `unreadable`).
 //! - `flashsale_pictures_total{picture,outcome}` and `flashsale_picture_seconds{picture}`:
-//!   pictures drawn for chat (`sale`, `day`; `ok`, or `failed` when the message went without one).
+//!   pictures drawn for chat (`sale`, `day`; `ok`, or `failed` when the message went without one:
+//!   drawing failed or, in Slack, the upload did).
 
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -132,11 +132,8 @@ impl Painter {
     /// Draws on the blocking pool and records the outcome; `None` when it failed (logged and
     /// counted), so the caller sends its message without the picture.
     pub async fn png_in_background(&self, picture: &Picture) -> Option<Arc<[u8]>> {
-        let (painter, owned) = (self.clone(), picture.clone());
         let started = Instant::now();
-        let drawn = tokio::task::spawn_blocking(move || painter.png(&owned))
-            .await
-            .unwrap_or_else(|e| Err(RenderError::Task(e.to_string())));
+        let drawn = self.png_off_runtime(picture).await;
         crate::metrics::picture(picture.kind(), started.elapsed(), drawn.is_ok());
         match drawn {
             Ok(png) => Some(Arc::from(png)),
@@ -145,6 +142,15 @@ impl Painter {
                 None
             }
         }
+    }
+
+    /// Draws on the blocking pool without logging or counting: for an adapter whose message can
+    /// still go without the picture after drawing (Slack's upload), which counts the outcome itself.
+    pub async fn png_off_runtime(&self, picture: &Picture) -> Result<Vec<u8>, RenderError> {
+        let (painter, owned) = (self.clone(), picture.clone());
+        tokio::task::spawn_blocking(move || painter.png(&owned))
+            .await
+            .unwrap_or_else(|e| Err(RenderError::Task(e.to_string())))
     }
 
     fn fonts(&self) -> Result<Arc<usvg::fontdb::Database>, RenderError> {

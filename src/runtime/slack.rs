@@ -12,8 +12,10 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::http::{ChatState, Readiness};
 use crate::platforms::slack::{
-    Renderer, SlackApi, SlackApiError, SlackChat, SlackInbound, SlackRoles, SocketMode, SocketState,
+    Pictures, Renderer, SlackApi, SlackApiError, SlackChat, SlackInbound, SlackRoles, SocketMode,
+    SocketState,
 };
+use crate::render::Painter;
 
 use super::{shutdown_signal, RunError};
 
@@ -42,7 +44,12 @@ pub async fn run(config: Config) -> Result<(), RunError> {
         slack.announcements_channel_id.clone(),
         slack.approvals_channel_id.clone(),
         renderer.clone(),
-    );
+    )
+    // Cards' and "now live"'s pictures follow them into their threads.
+    .with_pictures(Pictures::new(
+        api.clone(),
+        Painter::new(zone, config.picture_font_dir.clone()),
+    ));
     let services = super::build(config, Arc::new(chat)).await?;
     let readiness = Readiness::new(services.pool.clone());
     readiness.set_chat_state(ChatState::Disconnected);

@@ -54,6 +54,7 @@ mod shopify_adapter;
 mod slack;
 mod slack_e2e;
 mod slack_last_mile;
+mod slack_pictures;
 mod slack_templates;
 mod staged;
 mod storefront_client;

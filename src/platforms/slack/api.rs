@@ -366,10 +366,8 @@ impl SlackApi {
         Ok(())
     }
 
-    /// Shares a file in `channel` (exports, log exports) the way Slack wants
-    /// now that `files.upload` is retired: an upload URL
-    /// (`files.getUploadURLExternal`), the bytes to it, then
-    /// `files.completeUploadExternal` to share it. Answers the file's id.
+    /// Shares a file in `channel` (exports, log exports): see `upload`.
+    /// Answers the file's id.
     pub async fn upload_file(
         &self,
         channel: &str,
@@ -377,64 +375,14 @@ impl SlackApi {
         bytes: Vec<u8>,
         comment: Option<&str>,
     ) -> Result<String, SlackApiError> {
-        use slack_morphism::prelude::{
-            SlackApiFilesComplete, SlackApiFilesCompleteUploadExternalRequest,
-            SlackApiFilesGetUploadUrlExternalRequest, SlackApiFilesUploadViaUrlRequest,
-            SlackChannelId,
-        };
-        let session = self.session();
-        let target = self
-            .call(
-                "files.getUploadURLExternal",
-                session.get_upload_url_external(&SlackApiFilesGetUploadUrlExternalRequest::new(
-                    file_name.to_owned(),
-                    bytes.len(),
-                )),
-            )
-            .await?;
-        let file_id = target.file_id.clone();
-        self.call(
-            "uploading the file",
-            session.files_upload_via_url(&SlackApiFilesUploadViaUrlRequest::new(
-                target.upload_url,
-                bytes,
-                content_type(file_name).to_owned(),
-            )),
-        )
-        .await?;
-        let mut complete =
-            SlackApiFilesCompleteUploadExternalRequest::new(vec![SlackApiFilesComplete::new(
-                file_id.clone(),
-            )
-            .with_title(file_name.to_owned())])
-            .with_channel_id(SlackChannelId::new(channel.to_owned()));
-        if let Some(comment) = comment {
-            complete = complete.with_initial_comment(comment.to_owned());
-        }
-        let _: Ignored = self
-            .call(
-                "files.completeUploadExternal",
-                session
-                    .http_session_api
-                    .http_post("files.completeUploadExternal", &complete, None),
-            )
-            .await?;
-        Ok(file_id.0)
-    }
-}
-
-fn content_type(file_name: &str) -> &'static str {
-    match file_name
-        .rsplit('.')
-        .next()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => "text/csv",
-        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Some("png") => "image/png",
-        Some("txt") | Some("log") => "text/plain",
-        _ => "application/octet-stream",
+        self.share_file(super::upload::FileShare {
+            channel,
+            thread_ts: None,
+            file_name,
+            comment,
+            bytes,
+        })
+        .await
     }
 }
 

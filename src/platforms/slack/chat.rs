@@ -19,6 +19,10 @@
 //! each other; the outbox gives a post to one worker at a time, so that needs
 //! a lease to expire mid-post.
 //!
+//! A message with a picture goes out at once without it; `upload::Pictures`
+//! draws it afterwards and shares it in the message's thread (see there why
+//! the thread and not the card).
+//!
 //! Answers are read leniently (only `channel` and `ts`): a post that Slack
 //! took must not count as failed because slack-morphism's full message model
 //! did not parse something in Slack's echo of it.
@@ -36,6 +40,7 @@ use slack_morphism::prelude::{
 use super::api::{SlackApi, SlackApiError};
 use super::is_slack_id;
 use super::render::{Rendered, Renderer};
+use super::upload::Pictures;
 use crate::chat::{Channel, Chat, ChatError, Message, PostedRef};
 
 /// Keys remembered before the memory is cleared (the history check still
@@ -57,6 +62,8 @@ pub struct SlackChat {
     renderer: Renderer,
     /// dedupe key -> where that message went.
     posted: Mutex<HashMap<String, PostedRef>>,
+    /// Shares messages' pictures after they went out; `None`: messages go without.
+    pictures: Option<Pictures>,
 }
 
 /// What we read of `chat.postMessage` and `chat.update` answers.
@@ -101,7 +108,14 @@ impl SlackChat {
             approvals: approvals.into(),
             renderer,
             posted: Mutex::new(HashMap::new()),
+            pictures: None,
         }
+    }
+
+    /// Messages' pictures follow them into their threads.
+    pub fn with_pictures(mut self, pictures: Pictures) -> SlackChat {
+        self.pictures = Some(pictures);
+        self
     }
 
     pub fn renderer(&self) -> &Renderer {
@@ -226,6 +240,9 @@ impl Chat for SlackChat {
         if let Some(key) = &message.dedupe_key {
             self.remember(key, &posted);
         }
+        if let Some(pictures) = &self.pictures {
+            pictures.share_later(&posted, message);
+        }
         Ok(posted)
     }
 
@@ -251,6 +268,9 @@ impl Chat for SlackChat {
                     .http_post("chat.update", &request, None),
             )
             .await?;
+        if let Some(pictures) = &self.pictures {
+            pictures.share_later(posted, message);
+        }
         Ok(())
     }
 }

@@ -6,11 +6,14 @@
 //!   hyper connector, pointed at `SLACK_API_BASE`), a deadline on every call
 //!   (hyper's client has none), and what Slack's failures mean for the port
 //!   (`Unavailable` worth retrying, `Refused` for good); and the calls the
-//!   inbound side will make: ephemeral answers, modals, file uploads.
+//!   inbound side will make: ephemeral answers, modals.
 //! - `render`: how a `Message` looks in Block Kit, cut to Block Kit's limits,
 //!   with everything a person typed escaped so it can never mention anyone.
 //! - `chat`: `SlackChat`, the port's outbound side: `chat.postMessage` and
 //!   `chat.update`, at most once per dedupe key.
+//! - `upload`: files into Slack (`files.getUploadURLExternal`, the bytes,
+//!   `files.completeUploadExternal`), and `Pictures`, which draws a message's
+//!   picture after it went out and shares it in the message's thread.
 //! - `roles`: editors and approvers from Slack user groups (cached briefly)
 //!   or fixed lists, as the domain's `Actor`.
 //! - `inbound`: commands, card buttons and forms into use cases
@@ -31,6 +34,7 @@ pub mod render;
 mod replies;
 pub mod roles;
 pub mod socket;
+pub mod upload;
 
 pub use api::{SlackApi, SlackApiError};
 pub use chat::SlackChat;
@@ -38,6 +42,7 @@ pub use inbound::SlackInbound;
 pub use render::Renderer;
 pub use roles::{RoleSource, SlackRoles};
 pub use socket::{Envelope, EnvelopeKind, SocketHandler, SocketMode, SocketState};
+pub use upload::Pictures;
 
 /// Actor ids from Slack are `slack:<user id>`.
 pub const PLATFORM: &str = "slack";

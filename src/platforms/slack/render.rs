@@ -16,9 +16,9 @@
 //! cut to Block Kit's limits by characters, never inside an escape or a date
 //! token, so no title can make Slack refuse a message with `invalid_blocks`.
 //!
-//! Pictures (`Message::picture`) are not shown in Slack yet: cards carry all
-//! their information as text, and uploading needs `files:write` and two
-//! calls per card (`files.getUploadURLExternal`, `files.completeUploadExternal`).
+//! Pictures (`Message::picture`) are not rendered here: cards carry all their
+//! information as text, and `upload::Pictures` shares the picture in the
+//! card's thread after the card went out.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -93,6 +93,15 @@ pub struct Posted {
     pub updates: Vec<Value>,
 }
 
+/// A file whose upload URL was handed out.
+#[derive(Clone, Debug)]
+struct Upload {
+    /// The `length` the bot announced; the bytes POSTed must have it.
+    length: usize,
+    /// The bytes POSTed to the upload URL (`None` until then).
+    bytes: Option<Vec<u8>>,
+}
+
 #[derive(Default)]
 struct State {
     calls: Vec<Call>,
@@ -101,7 +110,8 @@ struct State {
     posted: Vec<Posted>,
     ephemeral: Vec<Value>,
     views: Vec<Value>,
-    uploads: HashMap<String, Vec<u8>>,
+    /// Files between `files.getUploadURLExternal` and their completion: id -> upload.
+    uploads: HashMap<String, Upload>,
     completed_files: Vec<Value>,
     /// Files people "attached" in a form: id -> bytes, read at `/files/<id>` with the bot token.
     hosted: HashMap<String, Vec<u8>>,
@@ -110,6 +120,8 @@ struct State {
     groups: HashMap<String, Vec<String>>,
     next_id: u64,
     down: bool,
+    /// Methods answered with a refusal whatever they are sent: method -> error code.
+    refusing: HashMap<String, String>,
     socket: socket::SocketState,
 }
 
@@ -245,9 +257,43 @@ impl FakeSlack {
         self.lock().views.clone()
     }
 
-    /// Files completed with `files.completeUploadExternal`: id, title, channel and bytes.
+    /// Files completed with `files.completeUploadExternal`: id, title, channel, `thread_ts`
+    /// (the parent message, when shared as a reply) and size.
     pub fn files(&self) -> Vec<Value> {
         self.lock().completed_files.clone()
+    }
+
+    /// The bytes uploaded for the file `id`.
+    pub fn file_bytes(&self, id: &str) -> Option<Vec<u8>> {
+        self.lock().uploads.get(id).and_then(|u| u.bytes.clone())
+    }
+
+    /// The files shared as replies in the thread of the message `ts`, oldest first.
+    pub fn files_in_thread(&self, channel: &str, ts: &str) -> Vec<Value> {
+        self.files()
+            .into_iter()
+            .filter(|f| f["channel"] == channel && f["thread_ts"] == ts)
+            .collect()
+    }
+
+    /// The first file shared in the thread of `ts` at or after the `n`th file, waiting for it.
+    pub async fn wait_file_in_thread(&self, channel: &str, ts: &str, n: usize) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut changed = self.inner.changed.subscribe();
+        loop {
+            if let Some(file) = self.files_in_thread(channel, ts).into_iter().nth(n) {
+                return file;
+            }
+            if tokio::time::timeout_at(deadline, changed.changed())
+                .await
+                .is_err()
+            {
+                panic!(
+                    "waited {WAIT:?} for file {n} in the thread of {ts}, in vain. Files: {:#?}",
+                    self.files()
+                );
+            }
+        }
     }
 
     /// Sets who is in a user group.
@@ -278,6 +324,13 @@ impl FakeSlack {
     /// How often the bot read a hosted file.
     pub fn file_reads(&self) -> u64 {
         self.lock().file_reads
+    }
+
+    /// From now on `method` answers `ok: false` with `error` (e.g. `missing_scope`).
+    pub fn refuse_method(&self, method: &str, error: &str) {
+        self.lock()
+            .refusing
+            .insert(method.to_owned(), error.to_owned());
     }
 
     pub fn set_down(&self, down: bool) {
@@ -441,10 +494,16 @@ async fn upload(
     body: Bytes,
 ) -> Response {
     let mut state = inner.lock();
-    if !state.uploads.contains_key(&file) {
+    let Some(upload) = state.uploads.get_mut(&file) else {
         return (StatusCode::NOT_FOUND, "no such upload").into_response();
+    };
+    let (announced, sent) = (upload.length, body.len());
+    upload.bytes = Some(body.to_vec());
+    if announced != sent {
+        state.problems.push(format!(
+            "upload of {file}: {sent} bytes, but files.getUploadURLExternal announced {announced}"
+        ));
     }
-    state.uploads.insert(file, body.to_vec());
     drop(state);
     inner.notify();
     (StatusCode::OK, "OK - 0").into_response()
@@ -518,6 +577,9 @@ fn answer(
         Some(t) if t == BOT_TOKEN && app_method => return (refuse("not_allowed_token_type"), true),
         Some(t) if t != APP_TOKEN && t != BOT_TOKEN => return (refuse("invalid_auth"), true),
         Some(_) => {}
+    }
+    if let Some(error) = state.refusing.get(method) {
+        return (refuse(error), true);
     }
     let channel_known = |c: &Value| matches!(c.as_str(), Some(ANNOUNCEMENTS | APPROVALS | GENERAL));
     let answer = match method {
@@ -659,12 +721,21 @@ fn answer(
                 .as_str()
                 .and_then(|l| l.parse::<u64>().ok())
                 .or(args["length"].as_u64());
-            if args["filename"].as_str().is_none_or(str::is_empty) || length.is_none() {
-                refuse("invalid_arguments")
-            } else {
-                let file = format!("F{}", state.next_id());
-                state.uploads.insert(file.clone(), Vec::new());
-                json!({ "ok": true, "file_id": file, "upload_url": format!("http://{}/upload/{file}", inner.addr) })
+            match length {
+                Some(length)
+                    if length > 0 && args["filename"].as_str().is_some_and(|f| !f.is_empty()) =>
+                {
+                    let file = format!("F{}", state.next_id());
+                    state.uploads.insert(
+                        file.clone(),
+                        Upload {
+                            length: length as usize,
+                            bytes: None,
+                        },
+                    );
+                    json!({ "ok": true, "file_id": file, "upload_url": format!("http://{}/upload/{file}", inner.addr) })
+                }
+                _ => refuse("invalid_arguments"),
             }
         }
         "files.completeUploadExternal" => {
@@ -674,17 +745,49 @@ fn answer(
                     .as_str()
                     .is_none_or(|id| !state.uploads.contains_key(id))
             });
-            if files.is_empty() || unknown {
+            let not_uploaded = files.iter().any(|f| {
+                f["id"]
+                    .as_str()
+                    .and_then(|id| state.uploads.get(id))
+                    .is_some_and(|u| u.bytes.is_none())
+            });
+            // `thread_ts` names a message of the one channel, never a reply.
+            let thread = args["thread_ts"].as_str();
+            let parent_known = thread.is_none_or(|ts| {
+                state.posted.iter().any(|p| {
+                    Some(p.channel.as_str()) == args["channel_id"].as_str()
+                        && p.ts == ts
+                        && p.message["thread_ts"].is_null()
+                })
+            });
+            if files.is_empty() || unknown || not_uploaded {
+                if not_uploaded {
+                    state.problems.push(format!(
+                        "files.completeUploadExternal before the bytes were uploaded: {args}"
+                    ));
+                }
                 refuse("invalid_arguments")
             } else if !args["channel_id"].is_null() && !channel_known(&args["channel_id"]) {
                 refuse("channel_not_found")
+            } else if !parent_known {
+                state.problems.push(format!(
+                    "files.completeUploadExternal into the thread of a message that is not in channel_id: {args}"
+                ));
+                refuse("invalid_arguments")
             } else {
                 let done: Vec<Value> = files
                     .iter()
                     .map(|f| {
                         let id = f["id"].as_str().unwrap_or_default();
-                        let bytes = state.uploads.get(id).map_or(0, Vec::len);
-                        json!({ "id": id, "title": f["title"], "name": f["title"], "size": bytes, "channel": args["channel_id"] })
+                        let bytes = state
+                            .uploads
+                            .get(id)
+                            .and_then(|u| u.bytes.as_ref())
+                            .map_or(0, Vec::len);
+                        json!({
+                            "id": id, "title": f["title"], "name": f["title"], "size": bytes,
+                            "channel": args["channel_id"], "thread_ts": args["thread_ts"]
+                        })
                     })
                     .collect();
                 state.completed_files.extend(done.iter().cloned());
