@@ -82,7 +82,8 @@ impl From<CallError> for StorefrontError {
                 retry_after,
                 body,
             },
-            CallError::Malformed(why) | CallError::Refused(why) => StorefrontError::Malformed(why),
+            CallError::Malformed(why) => StorefrontError::Malformed(why),
+            CallError::Refused(why) => StorefrontError::Refused(why),
         }
     }
 }

@@ -295,6 +295,7 @@ fn error_kind(e: &StorefrontError) -> &'static str {
         StorefrontError::Status { status, .. } if *status >= 500 => "status_5xx",
         StorefrontError::Status { .. } => "status_4xx",
         StorefrontError::Malformed(_) => "malformed",
+        StorefrontError::Refused(_) => "refused",
         StorefrontError::Signing(_) => "signing",
         StorefrontError::NotReadBack => "not_read_back",
         StorefrontError::Superseded { .. } => "superseded",

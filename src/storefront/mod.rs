@@ -135,6 +135,11 @@ pub enum StorefrontError {
     },
     #[error("the storefront's answer was not what we expected: {0}")]
     Malformed(String),
+    /// The shop understood the request and said no (Shopify's
+    /// `userErrors`): its own words, naming the change and the field. The
+    /// same request will be refused again, so it is final.
+    #[error("{0}")]
+    Refused(String),
     #[error("the request could not be signed: {0}")]
     Signing(String),
     /// The storefront accepted the sale but does not show it when asked.
@@ -161,6 +166,7 @@ impl StorefrontError {
                 *status >= 500 || matches!(status, 408 | 409 | 429)
             }
             StorefrontError::Malformed(_)
+            | StorefrontError::Refused(_)
             | StorefrontError::Signing(_)
             | StorefrontError::Superseded { .. }
             | StorefrontError::Unsupported(_) => false,
@@ -247,5 +253,6 @@ mod tests {
         }
         assert!(StorefrontError::Timeout(Duration::from_secs(1)).is_transient());
         assert!(!StorefrontError::Malformed("x".into()).is_transient());
+        assert!(!StorefrontError::Refused("x".into()).is_transient());
     }
 }

@@ -51,6 +51,7 @@ mod prices;
 mod races;
 mod render;
 mod shopify_adapter;
+mod shopify_story;
 mod slack;
 mod slack_e2e;
 mod slack_last_mile;

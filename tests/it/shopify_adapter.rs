@@ -3,8 +3,8 @@
 //! against Shopify's full Admin schema: the catalog, a sale staged as
 //! automatic discounts and switched by Shopify's clock, early stop, revoke,
 //! revisions, a lost create found again, one line taken off, units sold,
-//! the rate limit, a revoked token, Shopify down; and the price mode's
-//! publish, restore and crash-restore. Times are relative to now.
+//! the rate limit, a revoked token, Shopify down, a refusal (`userErrors`);
+//! and the price mode's publish, restore and crash-restore. Times are relative to now.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::support::assert_matches;
-use crate::support::fake_shopify::{FakeShopify, TOKEN};
+use crate::support::fake_shopify::{FakeShopify, MAX_ACTIVE_AUTOMATIC_DISCOUNTS, TOKEN};
 
 fn sku(raw: &str) -> Sku {
     Sku::parse(raw, &SkuRules::default()).expect("a valid SKU")
@@ -497,6 +497,40 @@ async fn a_token_revoked_mid_sale_fails_as_a_final_401_that_says_so_and_shows_no
     );
     // The sale Shopify runs by itself is still on: the bot must say so, not assume.
     assert_eq!(fake.shopper_price("FS-001"), 104_650);
+}
+
+#[tokio::test]
+async fn a_discount_shopify_refuses_is_a_final_refusal_in_shopifys_words_not_a_malformed_answer() {
+    let fake = store().await;
+    // Another app holds the store's 25 active automatic discounts.
+    for n in 0..MAX_ACTIVE_AUTOMATIC_DISCOUNTS {
+        fake.add_discount(
+            &format!("Another app {n}"),
+            "FS-003",
+            0.05,
+            Utc::now() - chrono::Duration::hours(1),
+        );
+    }
+    let shop = shop_for(&fake, ShopifyMode::Discount);
+    let sale = sale_of(
+        12,
+        &THREE,
+        Utc::now() - chrono::Duration::seconds(5),
+        chrono::Duration::hours(1),
+    );
+    let refused = shop.publish(&sale, &write(1)).await.unwrap_err();
+    assert_matches!(
+        refused,
+        StorefrontError::Refused(ref why) if why.contains("25 active automatic discounts")
+    );
+    assert!(!refused.is_transient());
+    assert!(
+        refused.to_string().starts_with(
+            "Shopify refused to create the automatic discount: automaticBasicDiscount: "
+        ),
+        "{refused}"
+    );
+    fake.assert_no_problems();
 }
 
 #[tokio::test]

@@ -44,6 +44,9 @@ use tokio::task::JoinHandle;
 pub const TOKEN: &str = "shpat_fake_token";
 pub const SHOP_ID: &str = "gid://shopify/Shop/1";
 pub const PATH: &str = "/admin/api/2025-01/graphql.json";
+/// Shopify's limit on active automatic discounts per store: creating one
+/// more that would be active at once is refused (`userErrors`).
+pub const MAX_ACTIVE_AUTOMATIC_DISCOUNTS: usize = 25;
 
 #[derive(Debug, Clone)]
 pub struct Variant {
@@ -317,6 +320,27 @@ impl FakeShopify {
             .find(|v| v.sku == sku)
             .expect("the variant");
         change(variant);
+    }
+
+    /// An automatic discount another app made (its id is assigned here),
+    /// on the variant of `sku`.
+    pub fn add_discount(&self, title: &str, sku: &str, percentage: f64, starts_at: DateTime<Utc>) {
+        let mut state = self.inner.lock();
+        let variant = state
+            .variants
+            .iter()
+            .find(|v| v.sku == sku)
+            .map(|v| v.id.clone())
+            .expect("the variant");
+        let id = state.id("DiscountAutomaticNode");
+        state.discounts.push(Discount {
+            id,
+            title: title.to_owned(),
+            starts_at,
+            ends_at: None,
+            percentage,
+            variants: vec![variant],
+        });
     }
 
     pub fn discounts(&self) -> Vec<Discount> {
@@ -1051,7 +1075,19 @@ fn mutate(state: &mut State, field: &str, args: &Map<String, Value>) -> Value {
             if input.get("startsAt").is_none() {
                 return json!({ "automaticDiscountNode": null, "userErrors": [user_error(&["automaticBasicDiscount", "startsAt"], "Starts at can't be blank")] });
             }
-            let problems = apply_discount(state, &mut discount, input);
+            let mut problems = apply_discount(state, &mut discount, input);
+            let now = Utc::now();
+            let active = state
+                .discounts
+                .iter()
+                .filter(|d| d.status(now) == "ACTIVE")
+                .count();
+            if discount.status(now) == "ACTIVE" && active >= MAX_ACTIVE_AUTOMATIC_DISCOUNTS {
+                problems.push(user_error(
+                    &["automaticBasicDiscount"],
+                    "Automatic discounts limit reached: a store can have 25 active automatic discounts",
+                ));
+            }
             if !problems.is_empty() {
                 return json!({ "automaticDiscountNode": null, "userErrors": problems });
             }
