@@ -151,16 +151,40 @@ impl Desk {
         let today = now.with_timezone(&tz).date_naive();
         let (first, last) = input.range.dates(today);
 
-        // Held until the plan is done; a dropped transaction lets it go.
+        // Held until the plan is done, then let go explicitly (below).
         let mut lock = self.core.pool.begin().await?;
         let got: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1)")
             .bind(PLAN_LOCK)
             .fetch_one(&mut *lock)
             .await?;
         if !got {
+            lock.rollback().await?;
             return Err(WeekError::PlanBusy.into());
         }
+        let planned = self.plan_locked(actor, input, first, last).await;
+        // Let the lock go now, whatever happened: a transaction merely dropped
+        // rolls back only when its connection is next used, and until then the
+        // pool holds the lock and the next plan would be told someone plans.
+        lock.rollback().await?;
+        let report = planned?;
+        tracing::info!(
+            created = report.created.len(),
+            skipped = report.skipped.len(),
+            "week planned"
+        );
+        Ok(report)
+    }
 
+    /// The plan itself, run while this process holds the plan lock.
+    async fn plan_locked(
+        &self,
+        actor: &Actor,
+        input: &PlanInput,
+        first: chrono::NaiveDate,
+        last: chrono::NaiveDate,
+    ) -> Result<PlanReport, AppError> {
+        let tz = self.core.policy.time_zone;
+        let now = self.core.clock.now();
         let mut conn = self.core.pool.acquire().await?;
         let slots = week::slots(&mut conn).await?;
         if slots.is_empty() {
@@ -313,12 +337,6 @@ impl Desk {
                 lines,
             });
         }
-        lock.commit().await?;
-        tracing::info!(
-            created = report.created.len(),
-            skipped = report.skipped.len(),
-            "week planned"
-        );
         Ok(report)
     }
 
