@@ -365,25 +365,6 @@ impl SlackApi {
             .await?;
         Ok(())
     }
-
-    /// Shares a file in `channel` (exports, log exports): see `upload`.
-    /// Answers the file's id.
-    pub async fn upload_file(
-        &self,
-        channel: &str,
-        file_name: &str,
-        bytes: Vec<u8>,
-        comment: Option<&str>,
-    ) -> Result<String, SlackApiError> {
-        self.share_file(super::upload::FileShare {
-            channel,
-            thread_ts: None,
-            file_name,
-            comment,
-            bytes,
-        })
-        .await
-    }
 }
 
 pub async fn bounded<T>(

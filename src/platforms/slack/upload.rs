@@ -67,6 +67,25 @@ pub struct FileShare<'a> {
 struct Completed {}
 
 impl SlackApi {
+    /// Shares a file in `channel` (exports, log exports), not in a thread.
+    /// Answers the file's id.
+    pub async fn upload_file(
+        &self,
+        channel: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+        comment: Option<&str>,
+    ) -> Result<String, SlackApiError> {
+        self.share_file(FileShare {
+            channel,
+            thread_ts: None,
+            file_name,
+            comment,
+            bytes,
+        })
+        .await
+    }
+
     /// Uploads and shares one file (see the module doc); answers its id.
     pub async fn share_file(&self, file: FileShare<'_>) -> Result<String, SlackApiError> {
         let session = self.session();
