@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Channel, Chat, ChatError, Message, PostedRef};
+use super::{Channel, Chat, ChatError, InDoubt, Message, PostedRef};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posted {
@@ -116,6 +116,11 @@ impl RecordingChat {
 
 #[async_trait]
 impl Chat for RecordingChat {
+    /// Its memory of keys outlives a "restart" in a test, as a platform's would.
+    fn in_doubt(&self) -> InDoubt {
+        InDoubt::PostAgain
+    }
+
     async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError> {
         let delay = {
             let mut state = self.lock();

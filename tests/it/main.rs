@@ -52,6 +52,7 @@ mod races;
 mod render;
 mod shopify_adapter;
 mod slack;
+mod slack_dedupe;
 mod slack_e2e;
 mod slack_last_mile;
 mod staged;
