@@ -45,6 +45,7 @@ mod medusa_harness;
 mod observability;
 mod one_writer;
 mod overlaps;
+mod posts_in_doubt;
 mod presence;
 mod presence_pooling;
 mod prices;
