@@ -479,7 +479,25 @@ async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let args = args(&uri, &headers, &body);
+    let _ = verb;
+    let (response, held) = call(&inner, method, &uri, &headers, &body);
+    if held {
+        // Slack has the post; the bot never hears so.
+        std::future::pending::<()>().await;
+    }
+    response
+}
+
+/// One Web API call, recorded, and its answer; true when the answer is to be
+/// held back (`FakeSlack::hold_posts`).
+fn call(
+    inner: &Inner,
+    method: String,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> (Response, bool) {
+    let args = args(uri, headers, body);
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -499,17 +517,17 @@ async fn api(
         });
         drop(state);
         inner.notify();
-        return (StatusCode::SERVICE_UNAVAILABLE, "fake Slack is down").into_response();
+        let down = (StatusCode::SERVICE_UNAVAILABLE, "fake Slack is down").into_response();
+        return (down, false);
     }
-    let _ = verb;
     if method == "conversations.history" && token.as_deref() == Some(BOT_TOKEN) {
         if let Some(limited) = history_limit(&mut state, seq, &args) {
             drop(state);
             inner.notify();
-            return limited;
+            return (limited, false);
         }
     }
-    let (answer, known) = answer(&inner, &mut state, &method, &args, token.as_deref());
+    let (answer, known) = answer(inner, &mut state, &method, &args, token.as_deref());
     let held = method == "chat.postMessage"
         && answer["ok"] == true
         && state
@@ -532,11 +550,7 @@ async fn api(
     });
     drop(state);
     inner.notify();
-    if held {
-        // Slack has the post; the bot never hears so.
-        std::future::pending::<()>().await;
-    }
-    axum::Json(answer).into_response()
+    (axum::Json(answer).into_response(), held)
 }
 
 /// `conversations.history`'s limit for a new non-Marketplace app: the 429
