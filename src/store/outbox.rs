@@ -116,7 +116,8 @@ impl fmt::Display for Event {
 }
 
 /// The columns a claim returns, as `ClaimedPost` reads them.
-const POST: &str = "id, session_id, event, channel, message, attempts as attempt, claims as claim, \
+const POST: &str =
+    "id, session_id, event, channel, message, attempts as attempt, claims as claim, \
                     version, posting_since is not null as in_doubt";
 
 /// A post taken for delivery by this worker.

@@ -77,11 +77,17 @@ async fn a_post_in_doubt_is_not_posted_again_on_a_chat_that_would_show_it_twice(
     assert_eq!(alerts.len(), 1, "approvers asked once: {alerts:?}");
     assert_eq!(alerts[0].message.mentions, [Mention::Approvers]);
     let said = alerts[0].message.text.render(|_, _| String::new());
-    assert!(said.contains("cannot tell whether the post arrived"), "{said}");
+    assert!(
+        said.contains("cannot tell whether the post arrived"),
+        "{said}"
+    );
     assert!(said.contains("FS-003 is on another promo"), "{said}");
     assert_eq!(t.chat.post_calls(), calls + 1, "only the alert was posted");
     let rejected = states(&t, session).await;
-    assert_eq!(rejected[1], ("rejected".to_owned(), "unconfirmed".to_owned()));
+    assert_eq!(
+        rejected[1],
+        ("rejected".to_owned(), "unconfirmed".to_owned())
+    );
     assert_eq!(rejected[2].1, "sent");
     assert!(rejected[2].0.starts_with("unconfirmed:"), "{rejected:?}");
 }

@@ -93,7 +93,9 @@ async fn a_bot_killed_between_slacks_post_and_its_record_shows_now_live_once_aft
         .fake
         .calls_to("chat.postMessage")
         .into_iter()
-        .filter(|c| slack_text(&c.args).contains("is now live!"))
+        .filter(|c| {
+            c.args["channel"] == ANNOUNCEMENTS && slack_text(&c.args).contains("is now live!")
+        })
         .count();
     assert_eq!(posts, 1, "posted once, by the killed process");
     assert_eq!(
