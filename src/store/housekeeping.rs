@@ -54,7 +54,7 @@ pub async fn prune_jobs(
 }
 
 /// Deletes up to `limit` posts that were delivered (`sent`) or given up on
-/// (`refused`) more than `retention_days` ago, of settled sessions (module
+/// (`refused`, `unconfirmed`) more than `retention_days` ago, of settled sessions (module
 /// docs). Returns how many.
 pub async fn prune_outbox(
     pool: &PgPool,
