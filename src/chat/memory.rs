@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Channel, Chat, ChatError, Message, PostedRef};
+use super::{Channel, Chat, ChatError, InDoubt, Message, PostedRef};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posted {
@@ -48,6 +48,8 @@ struct State {
     /// Calls made, answered or not.
     post_calls: usize,
     edit_calls: usize,
+    /// Plays Slack (`Stop`) when set; otherwise a chat that drops repeats.
+    stop_in_doubt: bool,
 }
 
 impl RecordingChat {
@@ -97,6 +99,11 @@ impl RecordingChat {
         self.lock().post_delay = delay;
     }
 
+    /// What the chat says of a post in doubt: `Stop` plays Slack.
+    pub fn set_in_doubt(&self, in_doubt: InDoubt) {
+        self.lock().stop_in_doubt = in_doubt == InDoubt::Stop;
+    }
+
     /// How many times a post was asked for, whatever the answer.
     pub fn post_calls(&self) -> usize {
         self.lock().post_calls
@@ -116,6 +123,16 @@ impl RecordingChat {
 
 #[async_trait]
 impl Chat for RecordingChat {
+    /// Its memory of keys outlives a "restart" in a test, as a platform's
+    /// would, so a repeat is dropped; unless it plays Slack.
+    fn in_doubt(&self) -> InDoubt {
+        if self.lock().stop_in_doubt {
+            InDoubt::Stop
+        } else {
+            InDoubt::PostAgain
+        }
+    }
+
     async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError> {
         let delay = {
             let mut state = self.lock();

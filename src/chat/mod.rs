@@ -124,10 +124,30 @@ pub enum ChatError {
     Refused(String),
 }
 
+/// What to do with a post whose earlier try may have reached the platform
+/// (its process stopped during the call, so nobody knows what the platform
+/// answered). The outbox knows such a post (`store::outbox`); the platform
+/// decides whether sending it again is safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InDoubt {
+    /// Post it again: the platform drops a repeat of the same `dedupe_key`
+    /// (Discord's nonce), or a repeat does no harm (the console).
+    PostAgain,
+    /// Do not post it again: a repeat would show twice and the platform can
+    /// say whether it has the first only by reading channel history (Slack).
+    /// The post is kept as unconfirmed and approvers are asked to check.
+    Stop,
+}
+
 /// Outbound chat. Implementations must return `Unavailable` for failures
-/// worth retrying and `Refused` for the rest, and must honour `dedupe_key`.
+/// worth retrying and `Refused` for the rest, and must honour `dedupe_key`
+/// within the process (a repeat across processes is `in_doubt`'s question).
+/// `Unavailable` means the platform did not take the post, as far as the
+/// adapter can tell (a call that timed out may have been taken after all).
 #[async_trait]
 pub trait Chat: Send + Sync {
+    /// Whether a post in doubt may be posted again (see `InDoubt`).
+    fn in_doubt(&self) -> InDoubt;
     async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError>;
     async fn edit(&self, posted: &PostedRef, message: &Message) -> Result<(), ChatError>;
 }

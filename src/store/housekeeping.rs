@@ -54,7 +54,7 @@ pub async fn prune_jobs(
 }
 
 /// Deletes up to `limit` posts that were delivered (`sent`) or given up on
-/// (`refused`) more than `retention_days` ago, of settled sessions (module
+/// (`refused`, `unconfirmed`) more than `retention_days` ago, of settled sessions (module
 /// docs). Returns how many.
 pub async fn prune_outbox(
     pool: &PgPool,
@@ -67,7 +67,7 @@ pub async fn prune_outbox(
     let deleted = sqlx::query(
         "delete from outbox where id in ( \
              select o.id from outbox o join session s on s.id = o.session_id \
-             where o.state in ('sent', 'refused') \
+             where o.state in ('sent', 'refused', 'unconfirmed') \
                and o.created_at < now() - make_interval(days => $1) \
                and coalesce(o.sent_at, o.created_at) < now() - make_interval(days => $1) \
                and s.status = any($2) \

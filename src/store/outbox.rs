@@ -13,8 +13,8 @@
 //!
 //! Posts are claimed one at a time (`claim_due`; reminder lines due
 //! together as one group), each with its own lease that the deliverer renews
-//! while the chat call runs (`renew`, every heartbeat): a slow post (Slack
-//! reads the channel's history, then posts: two calls of up to 10 s) keeps
+//! while the chat call runs (`renew`, every heartbeat): a slow post (a Slack
+//! call may take up to 10 s) keeps
 //! its claim for as long as its deliverer lives, and nobody else posts it
 //! meanwhile; when the deliverer dies, its presence or the lease frees it.
 //! Claiming one at a time also keeps a session's posts in the order they
@@ -24,10 +24,17 @@
 //! A post about no one session (the daily digest, `enqueue_unattached`) has
 //! no session and is keyed by its event alone.
 //!
-//! What remains is the moment between the chat accepting a post and `sent`
-//! being written: a crash there delivers again, and the adapters' dedupe key
-//! (`outbox:<id>`: Discord's nonce, the console's memory) is what keeps that
-//! second delivery from showing.
+//! What remains is the moment between the chat call and `sent` being
+//! written: a process that stops there leaves the chat holding a post the
+//! outbox does not know went out. So each try is written down before the
+//! chat call (`begin_post`: `posting_since`), and cleared when the chat
+//! answers that it did not take the post (`retry_later`). A post claimed
+//! again with its try still written down is *in doubt*
+//! (`ClaimedPost::in_doubt`): where the chat drops a repeat (Discord's nonce
+//! from the dedupe key `outbox:<id>`) it is posted again; where a repeat
+//! would show twice (Slack, which offers nothing but reading channel
+//! history to find it) it is kept as `unconfirmed` and approvers are told
+//! (`app::outbox`). Nothing here asks the chat what it holds.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -110,7 +117,8 @@ impl fmt::Display for Event {
 
 /// The columns a claim returns, as `ClaimedPost` reads them.
 const POST: &str =
-    "id, session_id, event, channel, message, attempts as attempt, claims as claim, version";
+    "id, session_id, event, channel, message, attempts as attempt, claims as claim, \
+                    version, posting_since is not null as in_doubt";
 
 /// A post taken for delivery by this worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +135,9 @@ pub struct ClaimedPost {
     pub claim: i64,
     /// The session version the post was written at.
     pub version: i32,
+    /// An earlier try reached the chat call and nobody recorded its outcome
+    /// (its process stopped mid-call): the chat may have the post already.
+    pub in_doubt: bool,
 }
 
 impl ClaimedPost {
@@ -150,6 +161,7 @@ struct PostRow {
     attempt: i32,
     claim: i64,
     version: i32,
+    in_doubt: bool,
 }
 
 impl ClaimedRow for PostRow {
@@ -185,6 +197,7 @@ impl ClaimedRow for PostRow {
             attempt: self.attempt,
             claim: self.claim,
             version: self.version,
+            in_doubt: self.in_doubt,
         })
     }
 }
@@ -413,6 +426,41 @@ fn writer(worker: &str, lease: Duration) -> Holder<'_> {
     }
 }
 
+/// Writes down that this claim's try is about to call the chat, just before
+/// it does: if the process stops before the outcome is recorded, the next
+/// claim finds the post in doubt. False when this claim no longer owns it
+/// (then it must not post).
+pub async fn begin_post(pool: &PgPool, fence: Fence) -> Result<bool, StoreError> {
+    static BEGIN: LazyLock<String> =
+        LazyLock::new(|| OUTBOX.fenced_update("posting_since = now()"));
+    let done = sqlx::query(BEGIN.as_str())
+        .bind(fence.id)
+        .bind(fence.token)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Keeps a post in doubt as `unconfirmed`: the chat may show it or not, and
+/// it is not tried again. In the caller's transaction, so the alert that
+/// asks people to check commits with it. False when this claim no longer owns it.
+pub async fn unconfirmed(
+    conn: &mut PgConnection,
+    fence: Fence,
+    why: &str,
+) -> Result<bool, StoreError> {
+    static UNCONFIRMED: LazyLock<String> = LazyLock::new(|| {
+        OUTBOX.fenced_update("state = 'unconfirmed', last_error = $3, claimed_until = null")
+    });
+    let done = sqlx::query(UNCONFIRMED.as_str())
+        .bind(fence.id)
+        .bind(fence.token)
+        .bind(why)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Records where the chat put the post. False when this claim no longer owns it.
 pub async fn sent(
     pool: &PgPool,
@@ -475,6 +523,7 @@ mod tests {
             attempt: 1,
             claim: 4,
             version: 2,
+            in_doubt: false,
         }
     }
 

@@ -149,14 +149,25 @@ pub(super) static JOBS: Queue = Queue::new(
     "done",
     "failed",
     ", updated_at = now()",
+    "",
     true,
 );
 
 /// The outbox (`store::outbox`): `sending` while claimed, `sent` or
 /// `refused` when settled. A post put back waits for its backoff without
 /// waking the schedulers: they look at a post being sent every heartbeat
-/// anyway.
-pub(super) static OUTBOX: Queue = Queue::new("outbox", "sending", "sent", "refused", "", false);
+/// anyway. A post put back because the chat did not take it was not
+/// posted, so its try is no longer in doubt (`posting_since`, see
+/// `store::outbox`).
+pub(super) static OUTBOX: Queue = Queue::new(
+    "outbox",
+    "sending",
+    "sent",
+    "refused",
+    "",
+    ", posting_since = null",
+    false,
+);
 
 /// A table of work that workers claim and hold under a fenced lease (see the
 /// module docs). Its statements are composed at their first use.
@@ -171,6 +182,8 @@ pub(super) struct Queue {
     /// Set with every change of a row besides its own columns
     /// (`, updated_at = now()`), or nothing.
     touch: &'static str,
+    /// Set as well when a row is put back to wait (`retry_later`), or nothing.
+    on_retry: &'static str,
     /// Whether a row put back to wait wakes the schedulers (their sleep was
     /// chosen while the row was held).
     wake_on_retry: bool,
@@ -194,6 +207,7 @@ impl Queue {
         done: &'static str,
         given_up: &'static str,
         touch: &'static str,
+        on_retry: &'static str,
         wake_on_retry: bool,
     ) -> Queue {
         Queue {
@@ -202,6 +216,7 @@ impl Queue {
             done,
             given_up,
             touch,
+            on_retry,
             wake_on_retry,
             statements: OnceLock::new(),
         }
@@ -271,10 +286,11 @@ impl Queue {
 
     fn statements(&'static self) -> &'static Statements {
         self.statements.get_or_init(|| {
-            let retry = self.fenced_update(
+            let retry = self.fenced_update(&format!(
                 "state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
-                 last_error = $4, claimed_by = null, claimed_presence = null, claimed_until = null",
-            );
+                 last_error = $4, claimed_by = null, claimed_presence = null, claimed_until = null{}",
+                self.on_retry
+            ));
             Statements {
                 still_held: format!(
                     "select id from {} where {} for update",
@@ -569,7 +585,8 @@ mod tests {
         assert_eq!(
             flat(&sql.retry_later),
             "update outbox set state = 'pending', next_attempt_at = now() + make_interval(secs => $3), \
-             last_error = $4, claimed_by = null, claimed_presence = null, claimed_until = null \
+             last_error = $4, claimed_by = null, claimed_presence = null, claimed_until = null, \
+             posting_since = null \
              where id = $1 and claims = $2 and state = 'sending'"
         );
         assert_eq!(

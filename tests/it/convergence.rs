@@ -828,7 +828,7 @@ async fn a_slow_post_keeps_its_lease_by_heartbeat_and_is_posted_once(pool: PgPoo
         )
         .await
         .unwrap();
-    // Each post takes 3 s (Slack: a history read, then the post); the lease
+    // Each post takes 3 s (a slow chat); the lease
     // is 1 s: only the heartbeat keeps the claim.
     g.t.chat.set_post_delay(Duration::from_secs(3));
     let calls_before = g.t.chat.post_calls();

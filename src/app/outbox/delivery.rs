@@ -11,9 +11,18 @@
 //! say it in chat). While the chat call runs, the post's lease is renewed
 //! every heartbeat (`PostLease`), so a slow chat never lets another replica
 //! post the same message. Every post carries
-//! the dedupe key `outbox:<id>` unless it has its own, so a delivery repeated
-//! after a crash between the chat's answer and the `sent` write is dropped by
-//! the adapter (Discord's nonce, the console's memory).
+//! the dedupe key `outbox:<id>` unless it has its own.
+//!
+//! **In doubt.** Each try is written down before the chat call
+//! (`outbox::begin_post`), and the outcome after it. A process that stops
+//! between the two leaves the post *in doubt*: the chat may show it. The
+//! next claim asks the chat (`Chat::in_doubt`): Discord drops a repeat of the
+//! key (its nonce), so it is posted again; Slack cannot tell without reading
+//! channel history, which it must not, so the post is kept as `unconfirmed`
+//! and approvers are asked to check the channel, in the same transaction.
+//! Only the moment between the try being written and the outcome being
+//! written is in doubt; a post the chat answered "not taken" is put back
+//! clear of it (`retry_later`).
 //!
 //! The approval card is a post like the others (written with the submit, key
 //! `card`), so a chat that is down when a session is submitted delays the
@@ -27,7 +36,7 @@ use std::time::Duration;
 use super::{channel, destination, enqueue_at};
 use crate::app::notices::{self, Notice, CARD_EVENT};
 use crate::app::{AppError, Core, SessionView};
-use crate::chat::{Channel, ChatError, Message, PostedRef, Text};
+use crate::chat::{Channel, ChatError, InDoubt, Message, PostedRef, Text};
 use crate::domain::Status;
 use crate::metrics;
 use crate::store::outbox::{self, ClaimedPost, Event};
@@ -125,6 +134,17 @@ impl Core {
             let ids: Vec<String> = group.iter().map(|p| p.id.to_string()).collect();
             format!("outbox:{}", ids.join(","))
         });
+        if group.iter().any(|post| post.in_doubt) && self.chat.in_doubt() == InDoubt::Stop {
+            // Posting again could show it twice, and only channel history
+            // could say whether the chat has it: leave it to people.
+            metrics::outbox_post("unconfirmed");
+            tracing::error!("a post was left mid-call by a stopped process; the chat may show it or not, and it is not posted again");
+            self.unconfirmed(&group, channel, &message).await;
+            return;
+        }
+        if !self.begin_post(&group, retry_wait).await {
+            return;
+        }
         let posting = self.chat.post(channel, &message);
         match self.holding(&group, lease, posting).await {
             Ok(posted) => {
@@ -242,6 +262,83 @@ impl Core {
         }
     }
 
+    /// Writes down, on every row, that this try is about to call the chat.
+    /// False when it must not post: a claim was lost (the new owner posts),
+    /// or the database could not say (the post is put back for later).
+    async fn begin_post(&self, group: &[ClaimedPost], retry_wait: Duration) -> bool {
+        for post in group {
+            match outbox::begin_post(&self.pool, post.fence()).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!("lost the post's claim before posting it");
+                    return false;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not write down the try before posting; the post waits");
+                    for post in group {
+                        self.record_post(
+                            outbox::retry_later(
+                                &self.pool,
+                                post.fence(),
+                                retry_wait,
+                                "could not write down the try",
+                            )
+                            .await,
+                        );
+                    }
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Keeps posts in doubt as unconfirmed and asks approvers, in their
+    /// channel, to check whether it arrived: in one transaction, so the
+    /// request is written once, with the outcome (its key names the post).
+    async fn unconfirmed(&self, group: &[ClaimedPost], channel: Channel, message: &Message) {
+        let written = async {
+            let mut tx = self.pool.begin().await?;
+            let mut recorded = false;
+            for post in group {
+                recorded |= outbox::unconfirmed(
+                    &mut tx,
+                    post.fence(),
+                    "in doubt: a try was left mid-call; not posted again",
+                )
+                .await?;
+            }
+            if recorded {
+                let alert = unconfirmed_alert(&group[0], channel, message);
+                let post = &group[0];
+                match post.session_id {
+                    Some(session) => enqueue_at(&mut tx, session, post.version, &alert).await?,
+                    None => {
+                        let stored = serde_json::to_value(&alert.message).map_err(|e| {
+                            AppError::unexpected(anyhow::anyhow!("an alert did not serialise: {e}"))
+                        })?;
+                        outbox::enqueue_unattached(
+                            &mut tx,
+                            &alert.event,
+                            destination(alert.channel),
+                            &stored,
+                        )
+                        .await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, AppError>(recorded)
+        };
+        match written.await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("lost the post's claim before recording it"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not record the post in doubt; its lease will expire and it is looked at again")
+            }
+        }
+    }
+
     /// Remembers where the card went, for the edits that follow.
     async fn remember_card(&self, post: &ClaimedPost, posted: &PostedRef) {
         let Some(session_id) = post.session_id else {
@@ -295,4 +392,15 @@ fn refused_alert(post: &ClaimedPost, message: &Message, why: &str) -> Notice {
     ))
     .line(message.text.clone());
     Notice::alert(format!("refused:{}", post.id), text)
+}
+
+/// The request to check a post in doubt: where it went and what it said,
+/// so approvers can see whether it arrived and say it themselves if not.
+fn unconfirmed_alert(post: &ClaimedPost, channel: Channel, message: &Message) -> Notice {
+    let text = Text::from(format!(
+        "The bot stopped while posting to the {} channel and cannot tell whether the post arrived; it will not post it again, so nothing shows twice. If it is missing there, it said:",
+        channel.name()
+    ))
+    .line(message.text.clone());
+    Notice::alert(format!("unconfirmed:{}", post.id), text)
 }

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use super::render::{buttons, Renderer};
 use crate::app::command_line::parser::{ButtonRef, Press};
 use crate::chat::buttons::ButtonId;
-use crate::chat::{Button, Channel, Chat, ChatError, Message, PostedRef};
+use crate::chat::{Button, Channel, Chat, ChatError, InDoubt, Message, PostedRef};
 use crate::clock::Clock;
 use crate::render::{Painter, Picture};
 
@@ -260,6 +260,12 @@ pub struct ConsoleChat {
 
 #[async_trait]
 impl Chat for ConsoleChat {
+    /// A post in doubt was printed, if at all, by a run whose terminal is
+    /// gone; printing it in this one shows it to whoever runs this one.
+    fn in_doubt(&self) -> InDoubt {
+        InDoubt::PostAgain
+    }
+
     async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError> {
         let name = channel_name(channel);
         let posted = {

@@ -24,7 +24,7 @@ use poise::serenity_prelude as serenity;
 use serenity::{ChannelId, Http, HttpError, MessageId, Nonce};
 
 use super::render::Renderer;
-use crate::chat::{Channel, Chat, ChatError, Message, PostedRef};
+use crate::chat::{Channel, Chat, ChatError, InDoubt, Message, PostedRef};
 use crate::render::Painter;
 
 /// Keys remembered before the memory is cleared (each is a few bytes; the
@@ -127,6 +127,12 @@ impl DiscordChat {
 
 #[async_trait]
 impl Chat for DiscordChat {
+    /// The nonce makes Discord answer a repeat with the first message; a post
+    /// in doubt is taken over within the lease, well inside its window.
+    fn in_doubt(&self) -> InDoubt {
+        InDoubt::PostAgain
+    }
+
     async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError> {
         if let Some(key) = &message.dedupe_key {
             if let Some(existing) = self.remembered().get(key) {

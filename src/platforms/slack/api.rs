@@ -82,7 +82,8 @@ impl From<SlackApiError> for ChatError {
 /// Network failures, 5xx, 429 and Slack's own transient codes are worth a
 /// retry; any other `ok: false` will not change by asking again. An answer
 /// that does not parse is counted as unavailable: the call may have worked,
-/// and a retry is safe where it matters (posts carry their dedupe key).
+/// and a post retried after it may then show twice (docs/slack.md, "Posting
+/// once"); treating it as refused would drop posts Slack never took.
 pub fn classify(error: SlackClientError) -> SlackApiError {
     match error {
         SlackClientError::ApiError(api) => {

@@ -4,20 +4,18 @@
 //! channels, rendered by `render`. A message's reference is its channel id
 //! and its `ts`, Slack's id for a message.
 //!
-//! Dedupe: Slack has no nonce like Discord's, so a message with a
-//! `dedupe_key` carries the key in its message metadata (event type
-//! `flashsale_post`), and before posting a key this process has not seen,
-//! the channel's latest messages are read back (`conversations.history` with
-//! their metadata) and a message already carrying the key is answered
-//! instead of posting again. That covers a retry on another replica or after
-//! a restart, as long as the first post is among the channel's last
-//! `HISTORY_DEPTH` messages; keys seen by this process are answered from
-//! memory without calling Slack. Reading history needs the `channels:history`
-//! scope (`groups:history` for a private channel); without it (`missing_scope`)
-//! the post goes out anyway and only memory dedupes, which the log says.
-//! Two replicas posting the same key in the same instant could both miss
-//! each other; the outbox gives a post to one worker at a time, so that needs
-//! a lease to expire mid-post.
+//! Dedupe: Slack has no nonce like Discord's, and the only way to find a
+//! message again by its key is to read channel history, which new
+//! commercially distributed apps outside the Marketplace may call once a
+//! minute, and which two posts in flight would both pass anyway. So this
+//! adapter never reads history: a key this process posted is answered from
+//! memory, and a repeat from another process or after a restart is the
+//! outbox's to prevent. It records each try before the call and where the
+//! post went after it, and does not send a post in doubt again here
+//! (`in_doubt` is `Stop`: it keeps it as unconfirmed and approvers check).
+//! The key still rides in the message metadata (event type
+//! `flashsale_post`), so a person or a support script can tell which post a
+//! message is; nothing in the bot reads it back.
 //!
 //! A message with a picture goes out at once without it; `upload::Pictures`
 //! draws it afterwards and shares it in the message's thread (see there why
@@ -37,18 +35,15 @@ use slack_morphism::prelude::{
     SlackMessageMetadata, SlackTs,
 };
 
-use super::api::{SlackApi, SlackApiError};
+use super::api::SlackApi;
 use super::is_slack_id;
 use super::render::{Rendered, Renderer};
 use super::upload::Pictures;
-use crate::chat::{Channel, Chat, ChatError, Message, PostedRef};
+use crate::chat::{Channel, Chat, ChatError, InDoubt, Message, PostedRef};
 
-/// Keys remembered before the memory is cleared (the history check still
-/// covers a retry right after a clear).
+/// Keys remembered before the memory is cleared (the outbox still keeps a
+/// post it recorded as sent from going out again after a clear).
 const REMEMBERED_KEYS: usize = 10_000;
-
-/// How many of a channel's latest messages are searched for a dedupe key.
-pub const HISTORY_DEPTH: u16 = 100;
 
 /// The metadata event type our posts with a dedupe key carry.
 pub const METADATA_EVENT: &str = "flashsale_post";
@@ -71,27 +66,6 @@ pub struct SlackChat {
 struct Placed {
     channel: String,
     ts: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct History {
-    #[serde(default)]
-    messages: Vec<HistoryMessage>,
-}
-
-#[derive(Debug, Deserialize)]
-struct HistoryMessage {
-    ts: String,
-    #[serde(default)]
-    metadata: Option<HistoryMetadata>,
-}
-
-#[derive(Debug, Deserialize)]
-struct HistoryMetadata {
-    #[serde(default)]
-    event_type: String,
-    #[serde(default)]
-    event_payload: serde_json::Value,
 }
 
 impl SlackChat {
@@ -142,51 +116,6 @@ impl SlackChat {
         }
         remembered.insert(key.to_owned(), posted.clone());
     }
-
-    /// The message in `channel` that already carries `key`, if one of the latest does.
-    async fn find_posted(&self, channel: &str, key: &str) -> Result<Option<PostedRef>, ChatError> {
-        let session = self.api.session();
-        let limit = HISTORY_DEPTH.to_string();
-        let params = vec![
-            ("channel", Some(channel)),
-            ("limit", Some(limit.as_str())),
-            ("include_all_metadata", Some("true")),
-        ];
-        let history: Result<History, SlackApiError> = self
-            .api
-            .call(
-                "conversations.history",
-                session
-                    .http_session_api
-                    .http_get("conversations.history", &params, None),
-            )
-            .await;
-        let history = match history {
-            Ok(history) => history,
-            Err(SlackApiError::Unavailable(why)) => return Err(ChatError::Unavailable(why)),
-            Err(refused) => {
-                tracing::warn!(
-                    error = %refused,
-                    channel,
-                    "cannot read the channel's history to dedupe a post (is channels:history granted?); posting without that check"
-                );
-                return Ok(None);
-            }
-        };
-        Ok(history
-            .messages
-            .into_iter()
-            .find(|m| {
-                m.metadata.as_ref().is_some_and(|meta| {
-                    meta.event_type == METADATA_EVENT
-                        && meta.event_payload[METADATA_KEY].as_str() == Some(key)
-                })
-            })
-            .map(|m| PostedRef {
-                channel: channel.to_owned(),
-                message: m.ts,
-            }))
-    }
 }
 
 fn content(rendered: Rendered, edit: bool) -> SlackMessageContent {
@@ -201,16 +130,17 @@ fn content(rendered: Rendered, edit: bool) -> SlackMessageContent {
 
 #[async_trait]
 impl Chat for SlackChat {
+    /// Finding the first post again would take `conversations.history`; a
+    /// message missing (and said to be) beats the same one twice.
+    fn in_doubt(&self) -> InDoubt {
+        InDoubt::Stop
+    }
+
     async fn post(&self, channel: Channel, message: &Message) -> Result<PostedRef, ChatError> {
         let channel_id = self.channel(channel).to_owned();
         if let Some(key) = &message.dedupe_key {
             if let Some(existing) = self.remembered().get(key) {
                 return Ok(existing.clone());
-            }
-            if let Some(existing) = self.find_posted(&channel_id, key).await? {
-                tracing::info!(key, ts = %existing.message, "already posted; not posting again");
-                self.remember(key, &existing);
-                return Ok(existing);
             }
         }
         let mut content = content(self.renderer.message(message), false);

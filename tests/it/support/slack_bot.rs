@@ -372,6 +372,14 @@ impl SlackStory {
         index
     }
 
+    /// Kills the first process (SIGKILL: no shutdown, whatever it was
+    /// doing) and starts it again with the same settings, connected.
+    pub async fn kill_and_restart(&mut self) {
+        self.bot.kill().await;
+        self.bot = BotProcess::spawn(&self.env);
+        self.wait_connected(None, 1).await;
+    }
+
     /// Every line the first process has logged so far.
     pub fn first_log(&self) -> Vec<String> {
         self.bot.lines()

@@ -12,10 +12,16 @@
 //! - behaves like Slack where the bot depends on it: messages get a `ts` and
 //!   keep their metadata, `chat.update` replaces what it is given (blocks
 //!   are kept when absent), `conversations.history` answers newest first with
-//!   metadata only when asked, unknown channels and messages are refused
+//!   metadata only when asked, and like it does for a new commercially
+//!   distributed app outside the Marketplace (since 29 May 2025) once a
+//!   minute per channel: a second read within the minute is HTTP 429
+//!   `ratelimited` with `Retry-After: 60`; unknown channels and messages are refused
 //!   (`channel_not_found`, `message_not_found`), and a body that breaks Block
 //!   Kit's limits (`limits`) is refused with `invalid_blocks`;
-//! - can be taken down (every call answers 503) to play an outage;
+//! - can be taken down (every call answers 503) to play an outage, and can
+//!   take a `chat.postMessage` and never answer it ([`FakeSlack::hold_posts`]),
+//!   so a test can kill the bot between Slack having the post and the bot
+//!   recording it;
 //! - runs Socket Mode (`socket`): `apps.connections.open` hands out a
 //!   `ws://127.0.0.1` URL with a ticket; the connection gets `hello`; a test
 //!   pushes `slash_commands` and `interactive` envelopes and reads each ack
@@ -54,6 +60,10 @@ pub const GENERAL: &str = "C0GENERAL";
 pub const OUTSIDE: &str = "C0OUTSIDE";
 pub const EDITORS: &str = "S0EDITORS";
 pub const APPROVERS: &str = "S0APPROVERS";
+/// `conversations.history` for a new non-Marketplace app: this many reads
+/// per channel per `HISTORY_WINDOW`, then 429 with `Retry-After` of the window.
+pub const HISTORY_READS: usize = 1;
+pub const HISTORY_WINDOW: Duration = Duration::from_secs(60);
 /// Slack waits this long for an envelope's ack.
 pub const ACK_DEADLINE: Duration = Duration::from_secs(3);
 /// How long a test waits for anything else.
@@ -122,6 +132,10 @@ struct State {
     down: bool,
     /// Methods answered with a refusal whatever they are sent: method -> error code.
     refusing: HashMap<String, String>,
+    /// Posts whose text contains this are taken and never answered.
+    hold_posts: Option<String>,
+    /// Per channel, when `conversations.history` answered it (the rate limit).
+    history_reads: HashMap<String, Vec<tokio::time::Instant>>,
     socket: socket::SocketState,
 }
 
@@ -337,6 +351,13 @@ impl FakeSlack {
         self.lock().down = down;
     }
 
+    /// From now on a `chat.postMessage` whose text contains `needle` is taken
+    /// (the message is in the channel and the call recorded) and its answer
+    /// never sent, as when the bot dies before reading it; `None` answers again.
+    pub fn hold_posts(&self, needle: Option<&str>) {
+        self.lock().hold_posts = needle.map(str::to_owned);
+    }
+
     /// Posts a message as someone else would (for history and dedupe tests).
     pub fn seed_message(&self, channel: &str, message: Value) -> String {
         let mut state = self.lock();
@@ -517,7 +538,25 @@ async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let args = args(&uri, &headers, &body);
+    let _ = verb;
+    let (response, held) = call(&inner, method, &uri, &headers, &body);
+    if held {
+        // Slack has the post; the bot never hears so.
+        std::future::pending::<()>().await;
+    }
+    response
+}
+
+/// One Web API call, recorded, and its answer; true when the answer is to be
+/// held back (`FakeSlack::hold_posts`).
+fn call(
+    inner: &Inner,
+    method: String,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> (Response, bool) {
+    let args = args(uri, headers, body);
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -537,10 +576,23 @@ async fn api(
         });
         drop(state);
         inner.notify();
-        return (StatusCode::SERVICE_UNAVAILABLE, "fake Slack is down").into_response();
+        let down = (StatusCode::SERVICE_UNAVAILABLE, "fake Slack is down").into_response();
+        return (down, false);
     }
-    let _ = verb;
-    let (answer, known) = answer(&inner, &mut state, &method, &args, token.as_deref());
+    if method == "conversations.history" && token.as_deref() == Some(BOT_TOKEN) {
+        if let Some(limited) = history_limit(&mut state, seq, &args) {
+            drop(state);
+            inner.notify();
+            return (limited, false);
+        }
+    }
+    let (answer, known) = answer(inner, &mut state, &method, &args, token.as_deref());
+    let held = method == "chat.postMessage"
+        && answer["ok"] == true
+        && state
+            .hold_posts
+            .as_deref()
+            .is_some_and(|needle| args["text"].as_str().unwrap_or_default().contains(needle));
     if let Some(error) = answer["error"].as_str() {
         if error == "invalid_blocks" || error == "msg_too_long" {
             let why = format!("{method}: {error}: {}", answer["errors"]);
@@ -557,7 +609,37 @@ async fn api(
     });
     drop(state);
     inner.notify();
-    axum::Json(answer).into_response()
+    (axum::Json(answer).into_response(), held)
+}
+
+/// `conversations.history`'s limit for a new non-Marketplace app: the 429
+/// Slack answers (recorded as a call) when `channel` was read within the window.
+fn history_limit(state: &mut State, seq: usize, args: &Value) -> Option<Response> {
+    let channel = args["channel"].as_str().unwrap_or_default().to_owned();
+    let now = tokio::time::Instant::now();
+    let reads = state.history_reads.entry(channel).or_default();
+    reads.retain(|at| now.duration_since(*at) < HISTORY_WINDOW);
+    if reads.len() < HISTORY_READS {
+        reads.push(now);
+        return None;
+    }
+    let answer = refuse("ratelimited");
+    state.calls.push(Call {
+        seq,
+        method: "conversations.history".to_owned(),
+        args: args.clone(),
+        answer: answer.clone(),
+        status: 429,
+        known: true,
+    });
+    Some(
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, HISTORY_WINDOW.as_secs().to_string())],
+            axum::Json(answer),
+        )
+            .into_response(),
+    )
 }
 
 /// Slack's answer to one call, and whether the fake knows the method.
