@@ -14,7 +14,7 @@ const SECRET_VAR: &str = "STOREFRONT_WEBHOOK_SECRET";
 const DEFAULT_ADDR: &str = "127.0.0.1:8088";
 
 const USAGE: &str = "\
-Usage: flashsale-dev-storefront [--addr HOST:PORT] [--catalog PATH] [--publish-at-start]
+Usage: flashsale-dev-storefront [--addr HOST:PORT] [--catalog PATH] [--state PATH] [--publish-at-start]
 
 A local stand-in for the marketplace storefront: serves the product catalog and the flash-sale
 API the bot calls, verifies Standard Webhooks signatures, and shows the Flash Sale section at /.
@@ -23,6 +23,9 @@ For development and tests only.
 Options:
   --addr HOST:PORT   Where to listen (default 127.0.0.1:8088).
   --catalog PATH     A JSON list of products (default: the embedded data/sample-catalog.json).
+  --state PATH       Keep the sales (and the revisions applied) in this JSON file, read at start
+                     and written after every change, so a restart does not lose them. Without it
+                     the sales live in memory only. scripts/start.sh gives each database its own.
   --publish-at-start Do not tell the bot this shop schedules sales (GET /api/capabilities), so
                      it publishes each sale at its start instead of staging it at approval.
   -h, --help         Show this help.
@@ -35,6 +38,7 @@ Environment (or .env):
 struct Args {
     addr: SocketAddr,
     catalog: Option<PathBuf>,
+    state_file: Option<PathBuf>,
     schedules_sales: bool,
 }
 
@@ -87,6 +91,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             products,
             webhook_secret,
             schedules_sales: args.schedules_sales,
+            state_file: args.state_file.clone(),
         },
     )
     .await?;
@@ -96,6 +101,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         store.url()
     );
     tracing::info!("Flash Sale page: {}/", store.url());
+    if let Some(path) = &args.state_file {
+        tracing::info!("sales kept in {}", path.display());
+    }
 
     if let Err(error) = tokio::signal::ctrl_c().await {
         tracing::error!(%error, "cannot wait for Ctrl-C; stopping now");
@@ -109,6 +117,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Args>> {
     let mut addr = DEFAULT_ADDR.to_owned();
     let mut catalog = None;
+    let mut state_file = None;
     let mut schedules_sales = true;
     while let Some(arg) = raw.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -127,6 +136,7 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
             "-h" | "--help" => return Ok(None),
             "--addr" => addr = value()?,
             "--catalog" => catalog = Some(PathBuf::from(value()?)),
+            "--state" => state_file = Some(PathBuf::from(value()?)),
             "--publish-at-start" => schedules_sales = false,
             other => bail!("unknown argument {other:?}"),
         }
@@ -137,6 +147,7 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
     Ok(Some(Args {
         addr,
         catalog,
+        state_file,
         schedules_sales,
     }))
 }

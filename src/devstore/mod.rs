@@ -1,7 +1,8 @@
 //! The dev storefront: a small HTTP server that plays the marketplace's storefront for local runs,
 //! demos and tests, so the whole flow (catalog look-ups, publish, go-live, end) works without the real
-//! shop. **It is not production code**: state lives in memory, there is no auth on `/admin`, and the
-//! binary binds to loopback by default.
+//! shop. **It is not production code**: state lives in memory (its sales also in a file with
+//! `--state`, so a restart does not lose them), there is no auth on `/admin`, and the binary binds to
+//! loopback by default.
 //!
 //! It serves the contract of docs/storefront-api.yaml and checks what a real storefront should check,
 //! so the bot's mistakes show up here rather than in production:
@@ -27,6 +28,7 @@
 //! - `state`: the in-memory shop (products, sales, revisions, call log, faults, idempotency memory).
 //! - `sale`: the publish and end bodies and their validation.
 //! - `stored`: a published sale and its status over time.
+//! - `saved`: the sales kept in a file across restarts.
 //! - `api`: the axum routes, the call recorder and the fault injector.
 //! - `page`: the Flash Sale section as a self-contained HTML page.
 
@@ -42,9 +44,11 @@ use tokio::task::JoinHandle;
 mod api;
 mod page;
 mod sale;
+mod saved;
 mod state;
 mod stored;
 
+pub use saved::StateFileError;
 pub use state::{Faults, RecordedCall};
 
 /// The sample catalog shipped with the project (about 40 IDR products, `FS-001`..`FS-012` among them).
@@ -67,6 +71,9 @@ pub struct DevStoreConfig {
     /// so the bot stages approved sales ahead instead of publishing at the
     /// start. It switches sales by its own clock either way.
     pub schedules_sales: bool,
+    /// Where to keep the sales across restarts (read at start, written after
+    /// every applied write); `None` keeps them in memory only.
+    pub state_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for DevStoreConfig {
@@ -76,6 +83,7 @@ impl std::fmt::Debug for DevStoreConfig {
             .field("products", &self.products.len())
             .field("webhook_secret", &"<redacted>")
             .field("schedules_sales", &self.schedules_sales)
+            .field("state_file", &self.state_file)
             .finish()
     }
 }
@@ -155,6 +163,9 @@ pub enum DevStoreError {
     /// The listener's address could not be read.
     #[error("cannot read the listening address")]
     Listener(#[source] std::io::Error),
+    /// The state file given to keep sales across restarts could not be read.
+    #[error(transparent)]
+    State(#[from] StateFileError),
 }
 
 /// Reads a catalog file (a JSON list of [`DevProduct`]) and checks it.
@@ -238,6 +249,9 @@ pub async fn spawn(
     let addr = listener.local_addr().map_err(DevStoreError::Listener)?;
     let mut shared = state::Shared::new(config.products, webhook);
     shared.schedules_sales = config.schedules_sales;
+    if let Some(path) = config.state_file {
+        shared.keep_state_in(path)?;
+    }
     let shared = Arc::new(shared);
     let app = api::router(Arc::clone(&shared));
     let (stop, stopped) = oneshot::channel::<()>();

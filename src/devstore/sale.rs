@@ -54,7 +54,7 @@ struct PublishItem {
 }
 
 /// A publish body that passed every check, with names and base prices filled in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Sale {
     pub session_id: i64,
     pub title: String,
@@ -65,7 +65,7 @@ pub(crate) struct Sale {
 }
 
 /// One checked item; `sku` is spelled as the catalog spells it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SaleItem {
     pub sku: String,
     pub name: String,

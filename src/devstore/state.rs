@@ -10,6 +10,7 @@
 //! publish that was decided before the end but arrives after it cannot bring the sale up.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use serde_json::{json, Value};
 use standardwebhooks::{Webhook, WebhookError};
 
 use super::sale::{find_product, EndBody, PublishBody, Sale};
+use super::saved::{SavedState, StateFileError};
 use super::shop_now;
 use super::stored::{Status, StoredSale};
 use super::{DevProduct, DevStoreError};
@@ -148,6 +150,9 @@ pub(crate) struct Shared {
     /// always does switch sales by its clock; a test of a shop that does
     /// not say so turns this off.
     pub(crate) schedules_sales: bool,
+    /// Where the sales are kept across restarts (`saved`); `None` keeps them
+    /// in memory only.
+    state_file: Option<PathBuf>,
 }
 
 /// Builds the verifier, refusing secrets that are not base64 or empty (an empty key verifies anything
@@ -173,6 +178,29 @@ impl Shared {
             }),
             webhook,
             schedules_sales: true,
+            state_file: None,
+        }
+    }
+
+    /// Starts from the sales and revisions in `path` (none when the file does
+    /// not exist yet) and keeps them there after every applied write.
+    pub(crate) fn keep_state_in(&mut self, path: PathBuf) -> Result<(), StateFileError> {
+        let saved = SavedState::load(&path)?;
+        let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+        inner.sales = saved.sales;
+        inner.tombstones = saved.tombstones.into_iter().collect();
+        self.state_file = Some(path);
+        Ok(())
+    }
+
+    /// Writes the sales and tombstones to the state file, if there is one.
+    /// Called with the lock held, so the file follows the writes in the order
+    /// they were applied. A failed save is logged, not answered: the write
+    /// was applied and the bot must hear so; only a restart would lose it.
+    fn save(&self, inner: &Inner) {
+        let Some(path) = &self.state_file else { return };
+        if let Err(error) = SavedState::of(&inner.sales, &inner.tombstones).save(path) {
+            tracing::error!(%error, path = %path.display(), "cannot save the dev storefront's sales; a restart would lose the latest change");
         }
     }
 
@@ -297,6 +325,7 @@ impl Shared {
         if let Some(stored) = inner.sales.remove(&session_id) {
             inner.tombstones.insert(session_id, stored.revision);
         }
+        self.save(&inner);
     }
 
     /// The last revision applied to `session_id`, if any write to it was.
@@ -306,13 +335,15 @@ impl Shared {
 
     /// Moves every sale's window (and when it was ended early) by `by`.
     pub(crate) fn shift_windows(&self, by: chrono::Duration) {
-        for stored in self.lock().sales.values_mut() {
+        let mut inner = self.lock();
+        for stored in inner.sales.values_mut() {
             stored.sale.starts_at += by;
             stored.sale.ends_at += by;
             if let Some(ended) = stored.ended_at.as_mut() {
                 *ended += by;
             }
         }
+        self.save(&inner);
     }
 
     pub(crate) fn sale_json(&self, session_id: i64, now: DateTime<Utc>) -> Option<Value> {
@@ -372,6 +403,7 @@ impl Shared {
         let answer = Answer::fresh(StatusCode::OK, stored.to_json(now));
         inner.tombstones.remove(&session_id);
         inner.sales.insert(session_id, stored);
+        self.save(&inner);
         remember(&mut inner, key, body, &answer);
         answer
     }
@@ -406,6 +438,7 @@ impl Shared {
                 Answer::error(StatusCode::NOT_FOUND, "no such flash sale")
             }
         };
+        self.save(&inner);
         remember(&mut inner, key, body, &answer);
         answer
     }

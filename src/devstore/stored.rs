@@ -5,7 +5,7 @@
 //! decision the shop is following.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::sale::Sale;
@@ -19,8 +19,8 @@ pub(crate) enum Status {
     Ended,
 }
 
-/// A published sale and what happened to it since.
-#[derive(Clone, Debug)]
+/// A published sale and what happened to it since (also what `saved` keeps on disk).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub(crate) struct StoredSale {
     pub sale: Sale,
     /// When the (latest) publish arrived.

@@ -206,6 +206,7 @@ async fn start_store(catalog: &[DevProduct]) -> DevStore {
         products: catalog.to_vec(),
         webhook_secret: devstore::test_secret(),
         schedules_sales: true,
+        state_file: None,
     };
     devstore::spawn(listener, config)
         .await

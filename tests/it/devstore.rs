@@ -776,3 +776,101 @@ async fn an_older_end_after_a_newer_publish_leaves_the_sale_up() {
     );
     assert!(is_up(&store, 12), "{:?}", store.sale(12));
 }
+
+/// A dev storefront keeping its sales in `path`, as `--state` does.
+async fn start_keeping_state_in(
+    path: &std::path::Path,
+) -> Result<DevStore, devstore::DevStoreError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    devstore::spawn(
+        listener,
+        devstore::DevStoreConfig {
+            products: devstore::sample_catalog().expect("the sample catalog"),
+            webhook_secret: devstore::test_secret(),
+            schedules_sales: true,
+            state_file: Some(path.to_owned()),
+        },
+    )
+    .await
+}
+
+fn state_path() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("devstore-state-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    dir.join("state.json")
+}
+
+#[tokio::test]
+async fn a_restarted_storefront_keeps_its_sales_and_the_revisions_it_applied() {
+    let path = state_path();
+    let first = start_keeping_state_in(&path).await.expect("starts");
+    assert_eq!(
+        put(&first, 1, "kept-1", live_body_at(1, "Kept", 2))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // An end of a sale it never had leaves a tombstone at revision 5.
+    assert_eq!(
+        delete(&first, 2, "gone-1", 5).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    first.shutdown().await;
+
+    let again = start_keeping_state_in(&path).await.expect("starts again");
+    let sale = json_of(get(&again, "/api/flash-sales/1").await).await;
+    assert_eq!(sale["title"], "Kept", "{sale}");
+    assert_eq!(sale["status"], "live", "{sale}");
+    assert_eq!(sale["revision"], 2, "{sale}");
+    let current = json_of(get(&again, "/api/flash-sales/current").await).await;
+    assert_eq!(current["live"]["session_id"], 1, "{current}");
+    // What it applied before the restart still decides: older writes are stale.
+    let older = put(&again, 1, "older-1", live_body_at(1, "Older", 1)).await;
+    assert_eq!(older.status(), StatusCode::CONFLICT);
+    let behind_the_end = put(&again, 2, "late-1", live_body_at(2, "Late", 4)).await;
+    assert_eq!(behind_the_end.status(), StatusCode::CONFLICT);
+    assert!(get(&again, "/api/flash-sales/2").await.status() == StatusCode::NOT_FOUND);
+    // And a change made now is kept for the next start too.
+    assert_eq!(delete(&again, 1, "end-1", 3).await.status(), StatusCode::OK);
+    again.shutdown().await;
+    let third = start_keeping_state_in(&path)
+        .await
+        .expect("starts a third time");
+    let ended = json_of(get(&third, "/api/flash-sales/1").await).await;
+    assert_eq!(ended["status"], "ended", "{ended}");
+    assert_eq!(ended["revision"], 3, "{ended}");
+}
+
+#[tokio::test]
+async fn without_a_state_file_a_restart_forgets_the_sales() {
+    let first = start().await;
+    assert_eq!(
+        put(&first, 1, "mem-1", live_body(1, "Gone")).await.status(),
+        StatusCode::OK
+    );
+    drop(first);
+    let again = start().await;
+    assert_eq!(
+        get(&again, "/api/flash-sales/1").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_state_file_stops_the_start_and_names_the_file() {
+    let path = state_path();
+    std::fs::write(&path, "{ this is not json").expect("written");
+    let Err(error) = start_keeping_state_in(&path).await else {
+        panic!("a damaged state file must not start an empty shop");
+    };
+    let text = error.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains("move it away"), "{text}");
+    // Nothing was written over it.
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("still there"),
+        "{ this is not json"
+    );
+}

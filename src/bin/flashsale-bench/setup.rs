@@ -41,6 +41,7 @@ impl Bench {
                 webhook_secret: devstore::test_secret(),
                 // The benches move jobs to "now": publish at the start.
                 schedules_sales: false,
+                state_file: None,
             },
         )
         .await?;

@@ -51,6 +51,7 @@ pub async fn dev_storefront_checking(check: Check) -> CheckedStore {
             // the window need the bot to publish at the start; the staged
             // stories set the clientside capability themselves (`GoLive::staged`).
             schedules_sales: false,
+            state_file: None,
         },
     )
     .await
