@@ -9,10 +9,18 @@
 #   kept between runs so drafts survive; skipped when DATABASE_URL is set in
 #   the environment or .env. Several start.sh runs share it; the last one to leave
 #   stops it (and only if a start.sh started it).
+# - Which database: runs in Discord or Slack share the cluster's `postgres`
+#   database (two of them are two replicas of one bot, as in production). A
+#   console is one person's terminal, not a shared channel, so a console run
+#   takes a database nobody else is using: `postgres` when it is free, else
+#   flashsale_console_2, _3, ... (created once, kept for next time).
 # - Dev storefront: flashsale-dev-storefront on 127.0.0.1:8088 (STOREFRONT_PORT
-#   to choose another; a free port when it is taken), with a webhook secret
-#   generated once into .local/webhook-secret; skipped when STOREFRONT_URL is
-#   set in the environment or .env.
+#   to choose another; a free port when it is taken), one per database: runs
+#   on the same database share it, and the last one to leave stops it. It
+#   keeps its sales in .local/storefront/<database>/state.json, so a restart
+#   does not lose a live sale. The webhook secret is generated once into
+#   .local/webhook-secret. Skipped when STOREFRONT_URL is set in the
+#   environment or .env.
 # - Or, with --medusa, a local Medusa 2 server instead (scripts/medusa.sh:
 #   node_modules cached in ~/.cache/flashsale-bot, a migrated and seeded
 #   template database on the local Postgres, copied for this run and dropped
@@ -26,6 +34,8 @@
 #   unless HTTP_ADDR is set (`off` turns it off), so two runs and the tests do
 #   not collide.
 # - Binaries come from wherever cargo builds them (CARGO_TARGET_DIR honoured).
+# - FLASHSALE_LOCAL_DIR moves the .local folder (the cluster, the storefronts'
+#   sales, the secret) elsewhere.
 #
 # Ctrl-C (or `quit` in the console) stops what this script started; the data
 # folder stays for next time.
@@ -62,10 +72,12 @@ setting() {
   else printf 'default'; fi
 }
 
-local_dir=$PWD/.local
+local_dir=${FLASHSALE_LOCAL_DIR:-$PWD/.local}
 mkdir -p "$local_dir"
+local_dir=$(cd "$local_dir" && pwd)
 pg_users=""       # the folder where each run using the local cluster leaves its pid
-storefront_pid=""
+sf_dir=""         # this run's dev storefront's folder (pid, port, users/, state.json)
+sf_started=""     # set when this run started the dev storefront (for the banner)
 medusa_started=""
 
 # Unregisters this run from the local cluster; the last run to leave stops it,
@@ -90,14 +102,44 @@ leave_postgres() {
   ) 9>"$pg_dir.lock"
 }
 
+# The pid in $1/pid if that process is a dev storefront still running.
+storefront_running() {
+  local pid
+  pid=$(cat "$1/pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
+    && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q flashsale-dev-storefront \
+    && printf '%s' "$pid"
+}
+
+# Unregisters this run from its dev storefront; the last run to leave stops
+# it. Under the storefront's lock, like leave_postgres.
+leave_storefront() {
+  (
+    flock 7
+    rm -f "$sf_dir/users/$$"
+    for f in "$sf_dir/users"/*; do
+      [ -e "$f" ] || continue
+      kill -0 "${f##*/}" 2>/dev/null || rm -f "$f"
+    done
+    others=$(find "$sf_dir/users" -mindepth 1 -maxdepth 1 | wc -l)
+    if [ "$others" -gt 0 ]; then
+      say "leaving the dev storefront running: $others other start.sh run(s) use it"
+    elif pid=$(storefront_running "$sf_dir"); then
+      say "stopping the dev storefront (its sales are kept in $sf_dir/state.json)"
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      rm -f "$sf_dir/pid"
+    fi
+  ) 7>"$sf_dir/lock"
+}
+
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
-  if [ -n "$storefront_pid" ] && kill -0 "$storefront_pid" 2>/dev/null; then
-    say "stopping the dev storefront"
-    kill "$storefront_pid" 2>/dev/null || true
-    wait "$storefront_pid" 2>/dev/null || true
-  fi
+  # A lock this shell may still hold (an exit inside a locked section) would
+  # block the leave_* functions below, which take it again on a new descriptor.
+  exec 7>&- 9>&-
+  [ -z "$sf_dir" ] || leave_storefront
   if [ -n "$medusa_started" ]; then
     say "stopping Medusa"
     medusa_down || true
@@ -181,6 +223,41 @@ else
   exec 9>&-
 fi
 
+# --- Which database ------------------------------------------------------------
+# Runs on the local cluster mark the database they use with a lock on
+# .local/db-<name>.lock, held for as long as the run (the bot inherits it, so
+# a bot left running by a killed start.sh still counts): Discord and Slack
+# runs share `postgres` (shared lock: replicas of one bot), a console run needs
+# a database to itself (exclusive lock) and takes the first one free.
+db_name=""
+if [ -n "$pg_users" ]; then
+  if [ "$mode" = console ]; then
+    n=1
+    while :; do
+      if [ "$n" -eq 1 ]; then db_name=postgres; else db_name=flashsale_console_$n; fi
+      exec 8>"$local_dir/db-$db_name.lock"
+      flock -n 8 && break
+      exec 8>&-
+      n=$((n + 1))
+      [ "$n" -le 20 ] || { say "20 console runs already use the local Postgres; quit one first"; exit 1; }
+    done
+    if [ "$db_name" != postgres ]; then
+      psql_local() { "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+      if [ -z "$(psql_local -tAc "select 1 from pg_database where datname = '$db_name'")" ]; then
+        psql_local -c "create database $db_name" >/dev/null
+      fi
+      export DATABASE_URL="${DATABASE_URL%/*}/$db_name"
+      say "another console run uses the database postgres; this one uses its own, $db_name (kept for next time)"
+    fi
+  else
+    db_name=postgres
+    exec 8>"$local_dir/db-$db_name.lock"
+    if ! flock -s -n 8; then
+      say "a console start.sh uses the database postgres too: its terminal may show this bot's posts"
+    fi
+  fi
+fi
+
 # --- Build and migrate ---------------------------------------------------------
 say "building (the first build takes a few minutes)"
 # Cargo says where it put the binaries: ./target, or CARGO_TARGET_DIR.
@@ -216,38 +293,69 @@ else
     STOREFRONT_WEBHOOK_SECRET=$(tr -d '\n' <"$secret_file")
     export STOREFRONT_WEBHOOK_SECRET
   fi
-  sf_port=${STOREFRONT_PORT:-8088}
-  if port_open "$sf_port"; then
-    sf_port=$(pg_pick_port)
-    say "port ${STOREFRONT_PORT:-8088} is taken; the dev storefront uses $sf_port"
-  fi
-  # A free port can still be taken before the storefront binds it (another
-  # program, an outgoing connection): then try another one, a few times.
-  for attempt in 1 2 3 4 5; do
-    "$bin/flashsale-dev-storefront" --addr "127.0.0.1:$sf_port" >"$local_dir/storefront.log" 2>&1 &
-    storefront_pid=$!
-    for _ in $(seq 1 100); do
-      port_open "$sf_port" && break
-      kill -0 "$storefront_pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -0 "$storefront_pid" 2>/dev/null && port_open "$sf_port" && break
-    if kill -0 "$storefront_pid" 2>/dev/null; then
-      say "the dev storefront did not answer on $sf_port"
+  # One storefront per database: the sales a database's bot publishes must
+  # all land on one shop, whichever run's scheduler publishes them. Its
+  # folder is named after the database (a hash of DATABASE_URL when the
+  # database is not the local cluster's).
+  sf_key=${db_name:-url-$(printf '%s' "$DATABASE_URL" | sha256sum | cut -c1-12)}
+  sf_dir=$local_dir/storefront/$sf_key
+  mkdir -p "$sf_dir/users"
+  secret_sum=$(printf '%s' "$STOREFRONT_WEBHOOK_SECRET" | sha256sum | cut -c1-16)
+  exec 7>"$sf_dir/lock"
+  flock 7
+  if storefront_running "$sf_dir" >/dev/null && port_open "$(cat "$sf_dir/port")"; then
+    sf_port=$(cat "$sf_dir/port")
+    if [ "$(cat "$sf_dir/secret.sum" 2>/dev/null)" != "$secret_sum" ]; then
+      sf_dir=""
+      say "the dev storefront for this database (port $sf_port) checks another STOREFRONT_WEBHOOK_SECRET than this run's; use the same secret as the run that started it, or quit that run first"
       exit 1
     fi
-    wait "$storefront_pid" 2>/dev/null || true
-    storefront_pid=""
-    if [ "$attempt" -lt 5 ] && grep -q 'Address already in use' "$local_dir/storefront.log"; then
+    say "the dev storefront for this database is already running on $sf_port (another start.sh); sharing it"
+  else
+    sf_port=${STOREFRONT_PORT:-$(cat "$sf_dir/port" 2>/dev/null || echo 8088)}
+    if port_open "$sf_port"; then
       old_port=$sf_port
       sf_port=$(pg_pick_port)
-      say "port $old_port was taken as the dev storefront started; trying $sf_port"
-      continue
+      say "port $old_port is taken; the dev storefront uses $sf_port"
     fi
-    say "the dev storefront stopped; its log:"
-    cat "$local_dir/storefront.log" >&2
-    exit 1
-  done
+    # A free port can still be taken before the storefront binds it (another
+    # program, an outgoing connection): then try another one, a few times.
+    # In a session of its own, so a Ctrl-C in this terminal does not stop it
+    # under another run that shares it; without the lock descriptors, so it
+    # does not hold this run's locks after the run has gone.
+    for attempt in 1 2 3 4 5; do
+      setsid "$bin/flashsale-dev-storefront" --addr "127.0.0.1:$sf_port" --state "$sf_dir/state.json" \
+        >"$sf_dir/storefront.log" 2>&1 7>&- 8>&- 9>&- &
+      sf_pid=$!
+      for _ in $(seq 1 100); do
+        port_open "$sf_port" && break
+        kill -0 "$sf_pid" 2>/dev/null || break
+        sleep 0.2
+      done
+      kill -0 "$sf_pid" 2>/dev/null && port_open "$sf_port" && break
+      if kill -0 "$sf_pid" 2>/dev/null; then
+        kill "$sf_pid" 2>/dev/null || true
+        say "the dev storefront did not answer on $sf_port"
+        exit 1
+      fi
+      wait "$sf_pid" 2>/dev/null || true
+      if [ "$attempt" -lt 5 ] && grep -q 'Address already in use' "$sf_dir/storefront.log"; then
+        old_port=$sf_port
+        sf_port=$(pg_pick_port)
+        say "port $old_port was taken as the dev storefront started; trying $sf_port"
+        continue
+      fi
+      say "the dev storefront stopped; its log:"
+      cat "$sf_dir/storefront.log" >&2
+      exit 1
+    done
+    printf '%s\n' "$sf_pid" >"$sf_dir/pid"
+    printf '%s\n' "$sf_port" >"$sf_dir/port"
+    printf '%s\n' "$secret_sum" >"$sf_dir/secret.sum"
+    sf_started=1
+  fi
+  : >"$sf_dir/users/$$"
+  exec 7>&-
   export STOREFRONT_URL="http://127.0.0.1:$sf_port"
 fi
 
@@ -256,7 +364,7 @@ fi
 # quick start reaches "live" in minutes instead of the production hour.
 # Values in the environment or .env win (.env.example leaves them commented).
 demo_timing=""
-if [ -n "$storefront_pid" ] || [ -n "$medusa_started" ]; then
+if [ -n "$sf_dir" ] || [ -n "$medusa_started" ]; then
   for var in MIN_LEAD_MINUTES APPROVAL_CUTOFF_MINUTES; do
     if [ -z "${!var:-}" ] && [ -z "$(dotenv_value "$var")" ]; then
       export "$var=1"
@@ -289,14 +397,14 @@ cat >&2 <<EOF
 $(if [ -n "$medusa_started" ]; then
     echo "  Medusa store     $MEDUSA_URL (SHOP=medusa; keys and region in .local/medusa/harness.json)"
   else
-    echo "  Storefront page  ${STOREFRONT_URL%/}/"
+    echo "  Storefront page  ${STOREFRONT_URL%/}/$(if [ -n "$sf_dir" ] && [ -z "$sf_started" ]; then echo " (shared with another start.sh on this database)"; fi)"
   fi)
   Database         $(printf '%s' "$DATABASE_URL" | sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#')
   Bot              $bot_where
   Timing           $timing
   Health           $health
   Exports          .local/exports (console \`export\` without dir:)
-  Logs             $([ -n "$storefront_pid" ] && echo "storefront: .local/storefront.log; ")bot: this terminal (stderr)
+  Logs             $([ -n "$sf_dir" ] && echo "storefront: ${sf_dir#"$PWD"/}/storefront.log; ")bot: this terminal (stderr)
 
 EOF
 
