@@ -57,7 +57,7 @@ async fn run_chat() -> anyhow::Result<()> {
         Some(ChatPlatform::Slack) => runtime::slack::run(config).await?,
         None => anyhow::bail!(
             "neither DISCORD_TOKEN nor SLACK_BOT_TOKEN is set: `run` joins Discord or Slack \
-             (see README, Running in Discord / Running in Slack); `console` needs neither."
+             (see docs/discord.md, docs/slack.md); `console` needs neither."
         ),
     }
     Ok(())

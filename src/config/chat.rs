@@ -1,9 +1,10 @@
 //! Which chat platform `flashsale-bot run` joins: the `CHAT` variable.
 //!
 //! It is its own part because it is the one decision that looks at two
-//! others: it is read after Discord and Slack, and only needs saying when
-//! both are configured. The bot refuses to guess rather than pick one that
-//! nobody is watching.
+//! others. It is made first, from which tokens are set, and only needs saying
+//! when both are: the bot refuses to guess rather than pick one that nobody
+//! is watching, and says so before asking for either platform's other
+//! settings (then only the chosen platform's are read).
 
 use super::discord::DISCORD_TOKEN;
 use super::env::Env;
@@ -20,13 +21,11 @@ pub enum ChatPlatform {
     Slack,
 }
 
-/// `CHAT` when set (its platform must be configured); otherwise the one
+/// `CHAT` when set (its platform's token must be set); otherwise the one
 /// platform whose token is set. Both tokens without `CHAT` is ambiguous.
-pub(super) fn read(
-    env: &Env<'_>,
-    discord: bool,
-    slack: bool,
-) -> Result<Option<ChatPlatform>, ConfigError> {
+pub(super) fn read(env: &Env<'_>) -> Result<Option<ChatPlatform>, ConfigError> {
+    let discord = env.optional(DISCORD_TOKEN).is_some();
+    let slack = env.optional(SLACK_BOT_TOKEN).is_some();
     match env.optional(CHAT).as_deref() {
         Some("discord") if discord => Ok(Some(ChatPlatform::Discord)),
         Some("discord") => Err(ConfigError::Missing {
@@ -44,10 +43,9 @@ pub(super) fn read(
             expected: "discord or slack".to_owned(),
         }),
         None => match (discord, slack) {
-            (true, true) => Err(ConfigError::Invalid {
+            (true, true) => Err(ConfigError::Missing {
                 var: CHAT,
-                value: String::new(),
-                expected: "discord or slack: both DISCORD_TOKEN and SLACK_BOT_TOKEN are set, so say which platform to join".to_owned(),
+                expected: "discord or slack: both DISCORD_TOKEN and SLACK_BOT_TOKEN are set, so say which platform to join",
             }),
             (true, false) => Ok(Some(ChatPlatform::Discord)),
             (false, true) => Ok(Some(ChatPlatform::Slack)),
@@ -63,16 +61,15 @@ mod tests {
 
     #[test]
     fn both_tokens_without_chat_or_a_chat_without_its_token_is_refused() {
-        let err = read_with(&[], |env| read(env, true, true))
-            .unwrap_err()
-            .to_string();
+        let both = [(DISCORD_TOKEN, "d"), (SLACK_BOT_TOKEN, "xoxb-s")];
+        let err = read_with(&both, read).unwrap_err().to_string();
         assert!(
             err.contains("CHAT")
                 && err.contains("DISCORD_TOKEN")
                 && err.contains("SLACK_BOT_TOKEN"),
             "{err}"
         );
-        let only_discord = |chat| read_with(&[(CHAT, chat)], |env| read(env, true, false));
+        let only_discord = |chat| read_with(&[(CHAT, chat), (DISCORD_TOKEN, "d")], read);
         let err = only_discord("slack").unwrap_err();
         assert!(
             matches!(

@@ -164,9 +164,17 @@ impl Config {
         let policy = policy::read(&env)?;
         let host = host::read(&env)?;
         let scheduler = scheduler::read(&env)?;
-        let discord = discord::read(&env)?;
-        let slack = slack::read(&env)?;
-        let chat = chat::read(&env, discord.is_some(), slack.is_some())?;
+        // The platform first: with both tokens set, "say which" is the
+        // answer, not a missing setting of one of them.
+        let chat = chat::read(&env)?;
+        let discord = match chat {
+            Some(ChatPlatform::Discord) => discord::read(&env)?,
+            _ => None,
+        };
+        let slack = match chat {
+            Some(ChatPlatform::Slack) => slack::read(&env)?,
+            _ => None,
+        };
         let week = week::read(&env)?;
         Ok(Config {
             database_url: database.url,
@@ -263,6 +271,30 @@ mod tests {
             Some(ChatPlatform::Discord)
         );
         assert!(chat(&both).is_err(), "both configured and no CHAT");
+    }
+
+    /// With both tokens the first thing to fix is which platform, not a
+    /// setting of the one the bot would not join anyway.
+    #[test]
+    fn both_tokens_ask_for_chat_before_any_other_platform_setting() {
+        let tokens = [
+            DB,
+            (discord::DISCORD_TOKEN, "discord-token"),
+            (slack::SLACK_BOT_TOKEN, "xoxb-1-2-abc"),
+        ];
+        let err = config(&tokens).unwrap_err().to_string();
+        assert!(err.starts_with("CHAT"), "{err}");
+        assert!(!err.contains("DISCORD_GUILD_ID"), "{err}");
+        // The platform not chosen is not read: its half-done settings do not block.
+        let slack_chosen = config(&[&tokens[..], &slack::FULL, &[(CHAT, "slack")]].concat())
+            .expect("Slack is complete and chosen");
+        assert_eq!(slack_chosen.chat, Some(ChatPlatform::Slack));
+        assert!(slack_chosen.discord.is_none());
+        let discord_chosen = config(&[&tokens[..], &[(CHAT, "discord")]].concat()).unwrap_err();
+        assert!(
+            discord_chosen.to_string().contains("DISCORD_"),
+            "{discord_chosen}"
+        );
     }
 
     /// A variable's name: what a constant naming one holds, and what starts a

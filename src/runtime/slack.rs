@@ -21,7 +21,7 @@ use super::{shutdown_signal, RunError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlackError {
-    #[error("SLACK_BOT_TOKEN is not set: the bot needs a Slack bot token to run in Slack (see README, Running in Slack).")]
+    #[error("SLACK_BOT_TOKEN is not set: the bot needs a Slack bot token to run in Slack (see docs/slack.md).")]
     NotConfigured,
     #[error("could not set up the Slack client (SLACK_API_BASE): {0}")]
     Client(#[source] SlackApiError),

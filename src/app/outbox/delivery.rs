@@ -28,7 +28,7 @@
 //! `card`), so a chat that is down when a session is submitted delays the
 //! card instead of losing it. Once posted, the session remembers where it is
 //! for later edits, and a card that arrives after the session moved on
-//! (approved by command, withdrawn) is redrawn at once.
+//! (withdrawn, cancelled, expired) is redrawn at once.
 
 use std::future::Future;
 use std::time::Duration;
@@ -363,7 +363,7 @@ impl Core {
     }
 
     /// Redraws a card that arrived after its session moved on (withdrawn,
-    /// approved by command): it must not offer buttons for what is gone.
+    /// cancelled, expired): it must not offer buttons for what is gone.
     async fn redraw_if_moved_on(&self, post: &ClaimedPost) {
         // The card was recorded as showing the submitted version: a session
         // that moved on since is behind, and only then is the card redrawn.

@@ -78,7 +78,7 @@ impl Data {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscordError {
-    #[error("{DISCORD_TOKEN} is not set: the bot needs a Discord bot token to run in Discord (see README, Running in Discord).")]
+    #[error("{DISCORD_TOKEN} is not set: the bot needs a Discord bot token to run in Discord (see docs/discord.md).")]
     NotConfigured,
     #[error("Discord failed")]
     Discord(#[from] serenity::Error),
