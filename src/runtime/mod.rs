@@ -34,8 +34,10 @@ use tokio_cron_scheduler::JobScheduler;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    /// Not a `#[source]`: its text already carries sqlx's causes, and a
+    /// chain printed with `{:#}` would say each of them again.
     #[error("could not connect to the database (DATABASE_URL): {0}")]
-    Database(#[source] sqlx::Error),
+    Database(sqlx::Error),
     /// The cause is text, not a source, so that it is said once.
     #[error("could not reach the database at {host} (DATABASE_URL): {cause}")]
     DatabaseUnreachable { host: String, cause: String },
@@ -124,6 +126,13 @@ pub async fn connect_database(config: &Config) -> Result<PgPool, StartupError> {
             return Err(StartupError::DatabaseUnreachable {
                 host: format!("{}:{}", options.get_host(), options.get_port()),
                 cause,
+            });
+        }
+        // No such host, a refused TLS handshake: where, and why, once.
+        Err(e @ (sqlx::Error::Io(_) | sqlx::Error::Tls(_))) => {
+            return Err(StartupError::DatabaseUnreachable {
+                host: format!("{}:{}", options.get_host(), options.get_port()),
+                cause: e.to_string(),
             });
         }
         Err(e) => return Err(StartupError::Database(e)),

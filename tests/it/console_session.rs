@@ -545,3 +545,55 @@ async fn a_line_below_cost_is_refused_until_an_approver_overrides_it(pool: PgPoo
         .await;
     console.finish().await;
 }
+
+/// What `flashsale-bot <mode>` prints on stderr when it cannot start, with
+/// `DATABASE_URL` set to `url` and nothing from a `.env`.
+async fn refused_start(mode: &str, url: &str) -> String {
+    let output = timeout(
+        STEP,
+        Command::new(env!("CARGO_BIN_EXE_flashsale-bot"))
+            .arg(mode)
+            .current_dir(std::env::temp_dir())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", url)
+            .env("STOREFRONT_WEBHOOK_SECRET", devstore::test_secret())
+            .env("HTTP_ADDR", "off")
+            .stdin(Stdio::null())
+            .output(),
+    )
+    .await
+    .expect("a refused start ends within the step")
+    .expect("the binary runs");
+    assert!(
+        !output.status.success(),
+        "{mode} started without a database"
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_named_with_its_host_and_the_cause_said_once() {
+    // A port nothing listens on: bound, then let go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let closed = format!("postgres://postgres@127.0.0.1:{port}/flashsale");
+    for mode in ["migrate", "console"] {
+        let said = refused_start(mode, &closed).await;
+        assert!(
+            said.contains(&format!("could not reach the database at 127.0.0.1:{port}")),
+            "{said}"
+        );
+        assert_eq!(said.matches("refused").count(), 1, "{said}");
+        assert!(!said.contains("pool timed out"), "{said}");
+    }
+    let unknown_host = "postgres://postgres@flashsale-no-such-host.invalid/flashsale";
+    let said = refused_start("migrate", unknown_host).await;
+    assert!(
+        said.contains("could not reach the database at flashsale-no-such-host.invalid:5432"),
+        "{said}"
+    );
+    assert_eq!(said.matches("error communicating").count(), 1, "{said}");
+}
