@@ -131,6 +131,9 @@ pub struct Config {
     /// settled session are kept before the daily housekeeping deletes them
     /// (`store::housekeeping`).
     pub queue_retention_days: u32,
+    /// How often a live sale's units sold are counted on a shop without a
+    /// quantity cap (`SOLD_OUT_CHECK_SECS`).
+    pub sold_out_check: Duration,
     /// How far ahead the coverage alarm looks and when it speaks (`COVERAGE_*`).
     pub coverage: crate::app::week::CoverageSettings,
     /// Opens `GET /calendar/<token>`; without it the feed is off. Never printed.
@@ -194,6 +197,7 @@ impl Config {
             scheduler_heartbeat: scheduler.heartbeat,
             daily_digest_cron: scheduler.daily_digest_cron,
             queue_retention_days: scheduler.queue_retention_days,
+            sold_out_check: scheduler.sold_out_check,
             discord,
             slack,
             chat,
@@ -244,6 +248,7 @@ mod tests {
         assert_eq!(c.scheduler_heartbeat, Duration::from_secs(2));
         assert_eq!(c.daily_digest_cron.as_deref(), Some("0 0 9 * * *"));
         assert_eq!(c.queue_retention_days, 30);
+        assert_eq!(c.sold_out_check, Duration::from_secs(2));
         assert!(c.discord.is_none() && c.slack.is_none() && c.chat.is_none());
     }
 

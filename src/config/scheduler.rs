@@ -17,6 +17,7 @@ pub const SCHEDULER_LEASE_SECS: &str = "SCHEDULER_LEASE_SECS";
 pub const SCHEDULER_HEARTBEAT_SECS: &str = "SCHEDULER_HEARTBEAT_SECS";
 pub const DAILY_DIGEST_CRON: &str = "DAILY_DIGEST_CRON";
 pub const QUEUE_RETENTION_DAYS: &str = "QUEUE_RETENTION_DAYS";
+pub const SOLD_OUT_CHECK_SECS: &str = "SOLD_OUT_CHECK_SECS";
 
 #[derive(Debug)]
 pub(super) struct Scheduling {
@@ -25,6 +26,7 @@ pub(super) struct Scheduling {
     pub(super) heartbeat: Duration,
     pub(super) daily_digest_cron: Option<String>,
     pub(super) queue_retention_days: u32,
+    pub(super) sold_out_check: Duration,
 }
 
 pub(super) fn read(env: &Env<'_>) -> Result<Scheduling, ConfigError> {
@@ -47,7 +49,14 @@ pub(super) fn read(env: &Env<'_>) -> Result<Scheduling, ConfigError> {
         "a whole number of days from 1 to 3650",
         |v| v.parse::<u32>().ok().filter(|n| (1..=3650).contains(n)),
     )?;
+    // Only a shop that does not cap the flash quantity is watched (Medusa):
+    // a line can oversell by what sells in this time, and each round costs
+    // the shop one count of the window's orders per session.
+    let sold_out_check = env.parse(SOLD_OUT_CHECK_SECS, "2", "seconds from 1 to 60", |v| {
+        v.parse::<u64>().ok().filter(|n| (1..=60).contains(n))
+    })?;
     Ok(Scheduling {
+        sold_out_check: Duration::from_secs(sold_out_check),
         poll: Duration::from_secs(poll),
         lease: Duration::from_secs(lease),
         heartbeat: Duration::from_secs(heartbeat),
@@ -96,6 +105,18 @@ mod tests {
 
     fn secs(n: u64) -> Duration {
         Duration::from_secs(n)
+    }
+
+    #[test]
+    fn sold_out_is_checked_every_two_seconds_unless_told_from_one_to_sixty() {
+        let check = |value| read_with(&[(SOLD_OUT_CHECK_SECS, value)], read);
+        assert_eq!(check("").unwrap().sold_out_check, secs(2));
+        assert_eq!(check("1").unwrap().sold_out_check, secs(1));
+        assert_eq!(check("60").unwrap().sold_out_check, secs(60));
+        for wrong in ["0", "61", "1.5"] {
+            let err = check(wrong).unwrap_err().to_string();
+            assert!(err.contains("seconds from 1 to 60"), "{err}");
+        }
     }
 
     #[test]

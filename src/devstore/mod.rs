@@ -222,7 +222,7 @@ fn parse_catalog(text: &str, origin: &str) -> Result<Vec<DevProduct>, DevStoreEr
             });
         }
     }
-    let now = chrono::Utc::now();
+    let now = shop_now();
     for p in &mut products {
         if let Some(days) = p.price_changed_days_ago.take() {
             p.price_changed_at = Some(now - chrono::Duration::days(i64::from(days)));
@@ -412,7 +412,7 @@ mod tests {
             "previous_price_minor":260000,"price_changed_days_ago":3}]"#;
         let products = parse_catalog(text, "t").expect("a valid catalog");
         let at = products[0].price_changed_at.expect("a date");
-        let age = chrono::Utc::now() - at;
+        let age = shop_now() - at;
         assert!(
             (age - chrono::Duration::days(3)).num_seconds().abs() < 60,
             "{age}"

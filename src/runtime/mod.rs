@@ -207,6 +207,7 @@ pub async fn start_background(services: &Services) -> Result<Background, Startup
             poll: services.config.scheduler_poll,
             lease: services.config.scheduler_lease,
             heartbeat: services.config.scheduler_heartbeat,
+            watch_every: services.config.sold_out_check,
             ..SchedulerConfig::default()
         },
     );
