@@ -13,8 +13,9 @@
 #     hash>-node<major>, outside the work tree, shared by every checkout on
 #     the machine (712 MB; 60-80 s cold here). Installed beside it and
 #     renamed into place when complete, under a lock, so a run that is
-#     interrupted or runs alongside another never sees half a tree. Nothing
-#     prunes folders of older lock files. Node.js >= 20 is needed: Debian's
+#     interrupted or runs alongside another never sees half a tree. Folders
+#     of other lock files (or Node majors) that no run has used for
+#     MEDUSA_CACHE_DAYS (14) days are deleted. Node.js >= 20 is needed: Debian's
 #     nodejs and npm are installed when node is missing (Debian 12's own
 #     nodejs is 18, which Medusa 2 does not support: then this stops, saying so).
 #  2. A template database on the test Postgres, `medusa_tpl_<hash>`, the hash
@@ -67,6 +68,29 @@ medusa_node() {
 
 medusa_hash() { cat "$@" | sha256sum | cut -c1-16; }
 
+# medusa_prune_cache CACHE KEEP: deletes the medusa-* folders in CACHE other
+# than KEEP that no run has used for MEDUSA_CACHE_DAYS days (700 MB each),
+# each under its own lock, skipped when a run holds it.
+medusa_prune_cache() {
+  local cache=$1 keep=$2 days=${MEDUSA_CACHE_DAYS:-14} old fd
+  [ -d "$cache" ] || return 0
+  for old in "$cache"/medusa-*; do
+    [ -d "$old" ] && [ "$old" != "$keep" ] || continue
+    case "$old" in *.partial) continue ;; esac
+    # Used (or installed) within the window: keep it.
+    if [ -n "$(find "$old" -maxdepth 1 \( -name .last-used -o -name .complete \) -mtime -"$days" -print -quit)" ]; then
+      continue
+    fi
+    exec {fd}>"$old.lock"
+    if flock -n "$fd"; then
+      medusa_log "deleting $old: not used for $days days"
+      rm -rf "$old" "$old.partial"
+      rm -f "$old.lock"
+    fi
+    exec {fd}>&-
+  done
+}
+
 # medusa_install: MEDUSA_MODULES, the cached node_modules for tests/medusa/package-lock.json.
 medusa_install() {
   medusa_node || return 1
@@ -77,7 +101,9 @@ medusa_install() {
   dir="$cache/medusa-$key"
   MEDUSA_CACHE=$dir
   MEDUSA_MODULES=$dir/node_modules
+  medusa_prune_cache "$cache" "$dir"
   if [ -f "$dir/.complete" ]; then
+    touch "$dir/.last-used"
     medusa_log "node_modules from the cache ($dir)"
     return 0
   fi
@@ -105,7 +131,7 @@ medusa_install() {
     medusa_log "npm ci failed (log above)"
     return 1
   fi
-  touch "$work/.complete"
+  touch "$work/.complete" "$work/.last-used"
   mv -T "$work" "$dir"
   exec {fd}>&-
   medusa_log "installed in $(( ($(medusa_now_ms) - started) / 1000 )) s"
