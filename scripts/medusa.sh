@@ -286,7 +286,9 @@ medusa_json_env() {
   ' "$1"
 }
 
-# medusa_up DIR: everything above; the server runs until medusa_down.
+# medusa_up DIR: everything above; the server runs until medusa_down. With
+# MEDUSA_KEEP_AS=NAME the store's database is medusa_NAME_<template hash>,
+# copied from the template only when missing and kept by medusa_down.
 medusa_up() {
   local dir=$1 started
   [ -n "${DATABASE_URL:-}" ] || { medusa_log "DATABASE_URL is not set: start Postgres first (scripts/pg.sh)"; return 1; }
@@ -297,8 +299,22 @@ medusa_up() {
   medusa_install || return 1
   medusa_project "$dir/project" || return 1
   medusa_template || return 1
-  MEDUSA_DATABASE="medusa_run_$$"
-  medusa_copy "$MEDUSA_DATABASE" || return 1
+  if [ -n "${MEDUSA_KEEP_AS:-}" ]; then
+    # A store that outlives the run (scripts/start.sh): its sales are still
+    # there after a restart. Named after the template too, so a new Medusa
+    # (another lock file, another seed) starts from its own template.
+    MEDUSA_DATABASE="medusa_${MEDUSA_KEEP_AS}_${MEDUSA_TEMPLATE#medusa_tpl_}"
+    MEDUSA_KEPT=1
+    if [ -n "$(medusa_psql "$DATABASE_URL" -tAc "select 1 from pg_database where datname = '$MEDUSA_DATABASE'")" ]; then
+      medusa_log "database $MEDUSA_DATABASE kept from an earlier run"
+    else
+      medusa_copy "$MEDUSA_DATABASE" || return 1
+    fi
+  else
+    MEDUSA_DATABASE="medusa_run_$$"
+    MEDUSA_KEPT=""
+    medusa_copy "$MEDUSA_DATABASE" || return 1
+  fi
   medusa_start "$MEDUSA_DATABASE" "$dir/server.log" || return 1
   MEDUSA_HARNESS=$dir/harness.json
   # The seed's answer plus where the server is and how to make another one (tests that stop a Medusa start their own).
@@ -314,7 +330,8 @@ medusa_up() {
   medusa_log "up in $(( ($(medusa_now_ms) - started) / 1000 )) s: MEDUSA_HARNESS=$MEDUSA_HARNESS"
 }
 
-# medusa_down: stops the server (SIGTERM, then SIGKILL after 10 s) and drops the run's database.
+# medusa_down: stops the server (SIGTERM, then SIGKILL after 10 s) and drops the run's database
+# (not one kept with MEDUSA_KEEP_AS).
 medusa_down() {
   local pid=${MEDUSA_PID:-}
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -328,7 +345,7 @@ medusa_down() {
     wait "$pid" 2>/dev/null || true
   fi
   MEDUSA_PID=""
-  if [ -n "${MEDUSA_DATABASE:-}" ] && [ -n "${DATABASE_URL:-}" ]; then
+  if [ -n "${MEDUSA_DATABASE:-}" ] && [ -n "${DATABASE_URL:-}" ] && [ -z "${MEDUSA_KEPT:-}" ]; then
     medusa_psql "$DATABASE_URL" -c "drop database if exists $MEDUSA_DATABASE with (force)" >/dev/null 2>&1 || true
     MEDUSA_DATABASE=""
   fi

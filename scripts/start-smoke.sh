@@ -229,12 +229,12 @@ if [ -n "$shop_arg" ]; then
   # start.sh's `cargo build --bins` resolves features without the
   # dev-dependencies, so after `cargo test` it rebuilds part of the
   # dependency tree (serenity, sqlx, ...): minutes on two cores.
-  start_run medusa "DATABASE_URL=${DATABASE_URL%/*}/$smoke_db" "STOREFRONT_PORT=$(pg_pick_port)"
+  start_run medusa "DATABASE_URL=${DATABASE_URL%/*}/$smoke_db" "FLASHSALE_LOCAL_DIR=$local_dir"
   wait_for medusa err "Medusa store" 900
   wait_for medusa out "Acting as" 30
   quick_start medusa
   # What a shopper pays on Medusa for FS-001 (30 % off in the quick start).
-  harness=.local/medusa/harness.json
+  harness=$(sed -n 's/.*keys and region in \([^ )]*\)).*/\1/p' "$tmp/medusa.err" | head -n 1)
   priced=$(python3 - "$harness" <<'PY'
 import json, sys, urllib.request
 h = json.load(open(sys.argv[1]))

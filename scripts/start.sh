@@ -23,9 +23,10 @@
 #   environment or .env.
 # - Or, with --medusa, a local Medusa 2 server instead (scripts/medusa.sh:
 #   node_modules cached in ~/.cache/flashsale-bot, a migrated and seeded
-#   template database on the local Postgres, copied for this run and dropped
-#   when it ends), and the bot with SHOP=medusa: sales are staged as price
-#   lists when approved and Medusa switches them by its own clock.
+#   template database on the local Postgres, copied once per database and
+#   kept, so a restart finds the staged sales), and the bot with
+#   SHOP=medusa: sales are staged as price lists when approved and Medusa
+#   switches them by its own clock. One --medusa run per database.
 # - The bot in the foreground: `flashsale-bot run` in Discord when .env (or
 #   the environment) has a DISCORD_TOKEN, in Slack when it has a
 #   SLACK_BOT_TOKEN, otherwise in this terminal (`flashsale-bot console`).
@@ -271,9 +272,21 @@ bin=$(dirname "$bot_exe")
 if [ "$shop" = medusa ]; then
   # shellcheck source=scripts/medusa.sh
   source scripts/medusa.sh
+  # One Medusa per database, like the dev storefront; but Medusa is not
+  # shared between runs: a second --medusa run on the same database would
+  # be a second shop for one bot, so it is refused.
+  medusa_key=${db_name:-url-$(printf '%s' "$DATABASE_URL" | sha256sum | cut -c1-12)}
+  exec 6>"$local_dir/medusa-$medusa_key.lock"
+  if ! flock -n 6; then
+    say "another start.sh --medusa runs on this database ($medusa_key) with its Medusa: quit it first (one shop per bot database)"
+    exit 1
+  fi
   say "starting a local Medusa with the sample catalog (the first run installs it: a few minutes)"
   medusa_started=1
-  medusa_up "$local_dir/medusa"
+  # Kept between runs (like the database), so a restart finds the sales staged.
+  MEDUSA_KEEP_AS=$(printf '%s' "$medusa_key" | tr -c 'a-z0-9_' '_')
+  medusa_dir=$local_dir/medusa/$medusa_key
+  MEDUSA_KEEP_AS=$MEDUSA_KEEP_AS medusa_up "$medusa_dir"
   # medusa_up exported MEDUSA_URL, the keys and the region, as the bot reads them.
   export SHOP=medusa MEDUSA_KEY_PREFIX=${MEDUSA_KEY_PREFIX:-demo}
 fi
@@ -395,7 +408,7 @@ esac
 cat >&2 <<EOF
 
 $(if [ -n "$medusa_started" ]; then
-    echo "  Medusa store     $MEDUSA_URL (SHOP=medusa; keys and region in .local/medusa/harness.json)"
+    echo "  Medusa store     $MEDUSA_URL (SHOP=medusa; keys and region in ${medusa_dir#"$PWD"/}/harness.json)"
   else
     echo "  Storefront page  ${STOREFRONT_URL%/}/$(if [ -n "$sf_dir" ] && [ -z "$sf_started" ]; then echo " (shared with another start.sh on this database)"; fi)"
   fi)
