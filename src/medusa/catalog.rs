@@ -18,7 +18,6 @@
 //! exact, so a variant whose SKU is stored in lower case is not found.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -28,6 +27,7 @@ use super::client::{Answer, CallError};
 use super::MedusaShop;
 use crate::catalog::{Catalog, CatalogError, Freshness, Pricing, Product};
 use crate::domain::{Money, Sku};
+use crate::storefront::shop_call::{catalog_call, variant_name};
 
 /// SKUs per lookup request: keeps the URL well below common limits.
 const MAX_SKUS_PER_REQUEST: usize = 50;
@@ -174,15 +174,9 @@ impl MedusaShop {
 }
 
 /// What people see a product as: the product's title, and the variant's
-/// when it says more.
+/// when it says more (Medusa names a product's only variant "Default variant").
 fn name(product: &str, variant: Option<&str>) -> String {
-    let product = product.trim();
-    match variant.map(str::trim) {
-        Some(v) if !v.is_empty() && v != DEFAULT_VARIANT_TITLE && !product.contains(v) => {
-            format!("{product} ({v})")
-        }
-        _ => product.to_owned(),
-    }
+    variant_name(product, variant, DEFAULT_VARIANT_TITLE)
 }
 
 #[async_trait::async_trait]
@@ -199,8 +193,7 @@ impl Catalog for MedusaShop {
         if wanted.is_empty() {
             return Ok(found);
         }
-        let started = Instant::now();
-        let result: Result<(), CallError> = async {
+        let lookup = async {
             let currency_code = self.region_currency().await?.to_owned();
             for batch in wanted.chunks(MAX_SKUS_PER_REQUEST) {
                 let batch: Vec<&str> = batch.iter().map(|s| s.as_str()).collect();
@@ -213,33 +206,16 @@ impl Catalog for MedusaShop {
                     }
                 }
             }
-            Ok(())
-        }
-        .await;
-        let latency_ms = started.elapsed().as_millis() as u64;
-        match result {
-            Ok(()) => {
-                tracing::debug!(
-                    skus = wanted.len(),
-                    found = found.len(),
-                    latency_ms,
-                    "medusa catalog lookup"
-                );
-                Ok(found)
-            }
-            Err(error) => {
-                tracing::warn!(skus = wanted.len(), latency_ms, %error, "medusa catalog lookup failed");
-                Err(error.into())
-            }
-        }
+            Ok::<_, CallError>(found)
+        };
+        catalog_call("medusa", "catalog lookup", lookup, HashMap::len).await
     }
 
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<Product>, CatalogError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let started = Instant::now();
-        let result: Result<Vec<Product>, CallError> = async {
+        let search = async {
             let currency_code = self.region_currency().await?.to_owned();
             let limit_text = limit.min(MAX_SEARCH).to_string();
             let answer: Answer<Variants> = self
@@ -260,20 +236,9 @@ impl Catalog for MedusaShop {
                 }
             }
             products.truncate(limit);
-            Ok(products)
-        }
-        .await;
-        let latency_ms = started.elapsed().as_millis() as u64;
-        match result {
-            Ok(products) => {
-                tracing::debug!(found = products.len(), latency_ms, "medusa catalog search");
-                Ok(products)
-            }
-            Err(error) => {
-                tracing::warn!(latency_ms, %error, "medusa catalog search failed");
-                Err(error.into())
-            }
-        }
+            Ok::<_, CallError>(products)
+        };
+        catalog_call("medusa", "catalog search", search, Vec::len).await
     }
 }
 

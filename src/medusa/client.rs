@@ -1,6 +1,7 @@
 //! The HTTP side of the adapter: one connection pool, the two ways Medusa
-//! wants to be authenticated, and one classification of failures that both
-//! ports' errors are made from.
+//! wants to be authenticated, and failures classified the way every shop
+//! adapter's are (`storefront::ShopCallError`), which both ports' errors are
+//! made from.
 //!
 //! - Admin API (`/admin/...`): `Authorization: Basic base64("sk_...:")`, the
 //!   secret API key as the user name and no password (Bearer with it is a 401).
@@ -18,68 +19,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::catalog::CatalogError;
-use crate::reference::{chain, Withheld};
-use crate::storefront::StorefrontError;
+use crate::reference::chain;
 
 /// Connecting may take at most this long (or the whole timeout, if shorter):
 /// a Medusa that does not even accept the connection should fail fast.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Why a call to Medusa failed, before it is told as one port's error.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(super) enum CallError {
-    #[error("Medusa did not answer within {} ms", .0.as_millis())]
-    Timeout(Duration),
-    /// The HTTP client's words (hosts, URLs): only ever logged.
-    #[error("Medusa could not be reached")]
-    Unreachable(String),
-    #[error("Medusa answered HTTP {status}")]
-    Status {
-        status: u16,
-        retry_after: Option<Duration>,
-        body: String,
-    },
-    /// Medusa answered, not with what we expected; the text names the call
-    /// and the field, never the host.
-    #[error("Medusa's answer was not what we expected: {0}")]
-    Malformed(String),
-}
-
-impl From<CallError> for StorefrontError {
-    fn from(e: CallError) -> StorefrontError {
-        match e {
-            CallError::Timeout(after) => StorefrontError::Timeout(after),
-            CallError::Unreachable(detail) => StorefrontError::unreachable(detail),
-            CallError::Status {
-                status,
-                retry_after,
-                body,
-            } => StorefrontError::Status {
-                status,
-                retry_after,
-                body,
-            },
-            CallError::Malformed(why) => StorefrontError::Malformed(why),
-        }
-    }
-}
-
-impl From<CallError> for CatalogError {
-    fn from(e: CallError) -> CatalogError {
-        match e {
-            CallError::Timeout(after) => CatalogError::Timeout(after),
-            CallError::Unreachable(detail) => {
-                CatalogError::Unreachable(Withheld::new("the catalog could not be reached", detail))
-            }
-            CallError::Status { status, .. } => CatalogError::Status { status },
-            CallError::Malformed(why) => CatalogError::Malformed(Withheld::new(
-                "the catalog sent an answer we could not read",
-                why,
-            )),
-        }
-    }
-}
+/// Why a call to Medusa failed (the shared classification; Medusa never refuses in words).
+pub(super) type CallError = crate::storefront::ShopCallError;
 
 /// An answer's body and the server's clock when it answered.
 pub(super) struct Answer<T> {

@@ -19,7 +19,6 @@
 //! case) and only what was asked for is returned.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
 
 use cynic::QueryBuilder;
 
@@ -29,6 +28,7 @@ use super::schema::q;
 use super::ShopifyShop;
 use crate::catalog::{Catalog, CatalogError, Freshness, Pricing, Product};
 use crate::domain::{Money, Sku};
+use crate::storefront::shop_call::{catalog_call, variant_name};
 
 /// SKUs per search: keeps the query string short and the answer one page.
 pub(super) const MAX_SKUS_PER_REQUEST: usize = 25;
@@ -121,14 +121,9 @@ impl ShopifyShop {
     }
 }
 
+/// What people see a product as (Shopify names a product's only variant "Default Title").
 fn name(product: &str, variant: &str) -> String {
-    let product = product.trim();
-    let variant = variant.trim();
-    if variant.is_empty() || variant == DEFAULT_VARIANT_TITLE || product.contains(variant) {
-        product.to_owned()
-    } else {
-        format!("{product} ({variant})")
-    }
+    variant_name(product, Some(variant), DEFAULT_VARIANT_TITLE)
 }
 
 #[async_trait::async_trait]
@@ -144,8 +139,7 @@ impl Catalog for ShopifyShop {
         if wanted.is_empty() {
             return Ok(found);
         }
-        let started = Instant::now();
-        let result: Result<(), CallError> = async {
+        let lookup = async {
             self.shop().await?;
             let texts: Vec<&str> = wanted.iter().map(|s| s.as_str()).collect();
             let mut variants = self.variants_by_sku(&texts).await?;
@@ -154,33 +148,16 @@ impl Catalog for ShopifyShop {
                     found.insert((*sku).clone(), self.product((*sku).clone(), variant)?);
                 }
             }
-            Ok(())
-        }
-        .await;
-        let latency_ms = started.elapsed().as_millis() as u64;
-        match result {
-            Ok(()) => {
-                tracing::debug!(
-                    skus = wanted.len(),
-                    found = found.len(),
-                    latency_ms,
-                    "shopify catalog lookup"
-                );
-                Ok(found)
-            }
-            Err(error) => {
-                tracing::warn!(skus = wanted.len(), latency_ms, %error, "shopify catalog lookup failed");
-                Err(error.into())
-            }
-        }
+            Ok::<_, CallError>(found)
+        };
+        catalog_call("shopify", "catalog lookup", lookup, HashMap::len).await
     }
 
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<Product>, CatalogError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let started = Instant::now();
-        let result: Result<Vec<Product>, CallError> = async {
+        let search = async {
             self.shop().await?;
             let first = i32::try_from(limit.min(MAX_SEARCH)).unwrap_or(PAGE);
             let operation = q::VariantsQuery::build(q::VariantsVariables {
@@ -203,17 +180,9 @@ impl Catalog for ShopifyShop {
                 products.push(self.product(sku, variant)?);
             }
             products.truncate(limit);
-            Ok(products)
-        }
-        .await;
-        let latency_ms = started.elapsed().as_millis() as u64;
-        match result {
-            Ok(products) => Ok(products),
-            Err(error) => {
-                tracing::warn!(latency_ms, %error, "shopify catalog search failed");
-                Err(error.into())
-            }
-        }
+            Ok::<_, CallError>(products)
+        };
+        catalog_call("shopify", "catalog search", search, Vec::len).await
     }
 }
 

@@ -30,9 +30,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::API_VERSION;
-use crate::catalog::CatalogError;
-use crate::reference::{chain, Withheld};
-use crate::storefront::{StorefrontError, MAX_RETRY_AFTER};
+use crate::reference::chain;
+use crate::storefront::MAX_RETRY_AFTER;
 
 /// Connecting may take at most this long (or the whole timeout, if shorter).
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -44,64 +43,8 @@ const MAX_BODY_READ: usize = 4096;
 /// and above the adapter's small reads. Its answer then says exactly.
 const FIRST_GUESS_COST: f64 = 10.0;
 
-/// Why a call to Shopify failed, before it is told as one port's error.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(super) enum CallError {
-    #[error("Shopify did not answer within {} ms", .0.as_millis())]
-    Timeout(Duration),
-    /// The HTTP client's words (hosts, URLs): only ever logged.
-    #[error("Shopify could not be reached")]
-    Unreachable(String),
-    #[error("Shopify answered HTTP {status}")]
-    Status {
-        status: u16,
-        retry_after: Option<Duration>,
-        body: String,
-    },
-    /// Shopify answered, not with what we expected, or refused the request
-    /// as malformed (GraphQL errors); the text names the call and the
-    /// field, never the host or the token.
-    #[error("Shopify's answer was not what we expected: {0}")]
-    Malformed(String),
-    /// Shopify refused what a mutation asked (its `userErrors`).
-    #[error("{0}")]
-    Refused(String),
-}
-
-impl From<CallError> for StorefrontError {
-    fn from(e: CallError) -> StorefrontError {
-        match e {
-            CallError::Timeout(after) => StorefrontError::Timeout(after),
-            CallError::Unreachable(detail) => StorefrontError::unreachable(detail),
-            CallError::Status {
-                status,
-                retry_after,
-                body,
-            } => StorefrontError::Status {
-                status,
-                retry_after,
-                body,
-            },
-            CallError::Malformed(why) => StorefrontError::Malformed(why),
-            CallError::Refused(why) => StorefrontError::Refused(why),
-        }
-    }
-}
-
-impl From<CallError> for CatalogError {
-    fn from(e: CallError) -> CatalogError {
-        match e {
-            CallError::Timeout(after) => CatalogError::Timeout(after),
-            CallError::Unreachable(detail) => {
-                CatalogError::Unreachable(Withheld::new("the catalog could not be reached", detail))
-            }
-            CallError::Status { status, .. } => CatalogError::Status { status },
-            CallError::Malformed(why) | CallError::Refused(why) => CatalogError::Malformed(
-                Withheld::new("the catalog sent an answer we could not read", why),
-            ),
-        }
-    }
-}
+/// Why a call to Shopify failed (the shared classification, `Refused` for `userErrors`).
+pub(super) type CallError = crate::storefront::ShopCallError;
 
 /// `userErrors` of a mutation as one refusal: `what` names the change
 /// (`"create the discount"`), each error its field path and message.

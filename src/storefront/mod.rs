@@ -14,6 +14,7 @@
 //! reference people see.
 
 mod http;
+pub(crate) mod shop_call;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub use http::HttpStorefront;
 /// What every HTTP adapter of a shop shares: call metrics, and reading an
 /// error answer the same way (its `Retry-After`, the start of its body).
 pub(crate) use http::{body_start, observed, retry_after};
+pub(crate) use shop_call::ShopCallError;
 
 use crate::domain::sale::ShownSale;
 use crate::domain::{DiscountPercent, Money, Quantity, Sku, Window};
