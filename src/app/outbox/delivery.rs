@@ -449,13 +449,15 @@ fn unconfirmed_alert(
     message: &Message,
     doubt: Doubt<'_>,
 ) -> Notice {
+    let channel = channel.name();
     let what = match doubt {
-        Doubt::LeftMidCall => "The bot stopped while posting",
-        Doubt::AnswerLost(_) => "The chat did not answer the bot's post",
+        Doubt::LeftMidCall => format!("The bot stopped while posting to the {channel} channel and"),
+        Doubt::AnswerLost(_) => {
+            format!("The chat did not answer the bot's post to the {channel} channel, so the bot")
+        }
     };
     let text = Text::from(format!(
-        "{what} to the {} channel and cannot tell whether the post arrived; it will not post it again, so nothing shows twice. If it is missing there, it said:",
-        channel.name()
+        "{what} cannot tell whether the post arrived; it will not post it again, so nothing shows twice. If it is missing there, it said:"
     ))
     .line(message.text.clone());
     Notice::alert(format!("{UNCONFIRMED_ALERT}{}", post.id), text)
