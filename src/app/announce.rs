@@ -138,6 +138,12 @@ impl Core {
                 tracing::warn!(session = view.id, %why, "could not update the approval card; it is redrawn when the chat is back");
                 Edited::NotNow
             }
+            // The edit may have been made; the record still says the card is
+            // behind, so it is drawn again, which looks the same if it was.
+            Err(ChatError::InDoubt(why)) => {
+                tracing::warn!(session = view.id, %why, "the chat's answer to an approval card edit was lost; the card is redrawn later");
+                Edited::NotNow
+            }
             Err(ChatError::Refused(why)) => {
                 tracing::warn!(session = view.id, %why, "the chat refused to edit the approval card for good; the next state change posts a fresh one");
                 self.record_card_lost(view.id, &card.message, &why).await;
@@ -162,6 +168,13 @@ impl Core {
             Ok(posted) => posted,
             Err(ChatError::Unavailable(why)) => {
                 tracing::warn!(session = view.id, %why, "could not post a fresh approval card; the next state change tries again");
+                return false;
+            }
+            // Nowhere to record a card whose place is unknown: it stays lost,
+            // and the next change posts another, which on a chat without a
+            // nonce (Slack) may then be the second one in the channel.
+            Err(ChatError::InDoubt(why)) => {
+                tracing::error!(session = view.id, %why, "the chat's answer to a fresh approval card was lost; it may be in the channel, and the next state change posts another");
                 return false;
             }
             Err(ChatError::Refused(why)) => {

@@ -6,7 +6,8 @@
 //!
 //! Its knobs play the chat's failures: down (everything `Unavailable`), a
 //! message deleted by someone (its edits `Refused`), a channel that refuses
-//! every post (`Refused`, as after a lost permission), and a slow post.
+//! every post (`Refused`, as after a lost permission), a post made whose
+//! answer is lost (`InDoubt`), and a slow post.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -43,7 +44,7 @@ struct State {
     /// How long each post takes before the chat answers.
     post_delay: Duration,
     /// Posts the chat makes whose answer is then lost (a timeout after the
-    /// platform took it): the caller sees `Unavailable` and tries again.
+    /// platform took it): the caller sees `InDoubt`.
     answers_to_lose: u32,
     /// Calls made, answered or not.
     post_calls: usize,
@@ -171,7 +172,7 @@ impl Chat for RecordingChat {
         });
         if state.answers_to_lose > 0 {
             state.answers_to_lose -= 1;
-            return Err(ChatError::Unavailable(
+            return Err(ChatError::InDoubt(
                 "the post was made, and its answer lost".to_owned(),
             ));
         }

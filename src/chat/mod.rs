@@ -116,18 +116,27 @@ pub struct PostedRef {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChatError {
-    /// The platform could not be reached or failed; retrying may help.
+    /// The platform did not take the call, as far as the adapter can tell
+    /// (it could not be reached, failed or rate-limited us); retrying may help.
     #[error("the chat platform is unavailable: {0}")]
     Unavailable(String),
+    /// The call may have reached the platform and its answer was lost (it
+    /// timed out, or the connection broke after the request went out): the
+    /// platform may have done it or not. An edit can simply be made again;
+    /// a post could then show twice, so whether to post it again is the
+    /// platform's to say (`Chat::in_doubt`).
+    #[error("the chat platform may or may not have taken the call: {0}")]
+    InDoubt(String),
     /// The platform refused the message (too long, unknown channel, no permission).
     #[error("the chat platform refused the message: {0}")]
     Refused(String),
 }
 
 /// What to do with a post whose earlier try may have reached the platform
-/// (its process stopped during the call, so nobody knows what the platform
-/// answered). The outbox knows such a post (`store::outbox`); the platform
-/// decides whether sending it again is safe.
+/// (its process stopped during the call, or the call ended in
+/// `ChatError::InDoubt`, so nobody knows what the platform answered). The
+/// outbox knows such a post (`store::outbox`); the platform decides whether
+/// sending it again is safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InDoubt {
     /// Post it again: the platform drops a repeat of the same `dedupe_key`
@@ -139,11 +148,13 @@ pub enum InDoubt {
     Stop,
 }
 
-/// Outbound chat. Implementations must return `Unavailable` for failures
-/// worth retrying and `Refused` for the rest, and must honour `dedupe_key`
-/// within the process (a repeat across processes is `in_doubt`'s question).
-/// `Unavailable` means the platform did not take the post, as far as the
-/// adapter can tell (a call that timed out may have been taken after all).
+/// Outbound chat. Implementations return `Unavailable` for a call the
+/// platform did not take (as far as the adapter can tell) and that is worth
+/// retrying, `InDoubt` for one it may have taken without the answer reaching
+/// us, and `Refused` for the rest; and they honour `dedupe_key` within the
+/// process (a repeat across processes, or after a call in doubt, is
+/// `in_doubt`'s question). An adapter whose `in_doubt` is `PostAgain` may
+/// report a call in doubt as `Unavailable`: its callers treat both alike.
 #[async_trait]
 pub trait Chat: Send + Sync {
     /// Whether a post in doubt may be posted again (see `InDoubt`).

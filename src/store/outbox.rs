@@ -34,7 +34,9 @@
 //! from the dedupe key `outbox:<id>`) it is posted again; where a repeat
 //! would show twice (Slack, which offers nothing but reading channel
 //! history to find it) it is kept as `unconfirmed` and approvers are told
-//! (`app::outbox`). Nothing here asks the chat what it holds.
+//! (`app::outbox`). A chat call that ends without an answer (it timed out)
+//! is the same doubt, settled the same way by its deliverer at once. Nothing
+//! here asks the chat what it holds.
 
 use std::fmt;
 use std::sync::LazyLock;

@@ -57,6 +57,7 @@ mod slack;
 mod slack_dedupe;
 mod slack_e2e;
 mod slack_last_mile;
+mod slack_lost_answers;
 mod slack_pictures;
 mod slack_templates;
 mod staged;

@@ -144,3 +144,106 @@ async fn a_post_the_chat_did_not_take_is_tried_again_and_is_not_in_doubt(pool: P
         ]
     );
 }
+
+/// Every post waiting is due now, however long its retry was to wait.
+async fn make_due(t: &TestApp) {
+    sqlx::query("update outbox set next_attempt_at = now() where state = 'pending'")
+        .execute(&t.pool)
+        .await
+        .unwrap();
+}
+
+/// The requests to check a post in doubt, as the approvals channel got them.
+fn checks_asked(t: &TestApp) -> Vec<String> {
+    t.chat
+        .posts_to(Channel::Approvals)
+        .into_iter()
+        .map(|p| p.message.text.render(|_, _| String::new()))
+        .filter(|said| said.contains("cannot tell whether the post arrived"))
+        .collect()
+}
+
+#[sqlx::test]
+async fn a_post_whose_answer_is_lost_is_posted_again_on_a_chat_that_drops_repeats(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    let session = rejected_post(&t).await;
+    t.chat.lose_answers(1);
+
+    t.deliver_notices().await;
+    assert_eq!(rejections(&t), 1, "the chat has it, the bot does not know");
+    make_due(&t).await;
+    t.deliver_notices().await;
+
+    // Posted again under the same key, which the chat drops.
+    assert_eq!(rejections(&t), 1);
+    assert_eq!(
+        states(&t, session).await,
+        [
+            ("card".to_owned(), "sent".to_owned()),
+            ("rejected".to_owned(), "sent".to_owned()),
+        ]
+    );
+    assert!(checks_asked(&t).is_empty());
+}
+
+#[sqlx::test]
+async fn a_post_whose_answer_is_lost_is_not_posted_again_on_a_chat_that_would_show_it_twice(
+    pool: PgPool,
+) {
+    let t = TestApp::new(pool).await;
+    t.chat.set_in_doubt(InDoubt::Stop);
+    let session = rejected_post(&t).await;
+    t.chat.lose_answers(1);
+    let calls = t.chat.post_calls();
+
+    t.deliver_notices().await;
+    make_due(&t).await;
+    t.deliver_notices().await;
+
+    assert_eq!(
+        rejections(&t),
+        1,
+        "shown once, by the call whose answer was lost"
+    );
+    let checks = checks_asked(&t);
+    assert_eq!(checks.len(), 1, "approvers asked once: {checks:?}");
+    assert!(checks[0].contains("did not answer"), "{}", checks[0]);
+    assert!(
+        checks[0].contains("FS-003 is on another promo"),
+        "{}",
+        checks[0]
+    );
+    assert_eq!(
+        t.chat.post_calls(),
+        calls + 2,
+        "the post once, then the request to check"
+    );
+    let rejected = states(&t, session).await;
+    assert_eq!(
+        rejected[1],
+        ("rejected".to_owned(), "unconfirmed".to_owned())
+    );
+    assert_eq!(rejected[2].1, "sent");
+    assert!(rejected[2].0.starts_with("unconfirmed:"), "{rejected:?}");
+}
+
+#[sqlx::test]
+async fn a_request_to_check_that_is_itself_in_doubt_asks_nothing_more(pool: PgPool) {
+    let t = TestApp::new(pool).await;
+    t.chat.set_in_doubt(InDoubt::Stop);
+    let session = rejected_post(&t).await;
+    // The post's answer is lost, and so is the request to check it.
+    t.chat.lose_answers(2);
+
+    for _ in 0..3 {
+        t.deliver_notices().await;
+        make_due(&t).await;
+    }
+
+    assert_eq!(checks_asked(&t).len(), 1, "the chat has the one request");
+    let rows = states(&t, session).await;
+    assert_eq!(rows.len(), 3, "no request about the request: {rows:?}");
+    assert_eq!(rows[1], ("rejected".to_owned(), "unconfirmed".to_owned()));
+    assert!(rows[2].0.starts_with("unconfirmed:"), "{rows:?}");
+    assert_eq!(rows[2].1, "unconfirmed");
+}

@@ -420,52 +420,179 @@ async fn refusals_are_refused_and_outages_are_unavailable() {
     assert_eq!(fake.posted_in(fake_slack::ANNOUNCEMENTS).len(), 1);
 }
 
-#[tokio::test]
-async fn slack_unreachable_or_silent_is_unavailable() {
-    // Nothing listens: refused connections.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base =
-        reqwest::Url::parse(&format!("http://{}/api/", closed.local_addr().unwrap())).unwrap();
-    drop(closed);
+/// A `SlackChat` for `base` (any address: a test's own listener), whose
+/// calls give up after `deadline`.
+async fn chat_at(base: &reqwest::Url, deadline: Duration) -> SlackChat {
     let config = SlackConfig {
         api_base: base.clone(),
         ..config(&FakeSlack::start().await)
     };
-    let renderer = Renderer::new(&config, chrono_tz::Asia::Jakarta);
     let token = SecretString::from(fake_slack::BOT_TOKEN.to_owned());
-    let down = SlackChat::new(
-        SlackApi::new(&base, &token).unwrap(),
+    let api = SlackApi::new(base, &token)
+        .unwrap()
+        .with_timeout(deadline)
+        .unwrap();
+    SlackChat::new(
+        api,
         "C0A",
         "C0A",
-        renderer.clone(),
-    );
+        Renderer::new(&config, chrono_tz::Asia::Jakarta),
+    )
+}
+
+fn base_of(listener: &tokio::net::TcpListener) -> reqwest::Url {
+    reqwest::Url::parse(&format!("http://{}/api/", listener.local_addr().unwrap())).unwrap()
+}
+
+fn a_ts() -> PostedRef {
+    PostedRef {
+        channel: "C0A".to_owned(),
+        message: "1795712400.000100".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn slack_out_of_reach_did_not_take_the_call() {
+    // Nothing listens: refused connections.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = base_of(&closed);
+    drop(closed);
+    let down = chat_at(&base, Duration::from_secs(2)).await;
     assert_matches!(
         down.post(Channel::Approvals, &approval_card(1)).await,
         Err(ChatError::Unavailable(_))
     );
+    assert_matches!(
+        down.edit(&a_ts(), &approval_card(2)).await,
+        Err(ChatError::Unavailable(_))
+    );
 
-    // Accepts connections and never answers: the call's deadline ends it.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base =
-        reqwest::Url::parse(&format!("http://{}/api/", silent.local_addr().unwrap())).unwrap();
-    let hold = tokio::spawn(async move {
+    // A listener whose queue is full: the kernel drops the client's SYN and
+    // connecting hangs. Connecting gives up before the call's deadline, so
+    // the call is known never to have left.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let full = socket.listen(0).unwrap();
+    let addr = full.local_addr().unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..4 {
+        let connecting = tokio::net::TcpStream::connect(addr);
+        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_millis(200), connecting).await {
+            queued.push(stream);
+        }
+    }
+    let deadline = Duration::from_millis(1000);
+    let hanging = chat_at(&base_of(&full), deadline).await;
+    let started = std::time::Instant::now();
+    let err = hanging
+        .post(Channel::Approvals, &approval_card(1))
+        .await
+        .unwrap_err();
+    assert_matches!(err, ChatError::Unavailable(_));
+    assert!(started.elapsed() < deadline, "{:?}", started.elapsed());
+    drop(queued);
+}
+
+/// A server on loopback that reads each request whole and then does `then`
+/// with the connection (what it gives back is held open).
+async fn server(
+    then: impl Fn(tokio::net::TcpStream) -> Option<tokio::net::TcpStream> + Send + 'static,
+) -> (reqwest::Url, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = base_of(&listener);
+    let task = tokio::spawn(async move {
         let mut held = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            held.push(socket);
+        while let Ok((mut socket, _)) = listener.accept().await {
+            read_request(&mut socket).await;
+            held.extend(then(socket));
         }
     });
-    let api = SlackApi::new(&base, &token)
-        .unwrap()
-        .with_timeout(Duration::from_millis(300));
-    let stuck = SlackChat::new(api, "C0A", "C0A", renderer);
+    (base, task)
+}
+
+/// Reads one HTTP request: its head, then as many body bytes as it announces.
+async fn read_request(socket: &mut tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = socket.read(&mut buf).await {
+        if n == 0 {
+            return;
+        }
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        let Some(end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let length = text[..end]
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+            })
+            .unwrap_or(0);
+        if got.len() >= end + 4 + length {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_slack_call_that_may_have_arrived_is_in_doubt() {
+    let deadline = Duration::from_millis(300);
+
+    // Takes the request and never answers: the call's deadline ends it.
+    let (base, silent) = server(Some).await;
+    let stuck = chat_at(&base, deadline).await;
     let started = std::time::Instant::now();
     let err = stuck
         .post(Channel::Approvals, &approval_card(1))
         .await
         .unwrap_err();
-    assert_matches!(err, ChatError::Unavailable(ref why) if why.contains("longer than"));
+    assert_matches!(err, ChatError::InDoubt(ref why) if why.contains("longer than"));
     assert!(started.elapsed() < Duration::from_secs(3));
-    hold.abort();
+    // An edit that timed out may have been made too (and can be made again).
+    assert_matches!(
+        stuck.edit(&a_ts(), &approval_card(2)).await,
+        Err(ChatError::InDoubt(_))
+    );
+    silent.abort();
+
+    // Takes the request and closes the connection without a word.
+    let (base, hangs_up) = server(|socket| {
+        drop(socket);
+        None
+    })
+    .await;
+    let cut = chat_at(&base, Duration::from_secs(2)).await;
+    assert_matches!(
+        cut.post(Channel::Approvals, &approval_card(1)).await,
+        Err(ChatError::InDoubt(ref why)) if why.contains("connection")
+    );
+    hangs_up.abort();
+
+    // Answers 200 and breaks off in the middle of the answer.
+    let (base, breaks_off) = server(|socket| {
+        let cut_short = async move {
+            use tokio::io::AsyncWriteExt;
+            let mut socket = socket;
+            let _ = socket
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"ok\":true,\"chan",
+                )
+                .await;
+        };
+        tokio::spawn(cut_short);
+        None
+    })
+    .await;
+    let half = chat_at(&base, Duration::from_secs(2)).await;
+    assert_matches!(
+        half.post(Channel::Approvals, &approval_card(1)).await,
+        Err(ChatError::InDoubt(_))
+    );
+    breaks_off.abort();
 }
 
 #[tokio::test]

@@ -22,7 +22,14 @@
 //! and approvers are asked to check the channel, in the same transaction.
 //! Only the moment between the try being written and the outcome being
 //! written is in doubt; a post the chat answered "not taken" is put back
-//! clear of it (`retry_later`).
+//! clear of it (`retry_later`). A chat call that ends without an answer
+//! (`ChatError::InDoubt`: it timed out, or the connection broke after the
+//! request went out) raises the same question at once and gets the same
+//! answer: on Slack the post is kept as `unconfirmed` and approvers are
+//! asked, in one transaction; a chat that drops repeats gets it again
+//! later, as if it had not been taken. A request to check that is itself
+//! left in doubt is only logged: asking about the asking would go on for as
+//! long as the chat does not answer.
 //!
 //! The approval card is a post like the others (written with the submit, key
 //! `card`), so a chat that is down when a session is submitted delays the
@@ -139,7 +146,8 @@ impl Core {
             // could say whether the chat has it: leave it to people.
             metrics::outbox_post("unconfirmed");
             tracing::error!("a post was left mid-call by a stopped process; the chat may show it or not, and it is not posted again");
-            self.unconfirmed(&group, channel, &message).await;
+            self.unconfirmed(&group, channel, &message, Doubt::LeftMidCall)
+                .await;
             return;
         }
         if !self.begin_post(&group, retry_wait).await {
@@ -165,14 +173,24 @@ impl Core {
                     self.redraw_if_moved_on(&group[0]).await;
                 }
             }
+            Err(ChatError::InDoubt(why)) if self.chat.in_doubt() == InDoubt::Stop => {
+                // As for a process stopped mid-call: the chat may show it,
+                // and posting it again could show it twice.
+                metrics::outbox_post("unconfirmed");
+                tracing::error!(%why, "the chat's answer to a post was lost; the chat may show it or not, and it is not posted again");
+                self.unconfirmed(&group, channel, &message, Doubt::AnswerLost(&why))
+                    .await;
+            }
+            Err(ChatError::InDoubt(why)) => {
+                // The chat drops a repeat of the key: trying again is safe.
+                metrics::outbox_post("retry");
+                tracing::warn!(%why, wait_ms = retry_wait.as_millis() as u64, "the chat's answer to a post was lost; the post is tried again later");
+                self.retry_later(&group, retry_wait, &why).await;
+            }
             Err(ChatError::Unavailable(why)) => {
                 metrics::outbox_post("retry");
                 tracing::warn!(%why, wait_ms = retry_wait.as_millis() as u64, "chat unavailable; the post waits");
-                for post in &group {
-                    self.record_post(
-                        outbox::retry_later(&self.pool, post.fence(), retry_wait, &why).await,
-                    );
-                }
+                self.retry_later(&group, retry_wait, &why).await;
             }
             Err(ChatError::Refused(why)) => {
                 metrics::outbox_post("refused");
@@ -262,6 +280,13 @@ impl Core {
         }
     }
 
+    /// Puts the posts back for a later try, clear of doubt.
+    async fn retry_later(&self, group: &[ClaimedPost], retry_wait: Duration, why: &str) {
+        for post in group {
+            self.record_post(outbox::retry_later(&self.pool, post.fence(), retry_wait, why).await);
+        }
+    }
+
     /// Writes down, on every row, that this try is about to call the chat.
     /// False when it must not post: a claim was lost (the new owner posts),
     /// or the database could not say (the post is put back for later).
@@ -296,20 +321,30 @@ impl Core {
     /// Keeps posts in doubt as unconfirmed and asks approvers, in their
     /// channel, to check whether it arrived: in one transaction, so the
     /// request is written once, with the outcome (its key names the post).
-    async fn unconfirmed(&self, group: &[ClaimedPost], channel: Channel, message: &Message) {
+    /// A request to check that is itself in doubt asks nothing more.
+    async fn unconfirmed(
+        &self,
+        group: &[ClaimedPost],
+        channel: Channel,
+        message: &Message,
+        doubt: Doubt<'_>,
+    ) {
+        let why = match doubt {
+            Doubt::LeftMidCall => "in doubt: a try was left mid-call; not posted again".to_owned(),
+            Doubt::AnswerLost(why) => format!("in doubt: no answer ({why}); not posted again"),
+        };
+        let asks_to_check =
+            matches!(&group[0].event, Event::Other(key) if key.starts_with(UNCONFIRMED_ALERT));
         let written = async {
             let mut tx = self.pool.begin().await?;
             let mut recorded = false;
             for post in group {
-                recorded |= outbox::unconfirmed(
-                    &mut tx,
-                    post.fence(),
-                    "in doubt: a try was left mid-call; not posted again",
-                )
-                .await?;
+                recorded |= outbox::unconfirmed(&mut tx, post.fence(), &why).await?;
             }
-            if recorded {
-                let alert = unconfirmed_alert(&group[0], channel, message);
+            if recorded && asks_to_check {
+                tracing::error!("a request to check a post in doubt is itself in doubt; approvers may not have seen it, and nothing more is asked");
+            } else if recorded {
+                let alert = unconfirmed_alert(&group[0], channel, message, doubt);
                 let post = &group[0];
                 match post.session_id {
                     Some(session) => enqueue_at(&mut tx, session, post.version, &alert).await?,
@@ -394,13 +429,36 @@ fn refused_alert(post: &ClaimedPost, message: &Message, why: &str) -> Notice {
     Notice::alert(format!("refused:{}", post.id), text)
 }
 
+/// What the key of a request to check a post in doubt starts with (the post's id follows).
+const UNCONFIRMED_ALERT: &str = "unconfirmed:";
+
+/// Why a post is in doubt: the record and the request to check say so.
+#[derive(Debug, Clone, Copy)]
+enum Doubt<'a> {
+    /// A process stopped during the chat call (its try was found written down).
+    LeftMidCall,
+    /// The chat call ended without an answer (`ChatError::InDoubt`), and why.
+    AnswerLost(&'a str),
+}
+
 /// The request to check a post in doubt: where it went and what it said,
 /// so approvers can see whether it arrived and say it themselves if not.
-fn unconfirmed_alert(post: &ClaimedPost, channel: Channel, message: &Message) -> Notice {
+fn unconfirmed_alert(
+    post: &ClaimedPost,
+    channel: Channel,
+    message: &Message,
+    doubt: Doubt<'_>,
+) -> Notice {
+    let channel = channel.name();
+    let what = match doubt {
+        Doubt::LeftMidCall => format!("The bot stopped while posting to the {channel} channel and"),
+        Doubt::AnswerLost(_) => {
+            format!("The chat did not answer the bot's post to the {channel} channel, so the bot")
+        }
+    };
     let text = Text::from(format!(
-        "The bot stopped while posting to the {} channel and cannot tell whether the post arrived; it will not post it again, so nothing shows twice. If it is missing there, it said:",
-        channel.name()
+        "{what} cannot tell whether the post arrived; it will not post it again, so nothing shows twice. If it is missing there, it said:"
     ))
     .line(message.text.clone());
-    Notice::alert(format!("unconfirmed:{}", post.id), text)
+    Notice::alert(format!("{UNCONFIRMED_ALERT}{}", post.id), text)
 }

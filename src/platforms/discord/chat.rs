@@ -213,7 +213,9 @@ pub fn nonce_text(key: &str) -> String {
 
 /// Retrying helps with timeouts, rate limits and Discord's own failures; the
 /// rest (unknown channel, missing permission, a message too long) will not
-/// change by trying again.
+/// change by trying again. A timeout may leave a post Discord took: it is
+/// still `Unavailable` (the port allows it for a chat whose `in_doubt` is
+/// `PostAgain`), since the repeat carries the same nonce and is dropped.
 fn chat_error(error: serenity::Error) -> ChatError {
     match &error {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {

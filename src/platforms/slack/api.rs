@@ -6,7 +6,19 @@
 //! the outbox behind it) forever; `call` bounds each call. The connector is
 //! https-only unless `SLACK_API_BASE` is plain http, which only a test on
 //! loopback uses.
+//!
+//! Failures are sorted by whether Slack may have acted on the call. Not
+//! taken (`Unavailable`): no connection could be made (refused, unresolved,
+//! the TLS handshake failed, or connecting took longer than its own,
+//! shorter deadline), the client handed the request back unwritten, Slack
+//! answered 5xx, 429 or a transient `ok: false`. Maybe taken (`InDoubt`):
+//! the call's deadline passed, or the connection broke or the answer could
+//! not be read after the request went out. hyper cannot say how far a
+//! request got past that point, so a call that timed out counts as in doubt
+//! however far it got: a `chat.postMessage` Slack took and answered too late
+//! must not be posted again (`SlackChat::in_doubt` is `Stop`).
 
+use std::error::Error as _;
 use std::future::Future;
 use std::time::Duration;
 
@@ -20,8 +32,14 @@ use slack_morphism::prelude::{
 
 use crate::chat::ChatError;
 
-/// How long one Web API call may take before it counts as Slack being unavailable.
+/// How long one Web API call may take before its outcome counts as unknown.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connecting may take at most this long (or half the call's deadline, if
+/// that is shorter): a Slack that cannot be reached is then told apart from
+/// one that took the request and did not answer, because connecting gave up
+/// before the call's deadline did.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub type Client = SlackClient<SlackClientHyperHttpsConnector>;
 pub type Session<'a> = SlackClientSession<'a, SlackClientHyperHttpsConnector>;
@@ -39,9 +57,13 @@ const TRANSIENT_CODES: &[&str] = &[
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlackApiError {
-    /// Slack could not be reached, failed, was slow or rate-limited us.
+    /// Slack could not be reached, failed or rate-limited us: it did not act on the call.
     #[error("Slack is unavailable: {0}")]
     Unavailable(String),
+    /// The request may have reached Slack and its answer was lost (the call
+    /// timed out, or the connection broke after the request went out).
+    #[error("Slack may or may not have taken the call: {0}")]
+    InDoubt(String),
     /// Slack answered `ok: false` with this error code (and the details it gave).
     #[error("Slack refused the call: {code}{}", details(.errors))]
     Refused { code: String, errors: Vec<String> },
@@ -72,6 +94,7 @@ impl From<SlackApiError> for ChatError {
     fn from(error: SlackApiError) -> ChatError {
         match error {
             SlackApiError::Unavailable(_) => ChatError::Unavailable(error.to_string()),
+            SlackApiError::InDoubt(_) => ChatError::InDoubt(error.to_string()),
             SlackApiError::Refused { .. } | SlackApiError::Setup(_) => {
                 ChatError::Refused(error.to_string())
             }
@@ -79,11 +102,13 @@ impl From<SlackApiError> for ChatError {
     }
 }
 
-/// Network failures, 5xx, 429 and Slack's own transient codes are worth a
-/// retry; any other `ok: false` will not change by asking again. An answer
-/// that does not parse is counted as unavailable: the call may have worked,
-/// and a post retried after it may then show twice (docs/slack.md, "Posting
-/// once"); treating it as refused would drop posts Slack never took.
+/// 5xx, 429, Slack's own transient codes and a request that never left are
+/// worth a retry; any other `ok: false` will not change by asking again. A
+/// connection that broke after the request went out, and an answer that
+/// could not be read or does not parse, leave the call in doubt: it may have
+/// worked, so a post must neither simply be retried (it could show twice:
+/// docs/slack.md, "Posting once") nor count as refused (Slack may never have
+/// seen it).
 pub fn classify(error: SlackClientError) -> SlackApiError {
     match error {
         SlackClientError::ApiError(api) => {
@@ -117,8 +142,74 @@ pub fn classify(error: SlackClientError) -> SlackApiError {
                 .map(|d| format!(", retry after {} s", d.as_secs()))
                 .unwrap_or_default()
         )),
+        SlackClientError::HttpProtocolError(protocol) => {
+            let why = match &protocol.cause {
+                Some(cause) => first_line(&chain(cause.as_ref())),
+                None => "no cause given".to_owned(),
+            };
+            let sent = protocol
+                .cause
+                .as_deref()
+                .and_then(|cause| cause.downcast_ref::<LegacyError>())
+                .is_some_and(|error| !unsent(error));
+            if sent {
+                SlackApiError::InDoubt(format!("the connection failed: {why}"))
+            } else {
+                // Not a hyper failure: the request could not be built, so
+                // it never left.
+                SlackApiError::Unavailable(format!("no request sent: {why}"))
+            }
+        }
+        // Slack answered, and the answer could not be read whole (the
+        // connection broke in its body) or does not parse (`json_body` is the
+        // answer; without one, our request failed to serialise and never left).
+        SlackClientError::SystemError(system) => SlackApiError::InDoubt(format!(
+            "the answer could not be read: {}",
+            first_line(&system.to_string())
+        )),
+        SlackClientError::ProtocolError(protocol) if protocol.json_body.is_some() => {
+            SlackApiError::InDoubt(format!(
+                "the answer does not parse: {}",
+                first_line(&protocol.json_error.to_string())
+            ))
+        }
         other => SlackApiError::Unavailable(first_line(&other.to_string())),
     }
+}
+
+type LegacyError = hyper_util::client::legacy::Error;
+
+/// Whether hyper's client gave up before the request could reach Slack.
+/// hyper-util says only `is_connect` (no connection was made: refused,
+/// unresolved, TLS failed, connect timeout); hyper's own error, its source,
+/// says `is_canceled` when the request was handed back unwritten (the
+/// connection closed before it was used; hyper retries that itself on a
+/// pooled connection). Anything else may have been written to Slack.
+fn unsent(error: &LegacyError) -> bool {
+    if error.is_connect() {
+        return true;
+    }
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            return hyper.is_canceled();
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// An error and its causes, `: `-separated (hyper's own messages are terse,
+/// "client error (Connect)"; the cause says what happened).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut said = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        said.push_str(": ");
+        said.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    said
 }
 
 /// slack-morphism's messages carry the whole response body after the first line.
@@ -164,9 +255,11 @@ impl SlackApi {
     }
 
     /// A shorter deadline per call (tests of a Slack that never answers).
-    pub fn with_timeout(mut self, timeout: Duration) -> SlackApi {
+    /// The client is built again so that connecting still gives up first.
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<SlackApi, SlackApiError> {
+        self.client = std::sync::Arc::new(client_within(&self.api_base, timeout)?);
         self.timeout = timeout;
-        self
+        Ok(self)
     }
 
     pub fn client(&self) -> &Client {
@@ -292,7 +385,15 @@ impl SlackApi {
             .timeout(self.timeout)
             .send()
             .await
-            .map_err(|e| SlackApiError::Unavailable(format!("response_url: {e}")))?;
+            .map_err(|e| {
+                // As for Web API calls: only a connection never made says
+                // the answer was not shown.
+                if e.is_connect() {
+                    SlackApiError::Unavailable(format!("response_url: {e}"))
+                } else {
+                    SlackApiError::InDoubt(format!("response_url: {e}"))
+                }
+            })?;
         let status = sent.status();
         if status.is_success() {
             Ok(())
@@ -376,7 +477,11 @@ pub async fn bounded<T>(
     match tokio::time::timeout(timeout, call).await {
         Ok(Ok(answer)) => Ok(answer),
         Ok(Err(e)) => Err(classify(e)),
-        Err(_) => Err(SlackApiError::Unavailable(format!(
+        // Connecting gives up sooner (`MAX_CONNECT_TIMEOUT`), so a call still
+        // running here most likely had its connection and its request may be
+        // with Slack. A name lookup or TLS handshake that hangs ends here too,
+        // unsent: nothing tells them apart, so they count as in doubt as well.
+        Err(_) => Err(SlackApiError::InDoubt(format!(
             "{what} took longer than {} ms",
             timeout.as_millis()
         ))),
@@ -387,16 +492,31 @@ pub fn token(secret: &SecretString) -> SlackApiToken {
     SlackApiToken::new(SlackApiTokenValue::new(secret.expose_secret().to_owned()))
 }
 
-/// slack-morphism's client for `api_base`. Native roots as slack-morphism's
-/// own default does; plain http is allowed only when the base asks for it.
+/// slack-morphism's client for `api_base`, for calls bounded by `CALL_TIMEOUT`.
 pub fn client(api_base: &Url) -> Result<Client, SlackApiError> {
+    client_within(api_base, CALL_TIMEOUT)
+}
+
+/// slack-morphism's client for `api_base`, for calls bounded by
+/// `call_timeout`: connecting gives up well before that (see
+/// `MAX_CONNECT_TIMEOUT`). Native roots as slack-morphism's own default does;
+/// plain http is allowed only when the base asks for it.
+fn client_within(api_base: &Url, call_timeout: Duration) -> Result<Client, SlackApiError> {
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    // The TLS layer above it takes https URLs through this connector too.
+    http.enforce_http(false);
+    http.set_connect_timeout(Some((call_timeout / 2).min(MAX_CONNECT_TIMEOUT)));
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
         .map_err(|e| SlackApiError::Setup(format!("no TLS root certificates: {e}")))?;
     let https = if api_base.scheme() == "http" {
-        builder.https_or_http().enable_http1().build()
+        builder.https_or_http().enable_http1().wrap_connector(http)
     } else {
-        builder.https_only().enable_http1().enable_http2().build()
+        builder
+            .https_only()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http)
     };
     let connector = SlackClientHyperConnector::from(https)
         .with_slack_api_url(api_base.as_str().trim_end_matches('/'));
@@ -406,7 +526,10 @@ pub fn client(api_base: &Url) -> Result<Client, SlackApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slack_morphism::errors::{SlackClientApiError, SlackClientHttpError};
+    use slack_morphism::errors::{
+        SlackClientApiError, SlackClientHttpError, SlackClientHttpProtocolError,
+        SlackClientProtocolError, SlackClientSystemError,
+    };
 
     fn api(code: &str) -> SlackClientError {
         SlackClientError::ApiError(SlackClientApiError::new(code.to_owned()))
@@ -453,5 +576,56 @@ mod tests {
             );
         }
         assert_eq!(classify(http(404)).code(), Some("http_404"));
+    }
+
+    /// A JSON error, as serde makes them.
+    fn json_error() -> serde_json::Error {
+        serde_json::from_str::<serde_json::Value>("{").unwrap_err()
+    }
+
+    #[test]
+    fn an_answer_that_could_not_be_read_leaves_the_call_in_doubt() {
+        let cut_short = SlackClientError::SystemError(SlackClientSystemError::new().with_cause(
+            Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+        ));
+        let unparsed = SlackClientError::ProtocolError(
+            SlackClientProtocolError::new(json_error()).with_json_body("{\"ok\":tr".to_owned()),
+        );
+        for e in [cut_short, unparsed] {
+            let sorted = classify(e);
+            assert!(matches!(sorted, SlackApiError::InDoubt(_)), "{sorted:?}");
+            assert!(matches!(ChatError::from(sorted), ChatError::InDoubt(_)));
+        }
+    }
+
+    #[test]
+    fn a_request_that_never_left_was_not_taken() {
+        // Ours failed to serialise: no body was ever sent.
+        let unserialised =
+            SlackClientError::ProtocolError(SlackClientProtocolError::new(json_error()));
+        // The request could not be built (no hyper error at all).
+        let unbuilt = SlackClientError::HttpProtocolError(
+            SlackClientHttpProtocolError::new()
+                .with_cause(Box::new(reqwest::Url::parse("not a url").unwrap_err())),
+        );
+        for e in [unserialised, unbuilt] {
+            let sorted = classify(e);
+            assert!(
+                matches!(sorted, SlackApiError::Unavailable(_)),
+                "{sorted:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_past_its_deadline_is_in_doubt() {
+        let never = std::future::pending::<Result<(), SlackClientError>>();
+        let sorted = bounded(Duration::from_millis(10), "chat.postMessage", never)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&sorted, SlackApiError::InDoubt(why) if why.contains("chat.postMessage")),
+            "{sorted:?}"
+        );
     }
 }

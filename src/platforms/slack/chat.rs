@@ -9,10 +9,14 @@
 //! commercially distributed apps outside the Marketplace may call once a
 //! minute, and which two posts in flight would both pass anyway. So this
 //! adapter never reads history: a key this process posted is answered from
-//! memory, and a repeat from another process or after a restart is the
-//! outbox's to prevent. It records each try before the call and where the
-//! post went after it, and does not send a post in doubt again here
-//! (`in_doubt` is `Stop`: it keeps it as unconfirmed and approvers check).
+//! memory, and a repeat from another process, after a restart or after a
+//! call whose answer was lost is the outbox's to prevent. It records each
+//! try before the call and where the post went after it, and does not send a
+//! post in doubt again here (`in_doubt` is `Stop`: it keeps it as
+//! unconfirmed and approvers check). A post or edit whose call timed out, or
+//! whose connection broke after the request went out, fails as
+//! `ChatError::InDoubt` (`api`, which sorts the failures); an edit in doubt
+//! is simply made again later, since it sets the same content.
 //! The key still rides in the message metadata (event type
 //! `flashsale_post`), so a person or a support script can tell which post a
 //! message is; nothing in the bot reads it back.

@@ -122,6 +122,8 @@ impl SlackInbound {
         {
             Ok(()) => return,
             Err(e) if e.code().is_some_and(|c| NOT_A_MEMBER.contains(&c)) => e,
+            // Not tried again: an answer whose call timed out (`InDoubt`) may
+            // be on the person's screen already, and the rest would fail again.
             Err(e) => {
                 let (channel, user) = (to.channel, to.user);
                 tracing::warn!(error = %e, channel, user, "could not answer in Slack");

@@ -5,7 +5,8 @@
 //! - `api`: the one Web API client (slack-morphism's `SlackClient` over its
 //!   hyper connector, pointed at `SLACK_API_BASE`), a deadline on every call
 //!   (hyper's client has none), and what Slack's failures mean for the port
-//!   (`Unavailable` worth retrying, `Refused` for good); and the calls the
+//!   (`Unavailable`: not taken, worth retrying; `InDoubt`: maybe taken, its
+//!   answer lost; `Refused` for good); and the calls the
 //!   inbound side will make: ephemeral answers, modals.
 //! - `render`: how a `Message` looks in Block Kit, cut to Block Kit's limits,
 //!   with everything a person typed escaped so it can never mention anyone.

@@ -159,7 +159,10 @@ impl SlackRoles {
         }
         let members: Arc<HashSet<String>> = match self.source.members(group).await {
             Ok(users) => Arc::new(users.into_iter().collect()),
-            Err(SlackApiError::Unavailable(why)) | Err(SlackApiError::Setup(why)) => {
+            // A list whose answer was lost is as good as none: ask again later.
+            Err(SlackApiError::Unavailable(why))
+            | Err(SlackApiError::InDoubt(why))
+            | Err(SlackApiError::Setup(why)) => {
                 return Err(RolesError::Unavailable {
                     group: group.to_owned(),
                     why,

@@ -243,7 +243,8 @@ impl SocketMode {
                     connections += 1;
                     self.connection(&url, connections, &state, &mut stop).await
                 }
-                Err(SlackApiError::Unavailable(why)) => Ended::Lost {
+                // A URL whose answer was lost is simply asked for again.
+                Err(SlackApiError::Unavailable(why) | SlackApiError::InDoubt(why)) => Ended::Lost {
                     why: format!("apps.connections.open: {why}"),
                     was_connected: false,
                 },

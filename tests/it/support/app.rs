@@ -151,6 +151,25 @@ pub fn item(sku: &str, discount: &str, quantity: &str) -> ItemInput {
     }
 }
 
+/// Delivers the notices waiting in the outbox through `app`'s chat, as every
+/// bot process's scheduler does within a poll. Nothing here publishes: the
+/// storefront it names is never called.
+pub async fn deliver_notices(pool: &PgPool, app: &Services) {
+    let storefront = flashsale_bot::storefront::HttpStorefront::new(
+        "http://127.0.0.1:9/".parse().expect("a URL"),
+        &secrecy::SecretString::from(flashsale_bot::devstore::test_secret()),
+        Duration::from_millis(200),
+    )
+    .expect("a storefront client");
+    let scheduler = flashsale_bot::scheduler::Scheduler::new(
+        pool.clone(),
+        app.operations.clone(),
+        Arc::new(storefront),
+        super::golive::fast_config("notices"),
+    );
+    scheduler.run_due_now().await.expect("the outbox delivered");
+}
+
 /// Alice imports `bytes` as a new draft; its title and times come from the file.
 pub async fn import_new(t: &TestApp, name: &str, bytes: &[u8]) -> Result<ImportReport, AppError> {
     t.app
@@ -183,21 +202,8 @@ pub struct TestApp {
 impl TestApp {
     /// Delivers the notices waiting in the outbox (as every bot process's
     /// scheduler does within a poll), so a test can read what the chat got.
-    /// Nothing here publishes: the storefront it names is never called.
     pub async fn deliver_notices(&self) {
-        let storefront = flashsale_bot::storefront::HttpStorefront::new(
-            "http://127.0.0.1:9/".parse().expect("a URL"),
-            &secrecy::SecretString::from(flashsale_bot::devstore::test_secret()),
-            Duration::from_millis(200),
-        )
-        .expect("a storefront client");
-        let scheduler = flashsale_bot::scheduler::Scheduler::new(
-            self.pool.clone(),
-            self.app.operations.clone(),
-            Arc::new(storefront),
-            super::golive::fast_config("notices"),
-        );
-        scheduler.run_due_now().await.expect("the outbox delivered");
+        deliver_notices(&self.pool, &self.app).await;
     }
 
     /// Alice edits, Bob approves, Carol approves too (for concurrent approvals).

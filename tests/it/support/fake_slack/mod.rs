@@ -18,10 +18,13 @@
 //!   `ratelimited` with `Retry-After: 60`; unknown channels and messages are refused
 //!   (`channel_not_found`, `message_not_found`), and a body that breaks Block
 //!   Kit's limits (`limits`) is refused with `invalid_blocks`;
-//! - can be taken down (every call answers 503) to play an outage, and can
-//!   take a `chat.postMessage` and never answer it ([`FakeSlack::hold_posts`]),
-//!   so a test can kill the bot between Slack having the post and the bot
-//!   recording it;
+//! - can be taken down (every call answers 503) to play an outage, or
+//!   unplugged ([`FakeSlack::unplug`]: nothing listens, every connection is
+//!   refused) and plugged back on the same address; can take a
+//!   `chat.postMessage` and never answer it ([`FakeSlack::hold_posts`]), so a
+//!   test can kill the bot between Slack having the post and the bot
+//!   recording it, or answer it only after a stall
+//!   ([`FakeSlack::stall_posts`]), past the bot's deadline for the call;
 //! - runs Socket Mode (`socket`): `apps.connections.open` hands out a
 //!   `ws://127.0.0.1` URL with a ticket; the connection gets `hello`; a test
 //!   pushes `slash_commands` and `interactive` envelopes and reads each ack
@@ -45,7 +48,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 pub const BOT_TOKEN: &str = "xoxb-fake-bot-token";
 pub const APP_TOKEN: &str = "xapp-fake-app-token";
@@ -134,6 +137,8 @@ struct State {
     refusing: HashMap<String, String>,
     /// Posts whose text contains this are taken and never answered.
     hold_posts: Option<String>,
+    /// Posts whose text contains this are taken and answered after the stall.
+    stall_posts: Option<(String, Duration)>,
     /// Per channel, when `conversations.history` answered it (the rate limit).
     history_reads: HashMap<String, Vec<tokio::time::Instant>>,
     socket: socket::SocketState,
@@ -164,13 +169,47 @@ impl Inner {
 
 pub struct FakeSlack {
     inner: Arc<Inner>,
-    server: JoinHandle<()>,
+    /// The listener and its connections; `None` while unplugged.
+    server: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Drop for FakeSlack {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(server) = self
+            .server
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            server.abort();
+        }
         socket::close_all(&mut self.inner.lock());
+    }
+}
+
+/// Serves `app` on `listener`. Each connection is a task of the server's
+/// own, so aborting the server closes the listener and every connection at
+/// once (`axum::serve` lets its connections outlive it).
+async fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut connections = JoinSet::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        // Finished connections are forgotten as new ones come.
+        while connections.try_join_next().is_some() {}
+        let service = app.clone();
+        connections.spawn(async move {
+            let _ = Builder::new(TokioExecutor::new())
+                .serve_connection_with_upgrades(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(service),
+                )
+                .await;
+        });
     }
 }
 
@@ -200,17 +239,39 @@ impl FakeSlack {
             changed,
             addr,
         });
-        let app = axum::Router::new()
-            .route("/link/", axum::routing::get(socket::upgrade))
-            .route("/upload/{file}", axum::routing::post(upload))
-            .route("/files/{file}", axum::routing::get(hosted_file))
-            .route("/api/{method}", axum::routing::any(api))
-            .route("/response/{trigger}", axum::routing::post(response_url))
-            .with_state(inner.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeSlack { inner, server }
+        let server = tokio::spawn(serve(listener, router(&inner)));
+        FakeSlack {
+            inner,
+            server: Mutex::new(Some(server)),
+        }
+    }
+
+    /// Slack goes out of reach: nothing listens on its address any more, and
+    /// every open connection is closed, so each call is refused before it is
+    /// sent (Socket Mode connections already open stay as they are).
+    pub async fn unplug(&self) {
+        let server = self
+            .server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(server) = server {
+            server.abort();
+            // Once it is joined, the listener and the connections are closed.
+            let _ = server.await;
+        }
+    }
+
+    /// Slack is back, on the same address.
+    pub async fn plug(&self) {
+        let listener = tokio::net::TcpListener::bind(self.inner.addr)
+            .await
+            .expect("bind the fake Slack's address again");
+        let server = tokio::spawn(serve(listener, router(&self.inner)));
+        let mut slot = self.server.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(running) = slot.replace(server) {
+            running.abort();
+        }
     }
 
     /// What `SLACK_API_BASE` must be.
@@ -358,6 +419,14 @@ impl FakeSlack {
         self.lock().hold_posts = needle.map(str::to_owned);
     }
 
+    /// From now on a `chat.postMessage` whose text contains `needle` is taken
+    /// (the message is in the channel and the call recorded) and answered
+    /// only after `stall`: to a bot whose deadline is shorter, Slack took the
+    /// post and the answer was lost. `None` answers at once again.
+    pub fn stall_posts(&self, needle: Option<&str>, stall: Duration) {
+        self.lock().stall_posts = needle.map(|n| (n.to_owned(), stall));
+    }
+
     /// Posts a message as someone else would (for history and dedupe tests).
     pub fn seed_message(&self, channel: &str, message: Value) -> String {
         let mut state = self.lock();
@@ -410,6 +479,17 @@ impl FakeSlack {
             }
         }
     }
+}
+
+/// The fake's routes, on its shared state.
+fn router(inner: &Arc<Inner>) -> axum::Router {
+    axum::Router::new()
+        .route("/link/", axum::routing::get(socket::upgrade))
+        .route("/upload/{file}", axum::routing::post(upload))
+        .route("/files/{file}", axum::routing::get(hosted_file))
+        .route("/api/{method}", axum::routing::any(api))
+        .route("/response/{trigger}", axum::routing::post(response_url))
+        .with_state(inner.clone())
 }
 
 fn ts(id: u64) -> String {
@@ -540,22 +620,33 @@ async fn api(
 ) -> Response {
     let _ = verb;
     let (response, held) = call(&inner, method, &uri, &headers, &body);
-    if held {
+    match held {
+        Held::No => {}
         // Slack has the post; the bot never hears so.
-        std::future::pending::<()>().await;
+        Held::Forever => std::future::pending::<()>().await,
+        // Slack has the post; the bot hears so too late, if it still listens.
+        Held::For(stall) => tokio::time::sleep(stall).await,
     }
     response
 }
 
-/// One Web API call, recorded, and its answer; true when the answer is to be
-/// held back (`FakeSlack::hold_posts`).
+/// Whether the answer to a call is held back.
+enum Held {
+    No,
+    /// `FakeSlack::hold_posts`.
+    Forever,
+    /// `FakeSlack::stall_posts`.
+    For(Duration),
+}
+
+/// One Web API call, recorded, and its answer, and whether that is held back.
 fn call(
     inner: &Inner,
     method: String,
     uri: &Uri,
     headers: &HeaderMap,
     body: &Bytes,
-) -> (Response, bool) {
+) -> (Response, Held) {
     let args = args(uri, headers, body);
     let token = headers
         .get(header::AUTHORIZATION)
@@ -577,22 +668,23 @@ fn call(
         drop(state);
         inner.notify();
         let down = (StatusCode::SERVICE_UNAVAILABLE, "fake Slack is down").into_response();
-        return (down, false);
+        return (down, Held::No);
     }
     if method == "conversations.history" && token.as_deref() == Some(BOT_TOKEN) {
         if let Some(limited) = history_limit(&mut state, seq, &args) {
             drop(state);
             inner.notify();
-            return (limited, false);
+            return (limited, Held::No);
         }
     }
     let (answer, known) = answer(inner, &mut state, &method, &args, token.as_deref());
-    let held = method == "chat.postMessage"
-        && answer["ok"] == true
-        && state
-            .hold_posts
-            .as_deref()
-            .is_some_and(|needle| args["text"].as_str().unwrap_or_default().contains(needle));
+    let taken = method == "chat.postMessage" && answer["ok"] == true;
+    let says = |needle: &str| args["text"].as_str().unwrap_or_default().contains(needle);
+    let held = match (&state.hold_posts, &state.stall_posts) {
+        (Some(needle), _) if taken && says(needle) => Held::Forever,
+        (_, Some((needle, stall))) if taken && says(needle) => Held::For(*stall),
+        _ => Held::No,
+    };
     if let Some(error) = answer["error"].as_str() {
         if error == "invalid_blocks" || error == "msg_too_long" {
             let why = format!("{method}: {error}: {}", answer["errors"]);
