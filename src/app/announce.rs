@@ -11,9 +11,9 @@
 //! is never edited again: the stale-card scan leaves it out (no retry loop,
 //! nothing held back behind it), and the next state change posts a fresh card
 //! in the approvals channel instead. A state change whose own edit is
-//! refused is that next change: it posts the fresh card at once. A fresh
-//! card the chat cannot take right now (it is down) leaves the card lost
-//! until the change after.
+//! refused is that next change: it posts the fresh card at once, through
+//! the outbox like the first card, so a chat that is down gets it when it is
+//! back and a post whose answer was lost is not posted twice.
 //!
 //! A use case commits first and talks second. The database is the truth; a
 //! chat failure is logged and never undoes or fails the change.
@@ -22,10 +22,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::cards::{approval_request, card_update};
+use super::notices;
+use super::outbox::enqueue_at;
 use super::pictures;
 use super::{AppError, Core, Operations, SessionView};
 use crate::catalog::Product;
-use crate::chat::{Channel, ChatError, Message, Picture, PostedRef, Text, TimeStyle};
+use crate::chat::{ChatError, Message, Picture, PostedRef, Text, TimeStyle};
 use crate::domain::{ActivityKind, Actor, Sku, Status};
 use crate::store::sessions::{self, CardRecord};
 
@@ -162,45 +164,36 @@ impl Core {
         }
     }
 
-    /// Posts a fresh approval card in place of a lost one and remembers it.
+    /// Posts a fresh approval card in place of a lost one, through the
+    /// outbox like the first card (event `card` at the session's version, so
+    /// one per version however many changes ask): a chat that is out gets it
+    /// from the scheduler when it is back, and a post whose answer was lost
+    /// is kept unconfirmed on a chat that would show a repeat (Slack), with
+    /// approvers asked, instead of a second card. True when the chat took it
+    /// now.
     async fn post_fresh_card(&self, view: &SessionView, message: &Message) -> bool {
-        let posted = match self.chat.post(Channel::Approvals, message).await {
-            Ok(posted) => posted,
-            Err(ChatError::Unavailable(why)) => {
-                tracing::warn!(session = view.id, %why, "could not post a fresh approval card; the next state change tries again");
-                return false;
-            }
-            // Nowhere to record a card whose place is unknown: it stays lost,
-            // and the next change posts another, which on a chat without a
-            // nonce (Slack) may then be the second one in the channel.
-            Err(ChatError::InDoubt(why)) => {
-                tracing::error!(session = view.id, %why, "the chat's answer to a fresh approval card was lost; it may be in the channel, and the next state change posts another");
-                return false;
-            }
-            Err(ChatError::Refused(why)) => {
-                tracing::error!(session = view.id, %why, "the chat refused a fresh approval card; the session has no card until a later change");
-                return false;
-            }
-        };
-        tracing::info!(
-            session = view.id,
-            "posted a fresh approval card in place of a lost one"
-        );
-        let recorded = async {
+        let written = async {
             let mut conn = self.pool.acquire().await?;
-            sessions::set_card(
+            enqueue_at(
                 &mut conn,
                 view.id,
-                &posted.channel,
-                &posted.message,
-                (view.status, view.version),
+                view.version,
+                &notices::fresh_card(message.clone()),
             )
             .await
         };
-        if let Err(e) = recorded.await {
-            tracing::warn!(session = view.id, error = %e, "could not remember where the fresh approval card is");
+        if let Err(e) = written.await {
+            tracing::warn!(session = view.id, error = %e, "could not write a fresh approval card; the next state change tries again");
+            return false;
         }
-        true
+        tracing::info!(
+            session = view.id,
+            "a fresh approval card in place of a lost one"
+        );
+        self.deliver_card_now(view).await;
+        self.card_of(view.id)
+            .await
+            .is_some_and(|card| !card.lost && card.shows.1 == Some(view.version))
     }
 
     /// After the catalog refused an approval: if products are gone or inactive,

@@ -158,6 +158,15 @@ pub(super) fn rejected(view: &SessionView, approver: &Actor, reason: &str) -> No
 /// posts it itself so the submitter finds it in the channel when told so.
 const CARD_HELD_FOR_SUBMIT: Duration = Duration::from_secs(5);
 
+/// A fresh approval card in place of a lost one (`message`, drawn from the
+/// session as it is now), posted by the change that found the card lost.
+pub(super) fn fresh_card(message: Message) -> Notice {
+    Notice {
+        held: CARD_HELD_FOR_SUBMIT,
+        ..Notice::new(CARD_EVENT, Channel::Approvals, message)
+    }
+}
+
 /// The approval card for a session just submitted.
 pub(super) fn approval_card(view: &SessionView) -> Notice {
     Notice {

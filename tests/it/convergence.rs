@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use flashsale_bot::app::Notice;
-use flashsale_bot::chat::{Channel, Text};
+use flashsale_bot::chat::{Channel, InDoubt, Text};
 use flashsale_bot::devstore::Faults;
 use flashsale_bot::domain::Status;
 use flashsale_bot::scheduler::{Finding, SchedulerConfig};
@@ -771,6 +771,68 @@ async fn after_its_card_was_lost_the_next_state_change_posts_a_fresh_card(pool: 
         shown.card.as_ref().map(|c| c.status.as_str()),
         Some("Cancelled")
     );
+}
+
+#[sqlx::test]
+async fn a_fresh_card_whose_answer_is_lost_is_not_posted_again_and_approvers_are_asked(
+    pool: PgPool,
+) {
+    let g = GoLive::new(pool).await;
+    // Slack: a repeat would show twice, and only history could tell.
+    g.t.chat.set_in_doubt(InDoubt::Stop);
+    let id = approved_while_the_chat_was_down(&g).await;
+    let first = g.t.chat.posts_to(Channel::Approvals).remove(0);
+    g.t.chat.delete(&first.reference);
+    changed_a_while_ago(&g, id, "1 minute").await;
+    assert_eq!(g.t.app.operations.redraw_stale_cards().await.unwrap(), 0);
+
+    // The revoke's fresh card reaches the channel, but its answer is lost.
+    g.t.chat.lose_answers(1);
+    g.t.app
+        .desk
+        .revoke(&g.t.bob, id, Some("prices change tomorrow"))
+        .await
+        .unwrap();
+    let cards = |g: &GoLive| {
+        g.t.chat
+            .posts_to(Channel::Approvals)
+            .into_iter()
+            .filter(|p| p.message.card.is_some())
+            .count()
+    };
+    assert_eq!(cards(&g), 2, "the lost card and the fresh one");
+    let version: i32 = sqlx::query_scalar("select version from session where id = $1")
+        .bind(id)
+        .fetch_one(&g.t.pool)
+        .await
+        .unwrap();
+    let fresh: String = sqlx::query_scalar(
+        "select state from outbox where session_id = $1 and event = 'card' and version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_one(&g.t.pool)
+    .await
+    .unwrap();
+    assert_eq!(fresh, "unconfirmed", "kept, not tried again");
+
+    // Delivering what is due (the request to check) posts no third card.
+    g.t.deliver_notices().await;
+    sqlx::query("update outbox set next_attempt_at = now() where state = 'pending'")
+        .execute(&g.t.pool)
+        .await
+        .unwrap();
+    g.t.deliver_notices().await;
+    assert_eq!(cards(&g), 2, "no card posted again");
+    let asked: Vec<String> = g
+        .t
+        .chat
+        .posts_to(Channel::Approvals)
+        .into_iter()
+        .map(|p| p.message.text.render(|_, _| String::new()))
+        .filter(|said| said.contains("cannot tell whether the post arrived"))
+        .collect();
+    assert_eq!(asked.len(), 1, "approvers asked once: {asked:?}");
 }
 
 #[sqlx::test]

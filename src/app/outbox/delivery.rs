@@ -380,14 +380,21 @@ impl Core {
             return;
         };
         let stored = async {
+            // The card shows the session at the post's version: as it was
+            // submitted, or, for a fresh card in place of a lost one, as it
+            // was when the card was drawn. A session that moved on since is
+            // behind the card, and `redraw_if_moved_on` catches up.
+            let status = match self.view(session_id).await {
+                Ok(view) if view.version == post.version => view.status,
+                _ => Status::PendingApproval,
+            };
             let mut conn = self.pool.acquire().await?;
-            // The card shows the session as it was submitted.
             sessions::set_card(
                 &mut conn,
                 session_id,
                 &posted.channel,
                 &posted.message,
-                (Status::PendingApproval, post.version),
+                (status, post.version),
             )
             .await?;
             Ok::<_, AppError>(())
