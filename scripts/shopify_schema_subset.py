@@ -37,7 +37,7 @@ OUTPUT = "src/shopify/schema/admin_2025-01.graphql"
 
 # Output types and the fields the adapter selects. Unions list their kept members.
 KEEP = {
-    "QueryRoot": ["shop", "productVariants", "automaticDiscountNode", "automaticDiscountNodes", "orders"],
+    "QueryRoot": ["shop", "productVariants", "automaticDiscountNode", "automaticDiscountNodes", "orders", "order"],
     "Mutation": [
         "metafieldsSet",
         "discountAutomaticBasicCreate",
@@ -67,7 +67,7 @@ KEEP = {
     "DiscountProducts": ["productVariants"],
     "OrderConnection": ["nodes", "pageInfo"],
     "Order": ["id", "createdAt", "cancelledAt", "lineItems"],
-    "LineItemConnection": ["nodes"],
+    "LineItemConnection": ["nodes", "pageInfo"],
     "LineItem": ["sku", "quantity", "variant"],
     "MetafieldsSetPayload": ["metafields", "userErrors"],
     "MetafieldsSetUserError": ["field", "message", "code"],

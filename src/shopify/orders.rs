@@ -5,8 +5,8 @@
 //! Shopify created inside the sale's window (`created_at` in
 //! `[starts_at, ends_at)`, Shopify's search on its own timestamps), except
 //! cancelled orders. A refund does not give units back: they sold at the
-//! flash price. Up to 50 lines of an order are read (a flash sale's order
-//! with more is not expected; the rest would go uncounted).
+//! flash price. An order's first 50 lines come with the order; the rare
+//! order with more is read on, 250 lines a call, so no line goes uncounted.
 //!
 //! How exact: exact for the orders Shopify has when asked; checkouts still
 //! being paid are not orders yet, so a line oversells by what is ordered
@@ -29,12 +29,14 @@ impl ShopifyShop {
         &self,
         sale: &SaleRequest,
     ) -> Result<HashMap<Sku, u32>, CallError> {
-        let mut sold: HashMap<Sku, u32> = sale.items.iter().map(|i| (i.sku.clone(), 0)).collect();
-        let by_upper: HashMap<String, Sku> = sale
-            .items
-            .iter()
-            .map(|i| (i.sku.as_str().to_uppercase(), i.sku.clone()))
-            .collect();
+        let mut tally = Tally {
+            sold: sale.items.iter().map(|i| (i.sku.clone(), 0)).collect(),
+            by_upper: sale
+                .items
+                .iter()
+                .map(|i| (i.sku.as_str().to_uppercase(), i.sku.clone()))
+                .collect(),
+        };
         let query = format!(
             "created_at:>='{}' AND created_at:<'{}'",
             timestamp(sale.window.starts_at()),
@@ -54,23 +56,26 @@ impl ShopifyShop {
                 if order.cancelled_at.is_some() {
                     continue;
                 }
-                for item in order.line_items.nodes {
-                    let Some(sku) = item
-                        .sku
-                        .as_deref()
-                        .and_then(|s| by_upper.get(&s.trim().to_uppercase()))
-                    else {
-                        continue;
-                    };
-                    let quantity = u32::try_from(item.quantity).map_err(|_| {
-                        CallError::Malformed(format!(
-                            "order {}'s quantity of {sku} is negative",
-                            order.id.inner()
-                        ))
-                    })?;
-                    if let Some(units) = sold.get_mut(sku) {
-                        *units = units.saturating_add(quantity);
-                    }
+                tally.add(&order.id, order.line_items.nodes)?;
+                let mut lines = order.line_items.page_info;
+                while let Some(cursor) = lines.end_cursor.filter(|_| lines.has_next_page) {
+                    let more = self
+                        .api
+                        .run(q::OrderLinesQuery::build(q::OrderLinesVariables {
+                            id: order.id.clone(),
+                            after: Some(cursor),
+                        }))
+                        .await?
+                        .data
+                        .order
+                        .ok_or_else(|| {
+                            CallError::Malformed(format!(
+                                "order {} went missing while its lines were read",
+                                order.id.inner()
+                            ))
+                        })?;
+                    tally.add(&order.id, more.line_items.nodes)?;
+                    lines = more.line_items.page_info;
                 }
             }
             match page.page_info.end_cursor {
@@ -78,6 +83,37 @@ impl ShopifyShop {
                 _ => break,
             }
         }
-        Ok(sold)
+        Ok(tally.sold)
+    }
+}
+
+/// Units sold per SKU of the sale, as orders' lines are read.
+struct Tally {
+    sold: HashMap<Sku, u32>,
+    /// The sale's SKUs by their upper-case spelling: Shopify keeps a SKU as typed.
+    by_upper: HashMap<String, Sku>,
+}
+
+impl Tally {
+    fn add(&mut self, order: &cynic::Id, lines: Vec<q::LineItem>) -> Result<(), CallError> {
+        for item in lines {
+            let Some(sku) = item
+                .sku
+                .as_deref()
+                .and_then(|s| self.by_upper.get(&s.trim().to_uppercase()))
+            else {
+                continue;
+            };
+            let quantity = u32::try_from(item.quantity).map_err(|_| {
+                CallError::Malformed(format!(
+                    "order {}'s quantity of {sku} is negative",
+                    order.inner()
+                ))
+            })?;
+            if let Some(units) = self.sold.get_mut(sku) {
+                *units = units.saturating_add(quantity);
+            }
+        }
+        Ok(())
     }
 }

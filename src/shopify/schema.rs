@@ -463,6 +463,29 @@ pub(super) mod q {
     #[derive(cynic::QueryFragment, Debug)]
     pub struct LineItemConnection {
         pub nodes: Vec<LineItem>,
+        pub page_info: PageInfo,
+    }
+
+    #[derive(cynic::QueryVariables, Debug)]
+    pub struct OrderLinesVariables {
+        pub id: cynic::Id,
+        pub after: Option<String>,
+    }
+
+    /// The lines of one order after its first 50, for the rare order with
+    /// more: 250 at a time (Shopify's most), about 250 points.
+    #[derive(cynic::QueryFragment, Debug)]
+    #[cynic(graphql_type = "QueryRoot", variables = "OrderLinesVariables")]
+    pub struct OrderLinesQuery {
+        #[arguments(id: $id)]
+        pub order: Option<OrderLines>,
+    }
+
+    #[derive(cynic::QueryFragment, Debug)]
+    #[cynic(graphql_type = "Order", variables = "OrderLinesVariables")]
+    pub struct OrderLines {
+        #[arguments(first: 250, after: $after)]
+        pub line_items: LineItemConnection,
     }
 
     #[derive(cynic::QueryFragment, Debug)]

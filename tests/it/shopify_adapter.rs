@@ -428,6 +428,26 @@ async fn units_sold_counts_the_units_ordered_in_the_window_without_cancelled_ord
 }
 
 #[tokio::test]
+async fn an_order_with_more_lines_than_a_page_is_counted_to_its_last_line() {
+    let fake = store().await;
+    let shop = shop_for(&fake, ShopifyMode::Discount);
+    let sale = live_sale(&fake, &shop, 72).await;
+    // 300 lines of other goods, then the sale's SKUs: past the first 50 the
+    // order comes with, and past one page of 250 after that.
+    let others: Vec<String> = (0..300).map(|n| format!("OTHER-{n:03}")).collect();
+    let mut lines: Vec<(&str, i32)> = others.iter().map(|sku| (sku.as_str(), 1)).collect();
+    lines.push(("FS-001", 3));
+    lines.insert(120, ("FS-002", 2));
+    fake.place_order(&lines);
+    fake.place_order(&[("FS-001", 1)]);
+
+    let sold = shop.units_sold(&sale).await.expect("counted");
+    assert_eq!(sold.get(&sku("FS-001")), Some(&4), "{sold:?}");
+    assert_eq!(sold.get(&sku("FS-002")), Some(&2), "{sold:?}");
+    fake.assert_no_problems();
+}
+
+#[tokio::test]
 async fn a_burst_of_calls_waits_for_the_cost_bucket_before_sending_and_is_never_throttled() {
     let fake = store().await;
     let shop = Arc::new(shop_for(&fake, ShopifyMode::Discount));

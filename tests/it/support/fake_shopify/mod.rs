@@ -904,24 +904,65 @@ fn resolve(
                     .map(|t| t.with_timezone(&Utc))
             };
             let (from, until) = (bound(">="), bound("<"));
+            let lines = field_arguments(set, "lineItems", variables);
             let items = state
                 .orders
                 .iter()
-                .filter(|o| from.is_none_or(|f| o.created_at >= f) && until.is_none_or(|u| o.created_at < u))
-                .map(|o| {
-                    json!({
-                        "__typename": "Order",
-                        "id": o.id,
-                        "createdAt": o.created_at.to_rfc3339(),
-                        "cancelledAt": o.cancelled_at.map(|c| c.to_rfc3339()),
-                        "lineItems": { "nodes": o.lines.iter().map(|(sku, q)| json!({"__typename": "LineItem", "sku": sku, "quantity": q})).collect::<Vec<_>>() },
-                    })
+                .filter(|o| {
+                    from.is_none_or(|f| o.created_at >= f) && until.is_none_or(|u| o.created_at < u)
                 })
+                .map(|o| order_json(o, &lines))
                 .collect();
             page(items, args)
         }
+        "order" => {
+            let id = args.get("id").and_then(Value::as_str).unwrap_or_default();
+            let lines = field_arguments(set, "lineItems", variables);
+            state
+                .orders
+                .iter()
+                .find(|o| o.id == id)
+                .map_or(Value::Null, |o| order_json(o, &lines))
+        }
         other => panic!("the fake Shopify does not answer {other}"),
     }
+}
+
+/// An order with its lines paged as `lines` (the `lineItems` field's
+/// arguments) asks, as Shopify pages a nested connection.
+fn order_json(o: &Order, lines: &Map<String, Value>) -> Value {
+    let items = o
+        .lines
+        .iter()
+        .map(|(sku, q)| json!({"__typename": "LineItem", "sku": sku, "quantity": q}))
+        .collect();
+    json!({
+        "__typename": "Order",
+        "id": o.id,
+        "createdAt": o.created_at.to_rfc3339(),
+        "cancelledAt": o.cancelled_at.map(|c| c.to_rfc3339()),
+        "lineItems": page(items, lines),
+    })
+}
+
+/// The arguments of the first field called `name` anywhere under `set`.
+fn field_arguments(
+    set: &SelectionSet,
+    name: &str,
+    variables: &Map<String, Value>,
+) -> Map<String, Value> {
+    for selection in &set.selections {
+        if let Selection::Field(f) = selection {
+            if f.name == name {
+                return arguments(f, variables);
+            }
+            let inner = field_arguments(&f.selection_set, name, variables);
+            if !inner.is_empty() {
+                return inner;
+            }
+        }
+    }
+    Map::new()
 }
 
 fn user_error(field: &[&str], message: &str) -> Value {
