@@ -39,9 +39,14 @@ async fn main() {
         }
     };
     if let Err(error) = outcome {
-        // The cause chain on one line, without a backtrace: this is read by
-        // whoever started the bot, usually for a configuration mistake.
-        eprintln!("flashsale-bot {command}: {error:#}");
+        // The cause chain on one line, each cause once, without a
+        // backtrace: this is read by whoever started the bot, usually for a
+        // configuration mistake.
+        let error: &(dyn std::error::Error + 'static) = error.as_ref();
+        eprintln!(
+            "flashsale-bot {command}: {}",
+            flashsale_bot::reference::chain(error)
+        );
         std::process::exit(1);
     }
 }

@@ -16,13 +16,19 @@ pub fn new() -> String {
 }
 
 /// An error and its causes on one line, for a detail to log (an HTTP
-/// library's own message hides the interesting part in its causes).
+/// library's own message hides the interesting part in its causes). A cause
+/// whose words are already on the line is left out: some libraries put their
+/// cause's text in their own message and return it as the source too, and
+/// the line would say it twice (serenity's HTTP error, sqlx's I/O error).
 pub fn chain(error: &dyn Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let said = cause.to_string();
+        if !said.is_empty() && !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
         source = cause.source();
     }
     text
@@ -64,6 +70,21 @@ impl fmt::Display for Withheld {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error that says its cause's words and returns it as the source too.
+    #[derive(Debug, thiserror::Error)]
+    #[error("sending failed: {0}")]
+    struct Echoing(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_already_said_is_not_said_again() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(chain(&Echoing(io)), "sending failed: refused");
+        let outer =
+            anyhow::Error::new(Echoing(std::io::Error::other("reset"))).context("Discord failed");
+        let outer: &(dyn Error + 'static) = outer.as_ref();
+        assert_eq!(chain(outer), "Discord failed: sending failed: reset");
+    }
 
     #[test]
     fn a_withheld_detail_shows_only_its_reference() {
