@@ -82,9 +82,10 @@ impl MedusaShop {
         skus: &[&str],
         fields: &str,
     ) -> Result<Vec<WireVariant>, CallError> {
-        let limit = skus.len().max(1).to_string();
+        let spellings = sku_spellings(skus);
+        let limit = spellings.len().max(1).to_string();
         let mut query = vec![("fields", fields), ("limit", limit.as_str())];
-        query.extend(skus.iter().map(|sku| ("sku[]", *sku)));
+        query.extend(spellings.iter().map(|sku| ("sku[]", sku.as_str())));
         let answer: Answer<Variants> = self.api.admin_get("admin/product-variants", &query).await?;
         Ok(answer.body.variants)
     }
@@ -173,6 +174,23 @@ impl MedusaShop {
     }
 }
 
+/// How SKUs are asked for in Medusa's `sku[]` filter. It compares exactly,
+/// and the bot keeps SKUs upper case, so each is asked as the bot spells it
+/// and in lower case, the two spellings stores use; what comes back is
+/// upper-cased again (`Sku::from_canonical`). A store that mixes cases
+/// within one SKU (`Fs-001`) is still not found.
+pub(super) fn sku_spellings(skus: &[&str]) -> Vec<String> {
+    let mut spellings = Vec::with_capacity(skus.len() * 2);
+    for sku in skus {
+        spellings.push((*sku).to_owned());
+        let lower = sku.to_lowercase();
+        if lower != *sku {
+            spellings.push(lower);
+        }
+    }
+    spellings
+}
+
 /// What people see a product as: the product's title, and the variant's
 /// when it says more (Medusa names a product's only variant "Default variant").
 fn name(product: &str, variant: Option<&str>) -> String {
@@ -245,6 +263,14 @@ impl Catalog for MedusaShop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sku_is_asked_as_the_bot_spells_it_and_in_lower_case() {
+        assert_eq!(
+            sku_spellings(&["FS-001", "123"]),
+            ["FS-001", "fs-001", "123"]
+        );
+    }
 
     #[test]
     fn a_product_is_named_by_its_title_and_a_variant_that_says_more() {

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Number, Value};
 
 use super::amount::{from_medusa, to_medusa};
+use super::catalog::sku_spellings;
 use super::client::{Answer, CallError};
 use super::{timestamp, MedusaShop};
 use crate::domain::sale::{SalePhase, ShownLine, ShownSale};
@@ -569,13 +570,14 @@ impl MedusaShop {
         let mut server_now = None;
         let skus: Vec<&str> = list.lines.iter().map(|l| l.sku.as_str()).collect();
         for batch in skus.chunks(MAX_SKUS_PER_REQUEST) {
-            let limit = batch.len().to_string();
+            let spellings = sku_spellings(batch);
+            let limit = spellings.len().to_string();
             let mut query = vec![
                 ("region_id", self.region_id.as_str()),
                 ("fields", "id,sku,*calculated_price"),
                 ("limit", limit.as_str()),
             ];
-            query.extend(batch.iter().map(|sku| ("sku[]", *sku)));
+            query.extend(spellings.iter().map(|sku| ("sku[]", sku.as_str())));
             let answer: Answer<StoreVariants> =
                 self.api.store_get("store/product-variants", &query).await?;
             server_now = server_now.or(answer.date);

@@ -405,6 +405,39 @@ async fn live_sale(medusa: &Medusa, shop: &MedusaShop, products: &[OwnProduct]) 
 }
 
 #[tokio::test]
+async fn a_store_that_spells_its_skus_in_lower_case_is_found_sold_and_read_back() {
+    let medusa = Medusa::shared().await;
+    let ns = medusa.namespace();
+    let products = ns
+        .create_products_spelled(
+            &[NewProduct {
+                base_sku: "LOW".into(),
+                name: "Kopi Luwak 100 g".into(),
+                price_minor: 320_000,
+                stock: 12,
+                active: true,
+            }],
+            true,
+        )
+        .await;
+    let shop = adapter(&medusa, &ns);
+    let sku = products[0].sku.clone();
+    assert_ne!(
+        sku.as_str(),
+        sku.as_str().to_lowercase(),
+        "the bot's spelling differs"
+    );
+
+    let found = shop
+        .products(std::slice::from_ref(&sku), Freshness::Live)
+        .await
+        .expect("the catalog answers");
+    assert_eq!(found.get(&sku).map(|p| p.stock), Some(12), "{found:?}");
+    // Published under the bot's spelling, read back under it too.
+    live_sale(&medusa, &shop, &products).await;
+}
+
+#[tokio::test]
 async fn ending_a_live_sale_early_brings_the_regular_price_back_at_once() {
     let medusa = Medusa::shared().await;
     let ns = medusa.namespace();

@@ -531,6 +531,24 @@ impl Namespace {
     /// not active), in the default sales channel, priced in the region's
     /// currency, stocked at the stock location.
     pub async fn create_products(&self, products: &[NewProduct]) -> Vec<OwnProduct> {
+        self.create_products_spelled(products, false).await
+    }
+
+    /// As `create_products`, with each variant's SKU stored in lower case
+    /// when `lower_case` (a store that spells its SKUs so); `OwnProduct::sku`
+    /// stays the bot's spelling.
+    pub async fn create_products_spelled(
+        &self,
+        products: &[NewProduct],
+        lower_case: bool,
+    ) -> Vec<OwnProduct> {
+        let spell = |sku: &Sku| {
+            if lower_case {
+                sku.as_str().to_lowercase()
+            } else {
+                sku.as_str().to_owned()
+            }
+        };
         let h = &self.medusa.harness;
         let exponent = self.medusa.exponent();
         let mut made = Vec::with_capacity(products.len());
@@ -545,7 +563,7 @@ impl Namespace {
                 "metadata": { "flashsale_namespace": self.prefix },
                 "variants": [{
                     "title": p.name,
-                    "sku": sku.as_str(),
+                    "sku": spell(&sku),
                     "manage_inventory": true,
                     "options": { "Default": "Default" },
                     "prices": [{ "amount": medusa_amount(p.price_minor, exponent), "currency_code": h.currency_code }],
@@ -553,7 +571,7 @@ impl Namespace {
             });
             let product = &self.medusa.admin_post("/admin/products", body).await["product"];
             let variant = &product["variants"][0];
-            assert_eq!(variant["sku"], sku.as_str(), "the variant Medusa made");
+            assert_eq!(variant["sku"], spell(&sku), "the variant Medusa made");
             made.push(OwnProduct {
                 sku,
                 base_sku: p.base_sku.clone(),
@@ -565,12 +583,12 @@ impl Namespace {
             });
         }
         // Medusa made an inventory item per variant; stock them, all in one call.
-        let skus: Vec<&str> = made.iter().map(|p| p.sku.as_str()).collect();
+        let skus: Vec<String> = made.iter().map(|p| spell(&p.sku)).collect();
         let mut path = reqwest::Url::parse("http://x/admin/inventory-items").unwrap();
         path.query_pairs_mut()
             .append_pair("fields", "id,sku")
             .append_pair("limit", &skus.len().max(1).to_string())
-            .extend_pairs(skus.iter().map(|sku| ("sku[]", *sku)));
+            .extend_pairs(skus.iter().map(|sku| ("sku[]", sku.as_str())));
         let items = self
             .medusa
             .admin_get(&format!(
@@ -587,7 +605,7 @@ impl Namespace {
             .map(|p| {
                 let item = items
                     .iter()
-                    .find(|i| i["sku"] == p.sku.as_str())
+                    .find(|i| i["sku"] == spell(&p.sku))
                     .unwrap_or_else(|| panic!("Medusa made no inventory item for {}", p.sku));
                 json!({
                     "inventory_item_id": item["id"],
