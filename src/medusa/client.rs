@@ -14,12 +14,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::{Client, Method, RequestBuilder, Response, Url};
+use reqwest::{Client, Method, RequestBuilder, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::reference::chain;
+use crate::storefront::shop_call::server_date;
 
 /// Connecting may take at most this long (or the whole timeout, if shorter):
 /// a Medusa that does not even accept the connection should fail fast.
@@ -159,43 +160,17 @@ impl Api {
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| self.transport_error(&e))?;
+            .map_err(|e| CallError::transport(&e, self.timeout))?;
         if !response.status().is_success() {
-            return Err(status_error(response).await);
+            return Err(CallError::status(response, None).await);
         }
-        let date = response
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .map(|d| d.with_timezone(&Utc));
+        let date = server_date(&response);
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| self.transport_error(&e))?;
+            .map_err(|e| CallError::transport(&e, self.timeout))?;
         let body = serde_json::from_slice(&bytes)
             .map_err(|e| CallError::Malformed(format!("{what}: {e}")))?;
         Ok(Answer { body, date })
-    }
-
-    fn transport_error(&self, e: &reqwest::Error) -> CallError {
-        if e.is_timeout() {
-            CallError::Timeout(self.timeout)
-        } else {
-            // Refused, DNS, TLS, reset mid-body: we could not talk to it.
-            CallError::Unreachable(chain(e))
-        }
-    }
-}
-
-/// A non-success answer, keeping what an alert needs: the status, a
-/// `Retry-After`, and the start of the body as one clean line.
-async fn status_error(response: Response) -> CallError {
-    let status = response.status().as_u16();
-    let retry_after = crate::storefront::retry_after(&response);
-    CallError::Status {
-        status,
-        retry_after,
-        body: crate::storefront::body_start(response).await,
     }
 }

@@ -31,14 +31,13 @@ use serde::{Deserialize, Serialize};
 
 use super::API_VERSION;
 use crate::reference::chain;
+use crate::storefront::shop_call::server_date;
 use crate::storefront::MAX_RETRY_AFTER;
 
 /// Connecting may take at most this long (or the whole timeout, if shorter).
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Characters of an error body kept for the alert.
 const MAX_BODY_IN_ERRORS: usize = 120;
-/// Bytes of an error body read at all.
-const MAX_BODY_READ: usize = 4096;
 /// What a call not seen before is expected to cost: a mutation's price,
 /// and above the adapter's small reads. Its answer then says exactly.
 const FIRST_GUESS_COST: f64 = 10.0;
@@ -330,31 +329,18 @@ impl Api {
             .body(body)
             .send()
             .await
-            .map_err(|e| self.transport_error(&e))?;
+            .map_err(|e| CallError::transport(&e, self.timeout))?;
         if !response.status().is_success() {
             return Err(status_error(response).await);
         }
-        let date = response
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .map(|d| d.with_timezone(&Utc));
+        let date = server_date(&response);
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| self.transport_error(&e))?;
+            .map_err(|e| CallError::transport(&e, self.timeout))?;
         let raw = serde_json::from_slice(&bytes)
             .map_err(|e| CallError::Malformed(format!("{name}: {e}")))?;
         Ok((raw, date))
-    }
-
-    fn transport_error(&self, e: &reqwest::Error) -> CallError {
-        if e.is_timeout() {
-            CallError::Timeout(self.timeout)
-        } else {
-            CallError::Unreachable(chain(e))
-        }
     }
 }
 
@@ -394,36 +380,14 @@ fn throttled(wait: Duration) -> CallError {
 
 /// A non-success answer: the status, a `Retry-After`, and what Shopify
 /// said, as one clean line. A 401 says what it means for the operator.
-async fn status_error(mut response: Response) -> CallError {
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|secs| secs.is_finite() && *secs >= 0.0)
-        .map(|secs| Duration::from_secs_f64(secs).min(MAX_RETRY_AFTER));
-    let mut bytes = Vec::new();
-    while bytes.len() < MAX_BODY_READ {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    bytes.truncate(MAX_BODY_READ);
-    let text = String::from_utf8_lossy(&bytes);
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let body = match status {
-        401 => "Shopify refused the access token (revoked, or not this store's): set a valid SHOPIFY_ACCESS_TOKEN".to_owned(),
-        402 => "the Shopify store is frozen (unpaid)".to_owned(),
-        423 => "the Shopify store is locked".to_owned(),
-        _ => crate::domain::text::excerpt(&line, MAX_BODY_IN_ERRORS),
+async fn status_error(response: Response) -> CallError {
+    let said = match response.status().as_u16() {
+        401 => Some("Shopify refused the access token (revoked, or not this store's): set a valid SHOPIFY_ACCESS_TOKEN"),
+        402 => Some("the Shopify store is frozen (unpaid)"),
+        423 => Some("the Shopify store is locked"),
+        _ => None,
     };
-    CallError::Status {
-        status,
-        retry_after,
-        body,
-    }
+    CallError::status(response, said).await
 }
 
 #[cfg(test)]

@@ -252,8 +252,10 @@ pub(crate) fn retry_after(response: &reqwest::Response) -> Option<Duration> {
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+        // Whole seconds as HTTP says; Shopify also sends fractions ("2.0").
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|secs| secs.is_finite() && *secs >= 0.0)
+        .map(|secs| Duration::from_secs_f64(secs).min(MAX_RETRY_AFTER))
 }
 
 /// The start of an error body as one clean line: at most `MAX_BODY_READ`

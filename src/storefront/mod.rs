@@ -21,11 +21,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use http::HttpStorefront;
 /// Shop adapters outside this module (`crate::medusa`) record their calls the same way.
 /// What every HTTP adapter of a shop shares: call metrics, and reading an
 /// error answer the same way (its `Retry-After`, the start of its body).
-pub(crate) use http::{body_start, observed, retry_after};
+pub(crate) use http::observed;
+pub use http::HttpStorefront;
 pub(crate) use shop_call::ShopCallError;
 
 use crate::domain::sale::ShownSale;

@@ -35,6 +35,46 @@ pub(crate) enum ShopCallError {
     Refused(String),
 }
 
+impl ShopCallError {
+    /// A call that got no answer: past `timeout`, or the shop could not be
+    /// talked to (refused, DNS, TLS, reset mid-body).
+    pub(crate) fn transport(e: &reqwest::Error, timeout: Duration) -> ShopCallError {
+        if e.is_timeout() {
+            ShopCallError::Timeout(timeout)
+        } else {
+            ShopCallError::Unreachable(crate::reference::chain(e))
+        }
+    }
+
+    /// A non-success answer, keeping what an alert needs: the status, a
+    /// `Retry-After`, and `said` (what the shop meant, for a status that
+    /// means one thing) or else the start of its body as one clean line.
+    pub(crate) async fn status(response: reqwest::Response, said: Option<&str>) -> ShopCallError {
+        let status = response.status().as_u16();
+        let retry_after = super::http::retry_after(&response);
+        let body = match said {
+            Some(said) => said.to_owned(),
+            None => super::http::body_start(response).await,
+        };
+        ShopCallError::Status {
+            status,
+            retry_after,
+            body,
+        }
+    }
+}
+
+/// The shop's clock when it answered (its `Date` header: whole seconds, at
+/// most a second behind). Sales switch by the shop's clock, not ours.
+pub(crate) fn server_date(response: &reqwest::Response) -> Option<chrono::DateTime<chrono::Utc>> {
+    response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+        .map(|d| d.with_timezone(&chrono::Utc))
+}
+
 impl From<ShopCallError> for StorefrontError {
     fn from(e: ShopCallError) -> StorefrontError {
         match e {
@@ -121,6 +161,34 @@ mod tests {
         assert_eq!(
             name(" Kaos Polos ", Some("XL / Hitam")),
             "Kaos Polos (XL / Hitam)"
+        );
+    }
+
+    fn answer(status: u16, retry_after: &str, body: &str) -> reqwest::Response {
+        let response = axum::http::Response::builder()
+            .status(status)
+            .header("retry-after", retry_after)
+            .body(body.to_owned())
+            .expect("a response");
+        reqwest::Response::from(response)
+    }
+
+    #[tokio::test]
+    async fn a_refusal_keeps_its_status_a_fractional_retry_after_and_one_clean_line() {
+        let said = ShopCallError::status(answer(429, "2.5", "slow\n   down"), None).await;
+        assert_eq!(
+            said,
+            ShopCallError::Status {
+                status: 429,
+                retry_after: Some(Duration::from_millis(2500)),
+                body: "slow down".to_owned(),
+            }
+        );
+        let meant =
+            ShopCallError::status(answer(401, "x", "{}"), Some("the token was refused")).await;
+        assert!(
+            matches!(&meant, ShopCallError::Status { status: 401, retry_after: None, body } if body == "the token was refused"),
+            "{meant:?}"
         );
     }
 
