@@ -35,6 +35,29 @@ async fn left_mid_call(t: &TestApp, session: i64) {
     assert_eq!(left.rows_affected(), 1);
 }
 
+/// The rejection is in the channel once, and both posts are recorded sent.
+async fn shown_once_and_sent(t: &TestApp, session: i64) {
+    assert_eq!(rejections(t), 1);
+    assert_eq!(
+        states(t, session).await,
+        [
+            ("card".to_owned(), "sent".to_owned()),
+            ("rejected".to_owned(), "sent".to_owned()),
+        ]
+    );
+}
+
+/// The rejection's post is kept unconfirmed, and the request to check it was sent.
+async fn kept_unconfirmed_and_checked(t: &TestApp, session: i64) {
+    let rejected = states(t, session).await;
+    assert_eq!(
+        rejected[1],
+        ("rejected".to_owned(), "unconfirmed".to_owned())
+    );
+    assert_eq!(rejected[2].1, "sent");
+    assert!(rejected[2].0.starts_with("unconfirmed:"), "{rejected:?}");
+}
+
 async fn states(t: &TestApp, session: i64) -> Vec<(String, String)> {
     sqlx::query_as("select event, state from outbox where session_id = $1 order by id")
         .bind(session)
@@ -83,13 +106,7 @@ async fn a_post_in_doubt_is_not_posted_again_on_a_chat_that_would_show_it_twice(
     );
     assert!(said.contains("FS-003 is on another promo"), "{said}");
     assert_eq!(t.chat.post_calls(), calls + 1, "only the alert was posted");
-    let rejected = states(&t, session).await;
-    assert_eq!(
-        rejected[1],
-        ("rejected".to_owned(), "unconfirmed".to_owned())
-    );
-    assert_eq!(rejected[2].1, "sent");
-    assert!(rejected[2].0.starts_with("unconfirmed:"), "{rejected:?}");
+    kept_unconfirmed_and_checked(&t, session).await;
 }
 
 #[sqlx::test]
@@ -100,14 +117,7 @@ async fn a_post_in_doubt_is_posted_again_on_a_chat_that_drops_repeats(pool: PgPo
 
     t.deliver_notices().await;
 
-    assert_eq!(rejections(&t), 1);
-    assert_eq!(
-        states(&t, session).await,
-        [
-            ("card".to_owned(), "sent".to_owned()),
-            ("rejected".to_owned(), "sent".to_owned()),
-        ]
-    );
+    shown_once_and_sent(&t, session).await;
 }
 
 #[sqlx::test]
@@ -135,14 +145,7 @@ async fn a_post_the_chat_did_not_take_is_tried_again_and_is_not_in_doubt(pool: P
         .unwrap();
     t.deliver_notices().await;
 
-    assert_eq!(rejections(&t), 1);
-    assert_eq!(
-        states(&t, session).await,
-        [
-            ("card".to_owned(), "sent".to_owned()),
-            ("rejected".to_owned(), "sent".to_owned()),
-        ]
-    );
+    shown_once_and_sent(&t, session).await;
 }
 
 /// Every post waiting is due now, however long its retry was to wait.
@@ -175,14 +178,7 @@ async fn a_post_whose_answer_is_lost_is_posted_again_on_a_chat_that_drops_repeat
     t.deliver_notices().await;
 
     // Posted again under the same key, which the chat drops.
-    assert_eq!(rejections(&t), 1);
-    assert_eq!(
-        states(&t, session).await,
-        [
-            ("card".to_owned(), "sent".to_owned()),
-            ("rejected".to_owned(), "sent".to_owned()),
-        ]
-    );
+    shown_once_and_sent(&t, session).await;
     assert!(checks_asked(&t).is_empty());
 }
 
@@ -218,13 +214,7 @@ async fn a_post_whose_answer_is_lost_is_not_posted_again_on_a_chat_that_would_sh
         calls + 2,
         "the post once, then the request to check"
     );
-    let rejected = states(&t, session).await;
-    assert_eq!(
-        rejected[1],
-        ("rejected".to_owned(), "unconfirmed".to_owned())
-    );
-    assert_eq!(rejected[2].1, "sent");
-    assert!(rejected[2].0.starts_with("unconfirmed:"), "{rejected:?}");
+    kept_unconfirmed_and_checked(&t, session).await;
 }
 
 #[sqlx::test]
