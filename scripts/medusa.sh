@@ -310,6 +310,14 @@ medusa_up() {
     else
       medusa_copy "$MEDUSA_DATABASE" || return 1
     fi
+    # Stores kept under this name for an older template (another Medusa, another
+    # seed) are not coming back: drop them. One run per name at a time (the
+    # caller's lock), so none of them is in use; one that is stays.
+    local old
+    for old in $(medusa_psql "$DATABASE_URL" -tAc "select datname from pg_database where datname like 'medusa\_${MEDUSA_KEEP_AS//_/\\_}\_%' and datname <> '$MEDUSA_DATABASE'"); do
+      medusa_psql "$DATABASE_URL" -c "drop database if exists $old" >/dev/null 2>&1 \
+        && medusa_log "dropped $old, kept for an older template"
+    done
   else
     MEDUSA_DATABASE="medusa_run_$$"
     MEDUSA_KEPT=""
