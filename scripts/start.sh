@@ -259,6 +259,14 @@ if [ -n "$pg_users" ]; then
   fi
 fi
 
+# database_key: what names this run's database in .local (its storefront's
+# folder, its Medusa): the local cluster's database name, or a hash of
+# DATABASE_URL for a database elsewhere (the URL may hold a password).
+database_key() {
+  if [ -n "$db_name" ]; then printf '%s' "$db_name"
+  else printf 'url-%s' "$(printf '%s' "$DATABASE_URL" | sha256sum | cut -c1-12)"; fi
+}
+
 # --- Build and migrate ---------------------------------------------------------
 say "building (the first build takes a few minutes)"
 # Cargo says where it put the binaries: ./target, or CARGO_TARGET_DIR.
@@ -275,7 +283,7 @@ if [ "$shop" = medusa ]; then
   # One Medusa per database, like the dev storefront; but Medusa is not
   # shared between runs: a second --medusa run on the same database would
   # be a second shop for one bot, so it is refused.
-  medusa_key=${db_name:-url-$(printf '%s' "$DATABASE_URL" | sha256sum | cut -c1-12)}
+  medusa_key=$(database_key)
   exec 6>"$local_dir/medusa-$medusa_key.lock"
   if ! flock -n 6; then
     say "another start.sh --medusa runs on this database ($medusa_key) with its Medusa: quit it first (one shop per bot database)"
@@ -310,7 +318,7 @@ else
   # all land on one shop, whichever run's scheduler publishes them. Its
   # folder is named after the database (a hash of DATABASE_URL when the
   # database is not the local cluster's).
-  sf_key=${db_name:-url-$(printf '%s' "$DATABASE_URL" | sha256sum | cut -c1-12)}
+  sf_key=$(database_key)
   sf_dir=$local_dir/storefront/$sf_key
   mkdir -p "$sf_dir/users"
   secret_sum=$(printf '%s' "$STOREFRONT_WEBHOOK_SECRET" | sha256sum | cut -c1-16)

@@ -156,16 +156,6 @@ async fn make_due(t: &TestApp) {
         .unwrap();
 }
 
-/// The requests to check a post in doubt, as the approvals channel got them.
-fn checks_asked(t: &TestApp) -> Vec<String> {
-    t.chat
-        .posts_to(Channel::Approvals)
-        .into_iter()
-        .map(|p| p.message.text.render(|_, _| String::new()))
-        .filter(|said| said.contains("cannot tell whether the post arrived"))
-        .collect()
-}
-
 #[sqlx::test]
 async fn a_post_whose_answer_is_lost_is_posted_again_on_a_chat_that_drops_repeats(pool: PgPool) {
     let t = TestApp::new(pool).await;
@@ -179,7 +169,7 @@ async fn a_post_whose_answer_is_lost_is_posted_again_on_a_chat_that_drops_repeat
 
     // Posted again under the same key, which the chat drops.
     shown_once_and_sent(&t, session).await;
-    assert!(checks_asked(&t).is_empty());
+    assert!(t.checks_asked().is_empty());
 }
 
 #[sqlx::test]
@@ -201,7 +191,7 @@ async fn a_post_whose_answer_is_lost_is_not_posted_again_on_a_chat_that_would_sh
         1,
         "shown once, by the call whose answer was lost"
     );
-    let checks = checks_asked(&t);
+    let checks = t.checks_asked();
     assert_eq!(checks.len(), 1, "approvers asked once: {checks:?}");
     assert!(checks[0].contains("did not answer"), "{}", checks[0]);
     assert!(
@@ -230,7 +220,7 @@ async fn a_request_to_check_that_is_itself_in_doubt_asks_nothing_more(pool: PgPo
         make_due(&t).await;
     }
 
-    assert_eq!(checks_asked(&t).len(), 1, "the chat has the one request");
+    assert_eq!(t.checks_asked().len(), 1, "the chat has the one request");
     let rows = states(&t, session).await;
     assert_eq!(rows.len(), 3, "no request about the request: {rows:?}");
     assert_eq!(rows[1], ("rejected".to_owned(), "unconfirmed".to_owned()));

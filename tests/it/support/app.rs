@@ -206,6 +206,16 @@ impl TestApp {
         deliver_notices(&self.pool, &self.app).await;
     }
 
+    /// The requests to check a post in doubt, as the approvals channel got them.
+    pub fn checks_asked(&self) -> Vec<String> {
+        self.chat
+            .posts_to(flashsale_bot::chat::Channel::Approvals)
+            .into_iter()
+            .map(|p| p.message.text.render(|_, _| String::new()))
+            .filter(|said| said.contains("cannot tell whether the post arrived"))
+            .collect()
+    }
+
     /// Alice edits, Bob approves, Carol approves too (for concurrent approvals).
     pub async fn new(pool: PgPool) -> TestApp {
         Self::with_policy(pool, test_policy()).await
